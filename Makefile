@@ -1,0 +1,87 @@
+# Mirror disk: top-level build.  `make` builds the user-space programs and
+# the kernel module for the default kernel (6.1); `make modules` builds the
+# module for every supported kernel.  See README.md.
+
+CC       ?= gcc
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iproto -Ilib
+B        := build
+KSERIES  ?= 6.1 6.12
+kver      = $(shell scripts/kver.sh $(1))
+KVER     ?= $(call kver,6.1)
+
+LIB_SRC    := $(wildcard lib/*.c)
+MIRRORD_SRC:= $(wildcard mirrord/*.c)
+MDCTL_SRC  := $(wildcard mdctl/*.c)
+HDRS       := $(wildcard proto/*.h lib/*.h mirrord/*.h mdctl/*.h)
+KMOD_SRC   := Kbuild $(wildcard kmod/*.c kmod/*.h) proto/md_chan.h
+LIBS       := -luring -laio -lzstd -lxxhash -linih -ljson-c
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+
+.PHONY: all userspace module modules deps check unit vm demo bench soak clean help
+all: userspace module
+
+help:
+	@echo "make            build user space and the module for $(KVER)"
+	@echo "make modules    build the module for every kernel in KSERIES ($(KSERIES))"
+	@echo "make check      install deps, run unit tests and VM scenarios on both kernels"
+	@echo "make demo       install deps, boot two guests and walk through the flows"
+	@echo "make bench      raw disk vs mirror vs DRBD, ratios into docs/performance.md"
+	@echo "make soak       long-running scenarios left out of make check"
+
+userspace: $(B)/bin/mirrord $(B)/bin/mdctl $(B)/bin/mdagent
+
+$(B)/bin/mirrord: $(MIRRORD_SRC) $(LIB_SRC) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(MIRRORD_SRC) $(LIB_SRC) $(LIBS)
+
+$(B)/bin/mdctl: $(MDCTL_SRC) $(LIB_SRC) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(MDCTL_SRC) $(LIB_SRC) $(LIBS)
+
+$(B)/bin/mdagent: tests/vm/agent.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $<
+
+# The module is built out of a per-kernel copy of its sources so that
+# objects for different kernels never mix.
+module: $(B)/kmod/$(KVER)/mirrordisk.ko
+modules:
+	@for s in $(KSERIES); do v=$$(scripts/kver.sh $$s) || { echo "no kernel headers for $$s: run make deps" >&2; exit 1; }; \
+		$(MAKE) --no-print-directory module KVER=$$v || exit 1; done
+
+$(B)/kmod/%/mirrordisk.ko: $(KMOD_SRC)
+	@rm -rf $(B)/kmod/$*/src && mkdir -p $(B)/kmod/$*/src
+	@cp -r Kbuild kmod proto $(B)/kmod/$*/src/
+	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/kmod/$*/src W=1 $(if $(C),C=$(C)) modules
+	@cp $(B)/kmod/$*/src/mirrordisk.ko $@
+
+$(B)/tests/%: tests/unit/%.c $(LIB_SRC) $(HDRS) $(filter-out mirrord/main.c,$(MIRRORD_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Imirrord -o $@ $< $(LIB_SRC) $(filter-out mirrord/main.c,$(MIRRORD_SRC)) $(LIBS) -lcmocka
+
+deps:
+	@scripts/deps.sh
+
+unit: $(UNIT_BINS)
+	@tests/run.sh --unit-only
+
+check: deps
+	@$(MAKE) --no-print-directory userspace modules $(UNIT_BINS)
+	@tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory userspace modules
+	@tests/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory userspace modules
+	@tests/bench/run.sh
+
+soak: deps
+	@$(MAKE) --no-print-directory userspace modules
+	@tests/run.sh --soak
+
+clean:
+	rm -rf $(B)

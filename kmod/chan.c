@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * chan.c - the channel between the module and mirrord.
+ *
+ * Why read()/write() batches on a file, and not a shared ring or ublk-style
+ * URING_CMD: see docs/design.md, "The kernel/daemon channel".  In short, the
+ * same file serves io_uring (IORING_OP_READ/WRITE, poll-armed) and the
+ * epoll fallback unchanged, the payload is copied exactly once (bio pages
+ * to the daemon's buffer, no kernel bounce buffer), and one read moves as
+ * many requests as fit, so the steady state costs one system call per
+ * batch, not per write.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/uaccess.h>
+#include <linux/highmem.h>
+#include "mirrordisk.h"
+
+static struct md_dev *md_chan_dev(struct file *f)
+{
+	return f->private_data;
+}
+
+static inline u64 md_req_id(struct md_dev *md, struct md_req *req)
+{
+	return ((u64)req->gen << 32) | (u64)(req - md->reqs);
+}
+
+/*
+ * Complete the remote part of every request the daemon holds or has not yet
+ * read, as not replicated.  Called when the link goes down, the daemon
+ * unbinds, or the daemon dies.  Takes chan_mutex so that no read() is in
+ * the middle of copying one of them.
+ */
+void md_chan_fail_all(struct md_dev *md, int status)
+{
+	struct md_req *req, *tmp;
+	LIST_HEAD(victims);
+
+	mutex_lock(&md->chan_mutex);
+	spin_lock_irq(&md->lock);
+	list_splice_tail_init(&md->queued, &victims);
+	list_splice_tail_init(&md->sent, &victims);
+	list_for_each_entry(req, &victims, list) {
+		req->state = MD_RS_REMOTE_DONE;
+		req->remote_status = status;
+	}
+	spin_unlock_irq(&md->lock);
+	mutex_unlock(&md->chan_mutex);
+
+	list_for_each_entry_safe(req, tmp, &victims, list) {
+		list_del_init(&req->list);
+		md_req_put(req);
+	}
+}
+
+static int md_copy_req(struct md_dev *md, struct md_req *req, char __user *dst)
+{
+	struct md_chan_req hdr = {
+		.id = md_req_id(md, req),
+		.offset = req->offset,
+		.len = req->len,
+		.op = req->op,
+		.flags = req->flags,
+		.seq = req->seq,
+	};
+	struct bvec_iter iter;
+	struct bio_vec bv;
+
+	if (copy_to_user(dst, &hdr, sizeof(hdr)))
+		return -EFAULT;
+	dst += sizeof(hdr);
+	if (!req->len)
+		return 0;
+	bio_for_each_segment(bv, req->bio, iter) {
+		void *src = bvec_kmap_local(&bv);
+		unsigned long left = copy_to_user(dst, src, bv.bv_len);
+
+		kunmap_local(src);
+		if (left)
+			return -EFAULT;
+		dst += bv.bv_len;
+	}
+	return 0;
+}
+
+static ssize_t md_chan_read(struct file *f, char __user *buf, size_t count,
+			    loff_t *ppos)
+{
+	struct md_dev *md = md_chan_dev(f);
+	struct md_req *req, *tmp;
+	LIST_HEAD(batch);
+	size_t used = 0;
+	int ret = 0;
+
+	if (!md)
+		return -ENOTCONN;
+	if (count < MD_CHAN_MIN_READ)
+		return -EINVAL;
+
+	for (;;) {
+		if (list_empty_careful(&md->queued)) {
+			if (f->f_flags & O_NONBLOCK)
+				return -EAGAIN;
+			if (wait_event_interruptible(md->chan_wait,
+					!list_empty_careful(&md->queued)))
+				return -ERESTARTSYS;
+		}
+		mutex_lock(&md->chan_mutex);
+		spin_lock_irq(&md->lock);
+		list_for_each_entry_safe(req, tmp, &md->queued, list) {
+			size_t need = sizeof(struct md_chan_req) + req->len;
+
+			if (used + need > count)
+				break;
+			used += need;
+			req->state = MD_RS_COPYING;
+			list_move_tail(&req->list, &batch);
+		}
+		spin_unlock_irq(&md->lock);
+		if (!list_empty(&batch))
+			break;
+		mutex_unlock(&md->chan_mutex);
+	}
+
+	used = 0;
+	list_for_each_entry(req, &batch, list) {
+		ret = md_copy_req(md, req, buf + used);
+		if (ret)
+			break;
+		used += sizeof(struct md_chan_req) + req->len;
+	}
+
+	spin_lock_irq(&md->lock);
+	list_for_each_entry(req, &batch, list)
+		req->state = ret ? MD_RS_QUEUED : MD_RS_SENT;
+	if (ret)
+		list_splice_init(&batch, &md->queued);
+	else
+		list_splice_tail_init(&batch, &md->sent);
+	spin_unlock_irq(&md->lock);
+	mutex_unlock(&md->chan_mutex);
+
+	return ret ? ret : used;
+}
+
+static ssize_t md_chan_write(struct file *f, const char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	struct md_dev *md = md_chan_dev(f);
+	struct md_chan_ack acks[32];
+	size_t done = 0;
+	unsigned int bad = 0;
+
+	if (!md)
+		return -ENOTCONN;
+	if (!count || count % sizeof(struct md_chan_ack))
+		return -EINVAL;
+
+	while (done < count) {
+		size_t n = min(count - done, sizeof(acks)) / sizeof(acks[0]);
+		size_t i;
+
+		if (copy_from_user(acks, buf + done, n * sizeof(acks[0])))
+			return done ? done : -EFAULT;
+		for (i = 0; i < n; i++) {
+			u32 slot = lower_32_bits(acks[i].id);
+			u32 gen = upper_32_bits(acks[i].id);
+			struct md_req *req = NULL;
+
+			spin_lock_irq(&md->lock);
+			if (slot < MD_MAX_INFLIGHT && !acks[i].reserved &&
+			    md->reqs[slot].state == MD_RS_SENT &&
+			    md->reqs[slot].gen == gen) {
+				req = &md->reqs[slot];
+				list_del_init(&req->list);
+				req->state = MD_RS_REMOTE_DONE;
+				req->remote_status = acks[i].status > 0 ?
+						     -EIO : acks[i].status;
+			}
+			spin_unlock_irq(&md->lock);
+			if (req)
+				md_req_put(req);
+			else
+				bad++;
+		}
+		done += n * sizeof(acks[0]);
+	}
+	if (bad) {
+		pr_warn_ratelimited("%s: daemon acknowledged %u unknown request(s)\n",
+				    md->name, bad);
+		return -EBADMSG;
+	}
+	return done;
+}
+
+static __poll_t md_chan_poll(struct file *f, poll_table *wait)
+{
+	struct md_dev *md = md_chan_dev(f);
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+
+	if (!md)
+		return EPOLLERR;
+	poll_wait(f, &md->chan_wait, wait);
+	if (!list_empty_careful(&md->queued))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
+
+static int md_ctl_open(struct inode *inode, struct file *f)
+{
+	f->private_data = NULL;
+	return nonseekable_open(inode, f);
+}
+
+static int md_ctl_release(struct inode *inode, struct file *f)
+{
+	struct md_dev *md = md_chan_dev(f);
+
+	if (!md)
+		return 0;
+	/* md_ctl_mutex keeps MD_IOC_DESTROY away until the unbind is done. */
+	mutex_lock(&md_ctl_mutex);
+	spin_lock_irq(&md->lock);
+	md->conn = MD_CONN_STANDALONE;
+	md->chan_file = NULL;
+	spin_unlock_irq(&md->lock);
+	md_chan_fail_all(md, -ENOTCONN);
+	mutex_unlock(&md_ctl_mutex);
+	pr_info("%s: daemon detached from the channel\n", md->name);
+	return 0;
+}
+
+const struct file_operations md_ctl_fops = {
+	.owner = THIS_MODULE,
+	.open = md_ctl_open,
+	.release = md_ctl_release,
+	.read = md_chan_read,
+	.write = md_chan_write,
+	.poll = md_chan_poll,
+	.unlocked_ioctl = md_ctl_ioctl_dev,
+	.compat_ioctl = compat_ptr_ioctl,
+};

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - module life, the control device and mirror device life.
+ *
+ * One misc device, MD_CTL_PATH, carries every control operation as an ioctl
+ * (create, destroy, role, status, bitmap) and, once a file on it is bound to
+ * a mirror device, that device's data channel to mirrord (chan.c).
+ * md_ctl_mutex serialises create, destroy and bind against each other.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/miscdevice.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/uaccess.h>
+#include "mirrordisk.h"
+
+DEFINE_MUTEX(md_ctl_mutex);
+struct workqueue_struct *md_wq;
+static int md_major;
+static struct md_dev *md_devs[MD_MAX_MINORS];
+
+#define MD_CHUNK_SHIFT_DEFAULT	16	/* 64 KiB: 2 MiB of bitmap per TiB */
+#define MD_CHUNK_SHIFT_MIN	12
+#define MD_CHUNK_SHIFT_MAX	30
+
+static int md_create(struct md_ioc_create *c)
+{
+	struct md_limits lim;
+	struct md_dev *md;
+	struct gendisk *disk;
+	int ret;
+
+	if (c->minor >= MD_MAX_MINORS || c->flags ||
+	    memchr_inv(c->reserved, 0, sizeof(c->reserved)))
+		return -EINVAL;
+	if (c->role != MD_ROLE_PRIMARY && c->role != MD_ROLE_SECONDARY)
+		return -EINVAL;
+	if (!c->chunk_shift)
+		c->chunk_shift = MD_CHUNK_SHIFT_DEFAULT;
+	if (c->chunk_shift < MD_CHUNK_SHIFT_MIN || c->chunk_shift > MD_CHUNK_SHIFT_MAX)
+		return -EINVAL;
+	c->name[MD_NAME_LEN - 1] = '\0';
+	c->lower[MD_PATH_LEN - 1] = '\0';
+	if (md_devs[c->minor])
+		return -EEXIST;
+
+	md = kzalloc(sizeof(*md), GFP_KERNEL);
+	if (!md)
+		return -ENOMEM;
+	md->minor = c->minor;
+	strscpy(md->name, c->name[0] ? c->name : "mirror", sizeof(md->name));
+	strscpy(md->lower_path, c->lower, sizeof(md->lower_path));
+	md->role = c->role;
+	md->conn = MD_CONN_STANDALONE;
+	md->chunk_shift = c->chunk_shift;
+	spin_lock_init(&md->lock);
+	mutex_init(&md->chan_mutex);
+	init_waitqueue_head(&md->chan_wait);
+	init_waitqueue_head(&md->idle_wait);
+	INIT_LIST_HEAD(&md->queued);
+	INIT_LIST_HEAD(&md->sent);
+	bio_list_init(&md->deferred);
+	INIT_WORK(&md->defer_work, md_defer_work);
+	atomic64_set(&md->writes, 0);
+	atomic64_set(&md->writes_replicated, 0);
+
+	ret = md_lower_open(&md->lower, md->lower_path, md);
+	if (ret) {
+		pr_err("%s: cannot claim lower device %s: %d\n", md->name,
+		       md->lower_path, ret);
+		goto free_md;
+	}
+	md->size_bytes = bdev_nr_bytes(md->lower.bdev);
+	if (!md->size_bytes) {
+		ret = -EINVAL;
+		goto close_lower;
+	}
+	md->nchunks = DIV_ROUND_UP_ULL(md->size_bytes, 1ULL << md->chunk_shift);
+	md->oos = vzalloc(BITS_TO_LONGS(md->nchunks) * sizeof(long));
+	if (!md->oos) {
+		ret = -ENOMEM;
+		goto close_lower;
+	}
+	ret = bioset_init(&md->bs, BIO_POOL_SIZE, 0, 0);
+	if (ret)
+		goto free_oos;
+
+	lim.lbs = bdev_logical_block_size(md->lower.bdev);
+	lim.pbs = bdev_physical_block_size(md->lower.bdev);
+	lim.max_sectors = MD_MAX_IO_BYTES >> SECTOR_SHIFT;
+	disk = md_alloc_disk(&lim);
+	if (IS_ERR(disk)) {
+		ret = PTR_ERR(disk);
+		goto exit_bioset;
+	}
+	disk->major = md_major;
+	disk->first_minor = md->minor;
+	disk->minors = 1;
+	disk->fops = &md_bdops;
+	disk->private_data = md;
+	disk->flags |= GENHD_FL_NO_PART;
+	snprintf(disk->disk_name, DISK_NAME_LEN, MD_DISK_PREFIX "%d", md->minor);
+	set_capacity(disk, md->size_bytes >> SECTOR_SHIFT);
+	md->disk = disk;
+
+	ret = add_disk(disk);
+	if (ret)
+		goto put_disk;
+
+	md_devs[md->minor] = md;
+	c->size_bytes = md->size_bytes;
+	pr_info("%s: /dev/%s over %s, %llu bytes, %s\n", md->name,
+		disk->disk_name, md->lower_path, md->size_bytes,
+		md->role == MD_ROLE_PRIMARY ? "primary" : "secondary");
+	return 0;
+
+put_disk:
+	put_disk(disk);
+exit_bioset:
+	bioset_exit(&md->bs);
+free_oos:
+	vfree(md->oos);
+close_lower:
+	md_lower_close(&md->lower);
+free_md:
+	kfree(md);
+	return ret;
+}
+
+static int md_destroy(u32 minor)
+{
+	struct md_dev *md;
+
+	if (minor >= MD_MAX_MINORS || !(md = md_devs[minor]))
+		return -ENODEV;
+	spin_lock_irq(&md->lock);
+	if (md->openers || md->chan_file) {
+		spin_unlock_irq(&md->lock);
+		return -EBUSY;
+	}
+	spin_unlock_irq(&md->lock);
+
+	md_devs[minor] = NULL;
+	del_gendisk(md->disk);
+	wait_event(md->idle_wait, READ_ONCE(md->nr_active) == 0);
+	flush_work(&md->defer_work);
+	put_disk(md->disk);
+	bioset_exit(&md->bs);
+	vfree(md->oos);
+	md_lower_close(&md->lower);
+	pr_info("%s: destroyed\n", md->name);
+	kfree(md);
+	return 0;
+}
+
+static int md_set_role(struct md_ioc_role *r)
+{
+	struct md_dev *md;
+	int ret = 0;
+
+	if (r->minor >= MD_MAX_MINORS || !(md = md_devs[r->minor]))
+		return -ENODEV;
+	if ((r->role != MD_ROLE_PRIMARY && r->role != MD_ROLE_SECONDARY) ||
+	    (r->flags & ~MD_ROLEF_FORCE) || r->reserved)
+		return -EINVAL;
+	spin_lock_irq(&md->lock);
+	if (r->role == MD_ROLE_SECONDARY && md->openers)
+		ret = -EBUSY;	/* still mounted or open: give it up first */
+	else
+		md->role = r->role;
+	spin_unlock_irq(&md->lock);
+	if (!ret)
+		pr_info("%s: role %s\n", md->name,
+			r->role == MD_ROLE_PRIMARY ? "primary" : "secondary");
+	return ret;
+}
+
+static void md_fill_status(struct md_dev *md, struct md_ioc_status *s)
+{
+	s->role = md->role;
+	s->conn = md->conn;
+	s->flags = (md->chan_file ? MD_SF_BOUND : 0) |
+		   (md->openers ? MD_SF_OPEN : 0);
+	s->size_bytes = md->size_bytes;
+	s->chunk_bytes = 1ULL << md->chunk_shift;
+	s->oos_chunks = bitmap_weight(md->oos, md->nchunks);
+	s->writes = atomic64_read(&md->writes);
+	s->writes_replicated = atomic64_read(&md->writes_replicated);
+	s->inflight = md->nr_active;
+	strscpy(s->name, md->name, sizeof(s->name));
+	strscpy(s->lower, md->lower_path, sizeof(s->lower));
+}
+
+/*
+ * Bitmap transfer for resync.  The user buffer holds nbits bits as 64-bit
+ * little-endian words; start must be a multiple of 64.
+ */
+static int md_oos_xfer(struct md_ioc_oos *o, unsigned int cmd)
+{
+	u64 __user *ubuf = u64_to_user_ptr(o->addr);
+	struct md_dev *md;
+	u64 w, i, word;
+
+	if (o->minor >= MD_MAX_MINORS || !(md = md_devs[o->minor]))
+		return -ENODEV;
+	if (o->reserved || o->start % 64 || o->start > md->nchunks ||
+	    o->nbits > md->nchunks - o->start)
+		return -EINVAL;
+	for (w = 0; w < DIV_ROUND_UP(o->nbits, 64); w++) {
+		u64 base = o->start + w * 64;
+		u64 n = min_t(u64, 64, o->nbits - w * 64);
+
+		if (cmd == MD_IOC_GET_OOS) {
+			word = 0;
+			for (i = 0; i < n; i++)
+				if (test_bit(base + i, md->oos))
+					word |= 1ULL << i;
+			if (put_user(word, ubuf + w))
+				return -EFAULT;
+			continue;
+		}
+		if (get_user(word, ubuf + w))
+			return -EFAULT;
+		for (i = 0; i < n; i++) {
+			if (!(word & (1ULL << i)))
+				continue;
+			if (cmd == MD_IOC_SET_OOS)
+				set_bit(base + i, md->oos);
+			else
+				clear_bit(base + i, md->oos);
+		}
+	}
+	return 0;
+}
+
+static int md_bind(struct file *f, struct md_ioc_bind *b)
+{
+	struct md_dev *md;
+
+	if (b->reserved[0] || b->reserved[1])
+		return -EINVAL;
+	if (b->version != MD_CHAN_VERSION)
+		return -EPROTO;
+	if (b->minor >= MD_MAX_MINORS || !(md = md_devs[b->minor]))
+		return -ENODEV;
+	if (f->private_data)
+		return -EALREADY;
+	spin_lock_irq(&md->lock);
+	if (md->chan_file) {
+		spin_unlock_irq(&md->lock);
+		return -EBUSY;
+	}
+	md->chan_file = f;
+	md->conn = MD_CONN_STANDALONE;
+	spin_unlock_irq(&md->lock);
+	f->private_data = md;
+	pr_info("%s: daemon attached to the channel\n", md->name);
+	return 0;
+}
+
+static int md_set_conn(struct file *f, struct md_ioc_conn *c)
+{
+	struct md_dev *md = f->private_data;
+
+	if (!md)
+		return -ENOTCONN;
+	if (c->reserved ||
+	    (c->state != MD_CONN_STANDALONE && c->state != MD_CONN_CONNECTED))
+		return -EINVAL;
+	spin_lock_irq(&md->lock);
+	md->conn = c->state;
+	spin_unlock_irq(&md->lock);
+	if (c->state == MD_CONN_STANDALONE)
+		md_chan_fail_all(md, -ENOTCONN);
+	return 0;
+}
+
+long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	union {
+		struct md_ioc_create create;
+		struct md_ioc_role role;
+		struct md_ioc_status status;
+		struct md_ioc_bind bind;
+		struct md_ioc_conn conn;
+		struct md_ioc_oos oos;
+		u32 minor;
+	} *u;
+	long ret;
+
+	if (cmd == MD_IOC_VERSION)
+		return MD_CHAN_VERSION;
+	if (_IOC_TYPE(cmd) != MD_IOC_MAGIC || _IOC_SIZE(cmd) > sizeof(*u))
+		return -ENOTTY;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	if (!u)
+		return -ENOMEM;
+	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(u, uarg, _IOC_SIZE(cmd))) {
+		ret = -EFAULT;
+		goto out;
+	}
+
+	mutex_lock(&md_ctl_mutex);
+	switch (cmd) {
+	case MD_IOC_CREATE:
+		ret = md_create(&u->create);
+		break;
+	case MD_IOC_DESTROY:
+		ret = md_destroy(u->minor);
+		break;
+	case MD_IOC_SET_ROLE:
+		ret = md_set_role(&u->role);
+		break;
+	case MD_IOC_STATUS:
+		if (u->status.minor >= MD_MAX_MINORS || !md_devs[u->status.minor])
+			ret = -ENODEV;
+		else {
+			md_fill_status(md_devs[u->status.minor], &u->status);
+			ret = 0;
+		}
+		break;
+	case MD_IOC_BIND:
+		ret = md_bind(f, &u->bind);
+		break;
+	case MD_IOC_SET_CONN:
+		ret = md_set_conn(f, &u->conn);
+		break;
+	case MD_IOC_GET_OOS:
+	case MD_IOC_CLEAR_OOS:
+	case MD_IOC_SET_OOS:
+		ret = md_oos_xfer(&u->oos, cmd);
+		break;
+	default:
+		ret = -ENOTTY;
+	}
+	mutex_unlock(&md_ctl_mutex);
+
+	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) &&
+	    copy_to_user(uarg, u, _IOC_SIZE(cmd)))
+		ret = -EFAULT;
+out:
+	kfree(u);
+	return ret;
+}
+
+static struct miscdevice md_ctl_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = MD_CTL_NAME,
+	.fops = &md_ctl_fops,
+	.mode = 0600,
+};
+
+static int __init md_init(void)
+{
+	int ret;
+
+	md_wq = alloc_workqueue("mirrordisk", WQ_MEM_RECLAIM, 0);
+	if (!md_wq)
+		return -ENOMEM;
+	md_major = register_blkdev(0, "mirrordisk");
+	if (md_major < 0) {
+		ret = md_major;
+		goto destroy_wq;
+	}
+	ret = misc_register(&md_ctl_misc);
+	if (ret)
+		goto unregister_blkdev;
+	pr_info("loaded, channel version %d\n", MD_CHAN_VERSION);
+	return 0;
+
+unregister_blkdev:
+	unregister_blkdev(md_major, "mirrordisk");
+destroy_wq:
+	destroy_workqueue(md_wq);
+	return ret;
+}
+
+static void __exit md_exit(void)
+{
+	misc_deregister(&md_ctl_misc);
+	unregister_blkdev(md_major, "mirrordisk");
+	destroy_workqueue(md_wq);
+	pr_info("unloaded\n");
+}
+
+module_init(md_init);
+module_exit(md_exit);
+MODULE_DESCRIPTION("Mirror disk: replicated block device for two-node clusters");
+MODULE_LICENSE("GPL");

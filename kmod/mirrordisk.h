@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mirrordisk.h - internal declarations of the mirror disk module.
+ */
+#ifndef MIRRORDISK_H
+#define MIRRORDISK_H
+
+#include <linux/blkdev.h>
+#include <linux/bio.h>
+#include <linux/spinlock.h>
+#include <linux/mutex.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include "compat.h"
+#include "md_chan.h"
+
+/* Life of a write request slot; see the comment at the top of req.c. */
+enum md_req_state {
+	MD_RS_FREE = 0,
+	MD_RS_LOCAL,		/* local write only; the peer is not sent it */
+	MD_RS_QUEUED,		/* waits on md->queued for the daemon's read() */
+	MD_RS_COPYING,		/* being copied to the daemon by read() */
+	MD_RS_SENT,		/* on md->sent, waits for the daemon's ack */
+	MD_RS_REMOTE_DONE,	/* ack (or failure) seen; local part may run */
+};
+
+struct md_dev;
+
+struct md_req {
+	struct list_head list;		/* on md->queued or md->sent */
+	struct md_dev *md;
+	struct bio *bio;		/* the application's bio */
+	u64 offset;
+	u64 seq;
+	u32 len;
+	u16 op;				/* MD_OP_* */
+	u16 flags;			/* MD_RF_* */
+	u32 gen;			/* bumped on reuse; high half of the id */
+	enum md_req_state state;
+	atomic_t pending;		/* parts outstanding: local, remote */
+	blk_status_t local_status;
+	int remote_status;		/* 0: the peer holds it */
+	bool shipped;
+};
+
+struct md_dev {
+	int minor;
+	char name[MD_NAME_LEN];
+	char lower_path[MD_PATH_LEN];
+	struct md_lower lower;
+	struct gendisk *disk;
+	struct bio_set bs;
+	u64 size_bytes;
+
+	spinlock_t lock;		/* everything below up to chan_mutex */
+	u32 role;
+	u32 conn;
+	unsigned int openers;
+	struct file *chan_file;		/* bound daemon, or NULL */
+	struct md_req reqs[MD_MAX_INFLIGHT];
+	DECLARE_BITMAP(slot_map, MD_MAX_INFLIGHT);
+	unsigned int nr_active;
+	struct list_head queued;
+	struct list_head sent;
+	struct bio_list deferred;
+	u64 next_seq;
+
+	struct mutex chan_mutex;	/* serialises read() against fail_all */
+	wait_queue_head_t chan_wait;	/* daemon: requests queued */
+	wait_queue_head_t idle_wait;	/* nr_active dropped to zero */
+	struct work_struct defer_work;
+
+	unsigned long *oos;		/* out-of-sync chunks (write-intent) */
+	u64 nchunks;
+	u32 chunk_shift;
+
+	atomic64_t writes;
+	atomic64_t writes_replicated;
+};
+
+extern struct workqueue_struct *md_wq;
+extern const struct block_device_operations md_bdops;
+
+/* req.c */
+void md_defer_work(struct work_struct *work);
+void md_req_put(struct md_req *req);
+void md_mark_oos(struct md_dev *md, u64 offset, u64 len);
+
+/* chan.c */
+extern const struct file_operations md_ctl_fops;
+void md_chan_fail_all(struct md_dev *md, int status);
+
+/* main.c */
+extern struct mutex md_ctl_mutex;
+long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg);
+
+#endif /* MIRRORDISK_H */

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * req.c - the request path of the mirror device.
+ *
+ * A bio's life on the primary:
+ *
+ *  - Reads are remapped to the lower device and never stop here.
+ *  - Writes (and empty flushes) take a request slot (struct md_req).  A slot
+ *    is refused while all MD_MAX_INFLIGHT slots are busy, or while another
+ *    active write overlaps the bio's range: two overlapping writes in flight
+ *    at once could land in different orders on the two disks, so the second
+ *    waits for the first.  A refused bio goes to md->deferred and the
+ *    workqueue retries it, in order, when a slot completes; once anything
+ *    is deferred, new bios queue behind it.  We never sleep in
+ *    ->submit_bio: a stacked caller may hold bios on current->bio_list that
+ *    our own completions depend on.
+ *  - With a slot, the request is in state LOCAL (peer not connected: its
+ *    chunks are marked out of sync at once) or QUEUED (connected: it is put
+ *    on md->queued for the daemon).  A clone of the bio is submitted to the
+ *    lower device in both cases, so the local write and the network round
+ *    trip overlap.
+ *  - The daemon's read() moves QUEUED requests through COPYING (data copied
+ *    once, from the bio's pages into the daemon's buffer) to SENT.  The
+ *    daemon's ack, or a failure of the link or the daemon (md_chan_fail_all),
+ *    moves a request to REMOTE_DONE.
+ *  - req->pending counts the outstanding parts (local, remote).  When both
+ *    are done the bio completes: with the local status, because the local
+ *    disk is the one that serves reads; a write the peer did not take is
+ *    marked out of sync first, so a completed write is always either on
+ *    both disks or recorded in the bitmap.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include "mirrordisk.h"
+
+void md_mark_oos(struct md_dev *md, u64 offset, u64 len)
+{
+	u64 first, last;
+
+	if (!len)
+		return;
+	first = offset >> md->chunk_shift;
+	last = (offset + len - 1) >> md->chunk_shift;
+	if (last >= md->nchunks)
+		last = md->nchunks - 1;
+	for (; first <= last; first++)
+		set_bit(first, md->oos);
+}
+
+static bool md_overlaps_active(struct md_dev *md, u64 off, u32 len)
+{
+	unsigned int slot;
+
+	if (!len)
+		return false;
+	for_each_set_bit(slot, md->slot_map, MD_MAX_INFLIGHT) {
+		struct md_req *r = &md->reqs[slot];
+
+		if (r->len && off < r->offset + r->len && r->offset < off + len)
+			return true;
+	}
+	return false;
+}
+
+/* Called with md->lock held.  Returns a started request or NULL. */
+static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
+{
+	u64 off = (u64)bio->bi_iter.bi_sector << SECTOR_SHIFT;
+	u32 len = bio->bi_iter.bi_size;
+	unsigned int slot;
+	struct md_req *req;
+
+	slot = find_first_zero_bit(md->slot_map, MD_MAX_INFLIGHT);
+	if (slot >= MD_MAX_INFLIGHT || md_overlaps_active(md, off, len))
+		return NULL;
+
+	__set_bit(slot, md->slot_map);
+	md->nr_active++;
+	req = &md->reqs[slot];
+	req->md = md;
+	req->bio = bio;
+	req->offset = off;
+	req->len = len;
+	req->op = len ? MD_OP_WRITE : MD_OP_FLUSH;
+	req->flags = 0;
+	if (bio->bi_opf & REQ_FUA)
+		req->flags |= MD_RF_FUA;
+	if (bio->bi_opf & REQ_PREFLUSH)
+		req->flags |= MD_RF_PREFLUSH;
+	req->seq = md->next_seq++;
+	req->gen++;
+	req->local_status = BLK_STS_OK;
+	req->shipped = md->conn == MD_CONN_CONNECTED && md->chan_file;
+	if (req->shipped) {
+		req->state = MD_RS_QUEUED;
+		req->remote_status = 0;
+		atomic_set(&req->pending, 2);
+		list_add_tail(&req->list, &md->queued);
+	} else {
+		req->state = MD_RS_LOCAL;
+		req->remote_status = -ENOTCONN;
+		atomic_set(&req->pending, 1);
+	}
+	return req;
+}
+
+static void md_local_endio(struct bio *clone)
+{
+	struct md_req *req = clone->bi_private;
+
+	req->local_status = clone->bi_status;
+	bio_put(clone);
+	md_req_put(req);
+}
+
+static void md_dispatch(struct md_req *req)
+{
+	struct md_dev *md = req->md;
+	struct bio *clone;
+
+	if (!req->shipped)
+		md_mark_oos(md, req->offset, req->len);
+	else
+		wake_up(&md->chan_wait);
+
+	clone = bio_alloc_clone(md->lower.bdev, req->bio, GFP_NOIO, &md->bs);
+	if (!clone) {
+		req->local_status = BLK_STS_RESOURCE;
+		md_req_put(req);
+		return;
+	}
+	clone->bi_private = req;
+	clone->bi_end_io = md_local_endio;
+	submit_bio_noacct(clone);
+}
+
+void md_req_put(struct md_req *req)
+{
+	struct md_dev *md = req->md;
+	struct bio *bio = req->bio;
+	unsigned long flags;
+	bool kick;
+
+	if (!atomic_dec_and_test(&req->pending))
+		return;
+
+	if (req->remote_status || req->local_status)
+		md_mark_oos(md, req->offset, req->len);
+	else
+		atomic64_inc(&md->writes_replicated);
+	atomic64_inc(&md->writes);
+	bio->bi_status = req->local_status;
+
+	spin_lock_irqsave(&md->lock, flags);
+	req->state = MD_RS_FREE;
+	req->bio = NULL;
+	__clear_bit(req - md->reqs, md->slot_map);
+	if (--md->nr_active == 0)
+		wake_up(&md->idle_wait);
+	kick = !bio_list_empty(&md->deferred);
+	spin_unlock_irqrestore(&md->lock, flags);
+
+	bio_endio(bio);
+	if (kick)
+		queue_work(md_wq, &md->defer_work);
+}
+
+void md_defer_work(struct work_struct *work)
+{
+	struct md_dev *md = container_of(work, struct md_dev, defer_work);
+	struct md_req *req;
+	struct bio *bio;
+
+	for (;;) {
+		spin_lock_irq(&md->lock);
+		bio = bio_list_peek(&md->deferred);
+		req = bio ? md_try_start(md, bio) : NULL;
+		if (req)
+			bio_list_pop(&md->deferred);
+		spin_unlock_irq(&md->lock);
+		if (!req)
+			return;
+		md_dispatch(req);
+	}
+}
+
+static void md_submit_bio(struct bio *bio)
+{
+	struct md_dev *md = bio->bi_bdev->bd_disk->private_data;
+	struct md_req *req = NULL;
+
+	if (READ_ONCE(md->role) != MD_ROLE_PRIMARY) {
+		bio_io_error(bio);
+		return;
+	}
+	bio = bio_split_to_limits(bio);
+	if (!bio)
+		return;
+
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		bio_set_dev(bio, md->lower.bdev);
+		submit_bio_noacct(bio);
+		return;
+	case REQ_OP_WRITE:
+		break;
+	default:
+		/*
+		 * Discard, write-zeroes and secure erase are not advertised
+		 * (their limits are zero), so the block layer turns zeroing
+		 * into plain writes and refuses discards before they get here.
+		 */
+		bio->bi_status = BLK_STS_NOTSUPP;
+		bio_endio(bio);
+		return;
+	}
+
+	spin_lock_irq(&md->lock);
+	if (bio_list_empty(&md->deferred))
+		req = md_try_start(md, bio);
+	if (!req)
+		bio_list_add(&md->deferred, bio);
+	spin_unlock_irq(&md->lock);
+
+	if (req)
+		md_dispatch(req);
+}
+
+static int md_open(MD_BDOPS_OPEN_ARGS)
+{
+	struct md_dev *md = MD_BDOPS_OPEN_DISK->private_data;
+	int ret = 0;
+
+	spin_lock_irq(&md->lock);
+	if (md->role != MD_ROLE_PRIMARY)
+		ret = -EMEDIUMTYPE;
+	else
+		md->openers++;
+	spin_unlock_irq(&md->lock);
+	if (ret)
+		pr_info_ratelimited("%s: open refused: this node is secondary\n",
+				    md->name);
+	return ret;
+}
+
+static void md_release(MD_BDOPS_RELEASE_ARGS)
+{
+	struct md_dev *md = disk->private_data;
+
+	spin_lock_irq(&md->lock);
+	md->openers--;
+	spin_unlock_irq(&md->lock);
+}
+
+const struct block_device_operations md_bdops = {
+	.owner = THIS_MODULE,
+	.submit_bio = md_submit_bio,
+	.open = md_open,
+	.release = md_release,
+};

@@ -1,0 +1,235 @@
+/* config.c - see config.h. */
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "md_wire.h"
+
+struct parse_ctx {
+	struct md_config *cfg;
+	char *err;
+	size_t errlen;
+};
+
+int md_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	}
+	if (*end == 'i' && shift)
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= MD_NAME_LEN)
+		return 0;
+	for (; *s; s++)
+		if (!(*s == '-' || *s == '_' || *s == '.' ||
+		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z')))
+			return 0;
+	return 1;
+}
+
+struct md_res_cfg *md_config_find(struct md_config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->nres; i++)
+		if (!strcmp(cfg->res[i].name, name))
+			return &cfg->res[i];
+	return NULL;
+}
+
+int md_res_node_index(const struct md_res_cfg *res, const char *name)
+{
+	for (int i = 0; i < res->nnodes; i++)
+		if (!strcmp(res->nodes[i].name, name))
+			return i;
+	return -1;
+}
+
+void md_local_node_name(char *buf, size_t len)
+{
+	const char *e = getenv("MD_NODE");
+
+	if (e && *e) {
+		snprintf(buf, len, "%s", e);
+		return;
+	}
+	if (gethostname(buf, len))
+		snprintf(buf, len, "localhost");
+	buf[len - 1] = '\0';
+}
+
+/* inih reports the line of the first entry a handler refuses. */
+#define FAIL(ctx, ...) do { \
+	snprintf((ctx)->err, (ctx)->errlen, __VA_ARGS__); \
+	return 0; } while (0)
+
+static int on_entry(void *user, const char *section, const char *key,
+		    const char *value)
+{
+	struct parse_ctx *ctx = user;
+	char rname[MD_NAME_LEN + 1], nname[MD_NAME_LEN + 1], extra[8];
+	struct md_res_cfg *res;
+	int n;
+
+	n = sscanf(section, "resource %64s node %64s %7s", rname, nname, extra);
+	if (n < 1)
+		FAIL(ctx, "section [%s]: expected [resource NAME] or [resource NAME node NODE]", section);
+	if (n == 3 || (n == 2 && strncmp(section + strlen("resource ") + strlen(rname), " node ", 6)))
+		FAIL(ctx, "section [%s]: expected [resource NAME] or [resource NAME node NODE]", section);
+	if (!valid_name(rname))
+		FAIL(ctx, "invalid resource name '%s'", rname);
+
+	res = md_config_find(ctx->cfg, rname);
+	if (!res) {
+		if (ctx->cfg->nres == MD_MAX_RESOURCES)
+			FAIL(ctx, "too many resources (at most %d)", MD_MAX_RESOURCES);
+		res = &ctx->cfg->res[ctx->cfg->nres++];
+		memset(res, 0, sizeof(*res));
+		memcpy(res->name, rname, strlen(rname) + 1);
+		res->minor = -1;
+		res->port = MDW_DEFAULT_PORT;
+		res->chunk_shift = 16;
+		res->timeout_s = 5;
+	}
+	if (n == 2) {
+		struct md_node_cfg *node;
+		int idx;
+
+		if (!valid_name(nname))
+			FAIL(ctx, "invalid node name '%s'", nname);
+		idx = md_res_node_index(res, nname);
+		if (idx < 0) {
+			if (res->nnodes == 2)
+				FAIL(ctx, "resource %s: more than two nodes", rname);
+			idx = res->nnodes++;
+			memcpy(res->nodes[idx].name, nname, strlen(nname) + 1);
+		}
+		node = &res->nodes[idx];
+		if (!strcmp(key, "address")) {
+			if (strlen(value) >= sizeof(node->address) || !*value)
+				FAIL(ctx, "bad address '%s'", value);
+			snprintf(node->address, sizeof(node->address), "%s", value);
+		} else if (!strcmp(key, "disk")) {
+			if (value[0] != '/' || strlen(value) >= sizeof(node->disk))
+				FAIL(ctx, "disk must be an absolute path, got '%s'", value);
+			snprintf(node->disk, sizeof(node->disk), "%s", value);
+		} else {
+			FAIL(ctx, "unknown node setting '%s'", key);
+		}
+		return 1;
+	}
+
+	if (!strcmp(key, "minor")) {
+		if (parse_int(value, 0, MD_MAX_MINORS - 1, &res->minor))
+			FAIL(ctx, "minor must be 0..%d, got '%s'", MD_MAX_MINORS - 1, value);
+	} else if (!strcmp(key, "port")) {
+		if (parse_int(value, 1, 65535, &res->port))
+			FAIL(ctx, "port must be 1..65535, got '%s'", value);
+	} else if (!strcmp(key, "timeout")) {
+		if (parse_int(value, 1, 600, &res->timeout_s))
+			FAIL(ctx, "timeout must be 1..600 seconds, got '%s'", value);
+	} else if (!strcmp(key, "chunk-size")) {
+		uint64_t v;
+
+		if (md_parse_size(value, &v) || v < 4096 || v > (1u << 30) || (v & (v - 1)))
+			FAIL(ctx, "chunk-size must be a power of two from 4K to 1G, got '%s'", value);
+		res->chunk_shift = (uint32_t)__builtin_ctzll(v);
+	} else {
+		FAIL(ctx, "unknown resource setting '%s'", key);
+	}
+	return 1;
+}
+
+int md_config_load(const char *path, struct md_config *cfg, char *err, size_t errlen)
+{
+	struct parse_ctx ctx = { .cfg = cfg, .err = err, .errlen = errlen };
+	FILE *f;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	err[0] = '\0';
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	rc = ini_parse_file(f, on_entry, &ctx);
+	fclose(f);
+	if (rc > 0 && err[0]) {
+		char tmp[400];
+
+		snprintf(tmp, sizeof(tmp), "line %d: %s", rc, err);
+		snprintf(err, errlen, "%s", tmp);
+	} else if (rc != 0) {
+		snprintf(err, errlen, "line %d: syntax error", rc);
+	}
+	if (rc == 0) {
+		for (int i = 0; i < cfg->nres && !err[0]; i++) {
+			struct md_res_cfg *r = &cfg->res[i];
+
+			if (r->minor < 0)
+				snprintf(err, errlen, "resource %s: no minor", r->name);
+			else if (r->nnodes != 2)
+				snprintf(err, errlen, "resource %s: needs exactly two nodes, has %d",
+					 r->name, r->nnodes);
+			for (int j = 0; j < r->nnodes && !err[0]; j++)
+				if (!r->nodes[j].address[0] || !r->nodes[j].disk[0])
+					snprintf(err, errlen, "resource %s node %s: address and disk are required",
+						 r->name, r->nodes[j].name);
+			for (int j = 0; j < i && !err[0]; j++)
+				if (cfg->res[j].minor == r->minor)
+					snprintf(err, errlen, "resources %s and %s share minor %d",
+						 cfg->res[j].name, r->name, r->minor);
+		}
+		if (!err[0] && cfg->nres == 0)
+			snprintf(err, errlen, "no resource defined");
+	}
+	if (err[0]) {
+		char tmp[512];
+
+		snprintf(tmp, sizeof(tmp), "%s: %s", path, err);
+		snprintf(err, errlen, "%s", tmp);
+		return -EINVAL;
+	}
+	return 0;
+}

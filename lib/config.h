@@ -1,0 +1,56 @@
+/*
+ * config.h - the resource configuration file (mirrordisk.conf(5)).
+ *
+ *   [resource r0]
+ *   minor = 0                 ; /dev/mirror0
+ *   port = 7790
+ *   chunk-size = 64K          ; write-intent bitmap granularity
+ *   timeout = 5               ; seconds without a sign of the peer
+ *
+ *   [resource r0 node alpha]  ; exactly two nodes per resource
+ *   address = 10.0.0.1
+ *   disk = /dev/sdb1
+ *
+ * Parsed with inih (libinih), a small and well-kept INI parser.
+ */
+#ifndef MD_LIB_CONFIG_H
+#define MD_LIB_CONFIG_H
+
+#include <stdint.h>
+#include "md_chan.h"
+
+#define MD_CONFIG_DEFAULT	"/etc/mirrordisk/mirrordisk.conf"
+#define MD_MAX_RESOURCES	16
+
+struct md_node_cfg {
+	char name[MD_NAME_LEN];
+	char address[MD_NAME_LEN];
+	char disk[MD_PATH_LEN];
+};
+
+struct md_res_cfg {
+	char name[MD_NAME_LEN];
+	int minor;
+	int port;
+	uint32_t chunk_shift;
+	int timeout_s;
+	int nnodes;
+	struct md_node_cfg nodes[2];
+};
+
+struct md_config {
+	int nres;
+	struct md_res_cfg res[MD_MAX_RESOURCES];
+};
+
+/* 0, or -errno with a message naming the file and line in err. */
+int md_config_load(const char *path, struct md_config *cfg, char *err, size_t errlen);
+struct md_res_cfg *md_config_find(struct md_config *cfg, const char *name);
+/* Index (0 or 1) of node 'name' in res, or -1. */
+int md_res_node_index(const struct md_res_cfg *res, const char *name);
+/* The local node's name: $MD_NODE, else the host name. */
+void md_local_node_name(char *buf, size_t len);
+/* "64K", "1M", "4096" -> bytes; -EINVAL on junk or overflow. */
+int md_parse_size(const char *s, uint64_t *out);
+
+#endif

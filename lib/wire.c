@@ -1,0 +1,282 @@
+/* wire.c - see wire.h. */
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "wire.h"
+
+void mdw_hdr_encode(void *buf, uint16_t type, uint32_t len)
+{
+	struct mdw_hdr h = {
+		.magic = htole32(MDW_MAGIC),
+		.type = htole16(type),
+		.len = htole32(len),
+	};
+	memcpy(buf, &h, sizeof(h));
+}
+
+/* The body length each type allows: exact, or [min, max]. */
+static int body_len_ok(uint16_t type, uint32_t len)
+{
+	switch (type) {
+	case MDW_HELLO:
+		return len == sizeof(struct mdw_hello);
+	case MDW_REJECT:
+		return len == sizeof(struct mdw_reject);
+	case MDW_DATA:
+		return len >= sizeof(struct mdw_data) && len <= MDW_MAX_BODY;
+	case MDW_ACK:
+		return len == sizeof(struct mdw_ack);
+	case MDW_PING:
+	case MDW_PONG:
+		return len == 0;
+	case MDW_STATE:
+		return len == sizeof(struct mdw_state);
+	}
+	return 0;
+}
+
+int mdw_hdr_decode(const void *buf, uint16_t *type, uint32_t *len)
+{
+	struct mdw_hdr h;
+
+	memcpy(&h, buf, sizeof(h));
+	if (le32toh(h.magic) != MDW_MAGIC || h.flags || h.reserved)
+		return -EBADMSG;
+	*type = le16toh(h.type);
+	*len = le32toh(h.len);
+	if (*type == 0 || *type > MDW_TYPE_MAX)
+		return -EPROTO;
+	if (!body_len_ok(*type, *len))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static void put_name(char *dst, const char *src)
+{
+	memset(dst, 0, MD_NAME_LEN);
+	memcpy(dst, src, strnlen(src, MD_NAME_LEN - 1));
+}
+
+/* A name on the wire must be NUL-terminated and zero-padded. */
+static int get_name(char *dst, const char *src)
+{
+	size_t n = strnlen(src, MD_NAME_LEN);
+	size_t i;
+
+	if (n == 0 || n == MD_NAME_LEN)
+		return -EBADMSG;
+	for (i = n; i < MD_NAME_LEN; i++)
+		if (src[i])
+			return -EBADMSG;
+	memcpy(dst, src, MD_NAME_LEN);
+	return 0;
+}
+
+void mdw_hello_encode(void *body, const struct md_hello_info *h)
+{
+	struct mdw_hello w;
+
+	memset(&w, 0, sizeof(w));
+	w.proto_min = htole32(h->proto_min);
+	w.proto_max = htole32(h->proto_max);
+	w.features = htole64(h->features);
+	w.size_bytes = htole64(h->size_bytes);
+	w.chunk_bytes = htole32(h->chunk_bytes);
+	w.role = htole32(h->role);
+	put_name(w.resource, h->resource);
+	put_name(w.node, h->node);
+	put_name(w.peer, h->peer);
+	memcpy(body, &w, sizeof(w));
+}
+
+int mdw_hello_decode(const void *body, size_t len, struct md_hello_info *h)
+{
+	struct mdw_hello w;
+	size_t i;
+
+	if (len != sizeof(w))
+		return -EMSGSIZE;
+	memcpy(&w, body, sizeof(w));
+	for (i = 0; i < sizeof(w.reserved) / sizeof(w.reserved[0]); i++)
+		if (w.reserved[i])
+			return -EBADMSG;
+	h->proto_min = le32toh(w.proto_min);
+	h->proto_max = le32toh(w.proto_max);
+	h->features = le64toh(w.features);
+	h->size_bytes = le64toh(w.size_bytes);
+	h->chunk_bytes = le32toh(w.chunk_bytes);
+	h->role = le32toh(w.role);
+	if (h->proto_min == 0 || h->proto_min > h->proto_max)
+		return -EBADMSG;
+	if (h->role != MD_ROLE_PRIMARY && h->role != MD_ROLE_SECONDARY)
+		return -EBADMSG;
+	if (get_name(h->resource, w.resource) || get_name(h->node, w.node) ||
+	    get_name(h->peer, w.peer))
+		return -EBADMSG;
+	return 0;
+}
+
+int mdw_hello_check(const struct md_hello_info *l, const struct md_hello_info *r,
+		    uint32_t *version, char *why, size_t whylen)
+{
+	uint32_t lo = l->proto_min > r->proto_min ? l->proto_min : r->proto_min;
+	uint32_t hi = l->proto_max < r->proto_max ? l->proto_max : r->proto_max;
+
+	if (lo > hi) {
+		snprintf(why, whylen, "no common protocol version: we speak %u-%u, peer %u-%u",
+			 l->proto_min, l->proto_max, r->proto_min, r->proto_max);
+		return MDW_REJ_PROTO;
+	}
+	*version = hi;
+	if (strcmp(l->resource, r->resource)) {
+		snprintf(why, whylen, "resource mismatch: we are '%s', peer is '%s'",
+			 l->resource, r->resource);
+		return MDW_REJ_RESOURCE;
+	}
+	if (strcmp(l->peer, r->node) || strcmp(l->node, r->peer)) {
+		snprintf(why, whylen, "node mismatch: we are '%s' expecting '%s', peer is '%s' expecting '%s'",
+			 l->node, l->peer, r->node, r->peer);
+		return MDW_REJ_NODE;
+	}
+	if ((r->features & MDW_FEATURES_REQUIRED) != MDW_FEATURES_REQUIRED) {
+		snprintf(why, whylen, "peer lacks required features 0x%llx",
+			 (unsigned long long)(MDW_FEATURES_REQUIRED & ~r->features));
+		return MDW_REJ_FEATURES;
+	}
+	if (l->size_bytes != r->size_bytes) {
+		snprintf(why, whylen, "device size mismatch: ours %llu bytes, peer's %llu bytes",
+			 (unsigned long long)l->size_bytes, (unsigned long long)r->size_bytes);
+		return MDW_REJ_SIZE;
+	}
+	if (l->chunk_bytes != r->chunk_bytes) {
+		snprintf(why, whylen, "bitmap chunk size mismatch: ours %u, peer's %u",
+			 l->chunk_bytes, r->chunk_bytes);
+		return MDW_REJ_CHUNK;
+	}
+	if (l->role == MD_ROLE_PRIMARY && r->role == MD_ROLE_PRIMARY) {
+		snprintf(why, whylen, "both nodes are primary");
+		return MDW_REJ_ROLE;
+	}
+	return 0;
+}
+
+void mdw_reject_encode(void *body, uint32_t code, const char *msg)
+{
+	struct mdw_reject w;
+
+	memset(&w, 0, sizeof(w));
+	w.code = htole32(code);
+	memcpy(w.msg, msg, strnlen(msg, sizeof(w.msg) - 1));
+	memcpy(body, &w, sizeof(w));
+}
+
+int mdw_reject_decode(const void *body, size_t len, uint32_t *code,
+		      char *msg, size_t msglen)
+{
+	struct mdw_reject w;
+
+	if (len != sizeof(w))
+		return -EMSGSIZE;
+	memcpy(&w, body, sizeof(w));
+	if (w.reserved)
+		return -EBADMSG;
+	w.msg[sizeof(w.msg) - 1] = '\0';
+	*code = le32toh(w.code);
+	snprintf(msg, msglen, "%s", w.msg);
+	return 0;
+}
+
+void mdw_data_encode(void *body, const struct md_data_info *d)
+{
+	struct mdw_data w = {
+		.id = htole64(d->id),
+		.offset = htole64(d->offset),
+		.len = htole32(d->len),
+		.flags = htole16(d->flags),
+		.seq = htole64(d->seq),
+	};
+	memcpy(body, &w, sizeof(w));
+}
+
+int mdw_data_decode(const void *body, size_t body_len, struct md_data_info *d)
+{
+	struct mdw_data w;
+
+	if (body_len < sizeof(w))
+		return -EMSGSIZE;
+	memcpy(&w, body, sizeof(w));
+	if (w.reserved)
+		return -EBADMSG;
+	d->id = le64toh(w.id);
+	d->offset = le64toh(w.offset);
+	d->len = le32toh(w.len);
+	d->flags = le16toh(w.flags);
+	d->seq = le64toh(w.seq);
+	if (d->len != body_len - sizeof(w) || d->len > MD_MAX_IO_BYTES)
+		return -EMSGSIZE;
+	if (d->flags & ~MDW_DF_ALL)
+		return -EBADMSG;
+	if (d->offset % 512 || d->len % 512)
+		return -EBADMSG;
+	if (d->len == 0 && !(d->flags & MDW_DF_PREFLUSH))
+		return -EBADMSG;	/* an empty write must be a flush */
+	return 0;
+}
+
+void mdw_ack_encode(void *body, uint64_t id, int32_t status)
+{
+	struct mdw_ack w = { .id = htole64(id), .status = (int32_t)htole32((uint32_t)status) };
+
+	memcpy(body, &w, sizeof(w));
+}
+
+int mdw_ack_decode(const void *body, size_t len, uint64_t *id, int32_t *status)
+{
+	struct mdw_ack w;
+
+	if (len != sizeof(w))
+		return -EMSGSIZE;
+	memcpy(&w, body, sizeof(w));
+	if (w.reserved)
+		return -EBADMSG;
+	*id = le64toh(w.id);
+	*status = (int32_t)le32toh((uint32_t)w.status);
+	if (*status > 0 || *status < -4095)
+		return -EBADMSG;
+	return 0;
+}
+
+void mdw_state_encode(void *body, uint32_t role)
+{
+	struct mdw_state w = { .role = htole32(role) };
+
+	memcpy(body, &w, sizeof(w));
+}
+
+int mdw_state_decode(const void *body, size_t len, uint32_t *role)
+{
+	struct mdw_state w;
+
+	if (len != sizeof(w))
+		return -EMSGSIZE;
+	memcpy(&w, body, sizeof(w));
+	*role = le32toh(w.role);
+	if (w.reserved || (*role != MD_ROLE_PRIMARY && *role != MD_ROLE_SECONDARY))
+		return -EBADMSG;
+	return 0;
+}
+
+const char *mdw_reject_name(uint32_t code)
+{
+	static const char *const names[] = {
+		[MDW_REJ_PROTO] = "protocol version", [MDW_REJ_RESOURCE] = "resource",
+		[MDW_REJ_NODE] = "node name", [MDW_REJ_SIZE] = "device size",
+		[MDW_REJ_ROLE] = "roles", [MDW_REJ_FEATURES] = "features",
+		[MDW_REJ_BUSY] = "busy", [MDW_REJ_CHUNK] = "chunk size",
+	};
+
+	if (code < sizeof(names) / sizeof(names[0]) && names[code])
+		return names[code];
+	return "unknown";
+}

@@ -1,0 +1,58 @@
+/*
+ * wire.h - encoding and checking of the peer protocol (proto/md_wire.h).
+ * Decoders take untrusted bytes and return 0 or a negative errno; they never
+ * read past the length they are given.
+ */
+#ifndef MD_LIB_WIRE_H
+#define MD_LIB_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "md_wire.h"
+
+struct md_hello_info {
+	uint32_t proto_min, proto_max;
+	uint64_t features;
+	uint64_t size_bytes;
+	uint32_t chunk_bytes;
+	uint32_t role;
+	char resource[MD_NAME_LEN];
+	char node[MD_NAME_LEN];
+	char peer[MD_NAME_LEN];
+};
+
+struct md_data_info {
+	uint64_t id, offset, seq;
+	uint32_t len;
+	uint16_t flags;
+};
+
+/* Header: returns 0, -EBADMSG (magic or reserved bits), -EPROTO (unknown
+ * type), -EMSGSIZE (body length impossible for the type). */
+void mdw_hdr_encode(void *buf, uint16_t type, uint32_t len);
+int mdw_hdr_decode(const void *buf, uint16_t *type, uint32_t *len);
+
+void mdw_hello_encode(void *body, const struct md_hello_info *h);
+int mdw_hello_decode(const void *body, size_t len, struct md_hello_info *h);
+/* 0 when the peer may connect, else an MDW_REJ_* code and a message. */
+int mdw_hello_check(const struct md_hello_info *local,
+		    const struct md_hello_info *remote, uint32_t *version,
+		    char *why, size_t whylen);
+
+void mdw_reject_encode(void *body, uint32_t code, const char *msg);
+int mdw_reject_decode(const void *body, size_t len, uint32_t *code,
+		      char *msg, size_t msglen);
+
+void mdw_data_encode(void *body, const struct md_data_info *d);
+/* body_len is the whole body: the mdw_data header plus the payload. */
+int mdw_data_decode(const void *body, size_t body_len, struct md_data_info *d);
+
+void mdw_ack_encode(void *body, uint64_t id, int32_t status);
+int mdw_ack_decode(const void *body, size_t len, uint64_t *id, int32_t *status);
+
+void mdw_state_encode(void *body, uint32_t role);
+int mdw_state_decode(const void *body, size_t len, uint32_t *role);
+
+const char *mdw_reject_name(uint32_t code);
+
+#endif

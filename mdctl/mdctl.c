@@ -1,0 +1,624 @@
+/*
+ * mdctl - the mirror disk's admin and cluster tool.  See mdctl(8).
+ *
+ *   mdctl [OPTIONS] COMMAND [RESOURCE]
+ *
+ * Commands come from one table (cmds[] below), each with a one-line
+ * summary; no prefix matching.  Exit codes are stable and documented:
+ */
+#define MDCTL_EXIT_OK		0	/* done, or already so (idempotent) */
+#define MDCTL_EXIT_RUNTIME	1	/* the operation failed at run time */
+#define MDCTL_EXIT_USAGE	2	/* bad command line */
+#define MDCTL_EXIT_CONFIG	3	/* configuration unreadable or resource/node unknown */
+#define MDCTL_EXIT_REFUSED	4	/* not allowed in the current state */
+#define MDCTL_EXIT_NOTUP	5	/* the resource is not up on this node */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "config.h"
+#include "kctl.h"
+#include "md_wire.h"
+
+#define STATUS_JSON_VERSION	1
+#define RUN_DIR			"/run/mirrordisk"
+#define LOG_DIR			"/var/log/mirrordisk"
+
+struct opts {
+	const char *config;
+	char node[MD_NAME_LEN];
+	const char *mirrord;
+	const char *daemon_args;
+	int json;
+	int force;
+	int dry_run;
+};
+
+static struct opts o;
+static struct md_config cfg;
+
+static int err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int err(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mdctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/* The link state mirrord last wrote for a resource. */
+struct link_state {
+	int pid;
+	char conn[32];
+	char peer[MD_NAME_LEN];
+	char peer_role[32];
+	char io[32];
+	long long since;
+	char last_error[256];
+};
+
+static void state_path(const struct md_res_cfg *res, char *buf, size_t len)
+{
+	snprintf(buf, len, RUN_DIR "/%s.state", res->name);
+}
+
+static int read_link_state(const struct md_res_cfg *res, struct link_state *ls)
+{
+	char path[MD_PATH_LEN], line[512];
+	FILE *f;
+
+	memset(ls, 0, sizeof(*ls));
+	snprintf(ls->conn, sizeof(ls->conn), "no-daemon");
+	state_path(res, path, sizeof(path));
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, '=');
+
+		if (!v)
+			continue;
+		*v++ = '\0';
+		v[strcspn(v, "\n")] = '\0';
+		if (!strcmp(line, "pid"))
+			ls->pid = atoi(v);
+		else if (!strcmp(line, "conn"))
+			snprintf(ls->conn, sizeof(ls->conn), "%s", v);
+		else if (!strcmp(line, "peer"))
+			snprintf(ls->peer, sizeof(ls->peer), "%s", v);
+		else if (!strcmp(line, "peer_role"))
+			snprintf(ls->peer_role, sizeof(ls->peer_role), "%s", v);
+		else if (!strcmp(line, "io"))
+			snprintf(ls->io, sizeof(ls->io), "%s", v);
+		else if (!strcmp(line, "since"))
+			ls->since = atoll(v);
+		else if (!strcmp(line, "last_error"))
+			snprintf(ls->last_error, sizeof(ls->last_error), "%s", v);
+	}
+	fclose(f);
+	if (ls->pid <= 0 || kill(ls->pid, 0)) {
+		ls->pid = 0;
+		snprintf(ls->conn, sizeof(ls->conn), "no-daemon");
+	}
+	return 0;
+}
+
+static int load_res(const char *name, struct md_res_cfg **resp, int *me)
+{
+	char e[512];
+
+	if (md_config_load(o.config, &cfg, e, sizeof(e)))
+		return err(MDCTL_EXIT_CONFIG, "%s", e);
+	*resp = md_config_find(&cfg, name);
+	if (!*resp)
+		return err(MDCTL_EXIT_CONFIG, "resource '%s' is not defined in %s", name, o.config);
+	*me = md_res_node_index(*resp, o.node);
+	if (*me < 0)
+		return err(MDCTL_EXIT_CONFIG, "this node (%s) is not part of resource %s "
+			   "(nodes: %s, %s; set --node or MD_NODE)", o.node, name,
+			   (*resp)->nodes[0].name, (*resp)->nodes[1].name);
+	return 0;
+}
+
+static int open_ctl(void)
+{
+	int fd = kctl_open();
+
+	if (fd == -ENOENT)
+		return err(-MDCTL_EXIT_RUNTIME, "%s missing: the mirrordisk module is not loaded", MD_CTL_PATH);
+	if (fd < 0)
+		return err(-MDCTL_EXIT_RUNTIME, "cannot open %s: %s", MD_CTL_PATH, strerror(-fd));
+	return fd;
+}
+
+static void mkdir_p(const char *path)
+{
+	char buf[MD_PATH_LEN];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(buf, 0755);
+		*p = '/';
+	}
+	mkdir(buf, 0755);
+}
+
+static int start_daemon(const struct md_res_cfg *res)
+{
+	char logpath[MD_PATH_LEN];
+	pid_t pid;
+	int logfd;
+
+	mkdir_p(RUN_DIR);
+	mkdir_p(LOG_DIR);
+	snprintf(logpath, sizeof(logpath), LOG_DIR "/%s.log", res->name);
+	logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (logfd < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(logfd);
+		return -errno;
+	}
+	if (pid == 0) {
+		char *argv[16];
+		int n = 0;
+		char *extra = o.daemon_args ? strdup(o.daemon_args) : NULL;
+
+		setsid();
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		argv[n++] = (char *)o.mirrord;
+		argv[n++] = "-c";
+		argv[n++] = (char *)o.config;
+		argv[n++] = "-n";
+		argv[n++] = o.node;
+		for (char *t = extra ? strtok(extra, " ") : NULL; t && n < 14; t = strtok(NULL, " "))
+			argv[n++] = t;
+		argv[n++] = (char *)res->name;
+		argv[n] = NULL;
+		execvp(argv[0], argv);
+		fprintf(stderr, "mdctl: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(logfd);
+	return pid;
+}
+
+/* ---- commands ---- */
+
+static int cmd_up(const char *name)
+{
+	struct md_ioc_status st;
+	struct md_res_cfg *res;
+	int me, fd, rc, pid;
+	uint64_t size;
+
+	if ((rc = load_res(name, &res, &me)))
+		return rc;
+	if (o.dry_run) {
+		printf("would create /dev/" MD_DISK_PREFIX "%d over %s (secondary) and start %s\n",
+		       res->minor, res->nodes[me].disk, o.mirrord);
+		return 0;
+	}
+	if ((fd = open_ctl()) < 0)
+		return -fd;
+	rc = kctl_status(fd, (uint32_t)res->minor, &st);
+	if (rc == 0 && strcmp(st.name, res->name)) {
+		close(fd);
+		return err(MDCTL_EXIT_REFUSED, "minor %d is already used by resource %s",
+			   res->minor, st.name);
+	}
+	if (rc == 0 && (st.flags & MD_SF_BOUND)) {
+		close(fd);
+		printf("%s: already up\n", name);
+		return 0;
+	}
+	if (rc == -ENODEV) {
+		rc = kctl_create(fd, (uint32_t)res->minor, res->name, res->nodes[me].disk,
+				 res->chunk_shift, MD_ROLE_SECONDARY, &size);
+		if (rc) {
+			close(fd);
+			return err(MDCTL_EXIT_RUNTIME, "%s: cannot create the mirror over %s: %s%s",
+				   name, res->nodes[me].disk, strerror(-rc),
+				   rc == -EBUSY ? " (the disk is in use: mounted or claimed)" : "");
+		}
+	} else if (rc) {
+		close(fd);
+		return err(MDCTL_EXIT_RUNTIME, "%s: status failed: %s", name, strerror(-rc));
+	}
+	pid = start_daemon(res);
+	if (pid < 0) {
+		close(fd);
+		return err(MDCTL_EXIT_RUNTIME, "%s: cannot start mirrord: %s", name, strerror(-pid));
+	}
+	/* Wait until the daemon holds the channel, or has died. */
+	for (int i = 0; i < 100; i++) {
+		int status;
+
+		if (kctl_status(fd, (uint32_t)res->minor, &st) == 0 && (st.flags & MD_SF_BOUND)) {
+			close(fd);
+			printf("%s: up on /dev/" MD_DISK_PREFIX "%d (secondary)\n", name, res->minor);
+			return 0;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			close(fd);
+			return err(MDCTL_EXIT_RUNTIME, "%s: mirrord exited (status %d); see "
+				   LOG_DIR "/%s.log", name, WEXITSTATUS(status), name);
+		}
+		usleep(50000);
+	}
+	close(fd);
+	return err(MDCTL_EXIT_RUNTIME, "%s: mirrord did not attach within 5 s; see "
+		   LOG_DIR "/%s.log", name, name);
+}
+
+static int stop_daemon(const struct md_res_cfg *res)
+{
+	struct link_state ls;
+
+	if (read_link_state(res, &ls) || !ls.pid)
+		return 0;
+	kill(ls.pid, SIGTERM);
+	for (int i = 0; i < 200 && !kill(ls.pid, 0); i++) {
+		waitpid(ls.pid, NULL, WNOHANG);
+		usleep(50000);
+	}
+	if (!kill(ls.pid, 0)) {
+		kill(ls.pid, SIGKILL);
+		usleep(100000);
+	}
+	return 0;
+}
+
+static int cmd_down(const char *name)
+{
+	struct md_ioc_status st;
+	struct md_res_cfg *res;
+	int me, fd, rc;
+
+	if ((rc = load_res(name, &res, &me)))
+		return rc;
+	if ((fd = open_ctl()) < 0)
+		return -fd;
+	rc = kctl_status(fd, (uint32_t)res->minor, &st);
+	if (rc == -ENODEV) {
+		close(fd);
+		printf("%s: already down\n", name);
+		return 0;
+	}
+	if (!rc && (st.flags & MD_SF_OPEN)) {
+		close(fd);
+		return err(MDCTL_EXIT_REFUSED, "%s: /dev/" MD_DISK_PREFIX "%d is in use (mounted or open); "
+			   "stop its users first", name, res->minor);
+	}
+	if (o.dry_run) {
+		close(fd);
+		printf("would stop mirrord for %s and remove /dev/" MD_DISK_PREFIX "%d\n", name, res->minor);
+		return 0;
+	}
+	stop_daemon(res);
+	for (int i = 0; i < 50; i++) {
+		rc = kctl_destroy(fd, (uint32_t)res->minor);
+		if (rc != -EBUSY)
+			break;
+		usleep(100000);
+	}
+	close(fd);
+	if (rc && rc != -ENODEV)
+		return err(MDCTL_EXIT_RUNTIME, "%s: cannot remove the device: %s", name, strerror(-rc));
+	printf("%s: down\n", name);
+	return 0;
+}
+
+static int set_role(const char *name, uint32_t role)
+{
+	struct md_ioc_status st;
+	struct link_state ls;
+	struct md_res_cfg *res;
+	int me, fd, rc;
+
+	if ((rc = load_res(name, &res, &me)))
+		return rc;
+	if ((fd = open_ctl()) < 0)
+		return -fd;
+	rc = kctl_status(fd, (uint32_t)res->minor, &st);
+	if (rc) {
+		close(fd);
+		return err(MDCTL_EXIT_NOTUP, "%s is not up on this node (run 'mdctl up %s')", name, name);
+	}
+	if (st.role == role) {
+		close(fd);
+		printf("%s: already %s\n", name, md_role_name(role));
+		return 0;
+	}
+	read_link_state(res, &ls);
+	if (role == MD_ROLE_PRIMARY && !o.force && !strcmp(ls.conn, "connected") &&
+	    !strcmp(ls.peer_role, "primary")) {
+		close(fd);
+		return err(MDCTL_EXIT_REFUSED, "%s: peer %s is primary; deactivate it first "
+			   "(or --force)", name, ls.peer);
+	}
+	if (o.dry_run) {
+		close(fd);
+		printf("would make %s %s\n", name, md_role_name(role));
+		return 0;
+	}
+	rc = kctl_set_role(fd, (uint32_t)res->minor, role, o.force ? MD_ROLEF_FORCE : 0);
+	close(fd);
+	if (rc == -EBUSY)
+		return err(MDCTL_EXIT_REFUSED, "%s: /dev/" MD_DISK_PREFIX "%d is in use (mounted or open); "
+			   "unmount it first", name, res->minor);
+	if (rc)
+		return err(MDCTL_EXIT_RUNTIME, "%s: cannot change role: %s", name, strerror(-rc));
+	printf("%s: %s\n", name, md_role_name(role));
+	return 0;
+}
+
+static int cmd_activate(const char *name)
+{
+	return set_role(name, MD_ROLE_PRIMARY);
+}
+
+static int cmd_deactivate(const char *name)
+{
+	return set_role(name, MD_ROLE_SECONDARY);
+}
+
+/* Health summary a failover script checks, per node. */
+static const char *health(const struct md_ioc_status *st, const struct link_state *ls)
+{
+	if (!ls->pid)
+		return "stopped";
+	if (!strcmp(ls->conn, "connected"))
+		return st->oos_chunks ? "recovering" : "normal";
+	return st->oos_chunks ? "needs-recovery" : "degraded";
+}
+
+static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
+{
+	json_object *j = json_object_new_object();
+	struct md_ioc_status st;
+	struct link_state ls;
+	char dev[32];
+
+	snprintf(dev, sizeof(dev), "/dev/" MD_DISK_PREFIX "%d", res->minor);
+	json_object_object_add(j, "resource", json_object_new_string(res->name));
+	json_object_object_add(j, "node", json_object_new_string(res->nodes[me].name));
+	json_object_object_add(j, "device", json_object_new_string(dev));
+	json_object_object_add(j, "disk", json_object_new_string(res->nodes[me].disk));
+	if (fd < 0 || kctl_status(fd, (uint32_t)res->minor, &st)) {
+		json_object_object_add(j, "state", json_object_new_string("down"));
+		json_object_object_add(j, "health", json_object_new_string("stopped"));
+		return j;
+	}
+	read_link_state(res, &ls);
+	json_object_object_add(j, "state", json_object_new_string("up"));
+	json_object_object_add(j, "role", json_object_new_string(md_role_name(st.role)));
+	json_object_object_add(j, "connection", json_object_new_string(
+		st.conn == MD_CONN_CONNECTED ? "connected" : ls.pid ? ls.conn : "no-daemon"));
+	json_object_object_add(j, "peer", json_object_new_string(res->nodes[!me].name));
+	json_object_object_add(j, "peer_role", json_object_new_string(
+		st.conn == MD_CONN_CONNECTED && ls.peer_role[0] ? ls.peer_role : "unknown"));
+	json_object_object_add(j, "health", json_object_new_string(health(&st, &ls)));
+	json_object_object_add(j, "size_bytes", json_object_new_int64((int64_t)st.size_bytes));
+	json_object_object_add(j, "chunk_bytes", json_object_new_int64((int64_t)st.chunk_bytes));
+	json_object_object_add(j, "out_of_sync_bytes",
+			       json_object_new_int64((int64_t)(st.oos_chunks * st.chunk_bytes)));
+	json_object_object_add(j, "writes", json_object_new_int64((int64_t)st.writes));
+	json_object_object_add(j, "writes_replicated", json_object_new_int64((int64_t)st.writes_replicated));
+	json_object_object_add(j, "inflight", json_object_new_int64((int64_t)st.inflight));
+	json_object_object_add(j, "open", json_object_new_boolean(!!(st.flags & MD_SF_OPEN)));
+	json_object_object_add(j, "daemon_pid", json_object_new_int(ls.pid));
+	json_object_object_add(j, "io_backend", json_object_new_string(ls.io[0] ? ls.io : "-"));
+	json_object_object_add(j, "last_change", json_object_new_int64(ls.since));
+	json_object_object_add(j, "last_error", json_object_new_string(ls.last_error));
+	return j;
+}
+
+static void print_status_text(json_object *j)
+{
+	json_object *v;
+
+#define S(key) (json_object_object_get_ex(j, key, &v) ? json_object_get_string(v) : "-")
+	printf("%s: %s", S("resource"), S("state"));
+	if (!strcmp(S("state"), "up")) {
+		printf(" role=%s connection=%s peer=%s(%s) health=%s\n", S("role"), S("connection"),
+		       S("peer"), S("peer_role"), S("health"));
+		printf("  device %s on %s, %s bytes, out of sync %s bytes, in flight %s\n",
+		       S("device"), S("disk"), S("size_bytes"), S("out_of_sync_bytes"), S("inflight"));
+		printf("  writes %s (%s replicated), daemon pid %s via %s\n", S("writes"),
+		       S("writes_replicated"), S("daemon_pid"), S("io_backend"));
+		if (*S("last_error"))
+			printf("  last error: %s\n", S("last_error"));
+	} else {
+		printf(" health=%s\n", S("health"));
+	}
+#undef S
+}
+
+static int cmd_status(const char *name)
+{
+	json_object *all = json_object_new_array();
+	char e[512];
+	int fd, rc = 0, found = 0;
+
+	if (md_config_load(o.config, &cfg, e, sizeof(e)))
+		return err(MDCTL_EXIT_CONFIG, "%s", e);
+	if (name && !md_config_find(&cfg, name))
+		return err(MDCTL_EXIT_CONFIG, "resource '%s' is not defined in %s", name, o.config);
+	fd = kctl_open();
+	for (int i = 0; i < cfg.nres; i++) {
+		struct md_res_cfg *res = &cfg.res[i];
+		int me = md_res_node_index(res, o.node);
+
+		if (name && strcmp(res->name, name))
+			continue;
+		if (me < 0) {
+			if (name)
+				rc = err(MDCTL_EXIT_CONFIG, "this node (%s) is not part of resource %s",
+					 o.node, name);
+			continue;
+		}
+		found++;
+		json_object_array_add(all, status_json(res, me, fd));
+	}
+	if (fd >= 0)
+		close(fd);
+	if (o.json) {
+		json_object *top = json_object_new_object();
+
+		json_object_object_add(top, "version", json_object_new_int(STATUS_JSON_VERSION));
+		json_object_object_add(top, "resources", json_object_get(all));
+		printf("%s\n", json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY));
+		json_object_put(top);
+	} else {
+		for (size_t i = 0; i < json_object_array_length(all); i++)
+			print_status_text(json_object_array_get_idx(all, i));
+	}
+	json_object_put(all);
+	if (!rc && !found)
+		return err(MDCTL_EXIT_CONFIG, "no resource of this node (%s) in %s", o.node, o.config);
+	return rc;
+}
+
+static int cmd_destroy_minor(const char *arg)
+{
+	char *end;
+	long minor = strtol(arg, &end, 10);
+	int fd, rc;
+
+	if (*end || minor < 0 || minor >= MD_MAX_MINORS)
+		return err(MDCTL_EXIT_USAGE, "bad minor '%s'", arg);
+	if ((fd = open_ctl()) < 0)
+		return -fd;
+	rc = kctl_destroy(fd, (uint32_t)minor);
+	close(fd);
+	if (rc == -EBUSY)
+		return err(MDCTL_EXIT_REFUSED, "minor %ld is open or served by a daemon", minor);
+	if (rc)
+		return err(rc == -ENODEV ? MDCTL_EXIT_NOTUP : MDCTL_EXIT_RUNTIME,
+			   "minor %ld: %s", minor, strerror(-rc));
+	return 0;
+}
+
+static int cmd_help(const char *arg);
+
+struct cmd {
+	const char *name;
+	int (*fn)(const char *arg);
+	int arg;		/* 0 none, 1 required, 2 optional */
+	const char *args;
+	const char *summary;
+};
+
+static const struct cmd cmds[] = {
+	{ "up", cmd_up, 1, "RESOURCE", "create the mirror device (secondary) and start mirrord" },
+	{ "down", cmd_down, 1, "RESOURCE", "stop mirrord and remove the mirror device" },
+	{ "activate", cmd_activate, 1, "RESOURCE", "make this node the writable primary" },
+	{ "deactivate", cmd_deactivate, 1, "RESOURCE", "give up the primary role (device must be closed)" },
+	{ "primary", cmd_activate, 1, "RESOURCE", "same as activate" },
+	{ "secondary", cmd_deactivate, 1, "RESOURCE", "same as deactivate" },
+	{ "status", cmd_status, 2, "[RESOURCE]", "show state; --json for scripts" },
+	{ "destroy-minor", cmd_destroy_minor, 1, "MINOR", "remove a mirror device by minor (recovery)" },
+	{ "help", cmd_help, 0, "", "this list" },
+};
+
+static int cmd_help(const char *arg)
+{
+	(void)arg;
+	printf("usage: mdctl [OPTIONS] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		printf("  %-14s %-12s %s\n", cmds[i].name, cmds[i].args, cmds[i].summary);
+	printf("\noptions:\n"
+	       "  -c, --config FILE   configuration (default " MD_CONFIG_DEFAULT ")\n"
+	       "  -n, --node NAME     this node's name (default $MD_NODE or the host name)\n"
+	       "  -j, --json          machine-readable output (status)\n"
+	       "  -f, --force         override a refusal (see mdctl(8))\n"
+	       "      --dry-run       print what would be done\n"
+	       "\nexit codes: 0 ok, 1 runtime error, 2 usage, 3 configuration, 4 refused, 5 not up\n");
+	return 0;
+}
+
+static const struct option lopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "node", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "dry-run", no_argument, NULL, 'D' },
+	{ "mirrord", required_argument, NULL, 'M' },
+	{ "daemon-args", required_argument, NULL, 'A' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
+/* Options may stand before or after the command. Returns -1 to go on. */
+static int parse_opts(int argc, char **argv)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+c:n:jfh", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': o.config = optarg; break;
+		case 'n': snprintf(o.node, sizeof(o.node), "%s", optarg); break;
+		case 'j': o.json = 1; break;
+		case 'f': o.force = 1; break;
+		case 'D': o.dry_run = 1; break;
+		case 'M': o.mirrord = optarg; break;
+		case 'A': o.daemon_args = optarg; break;
+		case 'h': return cmd_help(NULL);
+		default: return MDCTL_EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c = NULL;
+	int rc;
+
+	o.config = getenv("MD_CONFIG") ? getenv("MD_CONFIG") : MD_CONFIG_DEFAULT;
+	o.mirrord = getenv("MD_MIRRORD") ? getenv("MD_MIRRORD") : "mirrord";
+	o.daemon_args = getenv("MD_DAEMON_ARGS");
+	if ((rc = parse_opts(argc, argv)) >= 0)
+		return rc;
+	if (optind >= argc) {
+		cmd_help(NULL);
+		return MDCTL_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[optind], cmds[i].name))
+			c = &cmds[i];
+	if (!c)
+		return err(MDCTL_EXIT_USAGE, "unknown command '%s' (try 'mdctl help')", argv[optind]);
+	optind++;
+	if ((rc = parse_opts(argc, argv)) >= 0)
+		return rc;
+	if (!o.node[0])
+		md_local_node_name(o.node, sizeof(o.node));
+	if ((c->arg == 1 && argc - optind != 1) || (c->arg == 0 && argc - optind != 0) ||
+	    (c->arg == 2 && argc - optind > 1))
+		return err(MDCTL_EXIT_USAGE, "usage: mdctl %s %s", c->name, c->args);
+	return c->fn(optind < argc ? argv[optind] : NULL);
+}

@@ -1,0 +1,68 @@
+/*
+ * io.h - the daemon's completion-based I/O loop, with two backends:
+ *
+ *   uring: liburing; every operation is one SQE, submitted in batches with
+ *          one io_uring_enter per loop turn.
+ *   aio:   the fallback where io_uring is unavailable (kernel.io_uring_disabled,
+ *          seccomp): disk operations through libaio with an eventfd, stream
+ *          operations (channel, socket) through epoll readiness followed by
+ *          the plain non-blocking system call.
+ *
+ * Callers see the same semantics from both: submit an io_op, get its
+ * callback with the result (bytes or -errno) from io_run().  Stream reads
+ * may return fewer bytes than asked (as read(2) would); writes to streams
+ * may be partial, and the caller resubmits the rest.
+ */
+#ifndef MIRRORD_IO_H
+#define MIRRORD_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum io_kind {
+	IO_READ,	/* pread on a disk, read on a stream (channel) */
+	IO_WRITE,	/* pwrite on a disk (rw_flags: RWF_DSYNC for FUA) */
+	IO_FSYNC,	/* fdatasync on a disk */
+	IO_RECV,	/* recv on a socket */
+	IO_SENDMSG,	/* sendmsg on a socket */
+};
+
+struct io_op;
+typedef void (*io_cb)(struct io_op *op, int res);
+
+struct io_op {
+	enum io_kind kind;
+	int fd;
+	bool stream;		/* channel or socket rather than a disk */
+	void *buf;
+	size_t len;
+	uint64_t off;
+	int rw_flags;
+	struct msghdr *msg;
+	io_cb cb;
+	void *ctx;
+	bool busy;		/* submitted, callback not yet run */
+	struct io_op *next;	/* backend private */
+};
+
+enum io_mode { IO_AUTO, IO_URING, IO_AIO };
+
+struct io_loop;
+
+/* Returns 0 or -errno.  IO_AUTO picks io_uring and falls back to aio. */
+int io_loop_create(struct io_loop **lp, enum io_mode mode, unsigned depth);
+void io_loop_destroy(struct io_loop *l);
+const char *io_backend_name(const struct io_loop *l);
+/* Queue an operation; it starts at the next io_run() at the latest. */
+void ioq_submit(struct io_loop *l, struct io_op *op);
+/* Ask a busy stream operation to finish early (its callback gets -ECANCELED
+ * or its result).  Disk operations run to completion. */
+void ioq_cancel(struct io_loop *l, struct io_op *op);
+/* Submit what is queued, wait up to timeout_ms for completions and run
+ * their callbacks.  Returns the number of callbacks run, or -errno. */
+int io_run(struct io_loop *l, int timeout_ms);
+unsigned io_busy(const struct io_loop *l);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * mirrord - the mirror disk replication daemon.  One process per resource:
+ *
+ *   mirrord [-c CONFIG] [-n NODE] [--io auto|uring|aio] [-v] RESOURCE
+ *
+ * mdctl up starts it; it runs in the foreground and logs to stderr (mdctl
+ * sends that to /var/log/mirrordisk/RESOURCE.log).  See mirrord(8).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "config.h"
+#include "log.h"
+#include "repl.h"
+
+#ifndef PR_SET_IO_FLUSHER
+#define PR_SET_IO_FLUSHER 57
+#endif
+
+static volatile int stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mirrord [-c CONFIG] [-n NODE] [--io auto|uring|aio] [-v] RESOURCE\n"
+		"  -c, --config FILE   configuration (default " MD_CONFIG_DEFAULT ")\n"
+		"  -n, --node NAME     this node's name (default: $MD_NODE or the host name)\n"
+		"      --io MODE       I/O backend: auto (default), uring, aio\n"
+		"      --state FILE    status file (default /run/mirrordisk/RESOURCE.state)\n"
+		"  -v, --verbose       debug logging\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "io", required_argument, NULL, 'i' },
+		{ "state", required_argument, NULL, 's' },
+		{ "proto-version", required_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *config = MD_CONFIG_DEFAULT;
+	char node[MD_NAME_LEN] = "", err[512], state[MD_PATH_LEN];
+	const char *state_path = NULL;
+	static struct md_config cfg;
+	static struct repl r;
+	struct sigaction sa = { .sa_handler = on_signal };
+	int c, rc;
+
+	r.io_mode = IO_AUTO;
+	r.proto_min = MDW_PROTO_MIN;
+	r.proto_max = MDW_PROTO_MAX;
+	while ((c = getopt_long(argc, argv, "c:n:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'n': snprintf(node, sizeof(node), "%s", optarg); break;
+		case 's': state_path = optarg; break;
+		case 'v': md_log_level = MD_LOG_DEBUG; break;
+		case 'i':
+			if (!strcmp(optarg, "auto")) r.io_mode = IO_AUTO;
+			else if (!strcmp(optarg, "uring")) r.io_mode = IO_URING;
+			else if (!strcmp(optarg, "aio")) r.io_mode = IO_AIO;
+			else { usage(stderr); return 2; }
+			break;
+		case 'P':	/* test knob: offer only this protocol version */
+			r.proto_min = r.proto_max = (uint32_t)atoi(optarg);
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	md_log_init("mirrord", argv[optind]);
+	if (!node[0])
+		md_local_node_name(node, sizeof(node));
+	if (md_config_load(config, &cfg, err, sizeof(err))) {
+		log_err("%s", err);
+		return 3;
+	}
+	r.res = md_config_find(&cfg, argv[optind]);
+	if (!r.res) {
+		log_err("resource '%s' is not defined in %s", argv[optind], config);
+		return 3;
+	}
+	r.me = md_res_node_index(r.res, node);
+	if (r.me < 0) {
+		log_err("this node (%s) is not part of resource %s", node, r.res->name);
+		return 3;
+	}
+	r.peer = !r.me;
+	if (!state_path) {
+		mkdir("/run/mirrordisk", 0755);
+		snprintf(state, sizeof(state), "/run/mirrordisk/%s.state", r.res->name);
+		state_path = state;
+	}
+	r.state_path = state_path;
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * We sit in the block I/O path: memory reclaim may wait on writes that
+	 * only we can complete, so we must not recurse into reclaim-driven I/O
+	 * ourselves, nor be paged out.
+	 */
+	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0))
+		log_warn("PR_SET_IO_FLUSHER failed: %s", strerror(errno));
+
+	rc = repl_init(&r);
+	if (!rc && mlockall(MCL_CURRENT | MCL_FUTURE))
+		log_warn("mlockall failed: %s", strerror(errno));
+	if (!rc)
+		rc = repl_run(&r, &stop);
+	repl_fini(&r);
+	log_info("stopped");
+	return rc ? 1 : 0;
+}

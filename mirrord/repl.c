@@ -1,0 +1,971 @@
+/*
+ * repl.c - replication of one resource: connection life, the primary's
+ * send path, the secondary's apply path.
+ *
+ * Connection life (see docs/design.md, "State machine"):
+ *   CONNECTING -> handshake -> CONNECTED -> (error, timeout, stop) ->
+ *   TEARDOWN -> CONNECTING ...
+ * The node listed first in the resource listens, the other connects; both
+ * retry forever.  Whatever breaks a connection, the first thing teardown does
+ * is tell the kernel (MD_CONN_STANDALONE): the kernel then completes every
+ * write the peer has not acknowledged as "not replicated" and marks it in
+ * the bitmap, so application I/O never waits on a dead link.
+ *
+ * Primary data path, all on one io_uring (or the fallback loop):
+ *   channel read (a batch of requests, data copied once by the kernel)
+ *   -> one sendmsg of headers + payloads straight from that buffer
+ *   -> peer's ACKs parsed from the receive stream
+ *   -> one write() of all acks of that batch to the channel.
+ * Two channel buffers alternate so that a batch is read while the previous
+ * one is on the wire.
+ *
+ * Secondary apply path: each DATA packet's payload is copied from the
+ * receive buffer into an aligned arena slot (O_DIRECT needs alignment that
+ * a TCP stream cannot give), written with O_DIRECT (RWF_DSYNC for FUA, a
+ * preceding fdatasync for PREFLUSH), and acknowledged when the write
+ * completes.  Writes that overlap one still in flight wait for it, so both
+ * disks apply overlapping writes in the same order.  When the arena or the
+ * apply slots run out, the receive side stops reading the socket: TCP
+ * backpressure then bounds the primary.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "kctl.h"
+#include "log.h"
+#include "repl.h"
+
+#define PING_INTERVAL_MS	1000
+#define POLL_INTERVAL_MS	200
+#define RETRY_DELAY_MS		1000
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *peer_name(struct repl *r)
+{
+	return r->res->nodes[r->peer].name;
+}
+
+/* ---- state file: what mdctl status shows about the link ---- */
+
+static void write_state(struct repl *r, const char *conn)
+{
+	char tmp[MD_PATH_LEN + 8];
+	FILE *f;
+
+	if (!r->state_path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", r->state_path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "pid=%d\nconn=%s\npeer=%s\npeer_role=%s\nio=%s\nsince=%lld\nlast_error=%s\n",
+		getpid(), conn, peer_name(r),
+		!strcmp(conn, "connected") ? md_role_name(r->peer_role) : "unknown",
+		r->io ? io_backend_name(r->io) : "-", (long long)time(NULL),
+		r->fail_reason);
+	fclose(f);
+	rename(tmp, r->state_path);
+}
+
+static void conn_fail(struct repl *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void conn_fail(struct repl *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->failing)
+		return;
+	r->failing = true;
+	va_start(ap, fmt);
+	vsnprintf(r->fail_reason, sizeof(r->fail_reason), fmt, ap);
+	va_end(ap);
+	log_warn("connection to %s lost: %s", peer_name(r), r->fail_reason);
+	/* First unblock the application: the kernel marks what is unacked. */
+	kctl_set_conn(r->ctl_fd, MD_CONN_STANDALONE);
+	shutdown(r->sock, SHUT_RDWR);
+	for (int i = 0; i < 2; i++)
+		if (r->sb[i].state == SB_READING)
+			ioq_cancel(r->io, &r->sb[i].op);
+	ioq_cancel(r->io, &r->rx_op);
+}
+
+/* ---- transmit queue: one sendmsg in flight, items in order ---- */
+
+static void tx_start(struct repl *r);
+
+static void tx_done_cb(struct io_op *op, int res)
+{
+	struct repl *r = op->ctx;
+	struct txitem *t = r->txq;
+	size_t left = (size_t)(res > 0 ? res : 0);
+
+	r->tx_busy = false;
+	if (res <= 0 || r->failing) {
+		if (!r->failing)
+			conn_fail(r, "send failed: %s", res ? strerror(-res) : "connection closed");
+		return;
+	}
+	r->st.tx_bytes += (uint64_t)res;
+	r->last_tx_ms = now_ms();
+	/* Partial send: advance the iovec and go on with the rest. */
+	while (left && t->msg.msg_iovlen) {
+		struct iovec *v = t->msg.msg_iov;
+
+		if (left >= v->iov_len) {
+			left -= v->iov_len;
+			t->msg.msg_iov++;
+			t->msg.msg_iovlen--;
+		} else {
+			v->iov_base = (char *)v->iov_base + left;
+			v->iov_len -= left;
+			left = 0;
+		}
+	}
+	if (!t->msg.msg_iovlen) {
+		r->txq = t->next;
+		if (!r->txq)
+			r->txq_tail = NULL;
+		t->done(t);
+	}
+	tx_start(r);
+}
+
+static void tx_start(struct repl *r)
+{
+	struct txitem *t = r->txq;
+
+	if (r->tx_busy || !t || r->failing)
+		return;
+	/* A batch has at most 2 * MD_MAX_INFLIGHT = 512 iovecs: under IOV_MAX. */
+	r->tx_op = (struct io_op){ .kind = IO_SENDMSG, .fd = r->sock, .stream = true,
+				   .msg = &t->msg, .cb = tx_done_cb, .ctx = r };
+	r->tx_busy = true;
+	ioq_submit(r->io, &r->tx_op);
+}
+
+static void tx_queue(struct repl *r, struct txitem *t, struct iovec *iov, int niov,
+		     void (*done)(struct txitem *))
+{
+	memset(&t->msg, 0, sizeof(t->msg));
+	t->iov = iov;
+	t->niov = niov;
+	t->msg.msg_iov = iov;
+	t->msg.msg_iovlen = (size_t)niov;
+	t->done = done;
+	t->next = NULL;
+	if (r->txq_tail)
+		r->txq_tail->next = t;
+	else
+		r->txq = t;
+	r->txq_tail = t;
+	tx_start(r);
+}
+
+/* ---- control packets ---- */
+
+static void ctl_kick(struct repl *r);
+
+static void ctl_sent(struct txitem *t)
+{
+	struct ctlbuf *c = (struct ctlbuf *)((char *)t - offsetof(struct ctlbuf, tx));
+
+	c->len = 0;
+	c->busy = false;
+	ctl_kick(c->r);
+}
+
+static void ctl_kick(struct repl *r)
+{
+	struct ctlbuf *c = &r->ctl[r->ctl_cur];
+
+	if (!c->len || r->ctl[!r->ctl_cur].busy || r->failing)
+		return;
+	c->busy = true;
+	c->iov.iov_base = c->buf;
+	c->iov.iov_len = c->len;
+	r->ctl_cur = !r->ctl_cur;
+	tx_queue(r, &c->tx, &c->iov, 1, ctl_sent);
+}
+
+/* Append a packet to the control buffer being filled; sent by ctl_kick(). */
+static void *ctl_packet(struct repl *r, uint16_t type, uint32_t len)
+{
+	struct ctlbuf *c = &r->ctl[r->ctl_cur];
+	char *p;
+
+	if (c->len + sizeof(struct mdw_hdr) + len > CBUF_SIZE) {
+		conn_fail(r, "control buffer full (peer not reading)");
+		return NULL;
+	}
+	p = c->buf + c->len;
+	mdw_hdr_encode(p, type, len);
+	c->len += sizeof(struct mdw_hdr) + len;
+	return p + sizeof(struct mdw_hdr);
+}
+
+/* ---- primary: channel -> peer ---- */
+
+static void sb_post_read(struct sendbuf *sb);
+
+static void sb_sent(struct txitem *t)
+{
+	struct sendbuf *sb = (struct sendbuf *)((char *)t - offsetof(struct sendbuf, tx));
+
+	sb->state = SB_FREE;
+	sb_post_read(sb);
+}
+
+static void sb_read_cb(struct io_op *op, int res)
+{
+	struct sendbuf *sb = op->ctx;
+	struct repl *r = sb->r;
+	size_t pos = 0;
+	int n = 0;
+
+	sb->state = SB_FREE;
+	if (r->failing)
+		return;
+	if (res == -EINTR || res == -EAGAIN) {
+		sb_post_read(sb);
+		return;
+	}
+	if (res <= 0) {
+		conn_fail(r, "kernel channel read failed: %s", strerror(-res));
+		return;
+	}
+	while (pos < (size_t)res) {
+		struct md_chan_req q;
+		struct md_data_info d;
+
+		memcpy(&q, sb->buf + pos, sizeof(q));
+		if (pos + sizeof(q) + q.len > (size_t)res || n == MD_MAX_INFLIGHT ||
+		    q.len > MD_MAX_IO_BYTES) {
+			conn_fail(r, "malformed batch from the kernel channel");
+			return;
+		}
+		d = (struct md_data_info){
+			.id = q.id, .offset = q.offset, .seq = q.seq, .len = q.len,
+			.flags = (uint16_t)((q.flags & MD_RF_FUA ? MDW_DF_FUA : 0) |
+				 (q.flags & MD_RF_PREFLUSH || q.op == MD_OP_FLUSH ? MDW_DF_PREFLUSH : 0)),
+		};
+		mdw_hdr_encode(sb->hdrs[n], MDW_DATA, (uint32_t)(sizeof(struct mdw_data) + q.len));
+		mdw_data_encode(sb->hdrs[n] + sizeof(struct mdw_hdr), &d);
+		sb->iov[2 * n] = (struct iovec){ sb->hdrs[n], PKT_HDRS };
+		sb->iov[2 * n + 1] = (struct iovec){ sb->buf + pos + sizeof(q), q.len };
+		pos += sizeof(q) + q.len;
+		n++;
+	}
+	r->st.writes_sent += (uint64_t)n;
+	sb->state = SB_SENDING;
+	tx_queue(r, &sb->tx, sb->iov, 2 * n, sb_sent);
+}
+
+static void sb_post_read(struct sendbuf *sb)
+{
+	struct repl *r = sb->r;
+
+	if (sb->state != SB_FREE || r->failing)
+		return;
+	sb->op = (struct io_op){ .kind = IO_READ, .fd = r->ctl_fd, .stream = true,
+				 .buf = sb->buf, .len = SBUF_SIZE,
+				 .cb = sb_read_cb, .ctx = sb };
+	sb->state = SB_READING;
+	ioq_submit(r->io, &sb->op);
+}
+
+static void flush_kacks(struct repl *r)
+{
+	ssize_t n;
+
+	if (!r->nkacks)
+		return;
+	n = write(r->ctl_fd, r->kacks, r->nkacks * sizeof(r->kacks[0]));
+	if (n < 0)
+		conn_fail(r, "kernel refused acknowledgements: %s", strerror(errno));
+	r->st.acks += r->nkacks;
+	r->nkacks = 0;
+}
+
+/* ---- secondary: peer -> disk ---- */
+
+static int arena_alloc(struct repl *r, unsigned npages)
+{
+	unsigned start = r->arena_hint, run = 0, i;
+
+	for (i = 0; i < ARENA_PAGES + npages; i++) {
+		unsigned p = (start + i) % ARENA_PAGES;
+
+		if (p == 0)
+			run = 0;	/* runs do not wrap around the end */
+		if (r->arena_used[p]) {
+			run = 0;
+			continue;
+		}
+		if (++run == npages) {
+			unsigned first = p + 1 - npages;
+
+			memset(&r->arena_used[first], 1, npages);
+			r->arena_hint = (p + 1) % ARENA_PAGES;
+			return (int)first;
+		}
+	}
+	return -1;
+}
+
+static bool overlaps_active(struct repl *r, const struct md_data_info *d)
+{
+	if (!d->len)
+		return false;
+	for (int i = 0; i < MAX_APPLY; i++) {
+		struct apply *a = &r->applies[i];
+
+		if (a->active && a->d.len && d->offset < a->d.offset + a->d.len &&
+		    a->d.offset < d->offset + d->len)
+			return true;
+	}
+	return false;
+}
+
+static void apply_start(struct apply *a);
+static void rx_resume(struct repl *r);
+
+static void apply_finish(struct apply *a, int status)
+{
+	struct repl *r = a->r;
+	void *body;
+
+	if (!r->failing && (body = ctl_packet(r, MDW_ACK, sizeof(struct mdw_ack)))) {
+		mdw_ack_encode(body, a->d.id, status);
+		ctl_kick(r);
+	}
+	if (status)
+		log_err("write of %u bytes at offset %llu failed on %s: %s", a->d.len,
+			(unsigned long long)a->d.offset, r->res->nodes[r->me].disk,
+			strerror(-status));
+	else
+		r->st.writes_applied++;
+	memset(&r->arena_used[a->page0], 0, a->npages);
+	a->active = false;
+	a->next = r->apply_free;
+	r->apply_free = a;
+
+	/* Start waiting writes, in order, until one still overlaps. */
+	while (r->pending && !overlaps_active(r, &r->pending->d)) {
+		struct apply *p = r->pending;
+
+		r->pending = p->next;
+		if (!r->pending)
+			r->pending_tail = NULL;
+		apply_start(p);
+	}
+	rx_resume(r);
+}
+
+static void apply_write_cb(struct io_op *op, int res)
+{
+	struct apply *a = op->ctx;
+
+	if (res >= 0 && (uint32_t)res != a->d.len)
+		res = -EIO;
+	apply_finish(a, res < 0 ? res : 0);
+}
+
+static void apply_write(struct apply *a)
+{
+	a->op = (struct io_op){ .kind = IO_WRITE, .fd = a->r->disk_fd, .buf = a->buf,
+				.len = a->d.len, .off = a->d.offset,
+				.rw_flags = a->d.flags & MDW_DF_FUA ? RWF_DSYNC : 0,
+				.cb = apply_write_cb, .ctx = a };
+	ioq_submit(a->r->io, &a->op);
+}
+
+static void apply_flush_cb(struct io_op *op, int res)
+{
+	struct apply *a = op->ctx;
+
+	if (res < 0 || !a->d.len)
+		apply_finish(a, res < 0 ? res : 0);
+	else
+		apply_write(a);
+}
+
+static void apply_start(struct apply *a)
+{
+	a->active = true;
+	if (a->d.flags & MDW_DF_PREFLUSH) {
+		a->op = (struct io_op){ .kind = IO_FSYNC, .fd = a->r->disk_fd,
+					.cb = apply_flush_cb, .ctx = a };
+		ioq_submit(a->r->io, &a->op);
+	} else {
+		apply_write(a);
+	}
+}
+
+/* Returns 1 when consumed, 0 when out of room (stall), -1 on error. */
+static int handle_data(struct repl *r, const char *body, uint32_t blen)
+{
+	struct md_data_info d;
+	struct apply *a;
+	unsigned npages;
+	int rc, page;
+
+	rc = mdw_data_decode(body, blen, &d);
+	if (rc) {
+		conn_fail(r, "malformed DATA packet from peer (%s)", strerror(-rc));
+		return -1;
+	}
+	if (r->role == MD_ROLE_PRIMARY) {
+		conn_fail(r, "peer sent data but this node is primary");
+		return -1;
+	}
+	if (d.offset > r->size_bytes || d.len > r->size_bytes - d.offset) {
+		conn_fail(r, "peer wrote beyond the device end (offset %llu, %u bytes)",
+			  (unsigned long long)d.offset, d.len);
+		return -1;
+	}
+	npages = d.len ? (d.len + ARENA_PAGE - 1) / ARENA_PAGE : 0;
+	if (!r->apply_free)
+		return 0;
+	page = npages ? arena_alloc(r, npages) : 0;
+	if (page < 0)
+		return 0;
+	a = r->apply_free;
+	r->apply_free = a->next;
+	a->d = d;
+	a->page0 = (unsigned)page;
+	a->npages = npages;
+	a->buf = r->arena + (size_t)page * ARENA_PAGE;
+	memcpy(a->buf, body + sizeof(struct mdw_data), d.len);
+	a->next = NULL;
+	if (r->pending || overlaps_active(r, &d)) {
+		if (r->pending_tail)
+			r->pending_tail->next = a;
+		else
+			r->pending = a;
+		r->pending_tail = a;
+	} else {
+		apply_start(a);
+	}
+	return 1;
+}
+
+/* ---- receive stream ---- */
+
+static void rx_post(struct repl *r);
+
+/* Returns 1 consumed, 0 stall, -1 error. */
+static int handle_packet(struct repl *r, uint16_t type, const char *body, uint32_t len)
+{
+	char msg[128];
+	uint32_t code, role;
+	uint64_t id;
+	int32_t status;
+	void *p;
+
+	switch (type) {
+	case MDW_DATA:
+		return handle_data(r, body, len);
+	case MDW_ACK:
+		if (mdw_ack_decode(body, len, &id, &status)) {
+			conn_fail(r, "malformed ACK from peer");
+			return -1;
+		}
+		r->kacks[r->nkacks++] = (struct md_chan_ack){ .id = id, .status = status };
+		if (r->nkacks == MD_MAX_INFLIGHT)
+			flush_kacks(r);
+		return 1;
+	case MDW_PING:
+		p = ctl_packet(r, MDW_PONG, 0);
+		ctl_kick(r);
+		return p ? 1 : -1;
+	case MDW_PONG:
+		return 1;
+	case MDW_STATE:
+		if (mdw_state_decode(body, len, &role)) {
+			conn_fail(r, "malformed STATE from peer");
+			return -1;
+		}
+		r->peer_role = role;
+		log_info("peer %s is now %s", peer_name(r), md_role_name(role));
+		write_state(r, "connected");
+		return 1;
+	case MDW_REJECT:
+		if (mdw_reject_decode(body, len, &code, msg, sizeof(msg)) == 0)
+			conn_fail(r, "peer refused the connection (%s): %s",
+				  mdw_reject_name(code), msg);
+		else
+			conn_fail(r, "peer refused the connection");
+		return -1;
+	default:
+		conn_fail(r, "unexpected packet type %u from peer", type);
+		return -1;
+	}
+}
+
+static void rx_parse(struct repl *r)
+{
+	size_t pos = 0;
+
+	while (!r->failing && r->rlen - pos >= sizeof(struct mdw_hdr)) {
+		uint16_t type;
+		uint32_t blen;
+		int rc = mdw_hdr_decode(r->rbuf + pos, &type, &blen);
+
+		if (rc) {
+			conn_fail(r, "protocol error from peer: %s", strerror(-rc));
+			break;
+		}
+		if (r->rlen - pos < sizeof(struct mdw_hdr) + blen)
+			break;
+		rc = handle_packet(r, type, r->rbuf + pos + sizeof(struct mdw_hdr), blen);
+		if (rc <= 0) {
+			r->rx_stalled = rc == 0;
+			break;
+		}
+		pos += sizeof(struct mdw_hdr) + blen;
+	}
+	flush_kacks(r);
+	if (pos) {
+		memmove(r->rbuf, r->rbuf + pos, r->rlen - pos);
+		r->rlen -= pos;
+	}
+}
+
+static void rx_cb(struct io_op *op, int res)
+{
+	struct repl *r = op->ctx;
+
+	if (r->failing)
+		return;
+	if (res == -EINTR || res == -EAGAIN) {
+		rx_post(r);
+		return;
+	}
+	if (res <= 0) {
+		conn_fail(r, "%s", res ? strerror(-res) : "peer closed the connection");
+		return;
+	}
+	r->rlen += (size_t)res;
+	r->st.rx_bytes += (uint64_t)res;
+	r->last_rx_ms = now_ms();
+	rx_parse(r);
+	rx_post(r);
+}
+
+static void rx_post(struct repl *r)
+{
+	if (r->failing || r->rx_op.busy || r->rx_stalled)
+		return;
+	r->rx_op = (struct io_op){ .kind = IO_RECV, .fd = r->sock, .stream = true,
+				   .buf = r->rbuf + r->rlen, .len = RBUF_SIZE - r->rlen,
+				   .cb = rx_cb, .ctx = r };
+	ioq_submit(r->io, &r->rx_op);
+}
+
+static void rx_resume(struct repl *r)
+{
+	if (!r->rx_stalled || r->failing)
+		return;
+	r->rx_stalled = false;
+	rx_parse(r);
+	rx_post(r);
+}
+
+/* ---- connection establishment and handshake ---- */
+
+static int resolve(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai;
+	char ps[16];
+	int rc;
+
+	snprintf(ps, sizeof(ps), "%d", port);
+	rc = getaddrinfo(addr, ps, &hints, &ai);
+	if (rc)
+		return -EADDRNOTAVAIL;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sl = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int open_listener(struct repl *r)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1, fd, rc;
+
+	rc = resolve(r->res->nodes[r->me].address, r->res->port, &ss, &sl);
+	if (rc)
+		return rc;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 4)) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	r->listen_fd = fd;
+	return 0;
+}
+
+static void tune_socket(struct repl *r, int fd)
+{
+	int one = 1;
+	struct timeval tv = { .tv_sec = r->res->timeout_s };
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* One attempt to get a socket to the peer; -EAGAIN when it should retry. */
+static int establish(struct repl *r, volatile int *stop)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, rc;
+
+	if (r->listen_fd >= 0) {
+		struct pollfd p = { .fd = r->listen_fd, .events = POLLIN };
+
+		if (poll(&p, 1, RETRY_DELAY_MS) <= 0 || *stop)
+			return -EAGAIN;
+		fd = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			return -EAGAIN;
+		tune_socket(r, fd);
+		return fd;
+	}
+	rc = resolve(r->res->nodes[r->peer].address, r->res->port, &ss, &sl);
+	if (rc)
+		return rc;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	tune_socket(r, fd);
+	if (connect(fd, (struct sockaddr *)&ss, sl)) {
+		close(fd);
+		usleep(RETRY_DELAY_MS * 1000);
+		return -EAGAIN;
+	}
+	return fd;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = recv(fd, p, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? -ECONNRESET : -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_packet_sync(int fd, uint16_t type, const void *body, uint32_t len)
+{
+	char buf[sizeof(struct mdw_hdr) + sizeof(struct mdw_hello)];
+
+	mdw_hdr_encode(buf, type, len);
+	memcpy(buf + sizeof(struct mdw_hdr), body, len);
+	return send(fd, buf, sizeof(struct mdw_hdr) + len, MSG_NOSIGNAL) ==
+	       (ssize_t)(sizeof(struct mdw_hdr) + len) ? 0 : -EIO;
+}
+
+/* Returns 0 when the peer is accepted, -EPROTO when either side refused. */
+static int handshake(struct repl *r, int fd)
+{
+	struct md_hello_info me = {
+		.proto_min = r->proto_min, .proto_max = r->proto_max,
+		.features = MDW_FEATURES_SUPPORTED, .size_bytes = r->size_bytes,
+		.chunk_bytes = r->chunk_bytes, .role = r->role,
+	}, them;
+	char body[sizeof(struct mdw_hello)], why[160], msg[128];
+	uint32_t version, code;
+	uint16_t type;
+	uint32_t len;
+	int rc;
+
+	snprintf(me.resource, sizeof(me.resource), "%s", r->res->name);
+	snprintf(me.node, sizeof(me.node), "%s", r->res->nodes[r->me].name);
+	snprintf(me.peer, sizeof(me.peer), "%s", r->res->nodes[r->peer].name);
+	mdw_hello_encode(body, &me);
+	rc = send_packet_sync(fd, MDW_HELLO, body, sizeof(body));
+	if (rc)
+		return rc;
+	rc = read_full(fd, body, sizeof(struct mdw_hdr));
+	if (!rc)
+		rc = mdw_hdr_decode(body, &type, &len);
+	if (rc) {
+		log_warn("handshake with %s failed: %s", peer_name(r), strerror(-rc));
+		return rc;
+	}
+	if (type != MDW_HELLO && type != MDW_REJECT) {
+		log_warn("handshake with %s: expected HELLO, got packet type %u", peer_name(r), type);
+		return -EPROTO;
+	}
+	rc = read_full(fd, body, len);
+	if (rc)
+		return rc;
+	if (type == MDW_REJECT) {
+		if (mdw_reject_decode(body, len, &code, msg, sizeof(msg)))
+			snprintf(msg, sizeof(msg), "(unreadable reason)");
+		log_err("peer %s refused us (%s): %s", peer_name(r), mdw_reject_name(code), msg);
+		snprintf(r->fail_reason, sizeof(r->fail_reason), "peer refused: %s", msg);
+		return -EPROTO;
+	}
+	rc = mdw_hello_decode(body, len, &them);
+	if (rc) {
+		snprintf(why, sizeof(why), "malformed HELLO");
+		code = MDW_REJ_PROTO;
+	} else {
+		code = (uint32_t)mdw_hello_check(&me, &them, &version, why, sizeof(why));
+	}
+	if (code) {
+		log_err("refusing peer %s (%s): %s", peer_name(r), mdw_reject_name(code), why);
+		snprintf(r->fail_reason, sizeof(r->fail_reason), "refused peer: %s", why);
+		mdw_reject_encode(body, code, why);
+		send_packet_sync(fd, MDW_REJECT, body, sizeof(struct mdw_reject));
+		return -EPROTO;
+	}
+	r->peer_role = them.role;
+	log_info("connected to %s (protocol %u, peer is %s)", peer_name(r), version,
+		 md_role_name(them.role));
+	return 0;
+}
+
+/* ---- the connected phase ---- */
+
+static void poll_role(struct repl *r)
+{
+	struct md_ioc_status st;
+	void *body;
+
+	if (kctl_status(r->ctl_fd, (uint32_t)r->res->minor, &st))
+		return;
+	if (st.role == r->role)
+		return;
+	r->role = st.role;
+	log_info("local role is now %s", md_role_name(r->role));
+	if (r->sock >= 0 && !r->failing && (body = ctl_packet(r, MDW_STATE, sizeof(struct mdw_state)))) {
+		mdw_state_encode(body, r->role);
+		ctl_kick(r);
+	}
+}
+
+static void reset_conn_state(struct repl *r)
+{
+	r->failing = false;
+	r->rlen = 0;
+	r->rx_stalled = false;
+	r->nkacks = 0;
+	r->txq = r->txq_tail = NULL;
+	r->tx_busy = false;
+	r->ctl_cur = 0;
+	for (int i = 0; i < 2; i++) {
+		r->sb[i].state = SB_FREE;
+		r->ctl[i].len = 0;
+		r->ctl[i].busy = false;
+	}
+	memset(r->arena_used, 0, sizeof(r->arena_used));
+	r->apply_free = NULL;
+	for (int i = MAX_APPLY - 1; i >= 0; i--) {
+		r->applies[i].active = false;
+		r->applies[i].next = r->apply_free;
+		r->apply_free = &r->applies[i];
+	}
+	r->pending = r->pending_tail = NULL;
+}
+
+static int run_connected(struct repl *r, volatile int *stop)
+{
+	int rc;
+
+	reset_conn_state(r);
+	r->last_rx_ms = r->last_tx_ms = r->last_poll_ms = now_ms();
+	rc = kctl_set_conn(r->ctl_fd, MD_CONN_CONNECTED);
+	if (rc) {
+		log_err("kernel refused the connected state: %s", strerror(-rc));
+		return rc;
+	}
+	r->fail_reason[0] = '\0';
+	write_state(r, "connected");
+	sb_post_read(&r->sb[0]);
+	sb_post_read(&r->sb[1]);
+	rx_post(r);
+
+	while (!r->failing || io_busy(r->io)) {
+		uint64_t now;
+
+		if (*stop && !r->failing)
+			conn_fail(r, "daemon stopping");
+		rc = io_run(r->io, POLL_INTERVAL_MS);
+		if (rc < 0 && rc != -EINTR) {
+			conn_fail(r, "event loop failed: %s", strerror(-rc));
+			if (io_busy(r->io))
+				continue;
+			break;
+		}
+		if (r->failing)
+			continue;
+		now = now_ms();
+		if (now - r->last_rx_ms > (uint64_t)r->res->timeout_s * 1000) {
+			conn_fail(r, "no sign of the peer for %d s", r->res->timeout_s);
+			continue;
+		}
+		if (now - r->last_tx_ms >= PING_INTERVAL_MS && !r->tx_busy) {
+			if (ctl_packet(r, MDW_PING, 0))
+				ctl_kick(r);
+			r->last_tx_ms = now;
+		}
+		if (now - r->last_poll_ms >= POLL_INTERVAL_MS) {
+			r->last_poll_ms = now;
+			poll_role(r);
+		}
+	}
+	close(r->sock);
+	r->sock = -1;
+	write_state(r, "connecting");
+	return 0;
+}
+
+int repl_run(struct repl *r, volatile int *stop)
+{
+	write_state(r, "connecting");
+	while (!*stop) {
+		int fd = establish(r, stop), rc;
+
+		poll_role(r);
+		if (fd < 0)
+			continue;
+		rc = handshake(r, fd);
+		if (rc) {
+			close(fd);
+			write_state(r, "refused");
+			for (int i = 0; i < 3 && !*stop; i++)
+				usleep(RETRY_DELAY_MS * 1000);
+			continue;
+		}
+		r->sock = fd;
+		run_connected(r, stop);
+	}
+	write_state(r, "stopped");
+	return 0;
+}
+
+int repl_init(struct repl *r)
+{
+	struct md_ioc_status st;
+	int rc;
+
+	r->sock = -1;
+	r->listen_fd = -1;
+	r->disk_fd = -1;
+	r->ctl_fd = kctl_open();
+	if (r->ctl_fd < 0) {
+		log_err("cannot open %s: %s (is the mirrordisk module loaded?)",
+			MD_CTL_PATH, strerror(-r->ctl_fd));
+		return r->ctl_fd;
+	}
+	rc = kctl_status(r->ctl_fd, (uint32_t)r->res->minor, &st);
+	if (rc) {
+		log_err("no mirror device %d for resource %s: %s (run 'mdctl up %s')",
+			r->res->minor, r->res->name, strerror(-rc), r->res->name);
+		return rc;
+	}
+	r->size_bytes = st.size_bytes;
+	r->chunk_bytes = (uint32_t)st.chunk_bytes;
+	r->role = st.role;
+	rc = kctl_bind(r->ctl_fd, (uint32_t)r->res->minor);
+	if (rc) {
+		log_err("cannot attach to the channel of %s: %s%s", r->res->name, strerror(-rc),
+			rc == -EBUSY ? " (another mirrord serves it)" : "");
+		return rc;
+	}
+	r->disk_fd = open(r->res->nodes[r->me].disk, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (r->disk_fd < 0) {
+		rc = -errno;
+		log_err("cannot open %s: %s", r->res->nodes[r->me].disk, strerror(errno));
+		return rc;
+	}
+	if (r->me == 0) {
+		rc = open_listener(r);
+		if (rc) {
+			log_err("cannot listen on %s port %d: %s", r->res->nodes[r->me].address,
+				r->res->port, strerror(-rc));
+			return rc;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		r->sb[i].r = r;
+		r->ctl[i].r = r;
+		if (posix_memalign((void **)&r->sb[i].buf, 4096, SBUF_SIZE))
+			return -ENOMEM;
+	}
+	if (posix_memalign((void **)&r->rbuf, 4096, RBUF_SIZE) ||
+	    posix_memalign((void **)&r->arena, 4096, ARENA_SIZE))
+		return -ENOMEM;
+	for (int i = 0; i < MAX_APPLY; i++)
+		r->applies[i].r = r;
+	/* Touch every buffer now so that mlockall() has nothing left to fault in. */
+	memset(r->sb[0].buf, 0, SBUF_SIZE);
+	memset(r->sb[1].buf, 0, SBUF_SIZE);
+	memset(r->rbuf, 0, RBUF_SIZE);
+	memset(r->arena, 0, ARENA_SIZE);
+	rc = io_loop_create(&r->io, r->io_mode, 2 * MAX_APPLY + 16);
+	if (rc) {
+		log_err("cannot set up the I/O loop: %s", strerror(-rc));
+		return rc;
+	}
+	log_info("resource %s: node %s, peer %s, %llu bytes, I/O via %s", r->res->name,
+		 r->res->nodes[r->me].name, peer_name(r), (unsigned long long)r->size_bytes,
+		 io_backend_name(r->io));
+	return 0;
+}
+
+void repl_fini(struct repl *r)
+{
+	if (r->io)
+		io_loop_destroy(r->io);
+	if (r->listen_fd >= 0)
+		close(r->listen_fd);
+	if (r->disk_fd >= 0)
+		close(r->disk_fd);
+	if (r->ctl_fd >= 0)
+		close(r->ctl_fd);	/* unbinds: the kernel fails what is left */
+	free(r->sb[0].buf);
+	free(r->sb[1].buf);
+	free(r->rbuf);
+	free(r->arena);
+}

@@ -1,0 +1,126 @@
+/*
+ * repl.h - one replicated resource as mirrord runs it: the connection to
+ * the peer, the kernel channel, and the apply path on the secondary.
+ */
+#ifndef MIRRORD_REPL_H
+#define MIRRORD_REPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include "config.h"
+#include "io.h"
+#include "wire.h"
+
+#define SBUF_SIZE	(4u * MD_CHAN_MIN_READ)	/* one channel read batch */
+#define RBUF_SIZE	(4u << 20)		/* socket receive buffer */
+#define ARENA_SIZE	(32u << 20)		/* secondary: data being applied */
+#define ARENA_PAGE	4096u
+#define ARENA_PAGES	(ARENA_SIZE / ARENA_PAGE)
+#define MAX_APPLY	256
+#define CBUF_SIZE	(64u << 10)		/* control packets (acks, pings) */
+#define PKT_HDRS	(sizeof(struct mdw_hdr) + sizeof(struct mdw_data))
+
+struct repl;
+
+/* Something queued for the socket: a data batch or a control buffer. */
+struct txitem {
+	struct msghdr msg;
+	struct iovec *iov;
+	int niov;
+	void (*done)(struct txitem *t);
+	struct txitem *next;
+};
+
+/* Primary: one batch read from the channel, then sent to the peer. */
+struct sendbuf {
+	struct repl *r;
+	enum { SB_FREE, SB_READING, SB_SENDING } state;
+	char *buf;
+	struct io_op op;
+	struct txitem tx;
+	char hdrs[MD_MAX_INFLIGHT][PKT_HDRS];
+	struct iovec iov[2 * MD_MAX_INFLIGHT];
+};
+
+struct ctlbuf {
+	struct repl *r;
+	char buf[CBUF_SIZE];
+	size_t len;
+	bool busy;
+	struct txitem tx;
+	struct iovec iov;
+};
+
+/* Secondary: one received write on its way to the local disk. */
+struct apply {
+	struct repl *r;
+	struct md_data_info d;
+	char *buf;
+	unsigned page0, npages;
+	bool active;
+	struct io_op op;
+	struct apply *next;	/* free list or pending FIFO */
+};
+
+struct repl_stats {
+	uint64_t tx_bytes, rx_bytes;
+	uint64_t writes_sent, writes_applied, acks;
+};
+
+struct repl {
+	/* configuration */
+	struct md_res_cfg *res;
+	int me, peer;			/* node indices in res */
+	enum io_mode io_mode;
+	uint32_t proto_min, proto_max;	/* what we offer (test knob) */
+	const char *state_path;
+
+	/* resources held for the daemon's life */
+	int ctl_fd;			/* bound channel */
+	int disk_fd;			/* lower device, O_DIRECT */
+	int listen_fd;
+	uint64_t size_bytes;
+	uint32_t chunk_bytes;
+	uint32_t role;			/* local role, polled from the kernel */
+
+	/* per connection */
+	int sock;
+	struct io_loop *io;
+	bool failing;
+	char fail_reason[256];
+	uint32_t peer_role;
+	uint64_t last_rx_ms, last_tx_ms, last_poll_ms;
+
+	struct sendbuf sb[2];
+	struct ctlbuf ctl[2];
+	int ctl_cur;
+	struct txitem *txq, *txq_tail;
+	bool tx_busy;
+	struct io_op tx_op;
+
+	char *rbuf;
+	size_t rlen;
+	struct io_op rx_op;
+	bool rx_stalled;
+
+	struct md_chan_ack kacks[MD_MAX_INFLIGHT];
+	unsigned nkacks;
+
+	char *arena;
+	uint8_t arena_used[ARENA_PAGES];
+	unsigned arena_hint;
+	struct apply applies[MAX_APPLY];
+	struct apply *apply_free;
+	struct apply *pending, *pending_tail;
+
+	struct repl_stats st;
+};
+
+/* Set up buffers and the kernel binding.  Returns 0 or -errno. */
+int repl_init(struct repl *r);
+/* Run until *stop becomes true.  Returns 0 or -errno. */
+int repl_run(struct repl *r, volatile int *stop);
+void repl_fini(struct repl *r);
+
+#endif

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * md_chan.h - the kernel <-> mirrord channel of the mirror disk.
+ *
+ * Shared verbatim by kmod/ and user space.  Both sides run on the same host,
+ * so these structures use the host's byte order; the wire (md_wire.h) and
+ * on-disk (md_meta.h) formats are little-endian.  Fixed-width types only,
+ * explicit padding, reserved fields must be zero.  Sizes are pinned at the
+ * bottom of this file.
+ *
+ * The channel is the control misc device MD_CTL_PATH:
+ *   - mdctl uses its ioctls to create, destroy and configure mirror devices;
+ *   - mirrord binds one open file to one device (MD_IOC_BIND); from then on
+ *     read() on that file returns a batch of captured requests, each an
+ *     md_chan_req header followed by its payload, and write() takes a batch
+ *     of md_chan_ack records.  poll() reports EPOLLIN while requests wait.
+ *     A read never splits a record; a buffer of MD_CHAN_MIN_READ bytes
+ *     always holds at least one.
+ * Closing the bound file (daemon exit or crash) completes every request the
+ * daemon had not acknowledged as "not replicated": the kernel marks its
+ * chunks out of sync and the application's I/O goes on, degraded.
+ */
+#ifndef MD_CHAN_H
+#define MD_CHAN_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#else
+#include <linux/types.h>
+#include <sys/ioctl.h>
+#endif
+
+#define MD_CTL_NAME		"mirrordisk-ctl"
+#define MD_CTL_PATH		"/dev/" MD_CTL_NAME
+#define MD_DISK_PREFIX		"mirror"	/* /dev/mirror<minor> */
+#define MD_CHAN_VERSION		1
+#define MD_MAX_MINORS		64
+#define MD_NAME_LEN		64
+#define MD_PATH_LEN		256
+
+/* Largest payload of one request; the device's max_sectors enforces it. */
+#define MD_MAX_IO_BYTES		(1024u * 1024u)
+#define MD_CHAN_MIN_READ	(MD_MAX_IO_BYTES + 4096u)
+/* Requests the kernel keeps in flight to the daemon, per device. */
+#define MD_MAX_INFLIGHT		256
+
+/* Roles (md_ioc_role.role, md_ioc_status.role). Numbers are never reused. */
+#define MD_ROLE_SECONDARY	1
+#define MD_ROLE_PRIMARY		2
+
+/* Replication link state as the daemon reports it (md_ioc_conn.state). */
+#define MD_CONN_STANDALONE	0	/* no peer: writes are only marked */
+#define MD_CONN_CONNECTED	1	/* writes are shipped and awaited */
+
+/* md_chan_req.op */
+#define MD_OP_WRITE		1
+#define MD_OP_FLUSH		2	/* empty flush (REQ_PREFLUSH, no data) */
+
+/* md_chan_req.flags */
+#define MD_RF_FUA		(1u << 0)
+#define MD_RF_PREFLUSH		(1u << 1)
+
+/* md_chan_ack.status: 0, or a negative errno from the peer or the link. */
+
+struct md_chan_req {
+	__u64 id;		/* opaque; echoed in md_chan_ack */
+	__u64 offset;		/* byte offset on the device */
+	__u32 len;		/* payload bytes that follow (0 for FLUSH) */
+	__u16 op;		/* MD_OP_* */
+	__u16 flags;		/* MD_RF_* */
+	__u64 seq;		/* per-device submission order */
+};
+
+struct md_chan_ack {
+	__u64 id;
+	__s32 status;
+	__u32 reserved;		/* must be zero */
+};
+
+/* ---- ioctls on MD_CTL_PATH ---- */
+
+struct md_ioc_create {
+	__u32 minor;			/* in */
+	__u32 flags;			/* in: reserved, must be zero */
+	__u32 chunk_shift;		/* in: log2 of the bitmap chunk size */
+	__u32 role;			/* in: initial MD_ROLE_* */
+	__u64 size_bytes;		/* out: device size */
+	char name[MD_NAME_LEN];		/* in: resource name */
+	char lower[MD_PATH_LEN];	/* in: lower block device path */
+	__u64 reserved[4];		/* must be zero */
+};
+
+struct md_ioc_role {
+	__u32 minor;
+	__u32 role;
+	__u32 flags;			/* MD_ROLEF_* */
+	__u32 reserved;
+};
+#define MD_ROLEF_FORCE		(1u << 0)
+
+struct md_ioc_bind {
+	__u32 minor;
+	__u32 version;			/* MD_CHAN_VERSION the daemon speaks */
+	__u64 reserved[2];
+};
+
+struct md_ioc_conn {
+	__u32 state;			/* MD_CONN_* */
+	__u32 reserved;
+};
+
+/* Daemon state bits in md_ioc_status.flags */
+#define MD_SF_BOUND		(1u << 0)	/* a daemon holds the channel */
+#define MD_SF_OPEN		(1u << 1)	/* the mirror device is open */
+
+struct md_ioc_status {
+	__u32 minor;			/* in */
+	__u32 role;
+	__u32 conn;
+	__u32 flags;			/* MD_SF_* */
+	__u64 size_bytes;
+	__u64 chunk_bytes;
+	__u64 oos_chunks;		/* chunks the peer may lack */
+	__u64 writes;			/* write requests completed */
+	__u64 writes_replicated;	/* ... acknowledged by the peer */
+	__u64 inflight;
+	__u64 reserved[4];
+	char name[MD_NAME_LEN];
+	char lower[MD_PATH_LEN];
+};
+
+/*
+ * Out-of-sync bitmap transfer: copy nbits bits starting at chunk 'start'
+ * into the user buffer at 'addr' (MD_IOC_GET_OOS), or clear the chunks set
+ * in that buffer (MD_IOC_CLEAR_OOS, used once the peer holds them), or set
+ * them (MD_IOC_SET_OOS).  Bits are little-endian within 64-bit words.
+ */
+struct md_ioc_oos {
+	__u32 minor;
+	__u32 reserved;
+	__u64 start;
+	__u64 nbits;
+	__u64 addr;
+};
+
+#define MD_IOC_MAGIC		0xEE
+#define MD_IOC_VERSION		_IO(MD_IOC_MAGIC, 0x00)
+#define MD_IOC_CREATE		_IOWR(MD_IOC_MAGIC, 0x01, struct md_ioc_create)
+#define MD_IOC_DESTROY		_IOW(MD_IOC_MAGIC, 0x02, __u32)
+#define MD_IOC_SET_ROLE		_IOW(MD_IOC_MAGIC, 0x03, struct md_ioc_role)
+#define MD_IOC_STATUS		_IOWR(MD_IOC_MAGIC, 0x04, struct md_ioc_status)
+#define MD_IOC_BIND		_IOW(MD_IOC_MAGIC, 0x05, struct md_ioc_bind)
+#define MD_IOC_SET_CONN		_IOW(MD_IOC_MAGIC, 0x06, struct md_ioc_conn)
+#define MD_IOC_GET_OOS		_IOW(MD_IOC_MAGIC, 0x07, struct md_ioc_oos)
+#define MD_IOC_CLEAR_OOS	_IOW(MD_IOC_MAGIC, 0x08, struct md_ioc_oos)
+#define MD_IOC_SET_OOS		_IOW(MD_IOC_MAGIC, 0x09, struct md_ioc_oos)
+
+/* Sizes are part of the ABI; kernel and user space check them alike. */
+_Static_assert(sizeof(struct md_chan_req) == 32, "md_chan_req size");
+_Static_assert(sizeof(struct md_chan_ack) == 16, "md_chan_ack size");
+_Static_assert(sizeof(struct md_ioc_create) == 376, "md_ioc_create size");
+_Static_assert(sizeof(struct md_ioc_role) == 16, "md_ioc_role size");
+_Static_assert(sizeof(struct md_ioc_bind) == 24, "md_ioc_bind size");
+_Static_assert(sizeof(struct md_ioc_conn) == 8, "md_ioc_conn size");
+_Static_assert(sizeof(struct md_ioc_status) == 416, "md_ioc_status size");
+_Static_assert(sizeof(struct md_ioc_oos) == 32, "md_ioc_oos size");
+
+#endif /* MD_CHAN_H */

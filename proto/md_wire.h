@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * md_wire.h - the mirrord <-> mirrord protocol on TCP.
+ *
+ * Every packet is an mdw_hdr followed by hdr.len bytes of body.  All fields
+ * are little-endian; structures have explicit padding and reserved fields
+ * that must be zero.  Packet types are never reused; a receiver refuses an
+ * unknown type, a wrong magic, a body longer than MDW_MAX_BODY, or a
+ * non-zero reserved field (protocol error: the connection is dropped).
+ *
+ * Connection life: each side sends MDW_HELLO first.  Each checks the other's
+ * (magic, protocol version overlap, features, resource, node names, device
+ * size, roles) and either goes on or sends MDW_REJECT with a reason and
+ * closes.  Then the primary sends MDW_DATA (application writes, flushes)
+ * and the secondary answers each with MDW_ACK once the write completed on
+ * its disk.  Either side sends MDW_PING when idle; MDW_PONG answers.
+ * MDW_STATE tells the peer that the sender's role changed.
+ * See docs/design.md for the full description.
+ */
+#ifndef MD_WIRE_H
+#define MD_WIRE_H
+
+#include "md_chan.h"
+
+#define MDW_MAGIC		0x3157444du	/* "MDW1" as bytes on the wire */
+#define MDW_PROTO_MIN		1
+#define MDW_PROTO_MAX		1
+#define MDW_DEFAULT_PORT	7790
+#define MDW_MAX_BODY		(MD_MAX_IO_BYTES + 64u)
+
+/* Packet types. Never reuse a number. */
+#define MDW_HELLO		1
+#define MDW_REJECT		2
+#define MDW_DATA		3
+#define MDW_ACK			4
+#define MDW_PING		5
+#define MDW_PONG		6
+#define MDW_STATE		7	/* the sender's role changed */
+#define MDW_TYPE_MAX		7
+
+/*
+ * Feature bits (mdw_hello.features).  A side offers what it supports; the
+ * connection uses the intersection.  Bits a side does not know it ignores in
+ * the offer of its peer, but it never sets them; "required" bits are those a
+ * side cannot work without, and an offer lacking one is rejected.
+ * Reserved for what comes next: compression (zstd), data digests (xxh3),
+ * peer authentication, several paths.
+ */
+#define MDW_FEAT_FLUSH		(1ull << 0)	/* PREFLUSH/FUA carried */
+#define MDW_FEAT_ZSTD		(1ull << 1)	/* reserved */
+#define MDW_FEAT_XXH3		(1ull << 2)	/* reserved */
+#define MDW_FEAT_AUTH		(1ull << 3)	/* reserved */
+#define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH)
+#define MDW_FEATURES_REQUIRED	(MDW_FEAT_FLUSH)
+
+/* mdw_data.flags: same meaning as MD_RF_* in md_chan.h */
+#define MDW_DF_FUA		(1u << 0)
+#define MDW_DF_PREFLUSH		(1u << 1)
+#define MDW_DF_ALL		(MDW_DF_FUA | MDW_DF_PREFLUSH)
+
+/* mdw_reject.code */
+#define MDW_REJ_PROTO		1	/* no common protocol version */
+#define MDW_REJ_RESOURCE	2	/* different resource name */
+#define MDW_REJ_NODE		3	/* unexpected node name */
+#define MDW_REJ_SIZE		4	/* device sizes differ */
+#define MDW_REJ_ROLE		5	/* both primary */
+#define MDW_REJ_FEATURES	6	/* a required feature is missing */
+#define MDW_REJ_BUSY		7	/* already connected to this peer */
+#define MDW_REJ_CHUNK		8	/* bitmap chunk sizes differ */
+
+struct mdw_hdr {
+	__u32 magic;
+	__u16 type;
+	__u16 flags;		/* reserved, zero */
+	__u32 len;		/* body bytes that follow */
+	__u32 reserved;		/* zero */
+};
+
+struct mdw_hello {
+	__u32 proto_min;
+	__u32 proto_max;
+	__u64 features;
+	__u64 size_bytes;
+	__u32 chunk_bytes;
+	__u32 role;		/* MD_ROLE_* */
+	char resource[MD_NAME_LEN];
+	char node[MD_NAME_LEN];	/* sender's node name */
+	char peer[MD_NAME_LEN];	/* node name the sender expects to reach */
+	__u64 reserved[8];
+};
+
+struct mdw_reject {
+	__u32 code;		/* MDW_REJ_* */
+	__u32 reserved;
+	char msg[120];		/* NUL-terminated, for the logs */
+};
+
+struct mdw_data {
+	__u64 id;		/* echoed in the ACK */
+	__u64 offset;		/* bytes */
+	__u32 len;		/* payload bytes after this struct */
+	__u16 flags;		/* MDW_DF_* */
+	__u16 reserved;
+	__u64 seq;
+};
+
+struct mdw_ack {
+	__u64 id;
+	__s32 status;		/* 0 or -errno */
+	__u32 reserved;
+};
+
+struct mdw_state {
+	__u32 role;		/* MD_ROLE_* */
+	__u32 reserved;
+};
+
+_Static_assert(sizeof(struct mdw_state) == 8, "mdw_state size");
+_Static_assert(sizeof(struct mdw_hdr) == 16, "mdw_hdr size");
+_Static_assert(sizeof(struct mdw_hello) == 32 + 3 * MD_NAME_LEN + 64, "mdw_hello size");
+_Static_assert(sizeof(struct mdw_reject) == 128, "mdw_reject size");
+_Static_assert(sizeof(struct mdw_data) == 32, "mdw_data size");
+_Static_assert(sizeof(struct mdw_ack) == 16, "mdw_ack size");
+
+#endif /* MD_WIRE_H */

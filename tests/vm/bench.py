@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Boot one or two test guests under qemu (TCG), run a suite of scenarios in
+them, and report PASS/FAIL/SKIP per scenario.
+
+Node a runs the scenarios (guest/driver.sh); node b, when there is one,
+serves commands over the bench network.  The guests share nothing but a
+qemu socket network (node a listens on 127.0.0.1, node b connects).
+
+A scenario fails when its exit code is not 0 (4 skips), when it outlives
+its timeout, or when either guest's kernel log during the scenario shows
+BUG:, WARNING:, Oops, a hung task, or a panic.  Guest consoles are kept in
+--logdir; a failed scenario also gets a file of its own there.
+"""
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+KERNEL_ERRORS = re.compile(
+    r"BUG:|WARNING:|Oops|blocked for more than \d+ seconds|"
+    r"general protection fault|Kernel panic|UBSAN:|KASAN:")
+BOOT_TIMEOUT = 180  # seconds until the first scenario starts (TCG boot)
+SLACK = 90          # beyond the guest-side timeout before the host steps in
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_disk(path, mb):
+    with open(path, "wb") as f:
+        f.truncate(mb * 1024 * 1024)
+
+
+def qemu_cmd(args, node, ip, peer, disks, net, log):
+    append = ("console=ttyS0 panic=-1 loglevel=6 "
+              f"md.node={node} md.ip={ip} md.peer={peer} "
+              f"md.suite={args.suite} md.scen={','.join(args.scenarios)} "
+              f"md.timeout={args.timeout}")
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(args.mem),
+           "-smp", "1", "-no-reboot", "-display", "none", "-monitor", "none",
+           "-kernel", f"/boot/vmlinuz-{args.kernel}", "-initrd", args.initrd,
+           "-append", append, "-serial", f"file:{log}", "-nic", "none"]
+    for i, d in enumerate(disks):
+        cmd += ["-drive", f"file={d},if=none,id=d{i},format=raw,cache=writeback",
+                "-device", f"virtio-blk-pci,drive=d{i},serial=md{node}{i}"]
+    if net:
+        cmd += ["-netdev", f"socket,id=n0,{net}",
+                "-device", f"virtio-net-pci,netdev=n0,mac=52:54:00:77:00:0{1 if node == 'a' else 2}"]
+    return cmd
+
+
+def read(path):
+    try:
+        with open(path, "r", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def segment(text, name):
+    """The part of a console log between a scenario's markers."""
+    b = text.find(f"@@BEGIN {name}")
+    if b < 0:
+        return ""
+    e = text.find(f"@@END {name}", b)
+    return text[b:] if e < 0 else text[b:e + 200]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--suite", required=True)
+    ap.add_argument("--nodes", type=int, default=1, choices=(1, 2))
+    ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--disk-mb", type=int, default=1024)
+    ap.add_argument("--meta-mb", type=int, default=64)
+    ap.add_argument("--mem", type=int, default=1024)
+    ap.add_argument("--logdir", required=True)
+    ap.add_argument("--results", required=True, help="append PASS/FAIL/SKIP lines here")
+    ap.add_argument("scenarios", nargs="+")
+    args = ap.parse_args()
+
+    os.makedirs(args.logdir, exist_ok=True)
+    tag = f"{args.kernel}-{args.suite}"
+    work = os.path.join(args.logdir, f".work-{tag}")
+    os.makedirs(work, exist_ok=True)
+    port = free_port()
+    nodes = ["a", "b"][:args.nodes]
+    procs, logs = {}, {}
+    for n in nodes:
+        disks = [os.path.join(work, f"{n}-data.img"), os.path.join(work, f"{n}-meta.img")]
+        make_disk(disks[0], args.disk_mb)
+        make_disk(disks[1], args.meta_mb)
+        logs[n] = os.path.join(args.logdir, f"{tag}-{n}.console.log")
+        open(logs[n], "w").close()
+        net = None
+        if args.nodes == 2:
+            net = (f"listen=127.0.0.1:{port}" if n == "a"
+                   else f"connect=127.0.0.1:{port}")
+        ip = "10.77.0.1" if n == "a" else "10.77.0.2"
+        peer = "" if args.nodes == 1 else ("10.77.0.2" if n == "a" else "10.77.0.1")
+        procs[n] = subprocess.Popen(
+            qemu_cmd(args, n, ip, peer, disks, net, logs[n]),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(work, f"{n}.qemu.err"), "w"))
+        time.sleep(0.5)
+
+    results = {}
+    start = time.time()
+    current, cur_start = None, None
+    hung = None
+    try:
+        while True:
+            text = read(logs["a"])
+            begins = re.findall(r"^@@BEGIN (\S+)", text, re.M)
+            ends = dict(re.findall(r"^@@END (\S+) (\d+)", text, re.M))
+            if begins and begins[-1] not in ends:
+                if current != begins[-1]:
+                    current, cur_start = begins[-1], time.time()
+            if "@@SUITE-DONE" in text or procs["a"].poll() is not None:
+                break
+            now = time.time()
+            if current is None and now - start > BOOT_TIMEOUT:
+                hung = "guest did not start the suite"
+                break
+            if current and current not in ends and now - cur_start > args.timeout + SLACK:
+                hung = f"{current}: guest stopped responding"
+                break
+            time.sleep(0.5)
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs.values():
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    texts = {n: read(logs[n]) for n in nodes}
+    ends = dict(re.findall(r"^@@END (\S+) (\d+)", texts["a"], re.M))
+    lines = []
+    for s in args.scenarios:
+        name = f"{args.kernel}/{args.suite}/{s}"
+        why = None
+        if s not in ends:
+            verdict, why = "FAIL", hung or "did not finish (guest died?)"
+        else:
+            rc = int(ends[s])
+            verdict = "PASS" if rc == 0 else "SKIP" if rc == 4 else "FAIL"
+            if rc == 137:
+                why = f"timed out after {args.timeout}s"
+            elif verdict == "FAIL":
+                why = f"exit code {rc}"
+        for n in nodes:
+            seg = segment(texts[n], s)
+            m = KERNEL_ERRORS.search(seg)
+            if m and verdict != "FAIL" or (m and not why):
+                verdict, why = "FAIL", f"node {n} kernel log: {m.group(0)}"
+        if verdict == "FAIL":
+            path = os.path.join(args.logdir, f"{args.kernel}-{args.suite}-{s}.log")
+            with open(path, "w") as f:
+                for n in nodes:
+                    f.write(f"===== node {n} =====\n{segment(texts[n], s) or texts[n][-20000:]}\n")
+            why += f" (log: {path})"
+        line = f"{verdict} {name}" + (f" - {why}" if why else "")
+        print(line, flush=True)
+        lines.append(f"{verdict} {name}")
+        if verdict == "SKIP":
+            m = re.search(r"^SKIP: (.*)$", segment(texts["a"], s), re.M)
+            if m:
+                print(f"     {m.group(1)}")
+    with open(args.results, "a") as f:
+        f.write("\n".join(lines) + "\n")
+    return 0 if all(not l.startswith("FAIL") for l in lines) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
