@@ -352,7 +352,18 @@ static int set_role(const char *name, uint32_t role)
 		printf("%s: already %s\n", name, md_role_name(role));
 		return 0;
 	}
-	read_link_state(res, &ls);
+	/*
+	 * The peer's role reaches us through its daemon and ours (MDW_STATE),
+	 * a fraction of a second after it changed: a switchover script that
+	 * deactivates one node and at once activates the other must not fail
+	 * on that lag, so give it a moment before refusing.
+	 */
+	for (int i = 0; i < 30; i++) {
+		read_link_state(res, &ls);
+		if (strcmp(ls.conn, "connected") || strcmp(ls.peer_role, "primary"))
+			break;
+		usleep(100000);
+	}
 	if (role == MD_ROLE_PRIMARY && !o.force && !strcmp(ls.conn, "connected") &&
 	    !strcmp(ls.peer_role, "primary")) {
 		close(fd);
@@ -490,7 +501,7 @@ static int cmd_status(const char *name)
 
 		json_object_object_add(top, "version", json_object_new_int(STATUS_JSON_VERSION));
 		json_object_object_add(top, "resources", json_object_get(all));
-		printf("%s\n", json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY));
+		printf("%s\n", json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(top);
 	} else {
 		for (size_t i = 0; i < json_object_array_length(all); i++)

@@ -128,8 +128,11 @@ static void tx_done_cb(struct io_op *op, int res)
 	}
 	r->st.tx_bytes += (uint64_t)res;
 	r->last_tx_ms = now_ms();
-	/* Partial send: advance the iovec and go on with the rest. */
-	while (left && t->msg.msg_iovlen) {
+	/*
+	 * Partial send: advance the iovec and go on with the rest.  Empty
+	 * entries (the payload of a flush) are skipped as they come.
+	 */
+	while (t->msg.msg_iovlen && (left || !t->msg.msg_iov->iov_len)) {
 		struct iovec *v = t->msg.msg_iov;
 
 		if (left >= v->iov_len) {

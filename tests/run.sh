@@ -47,7 +47,7 @@ if [ $mode != unit ]; then
 			if [ -n "${SUITES:-}" ] && ! echo " $SUITES " | grep -q " $suite "; then continue; fi
 			echo "-- suite $suite ($nodes node(s))"
 			python3 tests/vm/bench.py --kernel "$kver" --initrd "$initrd" \
-				--suite "$suite" --nodes "$nodes" --timeout "$timeout" \
+				--suite "$suite" --nodes "$nodes" --timeout "$timeout" --disk-mb 256 \
 				--logdir "$LOGDIR" --results "$results" $scen
 		done < tests/vm/suites
 	done

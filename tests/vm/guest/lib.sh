@@ -31,6 +31,8 @@ md_reset() {
 
 # digest DEV [BYTES]: sha256 of a device (or its first BYTES).
 digest() {
+	# Read past the page cache: the module writes the lower disk directly.
+	sync; echo 3 > /proc/sys/vm/drop_caches
 	if [ -n "$2" ]; then
 		head -c "$2" "$1" | sha256sum | cut -d' ' -f1
 	else
@@ -43,4 +45,64 @@ expect_rc() {
 	want=$1; shift
 	if "$@"; then got=0; else got=$?; fi
 	[ "$got" = "$want" ] || fail "'$*' exited $got, expected $want"
+}
+
+# ---- two-node helpers (node a drives, node b answers through on_b) ----
+
+conf_install() {
+	mkdir -p /etc/mirrordisk
+	cp "${1:-/tests/md.conf}" /etc/mirrordisk/mirrordisk.conf
+}
+
+# up_both [mdctl options for b]: module, config and 'mdctl up r0' on both.
+up_both() {
+	md_load; conf_install
+	on_b ". /tests/lib.sh; md_load; conf_install; mdctl up $1 r0" || fail "mdctl up on b"
+	mdctl up r0 || fail "mdctl up on a"
+}
+
+# wait_conn [SECONDS]: until both nodes report the link connected.
+wait_conn() {
+	i=0
+	while :; do
+		mdctl status --json r0 | grep -q '"connection": "connected"' &&
+			on_b "mdctl status --json r0" | grep -q '"connection": "connected"' && return 0
+		i=$((i + 1)); [ $i -gt $((${1:-30} * 5)) ] && { mdctl status r0; on_b "mdctl status r0"; fail "not connected"; }
+		sleep 0.2
+	done
+}
+
+# json_field KEY: the value of "KEY" in mdctl status --json read from stdin.
+json_field() { sed -n "s/.*\"$1\": \"*\([^\",]*\)\"*,*$/\1/p" | head -1; }
+
+# fio_pattern ARGS...: a verifiable write pattern on DEV (default /dev/mirror0).
+fio_write() {
+	fio --name=w --filename=${DEV:-/dev/mirror0} --direct=1 --ioengine=libaio \
+		--verify=crc32c --do_verify=1 --randrepeat=1 --output-format=terse "$@" \
+		> /tmp/fio.out 2>&1 || { tail -30 /tmp/fio.out; fail "fio failed: $*"; }
+}
+fio_verify() {
+	fio --name=w --filename=${DEV:-/dev/mirror0} --direct=1 --ioengine=libaio \
+		--verify=crc32c --verify_only --randrepeat=1 --output-format=terse "$@" \
+		> /tmp/fio.out 2>&1 || { tail -30 /tmp/fio.out; fail "fio verify failed: $*"; }
+}
+
+# same_disks [BYTES]: the lower disks of a and b are byte-identical.
+same_disks() {
+	da=$(digest /dev/vda $1); db=$(on_b ". /tests/lib.sh; digest /dev/vda $1")
+	if [ -z "$da" ] || [ "$da" != "$db" ]; then
+		diff_map > /tmp/diffmap 2>&1; head -20 /tmp/diffmap
+		fail "lower disks differ: a=$da b=$db"
+	fi
+	log "lower disks identical ($da)"
+}
+
+# diff_map: which MiB of the lower disks differ (for failure reports).
+mib_sums() { n=$(($(blockdev --getsize64 /dev/vda) / 1048576)); i=0; while [ $i -lt $n ]; do echo "$i $(dd if=/dev/vda bs=1M skip=$i count=1 2>/dev/null | md5sum | cut -c1-8)"; i=$((i+1)); done; }
+diff_map() {
+	mib_sums > /tmp/sums.a
+	on_b ". /tests/lib.sh; mib_sums" > /tmp/sums.b
+	diff /tmp/sums.a /tmp/sums.b | grep '^[<>]' | head -20
+	echo "status a:"; mdctl status r0; echo "status b:"; on_b "mdctl status r0"
+	echo "log a:"; tail -15 /var/log/mirrordisk/r0.log; echo "log b:"; on_b "tail -15 /var/log/mirrordisk/r0.log"
 }

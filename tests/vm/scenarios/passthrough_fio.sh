@@ -9,7 +9,7 @@ fio --name=pt --filename=/dev/mirror0 --direct=1 --rw=randwrite --bs=4k \
 	--size=64m --iodepth=16 --ioengine=libaio --verify=crc32c \
 	--do_verify=1 --randrepeat=1 --output-format=terse >/tmp/fio.out 2>&1 \
 	|| { cat /tmp/fio.out; fail "fio verify failed"; }
-a=$(digest /dev/mirror0 67108864); b=$(digest /dev/vdb 67108864)
+a=$(digest /dev/mirror0 67108864); b=$(digest /dev/vda 67108864)
 [ "$a" = "$b" ] || fail "mirror and lower disk differ ($a vs $b)"
 MD_NODE=node-a mdctl status r0
 MD_NODE=node-a mdctl deactivate r0 || fail "deactivate"
