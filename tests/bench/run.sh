@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# make bench: raw disk, the mirror and DRBD 8.4 side by side in one pair of
+# guests (TCG: absolute numbers mean little, ratios measured in one run do),
+# then the table in docs/performance.md, between its BENCH markers.
+#   BENCH_RUNTIME=seconds per fio job (default 20); KSERIES=6.1 by default.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+series=${KSERIES:-6.1}
+kver=$(scripts/kver.sh "$series")
+LOGDIR=build/bench
+rm -rf "$LOGDIR"; mkdir -p "$LOGDIR"
+tests/vm/mkinitramfs.sh "$kver" "build/kmod/$kver/mirrordisk.ko" build/bin build/initramfs-$kver.cpio
+python3 tests/vm/bench.py --kernel "$kver" --initrd build/initramfs-$kver.cpio \
+	--suite bench --nodes 2 --timeout 900 --disk-mb 1024 --logdir "$LOGDIR" \
+	--results "$LOGDIR/results.txt" bench_compare
+python3 - "$LOGDIR/$kver-bench-a.console.log" "$kver" <<'PY'
+import re, sys, datetime
+log, kver = sys.argv[1], sys.argv[2]
+res = {}
+for m in re.finditer(r"^@@RESULT (\S+) (\S+) (\S+) (\S+) (\S+)", open(log, errors="replace").read(), re.M):
+    res[(m.group(1), m.group(2))] = (float(m.group(3)), float(m.group(4)), float(m.group(5)))
+names = {"seq1m": "1 MiB sequential write, QD16", "randw4k": "4 KiB random write, QD32",
+         "randw4k_qd1": "4 KiB random write, QD1 (sync)"}
+rows = ["| test | raw | mirror | DRBD 8.4 (C) | mirror/raw | DRBD/raw | mirror/DRBD |",
+        "|---|---|---|---|---|---|---|"]
+def fmt(t, v):
+    return f"{v[0]/1024:.1f} MiB/s" if t == "seq1m" else f"{v[1]:.0f} IOPS ({v[2]:.0f} µs)"
+for t, label in names.items():
+    r, m, d = res.get(("raw", t)), res.get(("mirror", t)), res.get(("drbd", t))
+    if not (r and m and d):
+        rows.append(f"| {label} | missing | | | | | |"); continue
+    k = 0 if t == "seq1m" else 1
+    rows.append(f"| {label} | {fmt(t, r)} | {fmt(t, m)} | {fmt(t, d)} | "
+                f"{m[k]/r[k]:.2f} | {d[k]/r[k]:.2f} | {m[k]/d[k]:.2f} |")
+table = "\n".join(rows)
+stamp = f"Measured {datetime.date.today()} by `make bench` on kernel {kver}, qemu TCG, two 1-vCPU guests."
+print(table); print(stamp)
+path = "docs/performance.md"
+doc = open(path).read()
+new = f"<!-- BENCH:BEGIN -->\n{stamp}\n\n{table}\n<!-- BENCH:END -->"
+doc = re.sub(r"<!-- BENCH:BEGIN -->.*<!-- BENCH:END -->", new, doc, flags=re.S)
+open(path, "w").write(doc)
+PY
