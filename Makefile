@@ -14,7 +14,7 @@ LIB_SRC    := $(wildcard lib/*.c)
 MIRRORD_SRC:= $(wildcard mirrord/*.c)
 MDCTL_SRC  := $(wildcard mdctl/*.c)
 HDRS       := $(wildcard proto/*.h lib/*.h mirrord/*.h mdctl/*.h)
-KMOD_SRC   := Kbuild $(wildcard kmod/*.c kmod/*.h) proto/md_chan.h
+KMOD_SRC   := Kbuild $(wildcard kmod/*.c kmod/*.h) proto/md_chan.h proto/md_meta.h
 LIBS       := -luring -laio -lzstd -lxxhash -linih -ljson-c
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
@@ -30,7 +30,7 @@ help:
 	@echo "make bench      raw disk vs mirror vs DRBD, ratios into docs/performance.md"
 	@echo "make soak       long-running scenarios left out of make check"
 
-userspace: $(B)/bin/mirrord $(B)/bin/mdctl $(B)/bin/mdagent
+userspace: $(B)/bin/mirrord $(B)/bin/mdctl $(B)/bin/mdagent $(B)/bin/mdwrite
 
 $(B)/bin/mirrord: $(MIRRORD_SRC) $(LIB_SRC) $(HDRS)
 	@mkdir -p $(@D)
@@ -41,6 +41,10 @@ $(B)/bin/mdctl: $(MDCTL_SRC) $(LIB_SRC) $(HDRS)
 	$(CC) $(CFLAGS) -o $@ $(MDCTL_SRC) $(LIB_SRC) $(LIBS)
 
 $(B)/bin/mdagent: tests/vm/agent.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $<
+
+$(B)/bin/mdwrite: tests/vm/mdwrite.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
 

@@ -74,7 +74,7 @@ static int md_copy_req(struct md_dev *md, struct md_req *req, char __user *dst)
 	dst += sizeof(hdr);
 	if (!req->len)
 		return 0;
-	bio_for_each_segment(bv, req->bio, iter) {
+	__bio_for_each_segment(bv, req->bio, iter, req->iter) {
 		void *src = bvec_kmap_local(&bv);
 		unsigned long left = copy_to_user(dst, src, bv.bv_len);
 

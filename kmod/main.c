@@ -43,6 +43,10 @@ static int md_create(struct md_ioc_create *c)
 		return -EINVAL;
 	c->name[MD_NAME_LEN - 1] = '\0';
 	c->lower[MD_PATH_LEN - 1] = '\0';
+	c->meta[MD_PATH_LEN - 1] = '\0';
+	if (!c->data_bytes || c->data_bytes % SECTOR_SIZE || c->bitmap_bytes % MD_BM_PAGE ||
+	    !c->bitmap_bytes || c->bitmap_bytes > (256ULL << 20) || c->meta_offset % MD_BM_PAGE)
+		return -EINVAL;
 	if (md_devs[c->minor])
 		return -EEXIST;
 
@@ -52,6 +56,7 @@ static int md_create(struct md_ioc_create *c)
 	md->minor = c->minor;
 	strscpy(md->name, c->name[0] ? c->name : "mirror", sizeof(md->name));
 	strscpy(md->lower_path, c->lower, sizeof(md->lower_path));
+	strscpy(md->meta_path, c->meta, sizeof(md->meta_path));
 	md->role = c->role;
 	md->conn = MD_CONN_STANDALONE;
 	md->chunk_shift = c->chunk_shift;
@@ -65,6 +70,7 @@ static int md_create(struct md_ioc_create *c)
 	INIT_WORK(&md->defer_work, md_defer_work);
 	atomic64_set(&md->writes, 0);
 	atomic64_set(&md->writes_replicated, 0);
+	atomic64_set(&md->resynced, 0);
 
 	ret = md_lower_open(&md->lower, md->lower_path, md);
 	if (ret) {
@@ -72,20 +78,36 @@ static int md_create(struct md_ioc_create *c)
 		       md->lower_path, ret);
 		goto free_md;
 	}
-	md->size_bytes = bdev_nr_bytes(md->lower.bdev);
-	if (!md->size_bytes) {
-		ret = -EINVAL;
-		goto close_lower;
+	md->meta_bdev = md->lower.bdev;
+	if (md->meta_path[0]) {
+		ret = md_lower_open(&md->meta, md->meta_path, md);
+		if (ret) {
+			pr_err("%s: cannot claim metadata device %s: %d\n", md->name,
+			       md->meta_path, ret);
+			goto close_lower;
+		}
+		md->meta_bdev = md->meta.bdev;
 	}
+	/* The geometry must fit the devices: no write may cross into the
+	 * metadata area, and the bitmap must cover every chunk. */
+	md->size_bytes = c->data_bytes;
 	md->nchunks = DIV_ROUND_UP_ULL(md->size_bytes, 1ULL << md->chunk_shift);
-	md->oos = vzalloc(BITS_TO_LONGS(md->nchunks) * sizeof(long));
-	if (!md->oos) {
-		ret = -ENOMEM;
-		goto close_lower;
+	md->bm_pos = c->meta_offset + MD_BITMAP_OFFSET;
+	md->bm_bytes = c->bitmap_bytes;
+	ret = -EINVAL;
+	if (md->size_bytes > bdev_nr_bytes(md->lower.bdev) ||
+	    md->bm_bytes * 8 < md->nchunks ||
+	    md->bm_pos + md->bm_bytes > bdev_nr_bytes(md->meta_bdev) ||
+	    (!md->meta_path[0] && c->meta_offset < md->size_bytes)) {
+		pr_err("%s: metadata geometry does not fit the devices\n", md->name);
+		goto close_meta;
 	}
+	ret = md_bm_init(md);
+	if (ret)
+		goto free_bm;
 	ret = bioset_init(&md->bs, BIO_POOL_SIZE, 0, 0);
 	if (ret)
-		goto free_oos;
+		goto free_bm;
 
 	lim.lbs = bdev_logical_block_size(md->lower.bdev);
 	lim.pbs = bdev_physical_block_size(md->lower.bdev);
@@ -110,18 +132,23 @@ static int md_create(struct md_ioc_create *c)
 		goto put_disk;
 
 	md_devs[md->minor] = md;
+	md_bm_start(md);
 	c->size_bytes = md->size_bytes;
-	pr_info("%s: /dev/%s over %s, %llu bytes, %s\n", md->name,
+	pr_info("%s: /dev/%s over %s, %llu bytes, %s, %u chunks out of sync\n", md->name,
 		disk->disk_name, md->lower_path, md->size_bytes,
-		md->role == MD_ROLE_PRIMARY ? "primary" : "secondary");
+		md->role == MD_ROLE_PRIMARY ? "primary" : "secondary",
+		bitmap_weight(md->oos, md->nchunks));
 	return 0;
 
 put_disk:
 	put_disk(disk);
 exit_bioset:
 	bioset_exit(&md->bs);
-free_oos:
-	vfree(md->oos);
+free_bm:
+	md_bm_free(md);
+close_meta:
+	if (md->meta_path[0])
+		md_lower_close(&md->meta);
 close_lower:
 	md_lower_close(&md->lower);
 free_md:
@@ -146,9 +173,12 @@ static int md_destroy(u32 minor)
 	del_gendisk(md->disk);
 	wait_event(md->idle_wait, READ_ONCE(md->nr_active) == 0);
 	flush_work(&md->defer_work);
+	md_bm_stop(md);
 	put_disk(md->disk);
 	bioset_exit(&md->bs);
-	vfree(md->oos);
+	md_bm_free(md);
+	if (md->meta_path[0])
+		md_lower_close(&md->meta);
 	md_lower_close(&md->lower);
 	pr_info("%s: destroyed\n", md->name);
 	kfree(md);
@@ -189,6 +219,7 @@ static void md_fill_status(struct md_dev *md, struct md_ioc_status *s)
 	s->writes = atomic64_read(&md->writes);
 	s->writes_replicated = atomic64_read(&md->writes_replicated);
 	s->inflight = md->nr_active;
+	s->resynced_chunks = atomic64_read(&md->resynced);
 	strscpy(s->name, md->name, sizeof(s->name));
 	strscpy(s->lower, md->lower_path, sizeof(s->lower));
 }
@@ -202,6 +233,7 @@ static int md_oos_xfer(struct md_ioc_oos *o, unsigned int cmd)
 	u64 __user *ubuf = u64_to_user_ptr(o->addr);
 	struct md_dev *md;
 	u64 w, i, word;
+	bool dirty = false;
 
 	if (o->minor >= MD_MAX_MINORS || !(md = md_devs[o->minor]))
 		return -ENODEV;
@@ -223,14 +255,23 @@ static int md_oos_xfer(struct md_ioc_oos *o, unsigned int cmd)
 		}
 		if (get_user(word, ubuf + w))
 			return -EFAULT;
+		spin_lock_irq(&md->lock);
 		for (i = 0; i < n; i++) {
 			if (!(word & (1ULL << i)))
 				continue;
-			if (cmd == MD_IOC_SET_OOS)
+			if (cmd == MD_IOC_SET_OOS) {
+				/* Persisted like a write's intent: a crash keeps it. */
 				set_bit(base + i, md->oos);
-			else
+				dirty |= md_bm_set_locked(md, base + i, base + i, false);
+			} else {
 				clear_bit(base + i, md->oos);
+			}
 		}
+		spin_unlock_irq(&md->lock);
+	}
+	if (dirty) {
+		queue_work(md_wq, &md->bm_work);
+		flush_work(&md->bm_work);
 	}
 	return 0;
 }
@@ -287,6 +328,7 @@ long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg)
 		struct md_ioc_bind bind;
 		struct md_ioc_conn conn;
 		struct md_ioc_oos oos;
+		struct md_ioc_resync rs;
 		u32 minor;
 	} *u;
 	long ret;
@@ -330,6 +372,14 @@ long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg)
 		break;
 	case MD_IOC_SET_CONN:
 		ret = md_set_conn(f, &u->conn);
+		break;
+	case MD_IOC_RESYNC:
+		if (!f->private_data)
+			ret = -ENOTCONN;
+		else if (u->rs.reserved)
+			ret = -EINVAL;
+		else
+			ret = md_resync_chunk(f->private_data, u->rs.chunk);
 		break;
 	case MD_IOC_GET_OOS:
 	case MD_IOC_CLEAR_OOS:

@@ -13,10 +13,12 @@
 #include <linux/workqueue.h>
 #include "compat.h"
 #include "md_chan.h"
+#include "md_meta.h"
 
 /* Life of a write request slot; see the comment at the top of req.c. */
 enum md_req_state {
 	MD_RS_FREE = 0,
+	MD_RS_BM_WAIT,		/* waits on md->bm_wait for its bitmap bits */
 	MD_RS_LOCAL,		/* local write only; the peer is not sent it */
 	MD_RS_QUEUED,		/* waits on md->queued for the daemon's read() */
 	MD_RS_COPYING,		/* being copied to the daemon by read() */
@@ -36,6 +38,8 @@ struct md_req {
 	u16 op;				/* MD_OP_* */
 	u16 flags;			/* MD_RF_* */
 	u32 gen;			/* bumped on reuse; high half of the id */
+	u64 bm_gen;			/* bitmap write that must complete first */
+	struct bvec_iter iter;		/* the bio's data, as it was at the start */
 	enum md_req_state state;
 	atomic_t pending;		/* parts outstanding: local, remote */
 	blk_status_t local_status;
@@ -48,6 +52,9 @@ struct md_dev {
 	char name[MD_NAME_LEN];
 	char lower_path[MD_PATH_LEN];
 	struct md_lower lower;
+	struct md_lower meta;		/* external metadata device, if any */
+	struct block_device *meta_bdev;	/* meta.bdev or lower.bdev */
+	char meta_path[MD_PATH_LEN];
 	struct gendisk *disk;
 	struct bio_set bs;
 	u64 size_bytes;
@@ -70,12 +77,25 @@ struct md_dev {
 	wait_queue_head_t idle_wait;	/* nr_active dropped to zero */
 	struct work_struct defer_work;
 
-	unsigned long *oos;		/* out-of-sync chunks (write-intent) */
+	/* write-intent bitmap: see bitmap.c; under lock */
 	u64 nchunks;
 	u32 chunk_shift;
+	unsigned long *oos;
+	unsigned long *touched;
+	void *ondisk;
+	unsigned long *bm_dirty;	/* pages of ondisk to write */
+	u64 bm_pos;			/* byte offset of the bitmap on meta_bdev */
+	u64 bm_bytes;
+	u64 bm_npages;
+	u64 bm_snap_gen;
+	struct list_head bm_wait;
+	struct work_struct bm_work;
+	struct delayed_work clean_work;
+	struct page *bm_bounce;
 
 	atomic64_t writes;
 	atomic64_t writes_replicated;
+	atomic64_t resynced;
 };
 
 extern struct workqueue_struct *md_wq;
@@ -83,8 +103,18 @@ extern const struct block_device_operations md_bdops;
 
 /* req.c */
 void md_defer_work(struct work_struct *work);
+void md_dispatch(struct md_req *req);
 void md_req_put(struct md_req *req);
 void md_mark_oos(struct md_dev *md, u64 offset, u64 len);
+int md_resync_chunk(struct md_dev *md, u64 chunk);
+
+/* bitmap.c */
+int md_bm_init(struct md_dev *md);
+void md_bm_start(struct md_dev *md);
+void md_bm_stop(struct md_dev *md);
+void md_bm_free(struct md_dev *md);
+void md_bm_work(struct work_struct *work);
+bool md_bm_set_locked(struct md_dev *md, u64 first, u64 last, bool touch);
 
 /* chan.c */
 extern const struct file_operations md_ctl_fops;

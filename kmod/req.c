@@ -63,7 +63,11 @@ static bool md_overlaps_active(struct md_dev *md, u64 off, u32 len)
 	return false;
 }
 
-/* Called with md->lock held.  Returns a started request or NULL. */
+/*
+ * Called with md->lock held.  Returns a started request or NULL.  A request
+ * whose chunks need new write-intent bits comes back in state BM_WAIT and
+ * must not be dispatched: bm_work dispatches it once the bits are on disk.
+ */
 static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
 {
 	u64 off = (u64)bio->bi_iter.bi_sector << SECTOR_SHIFT;
@@ -82,7 +86,8 @@ static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
 	req->bio = bio;
 	req->offset = off;
 	req->len = len;
-	req->op = len ? MD_OP_WRITE : MD_OP_FLUSH;
+	req->iter = bio->bi_iter;
+	req->op = bio_op(bio) == REQ_OP_READ ? MD_OP_RESYNC : len ? MD_OP_WRITE : MD_OP_FLUSH;
 	req->flags = 0;
 	if (bio->bi_opf & REQ_FUA)
 		req->flags |= MD_RF_FUA;
@@ -91,16 +96,14 @@ static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
 	req->seq = md->next_seq++;
 	req->gen++;
 	req->local_status = BLK_STS_OK;
-	req->shipped = md->conn == MD_CONN_CONNECTED && md->chan_file;
-	if (req->shipped) {
-		req->state = MD_RS_QUEUED;
-		req->remote_status = 0;
-		atomic_set(&req->pending, 2);
-		list_add_tail(&req->list, &md->queued);
-	} else {
-		req->state = MD_RS_LOCAL;
+	req->state = MD_RS_LOCAL;
+	if (req->op == MD_OP_WRITE && md_bm_set_locked(md, off >> md->chunk_shift,
+				     (off + len - 1) >> md->chunk_shift, true)) {
+		req->state = MD_RS_BM_WAIT;
+		req->bm_gen = md->bm_snap_gen + 1;
 		req->remote_status = -ENOTCONN;
-		atomic_set(&req->pending, 1);
+		atomic_set(&req->pending, 1);	/* for a failed bitmap write */
+		list_add_tail(&req->list, &md->bm_wait);
 	}
 	return req;
 }
@@ -114,10 +117,36 @@ static void md_local_endio(struct bio *clone)
 	md_req_put(req);
 }
 
-static void md_dispatch(struct md_req *req)
+/* Send a started request on its way: to the daemon (if the link is up)
+ * and to the lower device. */
+void md_dispatch(struct md_req *req)
 {
 	struct md_dev *md = req->md;
 	struct bio *clone;
+
+	if (req->op == MD_OP_RESYNC) {
+		/* Read first; md_rs_endio hands the data to the daemon. */
+		req->shipped = true;
+		req->remote_status = 0;
+		atomic_set(&req->pending, 2);
+		req->bio->bi_private = req;
+		submit_bio_noacct(req->bio);
+		return;
+	}
+
+	spin_lock_irq(&md->lock);
+	req->shipped = md->conn == MD_CONN_CONNECTED && md->chan_file;
+	if (req->shipped) {
+		req->state = MD_RS_QUEUED;
+		req->remote_status = 0;
+		atomic_set(&req->pending, 2);
+		list_add_tail(&req->list, &md->queued);
+	} else {
+		req->state = MD_RS_LOCAL;
+		req->remote_status = -ENOTCONN;
+		atomic_set(&req->pending, 1);
+	}
+	spin_unlock_irq(&md->lock);
 
 	if (!req->shipped)
 		md_mark_oos(md, req->offset, req->len);
@@ -135,22 +164,41 @@ static void md_dispatch(struct md_req *req)
 	submit_bio_noacct(clone);
 }
 
+static void md_rs_free_bio(struct bio *bio)
+{
+	struct bio_vec *bv;
+	struct bvec_iter_all iter;
+
+	bio_for_each_segment_all(bv, bio, iter)
+		__free_page(bv->bv_page);
+	bio_put(bio);
+}
+
 void md_req_put(struct md_req *req)
 {
 	struct md_dev *md = req->md;
 	struct bio *bio = req->bio;
+	bool rs = req->op == MD_OP_RESYNC;
 	unsigned long flags;
 	bool kick;
 
 	if (!atomic_dec_and_test(&req->pending))
 		return;
 
-	if (req->remote_status || req->local_status)
-		md_mark_oos(md, req->offset, req->len);
-	else
-		atomic64_inc(&md->writes_replicated);
-	atomic64_inc(&md->writes);
-	bio->bi_status = req->local_status;
+	if (rs) {
+		/* The peer holds the chunk as it is now: no write ran meanwhile. */
+		if (!req->remote_status && !req->local_status) {
+			clear_bit(req->offset >> md->chunk_shift, md->oos);
+			atomic64_inc(&md->resynced);
+		}
+	} else {
+		if (req->remote_status || req->local_status)
+			md_mark_oos(md, req->offset, req->len);
+		else
+			atomic64_inc(&md->writes_replicated);
+		atomic64_inc(&md->writes);
+		bio->bi_status = req->local_status;
+	}
 
 	spin_lock_irqsave(&md->lock, flags);
 	req->state = MD_RS_FREE;
@@ -161,7 +209,10 @@ void md_req_put(struct md_req *req)
 	kick = !bio_list_empty(&md->deferred);
 	spin_unlock_irqrestore(&md->lock, flags);
 
-	bio_endio(bio);
+	if (rs)
+		md_rs_free_bio(bio);
+	else
+		bio_endio(bio);
 	if (kick)
 		queue_work(md_wq, &md->defer_work);
 }
@@ -181,8 +232,79 @@ void md_defer_work(struct work_struct *work)
 		spin_unlock_irq(&md->lock);
 		if (!req)
 			return;
-		md_dispatch(req);
+		if (req->state == MD_RS_BM_WAIT)
+			queue_work(md_wq, &md->bm_work);
+		else
+			md_dispatch(req);
 	}
+}
+
+static void md_rs_endio(struct bio *bio)
+{
+	struct md_req *req = bio->bi_private;
+	struct md_dev *md = req->md;
+	unsigned long flags;
+	bool queued = false;
+
+	req->local_status = bio->bi_status;
+	spin_lock_irqsave(&md->lock, flags);
+	if (!bio->bi_status && md->conn == MD_CONN_CONNECTED && md->chan_file) {
+		req->state = MD_RS_QUEUED;
+		list_add_tail(&req->list, &md->queued);
+		queued = true;
+	}
+	spin_unlock_irqrestore(&md->lock, flags);
+	if (queued) {
+		wake_up(&md->chan_wait);
+	} else {
+		req->remote_status = bio->bi_status ? -EIO : -ENOTCONN;
+		md_req_put(req);	/* the remote part will not come */
+	}
+	md_req_put(req);		/* the read */
+}
+
+/*
+ * Queue the resync read of one chunk (MD_IOC_RESYNC).  The read bio takes a
+ * request slot like a write, so it waits for overlapping writes and they
+ * wait for it: what the peer receives is the chunk as it stands between
+ * them.
+ */
+int md_resync_chunk(struct md_dev *md, u64 chunk)
+{
+	u64 off = chunk << md->chunk_shift;
+	u32 len, done;
+	struct md_req *req = NULL;
+	struct bio *bio;
+
+	if (chunk >= md->nchunks)
+		return -EINVAL;
+	if (!test_bit(chunk, md->oos))
+		return -EBUSY;
+	if (READ_ONCE(md->conn) != MD_CONN_CONNECTED)
+		return -ENOTCONN;
+	len = min_t(u64, 1ULL << md->chunk_shift, md->size_bytes - off);
+	bio = bio_alloc(md->lower.bdev, DIV_ROUND_UP(len, PAGE_SIZE), REQ_OP_READ, GFP_KERNEL);
+	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
+	bio->bi_end_io = md_rs_endio;
+	for (done = 0; done < len; done += PAGE_SIZE) {
+		struct page *page = alloc_page(GFP_KERNEL);
+
+		if (!page) {
+			md_rs_free_bio(bio);
+			return -ENOMEM;
+		}
+		__bio_add_page(bio, page, min_t(u32, PAGE_SIZE, len - done), 0);
+	}
+
+	spin_lock_irq(&md->lock);
+	if (bio_list_empty(&md->deferred))
+		req = md_try_start(md, bio);
+	if (!req)
+		bio_list_add(&md->deferred, bio);
+	spin_unlock_irq(&md->lock);
+	if (req)
+		md_dispatch(req);
+	return 0;
 }
 
 static void md_submit_bio(struct bio *bio)
@@ -223,7 +345,11 @@ static void md_submit_bio(struct bio *bio)
 		bio_list_add(&md->deferred, bio);
 	spin_unlock_irq(&md->lock);
 
-	if (req)
+	if (!req)
+		return;
+	if (req->state == MD_RS_BM_WAIT)
+		queue_work(md_wq, &md->bm_work);
+	else
 		md_dispatch(req);
 }
 

@@ -149,6 +149,13 @@ static int on_entry(void *user, const char *section, const char *key,
 			if (strlen(value) >= sizeof(node->address) || !*value)
 				FAIL(ctx, "bad address '%s'", value);
 			snprintf(node->address, sizeof(node->address), "%s", value);
+		} else if (!strcmp(key, "meta")) {
+			if (!strcmp(value, "internal"))
+				node->meta[0] = '\0';
+			else if (value[0] != '/' || strlen(value) >= sizeof(node->meta))
+				FAIL(ctx, "meta must be 'internal' or an absolute path, got '%s'", value);
+			else
+				snprintf(node->meta, sizeof(node->meta), "%s", value);
 		} else if (!strcmp(key, "disk")) {
 			if (value[0] != '/' || strlen(value) >= sizeof(node->disk))
 				FAIL(ctx, "disk must be an absolute path, got '%s'", value);
@@ -168,11 +175,14 @@ static int on_entry(void *user, const char *section, const char *key,
 	} else if (!strcmp(key, "timeout")) {
 		if (parse_int(value, 1, 600, &res->timeout_s))
 			FAIL(ctx, "timeout must be 1..600 seconds, got '%s'", value);
+	} else if (!strcmp(key, "resync-rate")) {
+		if (md_parse_size(value, &res->resync_rate))
+			FAIL(ctx, "resync-rate must be a size per second such as 50M, got '%s'", value);
 	} else if (!strcmp(key, "chunk-size")) {
 		uint64_t v;
 
-		if (md_parse_size(value, &v) || v < 4096 || v > (1u << 30) || (v & (v - 1)))
-			FAIL(ctx, "chunk-size must be a power of two from 4K to 1G, got '%s'", value);
+		if (md_parse_size(value, &v) || v < 4096 || v > (1u << 20) || (v & (v - 1)))
+			FAIL(ctx, "chunk-size must be a power of two from 4K to 1M, got '%s'", value);
 		res->chunk_shift = (uint32_t)__builtin_ctzll(v);
 	} else {
 		FAIL(ctx, "unknown resource setting '%s'", key);

@@ -6,10 +6,12 @@
  *   port = 7790
  *   chunk-size = 64K          ; write-intent bitmap granularity
  *   timeout = 5               ; seconds without a sign of the peer
+ *   resync-rate = 100M        ; bytes per second; 0 = unlimited
  *
  *   [resource r0 node alpha]  ; exactly two nodes per resource
  *   address = 10.0.0.1
  *   disk = /dev/sdb1
+ *   meta = internal           ; or a separate small device: /dev/sdc1
  *
  * Parsed with inih (libinih), a small and well-kept INI parser.
  */
@@ -26,6 +28,7 @@ struct md_node_cfg {
 	char name[MD_NAME_LEN];
 	char address[MD_NAME_LEN];
 	char disk[MD_PATH_LEN];
+	char meta[MD_PATH_LEN];		/* external metadata device; "" = internal */
 };
 
 struct md_res_cfg {
@@ -34,6 +37,7 @@ struct md_res_cfg {
 	int port;
 	uint32_t chunk_shift;
 	int timeout_s;
+	uint64_t resync_rate;		/* bytes per second, 0 = unlimited */
 	int nnodes;
 	struct md_node_cfg nodes[2];
 };

@@ -21,14 +21,19 @@ int kctl_open(void)
 }
 
 int kctl_create(int fd, uint32_t minor, const char *name, const char *lower,
-		uint32_t chunk_shift, uint32_t role, uint64_t *size)
+		const char *meta, const struct md_geom *g, uint32_t role, uint64_t *size)
 {
 	struct md_ioc_create c;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	c.minor = minor;
-	c.chunk_shift = chunk_shift;
+	c.chunk_shift = g->chunk_shift;
+	c.data_bytes = g->data_bytes;
+	c.meta_offset = g->area_offset;
+	c.bitmap_bytes = g->bitmap_bytes;
+	if (meta)
+		strncpy(c.meta, meta, sizeof(c.meta) - 1);
 	c.role = role;
 	strncpy(c.name, name, sizeof(c.name) - 1);
 	strncpy(c.lower, lower, sizeof(c.lower) - 1);
@@ -48,6 +53,13 @@ int kctl_set_role(int fd, uint32_t minor, uint32_t role, uint32_t flags)
 	struct md_ioc_role r = { .minor = minor, .role = role, .flags = flags };
 
 	return xioctl(fd, MD_IOC_SET_ROLE, &r);
+}
+
+int kctl_resync(int fd, uint64_t chunk)
+{
+	struct md_ioc_resync r = { .chunk = chunk };
+
+	return xioctl(fd, MD_IOC_RESYNC, &r);
 }
 
 int kctl_status(int fd, uint32_t minor, struct md_ioc_status *st)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "wire.h"
+#include "md_meta.h"
 
 void mdw_hdr_encode(void *buf, uint16_t type, uint32_t len)
 {
@@ -32,6 +33,13 @@ static int body_len_ok(uint16_t type, uint32_t len)
 		return len == 0;
 	case MDW_STATE:
 		return len == sizeof(struct mdw_state);
+	case MDW_BITMAP:
+		return len >= sizeof(struct mdw_bitmap) + 8 &&
+		       len <= mdw_bitmap_body_len(MDW_BITMAP_MAX_BITS);
+	case MDW_BITMAP_END:
+		return len == 0;
+	case MDW_RS_DONE:
+		return len == sizeof(struct mdw_rs_done);
 	}
 	return 0;
 }
@@ -87,6 +95,13 @@ void mdw_hello_encode(void *body, const struct md_hello_info *h)
 	put_name(w.resource, h->resource);
 	put_name(w.node, h->node);
 	put_name(w.peer, h->peer);
+	w.gen_current = htole64(h->gen_current);
+	w.gen_bitmap = htole64(h->gen_bitmap);
+	w.gen_history[0] = htole64(h->gen_history[0]);
+	w.gen_history[1] = htole64(h->gen_history[1]);
+	w.oos_chunks = htole64(h->oos_chunks);
+	w.sb_flags = htole32(h->sb_flags);
+	w.disk_state = htole32(h->disk_state);
 	memcpy(body, &w, sizeof(w));
 }
 
@@ -107,6 +122,16 @@ int mdw_hello_decode(const void *body, size_t len, struct md_hello_info *h)
 	h->size_bytes = le64toh(w.size_bytes);
 	h->chunk_bytes = le32toh(w.chunk_bytes);
 	h->role = le32toh(w.role);
+	h->gen_current = le64toh(w.gen_current);
+	h->gen_bitmap = le64toh(w.gen_bitmap);
+	h->gen_history[0] = le64toh(w.gen_history[0]);
+	h->gen_history[1] = le64toh(w.gen_history[1]);
+	h->oos_chunks = le64toh(w.oos_chunks);
+	h->sb_flags = le32toh(w.sb_flags);
+	h->disk_state = le32toh(w.disk_state);
+	if (h->sb_flags & ~MD_SBF_ALL || h->disk_state < MD_DISK_UPTODATE ||
+	    h->disk_state > MD_DISK_OUTDATED)
+		return -EBADMSG;
 	if (h->proto_min == 0 || h->proto_min > h->proto_max)
 		return -EBADMSG;
 	if (h->role != MD_ROLE_PRIMARY && h->role != MD_ROLE_SECONDARY)
@@ -219,6 +244,8 @@ int mdw_data_decode(const void *body, size_t body_len, struct md_data_info *d)
 		return -EBADMSG;
 	if (d->offset % 512 || d->len % 512)
 		return -EBADMSG;
+	if ((d->flags & MDW_DF_RESYNC) && (d->len == 0 || d->flags & ~MDW_DF_RESYNC))
+		return -EBADMSG;	/* resync data is plain data */
 	if (d->len == 0 && !(d->flags & MDW_DF_PREFLUSH))
 		return -EBADMSG;	/* an empty write must be a flush */
 	return 0;
@@ -244,6 +271,62 @@ int mdw_ack_decode(const void *body, size_t len, uint64_t *id, int32_t *status)
 	*status = (int32_t)le32toh((uint32_t)w.status);
 	if (*status > 0 || *status < -4095)
 		return -EBADMSG;
+	return 0;
+}
+
+size_t mdw_bitmap_body_len(uint32_t nbits)
+{
+	return sizeof(struct mdw_bitmap) + ((size_t)nbits + 63) / 64 * 8;
+}
+
+void mdw_bitmap_encode(void *body, uint64_t start, uint32_t nbits, const uint64_t *words)
+{
+	struct mdw_bitmap w = { .start = htole64(start), .nbits = htole32(nbits) };
+	unsigned char *p = (unsigned char *)body + sizeof(w);
+
+	memcpy(body, &w, sizeof(w));
+	for (uint32_t i = 0; i < (nbits + 63) / 64; i++) {
+		uint64_t le = htole64(words[i]);
+
+		memcpy(p + i * 8, &le, 8);
+	}
+}
+
+int mdw_bitmap_decode(const void *body, size_t len, uint64_t nchunks, uint64_t *start,
+		      uint32_t *nbits, const unsigned char **words)
+{
+	struct mdw_bitmap w;
+
+	if (len < sizeof(w))
+		return -EMSGSIZE;
+	memcpy(&w, body, sizeof(w));
+	*start = le64toh(w.start);
+	*nbits = le32toh(w.nbits);
+	if (w.reserved || *start % 64 || !*nbits || *nbits > MDW_BITMAP_MAX_BITS)
+		return -EBADMSG;
+	if (len != mdw_bitmap_body_len(*nbits))
+		return -EMSGSIZE;
+	if (*start > nchunks || *nbits > nchunks - *start)
+		return -ERANGE;
+	*words = (const unsigned char *)body + sizeof(w);
+	return 0;
+}
+
+void mdw_rs_done_encode(void *body, uint64_t gen)
+{
+	uint64_t le = htole64(gen);
+
+	memcpy(body, &le, sizeof(le));
+}
+
+int mdw_rs_done_decode(const void *body, size_t len, uint64_t *gen)
+{
+	uint64_t le;
+
+	if (len != sizeof(le))
+		return -EMSGSIZE;
+	memcpy(&le, body, sizeof(le));
+	*gen = le64toh(le);
 	return 0;
 }
 
@@ -274,6 +357,8 @@ const char *mdw_reject_name(uint32_t code)
 		[MDW_REJ_NODE] = "node name", [MDW_REJ_SIZE] = "device size",
 		[MDW_REJ_ROLE] = "roles", [MDW_REJ_FEATURES] = "features",
 		[MDW_REJ_BUSY] = "busy", [MDW_REJ_CHUNK] = "chunk size",
+		[MDW_REJ_SPLIT_BRAIN] = "split brain", [MDW_REJ_UNRELATED] = "unrelated data",
+		[MDW_REJ_OLDER_PRIMARY] = "older primary",
 	};
 
 	if (code < sizeof(names) / sizeof(names[0]) && names[code])

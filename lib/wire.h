@@ -19,6 +19,9 @@ struct md_hello_info {
 	char resource[MD_NAME_LEN];
 	char node[MD_NAME_LEN];
 	char peer[MD_NAME_LEN];
+	uint64_t gen_current, gen_bitmap, gen_history[2];
+	uint64_t oos_chunks;
+	uint32_t sb_flags, disk_state;
 };
 
 struct md_data_info {
@@ -49,6 +52,15 @@ int mdw_data_decode(const void *body, size_t body_len, struct md_data_info *d);
 
 void mdw_ack_encode(void *body, uint64_t id, int32_t status);
 int mdw_ack_decode(const void *body, size_t len, uint64_t *id, int32_t *status);
+
+/* MDW_BITMAP body: header + words.  decode checks the length and bounds
+ * (start + nbits <= nchunks) and points *words into body. */
+size_t mdw_bitmap_body_len(uint32_t nbits);
+void mdw_bitmap_encode(void *body, uint64_t start, uint32_t nbits, const uint64_t *words);
+int mdw_bitmap_decode(const void *body, size_t len, uint64_t nchunks, uint64_t *start,
+		      uint32_t *nbits, const unsigned char **words);
+void mdw_rs_done_encode(void *body, uint64_t gen);
+int mdw_rs_done_decode(const void *body, size_t len, uint64_t *gen);
 
 void mdw_state_encode(void *body, uint32_t role);
 int mdw_state_decode(const void *body, size_t len, uint32_t *role);

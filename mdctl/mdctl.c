@@ -29,6 +29,7 @@
 #include "config.h"
 #include "kctl.h"
 #include "md_wire.h"
+#include "meta.h"
 
 #define STATUS_JSON_VERSION	1
 #define RUN_DIR			"/run/mirrordisk"
@@ -42,6 +43,7 @@ struct opts {
 	int json;
 	int force;
 	int dry_run;
+	int assume_clean;
 };
 
 static struct opts o;
@@ -68,7 +70,9 @@ struct link_state {
 	char peer_role[32];
 	char io[32];
 	long long since;
-	char last_error[256];
+	char last_error[300];
+	char sync[32], sync_role[16];
+	unsigned long long sync_done, sync_total, sync_rate;
 };
 
 static void state_path(const struct md_res_cfg *res, char *buf, size_t len)
@@ -108,6 +112,16 @@ static int read_link_state(const struct md_res_cfg *res, struct link_state *ls)
 			ls->since = atoll(v);
 		else if (!strcmp(line, "last_error"))
 			snprintf(ls->last_error, sizeof(ls->last_error), "%s", v);
+		else if (!strcmp(line, "sync"))
+			snprintf(ls->sync, sizeof(ls->sync), "%s", v);
+		else if (!strcmp(line, "sync_role"))
+			snprintf(ls->sync_role, sizeof(ls->sync_role), "%s", v);
+		else if (!strcmp(line, "sync_done"))
+			ls->sync_done = strtoull(v, NULL, 10);
+		else if (!strcmp(line, "sync_total"))
+			ls->sync_total = strtoull(v, NULL, 10);
+		else if (!strcmp(line, "sync_rate"))
+			ls->sync_rate = strtoull(v, NULL, 10);
 	}
 	fclose(f);
 	if (ls->pid <= 0 || kill(ls->pid, 0)) {
@@ -205,6 +219,140 @@ static int start_daemon(const struct md_res_cfg *res)
 	return pid;
 }
 
+static void lock_path(const struct md_res_cfg *res, char *buf, size_t len)
+{
+	mkdir_p(RUN_DIR);
+	snprintf(buf, len, RUN_DIR "/%s.lock", res->name);
+}
+
+/* A file system, volume or swap signature in the first 128 KiB, or "". */
+static const char *foreign_signature(int fd)
+{
+	static const struct { off_t off; const char *magic; size_t len; const char *name; } sigs[] = {
+		{ 1080, "\x53\xef", 2, "an ext2/3/4 file system" },
+		{ 0, "XFSB", 4, "an XFS file system" },
+		{ 65600, "_BHRfS_M", 8, "a btrfs file system" },
+		{ 4086, "SWAPSPACE2", 10, "swap space" },
+		{ 512, "LABELONE", 8, "an LVM physical volume" },
+		{ 0, "LUKS\xba\xbe", 6, "a LUKS volume" },
+	};
+	char *buf;
+	const char *found = "";
+
+	if (posix_memalign((void **)&buf, 4096, 128 << 10))
+		return "";
+	if (pread(fd, buf, 128 << 10, 0) == 128 << 10)
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			if (!memcmp(buf + sigs[i].off, sigs[i].magic, sigs[i].len))
+				found = sigs[i].name;
+	free(buf);
+	return found;
+}
+
+static int cmd_create(const char *name)
+{
+	struct md_res_cfg *res;
+	struct md_super sb;
+	struct md_geom g;
+	int me, fd, rc;
+	const char *sig;
+
+	if ((rc = load_res(name, &res, &me)))
+		return rc;
+	rc = md_meta_locate(res->nodes[me].disk, res->nodes[me].meta, res->chunk_shift, &g, &fd);
+	if (rc)
+		return err(rc == -ENOSPC ? MDCTL_EXIT_REFUSED : MDCTL_EXIT_RUNTIME,
+			   "%s: cannot use %s%s%s: %s", name, res->nodes[me].disk,
+			   res->nodes[me].meta[0] ? " with metadata on " : "", res->nodes[me].meta,
+			   rc == -ENOSPC ? "too small" : strerror(-rc));
+	rc = md_meta_read(fd, g.area_offset, &sb, NULL);
+	if (rc == 0 && !o.force) {
+		close(fd);
+		return err(MDCTL_EXIT_REFUSED, "%s: %s already holds metadata of resource %s "
+			   "(node %s); --force overwrites it", name, res->nodes[me].disk,
+			   sb.resource, sb.node);
+	}
+	if (rc != -ENOENT && rc != 0 && !o.force) {
+		close(fd);
+		return err(MDCTL_EXIT_REFUSED, "%s: %s holds damaged mirror metadata (%s); "
+			   "--force overwrites it", name, res->nodes[me].disk, strerror(-rc));
+	}
+	if (!res->nodes[me].meta[0] && (sig = foreign_signature(fd))[0] && !o.force) {
+		close(fd);
+		return err(MDCTL_EXIT_REFUSED, "%s: %s holds %s; --force overwrites it",
+			   name, res->nodes[me].disk, sig);
+	}
+	if (o.dry_run) {
+		close(fd);
+		printf("would write metadata for %s on %s: %llu bytes of data, %u KiB chunks, %s\n",
+		       name, res->nodes[me].meta[0] ? res->nodes[me].meta : res->nodes[me].disk,
+		       (unsigned long long)g.data_bytes, 1u << (g.chunk_shift - 10),
+		       o.assume_clean ? "assumed clean" : "needs an initial sync");
+		return 0;
+	}
+	memset(&sb, 0, sizeof(sb));
+	snprintf(sb.resource, sizeof(sb.resource), "%s", name);
+	snprintf(sb.node, sizeof(sb.node), "%s", res->nodes[me].name);
+	for (size_t i = 0; i < sizeof(sb.uuid); i += 8) {
+		uint64_t v = md_gen_new();
+
+		memcpy(sb.uuid + i, &v, 8);
+	}
+	sb.gen_current = o.assume_clean ? MD_GEN_CLEAN : MD_GEN_BLANK;
+	sb.disk_state = o.assume_clean ? MD_DISK_UPTODATE : MD_DISK_INCONSISTENT;
+	sb.time_created = (uint64_t)time(NULL);
+	rc = md_meta_create(fd, &g, &sb);
+	close(fd);
+	if (rc)
+		return err(MDCTL_EXIT_RUNTIME, "%s: writing metadata failed: %s", name, strerror(-rc));
+	printf("%s: metadata written at byte %llu of %s: %llu bytes of data, %u KiB chunks, %s\n",
+	       name, (unsigned long long)g.area_offset,
+	       res->nodes[me].meta[0] ? res->nodes[me].meta : res->nodes[me].disk,
+	       (unsigned long long)g.data_bytes, 1u << (g.chunk_shift - 10),
+	       o.assume_clean ? "assumed clean (no initial sync)" : "needs an initial sync");
+	return 0;
+}
+
+/* Read and check this node's superblock for resource res. */
+static int open_meta(const struct md_res_cfg *res, int me, struct md_geom *g,
+		     struct md_super *sb, int *fd)
+{
+	int rc = md_meta_locate(res->nodes[me].disk, res->nodes[me].meta, res->chunk_shift, g, fd);
+
+	if (rc)
+		return err(MDCTL_EXIT_RUNTIME, "%s: cannot open %s: %s", res->name,
+			   res->nodes[me].meta[0] ? res->nodes[me].meta : res->nodes[me].disk,
+			   strerror(-rc));
+	rc = md_meta_read(*fd, g->area_offset, sb, NULL);
+	if (rc == -ENOENT)
+		rc = err(MDCTL_EXIT_REFUSED, "%s: no mirror metadata on %s: run 'mdctl create %s' first",
+			 res->name, res->nodes[me].disk, res->name);
+	else if (rc == -EBADMSG)
+		rc = err(MDCTL_EXIT_REFUSED, "%s: the metadata on %s is corrupt (checksum mismatch in "
+			 "both superblock copies); refusing to use it", res->name, res->nodes[me].disk);
+	else if (rc)
+		rc = err(MDCTL_EXIT_REFUSED, "%s: the metadata on %s is unusable: %s", res->name,
+			 res->nodes[me].disk, rc == -EPROTO ? "unsupported version" : "invalid fields");
+	else if (strcmp(sb->resource, res->name) || strcmp(sb->node, res->nodes[me].name))
+		rc = err(MDCTL_EXIT_REFUSED, "%s: %s holds the metadata of resource %s, node %s, not %s/%s",
+			 res->name, res->nodes[me].disk, sb->resource, sb->node, res->name,
+			 res->nodes[me].name);
+	if (rc) {
+		close(*fd);
+		return rc;
+	}
+	/* The superblock's geometry must still fit what is there. */
+	g->chunk_shift = sb->chunk_shift;
+	g->bitmap_bytes = sb->bitmap_bytes;
+	if (sb->data_bytes != g->data_bytes) {
+		close(*fd);
+		return err(MDCTL_EXIT_REFUSED, "%s: the metadata describes %llu bytes of data, the "
+			   "devices now give %llu", res->name, (unsigned long long)sb->data_bytes,
+			   (unsigned long long)g->data_bytes);
+	}
+	return 0;
+}
+
 /* ---- commands ---- */
 
 static int cmd_up(const char *name)
@@ -235,8 +383,17 @@ static int cmd_up(const char *name)
 		return 0;
 	}
 	if (rc == -ENODEV) {
+		struct md_super sb;
+		struct md_geom g;
+		int mfd;
+
+		if ((rc = open_meta(res, me, &g, &sb, &mfd))) {
+			close(fd);
+			return rc;
+		}
+		close(mfd);
 		rc = kctl_create(fd, (uint32_t)res->minor, res->name, res->nodes[me].disk,
-				 res->chunk_shift, MD_ROLE_SECONDARY, &size);
+				 res->nodes[me].meta, &g, MD_ROLE_SECONDARY, &size);
 		if (rc) {
 			close(fd);
 			return err(MDCTL_EXIT_RUNTIME, "%s: cannot create the mirror over %s: %s%s",
@@ -331,6 +488,83 @@ static int cmd_down(const char *name)
 	return 0;
 }
 
+struct activate_arg {
+	bool connected;
+	bool force;
+	char why[160];
+};
+
+static int activate_fn(struct md_super *sb, void *p)
+{
+	struct activate_arg *a = p;
+
+	if (sb->disk_state != MD_DISK_UPTODATE) {
+		if (!a->force) {
+			snprintf(a->why, sizeof(a->why), "the local data is %s, not up to date",
+				 sb->disk_state == MD_DISK_OUTDATED ? "outdated" : "inconsistent");
+			return -EPERM;
+		}
+		/* Forced: this node's data becomes the reference. */
+		sb->disk_state = MD_DISK_UPTODATE;
+		sb->gen_current = md_gen_new();
+		sb->gen_bitmap = 0;
+	} else if (!a->connected && !sb->gen_bitmap) {
+		/* Writing without the peer: start a new generation, and let the
+		 * bitmap track everything since the old one. */
+		sb->gen_bitmap = sb->gen_current;
+		sb->gen_current = md_gen_new();
+	}
+	sb->flags |= MD_SBF_PRIMARY;
+	return 1;
+}
+
+static int sb_before_activate(const struct md_res_cfg *res, int me, bool connected)
+{
+	struct activate_arg a = { .connected = connected, .force = o.force };
+	struct md_super sb;
+	struct md_geom g;
+	char lock[MD_PATH_LEN];
+	int fd, rc;
+
+	if ((rc = open_meta(res, me, &g, &sb, &fd)))
+		return rc;
+	lock_path(res, lock, sizeof(lock));
+	rc = md_sb_update(fd, g.area_offset, lock, activate_fn, &a);
+	close(fd);
+	if (rc == -EPERM)
+		return err(MDCTL_EXIT_REFUSED, "%s: %s; use --force to make this node's data the "
+			   "reference (the peer's differing data will be overwritten)", res->name, a.why);
+	if (rc)
+		return err(MDCTL_EXIT_RUNTIME, "%s: updating metadata failed: %s", res->name, strerror(-rc));
+	return 0;
+}
+
+static int deactivate_fn(struct md_super *sb, void *p)
+{
+	(void)p;
+	if (!(sb->flags & MD_SBF_PRIMARY))
+		return 0;
+	sb->flags &= ~MD_SBF_PRIMARY;
+	return 1;
+}
+
+static int sb_after_deactivate(const struct md_res_cfg *res, int me)
+{
+	struct md_super sb;
+	struct md_geom g;
+	char lock[MD_PATH_LEN];
+	int fd, rc;
+
+	if ((rc = open_meta(res, me, &g, &sb, &fd)))
+		return rc;
+	lock_path(res, lock, sizeof(lock));
+	rc = md_sb_update(fd, g.area_offset, lock, deactivate_fn, NULL);
+	close(fd);
+	if (rc)
+		return err(MDCTL_EXIT_RUNTIME, "%s: updating metadata failed: %s", res->name, strerror(-rc));
+	return 0;
+}
+
 static int set_role(const char *name, uint32_t role)
 {
 	struct md_ioc_status st;
@@ -375,6 +609,12 @@ static int set_role(const char *name, uint32_t role)
 		printf("would make %s %s\n", name, md_role_name(role));
 		return 0;
 	}
+	if (role == MD_ROLE_PRIMARY)
+		rc = sb_before_activate(res, me, !strcmp(ls.conn, "connected"));
+	if (rc) {
+		close(fd);
+		return rc;
+	}
 	rc = kctl_set_role(fd, (uint32_t)res->minor, role, o.force ? MD_ROLEF_FORCE : 0);
 	close(fd);
 	if (rc == -EBUSY)
@@ -382,6 +622,8 @@ static int set_role(const char *name, uint32_t role)
 			   "unmount it first", name, res->minor);
 	if (rc)
 		return err(MDCTL_EXIT_RUNTIME, "%s: cannot change role: %s", name, strerror(-rc));
+	if (role == MD_ROLE_SECONDARY && (rc = sb_after_deactivate(res, me)))
+		return rc;
 	printf("%s: %s\n", name, md_role_name(role));
 	return 0;
 }
@@ -397,13 +639,54 @@ static int cmd_deactivate(const char *name)
 }
 
 /* Health summary a failover script checks, per node. */
-static const char *health(const struct md_ioc_status *st, const struct link_state *ls)
+static const char *health(const struct md_ioc_status *st, const struct link_state *ls,
+			  const struct md_super *sb)
 {
 	if (!ls->pid)
 		return "stopped";
+	if (!strcmp(ls->conn, "split-brain") || !strcmp(ls->conn, "unrelated"))
+		return "needs-recovery";
+	if (sb && sb->disk_state != MD_DISK_UPTODATE)
+		return !strcmp(ls->sync_role, "target") ? "recovering" : "needs-recovery";
 	if (!strcmp(ls->conn, "connected"))
-		return st->oos_chunks ? "recovering" : "normal";
+		return st->oos_chunks || strcmp(ls->sync_role, "none") ? "recovering" : "normal";
 	return st->oos_chunks ? "needs-recovery" : "degraded";
+}
+
+static const char *disk_state_name(uint32_t s)
+{
+	switch (s) {
+	case MD_DISK_UPTODATE: return "up-to-date";
+	case MD_DISK_INCONSISTENT: return "inconsistent";
+	case MD_DISK_OUTDATED: return "outdated";
+	}
+	return "unknown";
+}
+
+static int read_sb_quiet(const struct md_res_cfg *res, int me, struct md_super *sb)
+{
+	struct md_geom g;
+	int fd, rc;
+
+	rc = md_meta_locate(res->nodes[me].disk, res->nodes[me].meta, res->chunk_shift, &g, &fd);
+	if (rc)
+		return rc;
+	rc = md_meta_read(fd, g.area_offset, sb, NULL);
+	close(fd);
+	return rc;
+}
+
+static json_object *json_time(uint64_t t)
+{
+	char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t)
+		return json_object_new_string("never");
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_object_new_string(buf);
 }
 
 static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
@@ -411,13 +694,25 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
 	json_object *j = json_object_new_object();
 	struct md_ioc_status st;
 	struct link_state ls;
-	char dev[32];
+	struct md_super sb;
+	bool have_sb;
+	char dev[32], gen[24];
 
 	snprintf(dev, sizeof(dev), "/dev/" MD_DISK_PREFIX "%d", res->minor);
 	json_object_object_add(j, "resource", json_object_new_string(res->name));
 	json_object_object_add(j, "node", json_object_new_string(res->nodes[me].name));
 	json_object_object_add(j, "device", json_object_new_string(dev));
 	json_object_object_add(j, "disk", json_object_new_string(res->nodes[me].disk));
+	have_sb = read_sb_quiet(res, me, &sb) == 0;
+	if (have_sb) {
+		snprintf(gen, sizeof(gen), "%016llx", (unsigned long long)sb.gen_current);
+		json_object_object_add(j, "disk_state", json_object_new_string(disk_state_name(sb.disk_state)));
+		json_object_object_add(j, "generation", json_object_new_string(gen));
+		json_object_object_add(j, "last_sync", json_time(sb.time_last_sync));
+		json_object_object_add(j, "last_break", json_time(sb.time_last_break));
+	} else {
+		json_object_object_add(j, "disk_state", json_object_new_string("no-metadata"));
+	}
 	if (fd < 0 || kctl_status(fd, (uint32_t)res->minor, &st)) {
 		json_object_object_add(j, "state", json_object_new_string("down"));
 		json_object_object_add(j, "health", json_object_new_string("stopped"));
@@ -431,7 +726,13 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
 	json_object_object_add(j, "peer", json_object_new_string(res->nodes[!me].name));
 	json_object_object_add(j, "peer_role", json_object_new_string(
 		st.conn == MD_CONN_CONNECTED && ls.peer_role[0] ? ls.peer_role : "unknown"));
-	json_object_object_add(j, "health", json_object_new_string(health(&st, &ls)));
+	json_object_object_add(j, "health", json_object_new_string(health(&st, &ls, have_sb ? &sb : NULL)));
+	json_object_object_add(j, "sync", json_object_new_string(ls.pid ? ls.sync : "unknown"));
+	json_object_object_add(j, "sync_role", json_object_new_string(ls.pid ? ls.sync_role : "none"));
+	json_object_object_add(j, "sync_done_bytes", json_object_new_int64((int64_t)(ls.sync_done * st.chunk_bytes)));
+	json_object_object_add(j, "sync_total_bytes", json_object_new_int64((int64_t)(ls.sync_total * st.chunk_bytes)));
+	json_object_object_add(j, "sync_rate_bytes", json_object_new_int64((int64_t)ls.sync_rate));
+	json_object_object_add(j, "resynced_bytes", json_object_new_int64((int64_t)(st.resynced_chunks * st.chunk_bytes)));
 	json_object_object_add(j, "size_bytes", json_object_new_int64((int64_t)st.size_bytes));
 	json_object_object_add(j, "chunk_bytes", json_object_new_int64((int64_t)st.chunk_bytes));
 	json_object_object_add(j, "out_of_sync_bytes",
@@ -458,8 +759,13 @@ static void print_status_text(json_object *j)
 		       S("peer"), S("peer_role"), S("health"));
 		printf("  device %s on %s, %s bytes, out of sync %s bytes, in flight %s\n",
 		       S("device"), S("disk"), S("size_bytes"), S("out_of_sync_bytes"), S("inflight"));
+		printf("  disk %s, generation %s, last sync %s, last break %s\n", S("disk_state"),
+		       S("generation"), S("last_sync"), S("last_break"));
 		printf("  writes %s (%s replicated), daemon pid %s via %s\n", S("writes"),
 		       S("writes_replicated"), S("daemon_pid"), S("io_backend"));
+		if (strcmp(S("sync_role"), "none"))
+			printf("  resync %s (%s): %s of %s bytes at %s bytes/s\n", S("sync_role"), S("sync"),
+			       S("sync_done_bytes"), S("sync_total_bytes"), S("sync_rate_bytes"));
 		if (*S("last_error"))
 			printf("  last error: %s\n", S("last_error"));
 	} else {
@@ -544,6 +850,7 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
+	{ "create", cmd_create, 1, "RESOURCE", "write fresh metadata on this node's disk" },
 	{ "up", cmd_up, 1, "RESOURCE", "create the mirror device (secondary) and start mirrord" },
 	{ "down", cmd_down, 1, "RESOURCE", "stop mirrord and remove the mirror device" },
 	{ "activate", cmd_activate, 1, "RESOURCE", "make this node the writable primary" },
@@ -567,6 +874,7 @@ static int cmd_help(const char *arg)
 	       "  -j, --json          machine-readable output (status)\n"
 	       "  -f, --force         override a refusal (see mdctl(8))\n"
 	       "      --dry-run       print what would be done\n"
+	       "      --assume-clean  create: both disks hold the same data (e.g. blank): no initial sync\n"
 	       "\nexit codes: 0 ok, 1 runtime error, 2 usage, 3 configuration, 4 refused, 5 not up\n");
 	return 0;
 }
@@ -577,6 +885,7 @@ static const struct option lopts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "force", no_argument, NULL, 'f' },
 	{ "dry-run", no_argument, NULL, 'D' },
+	{ "assume-clean", no_argument, NULL, 'C' },
 	{ "mirrord", required_argument, NULL, 'M' },
 	{ "daemon-args", required_argument, NULL, 'A' },
 	{ "help", no_argument, NULL, 'h' },
@@ -595,6 +904,7 @@ static int parse_opts(int argc, char **argv)
 		case 'j': o.json = 1; break;
 		case 'f': o.force = 1; break;
 		case 'D': o.dry_run = 1; break;
+		case 'C': o.assume_clean = 1; break;
 		case 'M': o.mirrord = optarg; break;
 		case 'A': o.daemon_args = optarg; break;
 		case 'h': return cmd_help(NULL);

@@ -18,8 +18,10 @@
 
 #define MAX_FDS 4096
 
+/* Stream operations waiting for readiness, per fd and direction, in order
+ * (two channel reads may wait on the same fd). */
 struct watch {
-	struct io_op *in, *out;
+	struct io_op *in, *out;		/* list heads, linked by op->next */
 	bool added;
 };
 
@@ -106,10 +108,15 @@ static int start_op(struct aio_loop *a, struct io_op *op)
 			push_done(a, op, rc);
 			return 0;
 		}
-		if (op->kind == IO_READ || op->kind == IO_RECV)
-			a->watch[op->fd].in = op;
-		else
-			a->watch[op->fd].out = op;
+		{
+			struct io_op **pp = op->kind == IO_READ || op->kind == IO_RECV ?
+					    &a->watch[op->fd].in : &a->watch[op->fd].out;
+
+			while (*pp)
+				pp = &(*pp)->next;
+			op->next = NULL;
+			*pp = op;
+		}
 		watch_update(a, op->fd);
 		return 0;
 	}
@@ -135,6 +142,20 @@ static int start_op(struct aio_loop *a, struct io_op *op)
 	}
 	a->inflight++;
 	return 0;
+}
+
+/* The fd is ready: run the waiting operations in order until one would block. */
+static void retry_list(struct aio_loop *a, struct io_op **head)
+{
+	while (*head) {
+		struct io_op *op = *head;
+		int rc = stream_try(op);
+
+		if (rc == -EAGAIN)
+			return;
+		*head = op->next;
+		push_done(a, op, rc);
+	}
 }
 
 static void reap_aio(struct aio_loop *a)
@@ -182,22 +203,10 @@ static int aio_run(struct io_loop *l, int timeout_ms)
 			continue;
 		}
 		w = &a->watch[fd];
-		if (w->in && (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
-			int rc = stream_try(w->in);
-
-			if (rc != -EAGAIN) {
-				push_done(a, w->in, rc);
-				w->in = NULL;
-			}
-		}
-		if (w->out && (evs[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
-			int rc = stream_try(w->out);
-
-			if (rc != -EAGAIN) {
-				push_done(a, w->out, rc);
-				w->out = NULL;
-			}
-		}
+		if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+			retry_list(a, &w->in);
+		if (evs[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			retry_list(a, &w->out);
 		watch_update(a, fd);
 	}
 	while (a->done) {
@@ -220,14 +229,16 @@ static void aio_cancel(struct io_loop *l, struct io_op *op)
 	if (!op->stream || op->fd < 0 || op->fd >= MAX_FDS)
 		return;
 	w = &a->watch[op->fd];
-	if (w->in == op)
-		w->in = NULL;
-	else if (w->out == op)
-		w->out = NULL;
-	else
-		return;
-	watch_update(a, op->fd);
-	push_done(a, op, -ECANCELED);
+	for (struct io_op **pp = &w->in; pp; pp = pp == &w->in ? &w->out : NULL) {
+		for (struct io_op **q = pp; *q; q = &(*q)->next) {
+			if (*q != op)
+				continue;
+			*q = op->next;
+			watch_update(a, op->fd);
+			push_done(a, op, -ECANCELED);
+			return;
+		}
+	}
 }
 
 static void aio_destroy(struct io_loop *l)

@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <endian.h>
 #include <unistd.h>
 #include "kctl.h"
 #include "log.h"
@@ -67,6 +68,16 @@ static const char *peer_name(struct repl *r)
 
 /* ---- state file: what mdctl status shows about the link ---- */
 
+/* Resync throughput so far, bytes per second. */
+static uint64_t rs_rate(struct repl *r)
+{
+	uint64_t ms = now_ms() - r->rs.start_ms;
+
+	if (!r->rs.active || !ms)
+		return 0;
+	return r->rs.done * r->chunk_bytes * 1000 / ms;
+}
+
 static void write_state(struct repl *r, const char *conn)
 {
 	char tmp[MD_PATH_LEN + 8];
@@ -78,13 +89,93 @@ static void write_state(struct repl *r, const char *conn)
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
+	r->link = conn;
 	fprintf(f, "pid=%d\nconn=%s\npeer=%s\npeer_role=%s\nio=%s\nsince=%lld\nlast_error=%s\n",
 		getpid(), conn, peer_name(r),
 		!strcmp(conn, "connected") ? md_role_name(r->peer_role) : "unknown",
 		r->io ? io_backend_name(r->io) : "-", (long long)time(NULL),
 		r->fail_reason);
+	fprintf(f, "sync=%s\nsync_role=%s\nsync_done=%llu\nsync_total=%llu\nsync_rate=%llu\n",
+		md_sync_decision_name(r->decision),
+		r->rs.active ? (r->rs.source ? "source" : "target") : "none",
+		(unsigned long long)r->rs.done, (unsigned long long)r->rs.total,
+		(unsigned long long)rs_rate(r));
 	fclose(f);
 	rename(tmp, r->state_path);
+}
+
+/* ---- metadata updates (under the lock mdctl takes too) ---- */
+
+static int sb_update(struct repl *r, md_sb_fn fn, void *arg)
+{
+	int rc = md_sb_update(r->meta_fd, r->meta_area, r->lock_path, fn, arg);
+
+	if (rc < 0)
+		log_err("updating the metadata on %s failed: %s", r->res->nodes[r->me].disk,
+			strerror(-rc));
+	return rc;
+}
+
+/* The link broke: a primary starts a new generation (if it has not yet),
+ * so that the peer's data is recognisably older on the next connect. */
+static int sb_on_break(struct md_super *sb, void *arg)
+{
+	struct repl *r = arg;
+
+	sb->time_last_break = (uint64_t)time(NULL);
+	if (r->role == MD_ROLE_PRIMARY && !sb->gen_bitmap) {
+		sb->gen_bitmap = sb->gen_current;
+		sb->gen_current = md_gen_new();
+	}
+	return 1;
+}
+
+static int sb_target_start(struct md_super *sb, void *arg)
+{
+	(void)arg;
+	if (sb->disk_state == MD_DISK_INCONSISTENT)
+		return 0;
+	sb->disk_state = MD_DISK_INCONSISTENT;
+	return 1;
+}
+
+static int sb_target_done(struct md_super *sb, void *arg)
+{
+	struct repl *r = arg;
+
+	sb->gen_current = r->peer_gen;
+	sb->gen_bitmap = 0;
+	sb->disk_state = MD_DISK_UPTODATE;
+	sb->flags &= ~MD_SBF_PRIMARY;
+	sb->time_last_sync = (uint64_t)time(NULL);
+	return 1;
+}
+
+static int sb_source_done(struct md_super *sb, void *arg)
+{
+	(void)arg;
+	if (sb->gen_bitmap) {
+		sb->gen_history[1] = sb->gen_history[0];
+		sb->gen_history[0] = sb->gen_bitmap;
+		sb->gen_bitmap = 0;
+	}
+	sb->time_last_sync = (uint64_t)time(NULL);
+	return 1;
+}
+
+/* Apply 'cmd' (MD_IOC_SET_OOS / CLEAR_OOS) to every chunk. */
+static int oos_all(struct repl *r, unsigned long cmd)
+{
+	uint64_t words[1024];
+	int rc = 0;
+
+	memset(words, 0xff, sizeof(words));
+	for (uint64_t start = 0; start < r->nchunks && !rc; start += 64 * 1024) {
+		uint64_t n = r->nchunks - start < 64 * 1024 ? r->nchunks - start : 64 * 1024;
+
+		rc = kctl_oos(r->ctl_fd, cmd, (uint32_t)r->res->minor, start, n, words);
+	}
+	return rc;
 }
 
 static void conn_fail(struct repl *r, const char *fmt, ...)
@@ -103,12 +194,14 @@ static void conn_fail(struct repl *r, const char *fmt, ...)
 	log_warn("connection to %s lost: %s", peer_name(r), r->fail_reason);
 	/* First unblock the application: the kernel marks what is unacked. */
 	kctl_set_conn(r->ctl_fd, MD_CONN_STANDALONE);
+	sb_update(r, sb_on_break, r);
 	shutdown(r->sock, SHUT_RDWR);
 	for (int i = 0; i < 2; i++)
 		if (r->sb[i].state == SB_READING)
 			ioq_cancel(r->io, &r->sb[i].op);
 	ioq_cancel(r->io, &r->rx_op);
 }
+
 
 /* ---- transmit queue: one sendmsg in flight, items in order ---- */
 
@@ -272,6 +365,15 @@ static void sb_read_cb(struct io_op *op, int res)
 			.flags = (uint16_t)((q.flags & MD_RF_FUA ? MDW_DF_FUA : 0) |
 				 (q.flags & MD_RF_PREFLUSH || q.op == MD_OP_FLUSH ? MDW_DF_PREFLUSH : 0)),
 		};
+		if (q.op == MD_OP_RESYNC) {
+			d.flags = MDW_DF_RESYNC;
+			if (r->rs.issued)
+				r->rs.issued--;
+			if (r->rs.nids < RS_WINDOW)
+				r->rs.ids[r->rs.nids++] = q.id;
+		} else {
+			r->rs.last_app_ms = now_ms();
+		}
 		mdw_hdr_encode(sb->hdrs[n], MDW_DATA, (uint32_t)(sizeof(struct mdw_data) + q.len));
 		mdw_data_encode(sb->hdrs[n] + sizeof(struct mdw_hdr), &d);
 		sb->iov[2 * n] = (struct iovec){ sb->hdrs[n], PKT_HDRS };
@@ -308,6 +410,245 @@ static void flush_kacks(struct repl *r)
 		conn_fail(r, "kernel refused acknowledgements: %s", strerror(errno));
 	r->st.acks += r->nkacks;
 	r->nkacks = 0;
+}
+
+
+/* ---- resync, source side ---- */
+
+static void rs_finish(struct repl *r)
+{
+	void *body = ctl_packet(r, MDW_RS_DONE, sizeof(struct mdw_rs_done));
+	struct md_super sb;
+
+	if (!body)
+		return;
+	if (md_meta_read(r->meta_fd, r->meta_area, &sb, NULL) == 0)
+		mdw_rs_done_encode(body, sb.gen_current);
+	ctl_kick(r);
+	sb_update(r, sb_source_done, r);
+	log_info("resync to %s finished: %llu chunks (%llu MiB) in %.1f s", peer_name(r),
+		 (unsigned long long)r->rs.done,
+		 (unsigned long long)(r->rs.done * r->chunk_bytes >> 20),
+		 (double)(now_ms() - r->rs.start_ms) / 1000.0);
+	r->rs.active = false;
+	r->decision = MD_SYNC_NONE;
+	write_state(r, "connected");
+}
+
+static int rs_snapshot(struct repl *r)
+{
+	uint64_t nwords = (r->nchunks + 63) / 64, set = 0;
+	int rc = kctl_oos(r->ctl_fd, MD_IOC_GET_OOS, (uint32_t)r->res->minor, 0,
+			  r->nchunks, r->rs.snap);
+
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < nwords; i++)
+		set += (uint64_t)__builtin_popcountll(r->rs.snap[i]);
+	r->rs.cursor = 0;
+	return (int)(set > INT32_MAX ? INT32_MAX : set);
+}
+
+/* Start as many chunk copies as the window and the rate allow. */
+static void rs_kick(struct repl *r)
+{
+	uint64_t now = now_ms();
+	unsigned window;
+	bool refreshed = false;
+
+	if (!r->rs.active || !r->rs.source || !r->rs.bitmap_in || r->failing)
+		return;
+	if (r->res->resync_rate) {
+		r->rs.tokens += (double)r->res->resync_rate * (double)(now - r->rs.last_tick_ms) / 1000.0;
+		if (r->rs.tokens > 4.0 * r->chunk_bytes + (double)r->res->resync_rate / 5)
+			r->rs.tokens = 4.0 * r->chunk_bytes + (double)r->res->resync_rate / 5;
+	}
+	r->rs.last_tick_ms = now;
+	/* Yield to the application: a narrow window while it writes. */
+	window = now - r->rs.last_app_ms < 100 ? RS_WINDOW_BUSY : RS_WINDOW;
+	while (r->rs.issued + r->rs.nids < window) {
+		uint64_t c = r->rs.cursor, w;
+		int rc;
+
+		if (r->res->resync_rate && r->rs.tokens < r->chunk_bytes)
+			return;
+		while (c < r->nchunks && !(r->rs.snap[c / 64] >> (c % 64) & 1)) {
+			w = r->rs.snap[c / 64] >> (c % 64);
+			c = w ? c + 1 : (c / 64 + 1) * 64;
+		}
+		if (c >= r->nchunks) {
+			if (r->rs.issued + r->rs.nids || refreshed)
+				return;
+			rc = rs_snapshot(r);
+			refreshed = true;
+			if (rc < 0) {
+				conn_fail(r, "reading the bitmap failed: %s", strerror(-rc));
+				return;
+			}
+			if (rc == 0) {
+				rs_finish(r);
+				return;
+			}
+			continue;
+		}
+		r->rs.cursor = c + 1;
+		rc = kctl_resync(r->ctl_fd, c);
+		if (rc == -EBUSY)
+			continue;	/* already in sync */
+		if (rc) {
+			conn_fail(r, "resync of chunk %llu failed: %s", (unsigned long long)c,
+				  strerror(-rc));
+			return;
+		}
+		r->rs.issued++;
+		r->rs.tokens -= r->chunk_bytes;
+	}
+}
+
+/* An ack for id arrived: was it a resync chunk? */
+static void rs_acked(struct repl *r, uint64_t id, int32_t status)
+{
+	for (unsigned i = 0; i < r->rs.nids; i++) {
+		if (r->rs.ids[i] != id)
+			continue;
+		r->rs.ids[i] = r->rs.ids[--r->rs.nids];
+		if (!status)
+			r->rs.done++;
+		return;
+	}
+}
+
+static void rs_start(struct repl *r, bool source)
+{
+	free(r->rs.snap);
+	memset(&r->rs, 0, sizeof(r->rs));
+	r->rs.active = true;
+	r->rs.source = source;
+	r->rs.start_ms = r->rs.last_tick_ms = now_ms();
+	r->rs.snap = calloc((r->nchunks + 63) / 64, 8);
+}
+
+/* Target: send our bitmap, then wait for the data and MDW_RS_DONE. */
+static void target_send_bitmap_done(struct txitem *t)
+{
+	free(t->iov[0].iov_base);
+	free(t->iov);
+	free(t);
+}
+
+static int target_send_bitmap(struct repl *r)
+{
+	uint64_t nwords = (r->nchunks + 63) / 64, npk = (r->nchunks + MDW_BITMAP_MAX_BITS - 1) / MDW_BITMAP_MAX_BITS;
+	size_t len = npk * (sizeof(struct mdw_hdr) + mdw_bitmap_body_len(MDW_BITMAP_MAX_BITS)) +
+		     sizeof(struct mdw_hdr);
+	uint64_t *bits = calloc(nwords, 8);
+	char *buf = malloc(len), *p;
+	struct txitem *t = calloc(1, sizeof(*t));
+	struct iovec *iov = calloc(1, sizeof(*iov));
+	int rc;
+
+	if (!bits || !buf || !t || !iov) {
+		free(bits); free(buf); free(t); free(iov);
+		return -ENOMEM;
+	}
+	rc = kctl_oos(r->ctl_fd, MD_IOC_GET_OOS, (uint32_t)r->res->minor, 0, r->nchunks, bits);
+	if (rc) {
+		free(bits); free(buf); free(t); free(iov);
+		return rc;
+	}
+	p = buf;
+	for (uint64_t start = 0; start < r->nchunks; start += MDW_BITMAP_MAX_BITS) {
+		uint32_t n = (uint32_t)(r->nchunks - start < MDW_BITMAP_MAX_BITS ?
+					r->nchunks - start : MDW_BITMAP_MAX_BITS);
+		size_t blen = mdw_bitmap_body_len(n);
+
+		mdw_hdr_encode(p, MDW_BITMAP, (uint32_t)blen);
+		mdw_bitmap_encode(p + sizeof(struct mdw_hdr), start, n, bits + start / 64);
+		p += sizeof(struct mdw_hdr) + blen;
+	}
+	mdw_hdr_encode(p, MDW_BITMAP_END, 0);
+	p += sizeof(struct mdw_hdr);
+	free(bits);
+	iov->iov_base = buf;
+	iov->iov_len = (size_t)(p - buf);
+	tx_queue(r, t, iov, 1, target_send_bitmap_done);
+	return 0;
+}
+
+static int handle_bitmap(struct repl *r, const char *body, uint32_t len)
+{
+	const unsigned char *words;
+	uint64_t start, buf[MDW_BITMAP_MAX_BITS / 64];
+	uint32_t nbits;
+	int rc;
+
+	if (!r->rs.active || !r->rs.source || r->rs.bitmap_in) {
+		conn_fail(r, "unexpected BITMAP from peer");
+		return -1;
+	}
+	rc = mdw_bitmap_decode(body, len, r->nchunks, &start, &nbits, &words);
+	if (rc) {
+		conn_fail(r, "malformed BITMAP from peer (%s)", strerror(-rc));
+		return -1;
+	}
+	for (uint32_t i = 0; i < (nbits + 63) / 64; i++) {
+		memcpy(&buf[i], words + i * 8, 8);
+		buf[i] = le64toh(buf[i]);
+	}
+	rc = kctl_oos(r->ctl_fd, MD_IOC_SET_OOS, (uint32_t)r->res->minor, start, nbits, buf);
+	if (rc) {
+		conn_fail(r, "merging the peer's bitmap failed: %s", strerror(-rc));
+		return -1;
+	}
+	return 1;
+}
+
+static int handle_rs_done(struct repl *r, const char *body, uint32_t len)
+{
+	uint64_t gen;
+
+	if (!r->rs.active || r->rs.source || mdw_rs_done_decode(body, len, &gen)) {
+		conn_fail(r, "unexpected RS_DONE from peer");
+		return -1;
+	}
+	/* Everything we had marked is now the source's data. */
+	r->peer_gen = gen;
+	sb_update(r, sb_target_done, r);
+	oos_all(r, MD_IOC_CLEAR_OOS);
+	log_info("resync from %s finished: %llu chunks received in %.1f s", peer_name(r),
+		 (unsigned long long)r->rs.done, (double)(now_ms() - r->rs.start_ms) / 1000.0);
+	r->rs.active = false;
+	r->decision = MD_SYNC_NONE;
+	write_state(r, "connected");
+	return 1;
+}
+
+/* Right after the handshake: act on the decision. */
+static int sync_begin(struct repl *r)
+{
+	int rc;
+
+	switch (r->decision) {
+	case MD_SYNC_SOURCE_FULL:
+		rc = oos_all(r, MD_IOC_SET_OOS);
+		if (rc)
+			return rc;
+		/* fall through */
+	case MD_SYNC_SOURCE_BITMAP:
+		rs_start(r, true);
+		log_info("resync to %s starts (%s)", peer_name(r), md_sync_decision_name(r->decision));
+		return r->rs.snap ? 0 : -ENOMEM;
+	case MD_SYNC_TARGET_FULL:
+	case MD_SYNC_TARGET_BITMAP:
+		rs_start(r, false);
+		rc = sb_update(r, sb_target_start, r);
+		if (rc < 0)
+			return rc;
+		log_info("resync from %s starts (%s)", peer_name(r), md_sync_decision_name(r->decision));
+		return target_send_bitmap(r);
+	default:
+		return 0;
+	}
 }
 
 /* ---- secondary: peer -> disk ---- */
@@ -442,6 +783,14 @@ static int handle_data(struct repl *r, const char *body, uint32_t blen)
 		conn_fail(r, "peer sent data but this node is primary");
 		return -1;
 	}
+	if (d.flags & MDW_DF_RESYNC) {
+		if (!r->rs.active || r->rs.source) {
+			conn_fail(r, "unexpected resync data from peer");
+			return -1;
+		}
+		r->rs.done++;
+		d.flags = 0;
+	}
 	if (d.offset > r->size_bytes || d.len > r->size_bytes - d.offset) {
 		conn_fail(r, "peer wrote beyond the device end (offset %llu, %u bytes)",
 			  (unsigned long long)d.offset, d.len);
@@ -495,6 +844,8 @@ static int handle_packet(struct repl *r, uint16_t type, const char *body, uint32
 			return -1;
 		}
 		r->kacks[r->nkacks++] = (struct md_chan_ack){ .id = id, .status = status };
+		if (r->rs.nids)
+			rs_acked(r, id, status);
 		if (r->nkacks == MD_MAX_INFLIGHT)
 			flush_kacks(r);
 		return 1;
@@ -513,6 +864,22 @@ static int handle_packet(struct repl *r, uint16_t type, const char *body, uint32
 		log_info("peer %s is now %s", peer_name(r), md_role_name(role));
 		write_state(r, "connected");
 		return 1;
+	case MDW_BITMAP:
+		return handle_bitmap(r, body, len);
+	case MDW_BITMAP_END:
+		if (!r->rs.active || !r->rs.source || r->rs.bitmap_in) {
+			conn_fail(r, "unexpected BITMAP_END from peer");
+			return -1;
+		}
+		r->rs.bitmap_in = true;
+		rs_snapshot(r);
+		r->rs.total = 0;
+		for (uint64_t i = 0; i < (r->nchunks + 63) / 64; i++)
+			r->rs.total += (uint64_t)__builtin_popcountll(r->rs.snap[i]);
+		write_state(r, "connected");
+		return 1;
+	case MDW_RS_DONE:
+		return handle_rs_done(r, body, len);
 	case MDW_REJECT:
 		if (mdw_reject_decode(body, len, &code, msg, sizeof(msg)) == 0)
 			conn_fail(r, "peer refused the connection (%s): %s",
@@ -549,6 +916,7 @@ static void rx_parse(struct repl *r)
 		pos += sizeof(struct mdw_hdr) + blen;
 	}
 	flush_kacks(r);
+	rs_kick(r);
 	if (pos) {
 		memmove(r->rbuf, r->rbuf + pos, r->rlen - pos);
 		r->rlen -= pos;
@@ -714,15 +1082,34 @@ static int handshake(struct repl *r, int fd)
 		.features = MDW_FEATURES_SUPPORTED, .size_bytes = r->size_bytes,
 		.chunk_bytes = r->chunk_bytes, .role = r->role,
 	}, them;
-	char body[sizeof(struct mdw_hello)], why[160], msg[128];
+	char body[sizeof(struct mdw_hello)], why[256], msg[128];
 	uint32_t version, code;
 	uint16_t type;
 	uint32_t len;
 	int rc;
 
+	struct md_ioc_status st;
+	struct md_super sb;
+
 	snprintf(me.resource, sizeof(me.resource), "%s", r->res->name);
 	snprintf(me.node, sizeof(me.node), "%s", r->res->nodes[r->me].name);
 	snprintf(me.peer, sizeof(me.peer), "%s", r->res->nodes[r->peer].name);
+	rc = md_meta_read(r->meta_fd, r->meta_area, &sb, NULL);
+	if (rc) {
+		log_err("cannot read the metadata: %s", strerror(-rc));
+		return rc;
+	}
+	rc = kctl_status(r->ctl_fd, (uint32_t)r->res->minor, &st);
+	if (rc)
+		return rc;
+	r->role = me.role = st.role;
+	me.gen_current = sb.gen_current;
+	me.gen_bitmap = sb.gen_bitmap;
+	me.gen_history[0] = sb.gen_history[0];
+	me.gen_history[1] = sb.gen_history[1];
+	me.sb_flags = sb.flags;
+	me.disk_state = sb.disk_state;
+	me.oos_chunks = st.oos_chunks;
 	mdw_hello_encode(body, &me);
 	rc = send_packet_sync(fd, MDW_HELLO, body, sizeof(body));
 	if (rc)
@@ -755,6 +1142,43 @@ static int handshake(struct repl *r, int fd)
 	} else {
 		code = (uint32_t)mdw_hello_check(&me, &them, &version, why, sizeof(why));
 	}
+	if (!code) {
+		struct md_gen_view lv = {
+			.current = me.gen_current, .bitmap = me.gen_bitmap,
+			.history = { me.gen_history[0], me.gen_history[1] },
+			.flags = me.sb_flags, .oos_chunks = me.oos_chunks,
+			.primary_now = me.role == MD_ROLE_PRIMARY, .node_index = r->me,
+		}, pv = {
+			.current = them.gen_current, .bitmap = them.gen_bitmap,
+			.history = { them.gen_history[0], them.gen_history[1] },
+			.flags = them.sb_flags, .oos_chunks = them.oos_chunks,
+			.primary_now = them.role == MD_ROLE_PRIMARY, .node_index = r->peer,
+		};
+
+		r->decision = md_gen_decide(&lv, &pv);
+		r->peer_gen = them.gen_current;
+		if (r->decision == MD_SYNC_SPLIT_BRAIN) {
+			code = MDW_REJ_SPLIT_BRAIN;
+			snprintf(why, sizeof(why), "split brain: both nodes changed the data while apart "
+				 "(generations %016llx and %016llx); choose the survivor with mdctl rebuild",
+				 (unsigned long long)me.gen_current, (unsigned long long)them.gen_current);
+		} else if (r->decision == MD_SYNC_UNRELATED) {
+			code = MDW_REJ_UNRELATED;
+			snprintf(why, sizeof(why), "the two disks share no history (generations %016llx "
+				 "and %016llx); rebuild one from the other", (unsigned long long)me.gen_current,
+				 (unsigned long long)them.gen_current);
+		} else if ((r->decision == MD_SYNC_TARGET_FULL || r->decision == MD_SYNC_TARGET_BITMAP) &&
+			   me.role == MD_ROLE_PRIMARY) {
+			code = MDW_REJ_OLDER_PRIMARY;
+			snprintf(why, sizeof(why), "%s is primary but holds older data than %s: "
+				 "deactivate it first", me.node, them.node);
+		} else if ((r->decision == MD_SYNC_SOURCE_FULL || r->decision == MD_SYNC_SOURCE_BITMAP) &&
+			   them.role == MD_ROLE_PRIMARY) {
+			code = MDW_REJ_OLDER_PRIMARY;
+			snprintf(why, sizeof(why), "%s is primary but holds older data than %s: "
+				 "deactivate it first", them.node, me.node);
+		}
+	}
 	if (code) {
 		log_err("refusing peer %s (%s): %s", peer_name(r), mdw_reject_name(code), why);
 		snprintf(r->fail_reason, sizeof(r->fail_reason), "refused peer: %s", why);
@@ -763,8 +1187,8 @@ static int handshake(struct repl *r, int fd)
 		return -EPROTO;
 	}
 	r->peer_role = them.role;
-	log_info("connected to %s (protocol %u, peer is %s)", peer_name(r), version,
-		 md_role_name(them.role));
+	log_info("connected to %s (protocol %u, peer is %s, %s)", peer_name(r), version,
+		 md_role_name(them.role), md_sync_decision_name(r->decision));
 	return 0;
 }
 
@@ -781,6 +1205,10 @@ static void poll_role(struct repl *r)
 		return;
 	r->role = st.role;
 	log_info("local role is now %s", md_role_name(r->role));
+	if (r->sock >= 0 && !r->failing && r->decision == MD_SYNC_WAIT_INITIAL) {
+		conn_fail(r, "role changed while waiting for the initial sync: deciding again");
+		return;
+	}
 	if (r->sock >= 0 && !r->failing && (body = ctl_packet(r, MDW_STATE, sizeof(struct mdw_state)))) {
 		mdw_state_encode(body, r->role);
 		ctl_kick(r);
@@ -823,6 +1251,9 @@ static int run_connected(struct repl *r, volatile int *stop)
 		return rc;
 	}
 	r->fail_reason[0] = '\0';
+	rc = sync_begin(r);
+	if (rc)
+		conn_fail(r, "cannot start the resync: %s", strerror(-rc));
 	write_state(r, "connected");
 	sb_post_read(&r->sb[0]);
 	sb_post_read(&r->sb[1]);
@@ -855,10 +1286,14 @@ static int run_connected(struct repl *r, volatile int *stop)
 		if (now - r->last_poll_ms >= POLL_INTERVAL_MS) {
 			r->last_poll_ms = now;
 			poll_role(r);
+			rs_kick(r);
+			if (r->rs.active)
+				write_state(r, "connected");
 		}
 	}
 	close(r->sock);
 	r->sock = -1;
+	r->rs.active = false;
 	write_state(r, "connecting");
 	return 0;
 }
@@ -872,10 +1307,12 @@ int repl_run(struct repl *r, volatile int *stop)
 		poll_role(r);
 		if (fd < 0)
 			continue;
+		r->decision = MD_SYNC_NONE;
 		rc = handshake(r, fd);
 		if (rc) {
 			close(fd);
-			write_state(r, "refused");
+			write_state(r, r->decision == MD_SYNC_SPLIT_BRAIN ? "split-brain" :
+				    r->decision == MD_SYNC_UNRELATED ? "unrelated" : "refused");
 			for (int i = 0; i < 3 && !*stop; i++)
 				usleep(RETRY_DELAY_MS * 1000);
 			continue;
@@ -895,6 +1332,7 @@ int repl_init(struct repl *r)
 	r->sock = -1;
 	r->listen_fd = -1;
 	r->disk_fd = -1;
+	r->meta_fd = -1;
 	r->ctl_fd = kctl_open();
 	if (r->ctl_fd < 0) {
 		log_err("cannot open %s: %s (is the mirrordisk module loaded?)",
@@ -915,6 +1353,23 @@ int repl_init(struct repl *r)
 		log_err("cannot attach to the channel of %s: %s%s", r->res->name, strerror(-rc),
 			rc == -EBUSY ? " (another mirrord serves it)" : "");
 		return rc;
+	}
+	r->nchunks = (r->size_bytes + r->chunk_bytes - 1) / r->chunk_bytes;
+	{
+		struct md_geom g;
+		struct md_super sb;
+
+		rc = md_meta_locate(r->res->nodes[r->me].disk, r->res->nodes[r->me].meta,
+				    r->res->chunk_shift, &g, &r->meta_fd);
+		if (!rc)
+			rc = md_meta_read(r->meta_fd, g.area_offset, &sb, NULL);
+		if (rc) {
+			log_err("cannot read the metadata of %s: %s", r->res->name, strerror(-rc));
+			return rc;
+		}
+		r->meta_area = g.area_offset;
+		mkdir("/run/mirrordisk", 0755);
+		snprintf(r->lock_path, sizeof(r->lock_path), "/run/mirrordisk/%s.lock", r->res->name);
 	}
 	r->disk_fd = open(r->res->nodes[r->me].disk, O_RDWR | O_DIRECT | O_CLOEXEC);
 	if (r->disk_fd < 0) {
@@ -965,6 +1420,9 @@ void repl_fini(struct repl *r)
 		close(r->listen_fd);
 	if (r->disk_fd >= 0)
 		close(r->disk_fd);
+	if (r->meta_fd >= 0)
+		close(r->meta_fd);
+	free(r->rs.snap);
 	if (r->ctl_fd >= 0)
 		close(r->ctl_fd);	/* unbinds: the kernel fails what is left */
 	free(r->sb[0].buf);

@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 #include "config.h"
 #include "io.h"
+#include "meta.h"
 #include "wire.h"
 
 #define SBUF_SIZE	(4u * MD_CHAN_MIN_READ)	/* one channel read batch */
@@ -63,6 +64,23 @@ struct apply {
 	struct apply *next;	/* free list or pending FIFO */
 };
 
+#define RS_WINDOW	16		/* resync chunks in flight, at most */
+#define RS_WINDOW_BUSY	2		/* ... while the application writes */
+
+struct resync {
+	bool active;
+	bool source;
+	bool bitmap_in;			/* source: the target's bitmap is merged */
+	uint64_t *snap;			/* source: snapshot of the kernel's bitmap */
+	uint64_t cursor;
+	uint64_t total, done;		/* chunks */
+	unsigned issued;		/* ioctls whose record has not come yet */
+	uint64_t ids[RS_WINDOW];	/* records sent, waiting for their ack */
+	unsigned nids;
+	uint64_t start_ms, last_app_ms, last_tick_ms;
+	double tokens;			/* rate control, bytes */
+};
+
 struct repl_stats {
 	uint64_t tx_bytes, rx_bytes;
 	uint64_t writes_sent, writes_applied, acks;
@@ -84,11 +102,21 @@ struct repl {
 	uint32_t chunk_bytes;
 	uint32_t role;			/* local role, polled from the kernel */
 
+	/* metadata (shared with mdctl under lock_path) */
+	int meta_fd;
+	uint64_t meta_area;
+	char lock_path[MD_PATH_LEN];
+	uint64_t nchunks;
+
 	/* per connection */
+	enum md_sync_decision decision;
+	uint64_t peer_gen;		/* peer's current generation at HELLO */
+	struct resync rs;
+	const char *link;		/* what the state file says */
 	int sock;
 	struct io_loop *io;
 	bool failing;
-	char fail_reason[256];
+	char fail_reason[300];
 	uint32_t peer_role;
 	uint64_t last_rx_ms, last_tx_ms, last_poll_ms;
 

@@ -56,6 +56,7 @@
 /* md_chan_req.op */
 #define MD_OP_WRITE		1
 #define MD_OP_FLUSH		2	/* empty flush (REQ_PREFLUSH, no data) */
+#define MD_OP_RESYNC		3	/* a chunk read for resync (MD_IOC_RESYNC) */
 
 /* md_chan_req.flags */
 #define MD_RF_FUA		(1u << 0)
@@ -80,14 +81,26 @@ struct md_chan_ack {
 
 /* ---- ioctls on MD_CTL_PATH ---- */
 
+/*
+ * Create a mirror device.  The caller (mdctl) has read and checked the
+ * node's metadata (md_meta.h) and passes its geometry: the device exposes
+ * data_bytes of the lower device, and the write-intent bitmap lives at
+ * meta_offset + MD_BITMAP_OFFSET on the meta device (the lower device itself
+ * when meta is empty).  The module loads that bitmap: every bit set in it
+ * counts as out of sync.
+ */
 struct md_ioc_create {
 	__u32 minor;			/* in */
 	__u32 flags;			/* in: reserved, must be zero */
 	__u32 chunk_shift;		/* in: log2 of the bitmap chunk size */
 	__u32 role;			/* in: initial MD_ROLE_* */
-	__u64 size_bytes;		/* out: device size */
+	__u64 size_bytes;		/* out: device size (== data_bytes) */
 	char name[MD_NAME_LEN];		/* in: resource name */
 	char lower[MD_PATH_LEN];	/* in: lower block device path */
+	char meta[MD_PATH_LEN];		/* in: external meta device, or "" */
+	__u64 data_bytes;		/* in: bytes of lower exposed */
+	__u64 meta_offset;		/* in: byte offset of the metadata area */
+	__u64 bitmap_bytes;		/* in: bytes of bitmap on disk */
 	__u64 reserved[4];		/* must be zero */
 };
 
@@ -125,7 +138,8 @@ struct md_ioc_status {
 	__u64 writes;			/* write requests completed */
 	__u64 writes_replicated;	/* ... acknowledged by the peer */
 	__u64 inflight;
-	__u64 reserved[4];
+	__u64 resynced_chunks;		/* chunks brought to the peer by resync */
+	__u64 reserved[3];
 	char name[MD_NAME_LEN];
 	char lower[MD_PATH_LEN];
 };
@@ -144,6 +158,20 @@ struct md_ioc_oos {
 	__u64 addr;
 };
 
+/*
+ * Resync one chunk (daemon, on its bound file).  The module reads the chunk
+ * from the lower device as a request of its own, so it is ordered against
+ * application writes exactly like one (no overlapping write runs while it is
+ * in flight), and hands it to the daemon through read() as an MD_OP_RESYNC
+ * record.  When the daemon acknowledges that record with status 0 (the peer
+ * holds it) the module clears the chunk's out-of-sync bit.  Returns at once;
+ * -EBUSY when the chunk is not out of sync (nothing to do).
+ */
+struct md_ioc_resync {
+	__u64 chunk;
+	__u64 reserved;
+};
+
 #define MD_IOC_MAGIC		0xEE
 #define MD_IOC_VERSION		_IO(MD_IOC_MAGIC, 0x00)
 #define MD_IOC_CREATE		_IOWR(MD_IOC_MAGIC, 0x01, struct md_ioc_create)
@@ -155,15 +183,17 @@ struct md_ioc_oos {
 #define MD_IOC_GET_OOS		_IOW(MD_IOC_MAGIC, 0x07, struct md_ioc_oos)
 #define MD_IOC_CLEAR_OOS	_IOW(MD_IOC_MAGIC, 0x08, struct md_ioc_oos)
 #define MD_IOC_SET_OOS		_IOW(MD_IOC_MAGIC, 0x09, struct md_ioc_oos)
+#define MD_IOC_RESYNC		_IOW(MD_IOC_MAGIC, 0x0a, struct md_ioc_resync)
 
 /* Sizes are part of the ABI; kernel and user space check them alike. */
 _Static_assert(sizeof(struct md_chan_req) == 32, "md_chan_req size");
 _Static_assert(sizeof(struct md_chan_ack) == 16, "md_chan_ack size");
-_Static_assert(sizeof(struct md_ioc_create) == 376, "md_ioc_create size");
+_Static_assert(sizeof(struct md_ioc_create) == 656, "md_ioc_create size");
 _Static_assert(sizeof(struct md_ioc_role) == 16, "md_ioc_role size");
 _Static_assert(sizeof(struct md_ioc_bind) == 24, "md_ioc_bind size");
 _Static_assert(sizeof(struct md_ioc_conn) == 8, "md_ioc_conn size");
 _Static_assert(sizeof(struct md_ioc_status) == 416, "md_ioc_status size");
 _Static_assert(sizeof(struct md_ioc_oos) == 32, "md_ioc_oos size");
+_Static_assert(sizeof(struct md_ioc_resync) == 16, "md_ioc_resync size");
 
 #endif /* MD_CHAN_H */

@@ -15,6 +15,12 @@
  * and the secondary answers each with MDW_ACK once the write completed on
  * its disk.  Either side sends MDW_PING when idle; MDW_PONG answers.
  * MDW_STATE tells the peer that the sender's role changed.
+ *
+ * Resync: both sides decide the direction from the generation identifiers
+ * in the HELLOs (lib/meta.c md_gen_decide).  The target sends its bitmap
+ * (MDW_BITMAP... MDW_BITMAP_END); the source merges it into its own and
+ * sends every marked chunk as MDW_DATA with MDW_DF_RESYNC, each acknowledged
+ * like a write; then MDW_RS_DONE.  Application writes flow meanwhile.
  * See docs/design.md for the full description.
  */
 #ifndef MD_WIRE_H
@@ -36,7 +42,10 @@
 #define MDW_PING		5
 #define MDW_PONG		6
 #define MDW_STATE		7	/* the sender's role changed */
-#define MDW_TYPE_MAX		7
+#define MDW_BITMAP		8	/* resync target -> source: its bitmap */
+#define MDW_BITMAP_END		9	/* ... all of it sent */
+#define MDW_RS_DONE		10	/* resync source -> target: all copied */
+#define MDW_TYPE_MAX		10
 
 /*
  * Feature bits (mdw_hello.features).  A side offers what it supports; the
@@ -56,7 +65,8 @@
 /* mdw_data.flags: same meaning as MD_RF_* in md_chan.h */
 #define MDW_DF_FUA		(1u << 0)
 #define MDW_DF_PREFLUSH		(1u << 1)
-#define MDW_DF_ALL		(MDW_DF_FUA | MDW_DF_PREFLUSH)
+#define MDW_DF_RESYNC		(1u << 2)	/* resync data, not an application write */
+#define MDW_DF_ALL		(MDW_DF_FUA | MDW_DF_PREFLUSH | MDW_DF_RESYNC)
 
 /* mdw_reject.code */
 #define MDW_REJ_PROTO		1	/* no common protocol version */
@@ -67,6 +77,9 @@
 #define MDW_REJ_FEATURES	6	/* a required feature is missing */
 #define MDW_REJ_BUSY		7	/* already connected to this peer */
 #define MDW_REJ_CHUNK		8	/* bitmap chunk sizes differ */
+#define MDW_REJ_SPLIT_BRAIN	9	/* both sides changed while apart */
+#define MDW_REJ_UNRELATED	10	/* no common data history */
+#define MDW_REJ_OLDER_PRIMARY	11	/* a primary would have to be overwritten */
 
 struct mdw_hdr {
 	__u32 magic;
@@ -86,7 +99,14 @@ struct mdw_hello {
 	char resource[MD_NAME_LEN];
 	char node[MD_NAME_LEN];	/* sender's node name */
 	char peer[MD_NAME_LEN];	/* node name the sender expects to reach */
-	__u64 reserved[8];
+	/* What md_gen_decide() needs from the sender's metadata: */
+	__u64 gen_current;
+	__u64 gen_bitmap;
+	__u64 gen_history[2];
+	__u64 oos_chunks;	/* bits set in the sender's bitmap */
+	__u32 sb_flags;		/* MD_SBF_* */
+	__u32 disk_state;	/* MD_DISK_* */
+	__u64 reserved[2];
 };
 
 struct mdw_reject {
@@ -110,12 +130,29 @@ struct mdw_ack {
 	__u32 reserved;
 };
 
+/* MDW_BITMAP: bits [start, start + nbits) of the sender's bitmap, as 64-bit
+ * little-endian words; start is a multiple of 64, nbits at most
+ * MDW_BITMAP_MAX_BITS. */
+#define MDW_BITMAP_MAX_BITS	65536u
+struct mdw_bitmap {
+	__u64 start;
+	__u32 nbits;
+	__u32 reserved;
+	/* __u64 words[(nbits + 63) / 64] follow */
+};
+
+struct mdw_rs_done {
+	__u64 gen_current;	/* the source's; the target takes it */
+};
+
 struct mdw_state {
 	__u32 role;		/* MD_ROLE_* */
 	__u32 reserved;
 };
 
 _Static_assert(sizeof(struct mdw_state) == 8, "mdw_state size");
+_Static_assert(sizeof(struct mdw_bitmap) == 16, "mdw_bitmap size");
+_Static_assert(sizeof(struct mdw_rs_done) == 8, "mdw_rs_done size");
 _Static_assert(sizeof(struct mdw_hdr) == 16, "mdw_hdr size");
 _Static_assert(sizeof(struct mdw_hello) == 32 + 3 * MD_NAME_LEN + 64, "mdw_hello size");
 _Static_assert(sizeof(struct mdw_reject) == 128, "mdw_reject size");

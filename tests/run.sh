@@ -45,9 +45,11 @@ if [ $mode != unit ]; then
 			[ "$kind" = soak ] && [ $mode != soak ] && continue
 			[ "$kind" != soak ] && [ $mode = soak ] && continue
 			if [ -n "${SUITES:-}" ] && ! echo " $SUITES " | grep -q " $suite "; then continue; fi
+			disk_mb=256
+			case "$scen" in DISK_MB=*) disk_mb=${scen%% *}; disk_mb=${disk_mb#DISK_MB=}; scen=${scen#* } ;; esac
 			echo "-- suite $suite ($nodes node(s))"
 			python3 tests/vm/bench.py --kernel "$kver" --initrd "$initrd" \
-				--suite "$suite" --nodes "$nodes" --timeout "$timeout" --disk-mb 256 \
+				--suite "$suite" --nodes "$nodes" --timeout "$timeout" --disk-mb "$disk_mb" \
 				--logdir "$LOGDIR" --results "$results" $scen
 		done < tests/vm/suites
 	done

@@ -113,6 +113,21 @@ def main():
             stderr=open(os.path.join(work, f"{n}.qemu.err"), "w"))
         time.sleep(0.5)
 
+    def boot(n, log, fresh_net=False):
+        disks = [os.path.join(work, f"{n}-data.img"), os.path.join(work, f"{n}-meta.img")]
+        net = None
+        if args.nodes == 2:
+            net = (f"listen=127.0.0.1:{port}" if n == "a"
+                   else f"connect=127.0.0.1:{port}")
+        ip = "10.77.0.1" if n == "a" else "10.77.0.2"
+        peer = "" if args.nodes == 1 else ("10.77.0.2" if n == "a" else "10.77.0.1")
+        return subprocess.Popen(
+            qemu_cmd(args, n, ip, peer, disks, net, log),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(work, f"{n}.qemu.err"), "a"))
+
+    crashes = 0
+    extra_logs = {n: [] for n in nodes}
     results = {}
     start = time.time()
     current, cur_start = None, None
@@ -127,6 +142,17 @@ def main():
                     current, cur_start = begins[-1], time.time()
             if "@@SUITE-DONE" in text or procs["a"].poll() is not None:
                 break
+            # A scenario asks for a hard stop of node b ("power cut"): kill
+            # its qemu at once and boot it again on the same disks.
+            n_crash = len(re.findall(r"^@@CRASH b", text, re.M))
+            if n_crash > crashes and "b" in procs:
+                crashes = n_crash
+                procs["b"].kill()
+                procs["b"].wait()
+                log2 = logs["b"] + f".boot{crashes + 1}"
+                open(log2, "w").close()
+                extra_logs["b"].append(log2)
+                procs["b"] = boot("b", log2)
             now = time.time()
             if current is None and now - start > BOOT_TIMEOUT:
                 hung = "guest did not start the suite"
@@ -145,7 +171,7 @@ def main():
             except subprocess.TimeoutExpired:
                 p.kill()
 
-    texts = {n: read(logs[n]) for n in nodes}
+    texts = {n: read(logs[n]) + "".join(read(x) for x in extra_logs[n]) for n in nodes}
     ends = dict(re.findall(r"^@@END (\S+) (\d+)", texts["a"], re.M))
     lines = []
     for s in args.scenarios:

@@ -54,11 +54,37 @@ conf_install() {
 	cp "${1:-/tests/md.conf}" /etc/mirrordisk/mirrordisk.conf
 }
 
-# up_both [mdctl options for b]: module, config and 'mdctl up r0' on both.
+# up_both [mdctl options for b]: module, config, fresh metadata and
+# 'mdctl up r0' on both.  CREATE_ARGS go to create; the default,
+# --assume-clean, relies on every scenario leaving the two disks identical
+# (each one checks it) so that suites need not pay a full sync per scenario;
+# CREATE_ARGS= (empty) creates blank metadata: a full initial sync.
 up_both() {
 	md_load; conf_install
-	on_b ". /tests/lib.sh; md_load; conf_install; mdctl up $1 r0" || fail "mdctl up on b"
+	ca=${CREATE_ARGS---assume-clean}
+	on_b ". /tests/lib.sh; md_load; conf_install; mdctl create --force $ca r0 >/dev/null && mdctl up $1 r0" || fail "mdctl up on b"
+	mdctl create --force $ca r0 >/dev/null || fail "mdctl create on a"
 	mdctl up r0 || fail "mdctl up on a"
+}
+
+# start_pair: both up, a primary, the initial full sync done (or skipped
+# with CREATE_ARGS=--assume-clean).
+start_pair() {
+	up_both "$1"
+	mdctl activate --force r0 >/dev/null || fail "activate a"
+	wait_conn
+	wait_sync
+}
+
+# wait_sync [SECONDS]: until both nodes report health normal.
+wait_sync() {
+	i=0
+	while :; do
+		mdctl status --json r0 | grep -q '"health": "normal"' &&
+			on_b "mdctl status --json r0" | grep -q '"health": "normal"' && return 0
+		i=$((i + 1)); [ $i -gt $((${1:-120} * 5)) ] && { mdctl status r0; on_b "mdctl status r0"; tail -8 /var/log/mirrordisk/r0.log; on_b "tail -8 /var/log/mirrordisk/r0.log"; fail "not in sync"; }
+		sleep 0.2
+	done
 }
 
 # wait_conn [SECONDS]: until both nodes report the link connected.
@@ -87,9 +113,13 @@ fio_verify() {
 		> /tmp/fio.out 2>&1 || { tail -30 /tmp/fio.out; fail "fio verify failed: $*"; }
 }
 
-# same_disks [BYTES]: the lower disks of a and b are byte-identical.
+# same_disks [BYTES]: the data areas of the lower disks of a and b (the
+# mirror's size; the metadata at the end differs by design) are identical.
 same_disks() {
-	da=$(digest /dev/vda $1); db=$(on_b ". /tests/lib.sh; digest /dev/vda $1")
+	n=${1:-$(mdctl status --json r0 | json_field size_bytes)}
+	[ -n "$n" ] || fail "cannot tell the mirror size"
+	on_b ". /tests/lib.sh; digest /dev/vda $n" > /tmp/digest.b &
+	da=$(digest /dev/vda $n); wait; db=$(cat /tmp/digest.b)
 	if [ -z "$da" ] || [ "$da" != "$db" ]; then
 		diff_map > /tmp/diffmap 2>&1; head -20 /tmp/diffmap
 		fail "lower disks differ: a=$da b=$db"

@@ -20,11 +20,27 @@ run_fio() {	# TARGET DEV
 }
 
 run_fio raw /dev/vda
+rtt=$(ping -c 20 -q "$PEER" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
+echo "@@RTT $rtt"
 
-up_both
-mdctl activate r0 || fail "activate"
-wait_conn
+start_pair
 run_fio mirror /dev/mirror0
+
+# Resync throughput: differential (64 MiB dirtied while the peer's daemon
+# is down), then full (fresh metadata, initial sync).
+ms() { echo $(($(date +%s%N) / 1000000)); }
+DIRTY=64
+on_b "killall -9 mirrord"; sleep 1
+fio --name=d --filename=/dev/mirror0 --direct=1 --rw=write --bs=1m --size=${DIRTY}m \
+	--ioengine=libaio --iodepth=8 --output-format=terse >/dev/null || fail "dirty"
+t0=$(ms); on_b "mdctl up r0" >/dev/null; wait_conn; wait_sync 600; t1=$(ms)
+echo "@@RESULT mirror resync_diff $((DIRTY * 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
+mdctl deactivate r0
+mdctl down r0; on_b "mdctl down r0"
+CREATE_ARGS= up_both
+t0=$(ms); mdctl activate --force r0 >/dev/null; wait_conn; wait_sync 900; t1=$(ms)
+size=$(mdctl status --json r0 | json_field size_bytes)
+echo "@@RESULT mirror resync_full $((size / 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
 mdctl deactivate r0
 mdctl down r0; on_b "mdctl down r0"
 
@@ -44,6 +60,22 @@ drbdadm -- --clear-bitmap new-current-uuid r0 || fail "drbd skip initial sync"
 drbdadm primary r0 || fail "drbd primary"
 cat /proc/drbd
 run_fio drbd /dev/drbd0
+
+drbd_wait_sync() {
+	i=0
+	until grep -q 'ds:UpToDate/UpToDate' /proc/drbd; do
+		i=$((i + 1)); [ $i -gt 4500 ] && { cat /proc/drbd; fail "DRBD did not sync"; }
+		sleep 0.2
+	done
+}
+on_b "drbdadm disconnect r0"
+fio --name=d --filename=/dev/drbd0 --direct=1 --rw=write --bs=1m --size=${DIRTY}m \
+	--ioengine=libaio --iodepth=8 --output-format=terse >/dev/null || fail "dirty drbd"
+t0=$(ms); on_b "drbdadm connect r0"; sleep 0.5; drbd_wait_sync; t1=$(ms)
+echo "@@RESULT drbd resync_diff $((DIRTY * 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
+t0=$(ms); drbdadm invalidate-remote r0 || fail "invalidate-remote"; sleep 0.5; drbd_wait_sync; t1=$(ms)
+dsize=$(blockdev --getsize64 /dev/drbd0)
+echo "@@RESULT drbd resync_full $((dsize / 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
 drbdadm secondary r0
 drbdadm down r0; on_b "drbdadm down r0"
 echo "benchmark done"

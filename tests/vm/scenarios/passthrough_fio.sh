@@ -3,6 +3,7 @@
 . /tests/lib.sh
 md_load
 mkdir -p /etc/mirrordisk && cp /tests/md.conf /etc/mirrordisk/mirrordisk.conf
+MD_NODE=node-a mdctl create --force --assume-clean r0 || fail "mdctl create"
 MD_NODE=node-a mdctl up r0 || fail "mdctl up"
 MD_NODE=node-a mdctl activate r0 || fail "mdctl activate"
 fio --name=pt --filename=/dev/mirror0 --direct=1 --rw=randwrite --bs=4k \

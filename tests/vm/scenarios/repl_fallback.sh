@@ -5,13 +5,11 @@
 if [ -e /proc/sys/kernel/io_uring_disabled ]; then
 	echo 2 > /proc/sys/kernel/io_uring_disabled
 	on_b "echo 2 > /proc/sys/kernel/io_uring_disabled"
-	up_both
+	start_pair
 else
 	export MD_DAEMON_ARGS="--io aio"
-	up_both "--daemon-args='--io aio'"
+	start_pair "--daemon-args='--io aio'"
 fi
-mdctl activate r0 || fail "activate"
-wait_conn
 mdctl status r0 | grep -q 'via libaio+epoll' || { mdctl status r0; fail "not on the fallback"; }
 on_b "mdctl status r0" | grep -q 'via libaio+epoll' || fail "b not on the fallback"
 fio_write --rw=randwrite --bs=4k --size=32m --iodepth=16

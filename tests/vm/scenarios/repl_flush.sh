@@ -1,9 +1,7 @@
 # fsync after every write (PREFLUSH on the mirror) works end to end, and FUA
 # writes (O_SYNC) too; both disks end identical.
 . /tests/lib.sh
-up_both
-mdctl activate r0 || fail "activate"
-wait_conn
+start_pair
 fio_write --rw=randwrite --bs=4k --size=8m --iodepth=1 --fsync=1 --ioengine=psync
 fio_write --rw=write --bs=16k --size=8m --offset=16m --sync=1 --ioengine=psync
 same_disks

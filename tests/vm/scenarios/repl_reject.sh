@@ -2,7 +2,7 @@
 # refused with a clear message, and nothing is replicated to it.
 . /tests/lib.sh
 up_both "--daemon-args=--proto-version=99"
-mdctl activate r0 || fail "activate"
+mdctl activate --force r0 || fail "activate"
 sleep 4
 mdctl status --json r0 | grep -q '"connection": "connected"' && fail "connected to a v99 peer"
 grep -q "no common protocol version" /var/log/mirrordisk/r0.log /dev/null ||
@@ -11,7 +11,7 @@ grep -q "no common protocol version" /var/log/mirrordisk/r0.log /dev/null ||
 on_b "mdctl down r0" || fail "down b"
 
 # Node b's disk is now the 64 MiB /dev/vdb: sizes differ.
-on_b "sed 's|disk = /dev/vda|disk = /dev/vdb|' /tests/md.conf > /tmp/s.conf; . /tests/lib.sh; conf_install /tmp/s.conf; mdctl up r0" || fail "up b small"
+on_b "sed 's|disk = /dev/vda|disk = /dev/vdb|' /tests/md.conf > /tmp/s.conf; . /tests/lib.sh; conf_install /tmp/s.conf; mdctl create --force r0 && mdctl up r0" || fail "up b small"
 sleep 4
 mdctl status --json r0 | grep -q '"connection": "connected"' && fail "connected to a smaller peer"
 grep -q "device size mismatch" /var/log/mirrordisk/r0.log || { cat /var/log/mirrordisk/r0.log; fail "no size message"; }

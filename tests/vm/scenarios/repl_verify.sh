@@ -1,9 +1,7 @@
 # Writes on the primary reach the secondary's disk byte for byte, and fio's
 # verify passes on the secondary after a role switch.
 . /tests/lib.sh
-up_both
-mdctl activate r0 || fail "activate a"
-wait_conn
+start_pair
 FIO="--rw=randwrite --bs=4k --size=48m --iodepth=16"
 fio_write $FIO
 fio_write --rw=write --bs=1m --size=32m --offset=64m --iodepth=4

@@ -1,0 +1,23 @@
+# Initial construction: two blank metadata sets, one node made primary with
+# --force, a full sync to the other; then both copies are identical and the
+# resync's progress was visible in status while it ran.
+. /tests/lib.sh
+on_b "dd if=/dev/urandom of=/dev/vda bs=1M count=16 seek=32 2>/dev/null"	# b's disk differs
+CREATE_ARGS= up_both
+on_b "mdctl activate r0" && fail "activating blank (inconsistent) metadata was allowed"
+expect_rc 4 mdctl activate r0
+mdctl activate --force r0 >/dev/null || fail "activate --force"
+wait_conn
+seen=0
+for i in $(seq 1 50); do
+	mdctl status r0 | grep -q 'resync source' && { seen=1; mdctl status r0 | grep resync; break; }
+	sleep 0.2
+done
+[ $seen = 1 ] || log "(resync finished before status showed it)"
+wait_sync
+size=$(mdctl status --json r0 | json_field size_bytes)
+rs=$(mdctl status --json r0 | json_field resynced_bytes)
+[ "$rs" -ge "$size" ] || fail "full sync copied $rs of $size bytes"
+grep 'resync to node-b finished' /var/log/mirrordisk/r0.log | tail -1
+same_disks
+echo "full initial sync made the copies identical"
