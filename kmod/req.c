@@ -239,6 +239,26 @@ void md_defer_work(struct work_struct *work)
 	}
 }
 
+/* Start a write or resync bio now, or queue it behind the deferred ones. */
+static void md_start_or_defer(struct md_dev *md, struct bio *bio)
+{
+	struct md_req *req = NULL;
+
+	spin_lock_irq(&md->lock);
+	if (bio_list_empty(&md->deferred))
+		req = md_try_start(md, bio);
+	if (!req)
+		bio_list_add(&md->deferred, bio);
+	spin_unlock_irq(&md->lock);
+
+	if (!req)
+		return;
+	if (req->state == MD_RS_BM_WAIT)
+		queue_work(md_wq, &md->bm_work);
+	else
+		md_dispatch(req);
+}
+
 static void md_rs_endio(struct bio *bio)
 {
 	struct md_req *req = bio->bi_private;
@@ -273,7 +293,6 @@ int md_resync_chunk(struct md_dev *md, u64 chunk)
 {
 	u64 off = chunk << md->chunk_shift;
 	u32 len, done;
-	struct md_req *req = NULL;
 	struct bio *bio;
 
 	if (chunk >= md->nchunks)
@@ -296,21 +315,13 @@ int md_resync_chunk(struct md_dev *md, u64 chunk)
 		__bio_add_page(bio, page, min_t(u32, PAGE_SIZE, len - done), 0);
 	}
 
-	spin_lock_irq(&md->lock);
-	if (bio_list_empty(&md->deferred))
-		req = md_try_start(md, bio);
-	if (!req)
-		bio_list_add(&md->deferred, bio);
-	spin_unlock_irq(&md->lock);
-	if (req)
-		md_dispatch(req);
+	md_start_or_defer(md, bio);
 	return 0;
 }
 
 static void md_submit_bio(struct bio *bio)
 {
 	struct md_dev *md = bio->bi_bdev->bd_disk->private_data;
-	struct md_req *req = NULL;
 
 	if (READ_ONCE(md->role) != MD_ROLE_PRIMARY) {
 		bio_io_error(bio);
@@ -338,19 +349,7 @@ static void md_submit_bio(struct bio *bio)
 		return;
 	}
 
-	spin_lock_irq(&md->lock);
-	if (bio_list_empty(&md->deferred))
-		req = md_try_start(md, bio);
-	if (!req)
-		bio_list_add(&md->deferred, bio);
-	spin_unlock_irq(&md->lock);
-
-	if (!req)
-		return;
-	if (req->state == MD_RS_BM_WAIT)
-		queue_work(md_wq, &md->bm_work);
-	else
-		md_dispatch(req);
+	md_start_or_defer(md, bio);
 }
 
 static int md_open(MD_BDOPS_OPEN_ARGS)

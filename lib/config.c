@@ -175,6 +175,13 @@ static int on_entry(void *user, const char *section, const char *key,
 	} else if (!strcmp(key, "timeout")) {
 		if (parse_int(value, 1, 600, &res->timeout_s))
 			FAIL(ctx, "timeout must be 1..600 seconds, got '%s'", value);
+	} else if (!strcmp(key, "checksum-resync")) {
+		if (!strcmp(value, "yes"))
+			res->checksum_resync = 1;
+		else if (!strcmp(value, "no"))
+			res->checksum_resync = 0;
+		else
+			FAIL(ctx, "checksum-resync must be yes or no, got '%s'", value);
 	} else if (!strcmp(key, "resync-rate")) {
 		if (md_parse_size(value, &res->resync_rate))
 			FAIL(ctx, "resync-rate must be a size per second such as 50M, got '%s'", value);

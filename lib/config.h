@@ -7,6 +7,7 @@
  *   chunk-size = 64K          ; write-intent bitmap granularity
  *   timeout = 5               ; seconds without a sign of the peer
  *   resync-rate = 100M        ; bytes per second; 0 = unlimited
+ *   checksum-resync = no      ; yes: send only chunks whose xxh3 digests differ
  *
  *   [resource r0 node alpha]  ; exactly two nodes per resource
  *   address = 10.0.0.1
@@ -38,6 +39,7 @@ struct md_res_cfg {
 	uint32_t chunk_shift;
 	int timeout_s;
 	uint64_t resync_rate;		/* bytes per second, 0 = unlimited */
+	int checksum_resync;		/* compare digests before sending chunks */
 	int nnodes;
 	struct md_node_cfg nodes[2];
 };

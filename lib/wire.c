@@ -40,6 +40,10 @@ static int body_len_ok(uint16_t type, uint32_t len)
 		return len == 0;
 	case MDW_RS_DONE:
 		return len == sizeof(struct mdw_rs_done);
+	case MDW_RS_DIGEST:
+		return len == sizeof(struct mdw_rs_digest);
+	case MDW_RS_REPLY:
+		return len == sizeof(struct mdw_rs_reply);
 	}
 	return 0;
 }
@@ -327,6 +331,52 @@ int mdw_rs_done_decode(const void *body, size_t len, uint64_t *gen)
 		return -EMSGSIZE;
 	memcpy(&le, body, sizeof(le));
 	*gen = le64toh(le);
+	return 0;
+}
+
+void mdw_rs_digest_encode(void *body, uint64_t id, uint64_t offset, uint32_t len, uint64_t digest)
+{
+	struct mdw_rs_digest w = { .id = htole64(id), .offset = htole64(offset),
+				   .len = htole32(len), .digest = htole64(digest) };
+
+	memcpy(body, &w, sizeof(w));
+}
+
+int mdw_rs_digest_decode(const void *body, size_t len, uint64_t *id, uint64_t *offset,
+			 uint32_t *dlen, uint64_t *digest)
+{
+	struct mdw_rs_digest w;
+
+	if (len != sizeof(w))
+		return -EMSGSIZE;
+	memcpy(&w, body, sizeof(w));
+	*id = le64toh(w.id);
+	*offset = le64toh(w.offset);
+	*dlen = le32toh(w.len);
+	*digest = le64toh(w.digest);
+	if (w.reserved || !*dlen || *dlen > MD_MAX_IO_BYTES || *offset % 512 || *dlen % 512)
+		return -EBADMSG;
+	return 0;
+}
+
+void mdw_rs_reply_encode(void *body, uint64_t id, bool same)
+{
+	struct mdw_rs_reply w = { .id = htole64(id), .same = htole32(same ? 1 : 0) };
+
+	memcpy(body, &w, sizeof(w));
+}
+
+int mdw_rs_reply_decode(const void *body, size_t len, uint64_t *id, bool *same)
+{
+	struct mdw_rs_reply w;
+
+	if (len != sizeof(w))
+		return -EMSGSIZE;
+	memcpy(&w, body, sizeof(w));
+	if (w.reserved || le32toh(w.same) > 1)
+		return -EBADMSG;
+	*id = le64toh(w.id);
+	*same = le32toh(w.same) == 1;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #ifndef MD_LIB_WIRE_H
 #define MD_LIB_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "md_wire.h"
@@ -61,6 +62,12 @@ int mdw_bitmap_decode(const void *body, size_t len, uint64_t nchunks, uint64_t *
 		      uint32_t *nbits, const unsigned char **words);
 void mdw_rs_done_encode(void *body, uint64_t gen);
 int mdw_rs_done_decode(const void *body, size_t len, uint64_t *gen);
+
+void mdw_rs_digest_encode(void *body, uint64_t id, uint64_t offset, uint32_t len, uint64_t digest);
+int mdw_rs_digest_decode(const void *body, size_t len, uint64_t *id, uint64_t *offset,
+			 uint32_t *dlen, uint64_t *digest);
+void mdw_rs_reply_encode(void *body, uint64_t id, bool same);
+int mdw_rs_reply_decode(const void *body, size_t len, uint64_t *id, bool *same);
 
 void mdw_state_encode(void *body, uint32_t role);
 int mdw_state_decode(const void *body, size_t len, uint32_t *role);

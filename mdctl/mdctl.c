@@ -518,25 +518,39 @@ static int activate_fn(struct md_super *sb, void *p)
 	return 1;
 }
 
-static int sb_before_activate(const struct md_res_cfg *res, int me, bool connected)
+/*
+ * Read-modify-write of this node's superblock under the lock mirrord takes
+ * too.  Returns an mdctl exit code; failures of fn() other than -EPERM are
+ * reported here, -EPERM is left to the caller (a refusal with a reason).
+ */
+static int sb_change(const struct md_res_cfg *res, int me, md_sb_fn fn, void *arg, int *sb_rc)
 {
-	struct activate_arg a = { .connected = connected, .force = o.force };
 	struct md_super sb;
 	struct md_geom g;
 	char lock[MD_PATH_LEN];
 	int fd, rc;
 
+	*sb_rc = 0;
 	if ((rc = open_meta(res, me, &g, &sb, &fd)))
 		return rc;
 	lock_path(res, lock, sizeof(lock));
-	rc = md_sb_update(fd, g.area_offset, lock, activate_fn, &a);
+	*sb_rc = md_sb_update(fd, g.area_offset, lock, fn, arg);
 	close(fd);
-	if (rc == -EPERM)
+	if (*sb_rc && *sb_rc != -EPERM)
+		return err(MDCTL_EXIT_RUNTIME, "%s: updating metadata failed: %s", res->name,
+			   strerror(-*sb_rc));
+	return 0;
+}
+
+static int sb_before_activate(const struct md_res_cfg *res, int me, bool connected)
+{
+	struct activate_arg a = { .connected = connected, .force = o.force };
+	int sb_rc, rc = sb_change(res, me, activate_fn, &a, &sb_rc);
+
+	if (!rc && sb_rc == -EPERM)
 		return err(MDCTL_EXIT_REFUSED, "%s: %s; use --force to make this node's data the "
 			   "reference (the peer's differing data will be overwritten)", res->name, a.why);
-	if (rc)
-		return err(MDCTL_EXIT_RUNTIME, "%s: updating metadata failed: %s", res->name, strerror(-rc));
-	return 0;
+	return rc;
 }
 
 static int deactivate_fn(struct md_super *sb, void *p)
@@ -550,19 +564,9 @@ static int deactivate_fn(struct md_super *sb, void *p)
 
 static int sb_after_deactivate(const struct md_res_cfg *res, int me)
 {
-	struct md_super sb;
-	struct md_geom g;
-	char lock[MD_PATH_LEN];
-	int fd, rc;
+	int sb_rc;
 
-	if ((rc = open_meta(res, me, &g, &sb, &fd)))
-		return rc;
-	lock_path(res, lock, sizeof(lock));
-	rc = md_sb_update(fd, g.area_offset, lock, deactivate_fn, NULL);
-	close(fd);
-	if (rc)
-		return err(MDCTL_EXIT_RUNTIME, "%s: updating metadata failed: %s", res->name, strerror(-rc));
-	return 0;
+	return sb_change(res, me, deactivate_fn, NULL, &sb_rc);
 }
 
 static int set_role(const char *name, uint32_t role)

@@ -187,11 +187,17 @@ static int aio_run(struct io_loop *l, int timeout_ms)
 	while (l->queue) {
 		struct io_op *op = l->queue;
 
-		if (start_op(a, op))
-			break;
+		/* Unlink first: start_op() reuses op->next for its own lists. */
 		l->queue = op->next;
 		if (!l->queue)
 			l->queue_tail = NULL;
+		if (start_op(a, op)) {
+			op->next = l->queue;	/* no iocb free: retry next turn */
+			l->queue = op;
+			if (!l->queue_tail)
+				l->queue_tail = op;
+			break;
+		}
 	}
 	n = epoll_wait(a->epfd, evs, 32, a->done ? 0 : timeout_ms);
 	for (int i = 0; i < n; i++) {

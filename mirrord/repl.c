@@ -48,6 +48,7 @@
 #include "kctl.h"
 #include "log.h"
 #include "repl.h"
+#include <xxhash.h>
 
 #define PING_INTERVAL_MS	1000
 #define POLL_INTERVAL_MS	200
@@ -95,6 +96,7 @@ static void write_state(struct repl *r, const char *conn)
 		!strcmp(conn, "connected") ? md_role_name(r->peer_role) : "unknown",
 		r->io ? io_backend_name(r->io) : "-", (long long)time(NULL),
 		r->fail_reason);
+	fprintf(f, "sync_same=%llu\n", (unsigned long long)r->rs.same);
 	fprintf(f, "sync=%s\nsync_role=%s\nsync_done=%llu\nsync_total=%llu\nsync_rate=%llu\n",
 		md_sync_decision_name(r->decision),
 		r->rs.active ? (r->rs.source ? "source" : "target") : "none",
@@ -332,6 +334,107 @@ static void sb_sent(struct txitem *t)
 	sb_post_read(sb);
 }
 
+
+/* ---- checksum resync ---- */
+
+static void rs_acked(struct repl *r, uint64_t id, int32_t status);
+static void flush_kacks(struct repl *r);
+
+/* Source: keep the chunk, send its digest; the target's verdict decides. */
+static int rs_send_digest(struct repl *r, const struct md_chan_req *q, const char *data)
+{
+	struct rs_stash *st = NULL;
+	void *body;
+
+	for (int i = 0; i < RS_WINDOW; i++)
+		if (!r->rs.stash[i].buf) {
+			st = &r->rs.stash[i];
+			break;
+		}
+	if (!st)
+		return -ENOSPC;
+	st->buf = malloc(q->len);
+	if (!st->buf)
+		return -ENOMEM;
+	memcpy(st->buf, data, q->len);
+	st->id = q->id;
+	st->offset = q->offset;
+	st->len = q->len;
+	body = ctl_packet(r, MDW_RS_DIGEST, sizeof(struct mdw_rs_digest));
+	if (!body)
+		return -ENOBUFS;
+	mdw_rs_digest_encode(body, q->id, q->offset, q->len, XXH3_64bits(data, q->len));
+	ctl_kick(r);
+	return 0;
+}
+
+static void stash_sent(struct txitem *t)
+{
+	free(t->iov[1].iov_base);
+	free(t->iov[0].iov_base);
+	free(t->iov);
+	free(t);
+}
+
+static void rs_stash_clear(struct repl *r)
+{
+	for (int i = 0; i < RS_WINDOW; i++) {
+		free(r->rs.stash[i].buf);
+		r->rs.stash[i].buf = NULL;
+	}
+}
+
+/* Source: the target's verdict on one digest. */
+static int handle_rs_reply(struct repl *r, const char *body, uint32_t len)
+{
+	struct rs_stash *st = NULL;
+	uint64_t id;
+	bool same;
+
+	if (mdw_rs_reply_decode(body, len, &id, &same) || !r->rs.active || !r->rs.source) {
+		conn_fail(r, "unexpected or malformed RS_REPLY from peer");
+		return -1;
+	}
+	for (int i = 0; i < RS_WINDOW; i++)
+		if (r->rs.stash[i].buf && r->rs.stash[i].id == id)
+			st = &r->rs.stash[i];
+	if (!st) {
+		conn_fail(r, "RS_REPLY for an unknown chunk");
+		return -1;
+	}
+	if (same) {
+		/* Identical: done without sending; the kernel clears the bit. */
+		r->kacks[r->nkacks++] = (struct md_chan_ack){ .id = id, .status = 0 };
+		rs_acked(r, id, 0);
+		r->rs.same++;
+		free(st->buf);
+		st->buf = NULL;
+		if (r->nkacks == MD_MAX_INFLIGHT)
+			flush_kacks(r);
+		return 1;
+	}
+	{
+		struct txitem *t = calloc(1, sizeof(*t));
+		struct iovec *iov = calloc(2, sizeof(*iov));
+		char *hdr = malloc(PKT_HDRS);
+		struct md_data_info d = { .id = id, .offset = st->offset, .len = st->len,
+					  .flags = MDW_DF_RESYNC };
+
+		if (!t || !iov || !hdr) {
+			free(t); free(iov); free(hdr);
+			conn_fail(r, "out of memory");
+			return -1;
+		}
+		mdw_hdr_encode(hdr, MDW_DATA, (uint32_t)(sizeof(struct mdw_data) + st->len));
+		mdw_data_encode(hdr + sizeof(struct mdw_hdr), &d);
+		iov[0] = (struct iovec){ hdr, PKT_HDRS };
+		iov[1] = (struct iovec){ st->buf, st->len };
+		st->buf = NULL;		/* owned by the txitem now */
+		tx_queue(r, t, iov, 2, stash_sent);
+	}
+	return 1;
+}
+
 static void sb_read_cb(struct io_op *op, int res)
 {
 	struct sendbuf *sb = op->ctx;
@@ -371,6 +474,16 @@ static void sb_read_cb(struct io_op *op, int res)
 				r->rs.issued--;
 			if (r->rs.nids < RS_WINDOW)
 				r->rs.ids[r->rs.nids++] = q.id;
+			if (r->res->checksum_resync) {
+				int rc = rs_send_digest(r, &q, sb->buf + pos + sizeof(q));
+
+				if (rc) {
+					conn_fail(r, "checksum resync: %s", strerror(-rc));
+					return;
+				}
+				pos += sizeof(q) + q.len;
+				continue;
+			}
 		} else {
 			r->rs.last_app_ms = now_ms();
 		}
@@ -426,10 +539,10 @@ static void rs_finish(struct repl *r)
 		mdw_rs_done_encode(body, sb.gen_current);
 	ctl_kick(r);
 	sb_update(r, sb_source_done, r);
-	log_info("resync to %s finished: %llu chunks (%llu MiB) in %.1f s", peer_name(r),
-		 (unsigned long long)r->rs.done,
+	log_info("resync to %s finished: %llu chunks (%llu MiB) in %.1f s, %llu found identical "
+		 "by checksum", peer_name(r), (unsigned long long)r->rs.done,
 		 (unsigned long long)(r->rs.done * r->chunk_bytes >> 20),
-		 (double)(now_ms() - r->rs.start_ms) / 1000.0);
+		 (double)(now_ms() - r->rs.start_ms) / 1000.0, (unsigned long long)r->rs.same);
 	r->rs.active = false;
 	r->decision = MD_SYNC_NONE;
 	write_state(r, "connected");
@@ -822,6 +935,61 @@ static int handle_data(struct repl *r, const char *body, uint32_t blen)
 	return 1;
 }
 
+
+/* Target: read our chunk, compare digests, answer. */
+static void digest_read_cb(struct io_op *op, int res)
+{
+	struct apply *a = op->ctx;
+	struct repl *r = a->r;
+	void *body;
+	bool same = res >= 0 && (uint32_t)res == a->d.len &&
+		    XXH3_64bits(a->buf, a->d.len) == a->digest;
+
+	if (!r->failing && (body = ctl_packet(r, MDW_RS_REPLY, sizeof(struct mdw_rs_reply)))) {
+		mdw_rs_reply_encode(body, a->d.id, same);
+		ctl_kick(r);
+	}
+	if (same)
+		r->rs.same++;
+	a->digest_only = false;
+	memset(&r->arena_used[a->page0], 0, a->npages);
+	a->active = false;
+	a->next = r->apply_free;
+	r->apply_free = a;
+	rx_resume(r);
+}
+
+static int handle_rs_digest(struct repl *r, const char *body, uint32_t len)
+{
+	struct apply *a;
+	uint64_t id, off, digest;
+	uint32_t dlen;
+	unsigned npages;
+	int page;
+
+	if (mdw_rs_digest_decode(body, len, &id, &off, &dlen, &digest) || !r->rs.active ||
+	    r->rs.source || off > r->size_bytes || dlen > r->size_bytes - off) {
+		conn_fail(r, "unexpected or malformed RS_DIGEST from peer");
+		return -1;
+	}
+	npages = (dlen + ARENA_PAGE - 1) / ARENA_PAGE;
+	if (!r->apply_free || (page = arena_alloc(r, npages)) < 0)
+		return 0;	/* stall until an apply finishes */
+	a = r->apply_free;
+	r->apply_free = a->next;
+	a->d = (struct md_data_info){ .id = id, .offset = off, .len = dlen };
+	a->digest = digest;
+	a->digest_only = true;
+	a->page0 = (unsigned)page;
+	a->npages = npages;
+	a->buf = r->arena + (size_t)page * ARENA_PAGE;
+	a->active = true;
+	a->op = (struct io_op){ .kind = IO_READ, .fd = r->disk_fd, .buf = a->buf, .len = dlen,
+				.off = off, .cb = digest_read_cb, .ctx = a };
+	ioq_submit(r->io, &a->op);
+	return 1;
+}
+
 /* ---- receive stream ---- */
 
 static void rx_post(struct repl *r);
@@ -880,6 +1048,10 @@ static int handle_packet(struct repl *r, uint16_t type, const char *body, uint32
 		return 1;
 	case MDW_RS_DONE:
 		return handle_rs_done(r, body, len);
+	case MDW_RS_DIGEST:
+		return handle_rs_digest(r, body, len);
+	case MDW_RS_REPLY:
+		return handle_rs_reply(r, body, len);
 	case MDW_REJECT:
 		if (mdw_reject_decode(body, len, &code, msg, sizeof(msg)) == 0)
 			conn_fail(r, "peer refused the connection (%s): %s",
@@ -1294,6 +1466,7 @@ static int run_connected(struct repl *r, volatile int *stop)
 	close(r->sock);
 	r->sock = -1;
 	r->rs.active = false;
+	rs_stash_clear(r);
 	write_state(r, "connecting");
 	return 0;
 }

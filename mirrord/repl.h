@@ -60,6 +60,8 @@ struct apply {
 	char *buf;
 	unsigned page0, npages;
 	bool active;
+	bool digest_only;	/* checksum resync: read and compare, no write */
+	uint64_t digest;
 	struct io_op op;
 	struct apply *next;	/* free list or pending FIFO */
 };
@@ -79,6 +81,12 @@ struct resync {
 	unsigned nids;
 	uint64_t start_ms, last_app_ms, last_tick_ms;
 	double tokens;			/* rate control, bytes */
+	uint64_t same;			/* checksum resync: chunks found identical */
+	struct rs_stash {		/* checksum resync: data awaiting the verdict */
+		uint64_t id, offset;
+		uint32_t len;
+		char *buf;
+	} stash[RS_WINDOW];
 };
 
 struct repl_stats {

@@ -45,7 +45,9 @@
 #define MDW_BITMAP		8	/* resync target -> source: its bitmap */
 #define MDW_BITMAP_END		9	/* ... all of it sent */
 #define MDW_RS_DONE		10	/* resync source -> target: all copied */
-#define MDW_TYPE_MAX		10
+#define MDW_RS_DIGEST		11	/* checksum resync: source's chunk digest */
+#define MDW_RS_REPLY		12	/* ... target: same or differs */
+#define MDW_TYPE_MAX		12
 
 /*
  * Feature bits (mdw_hello.features).  A side offers what it supports; the
@@ -141,6 +143,23 @@ struct mdw_bitmap {
 	/* __u64 words[(nbits + 63) / 64] follow */
 };
 
+/* Checksum-based resync: instead of a chunk, its xxh3-64 digest; the target
+ * answers whether its own chunk has the same digest.  Only differing chunks
+ * then cross the wire as DATA|RESYNC. */
+struct mdw_rs_digest {
+	__u64 id;
+	__u64 offset;
+	__u32 len;
+	__u32 reserved;
+	__u64 digest;		/* XXH3_64bits, seed 0 */
+};
+
+struct mdw_rs_reply {
+	__u64 id;
+	__u32 same;		/* 1: identical, 0: send the data */
+	__u32 reserved;
+};
+
 struct mdw_rs_done {
 	__u64 gen_current;	/* the source's; the target takes it */
 };
@@ -153,6 +172,8 @@ struct mdw_state {
 _Static_assert(sizeof(struct mdw_state) == 8, "mdw_state size");
 _Static_assert(sizeof(struct mdw_bitmap) == 16, "mdw_bitmap size");
 _Static_assert(sizeof(struct mdw_rs_done) == 8, "mdw_rs_done size");
+_Static_assert(sizeof(struct mdw_rs_digest) == 32, "mdw_rs_digest size");
+_Static_assert(sizeof(struct mdw_rs_reply) == 16, "mdw_rs_reply size");
 _Static_assert(sizeof(struct mdw_hdr) == 16, "mdw_hdr size");
 _Static_assert(sizeof(struct mdw_hello) == 32 + 3 * MD_NAME_LEN + 64, "mdw_hello size");
 _Static_assert(sizeof(struct mdw_reject) == 128, "mdw_reject size");

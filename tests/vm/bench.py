@@ -95,25 +95,8 @@ def main():
     port = free_port()
     nodes = ["a", "b"][:args.nodes]
     procs, logs = {}, {}
-    for n in nodes:
-        disks = [os.path.join(work, f"{n}-data.img"), os.path.join(work, f"{n}-meta.img")]
-        make_disk(disks[0], args.disk_mb)
-        make_disk(disks[1], args.meta_mb)
-        logs[n] = os.path.join(args.logdir, f"{tag}-{n}.console.log")
-        open(logs[n], "w").close()
-        net = None
-        if args.nodes == 2:
-            net = (f"listen=127.0.0.1:{port}" if n == "a"
-                   else f"connect=127.0.0.1:{port}")
-        ip = "10.77.0.1" if n == "a" else "10.77.0.2"
-        peer = "" if args.nodes == 1 else ("10.77.0.2" if n == "a" else "10.77.0.1")
-        procs[n] = subprocess.Popen(
-            qemu_cmd(args, n, ip, peer, disks, net, logs[n]),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(work, f"{n}.qemu.err"), "w"))
-        time.sleep(0.5)
 
-    def boot(n, log, fresh_net=False):
+    def boot(n, log):
         disks = [os.path.join(work, f"{n}-data.img"), os.path.join(work, f"{n}-meta.img")]
         net = None
         if args.nodes == 2:
@@ -126,6 +109,14 @@ def main():
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(work, f"{n}.qemu.err"), "a"))
 
+    for n in nodes:
+        disks = [os.path.join(work, f"{n}-data.img"), os.path.join(work, f"{n}-meta.img")]
+        make_disk(disks[0], args.disk_mb)
+        make_disk(disks[1], args.meta_mb)
+        logs[n] = os.path.join(args.logdir, f"{tag}-{n}.console.log")
+        open(logs[n], "w").close()
+        procs[n] = boot(n, logs[n])
+        time.sleep(0.5)
     crashes = 0
     extra_logs = {n: [] for n in nodes}
     results = {}

@@ -49,9 +49,10 @@ expect_rc() {
 
 # ---- two-node helpers (node a drives, node b answers through on_b) ----
 
+# conf_install [FILE]: FILE, else $CONF, else the bench's default config.
 conf_install() {
 	mkdir -p /etc/mirrordisk
-	cp "${1:-/tests/md.conf}" /etc/mirrordisk/mirrordisk.conf
+	cp "${1:-${CONF:-/tests/md.conf}}" /etc/mirrordisk/mirrordisk.conf
 }
 
 # up_both [mdctl options for b]: module, config, fresh metadata and
@@ -62,7 +63,7 @@ conf_install() {
 up_both() {
 	md_load; conf_install
 	ca=${CREATE_ARGS---assume-clean}
-	on_b ". /tests/lib.sh; md_load; conf_install; mdctl create --force $ca r0 >/dev/null && mdctl up $1 r0" || fail "mdctl up on b"
+	on_b ". /tests/lib.sh; CONF=$CONF; md_load; conf_install; mdctl create --force $ca r0 >/dev/null && mdctl up $1 r0" || fail "mdctl up on b"
 	mdctl create --force $ca r0 >/dev/null || fail "mdctl create on a"
 	mdctl up r0 || fail "mdctl up on a"
 }
@@ -128,7 +129,7 @@ same_disks() {
 }
 
 # diff_map: which MiB of the lower disks differ (for failure reports).
-mib_sums() { n=$(($(blockdev --getsize64 /dev/vda) / 1048576)); i=0; while [ $i -lt $n ]; do echo "$i $(dd if=/dev/vda bs=1M skip=$i count=1 2>/dev/null | md5sum | cut -c1-8)"; i=$((i+1)); done; }
+mib_sums() { sync; echo 3 > /proc/sys/vm/drop_caches; n=$(($(blockdev --getsize64 /dev/vda) / 1048576)); i=0; while [ $i -lt $n ]; do echo "$i $(dd if=/dev/vda bs=1M skip=$i count=1 2>/dev/null | md5sum | cut -c1-8)"; i=$((i+1)); done; }
 diff_map() {
 	mib_sums > /tmp/sums.a
 	on_b ". /tests/lib.sh; mib_sums" > /tmp/sums.b
