@@ -114,8 +114,18 @@ static int on_entry(void *user, const char *section, const char *key,
 	n = sscanf(section, "resource %64s node %64s %7s", rname, nname, extra);
 	if (n < 1)
 		FAIL(ctx, "section [%s]: expected [resource NAME] or [resource NAME node NODE]", section);
-	if (n == 3 || (n == 2 && strncmp(section + strlen("resource ") + strlen(rname), " node ", 6)))
-		FAIL(ctx, "section [%s]: expected [resource NAME] or [resource NAME node NODE]", section);
+	{
+		/* The whole section name must be one of the two forms, nothing more. */
+		char canon[2 * MD_NAME_LEN + 32];
+
+		if (n == 2)
+			snprintf(canon, sizeof(canon), "resource %s node %s", rname, nname);
+		else
+			snprintf(canon, sizeof(canon), "resource %s", rname);
+		if (n == 3 || strcmp(canon, section))
+			FAIL(ctx, "section [%s]: expected [resource NAME] or [resource NAME node NODE]",
+			     section);
+	}
 	if (!valid_name(rname))
 		FAIL(ctx, "invalid resource name '%s'", rname);
 

@@ -1,0 +1,151 @@
+/*
+ * test_config.c - the configuration parser (lib/config.c) and size parsing.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "config.h"
+
+static struct md_config cfg;
+static char err[512];
+
+static int load(const char *text)
+{
+	char path[] = "/tmp/mdconfXXXXXX";
+	int fd = mkstemp(path), rc;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	rc = md_config_load(path, &cfg, err, sizeof(err));
+	unlink(path);
+	return rc;
+}
+
+#define NODES \
+	"[resource r0 node alpha]\naddress = 10.0.0.1\ndisk = /dev/sdb\n" \
+	"[resource r0 node beta]\naddress = 10.0.0.2\ndisk = /dev/sdc\nmeta = /dev/sdd1\n"
+
+static void valid(void **state)
+{
+	struct md_res_cfg *r;
+
+	(void)state;
+	assert_int_equal(load("; comment\n[resource r0]\nminor = 3\nport = 7000\nchunk-size = 1M\n"
+			      "timeout = 9\nresync-rate = 50M\nchecksum-resync = yes\n" NODES), 0);
+	r = md_config_find(&cfg, "r0");
+	assert_non_null(r);
+	assert_int_equal(r->minor, 3);
+	assert_int_equal(r->port, 7000);
+	assert_int_equal(r->chunk_shift, 20);
+	assert_int_equal(r->timeout_s, 9);
+	assert_int_equal(r->resync_rate, 50u << 20);
+	assert_int_equal(r->checksum_resync, 1);
+	assert_int_equal(md_res_node_index(r, "beta"), 1);
+	assert_int_equal(md_res_node_index(r, "gamma"), -1);
+	assert_string_equal(r->nodes[0].address, "10.0.0.1");
+	assert_string_equal(r->nodes[0].disk, "/dev/sdb");
+	assert_string_equal(r->nodes[0].meta, "");
+	assert_string_equal(r->nodes[1].meta, "/dev/sdd1");
+	assert_null(md_config_find(&cfg, "r9"));
+}
+
+static void defaults(void **state)
+{
+	struct md_res_cfg *r;
+
+	(void)state;
+	assert_int_equal(load("[resource r0]\nminor = 0\n" NODES), 0);
+	r = md_config_find(&cfg, "r0");
+	assert_int_equal(r->port, 7790);
+	assert_int_equal(r->chunk_shift, 16);
+	assert_int_equal(r->timeout_s, 5);
+	assert_int_equal(r->resync_rate, 0);
+	assert_int_equal(r->checksum_resync, 0);
+}
+
+static void entry_errors_name_the_line(void **state)
+{
+	static const struct { const char *text; const char *want; } cases[] = {
+		{ "[resource r0]\nminor = 0\nbogus = 1\n", "line 3" },
+		{ "[resource r0]\nminor = 64\n", "line 2" },
+		{ "[resource r0]\nminor = -1\n", "line 2" },
+		{ "[resource r0]\nminor = x\n", "line 2" },
+		{ "[resource r0]\nport = 70000\n", "line 2" },
+		{ "[resource r0]\nchunk-size = 48K\n", "line 2" },
+		{ "[resource r0]\nchunk-size = 2K\n", "line 2" },
+		{ "[resource r0]\nchunk-size = 2M\n", "line 2" },
+		{ "[resource r0]\nchecksum-resync = maybe\n", "line 2" },
+		{ "[resource r0 node a]\ndisk = dev/sdb\n", "line 2" },
+		{ "[resource r0 node a]\nmeta = sdb\n", "line 2" },
+		{ "[res r0]\nminor = 1\n", "line 2" },
+		{ "[resource r0 nod a]\nminor = 1\n", "line 2" },
+		{ "[resource r0]\nminor = 0\n" NODES "[resource r0 node gamma]\naddress = x\n", "more than two nodes" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(load(cases[i].text), -EINVAL);
+		if (!strstr(err, cases[i].want)) {
+			print_error("case %zu: '%s' lacks '%s'\n", i, err, cases[i].want);
+			fail();
+		}
+	}
+}
+
+static void file_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(load("[resource r0]\nport = 1\n" NODES), -EINVAL);
+	assert_non_null(strstr(err, "no minor"));
+	assert_int_equal(load("[resource r0]\nminor = 0\n[resource r0 node a]\naddress = x\ndisk = /d\n"), -EINVAL);
+	assert_non_null(strstr(err, "exactly two nodes"));
+	assert_int_equal(load("[resource r0]\nminor = 0\n[resource r0 node a]\naddress = x\n"
+			      "[resource r0 node b]\naddress = y\ndisk = /d\n"), -EINVAL);
+	assert_non_null(strstr(err, "address and disk are required"));
+	assert_int_equal(load("[resource r0]\nminor = 1\n" NODES
+			      "[resource r1]\nminor = 1\n[resource r1 node a]\naddress = x\ndisk = /d\n"
+			      "[resource r1 node b]\naddress = y\ndisk = /e\n"), -EINVAL);
+	assert_non_null(strstr(err, "share minor 1"));
+	assert_int_equal(load("; nothing\n"), -EINVAL);
+	assert_non_null(strstr(err, "no resource"));
+	assert_int_equal(md_config_load("/nonexistent/md.conf", &cfg, err, sizeof(err)), -ENOENT);
+}
+
+static void sizes(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(md_parse_size("4096", &v), 0); assert_int_equal(v, 4096);
+	assert_int_equal(md_parse_size("64K", &v), 0); assert_int_equal(v, 65536);
+	assert_int_equal(md_parse_size("64KiB", &v), 0); assert_int_equal(v, 65536);
+	assert_int_equal(md_parse_size("1M", &v), 0); assert_int_equal(v, 1u << 20);
+	assert_int_equal(md_parse_size("2G", &v), 0); assert_int_equal(v, 2ull << 30);
+	assert_int_equal(md_parse_size("1T", &v), 0); assert_int_equal(v, 1ull << 40);
+	assert_int_equal(md_parse_size("", &v), -EINVAL);
+	assert_int_equal(md_parse_size("-1", &v), -EINVAL);
+	assert_int_equal(md_parse_size("12X", &v), -EINVAL);
+	assert_int_equal(md_parse_size("K", &v), -EINVAL);
+	assert_int_equal(md_parse_size("99999999999999T", &v), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(valid),
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(entry_errors_name_the_line),
+		cmocka_unit_test(file_errors),
+		cmocka_unit_test(sizes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
