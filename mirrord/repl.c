@@ -495,6 +495,12 @@ static void sb_read_cb(struct io_op *op, int res)
 		n++;
 	}
 	r->st.writes_sent += (uint64_t)n;
+	if (!n) {
+		/* Only digests (checksum resync): nothing of this buffer to send. */
+		flush_kacks(r);
+		sb_post_read(sb);
+		return;
+	}
 	sb->state = SB_SENDING;
 	tx_queue(r, &sb->tx, sb->iov, 2 * n, sb_sent);
 }

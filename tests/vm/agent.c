@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,6 +124,7 @@ static int client(const char *host, const char *cmd)
 	char h[256], port[16];
 	char *colon;
 	uint32_t len = htonl((uint32_t)strlen(cmd));
+	struct timeval tv = { .tv_sec = 3 };
 	int s;
 
 	snprintf(h, sizeof(h), "%s", host);
@@ -135,7 +137,11 @@ static int client(const char *host, const char *cmd)
 	if (getaddrinfo(h, port, &hints, &ai))
 		return 255;
 	s = socket(ai->ai_family, SOCK_STREAM, 0);
-	if (s < 0 || connect(s, ai->ai_addr, ai->ai_addrlen))
+	if (s < 0)
+		return 255;
+	/* A node that is down or rebooting must not hang the caller. */
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(s, ai->ai_addr, ai->ai_addrlen))
 		return 255;
 	if (full_io(s, &len, 4, 1) || full_io(s, (void *)cmd, strlen(cmd), 1))
 		return 255;

@@ -6,9 +6,12 @@ start_pair
 mdctl deactivate r0 || fail "deactivate a"
 on_b "mdctl activate r0" || fail "activate b"
 on_b "mdwrite write /dev/mirror0 60000" > /tmp/acked 2>/dev/null &
+writer=$!
 sleep 8
-echo "@@CRASH b"
-wait
+# The host runner watches the console for this line and kills node b's qemu.
+echo "@@CRASH b" > /dev/console
+sleep 3
+kill $writer 2>/dev/null	# its connection to the dead node would hang
 n=$(wc -l < /tmp/acked)
 log "$n writes acknowledged before the power cut"
 [ "$n" -gt 10 ] || fail "too few writes before the crash"
