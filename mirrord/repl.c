@@ -1508,6 +1508,10 @@ int repl_init(struct repl *r)
 	struct md_ioc_status st;
 	int rc;
 
+	/* Publish our pid before we take the channel: 'mdctl down' right after
+	 * 'mdctl up' must find the daemon it has to stop. */
+	write_state(r, "starting");
+
 	r->sock = -1;
 	r->listen_fd = -1;
 	r->disk_fd = -1;
