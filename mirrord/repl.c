@@ -368,10 +368,14 @@ static int rs_send_digest(struct repl *r, const struct md_chan_req *q, const cha
 	return 0;
 }
 
-static void stash_sent(struct txitem *t)
+/*
+ * Done callback of heap-allocated items.  It frees the buffers recorded at
+ * queueing time: a partial send advances iov_base, so that cannot be used.
+ */
+static void tx_heap_free(struct txitem *t)
 {
-	free(t->iov[1].iov_base);
-	free(t->iov[0].iov_base);
+	free(t->own[0]);
+	free(t->own[1]);
 	free(t->iov);
 	free(t);
 }
@@ -429,8 +433,10 @@ static int handle_rs_reply(struct repl *r, const char *body, uint32_t len)
 		mdw_data_encode(hdr + sizeof(struct mdw_hdr), &d);
 		iov[0] = (struct iovec){ hdr, PKT_HDRS };
 		iov[1] = (struct iovec){ st->buf, st->len };
-		st->buf = NULL;		/* owned by the txitem now */
-		tx_queue(r, t, iov, 2, stash_sent);
+		t->own[0] = hdr;
+		t->own[1] = st->buf;	/* owned by the txitem now */
+		st->buf = NULL;
+		tx_queue(r, t, iov, 2, tx_heap_free);
 	}
 	return 1;
 }
@@ -648,13 +654,6 @@ static void rs_start(struct repl *r, bool source)
 }
 
 /* Target: send our bitmap, then wait for the data and MDW_RS_DONE. */
-static void target_send_bitmap_done(struct txitem *t)
-{
-	free(t->iov[0].iov_base);
-	free(t->iov);
-	free(t);
-}
-
 static int target_send_bitmap(struct repl *r)
 {
 	uint64_t nwords = (r->nchunks + 63) / 64, npk = (r->nchunks + MDW_BITMAP_MAX_BITS - 1) / MDW_BITMAP_MAX_BITS;
@@ -690,7 +689,8 @@ static int target_send_bitmap(struct repl *r)
 	free(bits);
 	iov->iov_base = buf;
 	iov->iov_len = (size_t)(p - buf);
-	tx_queue(r, t, iov, 1, target_send_bitmap_done);
+	t->own[0] = buf;
+	tx_queue(r, t, iov, 1, tx_heap_free);
 	return 0;
 }
 
@@ -1399,7 +1399,14 @@ static void reset_conn_state(struct repl *r)
 	r->rlen = 0;
 	r->rx_stalled = false;
 	r->nkacks = 0;
-	r->txq = r->txq_tail = NULL;
+	while (r->txq) {	/* items of the lost connection; only heap ones own memory */
+		struct txitem *t = r->txq;
+
+		r->txq = t->next;
+		if (t->done == tx_heap_free)
+			tx_heap_free(t);
+	}
+	r->txq_tail = NULL;
 	r->tx_busy = false;
 	r->ctl_cur = 0;
 	for (int i = 0; i < 2; i++) {

@@ -31,6 +31,7 @@ struct txitem {
 	int niov;
 	void (*done)(struct txitem *t);
 	struct txitem *next;
+	void *own[2];		/* heap buffers freed by tx_heap_free (the iov moves) */
 };
 
 /* Primary: one batch read from the channel, then sent to the peer. */

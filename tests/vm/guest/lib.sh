@@ -17,15 +17,16 @@ md_load() { lsmod | grep -q '^mirrordisk ' || insmod /modules/mirrordisk.ko; }
 
 # Back to a clean node: no daemons, no devices, no module.
 md_reset() {
-	killall -9 fio mirrord 2>/dev/null
+	# Each step may find nothing to do; scenarios run under 'sh -e'.
+	killall -9 fio mirrord 2>/dev/null || true
 	sleep 0.2
-	umount /mnt 2>/dev/null
+	umount /mnt 2>/dev/null || true
 	if [ -e /dev/mirrordisk-ctl ]; then
 		for d in /dev/mirror[0-9]*; do
-			[ -b "$d" ] && mdctl --force destroy-minor "${d#/dev/mirror}" 2>/dev/null
+			[ -b "$d" ] && mdctl --force destroy-minor "${d#/dev/mirror}" 2>/dev/null || true
 		done
 	fi
-	rmmod mirrordisk 2>/dev/null
+	rmmod mirrordisk 2>/dev/null || true
 	return 0
 }
 
@@ -122,18 +123,20 @@ same_disks() {
 	on_b ". /tests/lib.sh; digest /dev/vda $n" > /tmp/digest.b &
 	da=$(digest /dev/vda $n); wait; db=$(cat /tmp/digest.b)
 	if [ -z "$da" ] || [ "$da" != "$db" ]; then
-		diff_map > /tmp/diffmap 2>&1; head -20 /tmp/diffmap
+		diff_map > /tmp/diffmap 2>&1; head -40 /tmp/diffmap
 		fail "lower disks differ: a=$da b=$db"
 	fi
 	log "lower disks identical ($da)"
 }
 
 # diff_map: which MiB of the lower disks differ (for failure reports).
-mib_sums() { sync; echo 3 > /proc/sys/vm/drop_caches; n=$(($(blockdev --getsize64 /dev/vda) / 1048576)); i=0; while [ $i -lt $n ]; do echo "$i $(dd if=/dev/vda bs=1M skip=$i count=1 2>/dev/null | md5sum | cut -c1-8)"; i=$((i+1)); done; }
+mib_sums() { sync; echo 3 > /proc/sys/vm/drop_caches; mn=$(($(blockdev --getsize64 /dev/vda) / 1048576)); i=0; while [ $i -lt $mn ]; do echo "$i $(dd if=/dev/vda bs=1M skip=$i count=1 2>/dev/null | md5sum | cut -c1-8)"; i=$((i+1)); done; }
 diff_map() {
 	mib_sums > /tmp/sums.a
 	on_b ". /tests/lib.sh; mib_sums" > /tmp/sums.b
-	diff /tmp/sums.a /tmp/sums.b | grep '^[<>]' | head -20
+	echo "MiB that differ (of $(wc -l < /tmp/sums.a) and $(wc -l < /tmp/sums.b)):"
+	awk 'NR == FNR { a[$1] = $2; next } a[$1] != $2 { print "  MiB " $1 ": a " a[$1] " b " $2 }' \
+		/tmp/sums.a /tmp/sums.b | head -20
 	echo "status a:"; mdctl status r0; echo "status b:"; on_b "mdctl status r0"
 	echo "log a:"; tail -15 /var/log/mirrordisk/r0.log; echo "log b:"; on_b "tail -15 /var/log/mirrordisk/r0.log"
 }

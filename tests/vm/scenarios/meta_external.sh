@@ -7,15 +7,10 @@ on_b "sed 's|^disk = /dev/vda|disk = /dev/vda\nmeta = /dev/vdb|' /tests/md.conf 
 # The mirror now spans the whole disk, including the tail where earlier
 # scenarios kept internal metadata (different on each node): blank it on
 # both so that --assume-clean holds.
-wipe='dd if=/dev/zero of=/dev/vda bs=1M seek=255 count=1 2>/dev/null'
+wipe='dd if=/dev/zero of=/dev/vda bs=1M seek=255 count=1 oflag=direct 2>/dev/null'
 sh -c "$wipe"; on_b "$wipe"
 md_load; conf_install /tmp/ext.conf
-on_b ". /tests/lib.sh; # The mirror now spans the whole disk, including the tail where earlier
-# scenarios kept internal metadata (different on each node): blank it on
-# both so that --assume-clean holds.
-wipe='dd if=/dev/zero of=/dev/vda bs=1M seek=255 count=1 2>/dev/null'
-sh -c "$wipe"; on_b "$wipe"
-md_load; conf_install /tmp/ext.conf; mdctl create --force --assume-clean r0 >/dev/null && mdctl up r0" || fail "up b"
+on_b ". /tests/lib.sh; md_load; conf_install /tmp/ext.conf; mdctl create --force --assume-clean r0 >/dev/null && mdctl up r0" || fail "up b"
 mdctl create --force --assume-clean r0 | grep -q 'of /dev/vdb' || fail "metadata not on /dev/vdb"
 mdctl up r0 || fail "up a"
 mdctl activate r0 || fail "activate"
