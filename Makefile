@@ -19,7 +19,7 @@ LIBS       := -luring -laio -lzstd -lxxhash -linih -ljson-c
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all userspace module modules deps check unit vm demo bench soak clean help
+.PHONY: all userspace module modules deps check check-all unit vm demo bench soak install clean help
 all: userspace module
 
 help:
@@ -28,7 +28,9 @@ help:
 	@echo "make check      install deps, run unit tests and VM scenarios on both kernels"
 	@echo "make demo       install deps, boot two guests and walk through the flows"
 	@echo "make bench      raw disk vs mirror vs DRBD, ratios into docs/performance.md"
+	@echo "make check-all  make check, with every suite on every kernel (longer)"
 	@echo "make soak       long-running scenarios left out of make check"
+	@echo "make install    programs, man pages and bash completion (DESTDIR, PREFIX)"
 
 userspace: $(B)/bin/mirrord $(B)/bin/mdctl $(B)/bin/mdagent $(B)/bin/mdwrite
 
@@ -83,9 +85,22 @@ bench: deps
 	@$(MAKE) --no-print-directory userspace modules
 	@tests/bench/run.sh
 
+check-all: deps
+	@$(MAKE) --no-print-directory userspace modules $(UNIT_BINS)
+	@ALL_KERNELS=1 tests/run.sh
+
 soak: deps
 	@$(MAKE) --no-print-directory userspace modules
 	@tests/run.sh --soak
+
+PREFIX ?= /usr/local
+install: userspace
+	install -D -m 755 $(B)/bin/mirrord $(DESTDIR)$(PREFIX)/sbin/mirrord
+	install -D -m 755 $(B)/bin/mdctl $(DESTDIR)$(PREFIX)/sbin/mdctl
+	install -D -m 644 docs/man/mdctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/mdctl.8
+	install -D -m 644 docs/man/mirrord.8 $(DESTDIR)$(PREFIX)/share/man/man8/mirrord.8
+	install -D -m 644 docs/man/mirrordisk.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/mirrordisk.conf.5
+	install -D -m 644 scripts/mdctl.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mdctl
 
 clean:
 	rm -rf $(B)

@@ -192,18 +192,25 @@ static int md_set_role(struct md_ioc_role *r)
 
 	if (r->minor >= MD_MAX_MINORS || !(md = md_devs[r->minor]))
 		return -ENODEV;
+	bool ro = r->flags & MD_ROLEF_READONLY;
+
 	if ((r->role != MD_ROLE_PRIMARY && r->role != MD_ROLE_SECONDARY) ||
-	    (r->flags & ~MD_ROLEF_FORCE) || r->reserved)
+	    (r->flags & ~(MD_ROLEF_FORCE | MD_ROLEF_READONLY)) || r->reserved ||
+	    (ro && r->role != MD_ROLE_PRIMARY))
 		return -EINVAL;
 	spin_lock_irq(&md->lock);
-	if (r->role == MD_ROLE_SECONDARY && md->openers)
+	if (md->openers && (r->role == MD_ROLE_SECONDARY || ro != md->readonly))
 		ret = -EBUSY;	/* still mounted or open: give it up first */
-	else
+	else {
 		md->role = r->role;
+		md->readonly = ro;
+	}
 	spin_unlock_irq(&md->lock);
-	if (!ret)
-		pr_info("%s: role %s\n", md->name,
-			r->role == MD_ROLE_PRIMARY ? "primary" : "secondary");
+	if (!ret) {
+		set_disk_ro(md->disk, ro);
+		pr_info("%s: role %s%s\n", md->name,
+			r->role == MD_ROLE_PRIMARY ? "primary" : "secondary", ro ? " (read-only)" : "");
+	}
 	return ret;
 }
 
@@ -212,7 +219,8 @@ static void md_fill_status(struct md_dev *md, struct md_ioc_status *s)
 	s->role = md->role;
 	s->conn = md->conn;
 	s->flags = (md->chan_file ? MD_SF_BOUND : 0) |
-		   (md->openers ? MD_SF_OPEN : 0);
+		   (md->openers ? MD_SF_OPEN : 0) |
+		   (md->readonly ? MD_SF_READONLY : 0);
 	s->size_bytes = md->size_bytes;
 	s->chunk_bytes = 1ULL << md->chunk_shift;
 	s->oos_chunks = bitmap_weight(md->oos, md->nchunks);

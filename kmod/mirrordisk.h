@@ -61,6 +61,7 @@ struct md_dev {
 
 	spinlock_t lock;		/* everything below up to chan_mutex */
 	u32 role;
+	bool readonly;			/* primary for reads only (a read-only grant) */
 	u32 conn;
 	unsigned int openers;
 	struct file *chan_file;		/* bound daemon, or NULL */

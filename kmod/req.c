@@ -337,6 +337,10 @@ static void md_submit_bio(struct bio *bio)
 		submit_bio_noacct(bio);
 		return;
 	case REQ_OP_WRITE:
+		if (READ_ONCE(md->readonly) && bio_sectors(bio)) {
+			bio_io_error(bio);	/* read-only grant */
+			return;
+		}
 		break;
 	default:
 		/*
@@ -360,10 +364,12 @@ static int md_open(MD_BDOPS_OPEN_ARGS)
 	spin_lock_irq(&md->lock);
 	if (md->role != MD_ROLE_PRIMARY)
 		ret = -EMEDIUMTYPE;
+	else if (md->readonly && MD_OPEN_WRITE)
+		ret = -EROFS;
 	else
 		md->openers++;
 	spin_unlock_irq(&md->lock);
-	if (ret)
+	if (ret == -EMEDIUMTYPE)
 		pr_info_ratelimited("%s: open refused: this node is secondary\n",
 				    md->name);
 	return ret;

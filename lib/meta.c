@@ -237,8 +237,35 @@ static bool in_history(const struct md_gen_view *v, uint64_t g)
  *     moved on from the same point: split brain.
  *  9. anything else: no common history.
  */
+/*
+ * An administrator's choice (mdctl rebuild, or a grant that let the standby
+ * change its copy) overrides the generations: the copy marked DISCARD, or
+ * the peer of the one marked SURVIVOR, becomes the target.  Differential
+ * when both bitmaps count from a shared generation, full otherwise.
+ */
+static enum md_sync_decision decide_by_admin(const struct md_gen_view *l,
+					     const struct md_gen_view *p)
+{
+	bool l_yields = l->flags & MD_SBF_DISCARD || p->flags & MD_SBF_SURVIVOR;
+	bool p_yields = p->flags & MD_SBF_DISCARD || l->flags & MD_SBF_SURVIVOR;
+	bool full = (l->flags | p->flags) & MD_SBF_FULL;
+	uint64_t la = l->bitmap ? l->bitmap : l->current;
+	uint64_t pa = p->bitmap ? p->bitmap : p->current;
+
+	if (l_yields && p_yields)
+		return MD_SYNC_CONFLICT;
+	if (l->current == MD_GEN_BLANK || p->current == MD_GEN_BLANK ||
+	    (la != pa && la != p->current && pa != l->current))
+		full = true;
+	if (l_yields)
+		return full ? MD_SYNC_TARGET_FULL : MD_SYNC_TARGET_BITMAP;
+	return full ? MD_SYNC_SOURCE_FULL : MD_SYNC_SOURCE_BITMAP;
+}
+
 enum md_sync_decision md_gen_decide(const struct md_gen_view *l, const struct md_gen_view *p)
 {
+	if ((l->flags | p->flags) & (MD_SBF_DISCARD | MD_SBF_SURVIVOR))
+		return decide_by_admin(l, p);
 	if (l->current == p->current) {
 		bool lp = l->flags & MD_SBF_PRIMARY, pp = p->flags & MD_SBF_PRIMARY;
 
@@ -285,6 +312,7 @@ const char *md_sync_decision_name(enum md_sync_decision d)
 		[MD_SYNC_WAIT_INITIAL] = "wait-initial",
 		[MD_SYNC_SPLIT_BRAIN] = "split-brain",
 		[MD_SYNC_UNRELATED] = "unrelated",
+		[MD_SYNC_CONFLICT] = "conflict",
 	};
 
 	return (unsigned)d < sizeof(n) / sizeof(n[0]) ? n[d] : "unknown";

@@ -70,6 +70,7 @@ enum md_sync_decision {
 	MD_SYNC_WAIT_INITIAL,	/* both blank: wait until one side is made primary */
 	MD_SYNC_SPLIT_BRAIN,	/* both written while apart: an admin decides */
 	MD_SYNC_UNRELATED,	/* no common history: different data sets */
+	MD_SYNC_CONFLICT,	/* rebuild marks on both sides contradict each other */
 };
 
 struct md_gen_view {

@@ -41,8 +41,10 @@ static int body_len_ok(uint16_t type, uint32_t len)
 	case MDW_RS_DONE:
 		return len == sizeof(struct mdw_rs_done);
 	case MDW_RS_DIGEST:
+	case MDW_VF_DIGEST:
 		return len == sizeof(struct mdw_rs_digest);
 	case MDW_RS_REPLY:
+	case MDW_VF_REPLY:
 		return len == sizeof(struct mdw_rs_reply);
 	}
 	return 0;
@@ -408,7 +410,8 @@ const char *mdw_reject_name(uint32_t code)
 		[MDW_REJ_ROLE] = "roles", [MDW_REJ_FEATURES] = "features",
 		[MDW_REJ_BUSY] = "busy", [MDW_REJ_CHUNK] = "chunk size",
 		[MDW_REJ_SPLIT_BRAIN] = "split brain", [MDW_REJ_UNRELATED] = "unrelated data",
-		[MDW_REJ_OLDER_PRIMARY] = "older primary",
+		[MDW_REJ_OLDER_PRIMARY] = "older primary", [MDW_REJ_DETACHED] = "detached",
+		[MDW_REJ_CONFLICT] = "conflicting rebuild",
 	};
 
 	if (code < sizeof(names) / sizeof(names[0]) && names[code])

@@ -12,17 +12,22 @@
 #define MDCTL_EXIT_CONFIG	3	/* configuration unreadable or resource/node unknown */
 #define MDCTL_EXIT_REFUSED	4	/* not allowed in the current state */
 #define MDCTL_EXIT_NOTUP	5	/* the resource is not up on this node */
+#define MDCTL_EXIT_DIFFER	6	/* verify: the copies differ (chunks marked for resync) */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +49,10 @@ struct opts {
 	int force;
 	int dry_run;
 	int assume_clean;
+	int yes;		/* rebuild: confirmed */
+	int full;		/* rebuild: copy everything */
+	int rw;			/* grant: read-write */
+	const char *from;	/* rebuild: the node whose data is kept */
 };
 
 static struct opts o;
@@ -62,17 +71,38 @@ static int err(int code, const char *fmt, ...)
 	return code;
 }
 
-/* The link state mirrord last wrote for a resource. */
+/* The link state mirrord last wrote for a resource (its state file). */
 struct link_state {
 	int pid;
 	char conn[32];
 	char peer[MD_NAME_LEN];
 	char peer_role[32];
 	char io[32];
-	long long since;
 	char last_error[300];
 	char sync[32], sync_role[16];
+	char verify[16], verify_first[200];
+	unsigned long long pid_raw, since, paused, rate_limit;
 	unsigned long long sync_done, sync_total, sync_rate;
+	unsigned long long verify_token, verify_done, verify_total, verify_differ, verify_errors;
+};
+
+/* The state file's keys: strings (size > 0) or unsigned numbers. */
+static const struct ls_key {
+	const char *key;
+	size_t off, size;
+} ls_keys[] = {
+#define STR(k, f) { k, offsetof(struct link_state, f), sizeof(((struct link_state *)0)->f) }
+#define NUM(k, f) { k, offsetof(struct link_state, f), 0 }
+	STR("conn", conn), STR("peer", peer), STR("peer_role", peer_role), STR("io", io),
+	STR("last_error", last_error), STR("sync", sync), STR("sync_role", sync_role),
+	STR("verify", verify), STR("verify_first", verify_first),
+	NUM("pid", pid_raw), NUM("since", since), NUM("paused", paused),
+	NUM("resync_rate", rate_limit), NUM("sync_done", sync_done), NUM("sync_total", sync_total),
+	NUM("sync_rate", sync_rate), NUM("verify_token", verify_token),
+	NUM("verify_done", verify_done), NUM("verify_total", verify_total),
+	NUM("verify_differ", verify_differ), NUM("verify_errors", verify_errors),
+#undef STR
+#undef NUM
 };
 
 static void state_path(const struct md_res_cfg *res, char *buf, size_t len)
@@ -98,32 +128,20 @@ static int read_link_state(const struct md_res_cfg *res, struct link_state *ls)
 			continue;
 		*v++ = '\0';
 		v[strcspn(v, "\n")] = '\0';
-		if (!strcmp(line, "pid"))
-			ls->pid = atoi(v);
-		else if (!strcmp(line, "conn"))
-			snprintf(ls->conn, sizeof(ls->conn), "%s", v);
-		else if (!strcmp(line, "peer"))
-			snprintf(ls->peer, sizeof(ls->peer), "%s", v);
-		else if (!strcmp(line, "peer_role"))
-			snprintf(ls->peer_role, sizeof(ls->peer_role), "%s", v);
-		else if (!strcmp(line, "io"))
-			snprintf(ls->io, sizeof(ls->io), "%s", v);
-		else if (!strcmp(line, "since"))
-			ls->since = atoll(v);
-		else if (!strcmp(line, "last_error"))
-			snprintf(ls->last_error, sizeof(ls->last_error), "%s", v);
-		else if (!strcmp(line, "sync"))
-			snprintf(ls->sync, sizeof(ls->sync), "%s", v);
-		else if (!strcmp(line, "sync_role"))
-			snprintf(ls->sync_role, sizeof(ls->sync_role), "%s", v);
-		else if (!strcmp(line, "sync_done"))
-			ls->sync_done = strtoull(v, NULL, 10);
-		else if (!strcmp(line, "sync_total"))
-			ls->sync_total = strtoull(v, NULL, 10);
-		else if (!strcmp(line, "sync_rate"))
-			ls->sync_rate = strtoull(v, NULL, 10);
+		for (size_t i = 0; i < sizeof(ls_keys) / sizeof(ls_keys[0]); i++) {
+			const struct ls_key *k = &ls_keys[i];
+			char *field = (char *)ls + k->off;
+
+			if (strcmp(line, k->key))
+				continue;
+			if (k->size)		/* a string of that size */
+				snprintf(field, k->size, "%s", v);
+			else
+				*(unsigned long long *)field = strtoull(v, NULL, 10);
+		}
 	}
 	fclose(f);
+	ls->pid = ls->pid_raw > 0 && ls->pid_raw < INT32_MAX ? (int)ls->pid_raw : 0;
 	if (ls->pid <= 0 || kill(ls->pid, 0)) {
 		ls->pid = 0;
 		snprintf(ls->conn, sizeof(ls->conn), "no-daemon");
@@ -404,6 +422,12 @@ static int cmd_up(const char *name)
 		close(fd);
 		return err(MDCTL_EXIT_RUNTIME, "%s: status failed: %s", name, strerror(-rc));
 	}
+	{	/* runtime settings (mdctl set, pause) last until the next up */
+		char ctl[MD_PATH_LEN];
+
+		snprintf(ctl, sizeof(ctl), RUN_DIR "/%s.ctl", res->name);
+		unlink(ctl);
+	}
 	pid = start_daemon(res);
 	if (pid < 0) {
 		close(fd);
@@ -487,6 +511,8 @@ static int cmd_down(const char *name)
 	printf("%s: down\n", name);
 	return 0;
 }
+
+static int read_sb_quiet(const struct md_res_cfg *res, int me, struct md_super *sb);
 
 struct activate_arg {
 	bool connected;
@@ -586,9 +612,21 @@ static int set_role(const char *name, uint32_t role)
 		return err(MDCTL_EXIT_NOTUP, "%s is not up on this node (run 'mdctl up %s')", name, name);
 	}
 	if (st.role == role) {
-		close(fd);
-		printf("%s: already %s\n", name, md_role_name(role));
-		return 0;
+		struct md_super sb;
+		bool granted = role == MD_ROLE_PRIMARY && read_sb_quiet(res, me, &sb) == 0 &&
+			       !(sb.flags & MD_SBF_PRIMARY);
+
+		if (granted && (sb.flags & MD_SBF_DETACHED)) {
+			close(fd);
+			return err(MDCTL_EXIT_REFUSED, "%s: this is a detached standby with access "
+				   "granted; revoke and attach it, or keep its data with 'mdctl "
+				   "rebuild %s --from %s' before activating", name, name, o.node);
+		}
+		if (!granted) {	/* a grant being turned into the primary goes on */
+			close(fd);
+			printf("%s: already %s\n", name, md_role_name(role));
+			return 0;
+		}
 	}
 	/*
 	 * The peer's role reaches us through its daemon and ours (MDW_STATE),
@@ -601,6 +639,16 @@ static int set_role(const char *name, uint32_t role)
 		if (strcmp(ls.conn, "connected") || strcmp(ls.peer_role, "primary"))
 			break;
 		usleep(100000);
+	}
+	if (role == MD_ROLE_PRIMARY && !o.force) {
+		struct md_super sb;
+
+		if (read_sb_quiet(res, me, &sb) == 0 && (sb.flags & MD_SBF_DETACHED)) {
+			close(fd);
+			return err(MDCTL_EXIT_REFUSED, "%s: this node is detached: its copy lacks what "
+				   "%s wrote since; attach it, or keep this copy with 'mdctl rebuild "
+				   "%s --from %s' (or --force)", name, res->nodes[!me].name, name, o.node);
+		}
 	}
 	if (role == MD_ROLE_PRIMARY && !o.force && !strcmp(ls.conn, "connected") &&
 	    !strcmp(ls.peer_role, "primary")) {
@@ -731,6 +779,18 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
 	json_object_object_add(j, "peer_role", json_object_new_string(
 		st.conn == MD_CONN_CONNECTED && ls.peer_role[0] ? ls.peer_role : "unknown"));
 	json_object_object_add(j, "health", json_object_new_string(health(&st, &ls, have_sb ? &sb : NULL)));
+	json_object_object_add(j, "detached", json_object_new_boolean(have_sb && (sb.flags & MD_SBF_DETACHED)));
+	json_object_object_add(j, "granted", json_object_new_string(
+		!have_sb || st.role != MD_ROLE_PRIMARY || (sb.flags & MD_SBF_PRIMARY) ? "none" :
+		st.flags & MD_SF_READONLY ? "read-only" : "read-write"));
+	json_object_object_add(j, "rebuild", json_object_new_string(
+		!have_sb ? "none" : sb.flags & MD_SBF_DISCARD ? "discard-local" :
+		sb.flags & MD_SBF_SURVIVOR ? "keep-local" : "none"));
+	json_object_object_add(j, "paused", json_object_new_boolean(ls.pid && ls.paused));
+	json_object_object_add(j, "verify", json_object_new_string(ls.pid && ls.verify[0] ? ls.verify : "none"));
+	json_object_object_add(j, "verify_done_bytes", json_object_new_int64((int64_t)(ls.verify_done * st.chunk_bytes)));
+	json_object_object_add(j, "verify_differ_bytes", json_object_new_int64((int64_t)(ls.verify_differ * st.chunk_bytes)));
+	json_object_object_add(j, "resync_rate_limit_bytes", json_object_new_int64((int64_t)ls.rate_limit));
 	json_object_object_add(j, "sync", json_object_new_string(ls.pid ? ls.sync : "unknown"));
 	json_object_object_add(j, "sync_role", json_object_new_string(ls.pid ? ls.sync_role : "none"));
 	json_object_object_add(j, "sync_done_bytes", json_object_new_int64((int64_t)(ls.sync_done * st.chunk_bytes)));
@@ -767,9 +827,13 @@ static void print_status_text(json_object *j)
 		       S("generation"), S("last_sync"), S("last_break"));
 		printf("  writes %s (%s replicated), daemon pid %s via %s\n", S("writes"),
 		       S("writes_replicated"), S("daemon_pid"), S("io_backend"));
+		if (!strcmp(S("detached"), "true") || strcmp(S("granted"), "none") || strcmp(S("rebuild"), "none"))
+			printf("  detached %s, access granted %s, rebuild %s\n", S("detached"), S("granted"),
+			       S("rebuild"));
 		if (strcmp(S("sync_role"), "none"))
-			printf("  resync %s (%s): %s of %s bytes at %s bytes/s\n", S("sync_role"), S("sync"),
-			       S("sync_done_bytes"), S("sync_total_bytes"), S("sync_rate_bytes"));
+			printf("  resync %s (%s): %s of %s bytes at %s bytes/s%s\n", S("sync_role"), S("sync"),
+			       S("sync_done_bytes"), S("sync_total_bytes"), S("sync_rate_bytes"),
+			       !strcmp(S("paused"), "true") ? ", paused" : "");
 		if (*S("last_error"))
 			printf("  last error: %s\n", S("last_error"));
 	} else {
@@ -823,6 +887,568 @@ static int cmd_status(const char *name)
 	return rc;
 }
 
+/* ---- administrator flows: detach, attach, grant, revoke, rebuild, pause, set ---- */
+
+/* The resource must be up here; fills *st and returns an open control fd. */
+static int need_up(const struct md_res_cfg *res, struct md_ioc_status *st)
+{
+	int fd = open_ctl();
+
+	if (fd < 0)
+		return fd;
+	if (kctl_status(fd, (uint32_t)res->minor, st)) {
+		close(fd);
+		return -err(MDCTL_EXIT_NOTUP, "%s is not up on this node (run 'mdctl up %s')",
+			    res->name, res->name);
+	}
+	return fd;
+}
+
+/* Tell the running mirrord to read its settings again (0, or -ESRCH). */
+static int poke_daemon(const struct md_res_cfg *res)
+{
+	struct link_state ls;
+
+	if (read_link_state(res, &ls) || !ls.pid)
+		return -ESRCH;
+	return kill(ls.pid, SIGHUP) ? -errno : 0;
+}
+
+/* Wait up to ms for the daemon's link state to become one of the words in
+ * 'want' (space separated).  Returns true when it did. */
+static bool wait_link(const struct md_res_cfg *res, const char *want, int ms, struct link_state *ls)
+{
+	for (int t = 0; ; t += 100) {
+		char w[64];
+
+		read_link_state(res, ls);
+		snprintf(w, sizeof(w), " %s ", ls->conn);
+		if (strstr(want, w))
+			return true;
+		if (t >= ms)
+			return false;
+		usleep(100000);
+	}
+}
+
+/* Who keeps /dev/mdiskN busy: mount points and processes, for messages. */
+static void holders(const struct md_res_cfg *res, char *out, size_t len)
+{
+	char dev[32], line[1024], path[600], link[300];
+	struct stat sb;
+	size_t n = 0;
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(dev, sizeof(dev), "/dev/" MD_DISK_PREFIX "%d", res->minor);
+	if (stat(dev, &sb))
+		return;
+	f = fopen("/proc/self/mountinfo", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		char mnt[256];
+
+		if (sscanf(line, "%*u %*u %u:%u %*s %255s", &maj, &min, mnt) == 3 &&
+		    maj == major(sb.st_rdev) && min == minor(sb.st_rdev) && n < len)
+			n += (size_t)snprintf(out + n, len - n, "%smounted on %s", n ? ", " : "", mnt);
+	}
+	if (f)
+		fclose(f);
+	DIR *proc = opendir("/proc");
+	struct dirent *pe;
+
+	while (proc && (pe = readdir(proc))) {
+		DIR *fds;
+		struct dirent *fe;
+		char comm[64] = "?";
+
+		if (pe->d_name[0] < '1' || pe->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", pe->d_name);
+		if (!(fds = opendir(path)))
+			continue;
+		while ((fe = readdir(fds))) {
+			ssize_t l;
+
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", pe->d_name, fe->d_name);
+			l = readlink(path, link, sizeof(link) - 1);
+			if (l <= 0)
+				continue;
+			link[l] = '\0';
+			if (strcmp(link, dev))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/comm", pe->d_name);
+			FILE *c = fopen(path, "r");
+			if (c) {
+				if (fgets(comm, sizeof(comm), c))
+					comm[strcspn(comm, "\n")] = '\0';
+				fclose(c);
+			}
+			if (n < len)
+				n += (size_t)snprintf(out + n, len - n, "%sopen by %s (pid %s)",
+						      n ? ", " : "", comm, pe->d_name);
+			break;
+		}
+		closedir(fds);
+	}
+	if (proc)
+		closedir(proc);
+	if (!out[0])
+		snprintf(out, len, "open by a holder that /proc does not show (a kernel user?)");
+}
+
+static int refuse_busy(const struct md_res_cfg *res, const char *what)
+{
+	char who[512];
+
+	holders(res, who, sizeof(who));
+	return err(MDCTL_EXIT_REFUSED, "%s: cannot %s: /dev/" MD_DISK_PREFIX "%d is in use: %s; "
+		   "unmount or close it first", res->name, what, res->minor, who);
+}
+
+struct flag_change {
+	uint32_t set, clear;
+	int disk_state;		/* 0: unchanged */
+};
+
+static int flags_fn(struct md_super *sb, void *p)
+{
+	const struct flag_change *c = p;
+	uint32_t f = (sb->flags | c->set) & ~c->clear;
+
+	if (f == sb->flags && (!c->disk_state || (uint32_t)c->disk_state == sb->disk_state))
+		return 0;
+	sb->flags = f;
+	if (c->disk_state)
+		sb->disk_state = (uint32_t)c->disk_state;
+	return 1;
+}
+
+static int change_flags(const struct md_res_cfg *res, int me, uint32_t set, uint32_t clear,
+			int disk_state)
+{
+	struct flag_change c = { set, clear, disk_state };
+	int sb_rc;
+
+	return sb_change(res, me, flags_fn, &c, &sb_rc);
+}
+
+/* A granted standby: the kernel lets it be opened, its metadata says it is
+ * not the primary. */
+static bool is_granted(const struct md_ioc_status *st, const struct md_super *sb)
+{
+	return st->role == MD_ROLE_PRIMARY && !(sb->flags & MD_SBF_PRIMARY);
+}
+
+/* What the admin commands start from: the resource up here, its status
+ * and this node's superblock.  Returns 0 with ctl_fd open, or an exit code. */
+struct admin {
+	struct md_res_cfg *res;
+	int me, fd;
+	struct md_ioc_status st;
+	struct md_super sb;
+};
+
+static int admin_open(const char *name, struct admin *a)
+{
+	int rc;
+
+	if ((rc = load_res(name, &a->res, &a->me)))
+		return rc;
+	if ((a->fd = need_up(a->res, &a->st)) < 0)
+		return -a->fd;
+	rc = read_sb_quiet(a->res, a->me, &a->sb);
+	if (rc) {
+		close(a->fd);
+		return err(MDCTL_EXIT_RUNTIME, "%s: cannot read the metadata: %s", name, strerror(-rc));
+	}
+	return 0;
+}
+
+static int admin_done(struct admin *a, int rc)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	return rc;
+}
+
+static int cmd_detach(const char *name)
+{
+	struct link_state ls;
+	struct admin a;
+	int rc;
+
+	if ((rc = admin_open(name, &a)))
+		return rc;
+	admin_done(&a, 0);
+	if (a.sb.flags & MD_SBF_DETACHED) {
+		printf("%s: already detached\n", name);
+		return 0;
+	}
+	if (o.dry_run) {
+		printf("would detach %s from %s\n", name, a.res->nodes[!a.me].name);
+		return 0;
+	}
+	if ((rc = change_flags(a.res, a.me, MD_SBF_DETACHED, 0, 0)))
+		return rc;
+	if (poke_daemon(a.res) || !wait_link(a.res, " detached ", 10000, &ls))
+		return err(MDCTL_EXIT_RUNTIME, "%s: marked detached, but mirrord did not confirm "
+			   "(link state %s); see " LOG_DIR "/%s.log", name, ls.conn, name);
+	printf("%s: detached from %s; %s\n", name, a.res->nodes[!a.me].name,
+	       a.st.role == MD_ROLE_PRIMARY ? "this primary goes on alone and records what changes" :
+	       "the primary records what changes; 'mdctl grant' gives local access to this copy");
+	return 0;
+}
+
+static int cmd_grant(const char *name)
+{
+	struct admin a;
+	int rc;
+
+	if ((rc = admin_open(name, &a)))
+		return rc;
+	if (a.st.role == MD_ROLE_PRIMARY && (a.sb.flags & MD_SBF_PRIMARY))
+		return admin_done(&a, err(MDCTL_EXIT_REFUSED, "%s: this node is the primary; grant "
+					  "is for a detached standby", name));
+	if (!(a.sb.flags & MD_SBF_DETACHED))
+		return admin_done(&a, err(MDCTL_EXIT_REFUSED, "%s: this standby is still in the "
+					  "mirror; run 'mdctl detach %s' first", name, name));
+	if (is_granted(&a.st, &a.sb) && !!(a.st.flags & MD_SF_READONLY) == !o.rw) {
+		printf("%s: already granted (%s)\n", name, o.rw ? "read-write" : "read-only");
+		return admin_done(&a, 0);
+	}
+	if (o.dry_run) {
+		printf("would grant %s access to /dev/" MD_DISK_PREFIX "%d\n",
+		       o.rw ? "read-write" : "read-only", a.res->minor);
+		return admin_done(&a, 0);
+	}
+	/* Local changes will be overwritten from the primary on attach. */
+	if (o.rw && (rc = change_flags(a.res, a.me, MD_SBF_DISCARD, 0, MD_DISK_OUTDATED)))
+		return admin_done(&a, rc);
+	rc = kctl_set_role(a.fd, (uint32_t)a.res->minor, MD_ROLE_PRIMARY, o.rw ? 0 : MD_ROLEF_READONLY);
+	admin_done(&a, 0);
+	if (rc == -EBUSY)
+		return refuse_busy(a.res, "change the grant");
+	if (rc)
+		return err(MDCTL_EXIT_RUNTIME, "%s: grant failed: %s", name, strerror(-rc));
+	printf("%s: %s access granted on /dev/" MD_DISK_PREFIX "%d%s\n", name,
+	       o.rw ? "read-write" : "read-only", a.res->minor,
+	       o.rw ? "; changes made here are overwritten from the primary on attach" : "");
+	return 0;
+}
+
+/* Take a grant back; returns an exit code. */
+static int ungrant(const struct md_res_cfg *res, int fd, const char *what)
+{
+	int rc = kctl_set_role(fd, (uint32_t)res->minor, MD_ROLE_SECONDARY, 0);
+
+	if (rc == -EBUSY)
+		return refuse_busy(res, what);
+	if (rc)
+		return err(MDCTL_EXIT_RUNTIME, "%s: cannot end the grant: %s", res->name, strerror(-rc));
+	return 0;
+}
+
+static int cmd_revoke(const char *name)
+{
+	struct admin a;
+	int rc;
+
+	if ((rc = admin_open(name, &a)))
+		return rc;
+	if (!is_granted(&a.st, &a.sb)) {
+		if (a.st.role == MD_ROLE_PRIMARY)
+			return admin_done(&a, err(MDCTL_EXIT_REFUSED, "%s: this node is the primary, "
+						  "not a granted standby (use deactivate)", name));
+		printf("%s: no access granted\n", name);
+		return admin_done(&a, 0);
+	}
+	rc = admin_done(&a, o.dry_run ? 0 : ungrant(a.res, a.fd, "revoke"));
+	if (!rc)
+		printf("%s: %saccess revoked\n", name, o.dry_run ? "would have " : "");
+	return rc;
+}
+
+static int cmd_attach(const char *name)
+{
+	struct link_state ls;
+	struct admin a;
+	bool granted;
+	int rc;
+
+	if ((rc = admin_open(name, &a)))
+		return rc;
+	granted = is_granted(&a.st, &a.sb);
+	if (!(a.sb.flags & MD_SBF_DETACHED)) {
+		printf("%s: already attached\n", name);
+		return admin_done(&a, 0);
+	}
+	if (granted && (a.st.flags & MD_SF_OPEN))
+		return admin_done(&a, refuse_busy(a.res, "attach while access is granted"));
+	if (o.dry_run) {
+		printf("would attach %s to %s%s\n", name, a.res->nodes[!a.me].name,
+		       granted ? " (ending the grant)" : "");
+		return admin_done(&a, 0);
+	}
+	if ((rc = admin_done(&a, granted ? ungrant(a.res, a.fd, "attach") : 0)))
+		return rc;
+	if ((rc = change_flags(a.res, a.me, 0, MD_SBF_DETACHED, 0)))
+		return rc;
+	if (poke_daemon(a.res))
+		return err(MDCTL_EXIT_RUNTIME, "%s: attached in the metadata, but mirrord is not "
+			   "running (mdctl down/up %s)", name, name);
+	if (!wait_link(a.res, " connected ", 15000, &ls)) {
+		printf("%s: attached; waiting for %s (link %s%s%s)\n", name, a.res->nodes[!a.me].name,
+		       ls.conn, ls.last_error[0] ? ": " : "", ls.last_error);
+		return 0;
+	}
+	printf("%s: attached to %s (%s)\n", name, a.res->nodes[!a.me].name, ls.sync);
+	return 0;
+}
+
+static int cmd_rebuild(const char *name)
+{
+	struct md_ioc_status st;
+	struct md_res_cfg *res;
+	struct md_super sb;
+	int me, fd, rc, from;
+	bool up, keep_local;
+	char when[64] = "the last sync";
+
+	if ((rc = load_res(name, &res, &me)))
+		return rc;
+	if (!o.from)
+		return err(MDCTL_EXIT_USAGE, "usage: mdctl rebuild %s --from NODE [--full] [--yes]: "
+			   "name the node whose data is kept", name);
+	from = md_res_node_index(res, o.from);
+	if (from < 0)
+		return err(MDCTL_EXIT_CONFIG, "%s: no node '%s' in the resource (nodes: %s, %s)",
+			   name, o.from, res->nodes[0].name, res->nodes[1].name);
+	keep_local = from == me;
+	if ((rc = read_sb_quiet(res, me, &sb)))
+		return err(MDCTL_EXIT_REFUSED, "%s: no usable metadata on this node (%s); run "
+			   "'mdctl create %s' first", name, strerror(-rc), name);
+	fd = kctl_open();
+	up = fd >= 0 && kctl_status(fd, (uint32_t)res->minor, &st) == 0;
+	if (up && !keep_local && st.role == MD_ROLE_PRIMARY) {
+		bool granted = is_granted(&st, &sb);
+
+		close(fd);
+		if (!granted)
+			return err(MDCTL_EXIT_REFUSED, "%s: this node is primary; deactivate it before "
+				   "its data is overwritten from %s", name, o.from);
+		return err(MDCTL_EXIT_REFUSED, "%s: access is granted on this node; revoke it first",
+			   name);
+	}
+	if (sb.time_last_sync) {
+		time_t t = (time_t)sb.time_last_sync;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "the last sync (%Y-%m-%d %H:%M:%S UTC)", &tm);
+	}
+	if (keep_local)
+		printf("%s: keeping the data of %s (this node). %s loses %s when it next "
+		       "connects and is overwritten from here.\n", name, o.from, res->nodes[!me].name,
+		       o.full ? "all its data" : "every change it made since its copies parted");
+	else
+		printf("%s: keeping the data of %s. This node (%s) loses %s and is "
+		       "overwritten from %s when they connect.\n", name, o.from, res->nodes[me].name,
+		       o.full ? "all its data" : "every change it made since", o.from);
+	if (!o.full)
+		printf("  differential: the chunks either side marked since %s are copied "
+		       "(full if they share no history)\n", when);
+	if (o.dry_run || !o.yes) {
+		if (fd >= 0)
+			close(fd);
+		if (o.dry_run)
+			return 0;
+		return err(MDCTL_EXIT_REFUSED, "%s: not done; add --yes to confirm", name);
+	}
+	if (keep_local)
+		rc = change_flags(res, me, MD_SBF_SURVIVOR | (o.full ? MD_SBF_FULL : 0),
+				  MD_SBF_DISCARD | MD_SBF_DETACHED | (o.full ? 0 : MD_SBF_FULL),
+				  MD_DISK_UPTODATE);
+	else
+		rc = change_flags(res, me, MD_SBF_DISCARD | (o.full ? MD_SBF_FULL : 0),
+				  MD_SBF_SURVIVOR | MD_SBF_DETACHED | (o.full ? 0 : MD_SBF_FULL),
+				  MD_DISK_OUTDATED);
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		return rc;
+	if (up)
+		poke_daemon(res);
+	printf("%s: rebuild from %s %s\n", name, o.from,
+	       up ? "starts when the nodes connect" : "starts when the resource is up on both nodes");
+	return 0;
+}
+
+/* RUN_DIR/NAME.ctl: runtime settings mirrord reads on SIGHUP. */
+static int ctl_set(const struct md_res_cfg *res, const char *key, unsigned long long val)
+{
+	char path[MD_PATH_LEN], tmp[MD_PATH_LEN + 8], line[128], out[1024] = "";
+	size_t n = 0, klen = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), RUN_DIR "/%s.ctl", res->name);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, key, klen) || line[klen] != '=')
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", line);
+	if (f)
+		fclose(f);
+	snprintf(out + n, sizeof(out) - n, "%s=%llu\n", key, val);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f || fputs(out, f) < 0 || fclose(f) || rename(tmp, path))
+		return err(MDCTL_EXIT_RUNTIME, "%s: cannot write %s: %s", res->name, path, strerror(errno));
+	return 0;
+}
+
+static int pause_resume(const char *name, int paused)
+{
+	struct md_ioc_status st;
+	struct md_res_cfg *res;
+	struct link_state ls;
+	int me, fd, rc;
+
+	if ((rc = load_res(name, &res, &me)))
+		return rc;
+	if ((fd = need_up(res, &st)) < 0)
+		return -fd;
+	close(fd);
+	read_link_state(res, &ls);
+	if (!ls.pid)
+		return err(MDCTL_EXIT_NOTUP, "%s: mirrord is not running", name);
+	if (!strcmp(ls.sync_role, "target"))
+		return err(MDCTL_EXIT_REFUSED, "%s: this node receives the resync; %s it on %s, "
+			   "which sends it", name, paused ? "pause" : "resume", res->nodes[!me].name);
+	if ((rc = ctl_set(res, "paused", (unsigned long long)paused)))
+		return rc;
+	poke_daemon(res);
+	printf("%s: resync %s%s\n", name, paused ? "paused" : "resumed",
+	       strcmp(ls.sync_role, "source") ? " (no resync running now; the setting applies to "
+	       "the next one)" : "");
+	return 0;
+}
+
+static int cmd_pause(const char *name)
+{
+	return pause_resume(name, 1);
+}
+
+static int cmd_resume(const char *name)
+{
+	return pause_resume(name, 0);
+}
+
+static int cmd_verify(const char *name)
+{
+	struct md_ioc_status st;
+	struct md_res_cfg *res;
+	struct link_state ls;
+	unsigned long long token;
+	int me, fd, rc;
+
+	if ((rc = load_res(name, &res, &me)))
+		return rc;
+	if ((fd = need_up(res, &st)) < 0)
+		return -fd;
+	close(fd);
+	read_link_state(res, &ls);
+	if (!ls.pid)
+		return err(MDCTL_EXIT_NOTUP, "%s: mirrord is not running", name);
+	if (strcmp(ls.conn, "connected"))
+		return err(MDCTL_EXIT_REFUSED, "%s: not connected to %s (%s): verify compares the "
+			   "two copies", name, res->nodes[!me].name, ls.conn);
+	if (strcmp(ls.sync_role, "none"))
+		return err(MDCTL_EXIT_REFUSED, "%s: a resync is running; verify when it is done", name);
+	if (!strcmp(ls.verify, "running"))
+		return err(MDCTL_EXIT_REFUSED, "%s: a verify is already running", name);
+	if (o.dry_run) {
+		printf("would compare every chunk of %s with %s\n", name, res->nodes[!me].name);
+		return 0;
+	}
+	token = (unsigned long long)time(NULL) * 1000 + (unsigned long long)(getpid() % 1000);
+	if ((rc = ctl_set(res, "verify", token)))
+		return rc;
+	if (poke_daemon(res))
+		return err(MDCTL_EXIT_NOTUP, "%s: mirrord is not running", name);
+	for (;;) {
+		usleep(200000);
+		if (read_link_state(res, &ls) || !ls.pid)
+			return err(MDCTL_EXIT_RUNTIME, "%s: mirrord stopped during the verify", name);
+		if (ls.verify_token == token && strcmp(ls.verify, "running"))
+			break;
+	}
+	if (strcmp(ls.verify, "done"))
+		return err(MDCTL_EXIT_RUNTIME, "%s: verify %s after %llu of %llu chunks%s", name,
+			   ls.verify, ls.verify_done, ls.verify_total,
+			   !strcmp(ls.verify, "unsupported") ? " (the peer's mirrord is too old)" :
+			   " (the connection was lost)");
+	printf("%s: verified %llu chunks against %s: %llu differ%s\n", name, ls.verify_done,
+	       res->nodes[!me].name, ls.verify_differ,
+	       ls.verify_errors ? ", some could not be read (see the log)" : "");
+	if (ls.verify_differ) {
+		printf("  first differing byte offsets: %s%s\n", ls.verify_first,
+		       ls.verify_differ > 8 ? ", ... (all in " LOG_DIR "/NAME.log)" : "");
+		printf("  they are marked out of sync here and copied from the primary at the next "
+		       "resync\n  (for example 'mdctl detach %s; mdctl attach %s' on the secondary)\n",
+		       name, name);
+		return MDCTL_EXIT_DIFFER;
+	}
+	return ls.verify_errors ? MDCTL_EXIT_RUNTIME : 0;
+}
+
+static const char *set_kv;	/* mdctl set RESOURCE KEY=VALUE */
+
+static int cmd_set(const char *name)
+{
+	struct md_ioc_status st;
+	struct md_res_cfg *res;
+	const char *eq = set_kv ? strchr(set_kv, '=') : NULL;
+	char key[32];
+	int me, fd, rc;
+
+	if (!eq || eq == set_kv || (size_t)(eq - set_kv) >= sizeof(key))
+		return err(MDCTL_EXIT_USAGE, "usage: mdctl set RESOURCE KEY=VALUE "
+			   "(keys: resync-rate, mode, compression)");
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - set_kv), set_kv);
+	eq++;
+	if ((rc = load_res(name, &res, &me)))
+		return rc;
+	if (!strcmp(key, "resync-rate")) {
+		uint64_t v;
+
+		if (md_parse_size(eq, &v))
+			return err(MDCTL_EXIT_USAGE, "resync-rate: '%s' is not a size (e.g. 40M, 0 for "
+				   "no limit)", eq);
+		if ((fd = need_up(res, &st)) < 0)
+			return -fd;
+		close(fd);
+		if ((rc = ctl_set(res, "resync_rate", (unsigned long long)v)))
+			return rc;
+		if (poke_daemon(res))
+			return err(MDCTL_EXIT_NOTUP, "%s: mirrord is not running", name);
+		printf("%s: resync-rate %llu bytes/s%s (until the next 'mdctl up')\n", name,
+		       (unsigned long long)v, v ? "" : " (no limit)");
+		return 0;
+	}
+	if (!strcmp(key, "mode") || !strcmp(key, "compression")) {
+		const char *only = !strcmp(key, "mode") ? "sync" : "none";
+
+		if (!strcmp(eq, only)) {
+			printf("%s: %s is %s\n", name, key, only);
+			return 0;
+		}
+		return err(MDCTL_EXIT_REFUSED, "%s: %s=%s is not available in this version "
+			   "(only %s)", name, key, eq, only);
+	}
+	return err(MDCTL_EXIT_USAGE, "unknown setting '%s' (keys: resync-rate, mode, compression)", key);
+}
+
 static int cmd_destroy_minor(const char *arg)
 {
 	char *end;
@@ -848,7 +1474,7 @@ static int cmd_help(const char *arg);
 struct cmd {
 	const char *name;
 	int (*fn)(const char *arg);
-	int arg;		/* 0 none, 1 required, 2 optional */
+	int arg;		/* 0 none, 1 required, 2 optional, 3 RESOURCE and one more */
 	const char *args;
 	const char *summary;
 };
@@ -862,6 +1488,15 @@ static const struct cmd cmds[] = {
 	{ "primary", cmd_activate, 1, "RESOURCE", "same as activate" },
 	{ "secondary", cmd_deactivate, 1, "RESOURCE", "same as deactivate" },
 	{ "status", cmd_status, 2, "[RESOURCE]", "show state; --json for scripts" },
+	{ "detach", cmd_detach, 1, "RESOURCE", "take this node out of the mirror (the other goes on alone)" },
+	{ "attach", cmd_attach, 1, "RESOURCE", "bring a detached node back; resync from the primary" },
+	{ "grant", cmd_grant, 1, "RESOURCE", "detached standby: local access, read-only (--rw: read-write)" },
+	{ "revoke", cmd_revoke, 1, "RESOURCE", "end a grant" },
+	{ "rebuild", cmd_rebuild, 1, "RESOURCE", "--from NODE [--full] --yes: keep NODE's data, overwrite the other" },
+	{ "verify", cmd_verify, 1, "RESOURCE", "compare every chunk with the peer (xxh3); mark what differs" },
+	{ "pause", cmd_pause, 1, "RESOURCE", "pause the resync this node sends" },
+	{ "resume", cmd_resume, 1, "RESOURCE", "resume it" },
+	{ "set", cmd_set, 3, "RESOURCE KEY=VALUE", "runtime setting: resync-rate=SIZE, mode=sync, compression=none" },
 	{ "destroy-minor", cmd_destroy_minor, 1, "MINOR", "remove a mirror device by minor (recovery)" },
 	{ "help", cmd_help, 0, "", "this list" },
 };
@@ -871,7 +1506,7 @@ static int cmd_help(const char *arg)
 	(void)arg;
 	printf("usage: mdctl [OPTIONS] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		printf("  %-14s %-12s %s\n", cmds[i].name, cmds[i].args, cmds[i].summary);
+		printf("  %-14s %-19s %s\n", cmds[i].name, cmds[i].args, cmds[i].summary);
 	printf("\noptions:\n"
 	       "  -c, --config FILE   configuration (default " MD_CONFIG_DEFAULT ")\n"
 	       "  -n, --node NAME     this node's name (default $MD_NODE or the host name)\n"
@@ -879,7 +1514,12 @@ static int cmd_help(const char *arg)
 	       "  -f, --force         override a refusal (see mdctl(8))\n"
 	       "      --dry-run       print what would be done\n"
 	       "      --assume-clean  create: both disks hold the same data (e.g. blank): no initial sync\n"
-	       "\nexit codes: 0 ok, 1 runtime error, 2 usage, 3 configuration, 4 refused, 5 not up\n");
+	       "      --from NODE     rebuild: the node whose data is kept\n"
+	       "      --full          rebuild: copy everything, not only the marked chunks\n"
+	       "      --yes           rebuild: confirm\n"
+	       "      --rw            grant: read-write instead of read-only\n"
+	       "\nexit codes: 0 ok, 1 runtime error, 2 usage, 3 configuration, 4 refused, 5 not up,\n"
+	       "            6 verify found differences\n");
 	return 0;
 }
 
@@ -892,16 +1532,23 @@ static const struct option lopts[] = {
 	{ "assume-clean", no_argument, NULL, 'C' },
 	{ "mirrord", required_argument, NULL, 'M' },
 	{ "daemon-args", required_argument, NULL, 'A' },
+	{ "from", required_argument, NULL, 'F' },
+	{ "full", no_argument, NULL, 'U' },
+	{ "yes", no_argument, NULL, 'y' },
+	{ "rw", no_argument, NULL, 'w' },
+	{ "read-write", no_argument, NULL, 'w' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 }
 };
 
 /* Options may stand before or after the command. Returns -1 to go on. */
-static int parse_opts(int argc, char **argv)
+static int parse_opts(int argc, char **argv, bool after_cmd)
 {
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+c:n:jfh", lopts, NULL)) != -1) {
+	/* Before the command, stop at it; after it, options may follow the
+	 * resource too (getopt moves the operands to the end). */
+	while ((opt = getopt_long(argc, argv, after_cmd ? "c:n:jfh" : "+c:n:jfh", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o.config = optarg; break;
 		case 'n': snprintf(o.node, sizeof(o.node), "%s", optarg); break;
@@ -911,6 +1558,10 @@ static int parse_opts(int argc, char **argv)
 		case 'C': o.assume_clean = 1; break;
 		case 'M': o.mirrord = optarg; break;
 		case 'A': o.daemon_args = optarg; break;
+		case 'F': o.from = optarg; break;
+		case 'U': o.full = 1; break;
+		case 'y': o.yes = 1; break;
+		case 'w': o.rw = 1; break;
 		case 'h': return cmd_help(NULL);
 		default: return MDCTL_EXIT_USAGE;
 		}
@@ -926,7 +1577,7 @@ int main(int argc, char **argv)
 	o.config = getenv("MD_CONFIG") ? getenv("MD_CONFIG") : MD_CONFIG_DEFAULT;
 	o.mirrord = getenv("MD_MIRRORD") ? getenv("MD_MIRRORD") : "mirrord";
 	o.daemon_args = getenv("MD_DAEMON_ARGS");
-	if ((rc = parse_opts(argc, argv)) >= 0)
+	if ((rc = parse_opts(argc, argv, false)) >= 0)
 		return rc;
 	if (optind >= argc) {
 		cmd_help(NULL);
@@ -937,13 +1588,20 @@ int main(int argc, char **argv)
 			c = &cmds[i];
 	if (!c)
 		return err(MDCTL_EXIT_USAGE, "unknown command '%s' (try 'mdctl help')", argv[optind]);
-	optind++;
-	if ((rc = parse_opts(argc, argv)) >= 0)
+	/* The rest (after the command) is parsed afresh, with permutation:
+	 * getopt fixes its ordering mode when it starts. */
+	argv[optind] = argv[0];
+	argv += optind;
+	argc -= optind;
+	optind = 0;
+	if ((rc = parse_opts(argc, argv, true)) >= 0)
 		return rc;
 	if (!o.node[0])
 		md_local_node_name(o.node, sizeof(o.node));
 	if ((c->arg == 1 && argc - optind != 1) || (c->arg == 0 && argc - optind != 0) ||
-	    (c->arg == 2 && argc - optind > 1))
+	    (c->arg == 2 && argc - optind > 1) || (c->arg == 3 && argc - optind != 2))
 		return err(MDCTL_EXIT_USAGE, "usage: mdctl %s %s", c->name, c->args);
+	if (c->arg == 3)
+		set_kv = argv[optind + 1];
 	return c->fn(optind < argc ? argv[optind] : NULL);
 }

@@ -24,12 +24,14 @@
 #define PR_SET_IO_FLUSHER 57
 #endif
 
-static volatile int stop;
+static volatile int stop, reload;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		reload = 1;	/* mdctl changed a setting: read it again */
+	else
+		stop = 1;
 }
 
 static void usage(FILE *f)
@@ -116,6 +118,8 @@ int main(int argc, char **argv)
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	r.reload = &reload;
 	signal(SIGPIPE, SIG_IGN);
 	/*
 	 * We sit in the block I/O path: memory reclaim may wait on writes that

@@ -96,7 +96,16 @@ static void write_state(struct repl *r, const char *conn)
 		!strcmp(conn, "connected") ? md_role_name(r->peer_role) : "unknown",
 		r->io ? io_backend_name(r->io) : "-", (long long)time(NULL),
 		r->fail_reason);
-	fprintf(f, "sync_same=%llu\n", (unsigned long long)r->rs.same);
+	fprintf(f, "verify=%s\nverify_token=%llu\nverify_done=%llu\nverify_total=%llu\n"
+		"verify_differ=%llu\nverify_errors=%llu\nverify_first=",
+		r->vf.result ? r->vf.result : "none", (unsigned long long)r->vf.token,
+		(unsigned long long)r->vf.done, (unsigned long long)r->nchunks,
+		(unsigned long long)r->vf.differ, (unsigned long long)r->vf.errors);
+	for (unsigned i = 0; i < r->vf.nfirst; i++)
+		fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)r->vf.first[i]);
+	fprintf(f, "\nsync_same=%llu\ndetached=%d\npaused=%d\nresync_rate=%llu\n",
+		(unsigned long long)r->rs.same, r->detached, r->paused,
+		(unsigned long long)r->res->resync_rate);
 	fprintf(f, "sync=%s\nsync_role=%s\nsync_done=%llu\nsync_total=%llu\nsync_rate=%llu\n",
 		md_sync_decision_name(r->decision),
 		r->rs.active ? (r->rs.source ? "source" : "target") : "none",
@@ -148,7 +157,7 @@ static int sb_target_done(struct md_super *sb, void *arg)
 	sb->gen_current = r->peer_gen;
 	sb->gen_bitmap = 0;
 	sb->disk_state = MD_DISK_UPTODATE;
-	sb->flags &= ~MD_SBF_PRIMARY;
+	sb->flags &= ~(MD_SBF_PRIMARY | MD_SBF_DISCARD | MD_SBF_SURVIVOR | MD_SBF_FULL);
 	sb->time_last_sync = (uint64_t)time(NULL);
 	return 1;
 }
@@ -161,8 +170,64 @@ static int sb_source_done(struct md_super *sb, void *arg)
 		sb->gen_history[0] = sb->gen_bitmap;
 		sb->gen_bitmap = 0;
 	}
+	sb->flags &= ~(MD_SBF_DISCARD | MD_SBF_SURVIVOR | MD_SBF_FULL);
 	sb->time_last_sync = (uint64_t)time(NULL);
 	return 1;
+}
+
+/* ---- the administrator's runtime choices ---- */
+
+/*
+ * mdctl changes the superblock flags (detach, attach, rebuild) or the
+ * runtime file RUN_DIR/NAME.ctl (pause, resume, set) and sends SIGHUP;
+ * both are read again here.  Returns true when something changed.
+ */
+static bool reload_admin(struct repl *r)
+{
+	char path[MD_PATH_LEN], line[128];
+	bool detached = r->detached, paused = false, changed = false;
+	uint64_t rate = r->cfg_rate;
+	struct md_super sb;
+	FILE *f;
+
+	if (md_meta_read(r->meta_fd, r->meta_area, &sb, NULL) == 0)
+		detached = sb.flags & MD_SBF_DETACHED;
+	snprintf(path, sizeof(path), "/run/mirrordisk/%s.ctl", r->res->name);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+
+		if (sscanf(line, "paused=%llu", &v) == 1)
+			paused = v != 0;
+		else if (sscanf(line, "resync_rate=%llu", &v) == 1)
+			rate = v;
+		else if (sscanf(line, "verify=%llu", &v) == 1 && v != r->vf_request) {
+			r->vf_request = v;
+			changed = true;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (detached == r->detached && paused == r->paused && rate == r->res->resync_rate)
+		return changed;
+	if (detached != r->detached)
+		log_info("%s by the administrator", detached ? "detached" : "attached");
+	if (paused != r->paused)
+		log_info("resync %s", paused ? "paused" : "resumed");
+	if (rate != r->res->resync_rate)
+		log_info("resync rate limit now %llu bytes/s", (unsigned long long)rate);
+	r->detached = detached;
+	r->paused = paused;
+	r->res->resync_rate = rate;
+	return true;
+}
+
+static bool reload_requested(struct repl *r)
+{
+	if (!r->reload || !*r->reload)
+		return false;
+	*r->reload = 0;
+	return reload_admin(r);
 }
 
 /* Apply 'cmd' (MD_IOC_SET_OOS / CLEAR_OOS) to every chunk. */
@@ -583,6 +648,10 @@ static void rs_kick(struct repl *r)
 
 	if (!r->rs.active || !r->rs.source || !r->rs.bitmap_in || r->failing)
 		return;
+	if (r->paused) {
+		r->rs.last_tick_ms = now;
+		return;
+	}
 	if (r->res->resync_rate) {
 		r->rs.tokens += (double)r->res->resync_rate * (double)(now - r->rs.last_tick_ms) / 1000.0;
 		if (r->rs.tokens > 4.0 * r->chunk_bytes + (double)r->res->resync_rate / 5)
@@ -951,11 +1020,12 @@ static void digest_read_cb(struct io_op *op, int res)
 	bool same = res >= 0 && (uint32_t)res == a->d.len &&
 		    XXH3_64bits(a->buf, a->d.len) == a->digest;
 
-	if (!r->failing && (body = ctl_packet(r, MDW_RS_REPLY, sizeof(struct mdw_rs_reply)))) {
+	if (!r->failing && (body = ctl_packet(r, a->verify ? MDW_VF_REPLY : MDW_RS_REPLY,
+					      sizeof(struct mdw_rs_reply)))) {
 		mdw_rs_reply_encode(body, a->d.id, same);
 		ctl_kick(r);
 	}
-	if (same)
+	if (same && !a->verify)
 		r->rs.same++;
 	a->digest_only = false;
 	memset(&r->arena_used[a->page0], 0, a->npages);
@@ -965,7 +1035,7 @@ static void digest_read_cb(struct io_op *op, int res)
 	rx_resume(r);
 }
 
-static int handle_rs_digest(struct repl *r, const char *body, uint32_t len)
+static int handle_rs_digest(struct repl *r, const char *body, uint32_t len, bool verify)
 {
 	struct apply *a;
 	uint64_t id, off, digest;
@@ -973,9 +1043,10 @@ static int handle_rs_digest(struct repl *r, const char *body, uint32_t len)
 	unsigned npages;
 	int page;
 
-	if (mdw_rs_digest_decode(body, len, &id, &off, &dlen, &digest) || !r->rs.active ||
-	    r->rs.source || off > r->size_bytes || dlen > r->size_bytes - off) {
-		conn_fail(r, "unexpected or malformed RS_DIGEST from peer");
+	if (mdw_rs_digest_decode(body, len, &id, &off, &dlen, &digest) ||
+	    (!verify && (!r->rs.active || r->rs.source)) || off > r->size_bytes ||
+	    dlen > r->size_bytes - off || dlen > MD_MAX_IO_BYTES) {
+		conn_fail(r, "unexpected or malformed %s from peer", verify ? "VF_DIGEST" : "RS_DIGEST");
 		return -1;
 	}
 	npages = (dlen + ARENA_PAGE - 1) / ARENA_PAGE;
@@ -986,6 +1057,7 @@ static int handle_rs_digest(struct repl *r, const char *body, uint32_t len)
 	a->d = (struct md_data_info){ .id = id, .offset = off, .len = dlen };
 	a->digest = digest;
 	a->digest_only = true;
+	a->verify = verify;
 	a->page0 = (unsigned)page;
 	a->npages = npages;
 	a->buf = r->arena + (size_t)page * ARENA_PAGE;
@@ -997,6 +1069,170 @@ static int handle_rs_digest(struct repl *r, const char *body, uint32_t len)
 }
 
 /* ---- receive stream ---- */
+
+/* ---- online verify (the asking side) ---- */
+
+static void vf_finish(struct repl *r, const char *result)
+{
+	for (int i = 0; i < VF_WINDOW; i++) {
+		free(r->vf.slot[i].buf);
+		r->vf.slot[i].buf = NULL;
+		r->vf.slot[i].busy = false;
+	}
+	if (r->vf.active)
+		log_info("verify %s: %llu of %llu chunks compared, %llu differ, %llu read errors, "
+			 "%.1f s", result, (unsigned long long)r->vf.done,
+			 (unsigned long long)r->nchunks, (unsigned long long)r->vf.differ,
+			 (unsigned long long)r->vf.errors, (double)(now_ms() - r->vf.start_ms) / 1000.0);
+	r->vf.active = false;
+	r->vf.result = result;
+}
+
+static void vf_kick(struct repl *r);
+
+static void vf_send(struct repl *r, struct vf_slot *sl)
+{
+	void *body = ctl_packet(r, MDW_VF_DIGEST, sizeof(struct mdw_rs_digest));
+
+	sl->unsent = !body;
+	if (!body)
+		return;		/* the control buffers are full: next tick */
+	mdw_rs_digest_encode(body, (uint64_t)(sl - r->vf.slot),
+			     sl->chunk * r->chunk_bytes, sl->len, sl->digest);
+	ctl_kick(r);
+}
+
+static void vf_read_cb(struct io_op *op, int res)
+{
+	struct vf_slot *sl = op->ctx;
+	struct repl *r = sl->r;
+
+	if (!r->vf.active || r->failing) {
+		sl->busy = false;
+		return;
+	}
+	if (res != (int)sl->len) {
+		log_err("verify: reading chunk %llu failed: %s", (unsigned long long)sl->chunk,
+			strerror(res < 0 ? -res : EIO));
+		r->vf.errors++;
+		r->vf.done++;
+		sl->busy = false;
+		vf_kick(r);
+		return;
+	}
+	sl->digest = XXH3_64bits(sl->buf, sl->len);
+	vf_send(r, sl);
+}
+
+static void vf_read(struct repl *r, struct vf_slot *sl)
+{
+	uint64_t off = sl->chunk * r->chunk_bytes;
+
+	sl->len = (uint32_t)(r->size_bytes - off < r->chunk_bytes ? r->size_bytes - off : r->chunk_bytes);
+	sl->busy = true;
+	sl->op = (struct io_op){ .kind = IO_READ, .fd = r->disk_fd, .buf = sl->buf, .len = sl->len,
+				 .off = off, .cb = vf_read_cb, .ctx = sl };
+	ioq_submit(r->io, &sl->op);
+}
+
+static void vf_start(struct repl *r)
+{
+	r->vf.token = r->vf_request;
+	if (!(r->peer_features & MDW_FEAT_VERIFY)) {
+		log_warn("verify: peer %s does not support it", peer_name(r));
+		r->vf.result = "unsupported";
+		return;
+	}
+	memset(r->vf.slot, 0, sizeof(r->vf.slot));
+	for (int i = 0; i < VF_WINDOW; i++) {
+		r->vf.slot[i].r = r;
+		if (posix_memalign((void **)&r->vf.slot[i].buf, 4096, r->chunk_bytes)) {
+			r->vf.slot[i].buf = NULL;
+			r->vf.active = true;
+			vf_finish(r, "aborted");
+			return;
+		}
+	}
+	r->vf.active = true;
+	r->vf.result = "running";
+	r->vf.cursor = r->vf.done = r->vf.differ = r->vf.errors = 0;
+	r->vf.nfirst = 0;
+	r->vf.start_ms = now_ms();
+	log_info("verify with %s starts: %llu chunks", peer_name(r), (unsigned long long)r->nchunks);
+	vf_kick(r);
+}
+
+/* Keep the window full; fewer chunks while the application writes. */
+static void vf_kick(struct repl *r)
+{
+	unsigned busy = 0, window = now_ms() - r->rs.last_app_ms < 100 ? 2 : VF_WINDOW;
+
+	if (!r->vf.active || r->failing)
+		return;
+	for (int i = 0; i < VF_WINDOW; i++) {
+		if (r->vf.slot[i].busy && r->vf.slot[i].unsent)
+			vf_send(r, &r->vf.slot[i]);
+		busy += r->vf.slot[i].busy;
+	}
+	for (int i = 0; i < VF_WINDOW && busy < window && r->vf.cursor < r->nchunks; i++) {
+		if (r->vf.slot[i].busy)
+			continue;
+		r->vf.slot[i].chunk = r->vf.cursor++;
+		r->vf.slot[i].retried = false;
+		vf_read(r, &r->vf.slot[i]);
+		busy++;
+	}
+	if (!busy && r->vf.cursor >= r->nchunks) {
+		vf_finish(r, "done");
+		write_state(r, "connected");
+	}
+}
+
+/* Mark one chunk out of sync (persisted by the kernel before it returns). */
+static int mark_chunk(struct repl *r, uint64_t c)
+{
+	uint64_t start = c & ~63ull, n = r->nchunks - start < 64 ? r->nchunks - start : 64;
+	uint64_t word = 1ull << (c % 64);
+
+	return kctl_oos(r->ctl_fd, MD_IOC_SET_OOS, (uint32_t)r->res->minor, start, n, &word);
+}
+
+static int handle_vf_reply(struct repl *r, const char *body, uint32_t len)
+{
+	struct vf_slot *sl;
+	uint64_t id;
+	bool same;
+
+	if (mdw_rs_reply_decode(body, len, &id, &same) || !r->vf.active || id >= VF_WINDOW ||
+	    !r->vf.slot[id].busy || r->vf.slot[id].unsent) {
+		conn_fail(r, "unexpected or malformed VF_REPLY from peer");
+		return -1;
+	}
+	sl = &r->vf.slot[id];
+	if (!same && !sl->retried) {
+		/* An application write may have passed between the two reads:
+		 * ask once more before calling it a difference. */
+		sl->retried = true;
+		vf_read(r, sl);
+		return 1;
+	}
+	if (!same) {
+		int rc = mark_chunk(r, sl->chunk);
+
+		log_warn("verify: chunk %llu (bytes %llu..%llu) differs from %s; %s",
+			 (unsigned long long)sl->chunk,
+			 (unsigned long long)(sl->chunk * r->chunk_bytes),
+			 (unsigned long long)(sl->chunk * r->chunk_bytes + sl->len - 1), peer_name(r),
+			 rc ? "marking it failed" : "marked out of sync");
+		if (r->vf.nfirst < VF_FIRST)
+			r->vf.first[r->vf.nfirst++] = sl->chunk * r->chunk_bytes;
+		r->vf.differ++;
+	}
+	r->vf.done++;
+	sl->busy = false;
+	vf_kick(r);
+	return 1;
+}
 
 static void rx_post(struct repl *r);
 
@@ -1055,7 +1291,11 @@ static int handle_packet(struct repl *r, uint16_t type, const char *body, uint32
 	case MDW_RS_DONE:
 		return handle_rs_done(r, body, len);
 	case MDW_RS_DIGEST:
-		return handle_rs_digest(r, body, len);
+		return handle_rs_digest(r, body, len, false);
+	case MDW_VF_DIGEST:
+		return handle_rs_digest(r, body, len, true);
+	case MDW_VF_REPLY:
+		return handle_vf_reply(r, body, len);
 	case MDW_RS_REPLY:
 		return handle_rs_reply(r, body, len);
 	case MDW_REJECT:
@@ -1210,6 +1450,10 @@ static int establish(struct repl *r, volatile int *stop)
 		tune_socket(r, fd);
 		return fd;
 	}
+	if (r->detached) {
+		usleep(POLL_INTERVAL_MS * 1000);
+		return -EAGAIN;
+	}
 	rc = resolve(r->res->nodes[r->peer].address, r->res->port, &ss, &sl);
 	if (rc)
 		return rc;
@@ -1345,6 +1589,10 @@ static int handshake(struct repl *r, int fd)
 			snprintf(why, sizeof(why), "the two disks share no history (generations %016llx "
 				 "and %016llx); rebuild one from the other", (unsigned long long)me.gen_current,
 				 (unsigned long long)them.gen_current);
+		} else if (r->decision == MD_SYNC_CONFLICT) {
+			code = MDW_REJ_CONFLICT;
+			snprintf(why, sizeof(why), "rebuild marks contradict each other (both sides told "
+				 "to yield, or both to survive); run mdctl rebuild again on one node");
 		} else if ((r->decision == MD_SYNC_TARGET_FULL || r->decision == MD_SYNC_TARGET_BITMAP) &&
 			   me.role == MD_ROLE_PRIMARY) {
 			code = MDW_REJ_OLDER_PRIMARY;
@@ -1365,6 +1613,7 @@ static int handshake(struct repl *r, int fd)
 		return -EPROTO;
 	}
 	r->peer_role = them.role;
+	r->peer_features = them.features;
 	log_info("connected to %s (protocol %u, peer is %s, %s)", peer_name(r), version,
 		 md_role_name(them.role), md_sync_decision_name(r->decision));
 	return 0;
@@ -1468,31 +1717,68 @@ static int run_connected(struct repl *r, volatile int *stop)
 				ctl_kick(r);
 			r->last_tx_ms = now;
 		}
+		if (reload_requested(r)) {
+			if (r->vf_request != r->vf.token && !r->vf.active)
+				vf_start(r);
+			write_state(r, "connected");
+			if (r->detached) {
+				conn_fail(r, "detached by the administrator");
+				continue;
+			}
+		}
 		if (now - r->last_poll_ms >= POLL_INTERVAL_MS) {
 			r->last_poll_ms = now;
 			poll_role(r);
 			rs_kick(r);
-			if (r->rs.active)
+			vf_kick(r);
+			if (r->rs.active || r->vf.active)
 				write_state(r, "connected");
 		}
 	}
 	close(r->sock);
 	r->sock = -1;
+	if (r->vf.active)
+		vf_finish(r, "aborted");
 	r->rs.active = false;
 	rs_stash_clear(r);
-	write_state(r, "connecting");
+	write_state(r, r->detached ? "detached" : "connecting");
 	return 0;
+}
+
+/* Detached: tell a peer that connects why it cannot, and hang up. */
+static void refuse_detached(struct repl *r, int fd)
+{
+	char body[sizeof(struct mdw_reject)], why[160];
+
+	snprintf(why, sizeof(why), "%s is detached from the mirror (mdctl attach %s there "
+		 "brings it back)", r->res->nodes[r->me].name, r->res->name);
+	mdw_reject_encode(body, MDW_REJ_DETACHED, why);
+	send_packet_sync(fd, MDW_REJECT, body, sizeof(body));
+	close(fd);
 }
 
 int repl_run(struct repl *r, volatile int *stop)
 {
-	write_state(r, "connecting");
+	reload_admin(r);
+	write_state(r, r->detached ? "detached" : "connecting");
 	while (!*stop) {
-		int fd = establish(r, stop), rc;
+		int fd, rc;
 
+		if (reload_requested(r)) {
+			if (r->vf_request != r->vf.token) {
+				r->vf.token = r->vf_request;
+				r->vf.result = "aborted";	/* needs the peer */
+			}
+			write_state(r, r->detached ? "detached" : "connecting");
+		}
+		fd = establish(r, stop);
 		poll_role(r);
 		if (fd < 0)
 			continue;
+		if (r->detached) {
+			refuse_detached(r, fd);
+			continue;
+		}
 		r->decision = MD_SYNC_NONE;
 		rc = handshake(r, fd);
 		if (rc) {
@@ -1545,6 +1831,7 @@ int repl_init(struct repl *r)
 		return rc;
 	}
 	r->nchunks = (r->size_bytes + r->chunk_bytes - 1) / r->chunk_bytes;
+	r->cfg_rate = r->res->resync_rate;
 	{
 		struct md_geom g;
 		struct md_super sb;

@@ -62,6 +62,7 @@ struct apply {
 	unsigned page0, npages;
 	bool active;
 	bool digest_only;	/* checksum resync: read and compare, no write */
+	bool verify;		/* ... for an online verify (reply MDW_VF_REPLY) */
 	uint64_t digest;
 	struct io_op op;
 	struct apply *next;	/* free list or pending FIFO */
@@ -90,6 +91,30 @@ struct resync {
 	} stash[RS_WINDOW];
 };
 
+#define VF_WINDOW	8		/* verify: chunks being compared, at most */
+#define VF_FIRST	8		/* verify: differing offsets kept for status */
+
+/* Online verify: compare the xxh3 digest of every chunk with the peer's. */
+struct verify {
+	bool active;
+	uint64_t token;			/* the request served (NAME.ctl verify=) */
+	const char *result;		/* none, running, done, aborted, unsupported */
+	uint64_t cursor, done, differ, errors;
+	uint64_t start_ms;
+	uint64_t first[VF_FIRST];	/* byte offsets of the first differing chunks */
+	unsigned nfirst;
+	struct vf_slot {
+		struct repl *r;
+		bool busy;		/* read, or digest sent and reply awaited */
+		bool unsent;		/* digest ready, control buffer was full */
+		bool retried;		/* differed once: read and ask again */
+		uint64_t chunk, digest;
+		uint32_t len;
+		char *buf;
+		struct io_op op;
+	} slot[VF_WINDOW];
+};
+
 struct repl_stats {
 	uint64_t tx_bytes, rx_bytes;
 	uint64_t writes_sent, writes_applied, acks;
@@ -102,6 +127,14 @@ struct repl {
 	enum io_mode io_mode;
 	uint32_t proto_min, proto_max;	/* what we offer (test knob) */
 	const char *state_path;
+	volatile int *reload;		/* set by SIGHUP: mdctl changed something */
+
+	/* administrator's runtime choices (sb flags and RUN_DIR/NAME.ctl) */
+	bool detached;			/* MD_SBF_DETACHED: stay out of the mirror */
+	bool paused;			/* resync paused (mdctl pause) */
+	uint64_t cfg_rate;		/* resync_rate from the config file */
+	uint64_t vf_request;		/* verify= in NAME.ctl */
+	struct verify vf;
 
 	/* resources held for the daemon's life */
 	int ctl_fd;			/* bound channel */
@@ -120,6 +153,7 @@ struct repl {
 	/* per connection */
 	enum md_sync_decision decision;
 	uint64_t peer_gen;		/* peer's current generation at HELLO */
+	uint64_t peer_features;		/* MDW_FEAT_* the peer offered */
 	struct resync rs;
 	const char *link;		/* what the state file says */
 	int sock;

@@ -111,6 +111,7 @@ struct md_ioc_role {
 	__u32 reserved;
 };
 #define MD_ROLEF_FORCE		(1u << 0)
+#define MD_ROLEF_READONLY	(1u << 1)	/* primary: reads only (a read-only grant) */
 
 struct md_ioc_bind {
 	__u32 minor;
@@ -126,6 +127,7 @@ struct md_ioc_conn {
 /* Daemon state bits in md_ioc_status.flags */
 #define MD_SF_BOUND		(1u << 0)	/* a daemon holds the channel */
 #define MD_SF_OPEN		(1u << 1)	/* the mirror device is open */
+#define MD_SF_READONLY		(1u << 2)	/* primary, but read-only (MD_ROLEF_READONLY) */
 
 struct md_ioc_status {
 	__u32 minor;			/* in */

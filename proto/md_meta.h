@@ -47,7 +47,12 @@
 /* md_super.flags */
 #define MD_SBF_PRIMARY		(1u << 0)	/* primary now; set means "crashed while primary" after a crash */
 #define MD_SBF_EXTERNAL		(1u << 1)	/* metadata on a separate device */
-#define MD_SBF_ALL		(MD_SBF_PRIMARY | MD_SBF_EXTERNAL)
+#define MD_SBF_DETACHED		(1u << 2)	/* out of the mirror until "mdctl attach" */
+#define MD_SBF_DISCARD		(1u << 3)	/* rebuild/grant: this copy yields to the peer's */
+#define MD_SBF_SURVIVOR		(1u << 4)	/* rebuild: the peer's copy yields to this one */
+#define MD_SBF_FULL		(1u << 5)	/* with DISCARD/SURVIVOR: copy everything */
+#define MD_SBF_ALL		(MD_SBF_PRIMARY | MD_SBF_EXTERNAL | MD_SBF_DETACHED | \
+				 MD_SBF_DISCARD | MD_SBF_SURVIVOR | MD_SBF_FULL)
 
 /* md_super.disk_state */
 #define MD_DISK_UPTODATE	1	/* holds the newest data it knows of */

@@ -47,7 +47,9 @@
 #define MDW_RS_DONE		10	/* resync source -> target: all copied */
 #define MDW_RS_DIGEST		11	/* checksum resync: source's chunk digest */
 #define MDW_RS_REPLY		12	/* ... target: same or differs */
-#define MDW_TYPE_MAX		12
+#define MDW_VF_DIGEST		13	/* online verify: the asker's chunk digest (mdw_rs_digest) */
+#define MDW_VF_REPLY		14	/* ... the peer: same or differs (mdw_rs_reply) */
+#define MDW_TYPE_MAX		14
 
 /*
  * Feature bits (mdw_hello.features).  A side offers what it supports; the
@@ -61,7 +63,8 @@
 #define MDW_FEAT_ZSTD		(1ull << 1)	/* reserved */
 #define MDW_FEAT_XXH3		(1ull << 2)	/* reserved */
 #define MDW_FEAT_AUTH		(1ull << 3)	/* reserved */
-#define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH)
+#define MDW_FEAT_VERIFY		(1ull << 4)	/* answers MDW_VF_DIGEST */
+#define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH | MDW_FEAT_VERIFY)
 #define MDW_FEATURES_REQUIRED	(MDW_FEAT_FLUSH)
 
 /* mdw_data.flags: same meaning as MD_RF_* in md_chan.h */
@@ -82,6 +85,8 @@
 #define MDW_REJ_SPLIT_BRAIN	9	/* both sides changed while apart */
 #define MDW_REJ_UNRELATED	10	/* no common data history */
 #define MDW_REJ_OLDER_PRIMARY	11	/* a primary would have to be overwritten */
+#define MDW_REJ_DETACHED	12	/* the sender is detached by its administrator */
+#define MDW_REJ_CONFLICT	13	/* both sides were told to yield, or both to win */
 
 struct mdw_hdr {
 	__u32 magic;

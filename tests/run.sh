@@ -3,7 +3,8 @@
 # tests/vm/suites on every kernel series, then one summary line.
 #   tests/run.sh [--unit-only] [--soak]
 # Environment: KSERIES (default "6.1 6.12"), SUITES (only these suites),
-# LOGDIR (default build/logs).
+# LOGDIR (default build/logs), ALL_KERNELS=1 (run suites marked ONLY=6.1
+# on every kernel too).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 KSERIES=${KSERIES:-"6.1 6.12"}
@@ -18,7 +19,7 @@ results=$LOGDIR/results.txt
 : > "$results"
 
 echo "== unit tests"
-for t in build/tests/test_*; do
+for t in build/tests/test_* tests/host/*.sh; do
 	[ -x "$t" ] || continue
 	out=$("$t" 2>&1); rc=$?
 	echo "$out" | grep -E '^\[ +(OK|FAILED|SKIPPED) +\]' | sed 's/^/  /'
@@ -45,8 +46,19 @@ if [ $mode != unit ]; then
 			[ "$kind" = soak ] && [ $mode != soak ] && continue
 			[ "$kind" != soak ] && [ $mode = soak ] && continue
 			if [ -n "${SUITES:-}" ] && ! echo " $SUITES " | grep -q " $suite "; then continue; fi
-			disk_mb=256
-			case "$scen" in DISK_MB=*) disk_mb=${scen%% *}; disk_mb=${disk_mb#DISK_MB=}; scen=${scen#* } ;; esac
+			disk_mb=256 only=
+			while :; do	# KEY=VALUE settings before the scenario names
+				case "$scen" in
+				DISK_MB=*) disk_mb=${scen%% *}; disk_mb=${disk_mb#DISK_MB=} ;;
+				ONLY=*) only=${scen%% *}; only=${only#ONLY=} ;;
+				*) break ;;
+				esac
+				scen=${scen#* }
+			done
+			if [ -n "$only" ] && [ "$only" != "$series" ] && [ -z "${ALL_KERNELS:-}" ]; then
+				echo "-- suite $suite: on $only only (ALL_KERNELS=1 runs it here too)"
+				continue
+			fi
 			echo "-- suite $suite ($nodes node(s))"
 			python3 tests/vm/bench.py --kernel "$kver" --initrd "$initrd" \
 				--suite "$suite" --nodes "$nodes" --timeout "$timeout" --disk-mb "$disk_mb" \

@@ -256,6 +256,69 @@ static void gen_unrelated(void **state)
 	check_pair(v(200, 0, 0, 0), v(300, 0, 0, 1), MD_SYNC_UNRELATED, MD_SYNC_UNRELATED);
 }
 
+static void gen_rebuild_resolves_split_brain(void **state)
+{
+	struct md_gen_view a = v(200, 100, 0, 0), b = v(300, 100, 0, 1);
+
+	(void)state;
+	b.flags = MD_SBF_DISCARD;		/* "rebuild --from a" run on b */
+	check_pair(a, b, MD_SYNC_SOURCE_BITMAP, MD_SYNC_TARGET_BITMAP);
+	b.flags = 0;
+	a.flags = MD_SBF_SURVIVOR;		/* "rebuild --from a" run on a */
+	check_pair(a, b, MD_SYNC_SOURCE_BITMAP, MD_SYNC_TARGET_BITMAP);
+	a.flags |= MD_SBF_FULL;			/* ... --full */
+	check_pair(a, b, MD_SYNC_SOURCE_FULL, MD_SYNC_TARGET_FULL);
+}
+
+static void gen_rebuild_overrides_newer_generation(void **state)
+{
+	/* b is newer by the generations, but the admin keeps a's data */
+	struct md_gen_view a = v(100, 0, 0, 0), b = v(200, 100, 0, 1);
+
+	(void)state;
+	b.flags = MD_SBF_DISCARD;
+	check_pair(a, b, MD_SYNC_SOURCE_BITMAP, MD_SYNC_TARGET_BITMAP);
+}
+
+static void gen_rebuild_without_common_history_is_full(void **state)
+{
+	struct md_gen_view a = v(200, 0, 0, 0), b = v(300, 0, 0, 1);
+
+	(void)state;
+	a.flags = MD_SBF_DISCARD;
+	check_pair(a, b, MD_SYNC_TARGET_FULL, MD_SYNC_SOURCE_FULL);
+	a = v(MD_GEN_BLANK, 0, 0, 0);
+	b = v(MD_GEN_BLANK, 0, 0, 1);
+	b.flags = MD_SBF_SURVIVOR;
+	check_pair(a, b, MD_SYNC_TARGET_FULL, MD_SYNC_SOURCE_FULL);
+}
+
+static void gen_granted_standby_yields(void **state)
+{
+	/* Backup split: a (primary) moved on from 100; b, granted, wrote
+	 * locally and carries DISCARD; both bitmaps count from 100. */
+	struct md_gen_view a = v(200, 100, 0, 0), b = v(100, 0, 0, 1);
+
+	(void)state;
+	b.flags = MD_SBF_DISCARD | MD_SBF_DETACHED;
+	b.oos_chunks = 7;
+	check_pair(a, b, MD_SYNC_SOURCE_BITMAP, MD_SYNC_TARGET_BITMAP);
+}
+
+static void gen_rebuild_conflict(void **state)
+{
+	struct md_gen_view a = v(200, 100, 0, 0), b = v(300, 100, 0, 1);
+
+	(void)state;
+	a.flags = b.flags = MD_SBF_DISCARD;
+	check_pair(a, b, MD_SYNC_CONFLICT, MD_SYNC_CONFLICT);
+	a.flags = b.flags = MD_SBF_SURVIVOR;
+	check_pair(a, b, MD_SYNC_CONFLICT, MD_SYNC_CONFLICT);
+	a.flags = MD_SBF_SURVIVOR;
+	b.flags = MD_SBF_SURVIVOR | MD_SBF_DISCARD;
+	check_pair(a, b, MD_SYNC_CONFLICT, MD_SYNC_CONFLICT);
+}
+
 static void gen_new_is_random_and_not_special(void **state)
 {
 	(void)state;
@@ -284,6 +347,11 @@ int main(void)
 		cmocka_unit_test(gen_newer_by_history),
 		cmocka_unit_test(gen_split_brain),
 		cmocka_unit_test(gen_unrelated),
+		cmocka_unit_test(gen_rebuild_resolves_split_brain),
+		cmocka_unit_test(gen_rebuild_overrides_newer_generation),
+		cmocka_unit_test(gen_rebuild_without_common_history_is_full),
+		cmocka_unit_test(gen_granted_standby_yields),
+		cmocka_unit_test(gen_rebuild_conflict),
 		cmocka_unit_test(gen_new_is_random_and_not_special),
 	};
 

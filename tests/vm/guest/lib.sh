@@ -100,6 +100,17 @@ wait_conn() {
 	done
 }
 
+# b_back_up: after a power cut of node b, wait for it to boot again and
+# bring r0 up there.
+b_back_up() {
+	i=0
+	until mdagent -c "$PEER" true 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 120 ] && fail "node b did not come back"
+		sleep 1
+	done
+	on_b ". /tests/lib.sh; md_load; conf_install; mdctl up r0" || fail "up b after the crash"
+}
+
 # json_field KEY: the value of "KEY" in mdctl status --json read from stdin.
 json_field() { sed -n "s/.*\"$1\": \"*\([^\",]*\)\"*,*$/\1/p" | head -1; }
 
@@ -109,9 +120,16 @@ fio_write() {
 		--verify=crc32c --do_verify=1 --randrepeat=1 --output-format=terse "$@" \
 		> /tmp/fio.out 2>&1 || { tail -30 /tmp/fio.out; fail "fio failed: $*"; }
 }
+# fio_verify ARGS...: read back what fio_write ARGS wrote and check it,
+# opening the device read-only (so it also works on a read-only grant).
 fio_verify() {
+	va=""
+	for a in "$@"; do
+		case "$a" in --rw=write) a=--rw=read ;; --rw=randwrite) a=--rw=randread ;; esac
+		va="$va $a"
+	done
 	fio --name=w --filename=${DEV:-/dev/mirror0} --direct=1 --ioengine=libaio \
-		--verify=crc32c --verify_only --randrepeat=1 --output-format=terse "$@" \
+		--verify=crc32c --readonly --randrepeat=1 --output-format=terse $va \
 		> /tmp/fio.out 2>&1 || { tail -30 /tmp/fio.out; fail "fio verify failed: $*"; }
 }
 

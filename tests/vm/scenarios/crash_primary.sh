@@ -17,12 +17,7 @@ log "$n writes acknowledged before the power cut"
 [ "$n" -gt 10 ] || fail "too few writes before the crash"
 sync; echo 3 > /proc/sys/vm/drop_caches
 mdwrite check /dev/vda /tmp/acked || fail "an acknowledged write is missing on the secondary"
-i=0
-until mdagent -c "$PEER" true 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 120 ] && fail "node b did not come back"
-	sleep 1
-done
-on_b ". /tests/lib.sh; md_load; conf_install; mdctl up r0" || fail "up b after the crash"
+b_back_up
 wait_conn
 wait_sync
 grep 'resync from node-b' /var/log/mirrordisk/r0.log | tail -2
