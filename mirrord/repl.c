@@ -1553,8 +1553,12 @@ static int handshake(struct repl *r, int fd)
 	if (type == MDW_REJECT) {
 		if (mdw_reject_decode(body, len, &code, msg, sizeof(msg)))
 			snprintf(msg, sizeof(msg), "(unreadable reason)");
-		log_err("peer %s refused us (%s): %s", peer_name(r), mdw_reject_name(code), msg);
-		snprintf(r->fail_reason, sizeof(r->fail_reason), "peer refused: %s", msg);
+		snprintf(why, sizeof(why), "peer refused: %s", msg);
+		/* Retried every few seconds (a detached peer, a split brain):
+		 * log a refusal once, not at every attempt. */
+		if (strcmp(why, r->fail_reason))
+			log_err("peer %s refused us (%s): %s", peer_name(r), mdw_reject_name(code), msg);
+		snprintf(r->fail_reason, sizeof(r->fail_reason), "%s", why);
 		return -EPROTO;
 	}
 	rc = mdw_hello_decode(body, len, &them);
@@ -1606,8 +1610,12 @@ static int handshake(struct repl *r, int fd)
 		}
 	}
 	if (code) {
-		log_err("refusing peer %s (%s): %s", peer_name(r), mdw_reject_name(code), why);
-		snprintf(r->fail_reason, sizeof(r->fail_reason), "refused peer: %s", why);
+		char reason[sizeof(r->fail_reason)];
+
+		snprintf(reason, sizeof(reason), "refused peer: %s", why);
+		if (strcmp(reason, r->fail_reason))
+			log_err("refusing peer %s (%s): %s", peer_name(r), mdw_reject_name(code), why);
+		snprintf(r->fail_reason, sizeof(r->fail_reason), "%s", reason);
 		mdw_reject_encode(body, code, why);
 		send_packet_sync(fd, MDW_REJECT, body, sizeof(struct mdw_reject));
 		return -EPROTO;
