@@ -55,6 +55,7 @@ static void sb_swab(struct md_super *s, bool to_le)
 	C64(data_bytes); C32(chunk_shift); C32(reserved0); C64(bitmap_bytes);
 	C64(gen_current); C64(gen_bitmap); C64(gen_history[0]); C64(gen_history[1]);
 	C64(time_created); C64(time_last_sync); C64(time_last_break);
+	C64(time_last_full_sync);
 #undef C32
 #undef C64
 }

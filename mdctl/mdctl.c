@@ -762,6 +762,7 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
 		json_object_object_add(j, "generation", json_object_new_string(gen));
 		json_object_object_add(j, "last_sync", json_time(sb.time_last_sync));
 		json_object_object_add(j, "last_break", json_time(sb.time_last_break));
+		json_object_object_add(j, "last_full_sync", json_time(sb.time_last_full_sync));
 	} else {
 		json_object_object_add(j, "disk_state", json_object_new_string("no-metadata"));
 	}
@@ -823,8 +824,9 @@ static void print_status_text(json_object *j)
 		       S("peer"), S("peer_role"), S("health"));
 		printf("  device %s on %s, %s bytes, out of sync %s bytes, in flight %s\n",
 		       S("device"), S("disk"), S("size_bytes"), S("out_of_sync_bytes"), S("inflight"));
-		printf("  disk %s, generation %s, last sync %s, last break %s\n", S("disk_state"),
-		       S("generation"), S("last_sync"), S("last_break"));
+		printf("  disk %s, generation %s, last sync %s (full %s), last break %s\n",
+		       S("disk_state"), S("generation"), S("last_sync"), S("last_full_sync"),
+		       S("last_break"));
 		printf("  writes %s (%s replicated), daemon pid %s via %s\n", S("writes"),
 		       S("writes_replicated"), S("daemon_pid"), S("io_backend"));
 		if (!strcmp(S("detached"), "true") || strcmp(S("granted"), "none") || strcmp(S("rebuild"), "none"))

@@ -159,12 +159,15 @@ static int sb_target_done(struct md_super *sb, void *arg)
 	sb->disk_state = MD_DISK_UPTODATE;
 	sb->flags &= ~(MD_SBF_PRIMARY | MD_SBF_DISCARD | MD_SBF_SURVIVOR | MD_SBF_FULL);
 	sb->time_last_sync = (uint64_t)time(NULL);
+	if (r->decision == MD_SYNC_TARGET_FULL)
+		sb->time_last_full_sync = sb->time_last_sync;
 	return 1;
 }
 
 static int sb_source_done(struct md_super *sb, void *arg)
 {
-	(void)arg;
+	struct repl *r = arg;
+
 	if (sb->gen_bitmap) {
 		sb->gen_history[1] = sb->gen_history[0];
 		sb->gen_history[0] = sb->gen_bitmap;
@@ -172,6 +175,8 @@ static int sb_source_done(struct md_super *sb, void *arg)
 	}
 	sb->flags &= ~(MD_SBF_DISCARD | MD_SBF_SURVIVOR | MD_SBF_FULL);
 	sb->time_last_sync = (uint64_t)time(NULL);
+	if (r->decision == MD_SYNC_SOURCE_FULL)
+		sb->time_last_full_sync = sb->time_last_sync;
 	return 1;
 }
 

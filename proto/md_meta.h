@@ -84,7 +84,8 @@ struct md_super {
 	__u64 time_created;		/* unix seconds */
 	__u64 time_last_sync;		/* last time both sides were in sync */
 	__u64 time_last_break;		/* last time the peer was lost */
-	__u8 reserved[MD_SB_SIZE - 256];
+	__u64 time_last_full_sync;	/* last full or checksum resync (0: never) */
+	__u8 reserved[MD_SB_SIZE - 264];
 };
 
 _Static_assert(sizeof(struct md_super) == MD_SB_SIZE, "md_super size");

@@ -4,6 +4,7 @@
 . /tests/lib.sh
 on_b "dd if=/dev/urandom of=/dev/vda bs=1M count=16 seek=32 2>/dev/null"	# b's disk differs
 CREATE_ARGS= up_both
+[ "$(mdctl status --json r0 | json_field last_full_sync)" = never ] || fail "fresh metadata claims a full sync"
 on_b "mdctl activate r0" && fail "activating blank (inconsistent) metadata was allowed"
 expect_rc 4 mdctl activate r0
 mdctl activate --force r0 >/dev/null || fail "activate --force"
@@ -19,5 +20,10 @@ size=$(mdctl status --json r0 | json_field size_bytes)
 rs=$(mdctl status --json r0 | json_field resynced_bytes)
 [ "$rs" -ge "$size" ] || fail "full sync copied $rs of $size bytes"
 grep 'resync to node-b finished' /var/log/mirrordisk/r0.log | tail -1
+for n in a b; do
+	if [ $n = a ]; then full=$(mdctl status --json r0 | json_field last_full_sync)
+	else full=$(on_b "mdctl status --json r0" | json_field last_full_sync); fi
+	case $full in 20*) ;; *) fail "node $n: last_full_sync is '$full' after a full sync";; esac
+done
 same_disks
 echo "full initial sync made the copies identical"
