@@ -141,7 +141,8 @@ static int sb_on_break(struct md_super *sb, void *arg)
 	return 1;
 }
 
-static int sb_target_start(struct md_super *sb, void *arg)
+/* A resync target, or a disk that failed a write: not usable until resynced. */
+static int sb_mark_inconsistent(struct md_super *sb, void *arg)
 {
 	(void)arg;
 	if (sb->disk_state == MD_DISK_INCONSISTENT)
@@ -807,6 +808,7 @@ static int handle_rs_done(struct repl *r, const char *body, uint32_t len)
 	/* Everything we had marked is now the source's data. */
 	r->peer_gen = gen;
 	sb_update(r, sb_target_done, r);
+	r->disk_failed = false;
 	oos_all(r, MD_IOC_CLEAR_OOS);
 	log_info("resync from %s finished: %llu chunks received in %.1f s", peer_name(r),
 		 (unsigned long long)r->rs.done, (double)(now_ms() - r->rs.start_ms) / 1000.0);
@@ -834,7 +836,7 @@ static int sync_begin(struct repl *r)
 	case MD_SYNC_TARGET_FULL:
 	case MD_SYNC_TARGET_BITMAP:
 		rs_start(r, false);
-		rc = sb_update(r, sb_target_start, r);
+		rc = sb_update(r, sb_mark_inconsistent, r);
 		if (rc < 0)
 			return rc;
 		log_info("resync from %s starts (%s)", peer_name(r), md_sync_decision_name(r->decision));
@@ -886,6 +888,32 @@ static bool overlaps_active(struct repl *r, const struct md_data_info *d)
 
 static void apply_start(struct apply *a);
 static void rx_resume(struct repl *r);
+static int mark_chunk(struct repl *r, uint64_t c);
+
+/*
+ * Our disk failed a write from the peer.  The peer marks the range out of
+ * sync when it gets the error; we mark it too, and the copy inconsistent,
+ * so that this node can never be activated over the hole (the bitmap and
+ * the state survive a restart) until a resync from the peer has rewritten
+ * it.
+ */
+static void apply_failed(struct repl *r, const struct md_data_info *d)
+{
+	uint64_t c, last = (d->offset + d->len - 1) / r->chunk_bytes;
+
+	int rc;
+
+	for (c = d->offset / r->chunk_bytes; c <= last && c < r->nchunks; c++)
+		if ((rc = mark_chunk(r, c)) < 0)
+			log_err("marking chunk %llu out of sync failed: %s",
+				(unsigned long long)c, strerror(-rc));
+	if (!r->disk_failed) {
+		r->disk_failed = true;
+		if (sb_update(r, sb_mark_inconsistent, r) >= 0)
+			log_err("%s: disk write failed; local copy marked inconsistent until a resync "
+				"from %s rewrites the failed range", r->res->name, peer_name(r));
+	}
+}
 
 static void apply_finish(struct apply *a, int status)
 {
@@ -896,11 +924,14 @@ static void apply_finish(struct apply *a, int status)
 		mdw_ack_encode(body, a->d.id, status);
 		ctl_kick(r);
 	}
-	if (status)
+	if (status && a->d.len) {
 		log_err("write of %u bytes at offset %llu failed on %s: %s", a->d.len,
 			(unsigned long long)a->d.offset, r->res->nodes[r->me].disk,
 			strerror(-status));
-	else
+		apply_failed(r, &a->d);
+	} else if (status) {
+		log_err("flush failed on %s: %s", r->res->nodes[r->me].disk, strerror(-status));
+	} else
 		r->st.writes_applied++;
 	memset(&r->arena_used[a->page0], 0, a->npages);
 	a->active = false;

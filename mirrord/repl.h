@@ -132,6 +132,7 @@ struct repl {
 	/* administrator's runtime choices (sb flags and RUN_DIR/NAME.ctl) */
 	bool detached;			/* MD_SBF_DETACHED: stay out of the mirror */
 	bool paused;			/* resync paused (mdctl pause) */
+	bool disk_failed;		/* a write to our disk failed: copy marked inconsistent */
 	uint64_t cfg_rate;		/* resync_rate from the config file */
 	uint64_t vf_request;		/* verify= in NAME.ctl */
 	struct verify vf;

@@ -10,7 +10,7 @@ PKGS=(
 	liburing-dev libaio-dev libzstd-dev libxxhash-dev libcmocka-dev
 	libinih-dev libjson-c-dev
 	qemu-system-x86 qemu-utils busybox-static cpio kmod xz-utils zstd
-	fio drbd-utils e2fsprogs util-linux iproute2 python3
+	fio drbd-utils dmsetup e2fsprogs util-linux iproute2 python3
 	linux-image-amd64 linux-headers-amd64
 )
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # mkinitramfs.sh KVER KO BINDIR OUT
-# Assemble the guest initramfs for kernel KVER: busybox, fio, e2fsprogs,
+# Assemble the guest initramfs for kernel KVER: busybox, fio, e2fsprogs, dmsetup,
 # DRBD's user tools, the project's binaries (from BINDIR), the module KO,
 # the test scripts, and the kernel modules the guest needs together with
 # their dependencies as the kernel's own modules.dep lists them.
@@ -8,8 +8,8 @@ set -euo pipefail
 KVER=$1 KO=$2 BINDIR=$3 OUT=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODDIR=/lib/modules/$KVER
-WANT_MODS="crc32c_generic virtio_pci virtio_blk virtio_net ext4 drbd"
-HOST_BINS="/usr/bin/fio /sbin/mke2fs /sbin/e2fsck /sbin/dumpe2fs /usr/sbin/drbdsetup /usr/sbin/drbdadm /usr/sbin/drbdmeta /lib/drbd/drbdsetup-84 /lib/drbd/drbdadm-84"
+WANT_MODS="crc32c_generic virtio_pci virtio_blk virtio_net ext4 drbd dm_mod"
+HOST_BINS="/usr/bin/fio /sbin/dmsetup /sbin/mke2fs /sbin/e2fsck /sbin/dumpe2fs /usr/sbin/drbdsetup /usr/sbin/drbdadm /usr/sbin/drbdmeta /lib/drbd/drbdsetup-84 /lib/drbd/drbdadm-84"
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

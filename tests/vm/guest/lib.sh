@@ -27,6 +27,8 @@ md_reset() {
 		done
 	fi
 	rmmod mirrordisk 2>/dev/null || true
+	# disk_eio's device-mapper layer over /dev/vda, if a failure left it.
+	[ -e /dev/mapper/lower ] && DM_DISABLE_UDEV=1 dmsetup remove --noudevsync lower 2>/dev/null
 	return 0
 }
 
@@ -157,4 +159,26 @@ diff_map() {
 		/tmp/sums.a /tmp/sums.b | head -20
 	echo "status a:"; mdctl status r0; echo "status b:"; on_b "mdctl status r0"
 	echo "log a:"; tail -15 /var/log/mirrordisk/r0.log; echo "log b:"; on_b "tail -15 /var/log/mirrordisk/r0.log"
+}
+
+# ---- a failing disk: device-mapper over /dev/vda ----
+# dm_lower ok|error: /dev/mapper/lower maps /dev/vda 1:1 ("ok"), or with the
+# 1 MiB at DM_ERR_MIB (default 64) answering every I/O with EIO ("error").
+# Created on first use; later calls swap the table (suspend, reload, resume).
+dm_lower() {
+	export DM_DISABLE_UDEV=1
+	sz=$(blockdev --getsz /dev/vda); s=$((${DM_ERR_MIB:-64} * 2048)); e=$((s + 2048))
+	if [ "$1" = error ]; then
+		t="0 $s linear /dev/vda 0
+$s 2048 error
+$e $((sz - e)) linear /dev/vda $e"
+	else
+		t="0 $sz linear /dev/vda 0"
+	fi
+	if ! dmsetup info lower >/dev/null 2>&1; then
+		echo "$t" | dmsetup create lower --noudevsync || return 1
+	else
+		dmsetup suspend --noudevsync lower && echo "$t" | dmsetup reload lower &&
+			dmsetup resume --noudevsync lower || return 1
+	fi
 }
