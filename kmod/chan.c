@@ -56,12 +56,18 @@ void md_chan_fail_all(struct md_dev *md, int status)
 	}
 }
 
+/* Payload bytes that follow the header: none for a failed resync read. */
+static u32 md_req_payload(const struct md_req *req)
+{
+	return req->flags & MD_RF_READ_ERROR ? 0 : req->len;
+}
+
 static int md_copy_req(struct md_dev *md, struct md_req *req, char __user *dst)
 {
 	struct md_chan_req hdr = {
 		.id = md_req_id(md, req),
 		.offset = req->offset,
-		.len = req->len,
+		.len = md_req_payload(req),
 		.op = req->op,
 		.flags = req->flags,
 		.seq = req->seq,
@@ -72,7 +78,7 @@ static int md_copy_req(struct md_dev *md, struct md_req *req, char __user *dst)
 	if (copy_to_user(dst, &hdr, sizeof(hdr)))
 		return -EFAULT;
 	dst += sizeof(hdr);
-	if (!req->len)
+	if (!hdr.len)
 		return 0;
 	__bio_for_each_segment(bv, req->bio, iter, req->iter) {
 		void *src = bvec_kmap_local(&bv);
@@ -111,7 +117,7 @@ static ssize_t md_chan_read(struct file *f, char __user *buf, size_t count,
 		mutex_lock(&md->chan_mutex);
 		spin_lock_irq(&md->lock);
 		list_for_each_entry_safe(req, tmp, &md->queued, list) {
-			size_t need = sizeof(struct md_chan_req) + req->len;
+			size_t need = sizeof(struct md_chan_req) + md_req_payload(req);
 
 			if (used + need > count)
 				break;
@@ -130,7 +136,7 @@ static ssize_t md_chan_read(struct file *f, char __user *buf, size_t count,
 		ret = md_copy_req(md, req, buf + used);
 		if (ret)
 			break;
-		used += sizeof(struct md_chan_req) + req->len;
+		used += sizeof(struct md_chan_req) + md_req_payload(req);
 	}
 
 	spin_lock_irq(&md->lock);

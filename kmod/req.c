@@ -267,8 +267,16 @@ static void md_rs_endio(struct bio *bio)
 	bool queued = false;
 
 	req->local_status = bio->bi_status;
+	if (bio->bi_status) {
+		/* The daemon still hears of it, so that its resync window does
+		 * not wait for this chunk: the bit stays set. */
+		pr_err_ratelimited("%s: resync read of chunk %llu failed: %d\n", md->name,
+				   req->offset >> md->chunk_shift,
+				   blk_status_to_errno(bio->bi_status));
+		req->flags |= MD_RF_READ_ERROR;
+	}
 	spin_lock_irqsave(&md->lock, flags);
-	if (!bio->bi_status && md->conn == MD_CONN_CONNECTED && md->chan_file) {
+	if (md->conn == MD_CONN_CONNECTED && md->chan_file) {
 		req->state = MD_RS_QUEUED;
 		list_add_tail(&req->list, &md->queued);
 		queued = true;

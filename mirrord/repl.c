@@ -410,6 +410,7 @@ static void sb_sent(struct txitem *t)
 
 static void rs_acked(struct repl *r, uint64_t id, int32_t status);
 static void flush_kacks(struct repl *r);
+static void rs_read_failed(struct repl *r, const struct md_chan_req *q);
 
 /* Source: keep the chunk, send its digest; the target's verdict decides. */
 static int rs_send_digest(struct repl *r, const struct md_chan_req *q, const char *data)
@@ -549,6 +550,11 @@ static void sb_read_cb(struct io_op *op, int res)
 			d.flags = MDW_DF_RESYNC;
 			if (r->rs.issued)
 				r->rs.issued--;
+			if (q.flags & MD_RF_READ_ERROR) {
+				rs_read_failed(r, &q);
+				pos += sizeof(q) + q.len;
+				continue;
+			}
 			if (r->rs.nids < RS_WINDOW)
 				r->rs.ids[r->rs.nids++] = q.id;
 			if (r->res->checksum_resync) {
@@ -639,10 +645,49 @@ static int rs_snapshot(struct repl *r)
 
 	if (rc)
 		return rc;
-	for (uint64_t i = 0; i < nwords; i++)
+	for (uint64_t i = 0; i < nwords; i++) {
+		if (r->rs.bad)
+			r->rs.snap[i] &= ~r->rs.bad[i];	/* not again in this resync */
 		set += (uint64_t)__builtin_popcountll(r->rs.snap[i]);
+	}
 	r->rs.cursor = 0;
 	return (int)(set > INT32_MAX ? INT32_MAX : set);
+}
+
+/*
+ * Every chunk was tried, and some could not be read from our disk.  The
+ * target stays inconsistent (no RS_DONE), their bits stay set here, and
+ * replication goes on; the next resync (a reconnect, or detach + attach
+ * once the disk is repaired) tries them again.
+ */
+static void rs_incomplete(struct repl *r)
+{
+	snprintf(r->fail_reason, sizeof(r->fail_reason),
+		 "resync incomplete: %llu chunk(s) could not be read from %s; %s stays "
+		 "inconsistent until a resync succeeds", (unsigned long long)r->rs.failed,
+		 r->res->nodes[r->me].disk, peer_name(r));
+	log_err("%s", r->fail_reason);
+	r->rs.active = false;
+	r->decision = MD_SYNC_NONE;
+	write_state(r, "connected");
+}
+
+/* The kernel could not read a resync chunk: ack it with the error (its bit
+ * stays set), and leave it out of this resync. */
+static void rs_read_failed(struct repl *r, const struct md_chan_req *q)
+{
+	uint64_t c = q->offset / r->chunk_bytes;
+
+	if (r->nkacks == MD_MAX_INFLIGHT)
+		flush_kacks(r);
+	r->kacks[r->nkacks++] = (struct md_chan_ack){ .id = q->id, .status = -EIO };
+	flush_kacks(r);		/* rare: free the kernel's slot now */
+	if (r->rs.bad && c < r->nchunks)
+		r->rs.bad[c / 64] |= 1ull << (c % 64);
+	if (r->rs.failed++ < 8)
+		log_err("resync: reading chunk %llu (offset %llu) from %s failed; it stays out of "
+			"sync", (unsigned long long)c, (unsigned long long)q->offset,
+			r->res->nodes[r->me].disk);
 }
 
 /* Start as many chunk copies as the window and the rate allow. */
@@ -686,7 +731,10 @@ static void rs_kick(struct repl *r)
 				return;
 			}
 			if (rc == 0) {
-				rs_finish(r);
+				if (r->rs.failed)
+					rs_incomplete(r);
+				else
+					rs_finish(r);
 				return;
 			}
 			continue;
@@ -721,11 +769,13 @@ static void rs_acked(struct repl *r, uint64_t id, int32_t status)
 static void rs_start(struct repl *r, bool source)
 {
 	free(r->rs.snap);
+	free(r->rs.bad);
 	memset(&r->rs, 0, sizeof(r->rs));
 	r->rs.active = true;
 	r->rs.source = source;
 	r->rs.start_ms = r->rs.last_tick_ms = now_ms();
 	r->rs.snap = calloc((r->nchunks + 63) / 64, 8);
+	r->rs.bad = calloc((r->nchunks + 63) / 64, 8);
 }
 
 /* Target: send our bitmap, then wait for the data and MDW_RS_DONE. */
@@ -832,7 +882,7 @@ static int sync_begin(struct repl *r)
 	case MD_SYNC_SOURCE_BITMAP:
 		rs_start(r, true);
 		log_info("resync to %s starts (%s)", peer_name(r), md_sync_decision_name(r->decision));
-		return r->rs.snap ? 0 : -ENOMEM;
+		return r->rs.snap && r->rs.bad ? 0 : -ENOMEM;
 	case MD_SYNC_TARGET_FULL:
 	case MD_SYNC_TARGET_BITMAP:
 		rs_start(r, false);
@@ -1944,6 +1994,7 @@ void repl_fini(struct repl *r)
 	if (r->meta_fd >= 0)
 		close(r->meta_fd);
 	free(r->rs.snap);
+	free(r->rs.bad);
 	if (r->ctl_fd >= 0)
 		close(r->ctl_fd);	/* unbinds: the kernel fails what is left */
 	free(r->sb[0].buf);

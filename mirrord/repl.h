@@ -76,6 +76,8 @@ struct resync {
 	bool source;
 	bool bitmap_in;			/* source: the target's bitmap is merged */
 	uint64_t *snap;			/* source: snapshot of the kernel's bitmap */
+	uint64_t *bad;			/* source: chunks our disk failed to read */
+	uint64_t failed;		/* ... how many */
 	uint64_t cursor;
 	uint64_t total, done;		/* chunks */
 	unsigned issued;		/* ioctls whose record has not come yet */

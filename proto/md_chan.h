@@ -34,7 +34,7 @@
 #define MD_CTL_NAME		"mirrordisk-ctl"
 #define MD_CTL_PATH		"/dev/" MD_CTL_NAME
 #define MD_DISK_PREFIX		"mirror"	/* /dev/mirror<minor> */
-#define MD_CHAN_VERSION		1
+#define MD_CHAN_VERSION		2	/* 2: MD_RF_READ_ERROR records */
 #define MD_MAX_MINORS		64
 #define MD_NAME_LEN		64
 #define MD_PATH_LEN		256
@@ -61,6 +61,10 @@
 /* md_chan_req.flags */
 #define MD_RF_FUA		(1u << 0)
 #define MD_RF_PREFLUSH		(1u << 1)
+#define MD_RF_READ_ERROR	(1u << 2)	/* MD_OP_RESYNC: the chunk could not be read
+						 * from the lower disk; no payload (len 0).
+						 * Ack it (with an error): the chunk stays
+						 * out of sync. */
 
 /* md_chan_ack.status: 0, or a negative errno from the peer or the link. */
 

@@ -162,6 +162,36 @@ diff_map() {
 }
 
 # ---- a failing disk: device-mapper over /dev/vda ----
+# dm_pair: /dev/mapper/lower (1:1) on both nodes and /tmp/dm.conf, the
+# default config with that as the disk: then CONF=/tmp/dm.conf start_pair.
+dm_pair() {
+	dm_lower ok || fail "dm_lower on a"
+	on_b ". /tests/lib.sh; dm_lower ok" || fail "dm_lower on b"
+	edit='s|^disk = /dev/vda|disk = /dev/mapper/lower|'
+	sed "$edit" /tests/md.conf > /tmp/dm.conf; on_b "sed '$edit' /tests/md.conf > /tmp/dm.conf"
+}
+
+# reaches_b MIB FILE: write FILE (1 MiB) at MIB through the mirror; fail
+# unless node b's disk then holds it.
+reaches_b() {
+	dd if="$2" of=/dev/mirror0 bs=1M seek="$1" oflag=direct conv=fsync 2>/dev/null || fail "write at $1 MiB"
+	[ "$(on_b "dd if=/dev/vda bs=1M skip=$1 count=1 iflag=direct 2>/dev/null" | md5sum)" = "$(md5sum < "$2")" ] ||
+		fail "the write at $1 MiB did not reach b"
+}
+
+# resync_b: detach and attach node b, and wait until the resync is done.
+resync_b() {
+	on_b "mdctl detach r0 >/dev/null && mdctl attach r0 >/dev/null" || fail "detach/attach b"
+	wait_conn; wait_sync
+}
+
+# dm_unpair: the resource down on both nodes and the dm layers removed.
+dm_unpair() {
+	mdctl deactivate r0 >/dev/null; mdctl down r0; on_b "mdctl down r0"
+	DM_DISABLE_UDEV=1 dmsetup remove --noudevsync lower
+	on_b "DM_DISABLE_UDEV=1 dmsetup remove --noudevsync lower"
+}
+
 # dm_lower ok|error: /dev/mapper/lower maps /dev/vda 1:1 ("ok"), or with the
 # 1 MiB at DM_ERR_MIB (default 64) answering every I/O with EIO ("error").
 # Created on first use; later calls swap the table (suspend, reload, resume).

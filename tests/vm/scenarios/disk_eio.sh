@@ -8,10 +8,7 @@
 #   range (no hang, never "done"), writes elsewhere go on and replicate; the
 #   range is marked, and after repair the resync makes the copies identical.
 . /tests/lib.sh
-dm_both() { dm_lower "$1" || fail "dm_lower $1 on a"; on_b ". /tests/lib.sh; dm_lower $1" || fail "dm_lower $1 on b"; }
-dm_both ok
-edit='s|^disk = /dev/vda|disk = /dev/mapper/lower|'
-sed "$edit" /tests/md.conf > /tmp/dm.conf; on_b "sed '$edit' /tests/md.conf > /tmp/dm.conf"
+dm_pair
 CONF=/tmp/dm.conf start_pair
 dd if=/dev/urandom of=/tmp/pat bs=1M count=1 2>/dev/null
 oos() { mdctl status --json r0 | json_field out_of_sync_bytes; }
@@ -25,12 +22,9 @@ on_b "grep -q 'failed on /dev/mapper/lower' /var/log/mirrordisk/r0.log" || fail 
 st=$(on_b "mdctl status --json r0" | json_field disk_state)
 [ "$st" = inconsistent ] || fail "b's copy is '$st' after a failed write, not inconsistent"
 # Writes elsewhere still replicate.
-dd if=/tmp/pat of=/dev/mirror0 bs=1M seek=8 oflag=direct conv=fsync 2>/dev/null || fail "write at 8 MiB"
-[ "$(on_b "dd if=/dev/vda bs=1M skip=8 count=1 iflag=direct 2>/dev/null" | md5sum)" = "$(md5sum < /tmp/pat)" ] ||
-	fail "a write outside the failing range did not reach b"
+reaches_b 8 /tmp/pat
 on_b ". /tests/lib.sh; dm_lower ok" || fail "dm ok on b"
-on_b "mdctl detach r0 >/dev/null && mdctl attach r0 >/dev/null" || fail "detach/attach b"
-wait_conn; wait_sync
+resync_b
 st=$(on_b "mdctl status --json r0" | json_field disk_state)
 [ "$st" = up-to-date ] || fail "b's copy is '$st' after the resync"
 # (The whole-disk comparison comes at the end: the next part leaves this
@@ -52,14 +46,9 @@ if dd if=/dev/mirror0 of=/dev/null bs=1M skip=64 count=1 iflag=direct 2>/tmp/dd.
 fi
 grep -Eqi 'input/output|i/o error' /tmp/dd.err || { cat /tmp/dd.err; fail "the read did not fail with EIO"; }
 [ "$(oos)" -ge 65536 ] || fail "the failed local write was not marked ($(oos) bytes)"
-dd if=/tmp/pat of=/dev/mirror0 bs=1M seek=16 oflag=direct conv=fsync 2>/dev/null || fail "write at 16 MiB"
-[ "$(on_b "dd if=/dev/vda bs=1M skip=16 count=1 iflag=direct 2>/dev/null" | md5sum)" = "$(md5sum < /tmp/pat)" ] ||
-	fail "a write outside the failing range did not reach b"
+reaches_b 16 /tmp/pat		# writes elsewhere still replicate
 dm_lower ok || fail "dm ok on a"
-on_b "mdctl detach r0 >/dev/null && mdctl attach r0 >/dev/null" || fail "detach/attach b"
-wait_conn; wait_sync
+resync_b
 same_disks
-mdctl deactivate r0 >/dev/null
-mdctl down r0; on_b "mdctl down r0"
-DM_DISABLE_UDEV=1 dmsetup remove --noudevsync lower; on_b "DM_DISABLE_UDEV=1 dmsetup remove --noudevsync lower"
+dm_unpair
 echo "disk errors on either side: reported, marked, repaired by resync"
