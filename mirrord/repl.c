@@ -950,7 +950,6 @@ static int mark_chunk(struct repl *r, uint64_t c);
 static void apply_failed(struct repl *r, const struct md_data_info *d)
 {
 	uint64_t c, last = (d->offset + d->len - 1) / r->chunk_bytes;
-
 	int rc;
 
 	for (c = d->offset / r->chunk_bytes; c <= last && c < r->nchunks; c++)
