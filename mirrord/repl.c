@@ -964,6 +964,31 @@ static void apply_failed(struct repl *r, const struct md_data_info *d)
 	}
 }
 
+/* Our disk failed a flush: writes it acknowledged before may not be on it,
+ * and which ones is unknown.  Inconsistent, and on the next connect the
+ * peer copies everything to us (the marks `mdctl rebuild --full --from
+ * PEER` would set). */
+static int sb_flush_failed(struct md_super *sb, void *arg)
+{
+	uint32_t want = MD_SBF_DISCARD | MD_SBF_FULL;
+
+	(void)arg;
+	if (sb->disk_state == MD_DISK_INCONSISTENT && (sb->flags & want) == want)
+		return 0;
+	sb->disk_state = MD_DISK_INCONSISTENT;
+	sb->flags |= want;
+	return 1;
+}
+
+static void flush_failed(struct repl *r, int res)
+{
+	log_err("flush failed on %s: %s", r->res->nodes[r->me].disk, strerror(-res));
+	if (sb_update(r, sb_flush_failed, r) >= 0)
+		log_err("%s: writes acknowledged before the failed flush may be lost: local copy "
+			"marked inconsistent; the next connect copies everything from %s "
+			"(mdctl detach + attach once the disk works)", r->res->name, peer_name(r));
+}
+
 static void apply_finish(struct apply *a, int status)
 {
 	struct repl *r = a->r;
@@ -978,10 +1003,9 @@ static void apply_finish(struct apply *a, int status)
 			(unsigned long long)a->d.offset, r->res->nodes[r->me].disk,
 			strerror(-status));
 		apply_failed(r, &a->d);
-	} else if (status) {
-		log_err("flush failed on %s: %s", r->res->nodes[r->me].disk, strerror(-status));
-	} else
+	} else if (!status) {
 		r->st.writes_applied++;
+	}
 	memset(&r->arena_used[a->page0], 0, a->npages);
 	a->active = false;
 	a->next = r->apply_free;
@@ -1021,6 +1045,8 @@ static void apply_flush_cb(struct io_op *op, int res)
 {
 	struct apply *a = op->ctx;
 
+	if (res < 0)
+		flush_failed(a->r, res);
 	if (res < 0 || !a->d.len)
 		apply_finish(a, res < 0 ? res : 0);
 	else

@@ -192,8 +192,10 @@ dm_unpair() {
 	on_b "DM_DISABLE_UDEV=1 dmsetup remove --noudevsync lower"
 }
 
-# dm_lower ok|error: /dev/mapper/lower maps /dev/vda 1:1 ("ok"), or with the
-# 1 MiB at DM_ERR_MIB (default 64) answering every I/O with EIO ("error").
+# dm_lower ok|error|nowrite: /dev/mapper/lower maps /dev/vda 1:1 ("ok"), or
+# with the 1 MiB at DM_ERR_MIB (default 64) answering every I/O with EIO
+# ("error"), or failing every write and flush while reads work ("nowrite",
+# dm-flakey).
 # Created on first use; later calls swap the table (suspend, reload, resume).
 dm_lower() {
 	export DM_DISABLE_UDEV=1
@@ -202,6 +204,8 @@ dm_lower() {
 		t="0 $s linear /dev/vda 0
 $s 2048 error
 $e $((sz - e)) linear /dev/vda $e"
+	elif [ "$1" = nowrite ]; then
+		t="0 $sz flakey /dev/vda 0 0 3600 1 error_writes"
 	else
 		t="0 $sz linear /dev/vda 0"
 	fi
