@@ -5,6 +5,8 @@
 CC       ?= gcc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iproto -Ilib
+VERSION  := $(shell git describe --always --dirty 2>/dev/null)
+CFLAGS   += $(if $(VERSION),-DMD_VERSION=\"$(VERSION)\")
 B        := build
 KSERIES  ?= 6.1 6.12
 kver      = $(shell scripts/kver.sh $(1))
@@ -15,7 +17,7 @@ MIRRORD_SRC:= $(wildcard mirrord/*.c)
 MDCTL_SRC  := $(wildcard mdctl/*.c)
 HDRS       := $(wildcard proto/*.h lib/*.h mirrord/*.h mdctl/*.h)
 KMOD_SRC   := Kbuild $(wildcard kmod/*.c kmod/*.h) proto/md_chan.h proto/md_meta.h
-LIBS       := -luring -laio -lzstd -lxxhash -linih -ljson-c
+LIBS       := -luring -laio -lxxhash -linih -ljson-c
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
@@ -65,7 +67,15 @@ $(B)/kmod/%/mirrordisk.ko: $(KMOD_SRC)
 
 $(B)/tests/%: tests/unit/%.c $(LIB_SRC) $(HDRS) $(filter-out mirrord/main.c,$(MIRRORD_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Imirrord -o $@ $< $(LIB_SRC) $(filter-out mirrord/main.c,$(MIRRORD_SRC)) $(LIBS) -lcmocka
+	$(CC) $(CFLAGS) -Imirrord -o $@ $< $(TEST_SRC) $(LIB_SRC) $(filter-out mirrord/main.c,$(MIRRORD_SRC)) $(LIBS) -lcmocka $(TEST_LDFLAGS)
+
+# Tests of mirrord's logic run it on a fake I/O loop and a fake kernel
+# (tests/unit/fake_io.h): the control-device calls are redirected there.
+FAKE_IO_TESTS := $(addprefix $(B)/tests/,test_apply test_tx test_resync)
+$(FAKE_IO_TESTS): tests/unit/fake_io.c tests/unit/fake_io.h
+$(FAKE_IO_TESTS): TEST_SRC := tests/unit/fake_io.c
+$(FAKE_IO_TESTS): TEST_LDFLAGS := -Wl,--wrap=kctl_oos,--wrap=kctl_resync,--wrap=kctl_set_conn
+$(B)/tests/test_tx: CFLAGS += -fsanitize=address
 
 deps:
 	@scripts/deps.sh

@@ -21,10 +21,6 @@ struct workqueue_struct *md_wq;
 static int md_major;
 static struct md_dev *md_devs[MD_MAX_MINORS];
 
-#define MD_CHUNK_SHIFT_DEFAULT	16	/* 64 KiB: 2 MiB of bitmap per TiB */
-#define MD_CHUNK_SHIFT_MIN	12
-#define MD_CHUNK_SHIFT_MAX	30
-
 static int md_create(struct md_ioc_create *c)
 {
 	struct md_limits lim;
@@ -195,7 +191,7 @@ static int md_set_role(struct md_ioc_role *r)
 	bool ro = r->flags & MD_ROLEF_READONLY;
 
 	if ((r->role != MD_ROLE_PRIMARY && r->role != MD_ROLE_SECONDARY) ||
-	    (r->flags & ~(MD_ROLEF_FORCE | MD_ROLEF_READONLY)) || r->reserved ||
+	    (r->flags & ~MD_ROLEF_READONLY) || r->reserved ||
 	    (ro && r->role != MD_ROLE_PRIMARY))
 		return -EINVAL;
 	spin_lock_irq(&md->lock);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "config.h"
+#include "md_meta.h"
 #include "md_wire.h"
 
 struct parse_ctx {
@@ -103,6 +104,16 @@ void md_local_node_name(char *buf, size_t len)
 	snprintf((ctx)->err, (ctx)->errlen, __VA_ARGS__); \
 	return 0; } while (0)
 
+/*
+ * inih keeps at most this many characters of a section name (its
+ * MAX_SECTION, 50 with the NUL, fixed when the library is built) and cuts
+ * the rest without a word: "[resource r0 node alpha-long...]" would come
+ * out as a node of another name.  A name that reaches the limit may have
+ * been cut, so it is refused; mirrordisk.conf(5) gives the limits this
+ * leaves for resource and node names.
+ */
+#define SECTION_MAX	49
+
 static int on_entry(void *user, const char *section, const char *key,
 		    const char *value)
 {
@@ -111,6 +122,8 @@ static int on_entry(void *user, const char *section, const char *key,
 	struct md_res_cfg *res;
 	int n;
 
+	if (strlen(section) >= SECTION_MAX)
+		FAIL(ctx, "section [%s...]: longer than %d characters", section, SECTION_MAX - 1);
 	n = sscanf(section, "resource %64s node %64s %7s", rname, nname, extra);
 	if (n < 1)
 		FAIL(ctx, "section [%s]: expected [resource NAME] or [resource NAME node NODE]", section);
@@ -138,7 +151,7 @@ static int on_entry(void *user, const char *section, const char *key,
 		memcpy(res->name, rname, strlen(rname) + 1);
 		res->minor = -1;
 		res->port = MDW_DEFAULT_PORT;
-		res->chunk_shift = 16;
+		res->chunk_shift = MD_CHUNK_SHIFT_DEFAULT;
 		res->timeout_s = 5;
 	}
 	if (n == 2) {
@@ -198,7 +211,8 @@ static int on_entry(void *user, const char *section, const char *key,
 	} else if (!strcmp(key, "chunk-size")) {
 		uint64_t v;
 
-		if (md_parse_size(value, &v) || v < 4096 || v > (1u << 20) || (v & (v - 1)))
+		if (md_parse_size(value, &v) || v < (1u << MD_CHUNK_SHIFT_MIN) ||
+		    v > (1u << MD_CHUNK_SHIFT_MAX) || (v & (v - 1)))
 			FAIL(ctx, "chunk-size must be a power of two from 4K to 1M, got '%s'", value);
 		res->chunk_shift = (uint32_t)__builtin_ctzll(v);
 	} else {
@@ -207,9 +221,56 @@ static int on_entry(void *user, const char *section, const char *key,
 	return 1;
 }
 
+/* What read_line() reads from, and the line it stopped at, if any. */
+struct line_src {
+	FILE *f;
+	int line;
+	int too_long;		/* the number of a line longer than max, 0: none */
+	int max;
+};
+
+/*
+ * inih reads lines through here (ini_parse_stream), for two things its
+ * build fixes otherwise:
+ *
+ * A '#' that follows white space starts a comment, as a ';' does for inih:
+ * its inline comment characters are fixed when the library is built, and
+ * admins write both.  Kept as part of the value, "minor = 1 # the database"
+ * is an error at best and "disk = /dev/sdb # old" a wrong path at worst.
+ *
+ * A line longer than inih's buffer (num - 1 characters) ends the parse and
+ * is reported: inih would take the rest of it for a line of its own.
+ */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct line_src *src = stream;
+	size_t n;
+
+	if (!fgets(str, num, src->f))
+		return NULL;
+	src->line++;
+	n = strlen(str);
+	if (n && str[n - 1] != '\n') {
+		int c = getc(src->f);
+
+		if (c != '\n' && c != EOF) {
+			src->too_long = src->line;
+			src->max = num - 1;
+			return NULL;
+		}
+	}
+	for (char *p = str + 1; *p; p++)
+		if (*p == '#' && (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			break;
+		}
+	return str;
+}
+
 int md_config_load(const char *path, struct md_config *cfg, char *err, size_t errlen)
 {
 	struct parse_ctx ctx = { .cfg = cfg, .err = err, .errlen = errlen };
+	struct line_src src = { 0 };
 	FILE *f;
 	int rc;
 
@@ -220,8 +281,11 @@ int md_config_load(const char *path, struct md_config *cfg, char *err, size_t er
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	rc = ini_parse_file(f, on_entry, &ctx);
+	src.f = f;
+	rc = ini_parse_stream(read_line, &src, on_entry, &ctx);
 	fclose(f);
+	if (rc == 0 && src.too_long)
+		snprintf(err, errlen, "line %d: longer than %d characters", src.too_long, src.max);
 	if (rc > 0 && err[0]) {
 		char tmp[400];
 

@@ -103,8 +103,8 @@ int md_sb_decode(const void *slot, struct md_super *sb)
 		return -EINVAL;
 	if (s.disk_state < MD_DISK_UPTODATE || s.disk_state > MD_DISK_OUTDATED)
 		return -EINVAL;
-	if (s.chunk_shift < 12 || s.chunk_shift > 30 || !s.data_bytes ||
-	    s.bitmap_bytes != MD_BITMAP_BYTES(s.data_bytes, s.chunk_shift))
+	if (s.chunk_shift < MD_CHUNK_SHIFT_MIN || s.chunk_shift > MD_CHUNK_SHIFT_MAX ||
+	    !s.data_bytes || s.bitmap_bytes != MD_BITMAP_BYTES(s.data_bytes, s.chunk_shift))
 		return -EINVAL;
 	*sb = s;
 	return 0;

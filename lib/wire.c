@@ -402,13 +402,29 @@ int mdw_state_decode(const void *body, size_t len, uint32_t *role)
 	return 0;
 }
 
+const char *mdw_type_name(uint16_t type)
+{
+	static const char *const names[] = {
+		[MDW_HELLO] = "HELLO", [MDW_REJECT] = "REJECT", [MDW_DATA] = "DATA",
+		[MDW_ACK] = "ACK", [MDW_PING] = "PING", [MDW_PONG] = "PONG",
+		[MDW_STATE] = "STATE", [MDW_BITMAP] = "BITMAP", [MDW_BITMAP_END] = "BITMAP_END",
+		[MDW_RS_DONE] = "RS_DONE", [MDW_RS_DIGEST] = "RS_DIGEST",
+		[MDW_RS_REPLY] = "RS_REPLY", [MDW_VF_DIGEST] = "VF_DIGEST",
+		[MDW_VF_REPLY] = "VF_REPLY",
+	};
+
+	if (type < sizeof(names) / sizeof(names[0]) && names[type])
+		return names[type];
+	return "unknown";
+}
+
 const char *mdw_reject_name(uint32_t code)
 {
 	static const char *const names[] = {
 		[MDW_REJ_PROTO] = "protocol version", [MDW_REJ_RESOURCE] = "resource",
 		[MDW_REJ_NODE] = "node name", [MDW_REJ_SIZE] = "device size",
 		[MDW_REJ_ROLE] = "roles", [MDW_REJ_FEATURES] = "features",
-		[MDW_REJ_BUSY] = "busy", [MDW_REJ_CHUNK] = "chunk size",
+		[MDW_REJ_CHUNK] = "chunk size",
 		[MDW_REJ_SPLIT_BRAIN] = "split brain", [MDW_REJ_UNRELATED] = "unrelated data",
 		[MDW_REJ_OLDER_PRIMARY] = "older primary", [MDW_REJ_DETACHED] = "detached",
 		[MDW_REJ_CONFLICT] = "conflicting rebuild",

@@ -73,5 +73,7 @@ void mdw_state_encode(void *body, uint32_t role);
 int mdw_state_decode(const void *body, size_t len, uint32_t *role);
 
 const char *mdw_reject_name(uint32_t code);
+/* "DATA", "ACK", ... for logs; "unknown" for a number not in md_wire.h. */
+const char *mdw_type_name(uint16_t type);
 
 #endif

@@ -266,32 +266,51 @@ static const struct io_ops aio_ops = {
 	.destroy = aio_destroy,
 };
 
+/* Returns 0 or -errno; on failure everything taken so far is released. */
 int io_aio_backend_create(struct io_loop **lp, unsigned depth)
 {
 	struct aio_loop *a = calloc(1, sizeof(*a));
 	struct epoll_event ev = { .events = EPOLLIN };
-	int rc;
+	int rc = -ENOMEM;
 
 	if (!a)
 		return -ENOMEM;
 	a->depth = depth;
 	a->iocbs = calloc(depth, sizeof(*a->iocbs));
 	a->free_iocbs = calloc(depth, sizeof(*a->free_iocbs));
+	if (!a->iocbs || !a->free_iocbs)
+		goto free_arrays;
 	a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	a->epfd = epoll_create1(EPOLL_CLOEXEC);
-	rc = io_setup((int)depth, &a->ctx);
-	if (!a->iocbs || !a->free_iocbs || a->efd < 0 || a->epfd < 0 || rc < 0) {
-		rc = rc < 0 ? rc : -ENOMEM;
-		free(a->iocbs);
-		free(a->free_iocbs);
-		free(a);
-		return rc;
+	if (a->efd < 0) {
+		rc = -errno;
+		goto free_arrays;
 	}
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->epfd < 0) {
+		rc = -errno;
+		goto close_efd;
+	}
+	ev.data.fd = a->efd;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->efd, &ev)) {
+		rc = -errno;
+		goto close_epfd;
+	}
+	rc = io_setup((int)depth, &a->ctx);	/* returns -errno itself */
+	if (rc < 0)
+		goto close_epfd;
 	for (unsigned i = 0; i < depth; i++)
 		a->free_iocbs[a->nfree++] = &a->iocbs[i];
-	ev.data.fd = a->efd;
-	epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->efd, &ev);
 	a->base.ops = &aio_ops;
 	*lp = &a->base;
 	return 0;
+
+close_epfd:
+	close(a->epfd);
+close_efd:
+	close(a->efd);
+free_arrays:
+	free(a->iocbs);
+	free(a->free_iocbs);
+	free(a);
+	return rc;
 }

@@ -19,6 +19,8 @@
 #include "config.h"
 #include "log.h"
 #include "repl.h"
+#include "runfile.h"
+#include "version.h"
 
 #ifndef PR_SET_IO_FLUSHER
 #define PR_SET_IO_FLUSHER 57
@@ -41,8 +43,9 @@ static void usage(FILE *f)
 		"  -c, --config FILE   configuration (default " MD_CONFIG_DEFAULT ")\n"
 		"  -n, --node NAME     this node's name (default: $MD_NODE or the host name)\n"
 		"      --io MODE       I/O backend: auto (default), uring, aio\n"
-		"      --state FILE    status file (default /run/mirrordisk/RESOURCE.state)\n"
-		"  -v, --verbose       debug logging\n");
+		"      --state FILE    status file (default " MD_RUN_DIR "/RESOURCE" MD_RUN_STATE ")\n"
+		"  -v, --verbose       debug logging (every packet received, state file errors)\n"
+		"  -V, --version       print the version and exit\n");
 }
 
 int main(int argc, char **argv)
@@ -55,6 +58,7 @@ int main(int argc, char **argv)
 		{ "proto-version", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	const char *config = MD_CONFIG_DEFAULT;
@@ -65,25 +69,26 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int c, rc;
 
-	r.io_mode = IO_AUTO;
-	r.proto_min = MDW_PROTO_MIN;
-	r.proto_max = MDW_PROTO_MAX;
-	while ((c = getopt_long(argc, argv, "c:n:vh", opts, NULL)) != -1) {
+	r.opt.io_mode = IO_AUTO;
+	r.opt.proto_min = MDW_PROTO_MIN;
+	r.opt.proto_max = MDW_PROTO_MAX;
+	while ((c = getopt_long(argc, argv, "c:n:vVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'n': snprintf(node, sizeof(node), "%s", optarg); break;
 		case 's': state_path = optarg; break;
 		case 'v': md_log_level = MD_LOG_DEBUG; break;
 		case 'i':
-			if (!strcmp(optarg, "auto")) r.io_mode = IO_AUTO;
-			else if (!strcmp(optarg, "uring")) r.io_mode = IO_URING;
-			else if (!strcmp(optarg, "aio")) r.io_mode = IO_AIO;
+			if (!strcmp(optarg, "auto")) r.opt.io_mode = IO_AUTO;
+			else if (!strcmp(optarg, "uring")) r.opt.io_mode = IO_URING;
+			else if (!strcmp(optarg, "aio")) r.opt.io_mode = IO_AIO;
 			else { usage(stderr); return 2; }
 			break;
 		case 'P':	/* test knob: offer only this protocol version */
-			r.proto_min = r.proto_max = (uint32_t)atoi(optarg);
+			r.opt.proto_min = r.opt.proto_max = (uint32_t)atoi(optarg);
 			break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("mirrord %s\n", MD_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -110,11 +115,14 @@ int main(int argc, char **argv)
 	}
 	r.peer = !r.me;
 	if (!state_path) {
-		mkdir("/run/mirrordisk", 0755);
-		snprintf(state, sizeof(state), "/run/mirrordisk/%s.state", r.res->name);
+		md_run_dir_make();
+		if (md_run_path(state, sizeof(state), r.res->name, MD_RUN_STATE)) {
+			log_err("resource name %s too long for a path", r.res->name);
+			return 3;
+		}
 		state_path = state;
 	}
-	r.state_path = state_path;
+	r.opt.state_path = state_path;
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -130,11 +138,12 @@ int main(int argc, char **argv)
 		log_warn("PR_SET_IO_FLUSHER failed: %s", strerror(errno));
 
 	rc = repl_init(&r);
-	if (!rc && mlockall(MCL_CURRENT | MCL_FUTURE))
-		log_warn("mlockall failed: %s", strerror(errno));
-	if (!rc)
+	if (!rc) {
+		if (mlockall(MCL_CURRENT | MCL_FUTURE))
+			log_warn("mlockall failed: %s", strerror(errno));
 		rc = repl_run(&r, &stop);
-	repl_fini(&r);
+		repl_fini(&r);
+	}
 	log_info("stopped");
 	return rc ? 1 : 0;
 }

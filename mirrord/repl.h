@@ -1,6 +1,24 @@
 /*
- * repl.h - one replicated resource as mirrord runs it: the connection to
- * the peer, the kernel channel, and the apply path on the secondary.
+ * repl.h - one replicated resource as mirrord runs it.
+ *
+ * struct repl is grouped by concern; each group names the file that owns
+ * it (the only file that changes it; others may read).  To follow one
+ * application write from the kernel to the peer's disk and back, read:
+ *
+ *   send.c       primary: a batch of writes read from the kernel channel
+ *                becomes DATA packets (no copy: iovecs into the batch)
+ *   tx.c         the ordered send queue and the control-packet buffers
+ *   rx.c         the receive stream, cut into packets, dispatched by type
+ *   apply.c      secondary: DATA to the local disk, in order where writes
+ *                overlap, then an ACK
+ *   send.c       primary again: ACKs back to the kernel (handle_ack)
+ *
+ * Around that path: daemon.c (set-up, the event loop and its timers),
+ * conn.c (sockets, failure of a connection), handshake.c (who the peer is
+ * and which way to resync), resync.c and csum.c (bringing an out-of-date
+ * copy up), verify.c (comparing the copies online), marks.c (the kernel's
+ * out-of-sync bitmap), admin.c (the state file, superblock policy, what
+ * the administrator changed at run time).
  */
 #ifndef MIRRORD_REPL_H
 #define MIRRORD_REPL_H
@@ -8,8 +26,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include <time.h>
 #include "config.h"
 #include "io.h"
+#include "md_run.h"
 #include "meta.h"
 #include "wire.h"
 
@@ -22,13 +42,16 @@
 #define CBUF_SIZE	(64u << 10)		/* control packets (acks, pings) */
 #define PKT_HDRS	(sizeof(struct mdw_hdr) + sizeof(struct mdw_data))
 
+#define PING_INTERVAL_MS	1000
+#define POLL_INTERVAL_MS	200
+#define RETRY_DELAY_MS		1000
+
 struct repl;
 
 /* Something queued for the socket: a data batch or a control buffer. */
 struct txitem {
-	struct msghdr msg;
-	struct iovec *iov;
-	int niov;
+	struct msghdr msg;		/* msg_iov advances on a partial send */
+	struct iovec *iov;		/* ... so the array as queued, for freeing */
 	void (*done)(struct txitem *t);
 	struct txitem *next;
 	void *own[2];		/* heap buffers freed by tx_heap_free (the iov moves) */
@@ -54,15 +77,15 @@ struct ctlbuf {
 	struct iovec iov;
 };
 
-/* Secondary: one received write on its way to the local disk. */
+/* Secondary: one received write on its way to the local disk, or (digest
+ * set by csum.c) a chunk read back to compare with the peer's digest. */
 struct apply {
 	struct repl *r;
 	struct md_data_info d;
 	char *buf;
 	unsigned page0, npages;
 	bool active;
-	bool digest_only;	/* checksum resync: read and compare, no write */
-	bool verify;		/* ... for an online verify (reply MDW_VF_REPLY) */
+	bool verify;		/* digest compare for an online verify (MDW_VF_REPLY) */
 	uint64_t digest;
 	struct io_op op;
 	struct apply *next;	/* free list or pending FIFO */
@@ -71,6 +94,7 @@ struct apply {
 #define RS_WINDOW	16		/* resync chunks in flight, at most */
 #define RS_WINDOW_BUSY	2		/* ... while the application writes */
 
+/* resync.c (csum.c: same and stash). */
 struct resync {
 	bool active;
 	bool source;
@@ -94,9 +118,9 @@ struct resync {
 };
 
 #define VF_WINDOW	8		/* verify: chunks being compared, at most */
-#define VF_FIRST	8		/* verify: differing offsets kept for status */
+#define VF_FIRST	MD_VF_FIRST_MAX	/* verify: differing offsets kept for status */
 
-/* Online verify: compare the xxh3 digest of every chunk with the peer's. */
+/* verify.c: compare the xxh3 digest of every chunk with the peer's. */
 struct verify {
 	bool active;
 	uint64_t token;			/* the request served (NAME.ctl verify=) */
@@ -117,84 +141,183 @@ struct verify {
 	} slot[VF_WINDOW];
 };
 
-struct repl_stats {
-	uint64_t tx_bytes, rx_bytes;
-	uint64_t writes_sent, writes_applied, acks;
-};
-
 struct repl {
-	/* configuration */
+	/* Who we are: set by main.c before repl_init, read everywhere. */
 	struct md_res_cfg *res;
 	int me, peer;			/* node indices in res */
-	enum io_mode io_mode;
-	uint32_t proto_min, proto_max;	/* what we offer (test knob) */
-	const char *state_path;
 	volatile int *reload;		/* set by SIGHUP: mdctl changed something */
+	struct io_loop *io;		/* daemon.c */
 
-	/* administrator's runtime choices (sb flags and RUN_DIR/NAME.ctl) */
-	bool detached;			/* MD_SBF_DETACHED: stay out of the mirror */
-	bool paused;			/* resync paused (mdctl pause) */
-	bool disk_failed;		/* a write to our disk failed: copy marked inconsistent */
-	uint64_t cfg_rate;		/* resync_rate from the config file */
-	uint64_t vf_request;		/* verify= in NAME.ctl */
-	struct verify vf;
+	struct {			/* main.c: command-line choices */
+		enum io_mode io_mode;
+		uint32_t proto_min, proto_max;	/* what we offer (test knob) */
+		const char *state_path;
+	} opt;
 
-	/* resources held for the daemon's life */
-	int ctl_fd;			/* bound channel */
-	int disk_fd;			/* lower device, O_DIRECT */
-	int listen_fd;
-	uint64_t size_bytes;
-	uint32_t chunk_bytes;
-	uint32_t role;			/* local role, polled from the kernel */
+	struct {			/* daemon.c: held for the daemon's life */
+		int ctl_fd;		/* bound channel */
+		int disk_fd;		/* lower device, O_DIRECT */
+		uint64_t size_bytes, nchunks;
+		uint32_t chunk_bytes;
+		uint32_t role;		/* local role, polled from the kernel */
+		int meta_fd;		/* metadata (shared with mdctl under lock_path) */
+		uint64_t meta_area;
+		char lock_path[MD_PATH_LEN];
+	} dev;
 
-	/* metadata (shared with mdctl under lock_path) */
-	int meta_fd;
-	uint64_t meta_area;
-	char lock_path[MD_PATH_LEN];
-	uint64_t nchunks;
+	struct {			/* admin.c: the administrator's runtime choices */
+		bool detached;		/* MD_SBF_DETACHED: stay out of the mirror */
+		bool paused;		/* resync paused (mdctl pause) */
+		bool disk_failed;	/* apply.c: a write to our disk failed */
+		uint64_t cfg_rate;	/* resync_rate from the config file */
+		uint64_t vf_request;	/* verify= in NAME.ctl */
+	} adm;
 
-	/* per connection */
-	enum md_sync_decision decision;
-	uint64_t peer_gen;		/* peer's current generation at HELLO */
-	uint64_t peer_features;		/* MDW_FEAT_* the peer offered */
-	struct resync rs;
-	const char *link;		/* what the state file says */
-	int sock;
-	struct io_loop *io;
-	bool failing;
-	char fail_reason[300];
-	uint32_t peer_role;
-	uint64_t last_rx_ms, last_tx_ms, last_poll_ms;
+	struct {			/* conn.c, handshake.c: one connection */
+		int listen_fd, sock;
+		enum md_sync_decision decision;
+		uint64_t peer_gen;	/* peer's current generation at HELLO */
+		uint64_t peer_features;	/* MDW_FEAT_* the peer offered */
+		uint32_t peer_role;
+		enum md_link link;	/* what the state file says */
+		bool failing;
+		char fail_reason[300];
+		uint64_t last_rx_ms, last_tx_ms, last_poll_ms;
+	} conn;
 
-	struct sendbuf sb[2];
-	struct ctlbuf ctl[2];
-	int ctl_cur;
-	struct txitem *txq, *txq_tail;
-	bool tx_busy;
-	struct io_op tx_op;
+	struct {			/* tx.c */
+		struct ctlbuf ctl[2];
+		int ctl_cur;
+		struct txitem *q, *q_tail;
+		bool busy;
+		struct io_op op;
+	} tx;
 
-	char *rbuf;
-	size_t rlen;
-	struct io_op rx_op;
-	bool rx_stalled;
+	struct {			/* rx.c */
+		char *buf;
+		size_t len;
+		struct io_op op;
+		bool stalled;
+	} rx;
 
-	struct md_chan_ack kacks[MD_MAX_INFLIGHT];
-	unsigned nkacks;
+	struct {			/* send.c */
+		struct sendbuf sb[2];
+		struct md_chan_ack kacks[MD_MAX_INFLIGHT];
+		unsigned nkacks;
+	} snd;
 
-	char *arena;
-	uint8_t arena_used[ARENA_PAGES];
-	unsigned arena_hint;
-	struct apply applies[MAX_APPLY];
-	struct apply *apply_free;
-	struct apply *pending, *pending_tail;
+	struct {			/* apply.c */
+		char *arena;
+		uint8_t used[ARENA_PAGES];
+		unsigned hint;
+		struct apply slot[MAX_APPLY];
+		struct apply *free;
+		struct apply *pending, *pending_tail;
+	} ap;
 
-	struct repl_stats st;
+	struct resync rs;		/* resync.c, csum.c */
+	struct verify vf;		/* verify.c */
 };
 
-/* Set up buffers and the kernel binding.  Returns 0 or -errno. */
+static inline uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static inline const char *peer_name(const struct repl *r)
+{
+	return r->res->nodes[r->peer].name;
+}
+
+/*
+ * Packet handlers (rx.c dispatches by type).  Each returns 1 when the
+ * packet was consumed, 0 when it must wait (no room: the receive side
+ * stalls and retries), -1 after failing the connection.
+ */
+typedef int (*pkt_handler)(struct repl *r, const char *body, uint32_t len);
+
+/* daemon.c: set up buffers and the kernel binding; 0 or -errno. */
 int repl_init(struct repl *r);
-/* Run until *stop becomes true.  Returns 0 or -errno. */
+/* daemon.c: run until *stop becomes true; 0 or -errno. */
 int repl_run(struct repl *r, volatile int *stop);
 void repl_fini(struct repl *r);
+
+/* admin.c */
+void state_write(struct repl *r, enum md_link link);
+int sb_update(struct repl *r, md_sb_fn fn, void *arg);
+int sb_on_break(struct md_super *sb, void *arg);
+int sb_mark_inconsistent(struct md_super *sb, void *arg);
+int sb_target_done(struct md_super *sb, void *arg);
+int sb_source_done(struct md_super *sb, void *arg);
+bool admin_reload(struct repl *r);
+bool admin_reload_requested(struct repl *r);
+
+/* marks.c */
+int marks_all(struct repl *r, unsigned long cmd);
+int mark_chunk(struct repl *r, uint64_t c);
+
+/* conn.c */
+void conn_fail(struct repl *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int conn_listen(struct repl *r);
+int conn_establish(struct repl *r, volatile int *stop);
+int conn_read_full(int fd, void *buf, size_t len);
+int conn_send_sync(int fd, uint16_t type, const void *body, uint32_t len);
+
+/* handshake.c */
+int handshake(struct repl *r, int fd);
+uint32_t handshake_decide(const struct md_hello_info *me, const struct md_hello_info *them,
+			  int me_index, enum md_sync_decision *decision, char *why, size_t len);
+void handshake_refuse_detached(struct repl *r, int fd);
+
+/* tx.c */
+void tx_queue(struct repl *r, struct txitem *t, struct iovec *iov, int niov,
+	      void (*done)(struct txitem *));
+void tx_heap_free(struct txitem *t);
+void *ctl_packet(struct repl *r, uint16_t type, uint32_t len);
+void ctl_kick(struct repl *r);
+void tx_reset(struct repl *r);
+
+/* rx.c */
+void rx_post(struct repl *r);
+void rx_resume(struct repl *r);
+void rx_reset(struct repl *r);
+
+/* send.c */
+void send_start(struct repl *r);
+void send_reset(struct repl *r);
+void flush_kacks(struct repl *r);
+void kack_add(struct repl *r, uint64_t id, int32_t status);
+int handle_ack(struct repl *r, const char *body, uint32_t len);
+
+/* apply.c */
+void apply_reset(struct repl *r);
+void apply_release(struct apply *a);
+struct apply *apply_get(struct repl *r, uint32_t len);
+int handle_data(struct repl *r, const char *body, uint32_t len);
+
+/* resync.c */
+int sync_begin(struct repl *r);
+void rs_kick(struct repl *r);
+void rs_acked(struct repl *r, uint64_t id, int32_t status);
+void rs_read_failed(struct repl *r, const struct md_chan_req *q);
+int handle_bitmap(struct repl *r, const char *body, uint32_t len);
+int handle_bitmap_end(struct repl *r, const char *body, uint32_t len);
+int handle_rs_done(struct repl *r, const char *body, uint32_t len);
+
+/* csum.c */
+int rs_send_digest(struct repl *r, const struct md_chan_req *q, const char *data);
+void rs_stash_clear(struct repl *r);
+int handle_rs_reply(struct repl *r, const char *body, uint32_t len);
+int handle_rs_digest(struct repl *r, const char *body, uint32_t len);
+int handle_vf_digest(struct repl *r, const char *body, uint32_t len);
+
+/* verify.c */
+void vf_start(struct repl *r);
+void vf_kick(struct repl *r);
+void vf_finish(struct repl *r, const char *result);
+int handle_vf_reply(struct repl *r, const char *body, uint32_t len);
 
 #endif

@@ -114,7 +114,14 @@ struct md_ioc_role {
 	__u32 flags;			/* MD_ROLEF_* */
 	__u32 reserved;
 };
-#define MD_ROLEF_FORCE		(1u << 0)
+/*
+ * Bit 0 was MD_ROLEF_FORCE: the module accepted it and did nothing with it
+ * (forcing a role is mdctl's policy, not the kernel's).  It is rejected
+ * now like any unknown flag (an older mdctl's activate --force gets
+ * -EINVAL); never reuse it, or that older mdctl would ask for whatever it
+ * came to mean.
+ */
+#define MD_ROLEF_RESERVED0	(1u << 0)	/* was FORCE; never reuse */
 #define MD_ROLEF_READONLY	(1u << 1)	/* primary: reads only (a read-only grant) */
 
 struct md_ioc_bind {

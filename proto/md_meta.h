@@ -37,6 +37,18 @@
 #define MD_BITMAP_OFFSET	(MD_SB_SLOTS * MD_SB_SIZE)
 #define MD_BM_PAGE		4096u
 
+/*
+ * Bitmap chunk size limits: md_super.chunk_shift, the config file's
+ * "chunk-size" and md_ioc_create.chunk_shift.  Here, in the on-disk format
+ * header, because the kernel checks them too and includes only this and
+ * md_chan.h.  4 KiB is the page the bitmap tracks at best; above 1 MiB a
+ * single small write costs a megabyte of resync.  The format allowed up to
+ * 30 until the reader was tightened; no config ever produced more than 20.
+ */
+#define MD_CHUNK_SHIFT_MIN	12	/* 4 KiB */
+#define MD_CHUNK_SHIFT_MAX	20	/* 1 MiB */
+#define MD_CHUNK_SHIFT_DEFAULT	16	/* 64 KiB: 2 MiB of bitmap per TiB */
+
 /* Bytes of metadata for a device of 'data' bytes with chunks of 1 << shift. */
 #define MD_BITMAP_BYTES(data, shift)					\
 	((((((data) + (1ull << (shift)) - 1) >> (shift)) + 7) / 8 +	\

@@ -67,7 +67,8 @@
 #define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH | MDW_FEAT_VERIFY)
 #define MDW_FEATURES_REQUIRED	(MDW_FEAT_FLUSH)
 
-/* mdw_data.flags: same meaning as MD_RF_* in md_chan.h */
+/* mdw_data.flags: the wire's own numbering (since channel v2 the MD_RF_*
+ * bits of md_chan.h differ); mirrord's send.c translates one to the other. */
 #define MDW_DF_FUA		(1u << 0)
 #define MDW_DF_PREFLUSH		(1u << 1)
 #define MDW_DF_RESYNC		(1u << 2)	/* resync data, not an application write */
@@ -80,7 +81,7 @@
 #define MDW_REJ_SIZE		4	/* device sizes differ */
 #define MDW_REJ_ROLE		5	/* both primary */
 #define MDW_REJ_FEATURES	6	/* a required feature is missing */
-#define MDW_REJ_BUSY		7	/* already connected to this peer */
+/* 7 was BUSY, never sent by any release: reserved, never reuse */
 #define MDW_REJ_CHUNK		8	/* bitmap chunk sizes differ */
 #define MDW_REJ_SPLIT_BRAIN	9	/* both sides changed while apart */
 #define MDW_REJ_UNRELATED	10	/* no common data history */

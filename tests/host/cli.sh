@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Host checks of mdctl's command line that need no module and no root:
-# exit codes of usage and configuration errors, and that the man page and
-# bash completion list every command 'mdctl help' has.
+# exit codes of usage and configuration errors, help and --version, what
+# --dry-run does without the module, how the configuration is read, and
+# that the man page and bash completion list every command 'mdctl help' has.
 cd "$(dirname "$0")/../.."
 mdctl=build/bin/mdctl
 pass=0 fail=0
@@ -11,8 +12,27 @@ check() {	# check NAME WANT CMD...
 	if [ "$got" = "$want" ]; then pass=$((pass + 1)); echo "[       OK ] $name"
 	else fail=$((fail + 1)); echo "[  FAILED  ] $name: exit $got, expected $want"; fi
 }
-conf=$(mktemp); trap 'rm -f "$conf"' EXIT
+check_out() {	# check_out NAME WANT PATTERN CMD...: exit code, and stdout matches PATTERN
+	local name=$1 want=$2 pat=$3 out got; shift 3
+	out=$("$@" 2>/dev/null); got=$?
+	if [ "$got" = "$want" ] && grep -qE -- "$pat" <<<"$out"; then pass=$((pass + 1)); echo "[       OK ] $name"
+	else fail=$((fail + 1)); echo "[  FAILED  ] $name: exit $got (expected $want), output '$out' lacks /$pat/"; fi
+}
+conf=$(mktemp) conf2=$(mktemp); trap 'rm -f "$conf" "$conf2"' EXIT
 cp tests/vm/guest/md.conf "$conf"
+# Disks that do not exist: nothing here can touch a disk of this host.
+cat > "$conf2" <<'EOF'
+# inline comments after white space, ';' (inih) and '#' (lib/config.c)
+[resource t1]  # trailing
+minor = 7 # the second database
+resync-rate = 10M ; at night
+[resource t1 node node-a]
+address = 10.77.0.1	# tab before
+disk = /nonexistent/mdctl-cli-test-a#1 ; a '#' inside a word is data
+[resource t1 node node-b]
+address = 10.77.0.2
+disk = /nonexistent/mdctl-cli-test-b
+EOF
 check no_command 2 $mdctl
 check unknown_command 2 $mdctl frobnicate
 check bad_option 2 $mdctl --bogus status
@@ -28,8 +48,49 @@ check unknown_resource 3 $mdctl -c "$conf" -n node-a status nosuch
 check unknown_node 3 $mdctl -c "$conf" -n node-x up r0
 check missing_config 3 $mdctl -c /nonexistent.conf status
 check help 0 $mdctl help
+check_out version 0 '^mdctl [0-9A-Za-z][-.+_0-9A-Za-z]*$' $mdctl --version
+check_out version_short 0 '^mdctl [0-9A-Za-z][-.+_0-9A-Za-z]*$' $mdctl -V
+check_out version_after_command 0 '^mdctl ' $mdctl status --version
+check help_unknown_command 2 $mdctl help frobnicate
+check help_two_commands 2 $mdctl help up down
+
+# --dry-run without the module: a dry run that reached the module or the
+# daemon would fail here, as the real command does (exit 1), so exit 0 and
+# a "would" line show that it stopped before either.  Never run the real
+# commands where the module is loaded: they would act.
+t1="-c $conf2 -n node-a"
+check_out dry_run_pause 0 '^would pause the resync of t1' $mdctl $t1 --dry-run pause t1
+check_out dry_run_resume 0 '^would resume the resync of t1' $mdctl $t1 resume t1 --dry-run
+check_out dry_run_set 0 '^would set the resync-rate of t1 to 41943040 bytes/s' $mdctl $t1 set t1 resync-rate=40M --dry-run
+check_out dry_run_destroy_minor 0 '^would remove /dev/mirror7$' $mdctl --dry-run destroy-minor 7
+check_out dry_run_up 0 '^would create /dev/mirror7 over /nonexistent/mdctl-cli-test-a#1' $mdctl $t1 up t1 --dry-run
+check dry_run_set_bad_size 2 $mdctl $t1 set t1 resync-rate=lots --dry-run
+check dry_run_set_async_refused 4 $mdctl $t1 set t1 mode=async --dry-run
+check dry_run_destroy_bad_minor 2 $mdctl --dry-run destroy-minor 64
+check dry_run_unknown_resource 3 $mdctl $t1 --dry-run pause nosuch
+if [ ! -e /dev/mirrordisk-ctl ]; then
+	check real_pause_needs_module 1 $mdctl $t1 pause t1
+	check real_set_needs_module 1 $mdctl $t1 set t1 resync-rate=40M
+	check real_destroy_minor_needs_module 1 $mdctl destroy-minor 7
+else
+	echo "[  SKIPPED ] real_*_needs_module: the mirrordisk module is loaded here"
+fi
+
+# The configuration: inline comments, the documented limits.
+check_out inline_comments 0 '"device": "/dev/mirror7"' $mdctl $t1 status t1 --json
+check_out inline_comment_in_word 0 '"disk": "/nonexistent/mdctl-cli-test-a#1"' $mdctl $t1 status t1 --json
+sed 's/^minor = 7.*/minor = 64/' "$conf2" > "$conf"
+check minor_64_refused 3 $mdctl -c "$conf" -n node-a status t1
+sed 's/^minor = 7.*/minor = 63/' "$conf2" > "$conf"
+check minor_63_taken 0 $mdctl -c "$conf" -n node-a status t1
+cp tests/vm/guest/md.conf "$conf"
+
 cmds=$($mdctl help | awk '/^commands:/ {c = 1; next} /^$/ {c = 0} c {print $1}')
 for c in $cmds; do
+	# help COMMAND prints the summary the list has: both come from one table.
+	# The list's columns: 2 spaces, the name in 14, 1, the arguments in 19, 1.
+	summary=$($mdctl help | awk -v c="$c" '$1 == c {print substr($0, 38); exit}')
+	check_out "help_$c" 0 "^  $(sed 's/[][().*+?^$|\\]/\\&/g' <<<"$summary")\$" $mdctl help "$c"
 	m=${c//-/\\\\-}	# roff writes - as \-
 	if grep -qE "^\.(BI|B|RI) \"?$m( |\"|\$)|Alias: \\\\fB$m\\\\fR" docs/man/mdctl.8; then
 		pass=$((pass + 1)); echo "[       OK ] man_lists_$c"

@@ -29,6 +29,9 @@ static void chan_records(void **state)
 	assert_int_equal(MD_RF_FUA, 1);
 	assert_int_equal(MD_RF_PREFLUSH, 2);
 	assert_int_equal(MD_RF_READ_ERROR, 4);
+	/* Role flags: bit 0 (was FORCE) stays reserved, READONLY keeps bit 1. */
+	assert_int_equal(MD_ROLEF_RESERVED0, 1);
+	assert_int_equal(MD_ROLEF_READONLY, 2);
 }
 
 static void ioctls(void **state)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "config.h"
+#include "md_meta.h"
 
 static struct md_config cfg;
 static char err[512];
@@ -119,6 +120,87 @@ static void file_errors(void **state)
 	assert_int_equal(md_config_load("/nonexistent/md.conf", &cfg, err, sizeof(err)), -ENOENT);
 }
 
+/* chunk-size: powers of two from 1 << MD_CHUNK_SHIFT_MIN to 1 << ..._MAX. */
+static void chunk_size_limits(void **state)
+{
+	static const char *const bad[] = { "0", "2K", "3K", "4097", "12K", "2M", "1G" };
+	char text[256];
+
+	(void)state;
+	assert_int_equal(load("[resource r0]\nminor = 0\n" NODES), 0);
+	assert_int_equal(cfg.res[0].chunk_shift, MD_CHUNK_SHIFT_DEFAULT);
+	assert_int_equal(load("[resource r0]\nminor = 0\nchunk-size = 4K\n" NODES), 0);
+	assert_int_equal(cfg.res[0].chunk_shift, MD_CHUNK_SHIFT_MIN);
+	assert_int_equal(load("[resource r0]\nminor = 0\nchunk-size = 1M\n" NODES), 0);
+	assert_int_equal(cfg.res[0].chunk_shift, MD_CHUNK_SHIFT_MAX);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[resource r0]\nminor = 0\nchunk-size = %s\n" NODES, bad[i]);
+		assert_int_equal(load(text), -EINVAL);
+		assert_non_null(strstr(err, "chunk-size must be a power of two"));
+	}
+}
+
+/* ';' and '#' after white space start a comment; elsewhere they are data. */
+static void inline_comments(void **state)
+{
+	struct md_res_cfg *r;
+
+	(void)state;
+	assert_int_equal(load("# whole line\n[resource r0]  # trailing\nminor = 5 # the database\n"
+			      "port = 7000\t# tab before\nresync-rate = 10M ; inih's own\n"
+			      "[resource r0 node alpha]\naddress = 10.0.0.1 # rack 1\n"
+			      "disk = /dev/disk/by-id/x#1 # a '#' inside a word stays\n"
+			      "  # an indented comment line\n"
+			      "[resource r0 node beta]\naddress = 10.0.0.2\ndisk = /dev/sdc ; old\n"), 0);
+	r = md_config_find(&cfg, "r0");
+	assert_non_null(r);
+	assert_int_equal(r->minor, 5);
+	assert_int_equal(r->port, 7000);
+	assert_int_equal(r->resync_rate, 10u << 20);
+	assert_string_equal(r->nodes[0].address, "10.0.0.1");
+	assert_string_equal(r->nodes[0].disk, "/dev/disk/by-id/x#1");
+	assert_string_equal(r->nodes[1].disk, "/dev/sdc");
+	/* Not after white space: part of the value, and so an error here. */
+	assert_int_equal(load("[resource r0]\nminor = 5#x\n" NODES), -EINVAL);
+	assert_non_null(strstr(err, "line 2: minor must be"));
+}
+
+/*
+ * Names of up to 48 characters per section (inih cuts longer ones without
+ * a word, so they are refused), lines of up to 199 (inih would split
+ * longer ones).
+ */
+static void name_and_line_limits(void **state)
+{
+	char text[1024], name[64];
+
+	(void)state;
+	/* "resource " + 16 + " node " + 17 = 48 characters: the longest. */
+	memset(name, 'n', 17);
+	name[17] = '\0';
+	snprintf(text, sizeof(text), "[resource rrrrrrrrrrrrrrrr]\nminor = 0\n"
+		 "[resource rrrrrrrrrrrrrrrr node %s]\naddress = x\ndisk = /d\n"
+		 "[resource rrrrrrrrrrrrrrrr node b]\naddress = y\ndisk = /e\n", name);
+	assert_int_equal(load(text), 0);
+	assert_int_equal(md_res_node_index(&cfg.res[0], name), 0);
+	strcat(name, "n");
+	snprintf(text, sizeof(text), "[resource rrrrrrrrrrrrrrrr]\nminor = 0\n"
+		 "[resource rrrrrrrrrrrrrrrr node %s]\naddress = x\n", name);
+	assert_int_equal(load(text), -EINVAL);
+	assert_non_null(strstr(err, "line 4: section [resource rrrrrrrrrrrrrrrr node"));
+	assert_non_null(strstr(err, "longer than 48 characters"));
+	/* "disk = /" and 191 more: 199 characters. */
+	memset(text, 0, sizeof(text));
+	strcpy(text, "[resource r0]\nminor = 0\n[resource r0 node a]\naddress = x\ndisk = /");
+	memset(text + strlen(text), 'd', 191);
+	strcat(text, "\n[resource r0 node b]\naddress = y\ndisk = /e\n");
+	assert_int_equal(load(text), 0);
+	assert_int_equal(strlen(cfg.res[0].nodes[0].disk), 192);
+	strcpy(strstr(text, "ddd\n"), "dddd\n[resource r0 node b]\naddress = y\ndisk = /e\n");
+	assert_int_equal(load(text), -EINVAL);
+	assert_non_null(strstr(err, "line 5: longer than 199 characters"));
+}
+
 static void sizes(void **state)
 {
 	uint64_t v;
@@ -144,6 +226,9 @@ int main(void)
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(entry_errors_name_the_line),
 		cmocka_unit_test(file_errors),
+		cmocka_unit_test(chunk_size_limits),
+		cmocka_unit_test(inline_comments),
+		cmocka_unit_test(name_and_line_limits),
 		cmocka_unit_test(sizes),
 	};
 

@@ -109,6 +109,15 @@ static void sb_invalid_fields(void **state)
 	in = sample(); in.chunk_shift = 11;
 	md_sb_encode(&in, slot);
 	assert_int_equal(md_sb_decode(slot, &out), -EINVAL);
+	/* Above MD_CHUNK_SHIFT_MAX even with a bitmap size that matches it. */
+	in = sample(); in.chunk_shift = MD_CHUNK_SHIFT_MAX + 1;
+	in.bitmap_bytes = MD_BITMAP_BYTES(in.data_bytes, in.chunk_shift);
+	md_sb_encode(&in, slot);
+	assert_int_equal(md_sb_decode(slot, &out), -EINVAL);
+	in.chunk_shift = MD_CHUNK_SHIFT_MAX;
+	in.bitmap_bytes = MD_BITMAP_BYTES(in.data_bytes, in.chunk_shift);
+	md_sb_encode(&in, slot);
+	assert_int_equal(md_sb_decode(slot, &out), 0);
 	in = sample(); in.bitmap_bytes = 8192;
 	md_sb_encode(&in, slot);
 	assert_int_equal(md_sb_decode(slot, &out), -EINVAL);

@@ -1,0 +1,102 @@
+/*
+ * runfile.h - read and write the runtime files of proto/md_run.h.
+ * Every function returns 0 or -errno unless it says otherwise.
+ *
+ * The readers take hostile input: a malformed line (no '=' or nothing before it, a number that
+ * does not parse or overflows, an unknown link name, a bad or too long
+ * verify_first list, a line over MD_RUN_LINE_MAX bytes or with a NUL byte)
+ * changes nothing, the other lines are still applied, and the reader
+ * returns -EBADMSG at the end.  Empty lines and unknown keys are ignored,
+ * so that either program can be newer than the other.  Strings longer than
+ * their field are truncated.
+ */
+#ifndef MD_RUNFILE_H
+#define MD_RUNFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "md_run.h"
+
+/*
+ * MD_RUN_DIR "/" name suffix into buf (suffix may be NULL).  -ENAMETOOLONG
+ * if it does not fit, -EINVAL for an empty name or one with a '/'.
+ */
+int md_run_path(char *buf, size_t len, const char *name, const char *suffix);
+/* Create MD_RUN_DIR (and parents) mode 0755 if missing; an existing one is fine. */
+int md_run_dir_make(void);
+
+/* "connected" for MD_LINK_CONNECTED, "no-daemon", ...; "unknown" for out of range. */
+const char *md_link_name(enum md_link l);
+/* The state for a name (including "no-daemon"), or -EINVAL for an unknown name. */
+int md_link_parse(const char *name);
+
+/* What the state file says: mirrord fills it, mdctl reads it. */
+struct md_state {
+	int pid;			/* 0: no daemon (reader: file missing or pid dead) */
+	enum md_link link;
+	char peer[64];
+	char peer_role[16];		/* md_role_name(), "unknown" when not connected */
+	char io[16];			/* io backend name, "-" when none */
+	long long since;		/* time() of the write */
+	char last_error[300];
+	/* online verify */
+	char verify[16];		/* none, running, done, aborted, unsupported */
+	uint64_t verify_token, verify_done, verify_total, verify_differ, verify_errors;
+	uint64_t verify_first[MD_VF_FIRST_MAX];
+	unsigned verify_nfirst;
+	/* resync */
+	uint64_t sync_same;		/* checksum resync: chunks found identical */
+	int detached, paused;
+	uint64_t resync_rate;		/* the limit in force, bytes/s */
+	char sync[32];			/* md_sync_decision_name() */
+	char sync_role[16];		/* source, target, none */
+	uint64_t sync_done, sync_total, sync_rate;
+};
+
+/*
+ * Write the whole file atomically (PATH.tmp, then rename), so a reader sees
+ * the old or the new state, never a mix.  The key order and spelling is
+ * the format that exists since the first release.  Fields are written as
+ * they are: the caller fills since, pid and peer_role ("unknown" when not
+ * connected).  A '\n' inside a string is written as ' ' (it would end the
+ * line and let the rest pose as a key), at most MD_VF_FIRST_MAX offsets
+ * are listed, and a link out of range or MD_LINK_NO_DAEMON is -EINVAL.
+ */
+int md_state_write(const char *path, const struct md_state *s);
+/*
+ * Read a state file.  Any file that cannot be opened (-ENOENT when it is
+ * missing): *s zeroed with link MD_LINK_NO_DAEMON.  Malformed lines:
+ * -EBADMSG as above.  Whether the pid is alive is the caller's business
+ * (md_state_read_live below checks it).
+ */
+int md_state_read(const char *path, struct md_state *s);
+/*
+ * md_state_read, then pid 0 and MD_LINK_NO_DAEMON unless the pid is > 0
+ * and the process exists (kill(pid, 0) succeeds or fails with EPERM: an
+ * unprivileged mdctl status must still see a root mirrord).  Returns what
+ * md_state_read returned.
+ */
+int md_state_read_live(const char *path, struct md_state *s);
+
+/* The runtime settings of NAME.ctl (mdctl pause/resume/set/verify). */
+struct md_runctl {
+	int paused;			/* -1: not set; else 0 or 1 */
+	int64_t resync_rate;		/* -1: not set (the config file's value holds) */
+	uint64_t verify;		/* verify request token, 0: none */
+};
+
+/*
+ * Read NAME.ctl.  Missing file: 0 with everything "not set".  Malformed
+ * lines (also a resync_rate above INT64_MAX): -EBADMSG as above.
+ */
+int md_runctl_read(const char *path, struct md_runctl *c);
+/*
+ * Set one key ("paused", "resync_rate", "verify") to "key=%llu", keeping
+ * the other lines (malformed ones over MD_RUN_LINE_MAX are dropped) and
+ * replacing every line of that key; atomic like md_state_write.  -EINVAL
+ * for any other key or a resync_rate above INT64_MAX.  Two writers at once
+ * may lose one update (the last rename wins), as before.
+ */
+int md_runctl_set(const char *path, const char *key, uint64_t val);
+
+#endif

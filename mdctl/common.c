@@ -1,0 +1,201 @@
+/*
+ * common.c - what most commands start from: the resource and this node in
+ * the configuration, the module's control device, this node's metadata,
+ * and the state of the resource's mirrord.  Owns the loaded configuration
+ * (cfg) and the error helpers of mdctl.h.
+ *
+ * Only reads, except sb_change(), which writes the superblock under the
+ * lock mirrord takes too, and poke_daemon(), which signals the daemon.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "kctl.h"
+#include "mdctl.h"
+
+struct md_config cfg;
+
+int err(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mdctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return rc;
+}
+
+int exit_of(int rc)
+{
+	switch (rc) {
+	case 0:
+		return MDCTL_EXIT_OK;
+	case MDCTL_E_REFUSED:
+		return MDCTL_EXIT_REFUSED;
+	case MDCTL_E_NOTUP:
+		return MDCTL_EXIT_NOTUP;
+	}
+	return MDCTL_EXIT_RUNTIME;
+}
+
+int load_res(const char *name, struct md_res_cfg **resp, int *me)
+{
+	char e[512];
+	int rc;
+
+	if ((rc = md_config_load(o.config, &cfg, e, sizeof(e))))
+		return err(rc, "%s", e);
+	*resp = md_config_find(&cfg, name);
+	if (!*resp)
+		return err(-ENOENT, "resource '%s' is not defined in %s", name, o.config);
+	*me = md_res_node_index(*resp, o.node);
+	if (*me < 0)
+		return err(-ENOENT, "this node (%s) is not part of resource %s "
+			   "(nodes: %s, %s; set --node or MD_NODE)", o.node, name,
+			   (*resp)->nodes[0].name, (*resp)->nodes[1].name);
+	return 0;
+}
+
+int open_ctl(void)
+{
+	int fd = kctl_open();
+
+	if (fd == -ENOENT)
+		return err(fd, "%s missing: the mirrordisk module is not loaded", MD_CTL_PATH);
+	if (fd < 0)
+		return err(fd, "cannot open %s: %s", MD_CTL_PATH, strerror(-fd));
+	return fd;
+}
+
+int need_up(const struct md_res_cfg *res, struct md_ioc_status *st)
+{
+	int fd = open_ctl();
+
+	if (fd < 0)
+		return fd;
+	/* Whatever the status call says, the device cannot be used as up. */
+	if (kctl_status(fd, (uint32_t)res->minor, st)) {
+		close(fd);
+		return err(MDCTL_E_NOTUP, "%s is not up on this node (run 'mdctl up %s')",
+			   res->name, res->name);
+	}
+	return fd;
+}
+
+const char *meta_dev(const struct md_res_cfg *res, int me)
+{
+	return res->nodes[me].meta[0] ? res->nodes[me].meta : res->nodes[me].disk;
+}
+
+int open_meta(const struct md_res_cfg *res, int me, struct md_geom *g,
+	      struct md_super *sb, int *fd)
+{
+	int rc = md_meta_locate(res->nodes[me].disk, res->nodes[me].meta, res->chunk_shift, g, fd);
+
+	if (rc)
+		return err(rc, "%s: cannot open %s: %s", res->name, meta_dev(res, me), strerror(-rc));
+	rc = md_meta_read(*fd, g->area_offset, sb, NULL);
+	if (rc == -ENOENT)
+		rc = err(MDCTL_E_REFUSED, "%s: no mirror metadata on %s: run 'mdctl create %s' first",
+			 res->name, res->nodes[me].disk, res->name);
+	else if (rc == -EBADMSG)
+		rc = err(MDCTL_E_REFUSED, "%s: the metadata on %s is corrupt (checksum mismatch in "
+			 "both superblock copies); refusing to use it", res->name, res->nodes[me].disk);
+	else if (rc)
+		rc = err(MDCTL_E_REFUSED, "%s: the metadata on %s is unusable: %s", res->name,
+			 res->nodes[me].disk, rc == -EPROTO ? "unsupported version" : "invalid fields");
+	else if (strcmp(sb->resource, res->name) || strcmp(sb->node, res->nodes[me].name))
+		rc = err(MDCTL_E_REFUSED, "%s: %s holds the metadata of resource %s, node %s, not %s/%s",
+			 res->name, res->nodes[me].disk, sb->resource, sb->node, res->name,
+			 res->nodes[me].name);
+	if (rc) {
+		close(*fd);
+		return rc;
+	}
+	/* The superblock's geometry must still fit what is there. */
+	g->chunk_shift = sb->chunk_shift;
+	g->bitmap_bytes = sb->bitmap_bytes;
+	if (sb->data_bytes != g->data_bytes) {
+		close(*fd);
+		return err(MDCTL_E_REFUSED, "%s: the metadata describes %llu bytes of data, the "
+			   "devices now give %llu", res->name, (unsigned long long)sb->data_bytes,
+			   (unsigned long long)g->data_bytes);
+	}
+	return 0;
+}
+
+int read_sb_quiet(const struct md_res_cfg *res, int me, struct md_super *sb)
+{
+	struct md_geom g;
+	int fd, rc;
+
+	rc = md_meta_locate(res->nodes[me].disk, res->nodes[me].meta, res->chunk_shift, &g, &fd);
+	if (rc)
+		return rc;
+	rc = md_meta_read(fd, g.area_offset, sb, NULL);
+	close(fd);
+	return rc;
+}
+
+int sb_change(const struct md_res_cfg *res, int me, md_sb_fn fn, void *arg)
+{
+	struct md_super sb;
+	struct md_geom g;
+	char lock[MD_PATH_LEN];
+	int fd, rc;
+
+	if ((rc = open_meta(res, me, &g, &sb, &fd)))
+		return rc;
+	/* If the run directory cannot be made, opening the lock says why. */
+	(void)md_run_dir_make();
+	rc = md_run_path(lock, sizeof(lock), res->name, MD_RUN_LOCK);
+	if (!rc)
+		rc = md_sb_update(fd, g.area_offset, lock, fn, arg);
+	close(fd);
+	if (rc && rc != -EPERM)
+		return err(rc, "%s: updating metadata failed: %s", res->name, strerror(-rc));
+	return rc;
+}
+
+/*
+ * A state file that cannot be read, or one naming a dead pid, reads as "no
+ * daemon".  A malformed line in it (md_state_read's -EBADMSG) is ignored
+ * like the older reader ignored it: the other lines still count.
+ */
+void daemon_state(const struct md_res_cfg *res, struct md_state *s)
+{
+	char path[MD_PATH_LEN];
+
+	if (md_run_path(path, sizeof(path), res->name, MD_RUN_STATE)) {
+		memset(s, 0, sizeof(*s));
+		s->link = MD_LINK_NO_DAEMON;
+		return;
+	}
+	(void)md_state_read_live(path, s);
+}
+
+int poke_daemon(const struct md_res_cfg *res)
+{
+	struct md_state s;
+
+	daemon_state(res, &s);
+	if (!s.pid)
+		return -ESRCH;
+	return kill(s.pid, SIGHUP) ? -errno : 0;
+}
+
+bool wait_link(const struct md_res_cfg *res, enum md_link want, int ms, struct md_state *s)
+{
+	for (int t = 0; ; t += 100) {
+		daemon_state(res, s);
+		if (s->link == want)
+			return true;
+		if (t >= ms)
+			return false;
+		usleep(100000);
+	}
+}

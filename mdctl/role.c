@@ -1,0 +1,165 @@
+/*
+ * role.c - mdctl activate and deactivate (primary, secondary): the role in
+ * the module, and the superblock's record of it, which mirrord and the next
+ * connect read.
+ *
+ * --force is a policy of mdctl's own, not the kernel's: it lets this node
+ * become primary while the peer is, while this node is detached, or while
+ * its data is not up to date (which makes its data the reference).  The
+ * module is only ever asked for the role.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "kctl.h"
+#include "mdctl.h"
+
+struct activate_arg {
+	bool connected;
+	bool force;
+	char why[160];
+};
+
+static int activate_fn(struct md_super *sb, void *p)
+{
+	struct activate_arg *a = p;
+
+	if (sb->disk_state != MD_DISK_UPTODATE) {
+		if (!a->force) {
+			snprintf(a->why, sizeof(a->why), "the local data is %s, not up to date",
+				 sb->disk_state == MD_DISK_OUTDATED ? "outdated" : "inconsistent");
+			return -EPERM;
+		}
+		/* Forced: this node's data becomes the reference. */
+		sb->disk_state = MD_DISK_UPTODATE;
+		sb->gen_current = md_gen_new();
+		sb->gen_bitmap = 0;
+	} else if (!a->connected && !sb->gen_bitmap) {
+		/* Writing without the peer: start a new generation, and let the
+		 * bitmap track everything since the old one. */
+		sb->gen_bitmap = sb->gen_current;
+		sb->gen_current = md_gen_new();
+	}
+	sb->flags |= MD_SBF_PRIMARY;
+	return 1;
+}
+
+/* 0, MDCTL_E_REFUSED (data not up to date) or sb_change()'s error. */
+static int sb_before_activate(const struct md_res_cfg *res, int me, bool connected)
+{
+	struct activate_arg a = { .connected = connected, .force = o.force };
+	int rc = sb_change(res, me, activate_fn, &a);
+
+	if (rc == -EPERM)
+		return err(MDCTL_E_REFUSED, "%s: %s; use --force to make this node's data the "
+			   "reference (the peer's differing data will be overwritten)", res->name, a.why);
+	return rc;
+}
+
+static int deactivate_fn(struct md_super *sb, void *p)
+{
+	(void)p;
+	if (!(sb->flags & MD_SBF_PRIMARY))
+		return 0;
+	sb->flags &= ~MD_SBF_PRIMARY;
+	return 1;
+}
+
+/* The peer is primary, as far as this node's daemon knows. */
+static bool peer_is_primary(const struct md_state *s)
+{
+	return s->link == MD_LINK_CONNECTED && !strcmp(s->peer_role, md_role_name(MD_ROLE_PRIMARY));
+}
+
+/* The command boundary of both commands: returns an exit code. */
+static int set_role(const char *name, uint32_t role)
+{
+	struct md_ioc_status st;
+	struct md_state s;
+	struct md_res_cfg *res;
+	int me, fd, rc = 0;
+
+	if (load_res(name, &res, &me))
+		return MDCTL_EXIT_CONFIG;
+	if ((fd = open_ctl()) < 0)
+		return MDCTL_EXIT_RUNTIME;
+	if (kctl_status(fd, (uint32_t)res->minor, &st)) {
+		close(fd);
+		return err(MDCTL_EXIT_NOTUP, "%s is not up on this node (run 'mdctl up %s')", name, name);
+	}
+	if (st.role == role) {
+		struct md_super sb;
+		bool granted = role == MD_ROLE_PRIMARY && read_sb_quiet(res, me, &sb) == 0 &&
+			       !(sb.flags & MD_SBF_PRIMARY);
+
+		if (granted && (sb.flags & MD_SBF_DETACHED)) {
+			close(fd);
+			return err(MDCTL_EXIT_REFUSED, "%s: this is a detached standby with access "
+				   "granted; revoke and attach it, or keep its data with 'mdctl "
+				   "rebuild %s --from %s' before activating", name, name, o.node);
+		}
+		if (!granted) {	/* a grant being turned into the primary goes on */
+			close(fd);
+			printf("%s: already %s\n", name, md_role_name(role));
+			return MDCTL_EXIT_OK;
+		}
+	}
+	/*
+	 * The peer's role reaches us through its daemon and ours (MDW_STATE),
+	 * a fraction of a second after it changed: a switchover script that
+	 * deactivates one node and at once activates the other must not fail
+	 * on that lag, so give it a moment before refusing.
+	 */
+	for (int i = 0; i < 30; i++) {
+		daemon_state(res, &s);
+		if (!peer_is_primary(&s))
+			break;
+		usleep(100000);
+	}
+	if (role == MD_ROLE_PRIMARY && !o.force) {
+		struct md_super sb;
+
+		if (read_sb_quiet(res, me, &sb) == 0 && (sb.flags & MD_SBF_DETACHED)) {
+			close(fd);
+			return err(MDCTL_EXIT_REFUSED, "%s: this node is detached: its copy lacks what "
+				   "%s wrote since; attach it, or keep this copy with 'mdctl rebuild "
+				   "%s --from %s' (or --force)", name, res->nodes[!me].name, name, o.node);
+		}
+	}
+	if (role == MD_ROLE_PRIMARY && !o.force && peer_is_primary(&s)) {
+		close(fd);
+		return err(MDCTL_EXIT_REFUSED, "%s: peer %s is primary; deactivate it first "
+			   "(or --force)", name, s.peer);
+	}
+	if (o.dry_run) {
+		close(fd);
+		printf("would make %s %s\n", name, md_role_name(role));
+		return MDCTL_EXIT_OK;
+	}
+	if (role == MD_ROLE_PRIMARY &&
+	    (rc = sb_before_activate(res, me, s.link == MD_LINK_CONNECTED))) {
+		close(fd);
+		return exit_of(rc);
+	}
+	rc = kctl_set_role(fd, (uint32_t)res->minor, role, 0);
+	close(fd);
+	if (rc == -EBUSY)
+		return err(MDCTL_EXIT_REFUSED, "%s: /dev/" MD_DISK_PREFIX "%d is in use (mounted or open); "
+			   "unmount it first", name, res->minor);
+	if (rc)
+		return err(MDCTL_EXIT_RUNTIME, "%s: cannot change role: %s", name, strerror(-rc));
+	if (role == MD_ROLE_SECONDARY && (rc = sb_change(res, me, deactivate_fn, NULL)))
+		return exit_of(rc);
+	printf("%s: %s\n", name, md_role_name(role));
+	return MDCTL_EXIT_OK;
+}
+
+int cmd_activate(const char *name)
+{
+	return set_role(name, MD_ROLE_PRIMARY);
+}
+
+int cmd_deactivate(const char *name)
+{
+	return set_role(name, MD_ROLE_SECONDARY);
+}

@@ -1,0 +1,208 @@
+/*
+ * runtime.c - requests to a running mirrord: pause and resume the resync
+ * this node sends, set a runtime setting (resync-rate), and verify (compare
+ * every chunk with the peer).  Each writes one key of MD_RUN_DIR/NAME.ctl
+ * with md_runctl_set() and sends SIGHUP; the settings last until the next
+ * 'mdctl up', which removes the file.  verify then follows the daemon's
+ * state file until the daemon reports the run it asked for as finished.
+ *
+ * The dry runs of pause, resume and set check the command line and the
+ * configuration only: asking whether the resource is up and which node
+ * sends the resync needs the module and the daemon, and a dry run that
+ * answers the same with or without them is one a script can rely on.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "mdctl.h"
+
+/* Set one key of NAME.ctl; 0 or -errno (reported). */
+static int ctl_set(const struct md_res_cfg *res, const char *key, uint64_t val)
+{
+	char path[MD_PATH_LEN] = "";
+	int rc = md_run_path(path, sizeof(path), res->name, MD_RUN_CTL);
+
+	if (!rc)
+		rc = md_runctl_set(path, key, val);
+	if (rc)
+		return err(rc, "%s: cannot write %s: %s", res->name, path, strerror(-rc));
+	return 0;
+}
+
+/*
+ * The resource is up here and its mirrord runs: 0 with *s its state,
+ * need_up()'s error, or MDCTL_E_NOTUP (reported) for no daemon.
+ */
+static int need_daemon(const struct md_res_cfg *res, struct md_state *s)
+{
+	struct md_ioc_status st;
+	int fd = need_up(res, &st);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	daemon_state(res, s);
+	if (!s->pid)
+		return err(MDCTL_E_NOTUP, "%s: mirrord is not running", res->name);
+	return 0;
+}
+
+/* The command boundary of pause and resume: returns an exit code. */
+static int pause_resume(const char *name, int paused)
+{
+	struct md_res_cfg *res;
+	struct md_state s;
+	int me, rc;
+
+	if (load_res(name, &res, &me))
+		return MDCTL_EXIT_CONFIG;
+	if (o.dry_run) {
+		printf("would %s the resync of %s that this node sends\n",
+		       paused ? "pause" : "resume", name);
+		return MDCTL_EXIT_OK;
+	}
+	if ((rc = need_daemon(res, &s)))
+		return exit_of(rc);
+	if (!strcmp(s.sync_role, "target"))
+		return err(MDCTL_EXIT_REFUSED, "%s: this node receives the resync; %s it on %s, "
+			   "which sends it", name, paused ? "pause" : "resume", res->nodes[!me].name);
+	if ((rc = ctl_set(res, "paused", (uint64_t)paused)))
+		return exit_of(rc);
+	poke_daemon(res);
+	printf("%s: resync %s%s\n", name, paused ? "paused" : "resumed",
+	       strcmp(s.sync_role, "source") ? " (no resync running now; the setting applies to "
+	       "the next one)" : "");
+	return MDCTL_EXIT_OK;
+}
+
+int cmd_pause(const char *name)
+{
+	return pause_resume(name, 1);
+}
+
+int cmd_resume(const char *name)
+{
+	return pause_resume(name, 0);
+}
+
+int cmd_set(const char *name)
+{
+	struct md_ioc_status st;
+	struct md_res_cfg *res;
+	const char *eq = o.kv ? strchr(o.kv, '=') : NULL;
+	char key[32];
+	int me, fd, rc;
+
+	if (!eq || eq == o.kv || (size_t)(eq - o.kv) >= sizeof(key))
+		return err(MDCTL_EXIT_USAGE, "usage: mdctl set RESOURCE KEY=VALUE "
+			   "(keys: resync-rate, mode, compression)");
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - o.kv), o.kv);
+	eq++;
+	if (load_res(name, &res, &me))
+		return MDCTL_EXIT_CONFIG;
+	if (!strcmp(key, "resync-rate")) {
+		uint64_t v;
+
+		if (md_parse_size(eq, &v))
+			return err(MDCTL_EXIT_USAGE, "resync-rate: '%s' is not a size (e.g. 40M, 0 for "
+				   "no limit)", eq);
+		if (o.dry_run) {
+			printf("would set the resync-rate of %s to %llu bytes/s%s (until the next "
+			       "'mdctl up')\n", name, (unsigned long long)v, v ? "" : " (no limit)");
+			return MDCTL_EXIT_OK;
+		}
+		if ((fd = need_up(res, &st)) < 0)
+			return exit_of(fd);
+		close(fd);
+		if ((rc = ctl_set(res, "resync_rate", v)))
+			return exit_of(rc);
+		if (poke_daemon(res))
+			return err(MDCTL_EXIT_NOTUP, "%s: mirrord is not running", name);
+		printf("%s: resync-rate %llu bytes/s%s (until the next 'mdctl up')\n", name,
+		       (unsigned long long)v, v ? "" : " (no limit)");
+		return MDCTL_EXIT_OK;
+	}
+	/* Nothing to change in this version: the same answer with --dry-run. */
+	if (!strcmp(key, "mode") || !strcmp(key, "compression")) {
+		const char *only = !strcmp(key, "mode") ? "sync" : "none";
+
+		if (!strcmp(eq, only)) {
+			printf("%s: %s is %s\n", name, key, only);
+			return MDCTL_EXIT_OK;
+		}
+		return err(MDCTL_EXIT_REFUSED, "%s: %s=%s is not available in this version "
+			   "(only %s)", name, key, eq, only);
+	}
+	return err(MDCTL_EXIT_USAGE, "unknown setting '%s' (keys: resync-rate, mode, compression)", key);
+}
+
+/* "N,N,..." as the state file lists them, the first differing offsets. */
+static void first_offsets(const struct md_state *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < s->verify_nfirst && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%llu", i ? "," : "",
+				      (unsigned long long)s->verify_first[i]);
+}
+
+int cmd_verify(const char *name)
+{
+	struct md_res_cfg *res;
+	struct md_state s;
+	char first[MD_VF_FIRST_MAX * 21];
+	uint64_t token;
+	int me, rc;
+
+	if (load_res(name, &res, &me))
+		return MDCTL_EXIT_CONFIG;
+	if ((rc = need_daemon(res, &s)))
+		return exit_of(rc);
+	if (s.link != MD_LINK_CONNECTED)
+		return err(MDCTL_EXIT_REFUSED, "%s: not connected to %s (%s): verify compares the "
+			   "two copies", name, res->nodes[!me].name, md_link_name(s.link));
+	if (strcmp(s.sync_role, "none"))
+		return err(MDCTL_EXIT_REFUSED, "%s: a resync is running; verify when it is done", name);
+	if (!strcmp(s.verify, "running"))
+		return err(MDCTL_EXIT_REFUSED, "%s: a verify is already running", name);
+	if (o.dry_run) {
+		printf("would compare every chunk of %s with %s\n", name, res->nodes[!me].name);
+		return MDCTL_EXIT_OK;
+	}
+	token = (uint64_t)time(NULL) * 1000 + (uint64_t)(getpid() % 1000);
+	if ((rc = ctl_set(res, "verify", token)))
+		return exit_of(rc);
+	if (poke_daemon(res))
+		return err(MDCTL_EXIT_NOTUP, "%s: mirrord is not running", name);
+	for (;;) {
+		usleep(200000);
+		daemon_state(res, &s);
+		if (!s.pid)
+			return err(MDCTL_EXIT_RUNTIME, "%s: mirrord stopped during the verify", name);
+		if (s.verify_token == token && strcmp(s.verify, "running"))
+			break;
+	}
+	if (strcmp(s.verify, "done"))
+		return err(MDCTL_EXIT_RUNTIME, "%s: verify %s after %llu of %llu chunks%s", name,
+			   s.verify, (unsigned long long)s.verify_done,
+			   (unsigned long long)s.verify_total,
+			   !strcmp(s.verify, "unsupported") ? " (the peer's mirrord is too old)" :
+			   " (the connection was lost)");
+	printf("%s: verified %llu chunks against %s: %llu differ%s\n", name,
+	       (unsigned long long)s.verify_done, res->nodes[!me].name,
+	       (unsigned long long)s.verify_differ,
+	       s.verify_errors ? ", some could not be read (see the log)" : "");
+	if (s.verify_differ) {
+		first_offsets(&s, first, sizeof(first));
+		printf("  first differing byte offsets: %s%s\n", first,
+		       s.verify_differ > MD_VF_FIRST_MAX ?
+		       ", ... (all in " MD_LOG_DIR "/NAME" MD_RUN_LOG ")" : "");
+		printf("  they are marked out of sync here and copied from the primary at the next "
+		       "resync\n  (for example 'mdctl detach %s; mdctl attach %s' on the secondary)\n",
+		       name, name);
+		return MDCTL_EXIT_DIFFER;
+	}
+	return s.verify_errors ? MDCTL_EXIT_RUNTIME : MDCTL_EXIT_OK;
+}

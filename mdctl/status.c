@@ -1,0 +1,205 @@
+/*
+ * status.c - mdctl status: one JSON object per resource of this node,
+ * built from the module's status, this node's superblock and the daemon's
+ * state file; --json prints the objects, the text output is printed from
+ * the same objects, so the two cannot disagree.  Reads only.
+ *
+ * The JSON is versioned (STATUS_JSON_VERSION, mdctl(8) lists the fields):
+ * within a version fields are only ever added.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "kctl.h"
+#include "mdctl.h"
+
+#define STATUS_JSON_VERSION	1
+
+/* Health summary a failover script checks, per node. */
+static const char *health(const struct md_ioc_status *st, const struct md_state *s,
+			  const struct md_super *sb)
+{
+	if (!s->pid)
+		return "stopped";
+	if (s->link == MD_LINK_SPLIT_BRAIN || s->link == MD_LINK_UNRELATED)
+		return "needs-recovery";
+	if (sb && sb->disk_state != MD_DISK_UPTODATE)
+		return !strcmp(s->sync_role, "target") ? "recovering" : "needs-recovery";
+	if (s->link == MD_LINK_CONNECTED)
+		return st->oos_chunks || strcmp(s->sync_role, "none") ? "recovering" : "normal";
+	return st->oos_chunks ? "needs-recovery" : "degraded";
+}
+
+static const char *disk_state_name(uint32_t d)
+{
+	switch (d) {
+	case MD_DISK_UPTODATE: return "up-to-date";
+	case MD_DISK_INCONSISTENT: return "inconsistent";
+	case MD_DISK_OUTDATED: return "outdated";
+	}
+	return "unknown";
+}
+
+static json_object *json_time(uint64_t t)
+{
+	char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t)
+		return json_object_new_string("never");
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_object_new_string(buf);
+}
+
+static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
+{
+	json_object *j = json_object_new_object();
+	struct md_ioc_status st;
+	struct md_state s;
+	struct md_super sb;
+	bool have_sb;
+	char dev[32], gen[24];
+
+	snprintf(dev, sizeof(dev), "/dev/" MD_DISK_PREFIX "%d", res->minor);
+	json_object_object_add(j, "resource", json_object_new_string(res->name));
+	json_object_object_add(j, "node", json_object_new_string(res->nodes[me].name));
+	json_object_object_add(j, "device", json_object_new_string(dev));
+	json_object_object_add(j, "disk", json_object_new_string(res->nodes[me].disk));
+	have_sb = read_sb_quiet(res, me, &sb) == 0;
+	if (have_sb) {
+		snprintf(gen, sizeof(gen), "%016llx", (unsigned long long)sb.gen_current);
+		json_object_object_add(j, "disk_state", json_object_new_string(disk_state_name(sb.disk_state)));
+		json_object_object_add(j, "generation", json_object_new_string(gen));
+		json_object_object_add(j, "last_sync", json_time(sb.time_last_sync));
+		json_object_object_add(j, "last_break", json_time(sb.time_last_break));
+		json_object_object_add(j, "last_full_sync", json_time(sb.time_last_full_sync));
+	} else {
+		json_object_object_add(j, "disk_state", json_object_new_string("no-metadata"));
+	}
+	if (fd < 0 || kctl_status(fd, (uint32_t)res->minor, &st)) {
+		json_object_object_add(j, "state", json_object_new_string("down"));
+		json_object_object_add(j, "health", json_object_new_string("stopped"));
+		return j;
+	}
+	daemon_state(res, &s);
+	json_object_object_add(j, "state", json_object_new_string("up"));
+	json_object_object_add(j, "role", json_object_new_string(md_role_name(st.role)));
+	/* The module knows first that the link is up; the daemon, why it is not. */
+	json_object_object_add(j, "connection", json_object_new_string(md_link_name(
+		st.conn == MD_CONN_CONNECTED ? MD_LINK_CONNECTED : s.link)));
+	json_object_object_add(j, "peer", json_object_new_string(res->nodes[!me].name));
+	json_object_object_add(j, "peer_role", json_object_new_string(
+		st.conn == MD_CONN_CONNECTED && s.peer_role[0] ? s.peer_role : "unknown"));
+	json_object_object_add(j, "health", json_object_new_string(health(&st, &s, have_sb ? &sb : NULL)));
+	json_object_object_add(j, "detached", json_object_new_boolean(have_sb && (sb.flags & MD_SBF_DETACHED)));
+	json_object_object_add(j, "granted", json_object_new_string(
+		!have_sb || st.role != MD_ROLE_PRIMARY || (sb.flags & MD_SBF_PRIMARY) ? "none" :
+		st.flags & MD_SF_READONLY ? "read-only" : "read-write"));
+	json_object_object_add(j, "rebuild", json_object_new_string(
+		!have_sb ? "none" : sb.flags & MD_SBF_DISCARD ? "discard-local" :
+		sb.flags & MD_SBF_SURVIVOR ? "keep-local" : "none"));
+	json_object_object_add(j, "paused", json_object_new_boolean(s.pid && s.paused));
+	json_object_object_add(j, "verify", json_object_new_string(s.pid && s.verify[0] ? s.verify : "none"));
+	json_object_object_add(j, "verify_done_bytes", json_object_new_int64((int64_t)(s.verify_done * st.chunk_bytes)));
+	json_object_object_add(j, "verify_differ_bytes", json_object_new_int64((int64_t)(s.verify_differ * st.chunk_bytes)));
+	json_object_object_add(j, "resync_rate_limit_bytes", json_object_new_int64((int64_t)s.resync_rate));
+	json_object_object_add(j, "sync", json_object_new_string(s.pid ? s.sync : "unknown"));
+	json_object_object_add(j, "sync_role", json_object_new_string(s.pid ? s.sync_role : "none"));
+	json_object_object_add(j, "sync_done_bytes", json_object_new_int64((int64_t)(s.sync_done * st.chunk_bytes)));
+	json_object_object_add(j, "sync_total_bytes", json_object_new_int64((int64_t)(s.sync_total * st.chunk_bytes)));
+	json_object_object_add(j, "sync_rate_bytes", json_object_new_int64((int64_t)s.sync_rate));
+	json_object_object_add(j, "resynced_bytes", json_object_new_int64((int64_t)(st.resynced_chunks * st.chunk_bytes)));
+	json_object_object_add(j, "size_bytes", json_object_new_int64((int64_t)st.size_bytes));
+	json_object_object_add(j, "chunk_bytes", json_object_new_int64((int64_t)st.chunk_bytes));
+	json_object_object_add(j, "out_of_sync_bytes",
+			       json_object_new_int64((int64_t)(st.oos_chunks * st.chunk_bytes)));
+	json_object_object_add(j, "writes", json_object_new_int64((int64_t)st.writes));
+	json_object_object_add(j, "writes_replicated", json_object_new_int64((int64_t)st.writes_replicated));
+	json_object_object_add(j, "inflight", json_object_new_int64((int64_t)st.inflight));
+	json_object_object_add(j, "open", json_object_new_boolean(!!(st.flags & MD_SF_OPEN)));
+	json_object_object_add(j, "daemon_pid", json_object_new_int(s.pid));
+	json_object_object_add(j, "io_backend", json_object_new_string(s.io[0] ? s.io : "-"));
+	json_object_object_add(j, "last_change", json_object_new_int64(s.since));
+	json_object_object_add(j, "last_error", json_object_new_string(s.last_error));
+	return j;
+}
+
+static void print_status_text(json_object *j)
+{
+	json_object *v;
+
+#define S(key) (json_object_object_get_ex(j, key, &v) ? json_object_get_string(v) : "-")
+	printf("%s: %s", S("resource"), S("state"));
+	if (!strcmp(S("state"), "up")) {
+		printf(" role=%s connection=%s peer=%s(%s) health=%s\n", S("role"), S("connection"),
+		       S("peer"), S("peer_role"), S("health"));
+		printf("  device %s on %s, %s bytes, out of sync %s bytes, in flight %s\n",
+		       S("device"), S("disk"), S("size_bytes"), S("out_of_sync_bytes"), S("inflight"));
+		printf("  disk %s, generation %s, last sync %s (full %s), last break %s\n",
+		       S("disk_state"), S("generation"), S("last_sync"), S("last_full_sync"),
+		       S("last_break"));
+		printf("  writes %s (%s replicated), daemon pid %s via %s\n", S("writes"),
+		       S("writes_replicated"), S("daemon_pid"), S("io_backend"));
+		if (!strcmp(S("detached"), "true") || strcmp(S("granted"), "none") || strcmp(S("rebuild"), "none"))
+			printf("  detached %s, access granted %s, rebuild %s\n", S("detached"), S("granted"),
+			       S("rebuild"));
+		if (strcmp(S("sync_role"), "none"))
+			printf("  resync %s (%s): %s of %s bytes at %s bytes/s%s\n", S("sync_role"), S("sync"),
+			       S("sync_done_bytes"), S("sync_total_bytes"), S("sync_rate_bytes"),
+			       !strcmp(S("paused"), "true") ? ", paused" : "");
+		if (*S("last_error"))
+			printf("  last error: %s\n", S("last_error"));
+	} else {
+		printf(" health=%s\n", S("health"));
+	}
+#undef S
+}
+
+int cmd_status(const char *name)
+{
+	json_object *all = json_object_new_array();
+	char e[512];
+	int fd, rc = MDCTL_EXIT_OK, found = 0;
+
+	if (md_config_load(o.config, &cfg, e, sizeof(e)))
+		return err(MDCTL_EXIT_CONFIG, "%s", e);
+	if (name && !md_config_find(&cfg, name))
+		return err(MDCTL_EXIT_CONFIG, "resource '%s' is not defined in %s", name, o.config);
+	fd = kctl_open();
+	for (int i = 0; i < cfg.nres; i++) {
+		struct md_res_cfg *res = &cfg.res[i];
+		int me = md_res_node_index(res, o.node);
+
+		if (name && strcmp(res->name, name))
+			continue;
+		if (me < 0) {
+			if (name)
+				rc = err(MDCTL_EXIT_CONFIG, "this node (%s) is not part of resource %s",
+					 o.node, name);
+			continue;
+		}
+		found++;
+		json_object_array_add(all, status_json(res, me, fd));
+	}
+	if (fd >= 0)
+		close(fd);
+	if (o.json) {
+		json_object *top = json_object_new_object();
+
+		json_object_object_add(top, "version", json_object_new_int(STATUS_JSON_VERSION));
+		json_object_object_add(top, "resources", json_object_get(all));
+		printf("%s\n", json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(top);
+	} else {
+		for (size_t i = 0; i < json_object_array_length(all); i++)
+			print_status_text(json_object_array_get_idx(all, i));
+	}
+	json_object_put(all);
+	if (!rc && !found)
+		return err(MDCTL_EXIT_CONFIG, "no resource of this node (%s) in %s", o.node, o.config);
+	return rc;
+}

@@ -1,0 +1,179 @@
+/*
+ * admin.c - what mirrord shares with the administrator and mdctl:
+ *   - the state file (NAME.state: link, resync, verify) that mdctl status
+ *     and every mdctl flow read, written through lib/runfile.c;
+ *   - superblock policy: how a link break, a resync's end, a failed disk
+ *     change the metadata (under the lock mdctl takes too);
+ *   - the runtime choices mdctl makes (superblock flags, NAME.ctl) and
+ *     announces with SIGHUP.
+ *
+ * Owns r->adm and r->conn.link.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "kctl.h"
+#include "log.h"
+#include "repl.h"
+#include "runfile.h"
+
+/* Resync throughput so far, bytes per second. */
+static uint64_t rs_rate(struct repl *r)
+{
+	uint64_t ms = now_ms() - r->rs.start_ms;
+
+	if (!r->rs.active || !ms)
+		return 0;
+	return r->rs.done * r->dev.chunk_bytes * 1000 / ms;
+}
+
+/* Publish the link state and everything status shows about it. */
+void state_write(struct repl *r, enum md_link link)
+{
+	struct md_state s = {
+		.pid = getpid(), .link = link, .since = (long long)time(NULL),
+		.verify_token = r->vf.token, .verify_done = r->vf.done,
+		.verify_total = r->dev.nchunks, .verify_differ = r->vf.differ,
+		.verify_errors = r->vf.errors, .verify_nfirst = r->vf.nfirst,
+		.sync_same = r->rs.same, .detached = r->adm.detached, .paused = r->adm.paused,
+		.resync_rate = r->res->resync_rate,
+		.sync_done = r->rs.done, .sync_total = r->rs.total, .sync_rate = rs_rate(r),
+	};
+	int rc;
+
+	r->conn.link = link;
+	if (!r->opt.state_path)
+		return;
+	snprintf(s.peer, sizeof(s.peer), "%s", peer_name(r));
+	snprintf(s.peer_role, sizeof(s.peer_role), "%s",
+		 link == MD_LINK_CONNECTED ? md_role_name(r->conn.peer_role) : "unknown");
+	snprintf(s.io, sizeof(s.io), "%s", r->io ? io_backend_name(r->io) : "-");
+	snprintf(s.last_error, sizeof(s.last_error), "%s", r->conn.fail_reason);
+	snprintf(s.verify, sizeof(s.verify), "%s", r->vf.result ? r->vf.result : "none");
+	memcpy(s.verify_first, r->vf.first, sizeof(s.verify_first));
+	snprintf(s.sync, sizeof(s.sync), "%s", md_sync_decision_name(r->conn.decision));
+	snprintf(s.sync_role, sizeof(s.sync_role), "%s",
+		 r->rs.active ? (r->rs.source ? "source" : "target") : "none");
+	rc = md_state_write(r->opt.state_path, &s);
+	if (rc)
+		log_debug("writing %s failed: %s", r->opt.state_path, strerror(-rc));
+}
+
+int sb_update(struct repl *r, md_sb_fn fn, void *arg)
+{
+	int rc = md_sb_update(r->dev.meta_fd, r->dev.meta_area, r->dev.lock_path, fn, arg);
+
+	if (rc < 0)
+		log_err("updating the metadata on %s failed: %s", r->res->nodes[r->me].disk,
+			strerror(-rc));
+	return rc;
+}
+
+/* The link broke: a primary starts a new generation (if it has not yet),
+ * so that the peer's data is recognisably older on the next connect. */
+int sb_on_break(struct md_super *sb, void *arg)
+{
+	struct repl *r = arg;
+
+	sb->time_last_break = (uint64_t)time(NULL);
+	if (r->dev.role == MD_ROLE_PRIMARY && !sb->gen_bitmap) {
+		sb->gen_bitmap = sb->gen_current;
+		sb->gen_current = md_gen_new();
+	}
+	return 1;
+}
+
+/* A resync target, or a disk that failed a write: not usable until resynced. */
+int sb_mark_inconsistent(struct md_super *sb, void *arg)
+{
+	(void)arg;
+	if (sb->disk_state == MD_DISK_INCONSISTENT)
+		return 0;
+	sb->disk_state = MD_DISK_INCONSISTENT;
+	return 1;
+}
+
+int sb_target_done(struct md_super *sb, void *arg)
+{
+	struct repl *r = arg;
+
+	sb->gen_current = r->conn.peer_gen;
+	sb->gen_bitmap = 0;
+	sb->disk_state = MD_DISK_UPTODATE;
+	sb->flags &= ~(MD_SBF_PRIMARY | MD_SBF_DISCARD | MD_SBF_SURVIVOR | MD_SBF_FULL);
+	sb->time_last_sync = (uint64_t)time(NULL);
+	if (r->conn.decision == MD_SYNC_TARGET_FULL)
+		sb->time_last_full_sync = sb->time_last_sync;
+	return 1;
+}
+
+int sb_source_done(struct md_super *sb, void *arg)
+{
+	struct repl *r = arg;
+
+	if (sb->gen_bitmap) {
+		sb->gen_history[1] = sb->gen_history[0];
+		sb->gen_history[0] = sb->gen_bitmap;
+		sb->gen_bitmap = 0;
+	}
+	sb->flags &= ~(MD_SBF_DISCARD | MD_SBF_SURVIVOR | MD_SBF_FULL);
+	sb->time_last_sync = (uint64_t)time(NULL);
+	if (r->conn.decision == MD_SYNC_SOURCE_FULL)
+		sb->time_last_full_sync = sb->time_last_sync;
+	return 1;
+}
+
+
+
+/*
+ * mdctl changes the superblock flags (detach, attach, rebuild) or the
+ * runtime file RUN_DIR/NAME.ctl (pause, resume, set) and sends SIGHUP;
+ * both are read again here.  Returns true when something changed.
+ */
+bool admin_reload(struct repl *r)
+{
+	bool detached = r->adm.detached, paused = false, changed = false;
+	uint64_t rate = r->adm.cfg_rate;
+	struct md_runctl c;
+	struct md_super sb;
+	char path[MD_PATH_LEN];
+	int rc;
+
+	if (md_meta_read(r->dev.meta_fd, r->dev.meta_area, &sb, NULL) == 0)
+		detached = sb.flags & MD_SBF_DETACHED;
+	c = (struct md_runctl){ .paused = -1, .resync_rate = -1 };
+	rc = md_run_path(path, sizeof(path), r->res->name, MD_RUN_CTL);
+	if (!rc)
+		rc = md_runctl_read(path, &c);
+	if (rc == -EBADMSG)
+		log_warn("%s has malformed lines; they are ignored", path);
+	if (c.paused >= 0)
+		paused = c.paused != 0;
+	if (c.resync_rate >= 0)
+		rate = (uint64_t)c.resync_rate;
+	if (c.verify && c.verify != r->adm.vf_request) {
+		r->adm.vf_request = c.verify;
+		changed = true;
+	}
+	if (detached == r->adm.detached && paused == r->adm.paused && rate == r->res->resync_rate)
+		return changed;
+	if (detached != r->adm.detached)
+		log_info("%s by the administrator", detached ? "detached" : "attached");
+	if (paused != r->adm.paused)
+		log_info("resync %s", paused ? "paused" : "resumed");
+	if (rate != r->res->resync_rate)
+		log_info("resync rate limit now %llu bytes/s", (unsigned long long)rate);
+	r->adm.detached = detached;
+	r->adm.paused = paused;
+	r->res->resync_rate = rate;
+	return true;
+}
+
+bool admin_reload_requested(struct repl *r)
+{
+	if (!r->reload || !*r->reload)
+		return false;
+	*r->reload = 0;
+	return admin_reload(r);
+}

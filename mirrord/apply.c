@@ -1,0 +1,280 @@
+/*
+ * apply.c - the secondary's side of the data path: DATA packets from the
+ * peer go to the local disk, and each is acknowledged when it completed.
+ *
+ * A packet's payload is copied from the receive buffer into an aligned
+ * arena slot (O_DIRECT needs an alignment a TCP stream cannot give), and
+ * written with O_DIRECT: RWF_DSYNC for FUA, a preceding fdatasync for
+ * PREFLUSH.  Writes that overlap one still in flight wait for it, in
+ * arrival order, so that both disks apply overlapping writes in the same
+ * order.  When the arena or the slots run out, rx.c stops reading the
+ * socket: TCP backpressure then bounds the primary.
+ *
+ * Disk-failure policy (DRBD's pass_on): a failed write is answered with an
+ * error ACK, its range marked out of sync here, and this copy marked
+ * inconsistent until a resync from the peer rewrote it; a failed flush
+ * marks the copy for a full rebuild from the peer.
+ *
+ * Owns r->ap and r->adm.disk_failed.  csum.c borrows slots (apply_get,
+ * apply_release) for reading chunks back to compare digests.
+ */
+#include <errno.h>
+#include <string.h>
+#include "log.h"
+#include "repl.h"
+
+static void apply_start(struct apply *a);
+
+static int arena_alloc(struct repl *r, unsigned npages)
+{
+	unsigned start = r->ap.hint, run = 0, i;
+
+	for (i = 0; i < ARENA_PAGES + npages; i++) {
+		unsigned p = (start + i) % ARENA_PAGES;
+
+		if (p == 0)
+			run = 0;	/* runs do not wrap around the end */
+		if (r->ap.used[p]) {
+			run = 0;
+			continue;
+		}
+		if (++run == npages) {
+			unsigned first = p + 1 - npages;
+
+			memset(&r->ap.used[first], 1, npages);
+			r->ap.hint = (p + 1) % ARENA_PAGES;
+			return (int)first;
+		}
+	}
+	return -1;
+}
+
+static bool overlaps_active(struct repl *r, const struct md_data_info *d)
+{
+	if (!d->len)
+		return false;
+	for (int i = 0; i < MAX_APPLY; i++) {
+		struct apply *a = &r->ap.slot[i];
+
+		if (a->active && a->d.len && d->offset < a->d.offset + a->d.len &&
+		    a->d.offset < d->offset + d->len)
+			return true;
+	}
+	return false;
+}
+
+
+/*
+ * Our disk failed a write from the peer.  The peer marks the range out of
+ * sync when it gets the error; we mark it too, and the copy inconsistent,
+ * so that this node can never be activated over the hole (the bitmap and
+ * the state survive a restart) until a resync from the peer has rewritten
+ * it.
+ */
+static void apply_failed(struct repl *r, const struct md_data_info *d)
+{
+	uint64_t c, last = (d->offset + d->len - 1) / r->dev.chunk_bytes;
+	int rc;
+
+	for (c = d->offset / r->dev.chunk_bytes; c <= last && c < r->dev.nchunks; c++)
+		if ((rc = mark_chunk(r, c)) < 0)
+			log_err("marking chunk %llu out of sync failed: %s",
+				(unsigned long long)c, strerror(-rc));
+	if (!r->adm.disk_failed) {
+		r->adm.disk_failed = true;
+		if (sb_update(r, sb_mark_inconsistent, r) >= 0)
+			log_err("%s: disk write failed; local copy marked inconsistent until a resync "
+				"from %s rewrites the failed range", r->res->name, peer_name(r));
+	}
+}
+
+/* Our disk failed a flush: writes it acknowledged before may not be on it,
+ * and which ones is unknown.  Inconsistent, and on the next connect the
+ * peer copies everything to us (the marks `mdctl rebuild --full --from
+ * PEER` would set). */
+static int sb_flush_failed(struct md_super *sb, void *arg)
+{
+	uint32_t want = MD_SBF_DISCARD | MD_SBF_FULL;
+
+	(void)arg;
+	if (sb->disk_state == MD_DISK_INCONSISTENT && (sb->flags & want) == want)
+		return 0;
+	sb->disk_state = MD_DISK_INCONSISTENT;
+	sb->flags |= want;
+	return 1;
+}
+
+static void flush_failed(struct repl *r, int res)
+{
+	log_err("flush failed on %s: %s", r->res->nodes[r->me].disk, strerror(-res));
+	if (sb_update(r, sb_flush_failed, r) >= 0)
+		log_err("%s: writes acknowledged before the failed flush may be lost: local copy "
+			"marked inconsistent; the next connect copies everything from %s "
+			"(mdctl detach + attach once the disk works)", r->res->name, peer_name(r));
+}
+
+/*
+ * A slot with room for len bytes in the arena, or NULL when either runs
+ * out (the caller stalls the receive side; a finishing apply resumes it).
+ */
+struct apply *apply_get(struct repl *r, uint32_t len)
+{
+	unsigned npages = len ? (len + ARENA_PAGE - 1) / ARENA_PAGE : 0;
+	struct apply *a;
+	int page;
+
+	if (!r->ap.free)
+		return NULL;
+	page = npages ? arena_alloc(r, npages) : 0;
+	if (page < 0)
+		return NULL;
+	a = r->ap.free;
+	r->ap.free = a->next;
+	a->page0 = (unsigned)page;
+	a->npages = npages;
+	a->buf = r->ap.arena + (size_t)page * ARENA_PAGE;
+	a->next = NULL;
+	a->verify = false;
+	return a;
+}
+
+/* Give the slot and its arena pages back. */
+void apply_release(struct apply *a)
+{
+	struct repl *r = a->r;
+
+	memset(&r->ap.used[a->page0], 0, a->npages);
+	a->active = false;
+	a->next = r->ap.free;
+	r->ap.free = a;
+}
+
+static void apply_finish(struct apply *a, int status)
+{
+	struct repl *r = a->r;
+	void *body;
+
+	if (!r->conn.failing && (body = ctl_packet(r, MDW_ACK, sizeof(struct mdw_ack)))) {
+		mdw_ack_encode(body, a->d.id, status);
+		ctl_kick(r);
+	}
+	if (status && a->d.len) {
+		log_err("write of %u bytes at offset %llu failed on %s: %s", a->d.len,
+			(unsigned long long)a->d.offset, r->res->nodes[r->me].disk,
+			strerror(-status));
+		apply_failed(r, &a->d);
+	}
+	apply_release(a);
+
+	/* Start waiting writes, in order, until one still overlaps. */
+	while (r->ap.pending && !overlaps_active(r, &r->ap.pending->d)) {
+		struct apply *p = r->ap.pending;
+
+		r->ap.pending = p->next;
+		if (!r->ap.pending)
+			r->ap.pending_tail = NULL;
+		apply_start(p);
+	}
+	rx_resume(r);
+}
+
+static void apply_write_cb(struct io_op *op, int res)
+{
+	struct apply *a = op->ctx;
+
+	if (res >= 0 && (uint32_t)res != a->d.len)
+		res = -EIO;
+	apply_finish(a, res < 0 ? res : 0);
+}
+
+static void apply_write(struct apply *a)
+{
+	a->op = (struct io_op){ .kind = IO_WRITE, .fd = a->r->dev.disk_fd, .buf = a->buf,
+				.len = a->d.len, .off = a->d.offset,
+				.rw_flags = a->d.flags & MDW_DF_FUA ? RWF_DSYNC : 0,
+				.cb = apply_write_cb, .ctx = a };
+	ioq_submit(a->r->io, &a->op);
+}
+
+static void apply_flush_cb(struct io_op *op, int res)
+{
+	struct apply *a = op->ctx;
+
+	if (res < 0)
+		flush_failed(a->r, res);
+	if (res < 0 || !a->d.len)
+		apply_finish(a, res < 0 ? res : 0);
+	else
+		apply_write(a);
+}
+
+static void apply_start(struct apply *a)
+{
+	a->active = true;
+	if (a->d.flags & MDW_DF_PREFLUSH) {
+		a->op = (struct io_op){ .kind = IO_FSYNC, .fd = a->r->dev.disk_fd,
+					.cb = apply_flush_cb, .ctx = a };
+		ioq_submit(a->r->io, &a->op);
+	} else {
+		apply_write(a);
+	}
+}
+
+int handle_data(struct repl *r, const char *body, uint32_t blen)
+{
+	struct md_data_info d;
+	struct apply *a;
+	int rc;
+
+	rc = mdw_data_decode(body, blen, &d);
+	if (rc) {
+		conn_fail(r, "malformed DATA packet from peer (%s)", strerror(-rc));
+		return -1;
+	}
+	if (r->dev.role == MD_ROLE_PRIMARY) {
+		conn_fail(r, "peer sent data but this node is primary");
+		return -1;
+	}
+	if (d.flags & MDW_DF_RESYNC) {
+		if (!r->rs.active || r->rs.source) {
+			conn_fail(r, "unexpected resync data from peer");
+			return -1;
+		}
+		r->rs.done++;
+		d.flags = 0;
+	}
+	if (d.offset > r->dev.size_bytes || d.len > r->dev.size_bytes - d.offset) {
+		conn_fail(r, "peer wrote beyond the device end (offset %llu, %u bytes)",
+			  (unsigned long long)d.offset, d.len);
+		return -1;
+	}
+	a = apply_get(r, d.len);
+	if (!a)
+		return 0;
+	a->d = d;
+	memcpy(a->buf, body + sizeof(struct mdw_data), d.len);
+	if (r->ap.pending || overlaps_active(r, &d)) {
+		if (r->ap.pending_tail)
+			r->ap.pending_tail->next = a;
+		else
+			r->ap.pending = a;
+		r->ap.pending_tail = a;
+	} else {
+		apply_start(a);
+	}
+	return 1;
+}
+
+/* A new connection: every slot free, nothing pending. */
+void apply_reset(struct repl *r)
+{
+	memset(r->ap.used, 0, sizeof(r->ap.used));
+	r->ap.free = NULL;
+	for (int i = MAX_APPLY - 1; i >= 0; i--) {
+		r->ap.slot[i].r = r;
+		r->ap.slot[i].active = false;
+		r->ap.slot[i].next = r->ap.free;
+		r->ap.free = &r->ap.slot[i];
+	}
+	r->ap.pending = r->ap.pending_tail = NULL;
+}

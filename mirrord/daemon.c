@@ -1,0 +1,300 @@
+/*
+ * daemon.c - one resource's life in mirrord: set-up and teardown, the
+ * connect/handshake loop, and the event loop of a connection with its
+ * timers.
+ *
+ * Connection life (see docs/design.md, "State machine"):
+ *   CONNECTING -> handshake -> CONNECTED -> (error, timeout, stop) ->
+ *   TEARDOWN -> CONNECTING ...
+ * Timers of the connected loop, checked every POLL_INTERVAL_MS at most:
+ *   - no byte from the peer for `timeout` seconds: the connection fails;
+ *   - nothing sent for PING_INTERVAL_MS: a PING keeps the peer's timer fed;
+ *   - every POLL_INTERVAL_MS: the local role (mdctl may have changed it),
+ *     the resync and verify windows, the state file while they run;
+ *   - SIGHUP (admin_reload_requested): detach, pause, rate, verify.
+ *
+ * Owns r->io and r->dev; resets every per-connection group before a
+ * connection starts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "kctl.h"
+#include "log.h"
+#include "repl.h"
+#include "runfile.h"
+
+static void poll_role(struct repl *r)
+{
+	struct md_ioc_status st;
+	void *body;
+
+	if (kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st))
+		return;
+	if (st.role == r->dev.role)
+		return;
+	r->dev.role = st.role;
+	log_info("local role is now %s", md_role_name(r->dev.role));
+	if (r->conn.sock >= 0 && !r->conn.failing && r->conn.decision == MD_SYNC_WAIT_INITIAL) {
+		conn_fail(r, "role changed while waiting for the initial sync: deciding again");
+		return;
+	}
+	if (r->conn.sock >= 0 && !r->conn.failing && (body = ctl_packet(r, MDW_STATE, sizeof(struct mdw_state)))) {
+		mdw_state_encode(body, r->dev.role);
+		ctl_kick(r);
+	}
+}
+
+static int run_connected(struct repl *r, volatile int *stop)
+{
+	int rc;
+
+	r->conn.failing = false;
+	tx_reset(r);
+	rx_reset(r);
+	send_reset(r);
+	apply_reset(r);
+	r->conn.last_rx_ms = r->conn.last_tx_ms = r->conn.last_poll_ms = now_ms();
+	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED);
+	if (rc) {
+		log_err("kernel refused the connected state: %s", strerror(-rc));
+		return rc;
+	}
+	r->conn.fail_reason[0] = '\0';
+	rc = sync_begin(r);
+	if (rc)
+		conn_fail(r, "cannot start the resync: %s", strerror(-rc));
+	state_write(r, MD_LINK_CONNECTED);
+	send_start(r);
+	rx_post(r);
+
+	while (!r->conn.failing || io_busy(r->io)) {
+		uint64_t now;
+
+		if (*stop && !r->conn.failing)
+			conn_fail(r, "daemon stopping");
+		rc = io_run(r->io, POLL_INTERVAL_MS);
+		if (rc < 0 && rc != -EINTR) {
+			conn_fail(r, "event loop failed: %s", strerror(-rc));
+			if (io_busy(r->io))
+				continue;
+			break;
+		}
+		if (r->conn.failing)
+			continue;
+		now = now_ms();
+		if (now - r->conn.last_rx_ms > (uint64_t)r->res->timeout_s * 1000) {
+			conn_fail(r, "no sign of the peer for %d s", r->res->timeout_s);
+			continue;
+		}
+		if (now - r->conn.last_tx_ms >= PING_INTERVAL_MS && !r->tx.busy) {
+			if (ctl_packet(r, MDW_PING, 0))
+				ctl_kick(r);
+			r->conn.last_tx_ms = now;
+		}
+		if (admin_reload_requested(r)) {
+			if (r->adm.vf_request != r->vf.token && !r->vf.active)
+				vf_start(r);
+			state_write(r, MD_LINK_CONNECTED);
+			if (r->adm.detached) {
+				conn_fail(r, "detached by the administrator");
+				continue;
+			}
+		}
+		if (now - r->conn.last_poll_ms >= POLL_INTERVAL_MS) {
+			r->conn.last_poll_ms = now;
+			poll_role(r);
+			rs_kick(r);
+			vf_kick(r);
+			if (r->rs.active || r->vf.active)
+				state_write(r, MD_LINK_CONNECTED);
+		}
+	}
+	close(r->conn.sock);
+	r->conn.sock = -1;
+	if (r->vf.active)
+		vf_finish(r, "aborted");
+	r->rs.active = false;
+	rs_stash_clear(r);
+	state_write(r, r->adm.detached ? MD_LINK_DETACHED : MD_LINK_CONNECTING);
+	return 0;
+}
+
+int repl_run(struct repl *r, volatile int *stop)
+{
+	admin_reload(r);
+	state_write(r, r->adm.detached ? MD_LINK_DETACHED : MD_LINK_CONNECTING);
+	while (!*stop) {
+		int fd, rc;
+
+		if (admin_reload_requested(r)) {
+			if (r->adm.vf_request != r->vf.token) {
+				r->vf.token = r->adm.vf_request;
+				r->vf.result = "aborted";	/* needs the peer */
+			}
+			state_write(r, r->adm.detached ? MD_LINK_DETACHED : MD_LINK_CONNECTING);
+		}
+		fd = conn_establish(r, stop);
+		poll_role(r);
+		if (fd < 0)
+			continue;
+		if (r->adm.detached) {
+			handshake_refuse_detached(r, fd);
+			continue;
+		}
+		r->conn.decision = MD_SYNC_NONE;
+		rc = handshake(r, fd);
+		if (rc) {
+			close(fd);
+			state_write(r, r->conn.decision == MD_SYNC_SPLIT_BRAIN ? MD_LINK_SPLIT_BRAIN :
+				    r->conn.decision == MD_SYNC_UNRELATED ? MD_LINK_UNRELATED :
+				    MD_LINK_REFUSED);
+			for (int i = 0; i < 3 && !*stop; i++)
+				usleep(RETRY_DELAY_MS * 1000);
+			continue;
+		}
+		r->conn.sock = fd;
+		run_connected(r, stop);
+	}
+	state_write(r, MD_LINK_STOPPED);
+	return 0;
+}
+
+/*
+ * Take the channel, the metadata and the disk, and allocate every buffer
+ * (touched now, so that mlockall has nothing left to fault in later).
+ * Returns 0 or -errno with everything taken so far released again.
+ */
+int repl_init(struct repl *r)
+{
+	struct md_ioc_status st;
+	struct md_super sb;
+	struct md_geom g;
+	int rc;
+
+	/* Publish our pid before we take the channel: 'mdctl down' right after
+	 * 'mdctl up' must find the daemon it has to stop. */
+	state_write(r, MD_LINK_STARTING);
+
+	r->conn.sock = -1;
+	r->conn.listen_fd = -1;
+	r->dev.ctl_fd = kctl_open();
+	if (r->dev.ctl_fd < 0) {
+		log_err("cannot open %s: %s (is the mirrordisk module loaded?)",
+			MD_CTL_PATH, strerror(-r->dev.ctl_fd));
+		return r->dev.ctl_fd;
+	}
+	rc = kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st);
+	if (rc) {
+		log_err("no mirror device %d for resource %s: %s (run 'mdctl up %s')",
+			r->res->minor, r->res->name, strerror(-rc), r->res->name);
+		goto close_ctl;
+	}
+	r->dev.size_bytes = st.size_bytes;
+	r->dev.chunk_bytes = (uint32_t)st.chunk_bytes;
+	r->dev.role = st.role;
+	rc = kctl_bind(r->dev.ctl_fd, (uint32_t)r->res->minor);
+	if (rc) {
+		log_err("cannot attach to the channel of %s: %s%s", r->res->name, strerror(-rc),
+			rc == -EBUSY ? " (another mirrord serves it)" : "");
+		goto close_ctl;
+	}
+	r->dev.nchunks = (r->dev.size_bytes + r->dev.chunk_bytes - 1) / r->dev.chunk_bytes;
+	r->adm.cfg_rate = r->res->resync_rate;
+
+	rc = md_meta_locate(r->res->nodes[r->me].disk, r->res->nodes[r->me].meta,
+			    r->res->chunk_shift, &g, &r->dev.meta_fd);
+	if (rc) {
+		log_err("cannot read the metadata of %s: %s", r->res->name, strerror(-rc));
+		goto close_ctl;
+	}
+	rc = md_meta_read(r->dev.meta_fd, g.area_offset, &sb, NULL);
+	if (rc) {
+		log_err("cannot read the metadata of %s: %s", r->res->name, strerror(-rc));
+		goto close_meta;
+	}
+	r->dev.meta_area = g.area_offset;
+	md_run_dir_make();
+	rc = md_run_path(r->dev.lock_path, sizeof(r->dev.lock_path), r->res->name, MD_RUN_LOCK);
+	if (rc)
+		goto close_meta;
+
+	r->dev.disk_fd = open(r->res->nodes[r->me].disk, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (r->dev.disk_fd < 0) {
+		rc = -errno;
+		log_err("cannot open %s: %s", r->res->nodes[r->me].disk, strerror(errno));
+		goto close_meta;
+	}
+	if (r->me == 0) {
+		rc = conn_listen(r);
+		if (rc) {
+			log_err("cannot listen on %s port %d: %s", r->res->nodes[r->me].address,
+				r->res->port, strerror(-rc));
+			goto close_disk;
+		}
+	}
+
+	rc = -ENOMEM;
+	if (posix_memalign((void **)&r->snd.sb[0].buf, 4096, SBUF_SIZE))
+		goto close_listener;
+	if (posix_memalign((void **)&r->snd.sb[1].buf, 4096, SBUF_SIZE))
+		goto free_sb0;
+	if (posix_memalign((void **)&r->rx.buf, 4096, RBUF_SIZE))
+		goto free_sb1;
+	if (posix_memalign((void **)&r->ap.arena, 4096, ARENA_SIZE))
+		goto free_rbuf;
+	memset(r->snd.sb[0].buf, 0, SBUF_SIZE);
+	memset(r->snd.sb[1].buf, 0, SBUF_SIZE);
+	memset(r->rx.buf, 0, RBUF_SIZE);
+	memset(r->ap.arena, 0, ARENA_SIZE);
+
+	rc = io_loop_create(&r->io, r->opt.io_mode, 2 * MAX_APPLY + 16);
+	if (rc) {
+		log_err("cannot set up the I/O loop: %s", strerror(-rc));
+		goto free_arena;
+	}
+	log_info("resource %s: node %s, peer %s, %llu bytes, I/O via %s", r->res->name,
+		 r->res->nodes[r->me].name, peer_name(r), (unsigned long long)r->dev.size_bytes,
+		 io_backend_name(r->io));
+	return 0;
+
+free_arena:
+	free(r->ap.arena);
+free_rbuf:
+	free(r->rx.buf);
+free_sb1:
+	free(r->snd.sb[1].buf);
+free_sb0:
+	free(r->snd.sb[0].buf);
+close_listener:
+	if (r->conn.listen_fd >= 0)
+		close(r->conn.listen_fd);
+close_disk:
+	close(r->dev.disk_fd);
+close_meta:
+	close(r->dev.meta_fd);
+close_ctl:
+	close(r->dev.ctl_fd);	/* unbinds */
+	return rc;
+}
+
+/* Undo a successful repl_init.  Closing the channel unbinds it: the
+ * kernel fails what is left as not replicated. */
+void repl_fini(struct repl *r)
+{
+	io_loop_destroy(r->io);
+	if (r->conn.listen_fd >= 0)
+		close(r->conn.listen_fd);
+	close(r->dev.disk_fd);
+	close(r->dev.meta_fd);
+	free(r->rs.snap);
+	free(r->rs.bad);
+	close(r->dev.ctl_fd);
+	free(r->snd.sb[0].buf);
+	free(r->snd.sb[1].buf);
+	free(r->rx.buf);
+	free(r->ap.arena);
+}

@@ -1,0 +1,177 @@
+/*
+ * handshake.c - who the peer is, and which copy is newer.
+ *
+ * Both sides send HELLO (protocol range, features, sizes, generation
+ * identifiers, rebuild marks, role) on the blocking socket and read the
+ * other's.  mdw_hello_check (lib/wire.c) decides compatibility and
+ * md_gen_decide (lib/meta.c) the resync direction; what either side
+ * refuses is answered with REJECT and a reason both logs show.  The
+ * decision (r->conn.decision) is acted on by sync_begin (resync.c).
+ *
+ * Owns r->conn.decision, peer_gen, peer_features, peer_role.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "kctl.h"
+#include "log.h"
+#include "repl.h"
+
+/*
+ * The decision table of a handshake whose HELLOs are compatible: which
+ * way to resync (md_gen_decide), and the refusals that follow from it.
+ * me_index is our node's index in the resource.  Returns 0 to go on, or
+ * the MDW_REJ_* code with the reason in why.  Pure: unit-tested rule by
+ * rule (tests/unit/test_handshake.c).
+ */
+uint32_t handshake_decide(const struct md_hello_info *me, const struct md_hello_info *them,
+			  int me_index, enum md_sync_decision *decision, char *why, size_t len)
+{
+	uint32_t code = 0;
+	struct md_gen_view lv = {
+		.current = me->gen_current, .bitmap = me->gen_bitmap,
+		.history = { me->gen_history[0], me->gen_history[1] },
+		.flags = me->sb_flags, .oos_chunks = me->oos_chunks,
+		.primary_now = me->role == MD_ROLE_PRIMARY, .node_index = me_index,
+	}, pv = {
+		.current = them->gen_current, .bitmap = them->gen_bitmap,
+		.history = { them->gen_history[0], them->gen_history[1] },
+		.flags = them->sb_flags, .oos_chunks = them->oos_chunks,
+		.primary_now = them->role == MD_ROLE_PRIMARY, .node_index = !me_index,
+	};
+
+	*decision = md_gen_decide(&lv, &pv);
+	if (*decision == MD_SYNC_SPLIT_BRAIN) {
+		code = MDW_REJ_SPLIT_BRAIN;
+		snprintf(why, len, "split brain: both nodes changed the data while apart "
+			 "(generations %016llx and %016llx); choose the survivor with mdctl rebuild",
+			 (unsigned long long)me->gen_current, (unsigned long long)them->gen_current);
+	} else if (*decision == MD_SYNC_UNRELATED) {
+		code = MDW_REJ_UNRELATED;
+		snprintf(why, len, "the two disks share no history (generations %016llx "
+			 "and %016llx); rebuild one from the other", (unsigned long long)me->gen_current,
+			 (unsigned long long)them->gen_current);
+	} else if (*decision == MD_SYNC_CONFLICT) {
+		code = MDW_REJ_CONFLICT;
+		snprintf(why, len, "rebuild marks contradict each other (both sides told "
+			 "to yield, or both to survive); run mdctl rebuild again on one node");
+	} else if ((*decision == MD_SYNC_TARGET_FULL || *decision == MD_SYNC_TARGET_BITMAP) &&
+		   me->role == MD_ROLE_PRIMARY) {
+		code = MDW_REJ_OLDER_PRIMARY;
+		snprintf(why, len, "%s is primary but holds older data than %s: "
+			 "deactivate it first", me->node, them->node);
+	} else if ((*decision == MD_SYNC_SOURCE_FULL || *decision == MD_SYNC_SOURCE_BITMAP) &&
+		   them->role == MD_ROLE_PRIMARY) {
+		code = MDW_REJ_OLDER_PRIMARY;
+		snprintf(why, len, "%s is primary but holds older data than %s: "
+			 "deactivate it first", them->node, me->node);
+	}
+	return code;
+}
+
+/* Returns 0 when the peer is accepted, -EPROTO when either side refused. */
+int handshake(struct repl *r, int fd)
+{
+	struct md_hello_info me = {
+		.proto_min = r->opt.proto_min, .proto_max = r->opt.proto_max,
+		.features = MDW_FEATURES_SUPPORTED, .size_bytes = r->dev.size_bytes,
+		.chunk_bytes = r->dev.chunk_bytes, .role = r->dev.role,
+	}, them;
+	char body[sizeof(struct mdw_hello)], why[256], msg[128];
+	uint32_t version, code;
+	uint16_t type;
+	uint32_t len;
+	int rc;
+
+	struct md_ioc_status st;
+	struct md_super sb;
+
+	snprintf(me.resource, sizeof(me.resource), "%s", r->res->name);
+	snprintf(me.node, sizeof(me.node), "%s", r->res->nodes[r->me].name);
+	snprintf(me.peer, sizeof(me.peer), "%s", r->res->nodes[r->peer].name);
+	rc = md_meta_read(r->dev.meta_fd, r->dev.meta_area, &sb, NULL);
+	if (rc) {
+		log_err("cannot read the metadata: %s", strerror(-rc));
+		return rc;
+	}
+	rc = kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st);
+	if (rc)
+		return rc;
+	r->dev.role = me.role = st.role;
+	me.gen_current = sb.gen_current;
+	me.gen_bitmap = sb.gen_bitmap;
+	me.gen_history[0] = sb.gen_history[0];
+	me.gen_history[1] = sb.gen_history[1];
+	me.sb_flags = sb.flags;
+	me.disk_state = sb.disk_state;
+	me.oos_chunks = st.oos_chunks;
+	mdw_hello_encode(body, &me);
+	rc = conn_send_sync(fd, MDW_HELLO, body, sizeof(body));
+	if (rc)
+		return rc;
+	rc = conn_read_full(fd, body, sizeof(struct mdw_hdr));
+	if (!rc)
+		rc = mdw_hdr_decode(body, &type, &len);
+	if (rc) {
+		log_warn("handshake with %s failed: %s", peer_name(r), strerror(-rc));
+		return rc;
+	}
+	if (type != MDW_HELLO && type != MDW_REJECT) {
+		log_warn("handshake with %s: expected HELLO, got packet type %u", peer_name(r), type);
+		return -EPROTO;
+	}
+	rc = conn_read_full(fd, body, len);
+	if (rc)
+		return rc;
+	if (type == MDW_REJECT) {
+		if (mdw_reject_decode(body, len, &code, msg, sizeof(msg)))
+			snprintf(msg, sizeof(msg), "(unreadable reason)");
+		snprintf(why, sizeof(why), "peer refused: %s", msg);
+		/* Retried every few seconds (a detached peer, a split brain):
+		 * log a refusal once, not at every attempt. */
+		if (strcmp(why, r->conn.fail_reason))
+			log_err("peer %s refused us (%s): %s", peer_name(r), mdw_reject_name(code), msg);
+		snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), "%s", why);
+		return -EPROTO;
+	}
+	rc = mdw_hello_decode(body, len, &them);
+	if (rc) {
+		snprintf(why, sizeof(why), "malformed HELLO");
+		code = MDW_REJ_PROTO;
+	} else {
+		code = (uint32_t)mdw_hello_check(&me, &them, &version, why, sizeof(why));
+	}
+	if (!code)
+		code = handshake_decide(&me, &them, r->me, &r->conn.decision, why, sizeof(why));
+	if (!code)
+		r->conn.peer_gen = them.gen_current;
+	if (code) {
+		char reason[sizeof(r->conn.fail_reason)];
+
+		snprintf(reason, sizeof(reason), "refused peer: %s", why);
+		if (strcmp(reason, r->conn.fail_reason))
+			log_err("refusing peer %s (%s): %s", peer_name(r), mdw_reject_name(code), why);
+		snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), "%s", reason);
+		mdw_reject_encode(body, code, why);
+		conn_send_sync(fd, MDW_REJECT, body, sizeof(struct mdw_reject));
+		return -EPROTO;
+	}
+	r->conn.peer_role = them.role;
+	r->conn.peer_features = them.features;
+	log_info("connected to %s (protocol %u, peer is %s, %s)", peer_name(r), version,
+		 md_role_name(them.role), md_sync_decision_name(r->conn.decision));
+	return 0;
+}
+
+/* Detached: tell a peer that connects why it cannot, and hang up. */
+void handshake_refuse_detached(struct repl *r, int fd)
+{
+	char body[sizeof(struct mdw_reject)], why[160];
+
+	snprintf(why, sizeof(why), "%s is detached from the mirror (mdctl attach %s there "
+		 "brings it back)", r->res->nodes[r->me].name, r->res->name);
+	mdw_reject_encode(body, MDW_REJ_DETACHED, why);
+	conn_send_sync(fd, MDW_REJECT, body, sizeof(body));
+	close(fd);
+}

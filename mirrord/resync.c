@@ -1,0 +1,323 @@
+/*
+ * resync.c - bringing an out-of-date copy up to date, chunk by chunk.
+ *
+ * After the handshake decided a direction (sync_begin):
+ *   target: marks its copy inconsistent, sends its bitmap (the chunks it
+ *           changed or lacks), then receives DATA with MDW_DF_RESYNC
+ *           (applied by apply.c like any write) until RS_DONE.
+ *   source: merges the target's bitmap into the kernel's, takes a
+ *           snapshot, and asks the kernel for each marked chunk
+ *           (MD_IOC_RESYNC): the kernel reads it, ordered against
+ *           application writes, and hands it over the channel like a
+ *           write (send.c); the peer's ACK clears the bit in the kernel.
+ *           When a fresh snapshot is empty, RS_DONE carries our generation.
+ * A window of RS_WINDOW chunks (RS_WINDOW_BUSY while the application
+ * writes) and an optional token-bucket rate bound the resync's share.
+ *
+ * Owns r->rs (csum.c: stash and same).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kctl.h"
+#include "log.h"
+#include "repl.h"
+
+
+static void rs_finish(struct repl *r)
+{
+	void *body = ctl_packet(r, MDW_RS_DONE, sizeof(struct mdw_rs_done));
+	struct md_super sb;
+
+	if (!body)
+		return;
+	if (md_meta_read(r->dev.meta_fd, r->dev.meta_area, &sb, NULL) == 0)
+		mdw_rs_done_encode(body, sb.gen_current);
+	ctl_kick(r);
+	sb_update(r, sb_source_done, r);
+	log_info("resync to %s finished: %llu chunks (%llu MiB) in %.1f s, %llu found identical "
+		 "by checksum", peer_name(r), (unsigned long long)r->rs.done,
+		 (unsigned long long)(r->rs.done * r->dev.chunk_bytes >> 20),
+		 (double)(now_ms() - r->rs.start_ms) / 1000.0, (unsigned long long)r->rs.same);
+	r->rs.active = false;
+	r->conn.decision = MD_SYNC_NONE;
+	state_write(r, MD_LINK_CONNECTED);
+}
+
+static int rs_snapshot(struct repl *r)
+{
+	uint64_t nwords = (r->dev.nchunks + 63) / 64, set = 0;
+	int rc = kctl_oos(r->dev.ctl_fd, MD_IOC_GET_OOS, (uint32_t)r->res->minor, 0,
+			  r->dev.nchunks, r->rs.snap);
+
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < nwords; i++) {
+		if (r->rs.bad)
+			r->rs.snap[i] &= ~r->rs.bad[i];	/* not again in this resync */
+		set += (uint64_t)__builtin_popcountll(r->rs.snap[i]);
+	}
+	r->rs.cursor = 0;
+	return (int)(set > INT32_MAX ? INT32_MAX : set);
+}
+
+/*
+ * Every chunk was tried, and some could not be read from our disk.  The
+ * target stays inconsistent (no RS_DONE), their bits stay set here, and
+ * replication goes on; the next resync (a reconnect, or detach + attach
+ * once the disk is repaired) tries them again.
+ */
+static void rs_incomplete(struct repl *r)
+{
+	snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason),
+		 "resync incomplete: %llu chunk(s) could not be read from %s; %s stays "
+		 "inconsistent until a resync succeeds", (unsigned long long)r->rs.failed,
+		 r->res->nodes[r->me].disk, peer_name(r));
+	log_err("%s", r->conn.fail_reason);
+	r->rs.active = false;
+	r->conn.decision = MD_SYNC_NONE;
+	state_write(r, MD_LINK_CONNECTED);
+}
+
+/* The kernel could not read a resync chunk: ack it with the error (its bit
+ * stays set), and leave it out of this resync. */
+void rs_read_failed(struct repl *r, const struct md_chan_req *q)
+{
+	uint64_t c = q->offset / r->dev.chunk_bytes;
+
+	kack_add(r, q->id, -EIO);
+	flush_kacks(r);		/* rare: free the kernel's slot now */
+	if (r->rs.bad && c < r->dev.nchunks)
+		r->rs.bad[c / 64] |= 1ull << (c % 64);
+	if (r->rs.failed++ < 8)
+		log_err("resync: reading chunk %llu (offset %llu) from %s failed; it stays out of "
+			"sync", (unsigned long long)c, (unsigned long long)q->offset,
+			r->res->nodes[r->me].disk);
+}
+
+/* Start as many chunk copies as the window and the rate allow. */
+void rs_kick(struct repl *r)
+{
+	uint64_t now = now_ms();
+	unsigned window;
+	bool refreshed = false;
+
+	if (!r->rs.active || !r->rs.source || !r->rs.bitmap_in || r->conn.failing)
+		return;
+	if (r->adm.paused) {
+		r->rs.last_tick_ms = now;
+		return;
+	}
+	if (r->res->resync_rate) {
+		r->rs.tokens += (double)r->res->resync_rate * (double)(now - r->rs.last_tick_ms) / 1000.0;
+		if (r->rs.tokens > 4.0 * r->dev.chunk_bytes + (double)r->res->resync_rate / 5)
+			r->rs.tokens = 4.0 * r->dev.chunk_bytes + (double)r->res->resync_rate / 5;
+	}
+	r->rs.last_tick_ms = now;
+	/* Yield to the application: a narrow window while it writes. */
+	window = now - r->rs.last_app_ms < 100 ? RS_WINDOW_BUSY : RS_WINDOW;
+	while (r->rs.issued + r->rs.nids < window) {
+		uint64_t c = r->rs.cursor, w;
+		int rc;
+
+		if (r->res->resync_rate && r->rs.tokens < r->dev.chunk_bytes)
+			return;
+		while (c < r->dev.nchunks && !(r->rs.snap[c / 64] >> (c % 64) & 1)) {
+			w = r->rs.snap[c / 64] >> (c % 64);
+			c = w ? c + 1 : (c / 64 + 1) * 64;
+		}
+		if (c >= r->dev.nchunks) {
+			if (r->rs.issued + r->rs.nids || refreshed)
+				return;
+			rc = rs_snapshot(r);
+			refreshed = true;
+			if (rc < 0) {
+				conn_fail(r, "reading the bitmap failed: %s", strerror(-rc));
+				return;
+			}
+			if (rc == 0) {
+				if (r->rs.failed)
+					rs_incomplete(r);
+				else
+					rs_finish(r);
+				return;
+			}
+			continue;
+		}
+		r->rs.cursor = c + 1;
+		rc = kctl_resync(r->dev.ctl_fd, c);
+		if (rc == -EBUSY)
+			continue;	/* already in sync */
+		if (rc) {
+			conn_fail(r, "resync of chunk %llu failed: %s", (unsigned long long)c,
+				  strerror(-rc));
+			return;
+		}
+		r->rs.issued++;
+		r->rs.tokens -= r->dev.chunk_bytes;
+	}
+}
+
+/* An ack for id arrived: was it a resync chunk? */
+void rs_acked(struct repl *r, uint64_t id, int32_t status)
+{
+	for (unsigned i = 0; i < r->rs.nids; i++) {
+		if (r->rs.ids[i] != id)
+			continue;
+		r->rs.ids[i] = r->rs.ids[--r->rs.nids];
+		if (!status)
+			r->rs.done++;
+		return;
+	}
+}
+
+static void rs_start(struct repl *r, bool source)
+{
+	free(r->rs.snap);
+	free(r->rs.bad);
+	memset(&r->rs, 0, sizeof(r->rs));
+	r->rs.active = true;
+	r->rs.source = source;
+	r->rs.start_ms = r->rs.last_tick_ms = now_ms();
+	r->rs.snap = calloc((r->dev.nchunks + 63) / 64, 8);
+	r->rs.bad = calloc((r->dev.nchunks + 63) / 64, 8);
+}
+
+/* Target: send our bitmap, then wait for the data and MDW_RS_DONE. */
+static int target_send_bitmap(struct repl *r)
+{
+	uint64_t nwords = (r->dev.nchunks + 63) / 64, npk = (r->dev.nchunks + MDW_BITMAP_MAX_BITS - 1) / MDW_BITMAP_MAX_BITS;
+	size_t len = npk * (sizeof(struct mdw_hdr) + mdw_bitmap_body_len(MDW_BITMAP_MAX_BITS)) +
+		     sizeof(struct mdw_hdr);
+	uint64_t *bits = calloc(nwords, 8);
+	char *buf = malloc(len), *p;
+	struct txitem *t = calloc(1, sizeof(*t));
+	struct iovec *iov = calloc(1, sizeof(*iov));
+	int rc;
+
+	if (!bits || !buf || !t || !iov) {
+		free(bits); free(buf); free(t); free(iov);
+		return -ENOMEM;
+	}
+	rc = kctl_oos(r->dev.ctl_fd, MD_IOC_GET_OOS, (uint32_t)r->res->minor, 0, r->dev.nchunks, bits);
+	if (rc) {
+		free(bits); free(buf); free(t); free(iov);
+		return rc;
+	}
+	p = buf;
+	for (uint64_t start = 0; start < r->dev.nchunks; start += MDW_BITMAP_MAX_BITS) {
+		uint32_t n = (uint32_t)(r->dev.nchunks - start < MDW_BITMAP_MAX_BITS ?
+					r->dev.nchunks - start : MDW_BITMAP_MAX_BITS);
+		size_t blen = mdw_bitmap_body_len(n);
+
+		mdw_hdr_encode(p, MDW_BITMAP, (uint32_t)blen);
+		mdw_bitmap_encode(p + sizeof(struct mdw_hdr), start, n, bits + start / 64);
+		p += sizeof(struct mdw_hdr) + blen;
+	}
+	mdw_hdr_encode(p, MDW_BITMAP_END, 0);
+	p += sizeof(struct mdw_hdr);
+	free(bits);
+	iov->iov_base = buf;
+	iov->iov_len = (size_t)(p - buf);
+	t->own[0] = buf;
+	tx_queue(r, t, iov, 1, tx_heap_free);
+	return 0;
+}
+
+int handle_bitmap(struct repl *r, const char *body, uint32_t len)
+{
+	const unsigned char *words;
+	uint64_t start, buf[MDW_BITMAP_MAX_BITS / 64];
+	uint32_t nbits;
+	int rc;
+
+	if (!r->rs.active || !r->rs.source || r->rs.bitmap_in) {
+		conn_fail(r, "unexpected BITMAP from peer");
+		return -1;
+	}
+	rc = mdw_bitmap_decode(body, len, r->dev.nchunks, &start, &nbits, &words);
+	if (rc) {
+		conn_fail(r, "malformed BITMAP from peer (%s)", strerror(-rc));
+		return -1;
+	}
+	for (uint32_t i = 0; i < (nbits + 63) / 64; i++) {
+		memcpy(&buf[i], words + i * 8, 8);
+		buf[i] = le64toh(buf[i]);
+	}
+	rc = kctl_oos(r->dev.ctl_fd, MD_IOC_SET_OOS, (uint32_t)r->res->minor, start, nbits, buf);
+	if (rc) {
+		conn_fail(r, "merging the peer's bitmap failed: %s", strerror(-rc));
+		return -1;
+	}
+	return 1;
+}
+
+int handle_rs_done(struct repl *r, const char *body, uint32_t len)
+{
+	uint64_t gen;
+
+	if (!r->rs.active || r->rs.source || mdw_rs_done_decode(body, len, &gen)) {
+		conn_fail(r, "unexpected RS_DONE from peer");
+		return -1;
+	}
+	/* Everything we had marked is now the source's data. */
+	r->conn.peer_gen = gen;
+	sb_update(r, sb_target_done, r);
+	r->adm.disk_failed = false;
+	marks_all(r, MD_IOC_CLEAR_OOS);
+	log_info("resync from %s finished: %llu chunks received in %.1f s", peer_name(r),
+		 (unsigned long long)r->rs.done, (double)(now_ms() - r->rs.start_ms) / 1000.0);
+	r->rs.active = false;
+	r->conn.decision = MD_SYNC_NONE;
+	state_write(r, MD_LINK_CONNECTED);
+	return 1;
+}
+
+/* Right after the handshake: act on the decision. */
+int sync_begin(struct repl *r)
+{
+	int rc;
+
+	switch (r->conn.decision) {
+	case MD_SYNC_SOURCE_FULL:
+		rc = marks_all(r, MD_IOC_SET_OOS);
+		if (rc)
+			return rc;
+		/* fall through */
+	case MD_SYNC_SOURCE_BITMAP:
+		rs_start(r, true);
+		log_info("resync to %s starts (%s)", peer_name(r), md_sync_decision_name(r->conn.decision));
+		return r->rs.snap && r->rs.bad ? 0 : -ENOMEM;
+	case MD_SYNC_TARGET_FULL:
+	case MD_SYNC_TARGET_BITMAP:
+		rs_start(r, false);
+		rc = sb_update(r, sb_mark_inconsistent, r);
+		if (rc < 0)
+			return rc;
+		log_info("resync from %s starts (%s)", peer_name(r), md_sync_decision_name(r->conn.decision));
+		return target_send_bitmap(r);
+	default:
+		return 0;
+	}
+}
+
+
+/* Source: the target's bitmap is all in; count what there is to copy. */
+int handle_bitmap_end(struct repl *r, const char *body, uint32_t len)
+{
+	(void)body;
+	(void)len;
+	if (!r->rs.active || !r->rs.source || r->rs.bitmap_in) {
+		conn_fail(r, "unexpected BITMAP_END from peer");
+		return -1;
+	}
+	r->rs.bitmap_in = true;
+	rs_snapshot(r);
+	r->rs.total = 0;
+	for (uint64_t i = 0; i < (r->dev.nchunks + 63) / 64; i++)
+		r->rs.total += (uint64_t)__builtin_popcountll(r->rs.snap[i]);
+	state_write(r, MD_LINK_CONNECTED);
+	return 1;
+}

@@ -1,0 +1,170 @@
+/*
+ * send.c - the primary's data path: writes captured by the kernel go to
+ * the peer, and the peer's acknowledgements go back to the kernel.
+ *
+ *   channel read (a batch of requests, data copied once by the kernel)
+ *   -> one sendmsg of headers + payloads straight from that buffer (tx.c)
+ *   -> the peer applies them (apply.c there) and answers ACKs (rx.c here)
+ *   -> handle_ack collects them; one write() of all acks of a receive
+ *      turn goes to the channel (flush_kacks), and the kernel completes
+ *      the application's bios.
+ * Two channel buffers alternate so that a batch is read while the previous
+ * one is on the wire.  Resync records come through the same channel
+ * (MD_OP_RESYNC) and are handed to resync.c / csum.c.
+ *
+ * Owns r->snd.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+#include "repl.h"
+
+static void sb_post_read(struct sendbuf *sb);
+
+static void sb_sent(struct txitem *t)
+{
+	struct sendbuf *sb = (struct sendbuf *)((char *)t - offsetof(struct sendbuf, tx));
+
+	sb->state = SB_FREE;
+	sb_post_read(sb);
+}
+
+static void sb_read_cb(struct io_op *op, int res)
+{
+	struct sendbuf *sb = op->ctx;
+	struct repl *r = sb->r;
+	size_t pos = 0;
+	int n = 0;
+
+	sb->state = SB_FREE;
+	if (r->conn.failing)
+		return;
+	if (res == -EINTR || res == -EAGAIN) {
+		sb_post_read(sb);
+		return;
+	}
+	if (res <= 0) {
+		conn_fail(r, "kernel channel read failed: %s", strerror(-res));
+		return;
+	}
+	while (pos < (size_t)res) {
+		struct md_chan_req q;
+		struct md_data_info d;
+
+		memcpy(&q, sb->buf + pos, sizeof(q));
+		if (pos + sizeof(q) + q.len > (size_t)res || n == MD_MAX_INFLIGHT ||
+		    q.len > MD_MAX_IO_BYTES) {
+			conn_fail(r, "malformed batch from the kernel channel");
+			return;
+		}
+		d = (struct md_data_info){
+			.id = q.id, .offset = q.offset, .seq = q.seq, .len = q.len,
+			.flags = (uint16_t)((q.flags & MD_RF_FUA ? MDW_DF_FUA : 0) |
+				 (q.flags & MD_RF_PREFLUSH || q.op == MD_OP_FLUSH ? MDW_DF_PREFLUSH : 0)),
+		};
+		if (q.op == MD_OP_RESYNC) {
+			d.flags = MDW_DF_RESYNC;
+			if (r->rs.issued)
+				r->rs.issued--;
+			if (q.flags & MD_RF_READ_ERROR) {
+				rs_read_failed(r, &q);
+				pos += sizeof(q) + q.len;
+				continue;
+			}
+			if (r->rs.nids < RS_WINDOW)
+				r->rs.ids[r->rs.nids++] = q.id;
+			if (r->res->checksum_resync) {
+				int rc = rs_send_digest(r, &q, sb->buf + pos + sizeof(q));
+
+				if (rc) {
+					conn_fail(r, "checksum resync: %s", strerror(-rc));
+					return;
+				}
+				pos += sizeof(q) + q.len;
+				continue;
+			}
+		} else {
+			r->rs.last_app_ms = now_ms();
+		}
+		mdw_hdr_encode(sb->hdrs[n], MDW_DATA, (uint32_t)(sizeof(struct mdw_data) + q.len));
+		mdw_data_encode(sb->hdrs[n] + sizeof(struct mdw_hdr), &d);
+		sb->iov[2 * n] = (struct iovec){ sb->hdrs[n], PKT_HDRS };
+		sb->iov[2 * n + 1] = (struct iovec){ sb->buf + pos + sizeof(q), q.len };
+		pos += sizeof(q) + q.len;
+		n++;
+	}
+	if (!n) {
+		/* Only digests (checksum resync): nothing of this buffer to send. */
+		flush_kacks(r);
+		sb_post_read(sb);
+		return;
+	}
+	sb->state = SB_SENDING;
+	tx_queue(r, &sb->tx, sb->iov, 2 * n, sb_sent);
+}
+
+static void sb_post_read(struct sendbuf *sb)
+{
+	struct repl *r = sb->r;
+
+	if (sb->state != SB_FREE || r->conn.failing)
+		return;
+	sb->op = (struct io_op){ .kind = IO_READ, .fd = r->dev.ctl_fd, .stream = true,
+				 .buf = sb->buf, .len = SBUF_SIZE,
+				 .cb = sb_read_cb, .ctx = sb };
+	sb->state = SB_READING;
+	ioq_submit(r->io, &sb->op);
+}
+
+/* Acks of this receive turn, to the kernel in one write. */
+void flush_kacks(struct repl *r)
+{
+	ssize_t n;
+
+	if (!r->snd.nkacks)
+		return;
+	n = write(r->dev.ctl_fd, r->snd.kacks, r->snd.nkacks * sizeof(r->snd.kacks[0]));
+	if (n < 0)
+		conn_fail(r, "kernel refused acknowledgements: %s", strerror(errno));
+	r->snd.nkacks = 0;
+}
+
+/* Queue the kernel's answer for request id (0 or -errno). */
+void kack_add(struct repl *r, uint64_t id, int32_t status)
+{
+	if (r->snd.nkacks == MD_MAX_INFLIGHT)
+		flush_kacks(r);
+	r->snd.kacks[r->snd.nkacks++] = (struct md_chan_ack){ .id = id, .status = status };
+}
+
+int handle_ack(struct repl *r, const char *body, uint32_t len)
+{
+	uint64_t id;
+	int32_t status;
+
+	if (mdw_ack_decode(body, len, &id, &status)) {
+		conn_fail(r, "malformed ACK from peer");
+		return -1;
+	}
+	kack_add(r, id, status);
+	if (r->rs.nids)
+		rs_acked(r, id, status);
+	return 1;
+}
+
+/* Connected: both channel buffers start reading. */
+void send_start(struct repl *r)
+{
+	sb_post_read(&r->snd.sb[0]);
+	sb_post_read(&r->snd.sb[1]);
+}
+
+void send_reset(struct repl *r)
+{
+	r->snd.nkacks = 0;
+	for (int i = 0; i < 2; i++) {
+		r->snd.sb[i].r = r;
+		r->snd.sb[i].state = SB_FREE;
+	}
+}

@@ -1,0 +1,156 @@
+/*
+ * tx.c - the send side of the connection: one ordered queue of items
+ * (data batches from send.c, control buffers, heap items of resync and
+ * csum) with one sendmsg in flight at a time, and the two control buffers
+ * that collect small packets (ACK, PING, digests) between sends.
+ *
+ * Owns r->tx.  Packets leave in the order they were queued; a partial send
+ * advances the item's iovec and resumes it before anything else goes.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "repl.h"
+
+static void tx_start(struct repl *r);
+
+static void tx_done_cb(struct io_op *op, int res)
+{
+	struct repl *r = op->ctx;
+	struct txitem *t = r->tx.q;
+	size_t left = (size_t)(res > 0 ? res : 0);
+
+	r->tx.busy = false;
+	if (res <= 0 || r->conn.failing) {
+		if (!r->conn.failing)
+			conn_fail(r, "send failed: %s", res ? strerror(-res) : "connection closed");
+		return;
+	}
+	r->conn.last_tx_ms = now_ms();
+	/*
+	 * Partial send: advance the iovec and go on with the rest.  Empty
+	 * entries (the payload of a flush) are skipped as they come.
+	 */
+	while (t->msg.msg_iovlen && (left || !t->msg.msg_iov->iov_len)) {
+		struct iovec *v = t->msg.msg_iov;
+
+		if (left >= v->iov_len) {
+			left -= v->iov_len;
+			t->msg.msg_iov++;
+			t->msg.msg_iovlen--;
+		} else {
+			v->iov_base = (char *)v->iov_base + left;
+			v->iov_len -= left;
+			left = 0;
+		}
+	}
+	if (!t->msg.msg_iovlen) {
+		r->tx.q = t->next;
+		if (!r->tx.q)
+			r->tx.q_tail = NULL;
+		t->done(t);
+	}
+	tx_start(r);
+}
+
+static void tx_start(struct repl *r)
+{
+	struct txitem *t = r->tx.q;
+
+	if (r->tx.busy || !t || r->conn.failing)
+		return;
+	/* A batch has at most 2 * MD_MAX_INFLIGHT = 512 iovecs: under IOV_MAX. */
+	r->tx.op = (struct io_op){ .kind = IO_SENDMSG, .fd = r->conn.sock, .stream = true,
+				   .msg = &t->msg, .cb = tx_done_cb, .ctx = r };
+	r->tx.busy = true;
+	ioq_submit(r->io, &r->tx.op);
+}
+
+void tx_queue(struct repl *r, struct txitem *t, struct iovec *iov, int niov,
+	      void (*done)(struct txitem *))
+{
+	memset(&t->msg, 0, sizeof(t->msg));
+	t->iov = iov;
+	t->msg.msg_iov = iov;
+	t->msg.msg_iovlen = (size_t)niov;
+	t->done = done;
+	t->next = NULL;
+	if (r->tx.q_tail)
+		r->tx.q_tail->next = t;
+	else
+		r->tx.q = t;
+	r->tx.q_tail = t;
+	tx_start(r);
+}
+
+static void ctl_sent(struct txitem *t)
+{
+	struct ctlbuf *c = (struct ctlbuf *)((char *)t - offsetof(struct ctlbuf, tx));
+
+	c->len = 0;
+	c->busy = false;
+	ctl_kick(c->r);
+}
+
+void ctl_kick(struct repl *r)
+{
+	struct ctlbuf *c = &r->tx.ctl[r->tx.ctl_cur];
+
+	if (!c->len || r->tx.ctl[!r->tx.ctl_cur].busy || r->conn.failing)
+		return;
+	c->busy = true;
+	c->iov.iov_base = c->buf;
+	c->iov.iov_len = c->len;
+	r->tx.ctl_cur = !r->tx.ctl_cur;
+	tx_queue(r, &c->tx, &c->iov, 1, ctl_sent);
+}
+
+/* Append a packet to the control buffer being filled; sent by ctl_kick(). */
+void *ctl_packet(struct repl *r, uint16_t type, uint32_t len)
+{
+	struct ctlbuf *c = &r->tx.ctl[r->tx.ctl_cur];
+	char *p;
+
+	if (c->len + sizeof(struct mdw_hdr) + len > CBUF_SIZE) {
+		conn_fail(r, "control buffer full (peer not reading)");
+		return NULL;
+	}
+	p = c->buf + c->len;
+	mdw_hdr_encode(p, type, len);
+	c->len += sizeof(struct mdw_hdr) + len;
+	return p + sizeof(struct mdw_hdr);
+}
+
+/*
+ * Done callback of heap-allocated items.  It frees the buffers recorded at
+ * queueing time: a partial send advances iov_base, so that cannot be used.
+ */
+void tx_heap_free(struct txitem *t)
+{
+	free(t->own[0]);
+	free(t->own[1]);
+	free(t->iov);
+	free(t);
+}
+
+/* A new connection: whatever was queued belonged to the lost one; only
+ * heap items own memory. */
+void tx_reset(struct repl *r)
+{
+	while (r->tx.q) {
+		struct txitem *t = r->tx.q;
+
+		r->tx.q = t->next;
+		if (t->done == tx_heap_free)
+			tx_heap_free(t);
+	}
+	r->tx.q_tail = NULL;
+	r->tx.busy = false;
+	r->tx.ctl_cur = 0;
+	for (int i = 0; i < 2; i++) {
+		r->tx.ctl[i].r = r;
+		r->tx.ctl[i].len = 0;
+		r->tx.ctl[i].busy = false;
+	}
+}
