@@ -34,7 +34,7 @@ help:
 	@echo "make soak       long-running scenarios left out of make check"
 	@echo "make install    programs, man pages and bash completion (DESTDIR, PREFIX)"
 
-userspace: $(B)/bin/mirrord $(B)/bin/mdctl $(B)/bin/mdagent $(B)/bin/mdwrite
+userspace: $(B)/bin/mirrord $(B)/bin/mdctl $(B)/bin/mdagent $(B)/bin/mdwrite $(B)/bin/mdioctl
 
 $(B)/bin/mirrord: $(MIRRORD_SRC) $(LIB_SRC) $(HDRS)
 	@mkdir -p $(@D)
@@ -49,6 +49,10 @@ $(B)/bin/mdagent: tests/vm/agent.c
 	$(CC) $(CFLAGS) -o $@ $<
 
 $(B)/bin/mdwrite: tests/vm/mdwrite.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $<
+
+$(B)/bin/mdioctl: tests/vm/mdioctl.c proto/md_chan.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
 
@@ -71,7 +75,7 @@ $(B)/tests/%: tests/unit/%.c $(LIB_SRC) $(HDRS) $(filter-out mirrord/main.c,$(MI
 
 # Tests of mirrord's logic run it on a fake I/O loop and a fake kernel
 # (tests/unit/fake_io.h): the control-device calls are redirected there.
-FAKE_IO_TESTS := $(addprefix $(B)/tests/,test_apply test_tx test_resync)
+FAKE_IO_TESTS := $(addprefix $(B)/tests/,test_apply test_tx test_resync test_resync_done)
 $(FAKE_IO_TESTS): tests/unit/fake_io.c tests/unit/fake_io.h
 $(FAKE_IO_TESTS): TEST_SRC := tests/unit/fake_io.c
 $(FAKE_IO_TESTS): TEST_LDFLAGS := -Wl,--wrap=kctl_oos,--wrap=kctl_resync,--wrap=kctl_set_conn
@@ -114,3 +118,4 @@ install: userspace
 
 clean:
 	rm -rf $(B)
+

@@ -11,15 +11,32 @@
  *
  * The rule that makes recovery differential: a write may reach either disk
  * only after the bit of every chunk it touches is persisted.  A write to a
- * chunk whose bit is already on disk goes straight through; one that needs
- * a new bit waits on md->bm_wait while bm_work writes the changed bitmap
- * pages (FUA), batching every bit set meanwhile into the same page writes.
+ * chunk whose bit is durable goes straight through; one that needs a new
+ * bit, or whose bit is set but not yet durable (its page dirty or being
+ * written by an earlier request's pass), waits on md->bm_wait while
+ * bm_work writes the changed bitmap pages (FUA), batching every bit set
+ * meanwhile into the same page writes.  "Set" is not "durable": bm_pending
+ * holds the bits between the two, and only a completed page write that
+ * covered a bit (bm_cover, taken with the page's snapshot) clears it.
  *
- * Bits are cleared lazily: every md_bm_clean_ms the cleaner clears the
- * bits of chunks that the peer holds (not in oos), that no active request
- * touches, and that were not written during the last interval, then writes
- * those pages.  So a hot chunk costs one bitmap write, not one per write,
- * and a crash leaves at most an interval's worth of extra resync.
+ * Bits are cleared lazily: every md_bm_clean_ms the cleaner picks the
+ * chunks that the peer holds (not in oos), that no active request touches,
+ * and that were not written during the last interval.  So a hot chunk
+ * costs one bitmap write, not one per write, and a crash leaves at most an
+ * interval's worth of extra resync.
+ *
+ * "The peer holds it" must mean durably: the peer acknowledges a write when
+ * its O_DIRECT write completed, which may still sit in a volatile disk
+ * cache.  So on the primary a pick is an epoch: the cleaner sends one
+ * empty PREFLUSH through the request path (md_flush_both: the lower
+ * device's cache is flushed, and the peer runs fdatasync before it
+ * acknowledges), and only when both parts succeeded are the picked bits
+ * cleared, minus any chunk written meanwhile.  Every write a picked chunk
+ * saw completed before the pick, so that flush covers it.  When the link is
+ * lost (md_bm_link_lost) every bit still set is not known to be covered:
+ * all of them become out of sync, and the next resync copies them.  A
+ * secondary's bits are its own marks (oos), cleared by its daemon after it
+ * flushed its disk; its cleaner clears without an epoch.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -46,22 +63,50 @@ static int md_bm_io(struct md_dev *md, u64 page, enum req_op op)
 	return ret;
 }
 
-/* Set the bits of [first, last]; true when any was new (a page must go out).
- * Called with md->lock held. */
+/*
+ * Set the bits of [first, last].  True when any of them is not durable yet
+ * (new now, or set by an earlier request whose page write has not
+ * completed): the caller must wait for a bm_work pass that starts after
+ * this call.  Called with md->lock held.
+ */
 bool md_bm_set_locked(struct md_dev *md, u64 first, u64 last, bool touch)
 {
-	bool new = false;
+	bool wait = false;
 
 	for (; first <= last && first < md->nchunks; first++) {
 		if (touch)
 			__set_bit(first, md->touched);
-		if (test_bit_le(first, md->ondisk))
+		if (test_bit_le(first, md->ondisk)) {
+			if (test_bit(first, md->bm_pending))
+				wait = true;
 			continue;
+		}
 		__set_bit_le(first, md->ondisk);
+		__set_bit(first, md->bm_pending);
 		__set_bit(first / (MD_BM_PAGE * 8), md->bm_dirty);
-		new = true;
+		wait = true;
 	}
-	return new;
+	return wait;
+}
+
+/* True while any bit of [first, last] is set but not durable (SET_OOS). */
+bool md_bm_pending(struct md_dev *md, u64 first, u64 last)
+{
+	bool any;
+
+	spin_lock_irq(&md->lock);
+	any = find_next_bit(md->bm_pending, last + 1, first) <= last;
+	spin_unlock_irq(&md->lock);
+	return any;
+}
+
+/* The pending bits of bitmap page 'page': a long-aligned slice of bm_pending. */
+static unsigned long *md_bm_page_pending(struct md_dev *md, u64 page, unsigned int *nbits)
+{
+	u64 first = page * MD_BM_PAGE * 8;
+
+	*nbits = (unsigned int)min_t(u64, MD_BM_PAGE * 8, md->nchunks - first);
+	return md->bm_pending + first / BITS_PER_LONG;
 }
 
 static bool md_chunk_active(struct md_dev *md, u64 chunk)
@@ -97,17 +142,117 @@ static bool md_bm_clean_locked(struct md_dev *md, bool final)
 	return dirty;
 }
 
-static void md_bm_clean_work(struct work_struct *work)
+/* Primary: the bits an epoch flush may clear; true when there are any. */
+static bool md_bm_pick_locked(struct md_dev *md)
 {
-	struct md_dev *md = container_of(to_delayed_work(work), struct md_dev, clean_work);
-	bool dirty;
+	bool any = false;
+	unsigned long c;
+
+	for (c = find_next_bit_le(md->ondisk, md->nchunks, 0); c < md->nchunks;
+	     c = find_next_bit_le(md->ondisk, md->nchunks, c + 1)) {
+		if (__test_and_clear_bit(c, md->touched))
+			continue;
+		if (test_bit(c, md->oos) || md_chunk_active(md, c))
+			continue;
+		__set_bit(c, md->bm_cand);
+		any = true;
+	}
+	return any;
+}
+
+/* bi_end_io of the epoch flush: md_req_put has already judged it. */
+void md_bm_epoch_endio(struct bio *bio)
+{
+	bio_put(bio);
+}
+
+/*
+ * The epoch flush completed (ok: on both disks).  Called from md_req_put,
+ * which may run in interrupt context: the scan of the picked bits, which
+ * grows with the device, runs in md_bm_epoch_work.
+ */
+void md_bm_epoch_done(struct md_dev *md, bool ok)
+{
+	WRITE_ONCE(md->bm_epoch_ok, ok);
+	queue_work(md_wq, &md->epoch_work);
+}
+
+/* Clear the picked bits of chunks nobody wrote since the pick; drop the
+ * pick if the flush failed. */
+static void md_bm_epoch_work(struct work_struct *work)
+{
+	struct md_dev *md = container_of(work, struct md_dev, epoch_work);
+	bool dirty = false, ok = READ_ONCE(md->bm_epoch_ok);
+	unsigned long c;
 
 	spin_lock_irq(&md->lock);
-	dirty = md_bm_clean_locked(md, false);
+	for_each_set_bit(c, md->bm_cand, md->nchunks) {
+		__clear_bit(c, md->bm_cand);
+		if (!ok || test_bit(c, md->touched) || test_bit(c, md->oos) ||
+		    md_chunk_active(md, c))
+			continue;
+		__clear_bit_le(c, md->ondisk);
+		__set_bit(c / (MD_BM_PAGE * 8), md->bm_dirty);
+		dirty = true;
+	}
+	md->bm_epoch_busy = false;
 	spin_unlock_irq(&md->lock);
 	if (dirty)
 		queue_work(md_wq, &md->bm_work);
+}
+
+/*
+ * The link to the peer is gone (the daemon said so, or left): whatever it
+ * acknowledged since the last completed epoch may be in its lost cache.
+ * Every bit still set becomes out of sync.
+ */
+void md_bm_link_lost(struct md_dev *md)
+{
+	unsigned long c;
+
+	spin_lock_irq(&md->lock);
+	for (c = find_next_bit_le(md->ondisk, md->nchunks, 0); c < md->nchunks;
+	     c = find_next_bit_le(md->ondisk, md->nchunks, c + 1))
+		__set_bit(c, md->oos);
+	spin_unlock_irq(&md->lock);
+}
+
+static void md_bm_clean_work(struct work_struct *work)
+{
+	struct md_dev *md = container_of(to_delayed_work(work), struct md_dev, clean_work);
+	bool dirty = false, epoch = false;
+
+	spin_lock_irq(&md->lock);
+	if (md->role != MD_ROLE_PRIMARY)
+		dirty = md_bm_clean_locked(md, false);
+	else if (!md->bm_epoch_busy && md->conn == MD_CONN_CONNECTED && md->chan_file)
+		epoch = md->bm_epoch_busy = md_bm_pick_locked(md);
+	spin_unlock_irq(&md->lock);
+	if (dirty)
+		queue_work(md_wq, &md->bm_work);
+	if (epoch && md_flush_both(md, md_bm_epoch_endio))
+		md_bm_epoch_done(md, false);
 	queue_delayed_work(md_wq, &md->clean_work, msecs_to_jiffies(md_bm_clean_ms));
+}
+
+/*
+ * The metadata device failed a bitmap write: the bits it should hold are
+ * not durable, so no write may rely on them.  Policy: while the peer is
+ * connected, such a write still goes to both disks and completes only if
+ * the peer took it (req->unrecorded: md_req_put fails it otherwise); with
+ * no peer it fails at once.  A write never completes on one disk alone
+ * without a durable record.  Status reports MD_SF_META_FAILED until the
+ * device is destroyed: after a crash the bitmap is not to be trusted, and
+ * a full resync is needed (docs/design.md).
+ */
+static bool md_bm_may_go_unrecorded(struct md_dev *md)
+{
+	bool ok;
+
+	spin_lock_irq(&md->lock);
+	ok = md->role == MD_ROLE_PRIMARY && md->conn == MD_CONN_CONNECTED && md->chan_file;
+	spin_unlock_irq(&md->lock);
+	return ok;
 }
 
 void md_bm_work(struct work_struct *work)
@@ -123,6 +268,9 @@ void md_bm_work(struct work_struct *work)
 	spin_unlock_irq(&md->lock);
 
 	for (;;) {
+		unsigned long *pending;
+		unsigned int nbits = 0;
+
 		spin_lock_irq(&md->lock);
 		page = find_first_bit(md->bm_dirty, md->bm_npages);
 		if (page >= md->bm_npages) {
@@ -131,14 +279,26 @@ void md_bm_work(struct work_struct *work)
 		}
 		__clear_bit(page, md->bm_dirty);
 		memcpy(page_address(md->bm_bounce), md->ondisk + page * MD_BM_PAGE, MD_BM_PAGE);
+		/* The bits this write makes durable: those in the snapshot. */
+		pending = page * MD_BM_PAGE * 8 < md->nchunks ?
+			  md_bm_page_pending(md, page, &nbits) : NULL;
+		if (pending)
+			bitmap_copy(md->bm_cover, pending, nbits);
 		spin_unlock_irq(&md->lock);
 		if (md_bm_io(md, page, REQ_OP_WRITE)) {
-			pr_err_ratelimited("%s: writing bitmap page %llu failed\n", md->name, page);
+			pr_err_ratelimited("%s: writing bitmap page %llu failed: metadata failed, "
+					   "writes must replicate to complete\n", md->name, page);
 			err = -EIO;
 			spin_lock_irq(&md->lock);
 			__set_bit(page, md->bm_dirty);	/* retried by the next pass */
+			md->meta_failed = true;
 			spin_unlock_irq(&md->lock);
 			break;
+		}
+		if (pending) {
+			spin_lock_irq(&md->lock);
+			bitmap_andnot(pending, pending, md->bm_cover, nbits);
+			spin_unlock_irq(&md->lock);
 		}
 	}
 
@@ -152,11 +312,12 @@ void md_bm_work(struct work_struct *work)
 
 	list_for_each_entry_safe(req, tmp, &ready, list) {
 		list_del_init(&req->list);
-		if (err) {
-			/* No write-intent record: refuse the write rather than risk it. */
+		if (err && !md_bm_may_go_unrecorded(md)) {
+			/* No record and no peer: refuse rather than risk it. */
 			req->local_status = BLK_STS_IOERR;
 			md_req_put(req);
 		} else {
+			req->unrecorded = err != 0;
 			md_dispatch(req);
 		}
 	}
@@ -171,11 +332,16 @@ int md_bm_init(struct md_dev *md)
 	md->oos = vzalloc(BITS_TO_LONGS(md->nchunks) * sizeof(long));
 	md->touched = vzalloc(BITS_TO_LONGS(md->nchunks) * sizeof(long));
 	md->bm_dirty = vzalloc(BITS_TO_LONGS(md->bm_npages) * sizeof(long));
+	md->bm_pending = vzalloc(BITS_TO_LONGS(md->nchunks) * sizeof(long));
+	md->bm_cover = vzalloc(MD_BM_PAGE);
+	md->bm_cand = vzalloc(BITS_TO_LONGS(md->nchunks) * sizeof(long));
 	md->bm_bounce = alloc_page(GFP_KERNEL);
-	if (!md->ondisk || !md->oos || !md->touched || !md->bm_dirty || !md->bm_bounce)
+	if (!md->ondisk || !md->oos || !md->touched || !md->bm_dirty || !md->bm_pending ||
+	    !md->bm_cover || !md->bm_cand || !md->bm_bounce)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&md->bm_wait);
 	INIT_WORK(&md->bm_work, md_bm_work);
+	INIT_WORK(&md->epoch_work, md_bm_epoch_work);
 	INIT_DELAYED_WORK(&md->clean_work, md_bm_clean_work);
 
 	for (page = 0; page < md->bm_npages; page++) {
@@ -205,6 +371,7 @@ void md_bm_start(struct md_dev *md)
 void md_bm_stop(struct md_dev *md)
 {
 	cancel_delayed_work_sync(&md->clean_work);
+	flush_work(&md->epoch_work);
 	spin_lock_irq(&md->lock);
 	md_bm_clean_locked(md, true);
 	spin_unlock_irq(&md->lock);
@@ -216,6 +383,9 @@ void md_bm_free(struct md_dev *md)
 {
 	if (md->bm_bounce)
 		__free_page(md->bm_bounce);
+	vfree(md->bm_cand);
+	vfree(md->bm_cover);
+	vfree(md->bm_pending);
 	vfree(md->bm_dirty);
 	vfree(md->touched);
 	vfree(md->oos);

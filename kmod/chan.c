@@ -227,15 +227,16 @@ static int md_ctl_release(struct inode *inode, struct file *f)
 
 	if (!md)
 		return 0;
-	/* md_ctl_mutex keeps MD_IOC_DESTROY away until the unbind is done. */
-	mutex_lock(&md_ctl_mutex);
 	spin_lock_irq(&md->lock);
 	md->conn = MD_CONN_STANDALONE;
 	md->chan_file = NULL;
 	spin_unlock_irq(&md->lock);
+	md_bm_link_lost(md);
 	md_chan_fail_all(md, -ENOTCONN);
-	mutex_unlock(&md_ctl_mutex);
 	pr_info("%s: daemon detached from the channel\n", md->name);
+	/* Our reference (taken at bind) keeps MD_IOC_DESTROY from freeing the
+	 * device until the unbind is done. */
+	md_put(md);
 	return 0;
 }
 

@@ -57,8 +57,13 @@ static inline void md_lower_close(struct md_lower *l)
 
 /*
  * Disk allocation with queue limits.  6.9 takes the limits (and, since
- * 6.11, the write-cache/FUA features) at allocation; 6.1 sets them on the
- * queue afterwards.
+ * 6.11, the write-cache/FUA/stable-writes features) at allocation; 6.1
+ * sets them on the queue afterwards.
+ *
+ * Stable writes: the local disk and the daemon read a write's pages at
+ * different moments, so a page changed in between would leave the two
+ * disks different for one completed write.  With stable writes declared,
+ * the page cache keeps pages under writeback unchanged (writers wait).
  */
 struct md_limits {
 	unsigned int lbs;		/* logical block size */
@@ -74,7 +79,7 @@ static inline struct gendisk *md_alloc_disk(const struct md_limits *ml)
 		.physical_block_size = ml->pbs,
 		.max_hw_sectors = ml->max_sectors,
 		.max_sectors = ml->max_sectors,
-		.features = BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA,
+		.features = BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA | BLK_FEAT_STABLE_WRITES,
 	};
 
 	return blk_alloc_disk(&lim, NUMA_NO_NODE);
@@ -87,6 +92,7 @@ static inline struct gendisk *md_alloc_disk(const struct md_limits *ml)
 	blk_queue_physical_block_size(disk->queue, ml->pbs);
 	blk_queue_max_hw_sectors(disk->queue, ml->max_sectors);
 	blk_queue_write_cache(disk->queue, true, true);
+	blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, disk->queue);
 	return disk;
 #endif
 }

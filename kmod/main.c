@@ -5,7 +5,14 @@
  * One misc device, MD_CTL_PATH, carries every control operation as an ioctl
  * (create, destroy, role, status, bitmap) and, once a file on it is bound to
  * a mirror device, that device's data channel to mirrord (chan.c).
- * md_ctl_mutex serialises create, destroy and bind against each other.
+ *
+ * Locking: md_ctl_mutex guards only the table md_devs[] (create, the start
+ * of destroy, and md_get).  Everything a device does for its own ioctls,
+ * including what may wait on its disks (flushing bitmap pages for SET_OOS,
+ * waiting for in-flight I/O in destroy), runs under a reference of that
+ * device (md_get/md_put) and its own lock, never under md_ctl_mutex: a
+ * hung disk under one resource must not freeze the daemons of the others.
+ * A bound channel file holds a reference for as long as it is bound.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,6 +27,59 @@ DEFINE_MUTEX(md_ctl_mutex);
 struct workqueue_struct *md_wq;
 static int md_major;
 static struct md_dev *md_devs[MD_MAX_MINORS];
+
+/* The device at minor, with a reference; NULL if none (or being destroyed). */
+static struct md_dev *md_get(u32 minor)
+{
+	struct md_dev *md = NULL;
+
+	if (minor >= MD_MAX_MINORS)
+		return NULL;
+	mutex_lock(&md_ctl_mutex);
+	if (md_devs[minor] && !READ_ONCE(md_devs[minor]->dying)) {
+		md = md_devs[minor];
+		refcount_inc(&md->ref);
+	}
+	mutex_unlock(&md_ctl_mutex);
+	return md;
+}
+
+void md_put(struct md_dev *md)
+{
+	if (refcount_dec_and_test(&md->ref))
+		complete(&md->released);
+}
+
+/*
+ * The geometry must fit the devices: no write may cross into the metadata,
+ * and the bitmap must cover every chunk.  Every sum is checked for
+ * overflow (a meta_offset near 2^64 must not wrap bm_pos to the start of
+ * the data), and external metadata may not lie on the data it describes:
+ * the same device, or a partition overlapping the data's range.
+ */
+static int md_check_geometry(struct md_dev *md, u64 meta_offset)
+{
+	struct block_device *l = md->lower.bdev, *m = md->meta_bdev;
+	u64 end, bm_end;
+
+	if (md->size_bytes > bdev_nr_bytes(l) || md->bm_bytes * 8 < md->nchunks)
+		return -EINVAL;
+	if (check_add_overflow(meta_offset, (u64)MD_BITMAP_OFFSET, &md->bm_pos) ||
+	    check_add_overflow(md->bm_pos, md->bm_bytes, &bm_end) || bm_end > bdev_nr_bytes(m))
+		return -EINVAL;
+	if (m == l)		/* internal: the metadata follows the data */
+		return meta_offset < md->size_bytes ? -EINVAL : 0;
+	if (bdev_whole(m) == bdev_whole(l)) {
+		/* Two partitions (or a disk and its partition) of one disk:
+		 * their sector ranges on the whole disk must not meet. */
+		u64 ls = (u64)l->bd_start_sect << SECTOR_SHIFT, ms = (u64)m->bd_start_sect << SECTOR_SHIFT;
+
+		end = ls + md->size_bytes;
+		if (ms < end && ls < ms + bm_end)
+			return -EINVAL;
+	}
+	return 0;
+}
 
 static int md_create(struct md_ioc_create *c)
 {
@@ -44,7 +104,7 @@ static int md_create(struct md_ioc_create *c)
 	    !c->bitmap_bytes || c->bitmap_bytes > (256ULL << 20) || c->meta_offset % MD_BM_PAGE)
 		return -EINVAL;
 	if (md_devs[c->minor])
-		return -EEXIST;
+		return md_devs[c->minor]->dying ? -EBUSY : -EEXIST;
 
 	md = kzalloc(sizeof(*md), GFP_KERNEL);
 	if (!md)
@@ -57,6 +117,8 @@ static int md_create(struct md_ioc_create *c)
 	md->conn = MD_CONN_STANDALONE;
 	md->chunk_shift = c->chunk_shift;
 	spin_lock_init(&md->lock);
+	refcount_set(&md->ref, 1);		/* the table's */
+	init_completion(&md->released);
 	mutex_init(&md->chan_mutex);
 	init_waitqueue_head(&md->chan_wait);
 	init_waitqueue_head(&md->idle_wait);
@@ -88,13 +150,9 @@ static int md_create(struct md_ioc_create *c)
 	 * metadata area, and the bitmap must cover every chunk. */
 	md->size_bytes = c->data_bytes;
 	md->nchunks = DIV_ROUND_UP_ULL(md->size_bytes, 1ULL << md->chunk_shift);
-	md->bm_pos = c->meta_offset + MD_BITMAP_OFFSET;
 	md->bm_bytes = c->bitmap_bytes;
-	ret = -EINVAL;
-	if (md->size_bytes > bdev_nr_bytes(md->lower.bdev) ||
-	    md->bm_bytes * 8 < md->nchunks ||
-	    md->bm_pos + md->bm_bytes > bdev_nr_bytes(md->meta_bdev) ||
-	    (!md->meta_path[0] && c->meta_offset < md->size_bytes)) {
+	ret = md_check_geometry(md, c->meta_offset);
+	if (ret) {
 		pr_err("%s: metadata geometry does not fit the devices\n", md->name);
 		goto close_meta;
 	}
@@ -152,20 +210,38 @@ free_md:
 	return ret;
 }
 
+/*
+ * Remove a device nobody holds open and no daemon serves.  The check and
+ * the "dying" mark are one step under md->lock, so an open racing with us
+ * either counted before (we refuse) or is refused by md_open; from then on
+ * the device can only go away.  The slow part (in-flight I/O, the final
+ * bitmap write) runs without md_ctl_mutex; the table keeps the minor
+ * reserved until it is done.
+ */
 static int md_destroy(u32 minor)
 {
 	struct md_dev *md;
 
-	if (minor >= MD_MAX_MINORS || !(md = md_devs[minor]))
+	if (minor >= MD_MAX_MINORS)
 		return -ENODEV;
+	mutex_lock(&md_ctl_mutex);
+	md = md_devs[minor];
+	if (!md || md->dying) {
+		mutex_unlock(&md_ctl_mutex);
+		return -ENODEV;
+	}
 	spin_lock_irq(&md->lock);
 	if (md->openers || md->chan_file) {
 		spin_unlock_irq(&md->lock);
+		mutex_unlock(&md_ctl_mutex);
 		return -EBUSY;
 	}
+	WRITE_ONCE(md->dying, true);
 	spin_unlock_irq(&md->lock);
+	mutex_unlock(&md_ctl_mutex);
 
-	md_devs[minor] = NULL;
+	md_put(md);				/* the table's reference */
+	wait_for_completion(&md->released);	/* ioctls still using it */
 	del_gendisk(md->disk);
 	wait_event(md->idle_wait, READ_ONCE(md->nr_active) == 0);
 	flush_work(&md->defer_work);
@@ -177,17 +253,16 @@ static int md_destroy(u32 minor)
 		md_lower_close(&md->meta);
 	md_lower_close(&md->lower);
 	pr_info("%s: destroyed\n", md->name);
+	mutex_lock(&md_ctl_mutex);
+	md_devs[minor] = NULL;
+	mutex_unlock(&md_ctl_mutex);
 	kfree(md);
 	return 0;
 }
 
-static int md_set_role(struct md_ioc_role *r)
+static int md_set_role(struct md_dev *md, struct md_ioc_role *r)
 {
-	struct md_dev *md;
 	int ret = 0;
-
-	if (r->minor >= MD_MAX_MINORS || !(md = md_devs[r->minor]))
-		return -ENODEV;
 	bool ro = r->flags & MD_ROLEF_READONLY;
 
 	if ((r->role != MD_ROLE_PRIMARY && r->role != MD_ROLE_SECONDARY) ||
@@ -216,7 +291,8 @@ static void md_fill_status(struct md_dev *md, struct md_ioc_status *s)
 	s->conn = md->conn;
 	s->flags = (md->chan_file ? MD_SF_BOUND : 0) |
 		   (md->openers ? MD_SF_OPEN : 0) |
-		   (md->readonly ? MD_SF_READONLY : 0);
+		   (md->readonly ? MD_SF_READONLY : 0) |
+		   (md->meta_failed ? MD_SF_META_FAILED : 0);
 	s->size_bytes = md->size_bytes;
 	s->chunk_bytes = 1ULL << md->chunk_shift;
 	s->oos_chunks = bitmap_weight(md->oos, md->nchunks);
@@ -232,15 +308,12 @@ static void md_fill_status(struct md_dev *md, struct md_ioc_status *s)
  * Bitmap transfer for resync.  The user buffer holds nbits bits as 64-bit
  * little-endian words; start must be a multiple of 64.
  */
-static int md_oos_xfer(struct md_ioc_oos *o, unsigned int cmd)
+static int md_oos_xfer(struct md_dev *md, struct md_ioc_oos *o, unsigned int cmd)
 {
 	u64 __user *ubuf = u64_to_user_ptr(o->addr);
-	struct md_dev *md;
 	u64 w, i, word;
 	bool dirty = false;
 
-	if (o->minor >= MD_MAX_MINORS || !(md = md_devs[o->minor]))
-		return -ENODEV;
 	if (o->reserved || o->start % 64 || o->start > md->nchunks ||
 	    o->nbits > md->nchunks - o->start)
 		return -EINVAL;
@@ -276,6 +349,9 @@ static int md_oos_xfer(struct md_ioc_oos *o, unsigned int cmd)
 	if (dirty) {
 		queue_work(md_wq, &md->bm_work);
 		flush_work(&md->bm_work);
+		/* The caller relies on the marks being on disk: say if not. */
+		if (md_bm_pending(md, o->start, o->start + o->nbits - 1))
+			return -EIO;
 	}
 	return 0;
 }
@@ -288,19 +364,21 @@ static int md_bind(struct file *f, struct md_ioc_bind *b)
 		return -EINVAL;
 	if (b->version != MD_CHAN_VERSION)
 		return -EPROTO;
-	if (b->minor >= MD_MAX_MINORS || !(md = md_devs[b->minor]))
-		return -ENODEV;
 	if (f->private_data)
 		return -EALREADY;
+	md = md_get(b->minor);
+	if (!md)
+		return -ENODEV;
 	spin_lock_irq(&md->lock);
 	if (md->chan_file) {
 		spin_unlock_irq(&md->lock);
+		md_put(md);
 		return -EBUSY;
 	}
 	md->chan_file = f;
 	md->conn = MD_CONN_STANDALONE;
 	spin_unlock_irq(&md->lock);
-	f->private_data = md;
+	f->private_data = md;		/* keeps the reference until release */
 	pr_info("%s: daemon attached to the channel\n", md->name);
 	return 0;
 }
@@ -317,24 +395,53 @@ static int md_set_conn(struct file *f, struct md_ioc_conn *c)
 	spin_lock_irq(&md->lock);
 	md->conn = c->state;
 	spin_unlock_irq(&md->lock);
-	if (c->state == MD_CONN_STANDALONE)
+	if (c->state == MD_CONN_STANDALONE) {
+		md_bm_link_lost(md);
 		md_chan_fail_all(md, -ENOTCONN);
+	}
 	return 0;
+}
+
+union md_ioc_args {
+	struct md_ioc_create create;
+	struct md_ioc_role role;
+	struct md_ioc_status status;
+	struct md_ioc_bind bind;
+	struct md_ioc_conn conn;
+	struct md_ioc_oos oos;
+	struct md_ioc_resync rs;
+	u32 minor;
+};
+
+/* The ioctls addressed to one device by minor: under its reference only. */
+static long md_ctl_ioctl_minor(unsigned int cmd, union md_ioc_args *u)
+{
+	u32 minor = cmd == MD_IOC_SET_ROLE ? u->role.minor :
+		    cmd == MD_IOC_STATUS ? u->status.minor : u->oos.minor;
+	struct md_dev *md = md_get(minor);
+	long ret;
+
+	if (!md)
+		return -ENODEV;
+	switch (cmd) {
+	case MD_IOC_SET_ROLE:
+		ret = md_set_role(md, &u->role);
+		break;
+	case MD_IOC_STATUS:
+		md_fill_status(md, &u->status);
+		ret = 0;
+		break;
+	default:
+		ret = md_oos_xfer(md, &u->oos, cmd);
+	}
+	md_put(md);
+	return ret;
 }
 
 long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
-	union {
-		struct md_ioc_create create;
-		struct md_ioc_role role;
-		struct md_ioc_status status;
-		struct md_ioc_bind bind;
-		struct md_ioc_conn conn;
-		struct md_ioc_oos oos;
-		struct md_ioc_resync rs;
-		u32 minor;
-	} *u;
+	union md_ioc_args *u;
 	long ret;
 
 	if (cmd == MD_IOC_VERSION)
@@ -352,24 +459,14 @@ long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg)
 		goto out;
 	}
 
-	mutex_lock(&md_ctl_mutex);
 	switch (cmd) {
 	case MD_IOC_CREATE:
+		mutex_lock(&md_ctl_mutex);
 		ret = md_create(&u->create);
+		mutex_unlock(&md_ctl_mutex);
 		break;
 	case MD_IOC_DESTROY:
 		ret = md_destroy(u->minor);
-		break;
-	case MD_IOC_SET_ROLE:
-		ret = md_set_role(&u->role);
-		break;
-	case MD_IOC_STATUS:
-		if (u->status.minor >= MD_MAX_MINORS || !md_devs[u->status.minor])
-			ret = -ENODEV;
-		else {
-			md_fill_status(md_devs[u->status.minor], &u->status);
-			ret = 0;
-		}
 		break;
 	case MD_IOC_BIND:
 		ret = md_bind(f, &u->bind);
@@ -385,15 +482,16 @@ long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg)
 		else
 			ret = md_resync_chunk(f->private_data, u->rs.chunk);
 		break;
+	case MD_IOC_SET_ROLE:
+	case MD_IOC_STATUS:
 	case MD_IOC_GET_OOS:
 	case MD_IOC_CLEAR_OOS:
 	case MD_IOC_SET_OOS:
-		ret = md_oos_xfer(&u->oos, cmd);
+		ret = md_ctl_ioctl_minor(cmd, u);
 		break;
 	default:
 		ret = -ENOTTY;
 	}
-	mutex_unlock(&md_ctl_mutex);
 
 	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) &&
 	    copy_to_user(uarg, u, _IOC_SIZE(cmd)))

@@ -11,6 +11,8 @@
 #include <linux/mutex.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/refcount.h>
+#include <linux/completion.h>
 #include "compat.h"
 #include "md_chan.h"
 #include "md_meta.h"
@@ -45,10 +47,15 @@ struct md_req {
 	blk_status_t local_status;
 	int remote_status;		/* 0: the peer holds it */
 	bool shipped;
+	bool clean_epoch;		/* bitmap.c's flush of both disks (no application bio) */
+	bool unrecorded;		/* metadata failed: completes only if replicated */
 };
 
 struct md_dev {
 	int minor;
+	refcount_t ref;			/* the table's, ioctls', a bound channel's */
+	struct completion released;	/* ref dropped to zero (destroy waits) */
+	bool dying;			/* destroy has begun: no open, no md_get */
 	char name[MD_NAME_LEN];
 	char lower_path[MD_PATH_LEN];
 	struct md_lower lower;
@@ -85,6 +92,13 @@ struct md_dev {
 	unsigned long *touched;
 	void *ondisk;
 	unsigned long *bm_dirty;	/* pages of ondisk to write */
+	unsigned long *bm_pending;	/* bits set in ondisk, not yet durable */
+	unsigned long *bm_cover;	/* bm_work: pending bits of the page being written */
+	unsigned long *bm_cand;		/* primary: bits to clear once the epoch flush is done */
+	bool bm_epoch_busy;		/* ... that flush is in flight */
+	bool bm_epoch_ok;		/* ... and how it ended (epoch_work) */
+	struct work_struct epoch_work;
+	bool meta_failed;		/* a bitmap write failed: see md_bm_may_go_unrecorded */
 	u64 bm_pos;			/* byte offset of the bitmap on meta_bdev */
 	u64 bm_bytes;
 	u64 bm_npages;
@@ -108,6 +122,7 @@ void md_dispatch(struct md_req *req);
 void md_req_put(struct md_req *req);
 void md_mark_oos(struct md_dev *md, u64 offset, u64 len);
 int md_resync_chunk(struct md_dev *md, u64 chunk);
+int md_flush_both(struct md_dev *md, bio_end_io_t *endio);
 
 /* bitmap.c */
 int md_bm_init(struct md_dev *md);
@@ -116,6 +131,10 @@ void md_bm_stop(struct md_dev *md);
 void md_bm_free(struct md_dev *md);
 void md_bm_work(struct work_struct *work);
 bool md_bm_set_locked(struct md_dev *md, u64 first, u64 last, bool touch);
+void md_bm_epoch_endio(struct bio *bio);
+void md_bm_epoch_done(struct md_dev *md, bool ok);
+void md_bm_link_lost(struct md_dev *md);
+bool md_bm_pending(struct md_dev *md, u64 first, u64 last);
 
 /* chan.c */
 extern const struct file_operations md_ctl_fops;
@@ -123,6 +142,7 @@ void md_chan_fail_all(struct md_dev *md, int status);
 
 /* main.c */
 extern struct mutex md_ctl_mutex;
+void md_put(struct md_dev *md);
 long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg);
 
 #endif /* MIRRORDISK_H */

@@ -96,6 +96,8 @@ static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
 	req->seq = md->next_seq++;
 	req->gen++;
 	req->local_status = BLK_STS_OK;
+	req->clean_epoch = bio->bi_end_io == md_bm_epoch_endio;
+	req->unrecorded = false;
 	req->state = MD_RS_LOCAL;
 	if (req->op == MD_OP_WRITE && md_bm_set_locked(md, off >> md->chunk_shift,
 				     (off + len - 1) >> md->chunk_shift, true)) {
@@ -191,6 +193,9 @@ void md_req_put(struct md_req *req)
 			clear_bit(req->offset >> md->chunk_shift, md->oos);
 			atomic64_inc(&md->resynced);
 		}
+	} else if (req->clean_epoch) {
+		md_bm_epoch_done(md, !req->remote_status && !req->local_status);
+		bio->bi_status = req->local_status;
 	} else {
 		if (req->remote_status || req->local_status)
 			md_mark_oos(md, req->offset, req->len);
@@ -198,6 +203,9 @@ void md_req_put(struct md_req *req)
 			atomic64_inc(&md->writes_replicated);
 		atomic64_inc(&md->writes);
 		bio->bi_status = req->local_status;
+		/* No durable record of it, and the peer lacks it: not done. */
+		if (req->unrecorded && req->remote_status && !bio->bi_status)
+			bio->bi_status = BLK_STS_IOERR;
 	}
 
 	spin_lock_irqsave(&md->lock, flags);
@@ -311,6 +319,8 @@ int md_resync_chunk(struct md_dev *md, u64 chunk)
 		return -ENOTCONN;
 	len = min_t(u64, 1ULL << md->chunk_shift, md->size_bytes - off);
 	bio = bio_alloc(md->lower.bdev, DIV_ROUND_UP(len, PAGE_SIZE), REQ_OP_READ, GFP_KERNEL);
+	if (!bio)
+		return -ENOMEM;
 	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
 	bio->bi_end_io = md_rs_endio;
 	for (done = 0; done < len; done += PAGE_SIZE) {
@@ -323,6 +333,23 @@ int md_resync_chunk(struct md_dev *md, u64 chunk)
 		__bio_add_page(bio, page, min_t(u32, PAGE_SIZE, len - done), 0);
 	}
 
+	md_start_or_defer(md, bio);
+	return 0;
+}
+
+/*
+ * An empty PREFLUSH through the request path, as if the application had
+ * sent it: it goes to the lower device and, when connected, to the peer,
+ * whose daemon runs fdatasync before it acknowledges.  Completes through
+ * endio (bitmap.c's epoch) with both parts' outcome seen by md_req_put.
+ */
+int md_flush_both(struct md_dev *md, bio_end_io_t *endio)
+{
+	struct bio *bio = bio_alloc(md->lower.bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO);
+
+	if (!bio)
+		return -ENOMEM;
+	bio->bi_end_io = endio;
 	md_start_or_defer(md, bio);
 	return 0;
 }
@@ -370,7 +397,9 @@ static int md_open(MD_BDOPS_OPEN_ARGS)
 	int ret = 0;
 
 	spin_lock_irq(&md->lock);
-	if (md->role != MD_ROLE_PRIMARY)
+	if (md->dying)
+		ret = -ENXIO;		/* md_destroy checked openers already */
+	else if (md->role != MD_ROLE_PRIMARY)
 		ret = -EMEDIUMTYPE;
 	else if (md->readonly && MD_OPEN_WRITE)
 		ret = -EROFS;

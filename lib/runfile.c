@@ -10,7 +10,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,7 +17,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "md_chan.h"
 #include "runfile.h"
+
+/* MD_RUN_DIR, or $MD_RUN_DIR for tests that run without root. */
+const char *md_run_dir(void)
+{
+	const char *d = getenv("MD_RUN_DIR");
+
+	return d && *d == '/' ? d : MD_RUN_DIR;
+}
 
 int md_run_path(char *buf, size_t len, const char *name, const char *suffix)
 {
@@ -27,7 +35,7 @@ int md_run_path(char *buf, size_t len, const char *name, const char *suffix)
 	/* A name with '/' would leave the run directory. */
 	if (!name || !*name || strchr(name, '/'))
 		return -EINVAL;
-	n = snprintf(buf, len, MD_RUN_DIR "/%s%s", name, suffix ? suffix : "");
+	n = snprintf(buf, len, "%s/%s%s", md_run_dir(), name, suffix ? suffix : "");
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	return 0;
@@ -35,8 +43,11 @@ int md_run_path(char *buf, size_t len, const char *name, const char *suffix)
 
 int md_run_dir_make(void)
 {
-	char path[] = MD_RUN_DIR;
+	char path[MD_PATH_LEN];
 	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s", md_run_dir()) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
 
 	/* mkdir -p: each prefix in turn; the last one gets 0755 whatever the
 	 * umask, so that an unprivileged "mdctl status" can read the files. */
@@ -406,18 +417,6 @@ int md_state_read(const char *path, struct md_state *s)
 		return -errno;
 	rc = read_lines(f, state_apply_cb, s);
 	fclose(f);
-	return rc;
-}
-
-int md_state_read_live(const char *path, struct md_state *s)
-{
-	int rc = md_state_read(path, s);
-
-	/* EPERM: the process exists, it is only not ours to signal. */
-	if (s->pid <= 0 || (kill(s->pid, 0) && errno != EPERM)) {
-		s->pid = 0;
-		s->link = MD_LINK_NO_DAEMON;
-	}
 	return rc;
 }
 

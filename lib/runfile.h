@@ -17,8 +17,11 @@
 #include <stdint.h>
 #include "md_run.h"
 
+/* MD_RUN_DIR, or $MD_RUN_DIR when set to an absolute path (for tests
+ * that run without root). */
+const char *md_run_dir(void);
 /*
- * MD_RUN_DIR "/" name suffix into buf (suffix may be NULL).  -ENAMETOOLONG
+ * md_run_dir() "/" name suffix into buf (suffix may be NULL).  -ENAMETOOLONG
  * if it does not fit, -EINVAL for an empty name or one with a '/'.
  */
 int md_run_path(char *buf, size_t len, const char *name, const char *suffix);
@@ -67,17 +70,9 @@ int md_state_write(const char *path, const struct md_state *s);
  * Read a state file.  Any file that cannot be opened (-ENOENT when it is
  * missing): *s zeroed with link MD_LINK_NO_DAEMON.  Malformed lines:
  * -EBADMSG as above.  Whether the pid is alive is the caller's business
- * (md_state_read_live below checks it).
+ * (the holder of NAME.pid's lock is the daemon: lib/pidlock.h).
  */
 int md_state_read(const char *path, struct md_state *s);
-/*
- * md_state_read, then pid 0 and MD_LINK_NO_DAEMON unless the pid is > 0
- * and the process exists (kill(pid, 0) succeeds or fails with EPERM: an
- * unprivileged mdctl status must still see a root mirrord).  Returns what
- * md_state_read returned.
- */
-int md_state_read_live(const char *path, struct md_state *s);
-
 /* The runtime settings of NAME.ctl (mdctl pause/resume/set/verify). */
 struct md_runctl {
 	int paused;			/* -1: not set; else 0 or 1 */

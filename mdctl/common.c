@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "kctl.h"
 #include "mdctl.h"
+#include "pidlock.h"
 
 struct md_config cfg;
 
@@ -162,30 +163,36 @@ int sb_change(const struct md_res_cfg *res, int me, md_sb_fn fn, void *arg)
 }
 
 /*
- * A state file that cannot be read, or one naming a dead pid, reads as "no
- * daemon".  A malformed line in it (md_state_read's -EBADMSG) is ignored
+ * A state file that cannot be read, or no daemon holding NAME.pid, reads
+ * as "no daemon".  A malformed line in it (md_state_read's -EBADMSG) is ignored
  * like the older reader ignored it: the other lines still count.
  */
 void daemon_state(const struct md_res_cfg *res, struct md_state *s)
 {
 	char path[MD_PATH_LEN];
+	int pid;
 
 	if (md_run_path(path, sizeof(path), res->name, MD_RUN_STATE)) {
 		memset(s, 0, sizeof(*s));
 		s->link = MD_LINK_NO_DAEMON;
 		return;
 	}
-	(void)md_state_read_live(path, s);
+	(void)md_state_read(path, s);
+	/* The daemon is whoever holds NAME.pid's lock; a pid in the state
+	 * file proves nothing (the daemon may be gone, the pid reused). */
+	pid = md_pidlock_holder(res->name);
+	if (pid <= 0) {
+		s->pid = 0;
+		s->link = MD_LINK_NO_DAEMON;
+	} else if (pid != s->pid) {
+		s->pid = pid;		/* a new daemon that has not written yet */
+		s->link = MD_LINK_STARTING;
+	}
 }
 
 int poke_daemon(const struct md_res_cfg *res)
 {
-	struct md_state s;
-
-	daemon_state(res, &s);
-	if (!s.pid)
-		return -ESRCH;
-	return kill(s.pid, SIGHUP) ? -errno : 0;
+	return md_pidlock_signal(res->name, SIGHUP);
 }
 
 bool wait_link(const struct md_res_cfg *res, enum md_link want, int ms, struct md_state *s)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "kctl.h"
 #include "mdctl.h"
+#include "pidlock.h"
 
 /* mkdir -p, errors left to whoever opens a file in it. */
 static void mkdir_p(const char *path)
@@ -82,23 +83,27 @@ static int start_daemon(const struct md_res_cfg *res)
 	return pid;
 }
 
-/* SIGTERM, up to 10 s for a clean disconnect, then SIGKILL. */
+/*
+ * SIGTERM, up to 10 s for a clean disconnect, then SIGKILL.  The daemon is
+ * the holder of NAME.pid's lock and is signalled through a pidfd
+ * (lib/pidlock.c): a stale pid is never signalled.  Gone means the lock
+ * is free.
+ */
 static void stop_daemon(const struct md_res_cfg *res)
 {
-	struct md_state s;
+	int pid = md_pidlock_holder(res->name);
 
-	daemon_state(res, &s);
-	if (!s.pid)
+	if (pid <= 0 || md_pidlock_signal(res->name, SIGTERM))
 		return;
-	kill(s.pid, SIGTERM);
-	for (int i = 0; i < 200 && !kill(s.pid, 0); i++) {
-		waitpid(s.pid, NULL, WNOHANG);
+	for (int i = 0; i < 200 && md_pidlock_holder(res->name) > 0; i++) {
+		waitpid(pid, NULL, WNOHANG);	/* our child, if this mdctl started it */
 		usleep(50000);
 	}
-	if (!kill(s.pid, 0)) {
-		kill(s.pid, SIGKILL);
-		usleep(100000);
+	if (!md_pidlock_signal(res->name, SIGKILL)) {
+		for (int i = 0; i < 20 && md_pidlock_holder(res->name) > 0; i++)
+			usleep(50000);
 	}
+	waitpid(pid, NULL, WNOHANG);
 }
 
 /* The device exists: create it over this node's disk if it does not. */

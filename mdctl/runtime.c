@@ -148,6 +148,8 @@ static void first_offsets(const struct md_state *s, char *buf, size_t len)
 				      (unsigned long long)s->verify_first[i]);
 }
 
+#define VERIFY_STALL_S	30	/* no state-file update for this long: hung */
+
 int cmd_verify(const char *name)
 {
 	struct md_res_cfg *res;
@@ -176,13 +178,26 @@ int cmd_verify(const char *name)
 		return exit_of(rc);
 	if (poke_daemon(res))
 		return err(MDCTL_EXIT_NOTUP, "%s: mirrord is not running", name);
-	for (;;) {
+	/*
+	 * mirrord rewrites its state file at least every poll interval while a
+	 * verify runs; no news for VERIFY_STALL_S means it is stuck (a hung
+	 * disk, a stopped process): say so instead of waiting forever.
+	 */
+	for (long long last = -1, quiet = 0; ; quiet += 200) {
 		usleep(200000);
 		daemon_state(res, &s);
 		if (!s.pid)
 			return err(MDCTL_EXIT_RUNTIME, "%s: mirrord stopped during the verify", name);
 		if (s.verify_token == token && strcmp(s.verify, "running"))
 			break;
+		if (s.since != last) {
+			last = s.since;
+			quiet = 0;
+		} else if (quiet >= VERIFY_STALL_S * 1000) {
+			return err(MDCTL_EXIT_RUNTIME, "%s: mirrord (pid %d) has reported no progress for "
+				   "%d s; it may be hung (see " MD_LOG_DIR "/%s" MD_RUN_LOG ")", name,
+				   s.pid, VERIFY_STALL_S, name);
+		}
 	}
 	if (strcmp(s.verify, "done"))
 		return err(MDCTL_EXIT_RUNTIME, "%s: verify %s after %llu of %llu chunks%s", name,

@@ -25,6 +25,8 @@ static const char *health(const struct md_ioc_status *st, const struct md_state 
 		return "stopped";
 	if (s->link == MD_LINK_SPLIT_BRAIN || s->link == MD_LINK_UNRELATED)
 		return "needs-recovery";
+	if (st->flags & MD_SF_META_FAILED)
+		return "degraded";	/* the bitmap cannot record: see status "metadata" */
 	if (sb && sb->disk_state != MD_DISK_UPTODATE)
 		return !strcmp(s->sync_role, "target") ? "recovering" : "needs-recovery";
 	if (s->link == MD_LINK_CONNECTED)
@@ -121,6 +123,9 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
 	json_object_object_add(j, "writes_replicated", json_object_new_int64((int64_t)st.writes_replicated));
 	json_object_object_add(j, "inflight", json_object_new_int64((int64_t)st.inflight));
 	json_object_object_add(j, "open", json_object_new_boolean(!!(st.flags & MD_SF_OPEN)));
+	/* A failed bitmap write: see "Metadata failure" in docs/design.md. */
+	json_object_object_add(j, "metadata", json_object_new_string(
+		st.flags & MD_SF_META_FAILED ? "failed" : "ok"));
 	json_object_object_add(j, "daemon_pid", json_object_new_int(s.pid));
 	json_object_object_add(j, "io_backend", json_object_new_string(s.io[0] ? s.io : "-"));
 	json_object_object_add(j, "last_change", json_object_new_int64(s.since));
@@ -151,6 +156,9 @@ static void print_status_text(json_object *j)
 			printf("  resync %s (%s): %s of %s bytes at %s bytes/s%s\n", S("sync_role"), S("sync"),
 			       S("sync_done_bytes"), S("sync_total_bytes"), S("sync_rate_bytes"),
 			       !strcmp(S("paused"), "true") ? ", paused" : "");
+		if (!strcmp(S("metadata"), "failed"))
+			printf("  metadata failed on %s: writes complete only when replicated; "
+			       "after a crash a full resync is needed (see mdctl(8))\n", S("disk"));
 		if (*S("last_error"))
 			printf("  last error: %s\n", S("last_error"));
 	} else {

@@ -104,7 +104,7 @@ static int sb_flush_failed(struct md_super *sb, void *arg)
 	return 1;
 }
 
-static void flush_failed(struct repl *r, int res)
+void flush_failed(struct repl *r, int res)
 {
 	log_err("flush failed on %s: %s", r->res->nodes[r->me].disk, strerror(-res));
 	if (sb_update(r, sb_flush_failed, r) >= 0)
@@ -224,6 +224,7 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 {
 	struct md_data_info d;
 	struct apply *a;
+	bool resync;
 	int rc;
 
 	rc = mdw_data_decode(body, blen, &d);
@@ -235,12 +236,12 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 		conn_fail(r, "peer sent data but this node is primary");
 		return -1;
 	}
-	if (d.flags & MDW_DF_RESYNC) {
+	resync = d.flags & MDW_DF_RESYNC;
+	if (resync) {
 		if (!r->rs.active || r->rs.source) {
 			conn_fail(r, "unexpected resync data from peer");
 			return -1;
 		}
-		r->rs.done++;
 		d.flags = 0;
 	}
 	if (d.offset > r->dev.size_bytes || d.len > r->dev.size_bytes - d.offset) {
@@ -250,7 +251,9 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 	}
 	a = apply_get(r, d.len);
 	if (!a)
-		return 0;
+		return 0;	/* offered again later: counted then */
+	if (resync)
+		r->rs.done++;
 	a->d = d;
 	memcpy(a->buf, body + sizeof(struct mdw_data), d.len);
 	if (r->ap.pending || overlaps_active(r, &d)) {

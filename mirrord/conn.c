@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,9 +27,20 @@
 #include "log.h"
 #include "repl.h"
 
+/* Last resort when the kernel will not hear of a lost link: unbind by
+ * closing the channel, then leave (mdctl or systemd restarts the daemon). */
+static void abort_channel(struct repl *r)
+{
+	close(r->dev.ctl_fd);
+	r->dev.ctl_fd = -1;
+	log_err("channel closed; mirrord exits");
+	exit(1);
+}
+
 void conn_fail(struct repl *r, const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
 	if (r->conn.failing)
 		return;
@@ -37,9 +49,19 @@ void conn_fail(struct repl *r, const char *fmt, ...)
 	vsnprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), fmt, ap);
 	va_end(ap);
 	log_warn("connection to %s lost: %s", peer_name(r), r->conn.fail_reason);
-	/* First unblock the application: the kernel marks what is unacked. */
-	kctl_set_conn(r->dev.ctl_fd, MD_CONN_STANDALONE);
-	sb_update(r, sb_on_break, r);
+	/* First unblock the application: the kernel marks what is unacked.
+	 * Should the kernel refuse, closing the channel is the way left to
+	 * the same end (it fails everything the daemon held); the daemon
+	 * cannot go on without a channel, so it stops and is restarted. */
+	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_STANDALONE);
+	if (rc) {
+		log_err("the kernel refused the standalone state (%s): closing the channel so that "
+			"no write waits on the lost peer", strerror(-rc));
+		abort_channel(r);
+	}
+	rc = sb_update(r, sb_on_break, r);
+	if (rc < 0)
+		log_err("recording the break in the metadata failed: %s", strerror(-rc));
 	shutdown(r->conn.sock, SHUT_RDWR);
 	for (int i = 0; i < 2; i++)
 		if (r->snd.sb[i].state == SB_READING)

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "log.h"
 #include "repl.h"
+#include "pidlock.h"
 #include "runfile.h"
 #include "version.h"
 
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
 	static struct md_config cfg;
 	static struct repl r;
 	struct sigaction sa = { .sa_handler = on_signal };
-	int c, rc;
+	int c, rc, lockfd, holder;
 
 	r.opt.io_mode = IO_AUTO;
 	r.opt.proto_min = MDW_PROTO_MIN;
@@ -123,6 +124,17 @@ int main(int argc, char **argv)
 		state_path = state;
 	}
 	r.opt.state_path = state_path;
+	/* Who holds NAME.pid is this resource's daemon (mdctl signals it
+	 * through that lock, never through a pid that may have been reused). */
+	lockfd = md_pidlock_take(r.res->name, &holder);
+	if (lockfd < 0) {
+		if (lockfd == -EBUSY)
+			log_err("another mirrord (pid %d) serves resource %s", holder, r.res->name);
+		else
+			log_err("cannot take %s/%s%s: %s", MD_RUN_DIR, r.res->name, MD_RUN_PID,
+				strerror(-lockfd));
+		return 1;
+	}
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

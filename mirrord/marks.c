@@ -34,6 +34,12 @@ int marks_all(struct repl *r, unsigned long cmd)
 	return marks_apply(r, cmd, NULL);
 }
 
+/* Clear the chunks set in words (one bit per chunk, nchunks bits). */
+int marks_clear(struct repl *r, const uint64_t *words)
+{
+	return marks_apply(r, MD_IOC_CLEAR_OOS, words);
+}
+
 /* Mark one chunk out of sync (persisted by the kernel before it returns). */
 int mark_chunk(struct repl *r, uint64_t c)
 {

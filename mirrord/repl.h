@@ -99,7 +99,8 @@ struct resync {
 	bool active;
 	bool source;
 	bool bitmap_in;			/* source: the target's bitmap is merged */
-	uint64_t *snap;			/* source: snapshot of the kernel's bitmap */
+	uint64_t *snap;			/* source: snapshot of the kernel's bitmap;
+					 * target: the marks it sent */
 	uint64_t *bad;			/* source: chunks our disk failed to read */
 	uint64_t failed;		/* ... how many */
 	uint64_t cursor;
@@ -110,6 +111,8 @@ struct resync {
 	uint64_t start_ms, last_app_ms, last_tick_ms;
 	double tokens;			/* rate control, bytes */
 	uint64_t same;			/* checksum resync: chunks found identical */
+	bool flushing;			/* the data disk is flushed before "done" */
+	struct io_op flush_op;
 	struct rs_stash {		/* checksum resync: data awaiting the verdict */
 		uint64_t id, offset;
 		uint32_t len;
@@ -258,6 +261,7 @@ bool admin_reload_requested(struct repl *r);
 /* marks.c */
 int marks_all(struct repl *r, unsigned long cmd);
 int mark_chunk(struct repl *r, uint64_t c);
+int marks_clear(struct repl *r, const uint64_t *words);
 
 /* conn.c */
 void conn_fail(struct repl *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -297,6 +301,7 @@ void apply_reset(struct repl *r);
 void apply_release(struct apply *a);
 struct apply *apply_get(struct repl *r, uint32_t len);
 int handle_data(struct repl *r, const char *body, uint32_t len);
+void flush_failed(struct repl *r, int res);
 
 /* resync.c */
 int sync_begin(struct repl *r);

@@ -26,15 +26,61 @@
 #include "repl.h"
 
 
-static void rs_finish(struct repl *r)
+/* Source: end the resync without RS_DONE, for the reason already in
+ * r->conn.fail_reason (shown by mdctl status). */
+static void rs_end_incomplete(struct repl *r)
 {
-	void *body = ctl_packet(r, MDW_RS_DONE, sizeof(struct mdw_rs_done));
-	struct md_super sb;
+	log_err("%s", r->conn.fail_reason);
+	r->rs.active = false;
+	r->conn.decision = MD_SYNC_NONE;
+	state_write(r, MD_LINK_CONNECTED);
+}
 
+/*
+ * Source: every marked chunk was copied and acknowledged.  Our own disk is
+ * flushed first (rs_finish), then RS_DONE goes out and the superblock says
+ * the resync is over (rs_finished): nothing says "in sync" before the data
+ * it speaks of is durable.  The target does the same on its side.
+ */
+static void rs_finished(struct io_op *op, int res)
+{
+	struct repl *r = op->ctx;
+	struct md_super sb;
+	void *body;
+	int rc;
+
+	r->rs.flushing = false;
+	if (res < 0) {
+		log_err("resync to %s: flushing %s failed: %s; the resync is not complete",
+			peer_name(r), r->res->nodes[r->me].disk, strerror(-res));
+		conn_fail(r, "flush failed at the end of the resync: %s", strerror(-res));
+		return;
+	}
+	if (r->conn.failing)
+		return;		/* RS_DONE cannot go out: the next connect resyncs again */
+	/*
+	 * RS_DONE carries our generation, which the target adopts: without a
+	 * superblock to read it from, none goes out.  The resync ends
+	 * incomplete, as when a chunk could not be read (rs_incomplete), rather
+	 * than failing the connection: it is our disk that failed, the peer
+	 * and the link are fine, and new writes keep being mirrored while the
+	 * target stays inconsistent.  A broken connection would only come back
+	 * to the same unreadable superblock in the handshake, and replicate
+	 * nothing meanwhile.  The next connect resyncs again.
+	 */
+	rc = md_meta_read(r->dev.meta_fd, r->dev.meta_area, &sb, NULL);
+	if (rc) {
+		snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason),
+			 "resync incomplete: reading the metadata on %s failed (%s), so RS_DONE "
+			 "cannot carry our generation; %s stays inconsistent until a resync "
+			 "succeeds", r->res->nodes[r->me].disk, strerror(-rc), peer_name(r));
+		rs_end_incomplete(r);
+		return;
+	}
+	body = ctl_packet(r, MDW_RS_DONE, sizeof(struct mdw_rs_done));
 	if (!body)
 		return;
-	if (md_meta_read(r->dev.meta_fd, r->dev.meta_area, &sb, NULL) == 0)
-		mdw_rs_done_encode(body, sb.gen_current);
+	mdw_rs_done_encode(body, sb.gen_current);
 	ctl_kick(r);
 	sb_update(r, sb_source_done, r);
 	log_info("resync to %s finished: %llu chunks (%llu MiB) in %.1f s, %llu found identical "
@@ -44,6 +90,14 @@ static void rs_finish(struct repl *r)
 	r->rs.active = false;
 	r->conn.decision = MD_SYNC_NONE;
 	state_write(r, MD_LINK_CONNECTED);
+}
+
+static void rs_finish(struct repl *r)
+{
+	r->rs.flushing = true;
+	r->rs.flush_op = (struct io_op){ .kind = IO_FSYNC, .fd = r->dev.disk_fd,
+					 .cb = rs_finished, .ctx = r };
+	ioq_submit(r->io, &r->rs.flush_op);
 }
 
 static int rs_snapshot(struct repl *r)
@@ -75,10 +129,7 @@ static void rs_incomplete(struct repl *r)
 		 "resync incomplete: %llu chunk(s) could not be read from %s; %s stays "
 		 "inconsistent until a resync succeeds", (unsigned long long)r->rs.failed,
 		 r->res->nodes[r->me].disk, peer_name(r));
-	log_err("%s", r->conn.fail_reason);
-	r->rs.active = false;
-	r->conn.decision = MD_SYNC_NONE;
-	state_write(r, MD_LINK_CONNECTED);
+	rs_end_incomplete(r);
 }
 
 /* The kernel could not read a resync chunk: ack it with the error (its bit
@@ -100,20 +151,29 @@ void rs_read_failed(struct repl *r, const struct md_chan_req *q)
 /* Start as many chunk copies as the window and the rate allow. */
 void rs_kick(struct repl *r)
 {
-	uint64_t now = now_ms();
+	uint64_t now = now_ms(), rate = r->res->resync_rate;
 	unsigned window;
 	bool refreshed = false;
 
-	if (!r->rs.active || !r->rs.source || !r->rs.bitmap_in || r->conn.failing)
+	if (!r->rs.active || !r->rs.source || !r->rs.bitmap_in || r->rs.flushing ||
+	    r->conn.failing)
 		return;
 	if (r->adm.paused) {
 		r->rs.last_tick_ms = now;
 		return;
 	}
-	if (r->res->resync_rate) {
-		r->rs.tokens += (double)r->res->resync_rate * (double)(now - r->rs.last_tick_ms) / 1000.0;
-		if (r->rs.tokens > 4.0 * r->dev.chunk_bytes + (double)r->res->resync_rate / 5)
-			r->rs.tokens = 4.0 * r->dev.chunk_bytes + (double)r->res->resync_rate / 5;
+	/*
+	 * The bucket fills at the rate, up to a burst of 4 chunks + 1/5 s.
+	 * Without a rate nothing is charged and the bucket is kept empty, so
+	 * that a rate set mid-resync (mdctl set) starts from zero: neither in
+	 * debt for what went unlimited, nor with credit saved up meanwhile.
+	 */
+	if (rate) {
+		r->rs.tokens += (double)rate * (double)(now - r->rs.last_tick_ms) / 1000.0;
+		if (r->rs.tokens > 4.0 * r->dev.chunk_bytes + (double)rate / 5)
+			r->rs.tokens = 4.0 * r->dev.chunk_bytes + (double)rate / 5;
+	} else {
+		r->rs.tokens = 0;
 	}
 	r->rs.last_tick_ms = now;
 	/* Yield to the application: a narrow window while it writes. */
@@ -122,7 +182,7 @@ void rs_kick(struct repl *r)
 		uint64_t c = r->rs.cursor, w;
 		int rc;
 
-		if (r->res->resync_rate && r->rs.tokens < r->dev.chunk_bytes)
+		if (rate && r->rs.tokens < r->dev.chunk_bytes)
 			return;
 		while (c < r->dev.nchunks && !(r->rs.snap[c / 64] >> (c % 64) & 1)) {
 			w = r->rs.snap[c / 64] >> (c % 64);
@@ -156,7 +216,8 @@ void rs_kick(struct repl *r)
 			return;
 		}
 		r->rs.issued++;
-		r->rs.tokens -= r->dev.chunk_bytes;
+		if (rate)
+			r->rs.tokens -= r->dev.chunk_bytes;
 	}
 }
 
@@ -183,27 +244,29 @@ static void rs_start(struct repl *r, bool source)
 	r->rs.start_ms = r->rs.last_tick_ms = now_ms();
 	r->rs.snap = calloc((r->dev.nchunks + 63) / 64, 8);
 	r->rs.bad = calloc((r->dev.nchunks + 63) / 64, 8);
+	if (!source)
+		r->adm.disk_failed = false;	/* its marks go out with our bitmap */
 }
 
 /* Target: send our bitmap, then wait for the data and MDW_RS_DONE. */
 static int target_send_bitmap(struct repl *r)
 {
-	uint64_t nwords = (r->dev.nchunks + 63) / 64, npk = (r->dev.nchunks + MDW_BITMAP_MAX_BITS - 1) / MDW_BITMAP_MAX_BITS;
+	uint64_t npk = (r->dev.nchunks + MDW_BITMAP_MAX_BITS - 1) / MDW_BITMAP_MAX_BITS;
 	size_t len = npk * (sizeof(struct mdw_hdr) + mdw_bitmap_body_len(MDW_BITMAP_MAX_BITS)) +
 		     sizeof(struct mdw_hdr);
-	uint64_t *bits = calloc(nwords, 8);
+	uint64_t *bits = r->rs.snap;	/* kept: RS_DONE clears exactly these marks */
 	char *buf = malloc(len), *p;
 	struct txitem *t = calloc(1, sizeof(*t));
 	struct iovec *iov = calloc(1, sizeof(*iov));
 	int rc;
 
 	if (!bits || !buf || !t || !iov) {
-		free(bits); free(buf); free(t); free(iov);
+		free(buf); free(t); free(iov);
 		return -ENOMEM;
 	}
 	rc = kctl_oos(r->dev.ctl_fd, MD_IOC_GET_OOS, (uint32_t)r->res->minor, 0, r->dev.nchunks, bits);
 	if (rc) {
-		free(bits); free(buf); free(t); free(iov);
+		free(buf); free(t); free(iov);
 		return rc;
 	}
 	p = buf;
@@ -218,7 +281,6 @@ static int target_send_bitmap(struct repl *r)
 	}
 	mdw_hdr_encode(p, MDW_BITMAP_END, 0);
 	p += sizeof(struct mdw_hdr);
-	free(bits);
 	iov->iov_base = buf;
 	iov->iov_len = (size_t)(p - buf);
 	t->own[0] = buf;
@@ -254,24 +316,58 @@ int handle_bitmap(struct repl *r, const char *body, uint32_t len)
 	return 1;
 }
 
+/*
+ * Target: our disk is flushed; now the copy may say so.  The marks cleared
+ * are the ones we sent (r->rs.snap), not all: a mark set since is not
+ * repaired by this resync.  A write that failed on our disk during the
+ * resync (apply.c, disk_failed) keeps the copy inconsistent and every mark.
+ */
+static void rs_done_flushed(struct io_op *op, int res)
+{
+	struct repl *r = op->ctx;
+	int rc;
+
+	r->rs.flushing = false;
+	r->rs.active = false;
+	r->conn.decision = MD_SYNC_NONE;
+	if (res < 0) {
+		flush_failed(r, res);
+	} else if (r->adm.disk_failed) {
+		log_err("resync from %s finished, but a write to %s failed during it: the copy "
+			"stays inconsistent and the failed range marked", peer_name(r),
+			r->res->nodes[r->me].disk);
+	} else {
+		rc = sb_update(r, sb_target_done, r);
+		if (rc >= 0)
+			rc = marks_clear(r, r->rs.snap);
+		if (rc < 0)
+			log_err("resync from %s finished, but recording it failed: %s; the next "
+				"connect resyncs again", peer_name(r), strerror(-rc));
+		else
+			log_info("resync from %s finished: %llu chunks received in %.1f s",
+				 peer_name(r), (unsigned long long)r->rs.done,
+				 (double)(now_ms() - r->rs.start_ms) / 1000.0);
+	}
+	if (!r->conn.failing)
+		state_write(r, MD_LINK_CONNECTED);
+}
+
 int handle_rs_done(struct repl *r, const char *body, uint32_t len)
 {
 	uint64_t gen;
 
-	if (!r->rs.active || r->rs.source || mdw_rs_done_decode(body, len, &gen)) {
+	if (!r->rs.active || r->rs.source || r->rs.flushing ||
+	    mdw_rs_done_decode(body, len, &gen)) {
 		conn_fail(r, "unexpected RS_DONE from peer");
 		return -1;
 	}
-	/* Everything we had marked is now the source's data. */
+	/* Every resync write was acknowledged before the source sent this:
+	 * one flush covers them all. */
 	r->conn.peer_gen = gen;
-	sb_update(r, sb_target_done, r);
-	r->adm.disk_failed = false;
-	marks_all(r, MD_IOC_CLEAR_OOS);
-	log_info("resync from %s finished: %llu chunks received in %.1f s", peer_name(r),
-		 (unsigned long long)r->rs.done, (double)(now_ms() - r->rs.start_ms) / 1000.0);
-	r->rs.active = false;
-	r->conn.decision = MD_SYNC_NONE;
-	state_write(r, MD_LINK_CONNECTED);
+	r->rs.flushing = true;
+	r->rs.flush_op = (struct io_op){ .kind = IO_FSYNC, .fd = r->dev.disk_fd,
+					 .cb = rs_done_flushed, .ctx = r };
+	ioq_submit(r->io, &r->rs.flush_op);
 	return 1;
 }
 
@@ -307,6 +403,8 @@ int sync_begin(struct repl *r)
 /* Source: the target's bitmap is all in; count what there is to copy. */
 int handle_bitmap_end(struct repl *r, const char *body, uint32_t len)
 {
+	int rc;
+
 	(void)body;
 	(void)len;
 	if (!r->rs.active || !r->rs.source || r->rs.bitmap_in) {
@@ -314,7 +412,11 @@ int handle_bitmap_end(struct repl *r, const char *body, uint32_t len)
 		return -1;
 	}
 	r->rs.bitmap_in = true;
-	rs_snapshot(r);
+	rc = rs_snapshot(r);
+	if (rc < 0) {
+		conn_fail(r, "reading the bitmap failed: %s", strerror(-rc));
+		return -1;
+	}
 	r->rs.total = 0;
 	for (uint64_t i = 0; i < (r->dev.nchunks + 63) / 64; i++)
 		r->rs.total += (uint64_t)__builtin_popcountll(r->rs.snap[i]);

@@ -127,6 +127,11 @@ void flush_kacks(struct repl *r)
 	n = write(r->dev.ctl_fd, r->snd.kacks, r->snd.nkacks * sizeof(r->snd.kacks[0]));
 	if (n < 0)
 		conn_fail(r, "kernel refused acknowledgements: %s", strerror(errno));
+	else if ((size_t)n != r->snd.nkacks * sizeof(r->snd.kacks[0]))
+		/* The rest would never complete: drop the link, the kernel then
+		 * fails (and marks) every request it still holds. */
+		conn_fail(r, "kernel took %zd of %zu bytes of acknowledgements", n,
+			  r->snd.nkacks * sizeof(r->snd.kacks[0]));
 	r->snd.nkacks = 0;
 }
 

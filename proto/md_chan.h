@@ -139,6 +139,7 @@ struct md_ioc_conn {
 #define MD_SF_BOUND		(1u << 0)	/* a daemon holds the channel */
 #define MD_SF_OPEN		(1u << 1)	/* the mirror device is open */
 #define MD_SF_READONLY		(1u << 2)	/* primary, but read-only (MD_ROLEF_READONLY) */
+#define MD_SF_META_FAILED	(1u << 3)	/* a bitmap write failed: full resync after a crash */
 
 struct md_ioc_status {
 	__u32 minor;			/* in */

@@ -7,6 +7,9 @@
  *   MD_RUN_DIR/NAME.ctl     written by mdctl (pause, resume, set, verify),
  *                           read by mirrord on SIGHUP.
  *   MD_RUN_DIR/NAME.lock    the metadata lock both programs take.
+ *   MD_RUN_DIR/NAME.pid     mirrord's pid, under an exclusive flock held for
+ *                           the daemon's life (lib/pidlock.c): whoever holds
+ *                           the lock is the daemon, a pid alone proves nothing.
  *   MD_LOG_DIR/NAME.log     mirrord's output when mdctl started it.
  *
  * Both files are text, one "key=value" per line, unknown keys ignored by
@@ -21,6 +24,7 @@
 #define MD_RUN_STATE		".state"
 #define MD_RUN_CTL		".ctl"
 #define MD_RUN_LOCK		".lock"
+#define MD_RUN_PID		".pid"
 #define MD_RUN_LOG		".log"
 
 /*

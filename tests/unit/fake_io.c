@@ -64,8 +64,23 @@ struct io_loop *fake_io_new(void)
 	return &f->l;
 }
 
+/* An op submitted again while still queued makes the queue a loop (io.c
+ * links it behind itself): fail the test rather than hang it. */
+static void queue_check(struct io_loop *l)
+{
+	struct io_op *slow = l->queue, *fast = l->queue;
+
+	while (fast && fast->next) {
+		slow = slow->next;
+		fast = fast->next->next;
+		if (slow == fast)
+			fail_msg("the I/O queue loops: an op was submitted again before it completed");
+	}
+}
+
 struct io_op *fake_find(struct io_loop *l, enum io_kind kind, int64_t off)
 {
+	queue_check(l);
 	for (struct io_op *op = l->queue; op; op = op->next)
 		if (op->kind == kind && (off < 0 || op->off == (uint64_t)off))
 			return op;
@@ -76,6 +91,7 @@ unsigned fake_count(struct io_loop *l, enum io_kind kind)
 {
 	unsigned n = 0;
 
+	queue_check(l);
 	for (struct io_op *op = l->queue; op; op = op->next)
 		n += op->kind == kind;
 	return n;
@@ -208,6 +224,8 @@ int __wrap_kctl_oos(int fd, unsigned long cmd, uint32_t minor, uint64_t start,
 		return fake_kernel.get_oos_rc;
 	if (cmd == MD_IOC_SET_OOS)
 		fake_kernel.nset_oos++;
+	if (cmd == MD_IOC_CLEAR_OOS)
+		fake_kernel.nclear_oos++;
 	for (uint64_t i = 0; i < nbits; i++) {
 		uint64_t c = start + i, bit = 1ull << (c % 64), *k = &fake_kernel.oos[c / 64];
 		uint64_t *w = &words[i / 64], wbit = 1ull << (i % 64);
@@ -381,4 +399,17 @@ unsigned fake_kacks(struct repl *r, struct md_chan_ack *out, unsigned max)
 	}
 	assert_int_equal(n % sizeof(*out), 0);
 	return (unsigned)(n / sizeof(*out));
+}
+
+bool fake_on_wire(struct repl *r, uint16_t type)
+{
+	const char *body;
+	uint16_t t;
+	uint32_t len;
+
+	fake_send_all(r->io);
+	while (fake_wire_next(r->io, &t, &body, &len))
+		if (t == type)
+			return true;
+	return false;
 }

@@ -38,6 +38,7 @@ struct fake_kernel {
 	uint64_t oos[FAKE_NCHUNKS / 64];	/* MD_IOC_GET/SET/CLEAR_OOS act on this */
 	int get_oos_rc;				/* what MD_IOC_GET_OOS returns */
 	unsigned nset_oos;			/* MD_IOC_SET_OOS calls */
+	unsigned nclear_oos;			/* MD_IOC_CLEAR_OOS calls */
 	uint64_t resync[FAKE_MAX_CALLS];	/* chunks asked for, in order */
 	unsigned nresync;
 	uint64_t resync_busy_chunk;		/* kctl_resync says -EBUSY for it (0: none) */
@@ -69,6 +70,8 @@ size_t fake_send(struct io_loop *l, size_t max);
 void fake_send_all(struct io_loop *l);
 /* The next packet on the wire after those already read, or false. */
 bool fake_wire_next(struct io_loop *l, uint16_t *type, const char **body, uint32_t *len);
+/* Send everything queued, then: was a packet of this type on the wire? */
+bool fake_on_wire(struct repl *r, uint16_t type);
 /* Skip to the next packet of this type; fails the test when there is none. */
 const char *fake_wire_expect(struct io_loop *l, uint16_t type, uint32_t *len);
 size_t fake_wire_unread(struct io_loop *l);

@@ -300,6 +300,28 @@ static void full_slots_stall_the_stream_without_losing_a_packet(void **state)
 	fake_repl_free(r);
 }
 
+/* A resync chunk that had to wait for a slot counts once towards the
+ * resync's progress, when it is taken, not each time it is offered. */
+static void stalled_resync_data_counts_once(void **state)
+{
+	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
+
+	(void)state;
+	r->conn.decision = MD_SYNC_TARGET_BITMAP;
+	assert_int_equal(sync_begin(r), 0);
+	for (unsigned i = 0; i < MAX_APPLY; i++)
+		assert_int_equal(feed(r, i + 1, (uint64_t)i * 8 * K, 4 * K, 0, 'a'), 1);
+	assert_int_equal(feed(r, 999, 4 * M, 4 * K, MDW_DF_RESYNC, 'r'), 0);
+	assert_int_equal(r->rs.done, 0);
+
+	complete_write(r, expect_write(r, 0, 4 * K, 'a'));
+	assert_int_equal(feed(r, 999, 4 * M, 4 * K, MDW_DF_RESYNC, 'r'), 1);
+	expect_write(r, 4 * M, 4 * K, 'r');
+	assert_int_equal(r->rs.done, 1);
+	assert_false(r->conn.failing);
+	fake_repl_free(r);
+}
+
 /* The arena (ARENA_SIZE) full of 1 MiB writes: the same, with slots free. */
 static void full_arena_stalls_the_stream_without_losing_a_packet(void **state)
 {
@@ -338,6 +360,7 @@ int main(void)
 		cmocka_unit_test(failed_flush_marks_the_copy_for_a_full_rebuild),
 		cmocka_unit_test(full_slots_stall_the_stream_without_losing_a_packet),
 		cmocka_unit_test(full_arena_stalls_the_stream_without_losing_a_packet),
+		cmocka_unit_test(stalled_resync_data_counts_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,10 @@
  * test_resync.c - the resync source's window (mirrord/resync.c) on a fake
  * I/O loop and a fake kernel (fake_io.h): how many chunks it asks the
  * kernel for (MD_IOC_RESYNC) while the application writes, while paused,
- * under a rate limit; acks opening the window again; and the end, RS_DONE
- * when a fresh snapshot of the bitmap is empty.
+ * under a rate limit, also one set mid-resync; acks opening the window
+ * again; a kernel bitmap that cannot be read; and the end, RS_DONE when a
+ * fresh snapshot of the bitmap is empty (after a flush of our disk, whose
+ * rules test_resync_done.c pins).
  *
  * The life of one chunk here: rs_kick -> kctl_resync (recorded by the
  * fake kernel) -> the chunk comes back through the channel as an
@@ -97,19 +99,6 @@ static void expect_asked_at(unsigned n, const char *file, int line)
 		_assert_int_equal(fake_kernel.resync[i], CHUNK(i), file, line);
 }
 
-static bool on_wire(struct repl *r, uint16_t type)
-{
-	const char *body;
-	uint16_t t;
-	uint32_t len;
-
-	fake_send_all(r->io);
-	while (fake_wire_next(r->io, &t, &body, &len))
-		if (t == type)
-			return true;
-	return false;
-}
-
 static void nothing_before_the_targets_bitmap(void **state)
 {
 	struct repl *r = fake_repl_new(MD_ROLE_PRIMARY);
@@ -136,6 +125,26 @@ static void nothing_before_the_targets_bitmap(void **state)
 	assert_int_equal(fake_kernel.resync[0], 3);
 	assert_int_equal(fake_kernel.resync[1], 7);
 	assert_int_equal(fake_kernel.resync[2], 900);
+	fake_repl_free(r);
+}
+
+/* The kernel's bitmap cannot be read: the resync cannot know what to copy,
+ * and must not end as if there were nothing. */
+static void unreadable_kernel_bitmap_fails_the_connection(void **state)
+{
+	struct repl *r = fake_repl_new(MD_ROLE_PRIMARY);
+
+	(void)state;
+	mark(3);
+	r->conn.decision = MD_SYNC_SOURCE_BITMAP;
+	assert_int_equal(sync_begin(r), 0);
+	fake_kernel.get_oos_rc = -EIO;
+	assert_int_equal(handle_bitmap_end(r, NULL, 0), -1);
+	assert_true(r->conn.failing);
+	assert_non_null(strstr(r->conn.fail_reason, "reading the bitmap failed"));
+	rs_kick(r);
+	assert_int_equal(fake_kernel.nresync, 0);
+	assert_false(fake_on_wire(r, MDW_RS_DONE));
 	fake_repl_free(r);
 }
 
@@ -177,7 +186,7 @@ static void window_narrows_while_the_application_writes(void **state)
 
 	(void)state;
 	deliver_op(r, 1, MD_OP_WRITE, 0);	/* an application write passes */
-	assert_true(on_wire(r, MDW_DATA));
+	assert_true(fake_on_wire(r, MDW_DATA));
 	rs_kick(r);
 	expect_asked(RS_WINDOW_BUSY);
 	r->rs.last_app_ms = now_ms() - 1000;	/* quiet for a second */
@@ -221,6 +230,35 @@ static void rate_limit_bounds_the_chunks(void **state)
 	fake_repl_free(r);
 }
 
+/*
+ * An unlimited resync charges nothing: a rate set in the middle of it
+ * (mdctl set) starts from an empty bucket, not from a debt of every chunk
+ * copied so far, which would stall the resync until it was paid.
+ */
+static void rate_set_mid_resync_starts_without_debt(void **state)
+{
+	struct repl *r = source_many();
+
+	(void)state;
+	for (unsigned round = 0; round < 2; round++) {
+		rs_kick(r);
+		expect_asked((round + 1) * RS_WINDOW);
+		for (unsigned i = round * RS_WINDOW; i < (round + 1) * RS_WINDOW; i++) {
+			deliver(r, CHUNK(i));
+			ack(r, CHUNK(i), 0);
+		}
+	}
+	assert_int_equal(r->rs.done, 32);
+	assert_int_equal(r->rs.issued + r->rs.nids, 0);
+
+	r->res->resync_rate = 4 * FAKE_CHUNK;
+	r->rs.last_tick_ms -= 1000;		/* a second's worth: 4 chunks */
+	rs_kick(r);
+	expect_asked(36);
+	assert_false(r->conn.failing);
+	fake_repl_free(r);
+}
+
 static void chunk_already_in_sync_is_not_counted(void **state)
 {
 	struct repl *r = source_many();
@@ -250,7 +288,7 @@ static void empty_snapshot_ends_with_rs_done(void **state)
 	deliver(r, 5);
 	deliver(r, 700);
 	rs_kick(r);
-	assert_false(on_wire(r, MDW_RS_DONE));	/* acks still awaited */
+	assert_false(fake_on_wire(r, MDW_RS_DONE));	/* acks still awaited */
 	ack(r, 5, 0);
 	ack(r, 700, 0);
 	flush_kacks(r);
@@ -263,6 +301,9 @@ static void empty_snapshot_ends_with_rs_done(void **state)
 
 	rs_kick(r);
 	assert_int_equal(fake_kernel.nresync, 2);
+	/* Our disk is flushed first (test_resync_done.c pins that order). */
+	assert_false(fake_on_wire(r, MDW_RS_DONE));
+	fake_complete(r->io, fake_find(r->io, IO_FSYNC, -1), 0);
 	fake_send_all(r->io);
 	body = fake_wire_expect(r->io, MDW_RS_DONE, &len);
 	assert_int_equal(mdw_rs_done_decode(body, len, &gen), 0);
@@ -292,7 +333,7 @@ static void fresh_snapshot_with_new_marks_goes_on(void **state)
 	assert_int_equal(fake_kernel.nresync, 2);
 	assert_int_equal(fake_kernel.resync[1], 9);
 	assert_true(r->rs.active);
-	assert_false(on_wire(r, MDW_RS_DONE));
+	assert_false(fake_on_wire(r, MDW_RS_DONE));
 	fake_repl_free(r);
 }
 
@@ -311,12 +352,12 @@ static void unreadable_chunk_leaves_the_resync_incomplete(void **state)
 	assert_int_equal(kacks[0].id, ID(5));
 	assert_int_equal(kacks[0].status, -EIO);
 	assert_int_equal(r->rs.issued, 0);
-	assert_false(on_wire(r, MDW_DATA));
+	assert_false(fake_on_wire(r, MDW_DATA));
 
 	rs_kick(r);
 	assert_int_equal(fake_kernel.nresync, 1);	/* not asked again */
 	assert_false(r->rs.active);
-	assert_false(on_wire(r, MDW_RS_DONE));
+	assert_false(fake_on_wire(r, MDW_RS_DONE));
 	assert_non_null(strstr(r->conn.fail_reason, "resync incomplete"));
 	assert_false(r->conn.failing);
 	fake_repl_free(r);
@@ -326,10 +367,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(nothing_before_the_targets_bitmap),
+		cmocka_unit_test(unreadable_kernel_bitmap_fails_the_connection),
 		cmocka_unit_test(window_bounds_the_chunks_in_flight),
 		cmocka_unit_test(window_narrows_while_the_application_writes),
 		cmocka_unit_test(paused_resync_asks_for_nothing),
 		cmocka_unit_test(rate_limit_bounds_the_chunks),
+		cmocka_unit_test(rate_set_mid_resync_starts_without_debt),
 		cmocka_unit_test(chunk_already_in_sync_is_not_counted),
 		cmocka_unit_test(empty_snapshot_ends_with_rs_done),
 		cmocka_unit_test(fresh_snapshot_with_new_marks_goes_on),

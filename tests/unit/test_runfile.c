@@ -275,10 +275,6 @@ static void state_missing(void **state)
 	assert_int_equal(s.link, MD_LINK_NO_DAEMON);
 	assert_string_equal(s.peer, "");
 	assert_int_equal(s.verify_nfirst, 0);
-	memset(&s, 0xa5, sizeof(s));
-	assert_int_equal(md_state_read_live(tpath("none.state"), &s), -ENOENT);
-	assert_int_equal(s.pid, 0);
-	assert_int_equal(s.link, MD_LINK_NO_DAEMON);
 }
 
 /* Files mdctl's former reader took: each must read back as it did. */
@@ -405,50 +401,6 @@ static void state_hostile_bytes(void **state)
 	}
 }
 
-static void state_live(void **state)
-{
-	struct md_state in = full_state(), out;
-	pid_t child;
-	int st;
-
-	(void)state;
-	/* A pid that surely existed and is gone: a child we reaped. */
-	child = fork();
-	assert_true(child >= 0);
-	if (!child)
-		_exit(0);
-	assert_int_equal(waitpid(child, &st, 0), child);
-	in.pid = child;
-	assert_int_equal(md_state_write(tpath("live.state"), &in), 0);
-	assert_int_equal(md_state_read(tpath("live.state"), &out), 0);
-	assert_int_equal(out.pid, child);		/* the plain reader does not judge */
-	assert_int_equal(md_state_read_live(tpath("live.state"), &out), 0);
-	assert_int_equal(out.pid, 0);
-	assert_int_equal(out.link, MD_LINK_NO_DAEMON);
-	assert_string_equal(out.peer, "beta");		/* the rest still told */
-
-	in.pid = getpid();
-	assert_int_equal(md_state_write(tpath("live.state"), &in), 0);
-	assert_int_equal(md_state_read_live(tpath("live.state"), &out), 0);
-	assert_int_equal(out.pid, getpid());
-	assert_int_equal(out.link, MD_LINK_CONNECTED);
-
-	/* pid 1 exists whoever we are (EPERM counts as alive). */
-	in.pid = 1;
-	assert_int_equal(md_state_write(tpath("live.state"), &in), 0);
-	assert_int_equal(md_state_read_live(tpath("live.state"), &out), 0);
-	assert_int_equal(out.pid, 1);
-
-	/* 0 and negative pids are never alive (kill() would mean a group). */
-	put(tpath("live.state"), "pid=0\nconn=connected\n");
-	assert_int_equal(md_state_read_live(tpath("live.state"), &out), 0);
-	assert_int_equal(out.link, MD_LINK_NO_DAEMON);
-	put(tpath("live.state"), "pid=-1\nconn=connected\n");
-	assert_int_equal(md_state_read_live(tpath("live.state"), &out), 0);
-	assert_int_equal(out.pid, 0);
-	assert_int_equal(out.link, MD_LINK_NO_DAEMON);
-}
-
 static void runctl_round_trip(void **state)
 {
 	struct md_runctl c;
@@ -572,7 +524,6 @@ int main(void)
 		cmocka_unit_test(state_lenient),
 		cmocka_unit_test(state_malformed),
 		cmocka_unit_test(state_hostile_bytes),
-		cmocka_unit_test(state_live),
 		cmocka_unit_test(runctl_round_trip),
 		cmocka_unit_test(runctl_malformed),
 		cmocka_unit_test(run_path),

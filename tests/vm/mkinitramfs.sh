@@ -8,7 +8,7 @@ set -euo pipefail
 KVER=$1 KO=$2 BINDIR=$3 OUT=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODDIR=/lib/modules/$KVER
-WANT_MODS="crc32c_generic virtio_pci virtio_blk virtio_net ext4 drbd dm_mod dm_flakey"
+WANT_MODS="crc32c_generic virtio_pci virtio_blk virtio_net ext4 drbd dm_mod dm_flakey dm_delay"
 HOST_BINS="/usr/bin/fio /sbin/dmsetup /sbin/mke2fs /sbin/e2fsck /sbin/dumpe2fs /usr/sbin/drbdsetup /usr/sbin/drbdadm /usr/sbin/drbdmeta /lib/drbd/drbdsetup-84 /lib/drbd/drbdadm-84"
 
 root=$(mktemp -d)

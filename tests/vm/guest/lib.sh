@@ -18,7 +18,7 @@ md_load() { lsmod | grep -q '^mirrordisk ' || insmod /modules/mirrordisk.ko; }
 # Back to a clean node: no daemons, no devices, no module.
 md_reset() {
 	# Each step may find nothing to do; scenarios run under 'sh -e'.
-	killall -9 fio mirrord 2>/dev/null || true
+	killall -9 fio mirrord dd 2>/dev/null || true
 	sleep 0.2
 	umount /mnt 2>/dev/null || true
 	if [ -e /dev/mirrordisk-ctl ]; then
@@ -27,8 +27,10 @@ md_reset() {
 		done
 	fi
 	rmmod mirrordisk 2>/dev/null || true
-	# disk_eio's device-mapper layer over /dev/vda, if a failure left it.
-	[ -e /dev/mapper/lower ] && DM_DISABLE_UDEV=1 dmsetup remove --noudevsync lower 2>/dev/null
+	# Device-mapper layers a scenario left (lower, slowmeta, ...).
+	for m in /dev/mapper/*; do
+		[ -b "$m" ] && DM_DISABLE_UDEV=1 dmsetup remove --noudevsync "${m#/dev/mapper/}" 2>/dev/null
+	done
 	return 0
 }
 
@@ -215,4 +217,40 @@ $e $((sz - e)) linear /dev/vda $e"
 		dmsetup suspend --noudevsync lower && echo "$t" | dmsetup reload lower &&
 			dmsetup resume --noudevsync lower || return 1
 	fi
+}
+
+# dm_meta NAME ok|delay MS|nowrite: /dev/mapper/NAME over /dev/vdb (the
+# small disk scenarios use for external metadata): a 1:1 map, its writes
+# delayed MS ms (dm-delay), or every write failing (dm-flakey).  Created on
+# first use; later calls swap the table.
+dm_meta() {
+	export DM_DISABLE_UDEV=1
+	sz=$(blockdev --getsz /dev/vdb)
+	case "$2" in
+	delay) t="0 $sz delay /dev/vdb 0 0 /dev/vdb 0 $3" ;;
+	nowrite) t="0 $sz flakey /dev/vdb 0 0 3600 1 error_writes" ;;
+	*) t="0 $sz linear /dev/vdb 0" ;;
+	esac
+	if ! dmsetup info "$1" >/dev/null 2>&1; then
+		echo "$t" | dmsetup create "$1" --noudevsync
+	else
+		dmsetup suspend --noudevsync "$1" && echo "$t" | dmsetup reload "$1" &&
+			dmsetup resume --noudevsync "$1"
+	fi
+}
+
+# pair_dm_meta NAME: a pair whose metadata is external, on node a on
+# /dev/mapper/NAME (dm_meta over /dev/vdb, 1:1 for now), on node b on
+# /dev/vdb; the mirror spans the whole of /dev/vda.  Started like
+# start_pair (assume-clean), with the config in /tmp/NAME.conf.
+pair_dm_meta() {
+	md_load
+	dm_meta "$1" ok || fail "dm $1"
+	sed "s|^disk = /dev/vda|&\nmeta = /dev/mapper/$1|" /tests/md.conf > "/tmp/$1.conf"
+	on_b "sed 's|^disk = /dev/vda|&\nmeta = /dev/vdb|' /tests/md.conf > /tmp/$1.conf"
+	# The tail of /dev/vda held internal metadata before: blank it on
+	# both so that --assume-clean holds.
+	wipe='dd if=/dev/zero of=/dev/vda bs=1M seek=255 count=1 oflag=direct 2>/dev/null'
+	sh -c "$wipe"; on_b "$wipe"
+	CONF="/tmp/$1.conf" start_pair
 }

@@ -1,11 +1,15 @@
 # A mirror device with no peer passes a fio write-then-verify run, and what
-# it wrote is on the lower disk byte for byte.
+# it wrote is on the lower disk byte for byte.  The device declares stable
+# writes: page-cache pages under writeback stay unchanged, so the local
+# disk and the daemon, which copy a write's pages at different moments,
+# see the same bytes.
 . /tests/lib.sh
 md_load
 mkdir -p /etc/mirrordisk && cp /tests/md.conf /etc/mirrordisk/mirrordisk.conf
 MD_NODE=node-a mdctl create --force --assume-clean r0 || fail "mdctl create"
 MD_NODE=node-a mdctl up r0 || fail "mdctl up"
 MD_NODE=node-a mdctl activate r0 || fail "mdctl activate"
+[ "$(cat /sys/block/mirror0/queue/stable_writes)" = 1 ] || fail "stable writes not declared"
 fio --name=pt --filename=/dev/mirror0 --direct=1 --rw=randwrite --bs=4k \
 	--size=64m --iodepth=16 --ioengine=libaio --verify=crc32c \
 	--do_verify=1 --randrepeat=1 --output-format=terse >/tmp/fio.out 2>&1 \

@@ -1,0 +1,384 @@
+/*
+ * test_resync_done.c - the end of a resync on both sides (mirrord/resync.c)
+ * on a fake I/O loop and a fake kernel (fake_io.h): nothing says "in sync"
+ * before the data it speaks of is durable.
+ *
+ *   source: a fresh, empty snapshot -> IO_FSYNC of our disk -> RS_DONE with
+ *           our generation, and the superblock records the sync.  A failed
+ *           flush (or an unreadable superblock) sends no RS_DONE.
+ *   target: RS_DONE -> IO_FSYNC of our disk -> the superblock says up to
+ *           date with the source's generation, and exactly the marks we
+ *           sent in our bitmap are cleared.  A write that failed during
+ *           the resync, or a failed flush, keeps the copy inconsistent.
+ *
+ * Each test completes the flush itself, so it sees the state on both
+ * sides of that moment.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "fake_io.h"
+
+#define PEER_GEN	0x5eed0001ull	/* the source's generation in its RS_DONE */
+
+static char pkt[PKT_HDRS + 4096];
+
+static void mark(uint64_t c)
+{
+	fake_kernel.oos[c / 64] |= 1ull << (c % 64);
+}
+
+static bool marked(uint64_t c)
+{
+	return fake_kernel.oos[c / 64] >> (c % 64) & 1;
+}
+
+/* The only IO_FSYNC queued: on our data disk. */
+static struct io_op *expect_flush(struct repl *r)
+{
+	struct io_op *op = fake_find(r->io, IO_FSYNC, -1);
+
+	assert_non_null(op);
+	assert_int_equal(op->fd, r->dev.disk_fd);
+	assert_int_equal(fake_count(r->io, IO_FSYNC), 1);
+	return op;
+}
+
+/* ---- source ---- */
+
+static int sb_set_survivor(struct md_super *sb, void *arg)
+{
+	(void)arg;
+	sb->flags |= MD_SBF_SURVIVOR;
+	return 1;
+}
+
+/* A resync source with nothing left to copy: the target's bitmap is in,
+ * and the first kick finds the fresh snapshot empty.  The superblock
+ * carries a flag the end of the resync clears (MD_SBF_SURVIVOR). */
+static struct repl *source_at_the_end(struct md_super *before)
+{
+	struct repl *r = fake_repl_new(MD_ROLE_PRIMARY);
+
+	assert_true(sb_update(r, sb_set_survivor, NULL) >= 0);
+	r->conn.decision = MD_SYNC_SOURCE_BITMAP;
+	assert_int_equal(sync_begin(r), 0);
+	send_start(r);
+	assert_int_equal(handle_bitmap_end(r, NULL, 0), 1);
+	assert_int_equal(r->rs.total, 0);
+	*before = fake_sb(r);
+	rs_kick(r);
+	return r;
+}
+
+/* The superblock says nothing of the resync's end: sync time, flags and
+ * generations as they were. */
+static void expect_sb_not_synced(struct repl *r, const struct md_super *before)
+{
+	struct md_super sb = fake_sb(r);
+
+	assert_int_equal(sb.flags, before->flags);
+	assert_true(sb.flags & MD_SBF_SURVIVOR);
+	assert_int_equal(sb.time_last_sync, before->time_last_sync);
+	assert_int_equal(sb.gen_current, FAKE_GEN);
+	assert_int_equal(sb.gen_bitmap, FAKE_GEN_BITMAP);
+	assert_int_equal(sb.gen_history[0], before->gen_history[0]);
+}
+
+static void source_flushes_before_rs_done(void **state)
+{
+	struct repl *r;
+	struct md_super before, sb;
+	struct io_op *flush;
+	const char *body;
+	uint32_t len;
+	uint64_t gen;
+
+	(void)state;
+	r = source_at_the_end(&before);
+
+	flush = expect_flush(r);
+	assert_false(fake_on_wire(r, MDW_RS_DONE));
+	assert_true(r->rs.active);
+	assert_int_equal(fake_sb(r).seq, before.seq);	/* not written at all */
+	expect_sb_not_synced(r, &before);
+
+	fake_complete(r->io, flush, 0);
+	fake_send_all(r->io);
+	body = fake_wire_expect(r->io, MDW_RS_DONE, &len);
+	assert_int_equal(mdw_rs_done_decode(body, len, &gen), 0);
+	assert_int_equal(gen, FAKE_GEN);
+	assert_false(r->rs.active);
+	assert_false(r->conn.failing);
+	assert_int_equal(r->conn.decision, MD_SYNC_NONE);
+	sb = fake_sb(r);
+	assert_false(sb.flags & MD_SBF_SURVIVOR);
+	assert_int_not_equal(sb.time_last_sync, 0);
+	assert_int_equal(sb.gen_bitmap, 0);
+	assert_int_equal(sb.gen_history[0], FAKE_GEN_BITMAP);
+	fake_repl_free(r);
+}
+
+static void source_flush_error_sends_no_rs_done(void **state)
+{
+	struct repl *r;
+	struct md_super before;
+
+	(void)state;
+	r = source_at_the_end(&before);
+
+	fake_complete(r->io, expect_flush(r), -EIO);
+	assert_false(fake_on_wire(r, MDW_RS_DONE));
+	assert_true(r->conn.failing);
+	expect_sb_not_synced(r, &before);
+	fake_repl_free(r);
+}
+
+/* While the flush runs, a kick neither copies a chunk marked meanwhile
+ * nor ends the resync a second time. */
+static void source_kick_during_the_flush_does_nothing(void **state)
+{
+	struct repl *r;
+	struct md_super before;
+	struct io_op *flush;
+
+	(void)state;
+	r = source_at_the_end(&before);
+
+	flush = expect_flush(r);
+	rs_kick(r);
+	assert_ptr_equal(expect_flush(r), flush);
+	mark(9);
+	rs_kick(r);
+	assert_ptr_equal(expect_flush(r), flush);
+	assert_int_equal(fake_kernel.nresync, 0);
+	assert_false(fake_on_wire(r, MDW_RS_DONE));
+	assert_false(r->conn.failing);
+
+	fake_complete(r->io, flush, 0);
+	assert_true(fake_on_wire(r, MDW_RS_DONE));
+	fake_repl_free(r);
+}
+
+/*
+ * The superblock cannot be read when the resync ends: RS_DONE would carry
+ * whatever bytes the control buffer held where the generation belongs,
+ * and the target would adopt them as its gen_current.  No RS_DONE goes
+ * out; the resync ends incomplete.
+ */
+static void source_unreadable_metadata_sends_no_rs_done(void **state)
+{
+	struct repl *r;
+	struct md_super before;
+	struct io_op *flush;
+	const char *body;
+	uint16_t t;
+	uint32_t len;
+	uint64_t gen;
+
+	(void)state;
+	r = source_at_the_end(&before);
+
+	flush = expect_flush(r);
+	fake_send_all(r->io);
+	for (int i = 0; i < 2; i++)
+		memset(r->tx.ctl[i].buf + r->tx.ctl[i].len, 0xab, CBUF_SIZE - r->tx.ctl[i].len);
+	close(r->dev.meta_fd);
+	r->dev.meta_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	assert_true(r->dev.meta_fd >= 0);
+
+	fake_complete(r->io, flush, 0);
+	fake_send_all(r->io);
+	while (fake_wire_next(r->io, &t, &body, &len)) {
+		if (t != MDW_RS_DONE)
+			continue;
+		assert_int_equal(mdw_rs_done_decode(body, len, &gen), 0);
+		fail_msg("RS_DONE sent with generation %#llx from an unread superblock",
+			 (unsigned long long)gen);
+	}
+	assert_false(r->rs.active);
+	assert_int_equal(r->conn.decision, MD_SYNC_NONE);
+	assert_non_null(strstr(r->conn.fail_reason, "resync incomplete"));
+	assert_non_null(strstr(r->conn.fail_reason, "metadata"));
+	fake_repl_free(r);
+}
+
+/* ---- target ---- */
+
+/* A resync target whose kernel bitmap holds the chunks given: marked
+ * inconsistent, its bitmap sent (and checked on the wire). */
+static struct repl *target(const uint64_t *chunks, unsigned n)
+{
+	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
+	uint64_t start, got = 0;
+	const unsigned char *words;
+	const char *body;
+	uint32_t nbits, len;
+	uint16_t t;
+
+	for (unsigned i = 0; i < n; i++)
+		mark(chunks[i]);
+	r->conn.decision = MD_SYNC_TARGET_BITMAP;
+	assert_int_equal(sync_begin(r), 0);
+	assert_true(r->rs.active && !r->rs.source);
+	assert_int_equal(fake_sb(r).disk_state, MD_DISK_INCONSISTENT);
+
+	/* The bitmap on the wire holds exactly the chunks marked. */
+	fake_send_all(r->io);
+	while (fake_wire_next(r->io, &t, &body, &len) && t == MDW_BITMAP) {
+		assert_int_equal(mdw_bitmap_decode(body, len, FAKE_NCHUNKS, &start, &nbits, &words), 0);
+		for (uint32_t i = 0; i < nbits; i++)
+			if (words[i / 8] >> (i % 8) & 1) {
+				bool want = false;
+
+				for (unsigned k = 0; k < n; k++)
+					want |= chunks[k] == start + i;
+				assert_true(want);
+				got++;
+			}
+	}
+	assert_int_equal(t, MDW_BITMAP_END);
+	assert_int_equal(got, n);
+	return r;
+}
+
+static int rs_done(struct repl *r, uint64_t gen)
+{
+	char body[sizeof(struct mdw_rs_done)];
+
+	mdw_rs_done_encode(body, gen);
+	return handle_rs_done(r, body, sizeof(body));
+}
+
+/* One resync DATA packet (4 KiB at chunk c) to the apply path; returns
+ * its disk write. */
+static struct io_op *resync_write(struct repl *r, uint64_t id, uint64_t c)
+{
+	const char *body;
+	size_t n = fake_data_packet(pkt, id, c * FAKE_CHUNK, 4096, MDW_DF_RESYNC, 'r', &body);
+	struct io_op *op;
+
+	assert_int_equal(handle_data(r, body, (uint32_t)(n - sizeof(struct mdw_hdr))), 1);
+	op = fake_find(r->io, IO_WRITE, (int64_t)(c * FAKE_CHUNK));
+	assert_non_null(op);
+	return op;
+}
+
+/* The copy is still what sync_begin made it: inconsistent, our own
+ * generation, no mark cleared. */
+static void expect_target_not_synced(struct repl *r)
+{
+	struct md_super sb = fake_sb(r);
+
+	assert_int_equal(sb.disk_state, MD_DISK_INCONSISTENT);
+	assert_int_equal(sb.gen_current, FAKE_GEN);
+	assert_int_equal(fake_kernel.nclear_oos, 0);
+	assert_true(marked(5));
+	assert_true(marked(700));
+}
+
+static void target_flushes_before_saying_uptodate(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
+	struct io_op *flush;
+	struct md_super sb;
+
+	(void)state;
+	fake_complete(r->io, resync_write(r, 1, 5), 4096);
+	fake_complete(r->io, resync_write(r, 2, 700), 4096);
+	mark(9);	/* marked after our bitmap went out: not repaired by this resync */
+	assert_int_equal(rs_done(r, PEER_GEN), 1);
+
+	flush = expect_flush(r);
+	expect_target_not_synced(r);
+
+	fake_complete(r->io, flush, 0);
+	sb = fake_sb(r);
+	assert_int_equal(sb.disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(sb.gen_current, PEER_GEN);
+	assert_int_equal(sb.gen_bitmap, 0);
+	assert_int_not_equal(sb.time_last_sync, 0);
+	assert_false(marked(5));
+	assert_false(marked(700));
+	assert_true(marked(9));
+	assert_false(r->rs.active);
+	assert_false(r->conn.failing);
+	assert_int_equal(r->conn.decision, MD_SYNC_NONE);
+	fake_repl_free(r);
+}
+
+/* A resync write failed on our disk: the flush succeeding does not make
+ * the copy whole. */
+static void target_with_a_failed_write_stays_inconsistent(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
+
+	(void)state;
+	fake_complete(r->io, resync_write(r, 1, 5), 4096);
+	fake_complete(r->io, resync_write(r, 2, 700), -EIO);
+	assert_true(r->adm.disk_failed);
+	assert_int_equal(rs_done(r, PEER_GEN), 1);
+
+	fake_complete(r->io, expect_flush(r), 0);
+	expect_target_not_synced(r);
+	assert_false(r->rs.active);
+	fake_repl_free(r);
+}
+
+/* A failed flush: flush_failed's policy, a full rebuild on the next
+ * connect. */
+static void target_flush_error_marks_for_a_full_rebuild(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
+	uint32_t want = MD_SBF_DISCARD | MD_SBF_FULL;
+
+	(void)state;
+	assert_int_equal(rs_done(r, PEER_GEN), 1);
+	fake_complete(r->io, expect_flush(r), -EIO);
+	expect_target_not_synced(r);
+	assert_int_equal(fake_sb(r).flags & want, want);
+	assert_false(r->rs.active);
+	fake_repl_free(r);
+}
+
+static void target_second_rs_done_fails_the_connection(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
+
+	(void)state;
+	assert_int_equal(rs_done(r, PEER_GEN), 1);
+	expect_flush(r);
+	assert_int_equal(rs_done(r, PEER_GEN), -1);
+	assert_true(r->conn.failing);
+	assert_non_null(strstr(r->conn.fail_reason, "RS_DONE"));
+	expect_flush(r);	/* still the one */
+	expect_target_not_synced(r);
+	fake_repl_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(source_flushes_before_rs_done),
+		cmocka_unit_test(source_flush_error_sends_no_rs_done),
+		cmocka_unit_test(source_kick_during_the_flush_does_nothing),
+		cmocka_unit_test(source_unreadable_metadata_sends_no_rs_done),
+		cmocka_unit_test(target_flushes_before_saying_uptodate),
+		cmocka_unit_test(target_with_a_failed_write_stays_inconsistent),
+		cmocka_unit_test(target_flush_error_marks_for_a_full_rebuild),
+		cmocka_unit_test(target_second_rs_done_fails_the_connection),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
