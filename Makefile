@@ -119,3 +119,40 @@ install: userspace
 clean:
 	rm -rf $(B)
 
+# Fuzzing (tests/fuzz/): libFuzzer targets for every decoder of input from
+# another process or machine, built with clang from lib/'s own sources.
+# `make fuzz` runs each for FUZZ_SECONDS; make check runs each for 5 s
+# (tests/host/fuzz.sh); `make fuzz-corpus` regenerates the seed corpora.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := wire meta config runfile
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -D_GNU_SOURCE \
+		-Iproto -Ilib -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_BINS    := $(addprefix $(B)/fuzz/,$(FUZZ_TARGETS))
+FUZZ_LIB_OBJ := $(patsubst lib/%.c,$(B)/fuzz/obj/%.o,$(LIB_SRC))
+
+.PHONY: fuzz fuzz-quick fuzz-build fuzz-corpus
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CC=$(FUZZ_CC) tests/fuzz/run.sh --no-build
+
+fuzz-quick: fuzz-build
+	@FUZZ_SECONDS=5 FUZZ_CC=$(FUZZ_CC) tests/fuzz/run.sh --no-build
+
+fuzz-build: $(FUZZ_BINS)
+
+# lib/ without -Werror: a warning only clang gives must not stop the tests.
+$(FUZZ_LIB_OBJ): $(B)/fuzz/obj/%.o: lib/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(B)/fuzz/libmd.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BINS): $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(B)/fuzz/libmd.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -o $@ $< $(B)/fuzz/libmd.a -lxxhash -linih
+
+fuzz-corpus: $(LIB_SRC) $(HDRS) tests/fuzz/gen_corpus.c
+	@mkdir -p $(B)/fuzz
+	$(CC) $(CFLAGS) -o $(B)/fuzz/gen_corpus tests/fuzz/gen_corpus.c $(LIB_SRC) $(LIBS)
+	$(B)/fuzz/gen_corpus tests/fuzz/corpus	# overwrites its own seeds; regress-* stay

@@ -227,6 +227,7 @@ struct line_src {
 	int line;
 	int too_long;		/* the number of a line longer than max, 0: none */
 	int max;
+	int indented;		/* the number of an indented (continuation) line */
 };
 
 /*
@@ -260,10 +261,22 @@ static char *read_line(char *str, int num, void *stream)
 		}
 	}
 	for (char *p = str + 1; *p; p++)
-		if (*p == '#' && (p[-1] == ' ' || p[-1] == '\t')) {
+		if ((*p == '#' || *p == ';') && (p[-1] == ' ' || p[-1] == '\t')) {
 			*p = '\0';
 			break;
 		}
+	/* inih takes an indented line for a continuation of the previous
+	 * value and hands it over as that key again, its comment kept:
+	 * "disk = /dev/sdb" then "  /dev/sdc" would silently mean /dev/sdc.
+	 * Values fit on one line here; an indented line is refused. */
+	if (str[0] == ' ' || str[0] == '\t') {
+		const char *q = str + strspn(str, " \t\r\n");
+
+		if (*q && *q != '#' && *q != ';') {
+			src->indented = src->line;
+			return NULL;
+		}
+	}
 	return str;
 }
 
@@ -286,6 +299,9 @@ int md_config_load(const char *path, struct md_config *cfg, char *err, size_t er
 	fclose(f);
 	if (rc == 0 && src.too_long)
 		snprintf(err, errlen, "line %d: longer than %d characters", src.too_long, src.max);
+	else if (rc == 0 && src.indented)
+		snprintf(err, errlen, "line %d: indented line: a value must be on one line "
+			 "(continuation lines are not supported)", src.indented);
 	if (rc > 0 && err[0]) {
 		char tmp[400];
 

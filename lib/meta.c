@@ -228,6 +228,9 @@ static bool in_history(const struct md_gen_view *v, uint64_t g)
  *  2. both blank: nothing to copy from until one side becomes primary,
  *     which makes it the source of a full sync.
  *  3. one side blank: the other is the source of a full sync.
+ *  3a. each side names the other's current id as its own past (rules 4 to
+ *     7 both ways at once): a cycle no honest history makes (a corrupt
+ *     superblock, a hostile peer): no common history, as in 9.
  *  4. our bitmap id is the peer's current: we moved on from the state the
  *     peer has, and our bitmap holds every change since: bitmap sync from us.
  *  5. the mirror image of 4.
@@ -289,6 +292,15 @@ enum md_sync_decision md_gen_decide(const struct md_gen_view *l, const struct md
 		return MD_SYNC_TARGET_FULL;
 	if (p->current == MD_GEN_BLANK)
 		return MD_SYNC_SOURCE_FULL;
+	/*
+	 * Each side naming the other's generation as its own past is a cycle
+	 * no two honest histories make (a corrupt superblock or a hostile peer
+	 * can): both would take the source's part and wait for each other.
+	 * Refused the same way from both ends.
+	 */
+	if (((l->bitmap && l->bitmap == p->current) || in_history(l, p->current)) &&
+	    ((p->bitmap && p->bitmap == l->current) || in_history(p, l->current)))
+		return MD_SYNC_UNRELATED;
 	if (l->bitmap && l->bitmap == p->current)
 		return MD_SYNC_SOURCE_BITMAP;
 	if (p->bitmap && p->bitmap == l->current)

@@ -165,6 +165,18 @@ static void inline_comments(void **state)
 	assert_non_null(strstr(err, "line 2: minor must be"));
 }
 
+/* inih would take an indented line for a continuation of the previous
+ * value, and keep its comment: "disk = /dev/sdb" then "  /dev/sdc ; old"
+ * meant disk "/dev/sdc ; old" (found by tests/fuzz/config.c).  Refused. */
+static void continuation_line_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(load("[resource r0]\nminor = 0\n[resource r0 node a]\naddress = 10.0.0.1\n"
+			      "disk = /dev/sdb\n  /dev/sdc ; old\n[resource r0 node b]\n"
+			      "address = 10.0.0.2\ndisk = /dev/sdb\n"), -EINVAL);
+	assert_non_null(strstr(err, "line 6: indented line"));
+}
+
 /*
  * Names of up to 48 characters per section (inih cuts longer ones without
  * a word, so they are refused), lines of up to 199 (inih would split
@@ -228,6 +240,7 @@ int main(void)
 		cmocka_unit_test(file_errors),
 		cmocka_unit_test(chunk_size_limits),
 		cmocka_unit_test(inline_comments),
+		cmocka_unit_test(continuation_line_refused),
 		cmocka_unit_test(name_and_line_limits),
 		cmocka_unit_test(sizes),
 	};

@@ -286,6 +286,18 @@ static void gen_unrelated(void **state)
 	check_pair(v(200, 0, 0, 0), v(300, 0, 0, 1), MD_SYNC_UNRELATED, MD_SYNC_UNRELATED);
 }
 
+/* Each side's generation names the other's as its past (a corrupt
+ * superblock or a hostile peer; found by tests/fuzz/meta.c): before, both
+ * decided to be the source and waited for each other.  Now no common
+ * history, the same from both ends. */
+static void gen_cycle_is_unrelated(void **state)
+{
+	(void)state;
+	check_pair(v(200, 300, 0, 0), v(300, 200, 0, 1), MD_SYNC_UNRELATED, MD_SYNC_UNRELATED);
+	check_pair(v(200, 0, 300, 0), v(300, 0, 200, 1), MD_SYNC_UNRELATED, MD_SYNC_UNRELATED);
+	check_pair(v(200, 300, 0, 0), v(300, 0, 200, 1), MD_SYNC_UNRELATED, MD_SYNC_UNRELATED);
+}
+
 static void gen_rebuild_resolves_split_brain(void **state)
 {
 	struct md_gen_view a = v(200, 100, 0, 0), b = v(300, 100, 0, 1);
@@ -378,6 +390,7 @@ int main(void)
 		cmocka_unit_test(gen_newer_by_history),
 		cmocka_unit_test(gen_split_brain),
 		cmocka_unit_test(gen_unrelated),
+		cmocka_unit_test(gen_cycle_is_unrelated),
 		cmocka_unit_test(gen_rebuild_resolves_split_brain),
 		cmocka_unit_test(gen_rebuild_overrides_newer_generation),
 		cmocka_unit_test(gen_rebuild_without_common_history_is_full),

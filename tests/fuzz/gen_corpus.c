@@ -1,0 +1,279 @@
+/*
+ * gen_corpus.c - writes the seed corpora of tests/fuzz/corpus/ with the
+ * project's own encoders and writers, so that every seed is a valid input
+ * of the current formats.  `make fuzz-corpus` builds and runs it; the
+ * generated files are committed (a fuzz run never writes there: see
+ * tests/fuzz/run.sh).
+ *
+ *   gen_corpus DIR      writes DIR/{wire,meta,config,runfile}/NAME
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "meta.h"
+#include "runfile.h"
+#include "wire.h"
+
+static const char *root;
+
+static void put(const char *target, const char *name, const void *buf, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, target);
+	if (mkdir(path, 0755) && errno != EEXIST) {
+		perror(path);
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", root, target, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f)) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* A packet: header and body, as the wire carries it. */
+static void packet(const char *name, uint16_t type, const void *body, uint32_t len)
+{
+	unsigned char *p = calloc(1, sizeof(struct mdw_hdr) + len);
+
+	mdw_hdr_encode(p, type, len);
+	memcpy(p + sizeof(struct mdw_hdr), body, len);
+	put("wire", name, p, sizeof(struct mdw_hdr) + len);
+	free(p);
+}
+
+static void wire(void)
+{
+	unsigned char b[sizeof(struct mdw_bitmap) + 256];
+	struct md_hello_info h = {
+		.proto_min = MDW_PROTO_MIN, .proto_max = MDW_PROTO_MAX,
+		.features = MDW_FEATURES_SUPPORTED, .size_bytes = 1ull << 30,
+		.chunk_bytes = 1u << 16, .role = MD_ROLE_SECONDARY,
+		.resource = "r0", .node = "beta", .peer = "alpha",
+		.gen_current = 0x2222222222222222ull, .gen_bitmap = 0,
+		.gen_history = { 0x4444444444444444ull, 0 }, .oos_chunks = 0,
+		.disk_state = MD_DISK_UPTODATE,
+	};
+	struct md_data_info d = { .id = 1, .offset = 4096, .len = 512, .seq = 1 };
+	uint64_t words[4] = { 1, 0x8000000000000000ull, 0, 0xff };
+	unsigned char data[sizeof(struct mdw_data) + 512] = { 0 };
+
+	mdw_hello_encode(b, &h);
+	packet("hello", MDW_HELLO, b, sizeof(struct mdw_hello));
+	h.role = MD_ROLE_PRIMARY;
+	h.sb_flags = MD_SBF_PRIMARY;
+	h.gen_current = 0x1111111111111111ull;
+	h.gen_bitmap = 0x2222222222222222ull;
+	h.oos_chunks = 5;
+	mdw_hello_encode(b, &h);
+	packet("hello-primary", MDW_HELLO, b, sizeof(struct mdw_hello));
+	mdw_reject_encode(b, MDW_REJ_SPLIT_BRAIN, "split brain: both nodes changed");
+	packet("reject", MDW_REJECT, b, sizeof(struct mdw_reject));
+	mdw_data_encode(data, &d);
+	memset(data + sizeof(struct mdw_data), 0x5a, 512);
+	packet("data", MDW_DATA, data, sizeof(data));
+	d = (struct md_data_info){ .id = 2, .flags = MDW_DF_PREFLUSH | MDW_DF_FUA, .seq = 2 };
+	mdw_data_encode(b, &d);
+	packet("data-flush", MDW_DATA, b, sizeof(struct mdw_data));
+	mdw_ack_encode(b, 1, -5);
+	packet("ack", MDW_ACK, b, sizeof(struct mdw_ack));
+	packet("ping", MDW_PING, b, 0);
+	mdw_state_encode(b, MD_ROLE_PRIMARY);
+	packet("state", MDW_STATE, b, sizeof(struct mdw_state));
+	mdw_bitmap_encode(b, 64, 200, words);
+	packet("bitmap", MDW_BITMAP, b, (uint32_t)mdw_bitmap_body_len(200));
+	packet("bitmap-end", MDW_BITMAP_END, b, 0);
+	mdw_rs_done_encode(b, 0x1111111111111111ull);
+	packet("rs-done", MDW_RS_DONE, b, sizeof(struct mdw_rs_done));
+	mdw_rs_digest_encode(b, 3, 65536, 65536, 0x0123456789abcdefull);
+	packet("rs-digest", MDW_RS_DIGEST, b, sizeof(struct mdw_rs_digest));
+	packet("vf-digest", MDW_VF_DIGEST, b, sizeof(struct mdw_rs_digest));
+	mdw_rs_reply_encode(b, 3, true);
+	packet("rs-reply", MDW_RS_REPLY, b, sizeof(struct mdw_rs_reply));
+	packet("vf-reply", MDW_VF_REPLY, b, sizeof(struct mdw_rs_reply));
+}
+
+static struct md_super sb_sample(const char *node, uint64_t seq)
+{
+	struct md_super sb;
+
+	memset(&sb, 0, sizeof(sb));
+	snprintf(sb.resource, sizeof(sb.resource), "r0");
+	snprintf(sb.node, sizeof(sb.node), "%s", node);
+	sb.disk_state = MD_DISK_UPTODATE;
+	sb.data_bytes = 1ull << 30;
+	sb.chunk_shift = MD_CHUNK_SHIFT_DEFAULT;
+	sb.bitmap_bytes = MD_BITMAP_BYTES(sb.data_bytes, sb.chunk_shift);
+	sb.seq = seq;
+	return sb;
+}
+
+/* Control byte (see meta.c), then the two slots. */
+static void area(const char *name, uint8_t ctl, const struct md_super *s0,
+		 const struct md_super *s1, size_t len)
+{
+	static unsigned char a[1 + 2 * MD_SB_SIZE];
+
+	memset(a, 0, sizeof(a));
+	a[0] = ctl;
+	if (s0)
+		md_sb_encode(s0, a + 1);
+	if (s1)
+		md_sb_encode(s1, a + 1 + MD_SB_SIZE);
+	put("meta", name, a, len);
+}
+
+static void meta(void)
+{
+	struct md_super a = sb_sample("alpha", 2), b = sb_sample("alpha", 1);
+
+	area("blank", 0x03, &a, &b, 1 + 2 * MD_SB_SIZE);
+	/* Two nodes' superblocks: alpha moved on from beta's generation. */
+	a.flags = MD_SBF_PRIMARY;
+	a.gen_current = 0x1111111111111111ull;
+	a.gen_bitmap = 0x2222222222222222ull;
+	a.gen_history[0] = 0x3333333333333333ull;
+	b = sb_sample("beta", 7);
+	b.gen_current = 0x2222222222222222ull;
+	b.gen_bitmap = 0x4444444444444444ull;
+	b.gen_history[0] = 0x3333333333333333ull;
+	b.disk_state = MD_DISK_OUTDATED;
+	area("pair", 0x3f, &a, &b, 1 + 2 * MD_SB_SIZE);
+	/* A rebuild mark, external metadata. */
+	b.flags = MD_SBF_DISCARD | MD_SBF_FULL | MD_SBF_EXTERNAL;
+	b.chunk_shift = MD_CHUNK_SHIFT_MIN;
+	b.bitmap_bytes = MD_BITMAP_BYTES(b.data_bytes, b.chunk_shift);
+	area("rebuild", 0x13, &a, &b, 1 + 2 * MD_SB_SIZE);
+	/* Slot 1 torn (all zero), slot 0 alone valid. */
+	area("torn", 0, &a, NULL, 1 + 2 * MD_SB_SIZE);
+	/* A device too short for both slots. */
+	area("short", 0x01, &a, NULL, 1 + MD_SB_SIZE + 100);
+}
+
+static void text(const char *target, const char *name, const char *s)
+{
+	put(target, name, s, strlen(s));
+}
+
+static void config(void)
+{
+	text("config", "guest", "; the two-guest bench\n"
+	     "[resource r0]\nminor = 0\nport = 7790\ntimeout = 5\n\n"
+	     "[resource r0 node node-a]\naddress = 10.77.0.1\ndisk = /dev/vda\n\n"
+	     "[resource r0 node node-b]\naddress = 10.77.0.2\ndisk = /dev/vda\n");
+	text("config", "full", "# every setting\n"
+	     "[resource db]\nminor = 3\nport = 7791\nchunk-size = 1M\ntimeout = 600\n"
+	     "resync-rate = 50MiB\nchecksum-resync = yes\n"
+	     "[resource db node n1]\naddress = 192.168.1.1\ndisk = /dev/sdb1\nmeta = /dev/sdc1\n"
+	     "[resource db node n2]\naddress = n2.example\ndisk = /dev/sdb1\nmeta = internal\n"
+	     "[resource web]\nminor = 4\nchunk-size = 4K\nresync-rate = 0\n"
+	     "[resource web node n1]\naddress = 10.0.0.1\ndisk = /dev/sdd\n"
+	     "[resource web node n2]\naddress = 10.0.0.2\ndisk = /dev/sdd\n");
+	text("config", "comments", "[resource t1]  # trailing\n"
+	     "minor = 7 # the second database\nresync-rate = 10M ; at night\n"
+	     "[resource t1 node node-a]\naddress = 10.77.0.1\t# tab before\n"
+	     "disk = /nonexistent/a#1 ; a '#' inside a word is data\n"
+	     "[resource t1 node node-b]\naddress = 10.77.0.2\ndisk = /nonexistent/b\n"
+	     "  /nonexistent/b2\n");
+	text("config", "bad", "[resource r0]\nminor = 300\n[resource r0 node a]\ndisk = dev\n"
+	     "[resource r0 node b]\n[resource r0 node c]\nfoo = bar\n");
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "rb");
+
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	buf[0] = 0;	/* the mode byte, set by the caller */
+	*len = 1 + fread(buf + 1, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	return buf;
+}
+
+static void runfile(void)
+{
+	char path[] = "/tmp/mdgen.XXXXXX", file[64];
+	struct md_state s;
+	char *buf;
+	size_t len;
+
+	if (!mkdtemp(path)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	snprintf(file, sizeof(file), "%s/f", path);
+	memset(&s, 0, sizeof(s));
+	s.pid = 1234;
+	s.link = MD_LINK_CONNECTED;
+	snprintf(s.peer, sizeof(s.peer), "beta");
+	snprintf(s.peer_role, sizeof(s.peer_role), "secondary");
+	snprintf(s.io, sizeof(s.io), "io_uring");
+	s.since = 1700000000;
+	snprintf(s.last_error, sizeof(s.last_error), "peer refused: split brain");
+	snprintf(s.verify, sizeof(s.verify), "done");
+	s.verify_token = 9;
+	s.verify_done = s.verify_total = 16384;
+	s.verify_differ = 2;
+	s.verify_first[0] = 65536;
+	s.verify_first[1] = 1ull << 40;
+	s.verify_nfirst = 2;
+	s.resync_rate = 100 << 20;
+	snprintf(s.sync, sizeof(s.sync), "source-bitmap");
+	snprintf(s.sync_role, sizeof(s.sync_role), "source");
+	s.sync_done = 10;
+	s.sync_total = 20;
+	if (md_state_write(file, &s)) {
+		fprintf(stderr, "md_state_write failed\n");
+		exit(1);
+	}
+	buf = slurp(file, &len);
+	buf[0] = 0;
+	put("runfile", "state", buf, len);
+
+	unlink(file);
+	if (md_runctl_set(file, "paused", 1) || md_runctl_set(file, "resync_rate", 1000) ||
+	    md_runctl_set(file, "verify", 7)) {
+		fprintf(stderr, "md_runctl_set failed\n");
+		exit(1);
+	}
+	buf = slurp(file, &len);
+	buf[0] = 1 + 3 * 4;	/* ctl, then set resync_rate (see runfile.c) */
+	put("runfile", "ctl", buf, len);
+	unlink(file);
+	rmdir(path);
+
+	buf = malloc(1 + sizeof(s));
+	buf[0] = 2;
+	memcpy(buf + 1, &s, sizeof(s));
+	put("runfile", "struct", buf, 1 + sizeof(s));
+	free(buf);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+		return 2;
+	}
+	root = argv[1];
+	if (mkdir(root, 0755) && errno != EEXIST) {
+		perror(root);
+		return 1;
+	}
+	wire();
+	meta();
+	config();
+	runfile();
+	return 0;
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Run each libFuzzer target of tests/fuzz/ for a while, one after the other,
+# and report in cmocka's words so that tests/run.sh counts one PASS or FAIL
+# per target (tests/host/fuzz.sh runs this in make check's unit tier).
+#   tests/fuzz/run.sh [--no-build]
+# Environment: FUZZ_SECONDS (per target, default 5), FUZZ_TARGETS (default
+# all), FUZZ_CC (default clang).
+#
+# Each target starts from its committed corpus, tests/fuzz/corpus/TARGET,
+# and writes what it finds into a temporary directory, never into the
+# repository.  A crashing input is saved as build/fuzz/artifacts/TARGET-*,
+# the run's output as build/fuzz/logs/TARGET.log.  Without clang or
+# libFuzzer the run is SKIPPED, not failed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+secs=${FUZZ_SECONDS:-5}
+targets=${FUZZ_TARGETS:-"wire meta config runfile"}
+cc=${FUZZ_CC:-clang}
+logs=build/fuzz/logs arts=build/fuzz/artifacts
+
+skip() { echo "[  SKIPPED ] fuzz: $*"; exit 0; }
+
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+command -v "$cc" >/dev/null || skip "$cc not found (make deps installs clang)"
+echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; return (int)(n & 0); }' > "$tmp/probe.c"
+"$cc" -fsanitize=fuzzer,address,undefined -o "$tmp/probe" "$tmp/probe.c" >/dev/null 2>&1 ||
+	skip "$cc cannot link libFuzzer (make deps installs libclang-rt-14-dev)"
+
+mkdir -p "$logs" "$arts"
+if [ "${1:-}" != --no-build ]; then
+	if ! make --no-print-directory fuzz-build FUZZ_CC="$cc" > "$logs/build.log" 2>&1; then
+		tail -20 "$logs/build.log"
+		echo "[  FAILED  ] fuzz/build: see $logs/build.log"
+		echo "[  PASSED  ] 0 test(s)."
+		echo "[  FAILED  ] 1 test(s), listed below:"
+		echo "[  FAILED  ] fuzz/build"
+		exit 1
+	fi
+fi
+
+# Inputs as long as each format needs: two superblock slots, the largest
+# BITMAP packet, a runtime-file line over MD_RUN_LINE_MAX.
+max_len() {
+	case $1 in
+	wire) echo 8448 ;;
+	meta) echo 8193 ;;
+	runfile) echo 9000 ;;
+	*) echo 4096 ;;
+	esac
+}
+
+pass=0 failed=()
+echo "[==========] Running ${targets// /, } for $secs s each."
+for t in $targets; do
+	bin=build/fuzz/$t log=$logs/$t.log
+	echo "[ RUN      ] fuzz/$t"
+	if [ ! -x "$bin" ]; then
+		echo "[  FAILED  ] fuzz/$t: $bin not built"
+		failed+=("$t"); continue
+	fi
+	rm -f "$arts/$t-"*
+	mkdir -p "$tmp/$t"
+	dict=()
+	[ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
+	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -max_len="$(max_len "$t")" \
+		-print_final_stats=1 -artifact_prefix="$arts/$t-" "${dict[@]}" \
+		"$tmp/$t" "tests/fuzz/corpus/$t" > "$log" 2>&1
+	rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+	if [ $rc -eq 0 ]; then
+		echo "[       OK ] fuzz/$t: ${runs:-?} runs, ${rate:-?} exec/s, ${cov:-cov: ?}"
+		pass=$((pass + 1))
+	else
+		what=$(grep -m1 -E '^(==[0-9]+==ERROR|SUMMARY|.*check failed|.*runtime error)' "$log")
+		art=$(ls "$arts/$t-"* 2>/dev/null | head -1)
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|    #[0-9]|.*check failed|.*runtime error)' "$log" | head -20
+		echo "[  FAILED  ] fuzz/$t: ${what:-exit $rc}; input ${art:-not saved}; log $log"
+		failed+=("$t")
+	fi
+done
+echo "[==========] $(( pass + ${#failed[@]} )) test(s) run."
+echo "[  PASSED  ] $pass test(s)."
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "[  FAILED  ] ${#failed[@]} test(s), listed below:"
+	for t in "${failed[@]}"; do echo "[  FAILED  ] fuzz/$t"; done
+	exit 1
+fi
+exit 0

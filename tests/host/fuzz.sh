@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# make check's fuzz step: builds the libFuzzer targets if needed and runs
+# each for 5 s (tests/fuzz/run.sh; SKIPPED without clang or libFuzzer,
+# and when FUZZ_SECONDS=0).
+cd "$(dirname "$0")/../.."
+export FUZZ_SECONDS=${FUZZ_SECONDS:-5}
+if [ "$FUZZ_SECONDS" = 0 ]; then echo "[  SKIPPED ] fuzz: FUZZ_SECONDS=0"; exit 0; fi
+exec tests/fuzz/run.sh
