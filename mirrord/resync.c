@@ -329,7 +329,6 @@ static void rs_done_flushed(struct io_op *op, int res)
 
 	r->rs.flushing = false;
 	r->rs.active = false;
-	r->conn.decision = MD_SYNC_NONE;
 	if (res < 0) {
 		flush_failed(r, res);
 	} else if (r->adm.disk_failed) {
@@ -348,6 +347,7 @@ static void rs_done_flushed(struct io_op *op, int res)
 				 peer_name(r), (unsigned long long)r->rs.done,
 				 (double)(now_ms() - r->rs.start_ms) / 1000.0);
 	}
+	r->conn.decision = MD_SYNC_NONE;	/* after sb_target_done, which reads it */
 	if (!r->conn.failing)
 		state_write(r, MD_LINK_CONNECTED);
 }

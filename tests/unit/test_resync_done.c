@@ -315,6 +315,27 @@ static void target_flushes_before_saying_uptodate(void **state)
 	fake_repl_free(r);
 }
 
+/* A full resync is recorded as one (status: last_full_sync), which needs
+ * the decision still known when the superblock is written. */
+static void target_full_records_the_full_sync(void **state)
+{
+	const uint64_t c[] = { 5 };
+	struct repl *r = target(c, 1);
+	struct io_op *flush;
+
+	(void)state;
+	r->conn.decision = MD_SYNC_TARGET_FULL;
+	fake_complete(r->io, resync_write(r, 1, 5), 4096);
+	assert_int_equal(fake_sb(r).time_last_full_sync, 0);
+	assert_int_equal(rs_done(r, PEER_GEN), 1);
+	flush = expect_flush(r);
+	fake_complete(r->io, flush, 0);
+	assert_int_equal(fake_sb(r).disk_state, MD_DISK_UPTODATE);
+	assert_int_not_equal(fake_sb(r).time_last_full_sync, 0);
+	assert_int_equal(r->conn.decision, MD_SYNC_NONE);
+	fake_repl_free(r);
+}
+
 /* A resync write failed on our disk: the flush succeeding does not make
  * the copy whole. */
 static void target_with_a_failed_write_stays_inconsistent(void **state)
@@ -375,6 +396,7 @@ int main(void)
 		cmocka_unit_test(source_kick_during_the_flush_does_nothing),
 		cmocka_unit_test(source_unreadable_metadata_sends_no_rs_done),
 		cmocka_unit_test(target_flushes_before_saying_uptodate),
+		cmocka_unit_test(target_full_records_the_full_sync),
 		cmocka_unit_test(target_with_a_failed_write_stays_inconsistent),
 		cmocka_unit_test(target_flush_error_marks_for_a_full_rebuild),
 		cmocka_unit_test(target_second_rs_done_fails_the_connection),
