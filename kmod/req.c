@@ -28,6 +28,10 @@
  *    disk is the one that serves reads; a write the peer did not take is
  *    marked out of sync first, so a completed write is always either on
  *    both disks or recorded in the bitmap.
+ *  - Special requests: bitmap.c's epoch flush (an
+ *    empty PREFLUSH, req->clean_epoch; md_req_put hands its outcome to the
+ *    cleaner), and, after a failed bitmap write, a write that could not be
+ *    recorded (req->unrecorded) completes only if the peer took it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
