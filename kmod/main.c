@@ -126,6 +126,7 @@ static int md_create(struct md_ioc_create *c)
 	INIT_LIST_HEAD(&md->sent);
 	bio_list_init(&md->deferred);
 	INIT_WORK(&md->defer_work, md_defer_work);
+	md_deadline_init(md);
 	atomic64_set(&md->writes, 0);
 	atomic64_set(&md->writes_replicated, 0);
 	atomic64_set(&md->resynced, 0);
@@ -245,6 +246,7 @@ static int md_destroy(u32 minor)
 	del_gendisk(md->disk);
 	wait_event(md->idle_wait, READ_ONCE(md->nr_active) == 0);
 	flush_work(&md->defer_work);
+	md_deadline_stop(md);
 	md_bm_stop(md);
 	put_disk(md->disk);
 	bioset_exit(&md->bs);
@@ -287,18 +289,24 @@ static int md_set_role(struct md_dev *md, struct md_ioc_role *r)
 
 static void md_fill_status(struct md_dev *md, struct md_ioc_status *s)
 {
+	spin_lock_irq(&md->lock);
 	s->role = md->role;
 	s->conn = md->conn;
 	s->flags = (md->chan_file ? MD_SF_BOUND : 0) |
 		   (md->openers ? MD_SF_OPEN : 0) |
 		   (md->readonly ? MD_SF_READONLY : 0) |
-		   (md->meta_failed ? MD_SF_META_FAILED : 0);
+		   (md->meta_failed ? MD_SF_META_FAILED : 0) |
+		   (md->daemon_late ? MD_SF_DAEMON_LATE : 0);
+	s->daemon_misses = md->daemon_misses;
+	s->late_offset = md->late_offset;
+	s->oldest_ms = md_oldest_ms_locked(md);
+	s->inflight = md->nr_active;
+	spin_unlock_irq(&md->lock);
 	s->size_bytes = md->size_bytes;
 	s->chunk_bytes = 1ULL << md->chunk_shift;
 	s->oos_chunks = bitmap_weight(md->oos, md->nchunks);
 	s->writes = atomic64_read(&md->writes);
 	s->writes_replicated = atomic64_read(&md->writes_replicated);
-	s->inflight = md->nr_active;
 	s->resynced_chunks = atomic64_read(&md->resynced);
 	strscpy(s->name, md->name, sizeof(s->name));
 	strscpy(s->lower, md->lower_path, sizeof(s->lower));
@@ -389,11 +397,13 @@ static int md_set_conn(struct file *f, struct md_ioc_conn *c)
 
 	if (!md)
 		return -ENOTCONN;
-	if (c->reserved ||
-	    (c->state != MD_CONN_STANDALONE && c->state != MD_CONN_CONNECTED))
+	if ((c->state != MD_CONN_STANDALONE && c->state != MD_CONN_CONNECTED) ||
+	    (c->state == MD_CONN_STANDALONE && c->deadline_s) || c->deadline_s > MD_DEADLINE_MAX_S)
 		return -EINVAL;
 	spin_lock_irq(&md->lock);
 	md->conn = c->state;
+	if (c->state == MD_CONN_CONNECTED)
+		md_deadline_start_locked(md, c->deadline_s);
 	spin_unlock_irq(&md->lock);
 	if (c->state == MD_CONN_STANDALONE) {
 		md_bm_link_lost(md);

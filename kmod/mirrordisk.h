@@ -41,6 +41,8 @@ struct md_req {
 	u16 flags;			/* MD_RF_* */
 	u32 gen;			/* bumped on reuse; high half of the id */
 	u64 bm_gen;			/* bitmap write that must complete first */
+	unsigned long started;		/* jiffies: slot taken (status: oldest_ms) */
+	unsigned long queued_at;	/* jiffies: queued for the daemon (deadline.c) */
 	struct bvec_iter iter;		/* the bio's data, as it was at the start */
 	enum md_req_state state;
 	atomic_t pending;		/* parts outstanding: local, remote */
@@ -106,6 +108,13 @@ struct md_dev {
 	struct list_head bm_wait;
 	struct work_struct bm_work;
 	struct delayed_work clean_work;
+
+	/* the daemon's deadline: see deadline.c; under lock */
+	unsigned long deadline;		/* jiffies */
+	bool daemon_late;		/* went standalone by the deadline */
+	u64 late_offset;
+	u64 daemon_misses;
+	struct delayed_work deadline_work;
 	struct page *bm_bounce;
 
 	atomic64_t writes;
@@ -135,6 +144,12 @@ void md_bm_epoch_endio(struct bio *bio);
 void md_bm_epoch_done(struct md_dev *md, bool ok);
 void md_bm_link_lost(struct md_dev *md);
 bool md_bm_pending(struct md_dev *md, u64 first, u64 last);
+
+/* deadline.c */
+void md_deadline_init(struct md_dev *md);
+void md_deadline_start_locked(struct md_dev *md, u32 deadline_s);
+void md_deadline_stop(struct md_dev *md);
+u64 md_oldest_ms_locked(struct md_dev *md);
 
 /* chan.c */
 extern const struct file_operations md_ctl_fops;

@@ -98,6 +98,7 @@ static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
 	if (bio->bi_opf & REQ_PREFLUSH)
 		req->flags |= MD_RF_PREFLUSH;
 	req->seq = md->next_seq++;
+	req->started = jiffies;
 	req->gen++;
 	req->local_status = BLK_STS_OK;
 	req->clean_epoch = bio->bi_end_io == md_bm_epoch_endio;
@@ -145,6 +146,7 @@ void md_dispatch(struct md_req *req)
 	if (req->shipped) {
 		req->state = MD_RS_QUEUED;
 		req->remote_status = 0;
+		req->queued_at = jiffies;
 		atomic_set(&req->pending, 2);
 		list_add_tail(&req->list, &md->queued);
 	} else {
@@ -290,6 +292,7 @@ static void md_rs_endio(struct bio *bio)
 	spin_lock_irqsave(&md->lock, flags);
 	if (md->conn == MD_CONN_CONNECTED && md->chan_file) {
 		req->state = MD_RS_QUEUED;
+		req->queued_at = jiffies;
 		list_add_tail(&req->list, &md->queued);
 		queued = true;
 	}

@@ -153,6 +153,7 @@ static int on_entry(void *user, const char *section, const char *key,
 		res->port = MDW_DEFAULT_PORT;
 		res->chunk_shift = MD_CHUNK_SHIFT_DEFAULT;
 		res->timeout_s = 5;
+		res->ko_count = 4;
 	}
 	if (n == 2) {
 		struct md_node_cfg *node;
@@ -198,6 +199,9 @@ static int on_entry(void *user, const char *section, const char *key,
 	} else if (!strcmp(key, "timeout")) {
 		if (parse_int(value, 1, 600, &res->timeout_s))
 			FAIL(ctx, "timeout must be 1..600 seconds, got '%s'", value);
+	} else if (!strcmp(key, "ko-count")) {
+		if (parse_int(value, 1, 100, &res->ko_count))
+			FAIL(ctx, "ko-count must be 1..100, got '%s'", value);
 	} else if (!strcmp(key, "checksum-resync")) {
 		if (!strcmp(value, "yes"))
 			res->checksum_resync = 1;

@@ -6,6 +6,8 @@
  *   port = 7790
  *   chunk-size = 64K          ; write-intent bitmap granularity
  *   timeout = 5               ; seconds without a sign of the peer
+ *   ko-count = 4              ; a request unacknowledged for ko-count x timeout
+ *                             ; seconds: the peer is too slow, go on without it
  *   resync-rate = 100M        ; bytes per second; 0 = unlimited
  *   checksum-resync = no      ; yes: send only chunks whose xxh3 digests differ
  *
@@ -38,6 +40,7 @@ struct md_res_cfg {
 	int port;
 	uint32_t chunk_shift;
 	int timeout_s;
+	int ko_count;			/* progress timeout: ko_count x timeout_s */
 	uint64_t resync_rate;		/* bytes per second, 0 = unlimited */
 	int checksum_resync;		/* compare digests before sending chunks */
 	int nnodes;

@@ -76,9 +76,9 @@ int kctl_bind(int fd, uint32_t minor)
 	return xioctl(fd, MD_IOC_BIND, &b);
 }
 
-int kctl_set_conn(int fd, uint32_t state)
+int kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s)
 {
-	struct md_ioc_conn c = { .state = state };
+	struct md_ioc_conn c = { .state = state, .deadline_s = deadline_s };
 
 	return xioctl(fd, MD_IOC_SET_CONN, &c);
 }

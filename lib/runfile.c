@@ -230,6 +230,8 @@ static const struct state_key {
 	F("sync_done", K_U64, sync_done),
 	F("sync_total", K_U64, sync_total),
 	F("sync_rate", K_U64, sync_rate),
+	F("disk_stall_ms", K_U64, disk_stall_ms),
+	F("disk_stall_offset", K_U64, disk_stall_offset),
 #undef F
 };
 

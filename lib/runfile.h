@@ -54,6 +54,9 @@ struct md_state {
 	char sync[32];			/* md_sync_decision_name() */
 	char sync_role[16];		/* source, target, none */
 	uint64_t sync_done, sync_total, sync_rate;
+	/* the local data disk: a write older than the progress timeout */
+	uint64_t disk_stall_ms;		/* its age, 0: none */
+	uint64_t disk_stall_offset;	/* its byte offset */
 };
 
 /*

@@ -27,6 +27,8 @@ static const char *health(const struct md_ioc_status *st, const struct md_state 
 		return "needs-recovery";
 	if (st->flags & MD_SF_META_FAILED)
 		return "degraded";	/* the bitmap cannot record: see status "metadata" */
+	if (s->disk_stall_ms)
+		return "degraded";	/* our disk does not complete I/O: "local_disk" */
 	if (sb && sb->disk_state != MD_DISK_UPTODATE)
 		return !strcmp(s->sync_role, "target") ? "recovering" : "needs-recovery";
 	if (s->link == MD_LINK_CONNECTED)
@@ -90,9 +92,11 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
 	daemon_state(res, &s);
 	json_object_object_add(j, "state", json_object_new_string("up"));
 	json_object_object_add(j, "role", json_object_new_string(md_role_name(st.role)));
-	/* The module knows first that the link is up; the daemon, why it is not. */
+	/* The module knows first that the link is up or down (it may have
+	 * given up on a stopped daemon: kmod/deadline.c); the daemon, why. */
 	json_object_object_add(j, "connection", json_object_new_string(md_link_name(
-		st.conn == MD_CONN_CONNECTED ? MD_LINK_CONNECTED : s.link)));
+		st.conn == MD_CONN_CONNECTED ? MD_LINK_CONNECTED :
+		s.link == MD_LINK_CONNECTED ? MD_LINK_CONNECTING : s.link)));
 	json_object_object_add(j, "peer", json_object_new_string(res->nodes[!me].name));
 	json_object_object_add(j, "peer_role", json_object_new_string(
 		st.conn == MD_CONN_CONNECTED && s.peer_role[0] ? s.peer_role : "unknown"));
@@ -126,6 +130,13 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
 	/* A failed bitmap write: see "Metadata failure" in docs/design.md. */
 	json_object_object_add(j, "metadata", json_object_new_string(
 		st.flags & MD_SF_META_FAILED ? "failed" : "ok"));
+	/* Timeouts (docs/design.md, "Timeouts"). */
+	json_object_object_add(j, "local_disk", json_object_new_string(
+		s.pid && s.disk_stall_ms ? "stalled" : "ok"));
+	json_object_object_add(j, "disk_stall_ms", json_object_new_int64((int64_t)(s.pid ? s.disk_stall_ms : 0)));
+	json_object_object_add(j, "disk_stall_offset", json_object_new_int64((int64_t)s.disk_stall_offset));
+	json_object_object_add(j, "oldest_request_ms", json_object_new_int64((int64_t)st.oldest_ms));
+	json_object_object_add(j, "daemon_deadline_misses", json_object_new_int64((int64_t)st.daemon_misses));
 	json_object_object_add(j, "daemon_pid", json_object_new_int(s.pid));
 	json_object_object_add(j, "io_backend", json_object_new_string(s.io[0] ? s.io : "-"));
 	json_object_object_add(j, "last_change", json_object_new_int64(s.since));
@@ -159,6 +170,9 @@ static void print_status_text(json_object *j)
 		if (!strcmp(S("metadata"), "failed"))
 			printf("  metadata failed on %s: writes complete only when replicated; "
 			       "after a crash a full resync is needed (see mdctl(8))\n", S("disk"));
+		if (!strcmp(S("local_disk"), "stalled"))
+			printf("  local disk stalled: I/O at offset %s has not completed for %s ms\n",
+			       S("disk_stall_offset"), S("disk_stall_ms"));
 		if (*S("last_error"))
 			printf("  last error: %s\n", S("last_error"));
 	} else {

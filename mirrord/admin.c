@@ -39,6 +39,7 @@ void state_write(struct repl *r, enum md_link link)
 		.sync_same = r->rs.same, .detached = r->adm.detached, .paused = r->adm.paused,
 		.resync_rate = r->res->resync_rate,
 		.sync_done = r->rs.done, .sync_total = r->rs.total, .sync_rate = rs_rate(r),
+		.disk_stall_ms = r->adm.stall_ms, .disk_stall_offset = r->adm.stall_offset,
 	};
 	int rc;
 

@@ -211,6 +211,7 @@ static void apply_flush_cb(struct io_op *op, int res)
 static void apply_start(struct apply *a)
 {
 	a->active = true;
+	a->start_ms = now_ms();
 	if (a->d.flags & MDW_DF_PREFLUSH) {
 		a->op = (struct io_op){ .kind = IO_FSYNC, .fd = a->r->dev.disk_fd,
 					.cb = apply_flush_cb, .ctx = a };
@@ -266,6 +267,39 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 		apply_start(a);
 	}
 	return 1;
+}
+
+/*
+ * Is an I/O on our disk older than the progress bound?  The peer's own
+ * progress timeout drops us then; this side says why in its status
+ * (disk_stall_*) instead of looking healthy.  true when the answer
+ * changed, so that the caller publishes it.
+ */
+bool apply_check_stall(struct repl *r, uint64_t now)
+{
+	uint64_t oldest = 0, offset = 0, was = r->adm.stall_ms;
+
+	for (int i = 0; i < MAX_APPLY; i++) {
+		struct apply *a = &r->ap.slot[i];
+
+		if (a->active && (!oldest || a->start_ms < oldest)) {
+			oldest = a->start_ms;
+			offset = a->d.offset;
+		}
+	}
+	if (oldest && now - oldest > progress_bound_ms(r)) {
+		if (!was)
+			log_err("local disk %s: I/O at offset %llu has not completed for %llu s",
+				r->res->nodes[r->me].disk, (unsigned long long)offset,
+				(unsigned long long)(now - oldest) / 1000);
+		r->adm.stall_ms = now - oldest;
+		r->adm.stall_offset = offset;
+		return true;
+	}
+	r->adm.stall_ms = 0;
+	if (was)
+		log_info("local disk %s completes I/O again", r->res->nodes[r->me].disk);
+	return was != 0;
 }
 
 /* A new connection: every slot free, nothing pending. */

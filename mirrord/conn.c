@@ -2,7 +2,9 @@
  * conn.c - sockets to the peer, and the failure of a connection.
  *
  * The node listed first in the resource listens, the other connects; both
- * retry forever.  Whatever breaks a connection, conn_fail first tells the
+ * retry forever.  The listener never blocks on one client: see
+ * listen_once.  While a session is up it closes whatever else connects
+ * (conn_refuse_pending), so nothing stale is first in line after a break.  Whatever breaks a connection, conn_fail first tells the
  * kernel (MD_CONN_STANDALONE): the kernel then completes every write the
  * peer has not acknowledged as "not replicated" and marks it in the
  * bitmap, so application I/O never waits on a dead link.  Then the
@@ -10,9 +12,11 @@
  * the socket is shut down, which ends every operation on it; daemon.c
  * waits for them before the next attempt.
  *
- * Owns r->conn.listen_fd, sock, failing and fail_reason.
+ * Owns r->conn.listen_fd, sock, failing, fail_reason, the candidates
+ * (cand, ncand, hello, have_hello) and the refusal counter.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -37,6 +41,8 @@ static void abort_channel(struct repl *r)
 	exit(1);
 }
 
+static bool kernel_gave_up(struct repl *r, char *why, size_t len);
+
 void conn_fail(struct repl *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -48,12 +54,16 @@ void conn_fail(struct repl *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), fmt, ap);
 	va_end(ap);
+	/* After a SIGCONT the first thing seen may be the peer's hang-up:
+	 * the root cause is the kernel's, say that. */
+	if (r->conn.sock >= 0)
+		kernel_gave_up(r, r->conn.fail_reason, sizeof(r->conn.fail_reason));
 	log_warn("connection to %s lost: %s", peer_name(r), r->conn.fail_reason);
 	/* First unblock the application: the kernel marks what is unacked.
 	 * Should the kernel refuse, closing the channel is the way left to
 	 * the same end (it fails everything the daemon held); the daemon
 	 * cannot go on without a channel, so it stops and is restarted. */
-	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_STANDALONE);
+	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_STANDALONE, 0);
 	if (rc) {
 		log_err("the kernel refused the standalone state (%s): closing the channel so that "
 			"no write waits on the lost peer", strerror(-rc));
@@ -67,6 +77,48 @@ void conn_fail(struct repl *r, const char *fmt, ...)
 		if (r->snd.sb[i].state == SB_READING)
 			ioq_cancel(r->io, &r->snd.sb[i].op);
 	ioq_cancel(r->io, &r->rx.op);
+}
+
+/*
+ * Did the kernel give up on this daemon (kmod/deadline.c: it missed the
+ * deadline, stopped or stuck in a system call)?  Then that is the cause
+ * of whatever breaks now: the reason, in why.
+ */
+static bool kernel_gave_up(struct repl *r, char *why, size_t len)
+{
+	struct md_ioc_status st;
+
+	if (kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st) || !(st.flags & MD_SF_DAEMON_LATE))
+		return false;
+	snprintf(why, len, "the kernel stopped waiting for this daemon: the request at offset %llu "
+		 "waited more than %u s (was mirrord stopped or stuck?)",
+		 (unsigned long long)st.late_offset, conn_deadline_s(r));
+	return true;
+}
+
+/*
+ * The kernel left the connected state by itself: everything this daemon
+ * held was completed as not replicated.  Fail the connection too, so that
+ * the pair reconnects and resyncs.  true when that is what happened.
+ */
+bool conn_kernel_gave_up(struct repl *r)
+{
+	struct md_ioc_status st;
+
+	if (r->conn.sock < 0 || r->conn.failing ||
+	    kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st) || st.conn == MD_CONN_CONNECTED)
+		return false;
+	conn_fail(r, "the kernel left the connected state");
+	return true;
+}
+
+/* What the kernel waits for us (kmod/deadline.c): our own progress bound
+ * plus one link timeout, so that normally we act first. */
+uint32_t conn_deadline_s(const struct repl *r)
+{
+	uint64_t s = progress_bound_ms(r) / 1000 + (uint64_t)r->res->timeout_s;
+
+	return s > MD_DEADLINE_MAX_S ? MD_DEADLINE_MAX_S : (uint32_t)s;
 }
 
 static int resolve(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *sl)
@@ -95,16 +147,18 @@ int conn_listen(struct repl *r)
 	rc = resolve(r->res->nodes[r->me].address, r->res->port, &ss, &sl);
 	if (rc)
 		return rc;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 4)) {
+	if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 16)) {
 		rc = -errno;
 		close(fd);
 		return rc;
 	}
 	r->conn.listen_fd = fd;
+	for (int i = 0; i < MAX_CANDIDATES; i++)
+		r->conn.cand[i].fd = -1;
 	return 0;
 }
 
@@ -118,6 +172,155 @@ static void tune_socket(struct repl *r, int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* Connections we closed unheard, logged at most every 10 s. */
+static void note_refused(struct repl *r, const char *why)
+{
+	uint64_t now = now_ms();
+
+	r->conn.refused++;
+	if (now - r->conn.refused_logged_ms < 10000)
+		return;
+	r->conn.refused_logged_ms = now;
+	log_warn("closed a connection to port %d: %s (%llu such so far)", r->res->port, why,
+		 (unsigned long long)r->conn.refused);
+}
+
+static void cand_drop(struct repl *r, int i, const char *why)
+{
+	if (why)
+		note_refused(r, why);
+	close(r->conn.cand[i].fd);
+	r->conn.cand[i] = r->conn.cand[--r->conn.ncand];
+	r->conn.cand[r->conn.ncand].fd = -1;
+}
+
+void conn_drop_candidates(struct repl *r)
+{
+	while (r->conn.ncand)
+		cand_drop(r, 0, NULL);
+}
+
+/*
+ * A session is up: whatever waits in the backlog is not our peer (or is a
+ * stale attempt of it); close it now rather than let it be the first
+ * accepted after a break.
+ */
+void conn_refuse_pending(struct repl *r)
+{
+	int fd;
+
+	if (r->conn.listen_fd < 0)
+		return;
+	while ((fd = accept4(r->conn.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		close(fd);
+		note_refused(r, "a session with the peer is up");
+	}
+}
+
+static void cand_accept(struct repl *r, uint64_t now)
+{
+	int fd;
+
+	while ((fd = accept4(r->conn.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		struct candidate *c;
+
+		if (r->conn.ncand == MAX_CANDIDATES) {
+			int old = 0;
+
+			for (int i = 1; i < r->conn.ncand; i++)
+				if (r->conn.cand[i].since_ms < r->conn.cand[old].since_ms)
+					old = i;
+			cand_drop(r, old, "too many connections waiting: the oldest goes");
+		}
+		c = &r->conn.cand[r->conn.ncand++];
+		*c = (struct candidate){ .fd = fd, .since_ms = now };
+	}
+}
+
+/*
+ * Read what candidate i has sent.  Returns 1 when its HELLO is complete,
+ * 0 to wait, -1 when it was dropped (closed, garbage).
+ */
+static int cand_read(struct repl *r, int i)
+{
+	struct candidate *c = &r->conn.cand[i];
+	uint16_t type;
+	uint32_t len;
+	ssize_t n;
+
+	n = recv(c->fd, c->buf + c->got, sizeof(c->buf) - c->got, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		cand_drop(r, i, "closed before its HELLO");
+		return -1;
+	}
+	c->got += (size_t)n;
+	if (c->got < sizeof(struct mdw_hdr))
+		return 0;
+	if (mdw_hdr_decode(c->buf, &type, &len) || type != MDW_HELLO ||
+	    len != sizeof(struct mdw_hello)) {
+		cand_drop(r, i, "it did not start with a HELLO");
+		return -1;
+	}
+	return c->got == sizeof(c->buf);
+}
+
+/*
+ * Listener: accept without blocking, and keep up to MAX_CANDIDATES
+ * connections reading their HELLO at once, each for at most `timeout`
+ * seconds.  The first whose HELLO is complete wins: its fd comes back
+ * (blocking again) with the HELLO in r->conn.hello.  A silent client, a
+ * slow one, garbage, or many of them cannot keep the peer out: each is
+ * dropped at its deadline or at its first wrong byte, and when the table
+ * is full the oldest goes.  Waits at most RETRY_DELAY_MS.
+ */
+static int listen_once(struct repl *r, volatile int *stop)
+{
+	uint64_t now = now_ms(), end = now + RETRY_DELAY_MS;
+	uint64_t limit = (uint64_t)r->res->timeout_s * 1000;
+
+	while (!*stop && now < end) {
+		struct pollfd p[MAX_CANDIDATES + 1];
+		int n = r->conn.ncand, wait = (int)(end - now);
+
+		for (int i = 0; i < n; i++) {
+			uint64_t dl = r->conn.cand[i].since_ms + limit;
+
+			p[i] = (struct pollfd){ .fd = r->conn.cand[i].fd, .events = POLLIN };
+			if (dl <= now)
+				wait = 0;
+			else if (dl - now < (uint64_t)wait)
+				wait = (int)(dl - now);
+		}
+		p[n] = (struct pollfd){ .fd = r->conn.listen_fd, .events = POLLIN };
+		if (poll(p, (nfds_t)n + 1, wait) < 0 && errno != EINTR)
+			return -errno;
+		now = now_ms();
+		/* Backwards: cand_drop moves the last entry into the hole. */
+		for (int i = n - 1; i >= 0; i--) {
+			int fd = r->conn.cand[i].fd;
+
+			if (p[i].revents && cand_read(r, i) == 1) {
+				memcpy(r->conn.hello, r->conn.cand[i].buf + sizeof(struct mdw_hdr),
+				       sizeof(r->conn.hello));
+				r->conn.have_hello = true;
+				r->conn.cand[i].fd = -1;
+				r->conn.cand[i] = r->conn.cand[--r->conn.ncand];
+				fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+				tune_socket(r, fd);
+				return fd;
+			}
+		}
+		for (int i = r->conn.ncand - 1; i >= 0; i--)
+			if (now - r->conn.cand[i].since_ms >= limit)
+				cand_drop(r, i, "no HELLO within the timeout");
+		if (p[n].revents)
+			cand_accept(r, now);
+	}
+	return -EAGAIN;
+}
+
 /* One attempt to get a socket to the peer; -EAGAIN when it should retry. */
 int conn_establish(struct repl *r, volatile int *stop)
 {
@@ -125,17 +328,9 @@ int conn_establish(struct repl *r, volatile int *stop)
 	socklen_t sl;
 	int fd, rc;
 
-	if (r->conn.listen_fd >= 0) {
-		struct pollfd p = { .fd = r->conn.listen_fd, .events = POLLIN };
-
-		if (poll(&p, 1, RETRY_DELAY_MS) <= 0 || *stop)
-			return -EAGAIN;
-		fd = accept4(r->conn.listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			return -EAGAIN;
-		tune_socket(r, fd);
-		return fd;
-	}
+	r->conn.have_hello = false;
+	if (r->conn.listen_fd >= 0)
+		return listen_once(r, stop);
 	if (r->adm.detached) {
 		usleep(POLL_INTERVAL_MS * 1000);
 		return -EAGAIN;
@@ -155,14 +350,28 @@ int conn_establish(struct repl *r, volatile int *stop)
 	return fd;
 }
 
-int conn_read_full(int fd, void *buf, size_t len)
+/* Read len bytes by deadline_ms (now_ms() clock): 0, or -ETIMEDOUT, or
+ * -ECONNRESET / -errno when the stream ends or fails. */
+int conn_read_full(int fd, void *buf, size_t len, uint64_t deadline_ms)
 {
 	char *p = buf;
 
 	while (len) {
-		ssize_t n = recv(fd, p, len, 0);
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		uint64_t now = now_ms();
+		ssize_t n;
 
+		if (now >= deadline_ms)
+			return -ETIMEDOUT;
+		n = poll(&pf, 1, (int)(deadline_ms - now));
 		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -ETIMEDOUT;
+		n = recv(fd, p, len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			return n == 0 ? -ECONNRESET : -errno;

@@ -142,6 +142,7 @@ static int digest_compare(struct repl *r, const char *body, uint32_t len, bool v
 	a->digest = digest;
 	a->verify = verify;
 	a->active = true;
+	a->start_ms = now_ms();
 	a->op = (struct io_op){ .kind = IO_READ, .fd = r->dev.disk_fd, .buf = a->buf, .len = dlen,
 				.off = off, .cb = digest_read_cb, .ctx = a };
 	ioq_submit(r->io, &a->op);

@@ -8,6 +8,12 @@
  *   TEARDOWN -> CONNECTING ...
  * Timers of the connected loop, checked every POLL_INTERVAL_MS at most:
  *   - no byte from the peer for `timeout` seconds: the connection fails;
+ *   - a request the peer has not acknowledged for ko-count x timeout
+ *     seconds: the connection fails (send.c, the progress timeout);
+ *   - the kernel went standalone by itself (this daemon missed its
+ *     deadline, kmod/deadline.c): the connection fails (poll_role);
+ *   - an I/O on our own disk older than that bound: status says so
+ *     (apply.c), also while a failed connection waits for the disk;
  *   - nothing sent for PING_INTERVAL_MS: a PING keeps the peer's timer fed;
  *   - every POLL_INTERVAL_MS: the local role (mdctl may have changed it),
  *     the resync and verify windows, the state file while they run;
@@ -32,7 +38,7 @@ static void poll_role(struct repl *r)
 	struct md_ioc_status st;
 	void *body;
 
-	if (kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st))
+	if (conn_kernel_gave_up(r) || kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st))
 		return;
 	if (st.role == r->dev.role)
 		return;
@@ -58,7 +64,7 @@ static int run_connected(struct repl *r, volatile int *stop)
 	send_reset(r);
 	apply_reset(r);
 	r->conn.last_rx_ms = r->conn.last_tx_ms = r->conn.last_poll_ms = now_ms();
-	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED);
+	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED, conn_deadline_s(r));
 	if (rc) {
 		log_err("kernel refused the connected state: %s", strerror(-rc));
 		return rc;
@@ -83,9 +89,17 @@ static int run_connected(struct repl *r, volatile int *stop)
 				continue;
 			break;
 		}
-		if (r->conn.failing)
-			continue;
 		now = now_ms();
+		if (r->conn.failing) {
+			/* Waiting for our disk to finish what it has: say so
+			 * if that takes longer than the peer waits for us. */
+			if (now - r->conn.last_poll_ms >= POLL_INTERVAL_MS) {
+				r->conn.last_poll_ms = now;
+				if (apply_check_stall(r, now))
+					state_write(r, MD_LINK_CONNECTING);
+			}
+			continue;
+		}
 		if (now - r->conn.last_rx_ms > (uint64_t)r->res->timeout_s * 1000) {
 			conn_fail(r, "no sign of the peer for %d s", r->res->timeout_s);
 			continue;
@@ -106,6 +120,11 @@ static int run_connected(struct repl *r, volatile int *stop)
 		}
 		if (now - r->conn.last_poll_ms >= POLL_INTERVAL_MS) {
 			r->conn.last_poll_ms = now;
+			conn_refuse_pending(r);
+			if (send_check_progress(r, now))
+				continue;
+			if (apply_check_stall(r, now))
+				state_write(r, MD_LINK_CONNECTED);
 			poll_role(r);
 			rs_kick(r);
 			vf_kick(r);
@@ -115,6 +134,7 @@ static int run_connected(struct repl *r, volatile int *stop)
 	}
 	close(r->conn.sock);
 	r->conn.sock = -1;
+	r->adm.stall_ms = 0;
 	if (r->vf.active)
 		vf_finish(r, "aborted");
 	r->rs.active = false;
@@ -157,6 +177,7 @@ int repl_run(struct repl *r, volatile int *stop)
 			continue;
 		}
 		r->conn.sock = fd;
+		conn_drop_candidates(r);
 		run_connected(r, stop);
 	}
 	state_write(r, MD_LINK_STOPPED);

@@ -2,8 +2,9 @@
  * handshake.c - who the peer is, and which copy is newer.
  *
  * Both sides send HELLO (protocol range, features, sizes, generation
- * identifiers, rebuild marks, role) on the blocking socket and read the
- * other's.  mdw_hello_check (lib/wire.c) decides compatibility and
+ * identifiers, rebuild marks, role) and read the other's, all within one
+ * `timeout`.  The connecting side sends first; the listener has read the
+ * peer's HELLO before it sends its own (conn.c, listen_once).  mdw_hello_check (lib/wire.c) decides compatibility and
  * md_gen_decide (lib/meta.c) the resync direction; what either side
  * refuses is answered with REJECT and a reason both logs show.  The
  * decision (r->conn.decision) is acted on by sync_begin (resync.c).
@@ -83,7 +84,7 @@ int handshake(struct repl *r, int fd)
 	uint16_t type;
 	uint32_t len;
 	int rc;
-
+	uint64_t deadline = now_ms() + (uint64_t)r->res->timeout_s * 1000;
 	struct md_ioc_status st;
 	struct md_super sb;
 
@@ -110,20 +111,29 @@ int handshake(struct repl *r, int fd)
 	rc = conn_send_sync(fd, MDW_HELLO, body, sizeof(body));
 	if (rc)
 		return rc;
-	rc = conn_read_full(fd, body, sizeof(struct mdw_hdr));
-	if (!rc)
-		rc = mdw_hdr_decode(body, &type, &len);
-	if (rc) {
-		log_warn("handshake with %s failed: %s", peer_name(r), strerror(-rc));
-		return rc;
+	if (r->conn.have_hello) {
+		/* The listener has the peer's HELLO already (conn.c). */
+		type = MDW_HELLO;
+		len = sizeof(struct mdw_hello);
+		memcpy(body, r->conn.hello, len);
+	} else {
+		rc = conn_read_full(fd, body, sizeof(struct mdw_hdr), deadline);
+		if (!rc)
+			rc = mdw_hdr_decode(body, &type, &len);
+		if (rc) {
+			log_warn("handshake with %s failed: %s", peer_name(r), strerror(-rc));
+			return rc;
+		}
+		if (type != MDW_HELLO && type != MDW_REJECT) {
+			log_warn("handshake with %s: expected HELLO, got packet type %u", peer_name(r), type);
+			return -EPROTO;
+		}
+		rc = conn_read_full(fd, body, len, deadline);
+		if (rc) {
+			log_warn("handshake with %s failed: %s", peer_name(r), strerror(-rc));
+			return rc;
+		}
 	}
-	if (type != MDW_HELLO && type != MDW_REJECT) {
-		log_warn("handshake with %s: expected HELLO, got packet type %u", peer_name(r), type);
-		return -EPROTO;
-	}
-	rc = conn_read_full(fd, body, len);
-	if (rc)
-		return rc;
 	if (type == MDW_REJECT) {
 		if (mdw_reject_decode(body, len, &code, msg, sizeof(msg)))
 			snprintf(msg, sizeof(msg), "(unreadable reason)");

@@ -27,6 +27,15 @@
 #define PR_SET_IO_FLUSHER 57
 #endif
 
+/* Built with AddressSanitizer (make sanitize): gcc and clang say so. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MD_ASAN 1
+#endif
+#endif
+
 static volatile int stop, reload;
 
 static void on_signal(int sig)
@@ -151,8 +160,14 @@ int main(int argc, char **argv)
 
 	rc = repl_init(&r);
 	if (!rc) {
+#ifdef MD_ASAN
+		/* ASan's shadow memory is terabytes of address space:
+		 * locking it would fail or exhaust the machine. */
+		log_info("built with AddressSanitizer: mlockall skipped");
+#else
 		if (mlockall(MCL_CURRENT | MCL_FUTURE))
 			log_warn("mlockall failed: %s", strerror(errno));
+#endif
 		rc = repl_run(&r, &stop);
 		repl_fini(&r);
 	}

@@ -43,6 +43,7 @@
 #define PKT_HDRS	(sizeof(struct mdw_hdr) + sizeof(struct mdw_data))
 
 #define PING_INTERVAL_MS	1000
+#define MAX_CANDIDATES		8	/* listener: connections in their first HELLO */
 #define POLL_INTERVAL_MS	200
 #define RETRY_DELAY_MS		1000
 
@@ -87,6 +88,7 @@ struct apply {
 	bool active;
 	bool verify;		/* digest compare for an online verify (MDW_VF_REPLY) */
 	uint64_t digest;
+	uint64_t start_ms;	/* submitted to the disk (stall report) */
 	struct io_op op;
 	struct apply *next;	/* free list or pending FIFO */
 };
@@ -172,12 +174,24 @@ struct repl {
 		bool detached;		/* MD_SBF_DETACHED: stay out of the mirror */
 		bool paused;		/* resync paused (mdctl pause) */
 		bool disk_failed;	/* apply.c: a write to our disk failed */
+		uint64_t stall_ms, stall_offset;	/* apply.c: oldest write, when stalled */
 		uint64_t cfg_rate;	/* resync_rate from the config file */
 		uint64_t vf_request;	/* verify= in NAME.ctl */
 	} adm;
 
 	struct {			/* conn.c, handshake.c: one connection */
 		int listen_fd, sock;
+		/* listener: accepted, their HELLO not complete yet (conn.c) */
+		struct candidate {
+			int fd;
+			uint64_t since_ms;
+			size_t got;
+			char buf[sizeof(struct mdw_hdr) + sizeof(struct mdw_hello)];
+		} cand[MAX_CANDIDATES];
+		int ncand;
+		char hello[sizeof(struct mdw_hello)];	/* the winner's HELLO */
+		bool have_hello;
+		uint64_t refused, refused_logged_ms;
 		enum md_sync_decision decision;
 		uint64_t peer_gen;	/* peer's current generation at HELLO */
 		uint64_t peer_features;	/* MDW_FEAT_* the peer offered */
@@ -207,6 +221,10 @@ struct repl {
 		struct sendbuf sb[2];
 		struct md_chan_ack kacks[MD_MAX_INFLIGHT];
 		unsigned nkacks;
+		/* requests taken from the kernel and not yet answered, by
+		 * slot (the id's low half): the progress timeout's clock */
+		struct { uint64_t since_ms, offset; } held[MD_MAX_INFLIGHT];
+		unsigned nheld;
 	} snd;
 
 	struct {			/* apply.c */
@@ -266,8 +284,12 @@ int marks_clear(struct repl *r, const uint64_t *words);
 /* conn.c */
 void conn_fail(struct repl *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int conn_listen(struct repl *r);
+bool conn_kernel_gave_up(struct repl *r);
+uint32_t conn_deadline_s(const struct repl *r);
 int conn_establish(struct repl *r, volatile int *stop);
-int conn_read_full(int fd, void *buf, size_t len);
+int conn_read_full(int fd, void *buf, size_t len, uint64_t deadline_ms);
+void conn_refuse_pending(struct repl *r);
+void conn_drop_candidates(struct repl *r);
 int conn_send_sync(int fd, uint16_t type, const void *body, uint32_t len);
 
 /* handshake.c */
@@ -295,6 +317,8 @@ void send_reset(struct repl *r);
 void flush_kacks(struct repl *r);
 void kack_add(struct repl *r, uint64_t id, int32_t status);
 int handle_ack(struct repl *r, const char *body, uint32_t len);
+uint64_t progress_bound_ms(const struct repl *r);
+bool send_check_progress(struct repl *r, uint64_t now);
 
 /* apply.c */
 void apply_reset(struct repl *r);
@@ -302,6 +326,7 @@ void apply_release(struct apply *a);
 struct apply *apply_get(struct repl *r, uint32_t len);
 int handle_data(struct repl *r, const char *body, uint32_t len);
 void flush_failed(struct repl *r, int res);
+bool apply_check_stall(struct repl *r, uint64_t now);
 
 /* resync.c */
 int sync_begin(struct repl *r);

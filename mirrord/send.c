@@ -12,6 +12,12 @@
  * one is on the wire.  Resync records come through the same channel
  * (MD_OP_RESYNC) and are handed to resync.c / csum.c.
  *
+ * Progress timeout: every request taken from the kernel is held (by slot)
+ * until its answer goes back; one held longer than ko-count x timeout
+ * means the peer takes our writes but does not complete them (its disk
+ * hangs, its daemon is wedged): send_check_progress drops the link, and
+ * the kernel completes everything as not replicated and marks it.
+ *
  * Owns r->snd.
  */
 #include <errno.h>
@@ -21,6 +27,26 @@
 #include "repl.h"
 
 static void sb_post_read(struct sendbuf *sb);
+
+static void hold(struct repl *r, uint64_t id, uint64_t offset)
+{
+	uint32_t slot = (uint32_t)id;
+
+	if (!r->snd.held[slot].since_ms)
+		r->snd.nheld++;
+	r->snd.held[slot].since_ms = now_ms();
+	r->snd.held[slot].offset = offset;
+}
+
+static void unhold(struct repl *r, uint64_t id)
+{
+	uint32_t slot = (uint32_t)id;
+
+	if (slot < MD_MAX_INFLIGHT && r->snd.held[slot].since_ms) {
+		r->snd.held[slot].since_ms = 0;
+		r->snd.nheld--;
+	}
+}
 
 static void sb_sent(struct txitem *t)
 {
@@ -54,10 +80,11 @@ static void sb_read_cb(struct io_op *op, int res)
 
 		memcpy(&q, sb->buf + pos, sizeof(q));
 		if (pos + sizeof(q) + q.len > (size_t)res || n == MD_MAX_INFLIGHT ||
-		    q.len > MD_MAX_IO_BYTES) {
+		    q.len > MD_MAX_IO_BYTES || (uint32_t)q.id >= MD_MAX_INFLIGHT) {
 			conn_fail(r, "malformed batch from the kernel channel");
 			return;
 		}
+		hold(r, q.id, q.offset);
 		d = (struct md_data_info){
 			.id = q.id, .offset = q.offset, .seq = q.seq, .len = q.len,
 			.flags = (uint16_t)((q.flags & MD_RF_FUA ? MDW_DF_FUA : 0) |
@@ -117,6 +144,31 @@ static void sb_post_read(struct sendbuf *sb)
 	ioq_submit(r->io, &sb->op);
 }
 
+/* How long a request may wait for the peer: ko-count x timeout. */
+uint64_t progress_bound_ms(const struct repl *r)
+{
+	return (uint64_t)r->res->ko_count * (uint64_t)r->res->timeout_s * 1000;
+}
+
+/* The progress timeout (above).  true when it dropped the link. */
+bool send_check_progress(struct repl *r, uint64_t now)
+{
+	uint64_t oldest = 0, offset = 0;
+
+	if (!r->snd.nheld)
+		return false;
+	for (unsigned i = 0; i < MD_MAX_INFLIGHT; i++)
+		if (r->snd.held[i].since_ms && (!oldest || r->snd.held[i].since_ms < oldest)) {
+			oldest = r->snd.held[i].since_ms;
+			offset = r->snd.held[i].offset;
+		}
+	if (now - oldest <= progress_bound_ms(r))
+		return false;
+	conn_fail(r, "peer too slow: request at offset %llu not acknowledged for %llu s",
+		  (unsigned long long)offset, (unsigned long long)(now - oldest) / 1000);
+	return true;
+}
+
 /* Acks of this receive turn, to the kernel in one write. */
 void flush_kacks(struct repl *r)
 {
@@ -125,7 +177,9 @@ void flush_kacks(struct repl *r)
 	if (!r->snd.nkacks)
 		return;
 	n = write(r->dev.ctl_fd, r->snd.kacks, r->snd.nkacks * sizeof(r->snd.kacks[0]));
-	if (n < 0)
+	if (n < 0 && conn_kernel_gave_up(r))
+		;	/* the kernel had failed them already: said why */
+	else if (n < 0)
 		conn_fail(r, "kernel refused acknowledgements: %s", strerror(errno));
 	else if ((size_t)n != r->snd.nkacks * sizeof(r->snd.kacks[0]))
 		/* The rest would never complete: drop the link, the kernel then
@@ -140,6 +194,7 @@ void kack_add(struct repl *r, uint64_t id, int32_t status)
 {
 	if (r->snd.nkacks == MD_MAX_INFLIGHT)
 		flush_kacks(r);
+	unhold(r, id);
 	r->snd.kacks[r->snd.nkacks++] = (struct md_chan_ack){ .id = id, .status = status };
 }
 
@@ -168,6 +223,8 @@ void send_start(struct repl *r)
 void send_reset(struct repl *r)
 {
 	r->snd.nkacks = 0;
+	r->snd.nheld = 0;
+	memset(r->snd.held, 0, sizeof(r->snd.held));
 	for (int i = 0; i < 2; i++) {
 		r->snd.sb[i].r = r;
 		r->snd.sb[i].state = SB_FREE;

@@ -34,7 +34,7 @@
 #define MD_CTL_NAME		"mirrordisk-ctl"
 #define MD_CTL_PATH		"/dev/" MD_CTL_NAME
 #define MD_DISK_PREFIX		"mirror"	/* /dev/mirror<minor> */
-#define MD_CHAN_VERSION		2	/* 2: MD_RF_READ_ERROR records */
+#define MD_CHAN_VERSION		3	/* 2: MD_RF_READ_ERROR records; 3: deadlines */
 #define MD_MAX_MINORS		64
 #define MD_NAME_LEN		64
 #define MD_PATH_LEN		256
@@ -69,7 +69,9 @@
 /* md_chan_ack.status: 0, or a negative errno from the peer or the link. */
 
 struct md_chan_req {
-	__u64 id;		/* opaque; echoed in md_chan_ack */
+	__u64 id;		/* echoed in md_chan_ack; its low 32 bits are a
+				 * slot below MD_MAX_INFLIGHT, unique among the
+				 * requests outstanding (the daemon indexes by it) */
 	__u64 offset;		/* byte offset on the device */
 	__u32 len;		/* payload bytes that follow (0 for FLUSH) */
 	__u16 op;		/* MD_OP_* */
@@ -130,16 +132,28 @@ struct md_ioc_bind {
 	__u64 reserved[2];
 };
 
+/*
+ * The kernel's deadline for the daemon: while CONNECTED, a request that
+ * waits longer than deadline_s seconds for the daemon (queued and not read,
+ * or read and not acknowledged) makes the module give up on the daemon as
+ * if it had set STANDALONE itself: every request it holds completes as not
+ * replicated (marked out of sync), MD_SF_DAEMON_LATE is set and
+ * daemon_misses counts it.  A daemon that runs again finds the device
+ * standalone and reconnects (docs/design.md, "Timeouts").  deadline_s 0:
+ * the module parameter daemon_timeout_s; STANDALONE takes 0 only.
+ */
 struct md_ioc_conn {
 	__u32 state;			/* MD_CONN_* */
-	__u32 reserved;
+	__u32 deadline_s;		/* CONNECTED: see above; max MD_DEADLINE_MAX_S */
 };
+#define MD_DEADLINE_MAX_S	3600
 
 /* Daemon state bits in md_ioc_status.flags */
 #define MD_SF_BOUND		(1u << 0)	/* a daemon holds the channel */
 #define MD_SF_OPEN		(1u << 1)	/* the mirror device is open */
 #define MD_SF_READONLY		(1u << 2)	/* primary, but read-only (MD_ROLEF_READONLY) */
 #define MD_SF_META_FAILED	(1u << 3)	/* a bitmap write failed: full resync after a crash */
+#define MD_SF_DAEMON_LATE	(1u << 4)	/* standalone because the daemon missed its deadline */
 
 struct md_ioc_status {
 	__u32 minor;			/* in */
@@ -153,7 +167,9 @@ struct md_ioc_status {
 	__u64 writes_replicated;	/* ... acknowledged by the peer */
 	__u64 inflight;
 	__u64 resynced_chunks;		/* chunks brought to the peer by resync */
-	__u64 reserved[3];
+	__u64 daemon_misses;		/* times the daemon missed its deadline */
+	__u64 oldest_ms;		/* age of the oldest request in flight, 0: none */
+	__u64 late_offset;		/* MD_SF_DAEMON_LATE: the request that waited */
 	char name[MD_NAME_LEN];
 	char lower[MD_PATH_LEN];
 };

@@ -4,7 +4,12 @@
 # per target (tests/host/fuzz.sh runs this in make check's unit tier).
 #   tests/fuzz/run.sh [--no-build]
 # Environment: FUZZ_SECONDS (per target, default 5), FUZZ_TARGETS (default
-# all), FUZZ_CC (default clang).
+# all), FUZZ_CC (default clang), FUZZ_RUNS (make soak: 10000000).
+#
+# With FUZZ_RUNS=N a target runs until it has executed N inputs instead of
+# for FUZZ_SECONDS (libFuzzer -runs=N, no time limit), and fails if it
+# stops short of N.  One process, one worker (no -jobs): the targets run
+# one after the other so that VM suites on the same machine keep a core.
 #
 # Each target starts from its committed corpus, tests/fuzz/corpus/TARGET,
 # and writes what it finds into a temporary directory, never into the
@@ -14,6 +19,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-5}
+nruns=${FUZZ_RUNS:-}
+case "$nruns" in
+''|0|*[!0-9]*) nruns= ;;
+esac
 targets=${FUZZ_TARGETS:-"wire meta config runfile"}
 cc=${FUZZ_CC:-clang}
 logs=build/fuzz/logs arts=build/fuzz/artifacts
@@ -51,7 +60,12 @@ max_len() {
 }
 
 pass=0 failed=()
-echo "[==========] Running ${targets// /, } for $secs s each."
+if [ -n "$nruns" ]; then
+	limit=(-runs="$nruns" -max_total_time=0) span="to $nruns runs"
+else
+	limit=(-max_total_time="$secs") span="for $secs s"
+fi
+echo "[==========] Running ${targets// /, } $span each."
 for t in $targets; do
 	bin=build/fuzz/$t log=$logs/$t.log
 	echo "[ RUN      ] fuzz/$t"
@@ -63,21 +77,28 @@ for t in $targets; do
 	mkdir -p "$tmp/$t"
 	dict=()
 	[ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
-	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -max_len="$(max_len "$t")" \
+	t0=$SECONDS
+	"$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=1024 -max_len="$(max_len "$t")" \
 		-print_final_stats=1 -artifact_prefix="$arts/$t-" "${dict[@]}" \
 		"$tmp/$t" "tests/fuzz/corpus/$t" > "$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	# No final stats after a crash: the last progress line's count.
+	[ -n "$runs" ] || runs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-	if [ $rc -eq 0 ]; then
-		echo "[       OK ] fuzz/$t: ${runs:-?} runs, ${rate:-?} exec/s, ${cov:-cov: ?}"
+	took="$((SECONDS - t0)) s"
+	if [ $rc -eq 0 ] && [ -n "$nruns" ] && [ "${runs:-0}" -lt "$nruns" ]; then
+		echo "[  FAILED  ] fuzz/$t: stopped at ${runs:-?} of $nruns runs after $took; log $log"
+		failed+=("$t")
+	elif [ $rc -eq 0 ]; then
+		echo "[       OK ] fuzz/$t: ${runs:-?} runs in $took, ${rate:-?} exec/s, ${cov:-cov: ?}"
 		pass=$((pass + 1))
 	else
 		what=$(grep -m1 -E '^(==[0-9]+==ERROR|SUMMARY|.*check failed|.*runtime error)' "$log")
 		art=$(ls "$arts/$t-"* 2>/dev/null | head -1)
 		grep -E '^(==[0-9]+==ERROR|SUMMARY|    #[0-9]|.*check failed|.*runtime error)' "$log" | head -20
-		echo "[  FAILED  ] fuzz/$t: ${what:-exit $rc}; input ${art:-not saved}; log $log"
+		echo "[  FAILED  ] fuzz/$t: ${what:-exit $rc} after ${runs:-?} runs; input ${art:-not saved}; log $log"
 		failed+=("$t")
 	fi
 done

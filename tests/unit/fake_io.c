@@ -250,10 +250,11 @@ int __wrap_kctl_resync(int fd, uint64_t chunk)
 	return 0;
 }
 
-int __wrap_kctl_set_conn(int fd, uint32_t state)
+int __wrap_kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s)
 {
 	(void)fd;
 	fake_kernel.conn_state = (int)state;
+	fake_kernel.deadline_s = deadline_s;
 	fake_kernel.nset_conn++;
 	return 0;
 }
@@ -318,6 +319,7 @@ struct repl *fake_repl_new(uint32_t role)
 	res->port = MDW_DEFAULT_PORT;
 	res->chunk_shift = 16;
 	res->timeout_s = 5;
+	res->ko_count = 4;
 	res->nnodes = 2;
 	snprintf(res->nodes[0].name, sizeof(res->nodes[0].name), "alpha");
 	snprintf(res->nodes[0].disk, sizeof(res->nodes[0].disk), "/dev/fake0");

@@ -43,13 +43,14 @@ struct fake_kernel {
 	unsigned nresync;
 	uint64_t resync_busy_chunk;		/* kctl_resync says -EBUSY for it (0: none) */
 	int conn_state, nset_conn;
+	uint32_t deadline_s;
 };
 extern struct fake_kernel fake_kernel;
 
 int __wrap_kctl_oos(int fd, unsigned long cmd, uint32_t minor, uint64_t start,
 		    uint64_t nbits, uint64_t *words);
 int __wrap_kctl_resync(int fd, uint64_t chunk);
-int __wrap_kctl_set_conn(int fd, uint32_t state);
+int __wrap_kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s);
 
 /* The loop.  Ops stay queued until fake_complete(). */
 struct io_loop *fake_io_new(void);

@@ -24,7 +24,7 @@ static void chan_records(void **state)
 	assert_int_equal(offsetof(struct md_chan_req, seq), 24);
 	assert_int_equal(sizeof(struct md_chan_ack), 16);
 	assert_int_equal(offsetof(struct md_chan_ack, status), 8);
-	assert_int_equal(MD_CHAN_VERSION, 2);
+	assert_int_equal(MD_CHAN_VERSION, 3);
 	assert_int_equal(MD_OP_RESYNC, 3);
 	assert_int_equal(MD_RF_FUA, 1);
 	assert_int_equal(MD_RF_PREFLUSH, 2);

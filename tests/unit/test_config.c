@@ -40,13 +40,14 @@ static void valid(void **state)
 
 	(void)state;
 	assert_int_equal(load("; comment\n[resource r0]\nminor = 3\nport = 7000\nchunk-size = 1M\n"
-			      "timeout = 9\nresync-rate = 50M\nchecksum-resync = yes\n" NODES), 0);
+			      "timeout = 9\nko-count = 7\nresync-rate = 50M\nchecksum-resync = yes\n" NODES), 0);
 	r = md_config_find(&cfg, "r0");
 	assert_non_null(r);
 	assert_int_equal(r->minor, 3);
 	assert_int_equal(r->port, 7000);
 	assert_int_equal(r->chunk_shift, 20);
 	assert_int_equal(r->timeout_s, 9);
+	assert_int_equal(r->ko_count, 7);
 	assert_int_equal(r->resync_rate, 50u << 20);
 	assert_int_equal(r->checksum_resync, 1);
 	assert_int_equal(md_res_node_index(r, "beta"), 1);
@@ -68,6 +69,7 @@ static void defaults(void **state)
 	assert_int_equal(r->port, 7790);
 	assert_int_equal(r->chunk_shift, 16);
 	assert_int_equal(r->timeout_s, 5);
+	assert_int_equal(r->ko_count, 4);
 	assert_int_equal(r->resync_rate, 0);
 	assert_int_equal(r->checksum_resync, 0);
 }
@@ -78,6 +80,8 @@ static void entry_errors_name_the_line(void **state)
 		{ "[resource r0]\nminor = 0\nbogus = 1\n", "line 3" },
 		{ "[resource r0]\nminor = 64\n", "line 2" },
 		{ "[resource r0]\nminor = -1\n", "line 2" },
+		{ "[resource r0]\nminor = 0\nko-count = 0\n", "ko-count must be 1..100" },
+		{ "[resource r0]\nminor = 0\nko-count = 101\n", "line 3" },
 		{ "[resource r0]\nminor = x\n", "line 2" },
 		{ "[resource r0]\nport = 70000\n", "line 2" },
 		{ "[resource r0]\nchunk-size = 48K\n", "line 2" },

@@ -22,7 +22,7 @@
 #include <cmocka.h>
 #include "fake_io.h"
 
-#define ID(c)		(1000 + (c))	/* the kernel's request id for chunk c */
+#define ID(c)		(((uint64_t)(c) / MD_MAX_INFLIGHT + 1) << 32 | (uint64_t)(c) % MD_MAX_INFLIGHT)	/* the kernel's id for chunk c: a gen, a slot */
 #define NCHUNKS		40
 #define CHUNK(i)	(10 + 3 * (uint64_t)(i))	/* the out-of-sync chunks */
 

@@ -1,9 +1,14 @@
 /*
  * mdwrite - acknowledged-write log for the crash test.
  *
- *   mdwrite write DEV COUNT    write 4 KiB blocks 0..COUNT-1 (O_DIRECT),
+ *   mdwrite write DEV COUNT [WORST [RATE]]
+ *                              write 4 KiB blocks 0..COUNT-1 (O_DIRECT),
  *                              printing each block's number once its write
- *                              has completed (been acknowledged)
+ *                              has completed (been acknowledged); with
+ *                              WORST, keep the longest write's latency in
+ *                              that file ("MS BLOCK", rewritten at each new
+ *                              maximum, so it survives a kill); with RATE,
+ *                              at most RATE writes per second
  *   mdwrite check DEV FILE     every block number listed in FILE holds its
  *                              pattern on DEV; exit 1 at the first that does not
  *
@@ -15,7 +20,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void record_worst(const char *path, uint64_t ms, uint64_t n)
+{
+	FILE *f;
+
+	if (!path || !(f = fopen(path, "w")))
+		return;
+	fprintf(f, "%llu %llu\n", (unsigned long long)ms, (unsigned long long)n);
+	fclose(f);
+}
 
 #define BS 4096
 
@@ -36,8 +60,8 @@ int main(int argc, char **argv)
 	unsigned char *buf, *want;
 	int fd;
 
-	if (argc != 4 || (strcmp(argv[1], "write") && strcmp(argv[1], "check"))) {
-		fprintf(stderr, "usage: mdwrite write DEV COUNT | mdwrite check DEV FILE\n");
+	if (argc < 4 || argc > 6 || (strcmp(argv[1], "write") && strcmp(argv[1], "check"))) {
+		fprintf(stderr, "usage: mdwrite write DEV COUNT [WORST [RATE]] | mdwrite check DEV FILE\n");
 		return 2;
 	}
 	if (posix_memalign((void **)&buf, BS, BS) || posix_memalign((void **)&want, BS, BS))
@@ -48,14 +72,25 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argv[1][0] == 'w') {
-		uint64_t count = strtoull(argv[3], NULL, 10);
+		uint64_t count = strtoull(argv[3], NULL, 10), worst = 0, start = now_ms();
+		uint64_t rate = argc > 5 ? strtoull(argv[5], NULL, 10) : 0;
 
+		record_worst(argc > 4 ? argv[4] : NULL, 0, 0);
 		for (uint64_t n = 0; n < count; n++) {
+			uint64_t t0 = now_ms(), ms;
+
+			if (rate && t0 < start + n * 1000 / rate) {
+				usleep((useconds_t)(start + n * 1000 / rate - t0) * 1000);
+				t0 = now_ms();
+			}
 			fill(buf, n);
 			if (pwrite(fd, buf, BS, (off_t)(n * BS)) != BS) {
 				perror("pwrite");
 				return 1;
 			}
+			ms = now_ms() - t0;
+			if (ms > worst)
+				record_worst(argc > 4 ? argv[4] : NULL, worst = ms, n);
 			printf("%llu\n", (unsigned long long)n);
 			fflush(stdout);
 		}

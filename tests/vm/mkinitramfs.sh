@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # mkinitramfs.sh KVER KO BINDIR OUT
 # Assemble the guest initramfs for kernel KVER: busybox, fio, e2fsprogs, dmsetup,
-# DRBD's user tools, the project's binaries (from BINDIR), the module KO,
-# the test scripts, and the kernel modules the guest needs together with
-# their dependencies as the kernel's own modules.dep lists them.
+# iproute2's tc (/usr/sbin/tc: busybox's own tc knows no netem),
+# DRBD's user tools, the project's binaries (from BINDIR: build/bin, or
+# build/san/bin for a SAN=1 suite), the module KO, the test scripts, and
+# the kernel modules the guest needs together with their dependencies as
+# the kernel's own modules.dep lists them.
 set -euo pipefail
 KVER=$1 KO=$2 BINDIR=$3 OUT=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODDIR=/lib/modules/$KVER
-WANT_MODS="crc32c_generic virtio_pci virtio_blk virtio_net ext4 drbd dm_mod dm_flakey dm_delay"
-HOST_BINS="/usr/bin/fio /sbin/dmsetup /sbin/mke2fs /sbin/e2fsck /sbin/dumpe2fs /usr/sbin/drbdsetup /usr/sbin/drbdadm /usr/sbin/drbdmeta /lib/drbd/drbdsetup-84 /lib/drbd/drbdadm-84"
+WANT_MODS="crc32c_generic virtio_pci virtio_blk virtio_net ext4 drbd dm_mod dm_flakey dm_delay sch_netem"
+HOST_BINS="/usr/sbin/tc /usr/bin/fio /sbin/dmsetup /sbin/mke2fs /sbin/e2fsck /sbin/dumpe2fs /usr/sbin/drbdsetup /usr/sbin/drbdadm /usr/sbin/drbdmeta /lib/drbd/drbdsetup-84 /lib/drbd/drbdadm-84"
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -32,6 +34,12 @@ copy_with_libs() {
 }
 for b in $HOST_BINS; do copy_with_libs "$b"; done
 for b in "$BINDIR"/*; do copy_with_libs "$b" "/usr/sbin/$(basename "$b")"; done
+# Programs built with the sanitizers (make sanitize: BINDIR build/san/bin)
+# bring libasan and libubsan along in their ldd closure; /etc/md-san tells
+# the guest, whose driver.sh then fails a scenario on a sanitizer report.
+if ldd "$BINDIR/mirrord" 2>/dev/null | grep -q libasan; then
+	echo "$BINDIR" > "$root/etc/md-san"
+fi
 cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 ln -s mke2fs "$root/sbin/mkfs.ext4"
 ln -s e2fsck "$root/sbin/fsck.ext4"

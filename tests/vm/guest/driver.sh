@@ -3,6 +3,12 @@
 # between markers the host runner parses.  Exit code 0 passes, 4 skips,
 # anything else fails (kselftest's convention).
 . /tests/lib.sh
+# Programs built with the sanitizers (/etc/md-san, a SAN=1 suite): a report
+# fails the scenario.  A sanitized program aborts on its first report;
+# mirrord's goes to its log (on either node), the others' to the
+# scenario's output.  Those logs start afresh with each scenario.
+SAN_RE='ERROR: AddressSanitizer|runtime error:'
+SAN_LOGS="grep -h -A40 -E '$SAN_RE' /var/log/mirrordisk/*.log 2>/dev/null; rm -f /var/log/mirrordisk/*.log"
 IFS=,
 set -- $MD_scen
 unset IFS
@@ -22,5 +28,14 @@ for s in "$@"; do
 	cat "/tmp/$s.log"
 	md_reset >/dev/null 2>&1
 	[ -n "$MD_peer" ] && on_b ". /tests/lib.sh; md_reset; echo '@@END $s' > /dev/kmsg" >/dev/null 2>&1
+	if [ -e /etc/md-san ]; then
+		rep=$( { grep -h -A40 -E "$SAN_RE" "/tmp/$s.log"; sh -c "$SAN_LOGS" | sed 's/^/a: /'
+			[ -z "$MD_peer" ] || on_b "$SAN_LOGS" 2>/dev/null | sed 's/^/b: /'; } | head -120)
+		if [ -n "$rep" ]; then
+			echo "$rep"
+			echo "FAIL: sanitizer report (above)"
+			[ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ] || rc=1
+		fi
+	fi
 	echo "@@END $s $rc"
 done

@@ -104,15 +104,15 @@ wait_conn() {
 	done
 }
 
-# b_back_up: after a power cut of node b, wait for it to boot again and
-# bring r0 up there.
+# b_back_up [CMD]: after a power cut of node b, wait for it to boot again
+# and bring r0 up there (with CMD, run that on b instead).
 b_back_up() {
 	i=0
 	until mdagent -c "$PEER" true 2>/dev/null; do
 		i=$((i + 1)); [ $i -gt 120 ] && fail "node b did not come back"
 		sleep 1
 	done
-	on_b ". /tests/lib.sh; md_load; conf_install; mdctl up r0" || fail "up b after the crash"
+	on_b "${1:-. /tests/lib.sh; md_load; conf_install; mdctl up r0}" || fail "up b after the crash"
 }
 
 # json_field KEY: the value of "KEY" in mdctl status --json read from stdin.
@@ -248,9 +248,50 @@ pair_dm_meta() {
 	dm_meta "$1" ok || fail "dm $1"
 	sed "s|^disk = /dev/vda|&\nmeta = /dev/mapper/$1|" /tests/md.conf > "/tmp/$1.conf"
 	on_b "sed 's|^disk = /dev/vda|&\nmeta = /dev/vdb|' /tests/md.conf > /tmp/$1.conf"
-	# The tail of /dev/vda held internal metadata before: blank it on
-	# both so that --assume-clean holds.
-	wipe='dd if=/dev/zero of=/dev/vda bs=1M seek=255 count=1 oflag=direct 2>/dev/null'
-	sh -c "$wipe"; on_b "$wipe"
+	wipe_tail
 	CONF="/tmp/$1.conf" start_pair
+}
+
+# wipe_tail: the last MiB of /dev/vda on both nodes blanked.  It holds the
+# internal metadata of earlier scenarios; a pair on external metadata
+# spans the whole disk and --assume-clean needs both tails equal.
+wipe_tail() {
+	w='dd if=/dev/zero of=/dev/vda bs=1M seek=$(($(blockdev --getsize64 /dev/vda) / 1048576 - 1)) count=1 oflag=direct 2>/dev/null'
+	sh -c "$w"; on_b "$w"
+}
+
+# ---- timeouts (docs/design.md, "Timeouts") ----
+# ko_conf SRC DST: SRC with short bounds: timeout 2 s, ko-count 3, so the
+# daemon gives up on a peer after 6 s and the kernel on the daemon after
+# 8 s (under the guests' 20 s hung-task limit).
+ko_conf() { sed 's/^timeout = .*/timeout = 2\nko-count = 3/' "$1" > "$2"; }
+KO_BOUND=6 KERNEL_DEADLINE=8
+
+# timed_write OFFSET_MIB LIMIT_S: one 4 KiB O_DIRECT write through the
+# mirror in the background; fail unless it completes within LIMIT_S.
+# TOOK is the seconds it took.
+timed_write() {
+	t0=$(date +%s)
+	dd if=/dev/urandom of=/dev/mirror0 bs=4k count=1 seek=$(($1 * 256)) oflag=direct 2>/dev/null &
+	w=$!
+	i=0
+	while kill -0 $w 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt $(($2 * 5)) ] && fail "a write at $1 MiB did not complete in $2 s"
+		sleep 0.2
+	done
+	wrc=0; wait $w || wrc=$?
+	[ $wrc -eq 0 ] || fail "the write at $1 MiB failed ($wrc)"
+	TOOK=$(($(date +%s) - t0))
+}
+
+# wait_json NODE KEY VALUE SECONDS: until mdctl status --json on NODE (a|b)
+# shows "KEY": VALUE (a substring match on the value).
+wait_json() {
+	i=0
+	while :; do
+		if [ "$1" = a ]; then out=$(mdctl status --json r0); else out=$(on_b "mdctl status --json r0"); fi
+		echo "$out" | grep -q "\"$2\": \"*$3" && return 0
+		i=$((i + 1)); [ $i -gt $(($4 * 5)) ] && { echo "$out"; fail "node $1: $2 never became $3"; }
+		sleep 0.2
+	done
 }

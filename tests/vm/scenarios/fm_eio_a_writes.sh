@@ -1,0 +1,3 @@
+# Fault matrix: eio on node a during writes (tests/vm/guest/matrix.sh).
+. /tests/matrix.sh
+fault_case eio a writes

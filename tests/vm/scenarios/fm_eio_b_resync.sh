@@ -1,0 +1,3 @@
+# Fault matrix: eio on node b during resync (tests/vm/guest/matrix.sh).
+. /tests/matrix.sh
+fault_case eio b resync

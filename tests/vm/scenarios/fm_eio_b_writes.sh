@@ -1,0 +1,3 @@
+# Fault matrix: eio on node b during writes (tests/vm/guest/matrix.sh).
+. /tests/matrix.sh
+fault_case eio b writes

@@ -1,0 +1,3 @@
+# Fault matrix: hang on node a during writes (tests/vm/guest/matrix.sh).
+. /tests/matrix.sh
+fault_case hang a writes

@@ -1,0 +1,3 @@
+# Fault matrix: hang on node b during resync (tests/vm/guest/matrix.sh).
+. /tests/matrix.sh
+fault_case hang b resync

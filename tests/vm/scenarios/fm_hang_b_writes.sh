@@ -1,0 +1,3 @@
+# Fault matrix: hang on node b during writes (tests/vm/guest/matrix.sh).
+. /tests/matrix.sh
+fault_case hang b writes

@@ -1,0 +1,3 @@
+# Fault matrix: kill on node b during resync (tests/vm/guest/matrix.sh).
+. /tests/matrix.sh
+fault_case kill b resync

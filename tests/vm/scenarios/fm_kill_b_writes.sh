@@ -1,0 +1,3 @@
+# Fault matrix: kill on node b during writes (tests/vm/guest/matrix.sh).
+. /tests/matrix.sh
+fault_case kill b writes

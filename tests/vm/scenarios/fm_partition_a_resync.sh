@@ -1,0 +1,3 @@
+# Fault matrix: partition on node a during resync (tests/vm/guest/matrix.sh).
+. /tests/matrix.sh
+fault_case partition a resync

@@ -1,0 +1,3 @@
+# Fault matrix: powercut on node a during writes (tests/vm/guest/matrix.sh).
+. /tests/matrix.sh
+fault_case powercut a writes

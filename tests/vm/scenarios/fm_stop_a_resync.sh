@@ -1,0 +1,3 @@
+# Fault matrix: stop on node a during resync (tests/vm/guest/matrix.sh).
+. /tests/matrix.sh
+fault_case stop a resync
