@@ -199,6 +199,17 @@ static int on_entry(void *user, const char *section, const char *key,
 	} else if (!strcmp(key, "timeout")) {
 		if (parse_int(value, 1, 600, &res->timeout_s))
 			FAIL(ctx, "timeout must be 1..600 seconds, got '%s'", value);
+	} else if (!strcmp(key, "secret-file")) {
+		if (value[0] != '/' || strlen(value) >= sizeof(res->secret_file))
+			FAIL(ctx, "secret-file must be an absolute path, got '%s'", value);
+		snprintf(res->secret_file, sizeof(res->secret_file), "%s", value);
+	} else if (!strcmp(key, "auth")) {
+		if (!strcmp(value, "none"))
+			res->auth_none = 1;
+		else if (!strcmp(value, "hmac-sha256"))
+			res->auth_none = 0;
+		else
+			FAIL(ctx, "auth must be hmac-sha256 or none, got '%s'", value);
 	} else if (!strcmp(key, "ko-count")) {
 		if (parse_int(value, 1, 100, &res->ko_count))
 			FAIL(ctx, "ko-count must be 1..100, got '%s'", value);

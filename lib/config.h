@@ -10,6 +10,8 @@
  *                             ; seconds: the peer is too slow, go on without it
  *   resync-rate = 100M        ; bytes per second; 0 = unlimited
  *   checksum-resync = no      ; yes: send only chunks whose xxh3 digests differ
+ *   secret-file = /etc/mirrordisk/r0.secret   ; both nodes prove they hold it
+ *   auth = hmac-sha256        ; or none (closed test networks only)
  *
  *   [resource r0 node alpha]  ; exactly two nodes per resource
  *   address = 10.0.0.1
@@ -41,6 +43,8 @@ struct md_res_cfg {
 	uint32_t chunk_shift;
 	int timeout_s;
 	int ko_count;			/* progress timeout: ko_count x timeout_s */
+	char secret_file[MD_PATH_LEN];	/* the peers' shared secret (lib/auth.h) */
+	int auth_none;			/* auth = none: no secret, explicitly */
 	uint64_t resync_rate;		/* bytes per second, 0 = unlimited */
 	int checksum_resync;		/* compare digests before sending chunks */
 	int nnodes;

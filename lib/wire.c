@@ -46,6 +46,8 @@ static int body_len_ok(uint16_t type, uint32_t len)
 	case MDW_RS_REPLY:
 	case MDW_VF_REPLY:
 		return len == sizeof(struct mdw_rs_reply);
+	case MDW_AUTH:
+		return len == sizeof(struct mdw_auth);
 	}
 	return 0;
 }
@@ -410,7 +412,7 @@ const char *mdw_type_name(uint16_t type)
 		[MDW_STATE] = "STATE", [MDW_BITMAP] = "BITMAP", [MDW_BITMAP_END] = "BITMAP_END",
 		[MDW_RS_DONE] = "RS_DONE", [MDW_RS_DIGEST] = "RS_DIGEST",
 		[MDW_RS_REPLY] = "RS_REPLY", [MDW_VF_DIGEST] = "VF_DIGEST",
-		[MDW_VF_REPLY] = "VF_REPLY",
+		[MDW_VF_REPLY] = "VF_REPLY", [MDW_AUTH] = "AUTH",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -433,4 +435,50 @@ const char *mdw_reject_name(uint32_t code)
 	if (code < sizeof(names) / sizeof(names[0]) && names[code])
 		return names[code];
 	return "unknown";
+}
+
+static bool all_zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n--)
+		if (*b++)
+			return false;
+	return true;
+}
+
+void mdw_auth_encode(void *body, const struct md_auth_msg *m)
+{
+	struct mdw_auth w;
+
+	memset(&w, 0, sizeof(w));
+	w.version = htole32(MDW_AUTH_VERSION);
+	w.method = htole16(m->method);
+	w.step = htole16(m->step);
+	if (m->step != 3)
+		memcpy(w.nonce, m->nonce, sizeof(w.nonce));
+	if (m->step != 1 && m->method != MDW_AUTH_NONE)
+		memcpy(w.mac, m->mac, sizeof(w.mac));
+	memcpy(body, &w, sizeof(w));
+}
+
+int mdw_auth_decode(const void *body, size_t len, struct md_auth_msg *m)
+{
+	struct mdw_auth w;
+
+	if (len != sizeof(w))
+		return -EMSGSIZE;
+	memcpy(&w, body, sizeof(w));
+	if (le32toh(w.version) != MDW_AUTH_VERSION)
+		return -EPROTO;
+	m->method = le16toh(w.method);
+	m->step = le16toh(w.step);
+	if (m->method > MDW_AUTH_HMAC_SHA256 || m->step < 1 || m->step > 3 ||
+	    !all_zero(w.reserved, sizeof(w.reserved)) ||
+	    (m->step == 3 && !all_zero(w.nonce, sizeof(w.nonce))) ||
+	    ((m->step == 1 || m->method == MDW_AUTH_NONE) && !all_zero(w.mac, sizeof(w.mac))))
+		return -EBADMSG;
+	memcpy(m->nonce, w.nonce, sizeof(m->nonce));
+	memcpy(m->mac, w.mac, sizeof(m->mac));
+	return 0;
 }

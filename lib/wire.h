@@ -43,6 +43,16 @@ int mdw_hello_check(const struct md_hello_info *local,
 		    const struct md_hello_info *remote, uint32_t *version,
 		    char *why, size_t whylen);
 
+/* MDW_AUTH (lib/auth.h runs the exchange).  decode refuses another
+ * version, an unknown method or step, and bytes a step must leave zero. */
+struct md_auth_msg {
+	uint16_t method, step;
+	uint8_t nonce[MDW_AUTH_NONCE];
+	uint8_t mac[MDW_AUTH_MAC];
+};
+void mdw_auth_encode(void *body, const struct md_auth_msg *m);
+int mdw_auth_decode(const void *body, size_t len, struct md_auth_msg *m);
+
 void mdw_reject_encode(void *body, uint32_t code, const char *msg);
 int mdw_reject_decode(const void *body, size_t len, uint32_t *code,
 		      char *msg, size_t msglen);

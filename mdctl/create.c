@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "auth.h"
 #include "mdctl.h"
 
 /* A file system, volume or swap signature in the first 128 KiB, or "". */
@@ -76,6 +77,17 @@ int cmd_create(const char *name)
 		close(fd);
 		return exit_of(rc);
 	}
+	if (o.new_secret && !res->secret_file[0]) {
+		close(fd);
+		return err(MDCTL_EXIT_CONFIG, "%s: --new-secret needs a secret-file in the "
+			   "configuration", name);
+	}
+	if (o.new_secret && !access(res->secret_file, F_OK)) {
+		close(fd);
+		return err(MDCTL_EXIT_REFUSED, "%s: %s exists; a new secret would lock the "
+			   "peer out (remove it first to replace it on both nodes)", name,
+			   res->secret_file);
+	}
 	if (o.dry_run) {
 		close(fd);
 		printf("would write metadata for %s on %s: %llu bytes of data, %u KiB chunks, %s\n",
@@ -99,6 +111,14 @@ int cmd_create(const char *name)
 	close(fd);
 	if (rc)
 		return err(MDCTL_EXIT_RUNTIME, "%s: writing metadata failed: %s", name, strerror(-rc));
+	if (o.new_secret) {
+		rc = md_secret_create(res->secret_file);
+		if (rc)
+			return err(MDCTL_EXIT_RUNTIME, "%s: cannot write %s: %s", name,
+				   res->secret_file, strerror(-rc));
+		printf("%s: new secret in %s (mode 0600): copy it to the peer, same path, "
+		       "same mode, before 'mdctl up'\n", name, res->secret_file);
+	}
 	printf("%s: metadata written at byte %llu of %s: %llu bytes of data, %u KiB chunks, %s\n",
 	       name, (unsigned long long)g.area_offset, meta_dev(res, me),
 	       (unsigned long long)g.data_bytes, 1u << (g.chunk_shift - 10),

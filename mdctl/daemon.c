@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
+#include "auth.h"
 #include "kctl.h"
 #include "mdctl.h"
 #include "pidlock.h"
@@ -135,6 +137,17 @@ int cmd_up(const char *name)
 
 	if (load_res(name, &res, &me))
 		return MDCTL_EXIT_CONFIG;
+	{
+		/* mirrord refuses to start without it: say so here, plainly. */
+		uint8_t key[MD_SECRET_MAX];
+		size_t len;
+		char e[400];
+
+		rc = md_res_secret(res, key, &len, e, sizeof(e));
+		OPENSSL_cleanse(key, sizeof(key));
+		if (rc < 0)
+			return err(MDCTL_EXIT_CONFIG, "%s", e);
+	}
 	if (o.dry_run) {
 		printf("would create /dev/" MD_DISK_PREFIX "%d over %s (secondary) and start %s\n",
 		       res->minor, res->nodes[me].disk, o.mirrord);

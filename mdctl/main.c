@@ -108,6 +108,7 @@ static int cmd_help(const char *arg)
 	       "  -f, --force         override a refusal (see mdctl(8))\n"
 	       "      --dry-run       print what would be done ('mdctl help COMMAND' says how far it checks)\n"
 	       "      --assume-clean  create: both disks hold the same data (e.g. blank): no initial sync\n"
+	       "      --new-secret    create: also write a new secret to the resource's secret-file\n"
 	       "      --from NODE     rebuild: the node whose data is kept\n"
 	       "      --full          rebuild: copy everything, not only the marked chunks\n"
 	       "      --yes           rebuild: confirm\n"
@@ -125,6 +126,7 @@ static const struct option lopts[] = {
 	{ "force", no_argument, NULL, 'f' },
 	{ "dry-run", no_argument, NULL, 'D' },
 	{ "assume-clean", no_argument, NULL, 'C' },
+	{ "new-secret", no_argument, NULL, 'S' },
 	{ "mirrord", required_argument, NULL, 'M' },
 	{ "daemon-args", required_argument, NULL, 'A' },
 	{ "from", required_argument, NULL, 'F' },
@@ -153,6 +155,7 @@ static int parse_opts(int argc, char **argv, bool after_cmd)
 		case 'f': o.force = 1; break;
 		case 'D': o.dry_run = 1; break;
 		case 'C': o.assume_clean = 1; break;
+		case 'S': o.new_secret = 1; break;
 		case 'M': o.mirrord = optarg; break;
 		case 'A': o.daemon_args = optarg; break;
 		case 'F': o.from = optarg; break;

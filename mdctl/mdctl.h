@@ -60,6 +60,7 @@ struct opts {
 	int force;
 	int dry_run;
 	int assume_clean;
+	int new_secret;			/* create --new-secret */
 	int yes;		/* rebuild: confirmed */
 	int full;		/* rebuild: copy everything */
 	int rw;			/* grant: read-write */

@@ -238,6 +238,12 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 		return -1;
 	}
 	resync = d.flags & MDW_DF_RESYNC;
+	/* Only a primary writes; what a peer claims is checked against what
+	 * it said it is (HELLO, STATE), not taken on trust. */
+	if (!resync && r->conn.peer_role != MD_ROLE_PRIMARY) {
+		conn_fail(r, "peer sent application data but is not primary");
+		return -1;
+	}
 	if (resync) {
 		if (!r->rs.active || r->rs.source) {
 			conn_fail(r, "unexpected resync data from peer");

@@ -13,7 +13,7 @@
  * waits for them before the next attempt.
  *
  * Owns r->conn.listen_fd, sock, failing, fail_reason, the candidates
- * (cand, ncand, hello, have_hello) and the refusal counter.
+ * (cand, ncand, hello, have_hello, peer_addr) and the refusal counter.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -144,7 +144,9 @@ int conn_listen(struct repl *r)
 	socklen_t sl;
 	int one = 1, fd, rc;
 
-	rc = resolve(r->res->nodes[r->me].address, r->res->port, &ss, &sl);
+	rc = resolve(r->res->nodes[r->peer].address, r->res->port, &r->conn.peer_addr, &sl);
+	if (!rc)
+		rc = resolve(r->res->nodes[r->me].address, r->res->port, &ss, &sl);
 	if (rc)
 		return rc;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -172,23 +174,25 @@ static void tune_socket(struct repl *r, int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* Connections we closed unheard, logged at most every 10 s. */
-static void note_refused(struct repl *r, const char *why)
+/* Connections we closed, logged at most every 10 s for the same reason. */
+static void note_refused(struct repl *r, const char *why, const char *from)
 {
 	uint64_t now = now_ms();
 
 	r->conn.refused++;
-	if (now - r->conn.refused_logged_ms < 10000)
+	if (now - r->conn.refused_logged_ms < 10000 && r->conn.refused_why &&
+	    !strcmp(r->conn.refused_why, why))
 		return;
 	r->conn.refused_logged_ms = now;
-	log_warn("closed a connection to port %d: %s (%llu such so far)", r->res->port, why,
-		 (unsigned long long)r->conn.refused);
+	r->conn.refused_why = why;
+	log_warn("closed a connection to port %d%s%s: %s (%llu such so far)", r->res->port,
+		 from ? " from " : "", from ? from : "", why, (unsigned long long)r->conn.refused);
 }
 
 static void cand_drop(struct repl *r, int i, const char *why)
 {
 	if (why)
-		note_refused(r, why);
+		note_refused(r, why, NULL);
 	close(r->conn.cand[i].fd);
 	r->conn.cand[i] = r->conn.cand[--r->conn.ncand];
 	r->conn.cand[r->conn.ncand].fd = -1;
@@ -213,17 +217,47 @@ void conn_refuse_pending(struct repl *r)
 		return;
 	while ((fd = accept4(r->conn.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
 		close(fd);
-		note_refused(r, "a session with the peer is up");
+		note_refused(r, "a session with the peer is up", NULL);
 	}
+}
+
+/* Is this the configured peer's address (the port does not matter)? */
+static bool from_peer(const struct repl *r, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_storage *p = &r->conn.peer_addr;
+
+	if (ss->ss_family != p->ss_family)
+		return false;
+	if (ss->ss_family == AF_INET)
+		return !memcmp(&((const struct sockaddr_in *)ss)->sin_addr,
+			       &((const struct sockaddr_in *)p)->sin_addr, sizeof(struct in_addr));
+	if (ss->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr,
+			       &((const struct sockaddr_in6 *)p)->sin6_addr, sizeof(struct in6_addr));
+	return false;
 }
 
 static void cand_accept(struct repl *r, uint64_t now)
 {
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
 	int fd;
 
-	while ((fd = accept4(r->conn.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+	while ((fd = accept4(r->conn.listen_fd, (struct sockaddr *)&ss, &sl,
+			     SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
 		struct candidate *c;
+		struct md_auth_msg none;
+		bool have;
 
+		sl = sizeof(ss);
+		if (!from_peer(r, &ss)) {
+			char a[64] = "?";
+
+			getnameinfo((struct sockaddr *)&ss, sizeof(ss), a, sizeof(a), NULL, 0, NI_NUMERICHOST);
+			close(fd);	/* not a byte sent */
+			note_refused(r, "not from the peer's address", a);
+			continue;
+		}
 		if (r->conn.ncand == MAX_CANDIDATES) {
 			int old = 0;
 
@@ -234,46 +268,96 @@ static void cand_accept(struct repl *r, uint64_t now)
 		}
 		c = &r->conn.cand[r->conn.ncand++];
 		*c = (struct candidate){ .fd = fd, .since_ms = now };
+		if (md_auth_begin(&c->auth, true, r->auth.method, r->auth.key, r->auth.keylen,
+				  r->res->name, &none, &have))
+			cand_drop(r, r->conn.ncand - 1, "no random bytes for a nonce");
 	}
 }
 
+/* The packet a candidate owes us next: type and body length. */
+static void cand_expect(const struct candidate *c, uint16_t *type, uint32_t *len)
+{
+	*type = c->phase < 2 ? MDW_AUTH : MDW_HELLO;
+	*len = c->phase < 2 ? sizeof(struct mdw_auth) : sizeof(struct mdw_hello);
+}
+
+/* A candidate failed authentication: closed, logged, shown in status. */
+static void cand_auth_failed(struct repl *r, int i, int rc)
+{
+	snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), "%s", md_auth_error(rc));
+	cand_drop(r, i, md_auth_error(rc));
+	state_write(r, r->conn.link);
+}
+
 /*
- * Read what candidate i has sent.  Returns 1 when its HELLO is complete,
- * 0 to wait, -1 when it was dropped (closed, garbage).
+ * Read what candidate i has sent, and answer its authentication.  Returns
+ * 1 when it authenticated and its HELLO is complete, 0 to wait, -1 when it
+ * was dropped (closed, garbage, failed authentication).
  */
 static int cand_read(struct repl *r, int i)
 {
 	struct candidate *c = &r->conn.cand[i];
-	uint16_t type;
-	uint32_t len;
+	struct md_auth_msg in, out;
+	uint16_t type, want;
+	uint32_t len, wlen;
+	bool have;
 	ssize_t n;
+	int rc;
 
-	n = recv(c->fd, c->buf + c->got, sizeof(c->buf) - c->got, 0);
+	cand_expect(c, &want, &wlen);
+	n = recv(c->fd, c->buf + c->got, sizeof(struct mdw_hdr) + wlen - c->got, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0) {
-		cand_drop(r, i, "closed before its HELLO");
+		cand_drop(r, i, c->phase ? "closed during the handshake" : "closed before a word");
 		return -1;
 	}
 	c->got += (size_t)n;
 	if (c->got < sizeof(struct mdw_hdr))
 		return 0;
-	if (mdw_hdr_decode(c->buf, &type, &len) || type != MDW_HELLO ||
-	    len != sizeof(struct mdw_hello)) {
-		cand_drop(r, i, "it did not start with a HELLO");
+	if (mdw_hdr_decode(c->buf, &type, &len) || type != want || len != wlen) {
+		cand_drop(r, i, c->phase ? "it broke the handshake" : "it did not start with AUTH");
 		return -1;
 	}
-	return c->got == sizeof(c->buf);
+	if (c->got < sizeof(struct mdw_hdr) + wlen)
+		return 0;
+	c->got = 0;
+	if (c->phase == 2)
+		return 1;
+	rc = mdw_auth_decode(c->buf + sizeof(struct mdw_hdr), wlen, &in);
+	if (!rc)
+		rc = md_auth_step(&c->auth, &in, &out, &have);
+	else
+		rc = -EPROTO;
+	if (rc < 0) {
+		cand_auth_failed(r, i, rc);
+		return -1;
+	}
+	if (have) {
+		char pkt[sizeof(struct mdw_hdr) + sizeof(struct mdw_auth)];
+
+		mdw_hdr_encode(pkt, MDW_AUTH, sizeof(struct mdw_auth));
+		mdw_auth_encode(pkt + sizeof(struct mdw_hdr), &out);
+		/* 104 bytes into an empty socket buffer: all or nothing. */
+		if (send(c->fd, pkt, sizeof(pkt), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(pkt)) {
+			cand_drop(r, i, "could not answer its AUTH");
+			return -1;
+		}
+	}
+	c->phase++;
+	return 0;
 }
 
 /*
- * Listener: accept without blocking, and keep up to MAX_CANDIDATES
- * connections reading their HELLO at once, each for at most `timeout`
- * seconds.  The first whose HELLO is complete wins: its fd comes back
- * (blocking again) with the HELLO in r->conn.hello.  A silent client, a
- * slow one, garbage, or many of them cannot keep the peer out: each is
- * dropped at its deadline or at its first wrong byte, and when the table
- * is full the oldest goes.  Waits at most RETRY_DELAY_MS.
+ * Listener: accept without blocking, only from the peer's address, and
+ * keep up to MAX_CANDIDATES connections in their handshake at once (AUTH
+ * answered here, lib/auth.h; then their HELLO), each for at most
+ * `timeout` seconds.  The first that authenticated and whose HELLO is
+ * complete wins: its fd comes back (blocking again) with the HELLO in
+ * r->conn.hello.  A silent client, a slow one, garbage, one without the
+ * secret, or many of them cannot keep the peer out: each is dropped at its
+ * deadline or at its first wrong byte, and when the table is full the
+ * oldest goes.  Waits at most RETRY_DELAY_MS.
  */
 static int listen_once(struct repl *r, volatile int *stop)
 {
@@ -314,12 +398,13 @@ static int listen_once(struct repl *r, volatile int *stop)
 		}
 		for (int i = r->conn.ncand - 1; i >= 0; i--)
 			if (now - r->conn.cand[i].since_ms >= limit)
-				cand_drop(r, i, "no HELLO within the timeout");
+				cand_drop(r, i, "no handshake within the timeout");
 		if (p[n].revents)
 			cand_accept(r, now);
 	}
 	return -EAGAIN;
 }
+
 
 /* One attempt to get a socket to the peer; -EAGAIN when it should retry. */
 int conn_establish(struct repl *r, volatile int *stop)

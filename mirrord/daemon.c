@@ -202,6 +202,19 @@ int repl_init(struct repl *r)
 
 	r->conn.sock = -1;
 	r->conn.listen_fd = -1;
+	{
+		char e[400];
+
+		rc = md_res_secret(r->res, r->auth.key, &r->auth.keylen, e, sizeof(e));
+		if (rc < 0) {
+			log_err("%s", e);
+			return rc;
+		}
+		r->auth.method = (uint16_t)rc;
+		if (r->auth.method == MDW_AUTH_NONE)
+			log_warn("resource %s: auth = none: the link is unauthenticated; anyone who "
+				 "can reach port %d can pose as the peer", r->res->name, r->res->port);
+	}
 	r->dev.ctl_fd = kctl_open();
 	if (r->dev.ctl_fd < 0) {
 		log_err("cannot open %s: %s (is the mirrordisk module loaded?)",

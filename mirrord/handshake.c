@@ -9,7 +9,7 @@
  * refuses is answered with REJECT and a reason both logs show.  The
  * decision (r->conn.decision) is acted on by sync_begin (resync.c).
  *
- * Owns r->conn.decision, peer_gen, peer_features, peer_role.
+ * Owns r->conn.decision, peer_gen, peer_features, peer_role; reads r->auth.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,6 +71,69 @@ uint32_t handshake_decide(const struct md_hello_info *me, const struct md_hello_
 	return code;
 }
 
+static void auth_failed(struct repl *r, int rc)
+{
+	if (strcmp(md_auth_error(rc), r->conn.fail_reason))
+		log_err("%s (%s)", md_auth_error(rc), peer_name(r));
+	snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), "%s", md_auth_error(rc));
+}
+
+/*
+ * Connecting side: prove we hold the secret and have the listener prove
+ * it (lib/auth.h), before a word of HELLO.  The listener's side of it runs
+ * in conn.c.  0, or -EACCES when the peer failed (logged, in fail_reason).
+ */
+static int authenticate(struct repl *r, int fd, uint64_t deadline)
+{
+	char pkt[sizeof(struct mdw_hdr) + sizeof(struct mdw_auth)];
+	struct md_auth_msg m, in;
+	struct md_auth a;
+	uint16_t type;
+	uint32_t len;
+	bool have;
+	int rc;
+
+	rc = md_auth_begin(&a, false, r->auth.method, r->auth.key, r->auth.keylen, r->res->name,
+			   &m, &have);
+	if (rc)
+		return rc;
+	mdw_auth_encode(pkt, &m);
+	rc = conn_send_sync(fd, MDW_AUTH, pkt, sizeof(struct mdw_auth));
+	if (!rc)
+		rc = conn_read_full(fd, pkt, sizeof(struct mdw_hdr), deadline);
+	if (!rc)
+		rc = mdw_hdr_decode(pkt, &type, &len);
+	if (!rc && (type != MDW_AUTH || len != sizeof(struct mdw_auth)))
+		rc = -EPROTO;
+	if (!rc)
+		rc = conn_read_full(fd, pkt, len, deadline);
+	if (rc) {
+		if (rc == -EPROTO)
+			auth_failed(r, rc);
+		else
+			log_warn("handshake with %s failed: %s", peer_name(r), strerror(-rc));
+		return rc;
+	}
+	rc = mdw_auth_decode(pkt, len, &in);
+	have = false;
+	if (!rc)
+		rc = md_auth_step(&a, &in, &m, &have);
+	else
+		rc = -EPROTO;
+	if (have) {	/* also after a failed check: the listener learns it */
+		mdw_auth_encode(pkt, &m);
+		if (conn_send_sync(fd, MDW_AUTH, pkt, sizeof(struct mdw_auth)) && rc >= 0)
+			rc = -EIO;
+	}
+	if (rc < 0) {
+		if (rc == -EIO)
+			return rc;
+		auth_failed(r, rc);
+		return -EACCES;
+	}
+	return 0;
+}
+
 /* Returns 0 when the peer is accepted, -EPROTO when either side refused. */
 int handshake(struct repl *r, int fd)
 {
@@ -107,6 +170,9 @@ int handshake(struct repl *r, int fd)
 	me.sb_flags = sb.flags;
 	me.disk_state = sb.disk_state;
 	me.oos_chunks = st.oos_chunks;
+	/* The listener authenticated its candidates already (conn.c). */
+	if (!r->conn.have_hello && (rc = authenticate(r, fd, deadline)))
+		return rc;
 	mdw_hello_encode(body, &me);
 	rc = conn_send_sync(fd, MDW_HELLO, body, sizeof(body));
 	if (rc)
@@ -169,8 +235,9 @@ int handshake(struct repl *r, int fd)
 	}
 	r->conn.peer_role = them.role;
 	r->conn.peer_features = them.features;
-	log_info("connected to %s (protocol %u, peer is %s, %s)", peer_name(r), version,
-		 md_role_name(them.role), md_sync_decision_name(r->conn.decision));
+	log_info("connected to %s (protocol %u, peer is %s, %s, %s)", peer_name(r), version,
+		 md_role_name(them.role), md_sync_decision_name(r->conn.decision),
+		 r->auth.method == MDW_AUTH_NONE ? "unauthenticated: auth = none" : "authenticated");
 	return 0;
 }
 

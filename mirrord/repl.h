@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <sys/socket.h>
+#include "auth.h"
 #include "config.h"
 #include "io.h"
 #include "md_run.h"
@@ -159,6 +161,12 @@ struct repl {
 		const char *state_path;
 	} opt;
 
+	struct {			/* daemon.c (loaded), conn.c, handshake.c (used) */
+		uint16_t method;	/* MDW_AUTH_*: auth = none, or the secret */
+		uint8_t key[MD_SECRET_MAX];
+		size_t keylen;
+	} auth;
+
 	struct {			/* daemon.c: held for the daemon's life */
 		int ctl_fd;		/* bound channel */
 		int disk_fd;		/* lower device, O_DIRECT */
@@ -185,13 +193,17 @@ struct repl {
 		struct candidate {
 			int fd;
 			uint64_t since_ms;
+			int phase;	/* 0: AUTH step 1, 1: AUTH step 3, 2: HELLO */
+			struct md_auth auth;
 			size_t got;
 			char buf[sizeof(struct mdw_hdr) + sizeof(struct mdw_hello)];
 		} cand[MAX_CANDIDATES];
+		struct sockaddr_storage peer_addr;	/* the only source accepted */
 		int ncand;
 		char hello[sizeof(struct mdw_hello)];	/* the winner's HELLO */
 		bool have_hello;
 		uint64_t refused, refused_logged_ms;
+		const char *refused_why;	/* a string constant: the last logged */
 		enum md_sync_decision decision;
 		uint64_t peer_gen;	/* peer's current generation at HELLO */
 		uint64_t peer_features;	/* MDW_FEAT_* the peer offered */

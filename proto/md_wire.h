@@ -8,7 +8,9 @@
  * unknown type, a wrong magic, a body longer than MDW_MAX_BODY, or a
  * non-zero reserved field (protocol error: the connection is dropped).
  *
- * Connection life: each side sends MDW_HELLO first.  Each checks the other's
+ * Connection life: first MDW_AUTH in three steps (lib/auth.h): both sides
+ * prove they hold the resource's secret, before anything else is said.
+ * Then each side sends MDW_HELLO.  Each checks the other's
  * (magic, protocol version overlap, features, resource, node names, device
  * size, roles) and either goes on or sends MDW_REJECT with a reason and
  * closes.  Then the primary sends MDW_DATA (application writes, flushes)
@@ -29,8 +31,11 @@
 #include "md_chan.h"
 
 #define MDW_MAGIC		0x3157444du	/* "MDW1" as bytes on the wire */
-#define MDW_PROTO_MIN		1
-#define MDW_PROTO_MAX		1
+/* 2: MDW_AUTH comes before HELLO.  A protocol-1 peer is refused at its
+ * first packet (it would send HELLO), before anything is negotiated: both
+ * nodes are upgraded together (docs/security.md). */
+#define MDW_PROTO_MIN		2
+#define MDW_PROTO_MAX		2
 #define MDW_DEFAULT_PORT	7790
 #define MDW_MAX_BODY		(MD_MAX_IO_BYTES + 64u)
 
@@ -49,7 +54,8 @@
 #define MDW_RS_REPLY		12	/* ... target: same or differs */
 #define MDW_VF_DIGEST		13	/* online verify: the asker's chunk digest (mdw_rs_digest) */
 #define MDW_VF_REPLY		14	/* ... the peer: same or differs (mdw_rs_reply) */
-#define MDW_TYPE_MAX		14
+#define MDW_AUTH		15	/* before HELLO: mutual proof of the secret */
+#define MDW_TYPE_MAX		15
 
 /*
  * Feature bits (mdw_hello.features).  A side offers what it supports; the
@@ -73,6 +79,13 @@
 #define MDW_DF_PREFLUSH		(1u << 1)
 #define MDW_DF_RESYNC		(1u << 2)	/* resync data, not an application write */
 #define MDW_DF_ALL		(MDW_DF_FUA | MDW_DF_PREFLUSH | MDW_DF_RESYNC)
+
+/* mdw_auth: version, method, step (lib/auth.h) */
+#define MDW_AUTH_VERSION	1
+#define MDW_AUTH_NONE		0	/* auth = none on both sides: no proof */
+#define MDW_AUTH_HMAC_SHA256	1	/* secret-file: HMAC-SHA256 challenge-response */
+#define MDW_AUTH_NONCE		32
+#define MDW_AUTH_MAC		32
 
 /* mdw_reject.code */
 #define MDW_REJ_PROTO		1	/* no common protocol version */
@@ -170,6 +183,20 @@ struct mdw_rs_done {
 	__u64 gen_current;	/* the source's; the target takes it */
 };
 
+/*
+ * MDW_AUTH.  Step 1 (connector): nonce, mac zero.  Step 2 (listener):
+ * nonce and mac.  Step 3 (connector): mac, nonce zero.  Method "none":
+ * macs zero.
+ */
+struct mdw_auth {
+	__u32 version;		/* MDW_AUTH_VERSION */
+	__u16 method;		/* MDW_AUTH_* */
+	__u16 step;		/* 1, 2, 3 */
+	__u8 nonce[MDW_AUTH_NONCE];
+	__u8 mac[MDW_AUTH_MAC];
+	__u64 reserved[2];
+};
+
 struct mdw_state {
 	__u32 role;		/* MD_ROLE_* */
 	__u32 reserved;
@@ -178,6 +205,7 @@ struct mdw_state {
 _Static_assert(sizeof(struct mdw_state) == 8, "mdw_state size");
 _Static_assert(sizeof(struct mdw_bitmap) == 16, "mdw_bitmap size");
 _Static_assert(sizeof(struct mdw_rs_done) == 8, "mdw_rs_done size");
+_Static_assert(sizeof(struct mdw_auth) == 88, "mdw_auth size");
 _Static_assert(sizeof(struct mdw_rs_digest) == 32, "mdw_rs_digest size");
 _Static_assert(sizeof(struct mdw_rs_reply) == 16, "mdw_rs_reply size");
 _Static_assert(sizeof(struct mdw_hdr) == 16, "mdw_hdr size");

@@ -8,7 +8,7 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config git bc flex bison libelf-dev sparse
 	liburing-dev libaio-dev libzstd-dev libxxhash-dev libcmocka-dev
-	libinih-dev libjson-c-dev
+	libinih-dev libjson-c-dev libssl-dev
 	clang libclang-rt-14-dev
 	qemu-system-x86 qemu-utils busybox-static cpio kmod xz-utils zstd
 	fio drbd-utils dmsetup e2fsprogs util-linux iproute2 python3

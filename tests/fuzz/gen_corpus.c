@@ -98,6 +98,17 @@ static void wire(void)
 	mdw_rs_reply_encode(b, 3, true);
 	packet("rs-reply", MDW_RS_REPLY, b, sizeof(struct mdw_rs_reply));
 	packet("vf-reply", MDW_VF_REPLY, b, sizeof(struct mdw_rs_reply));
+	{
+		struct md_auth_msg m = { .method = MDW_AUTH_HMAC_SHA256, .step = 2 };
+
+		memset(m.nonce, 0x5a, sizeof(m.nonce));
+		memset(m.mac, 0xa5, sizeof(m.mac));
+		mdw_auth_encode(b, &m);
+		packet("auth-2", MDW_AUTH, b, sizeof(struct mdw_auth));
+		m.step = 1;
+		mdw_auth_encode(b, &m);
+		packet("auth-1", MDW_AUTH, b, sizeof(struct mdw_auth));
+	}
 }
 
 static struct md_super sb_sample(const char *node, uint64_t seq)

@@ -245,6 +245,20 @@ static void rs_reply(const uint8_t *body, size_t len)
 	FUZZ_CHECK(memcmp(again, body, len) == 0);
 }
 
+/* An accepted AUTH re-encodes to the same bytes (a step leaves the fields
+ * it does not use zero; decode refuses them otherwise). */
+static void auth(const uint8_t *body, size_t len)
+{
+	unsigned char again[sizeof(struct mdw_auth)];
+	struct md_auth_msg m;
+
+	if (mdw_auth_decode(body, len, &m))
+		return;
+	FUZZ_CHECK(m.step >= 1 && m.step <= 3 && m.method <= MDW_AUTH_HMAC_SHA256);
+	mdw_auth_encode(again, &m);
+	FUZZ_CHECK(memcmp(again, body, len) == 0);
+}
+
 /* The body decoder for each type, and the body size of those that have
  * one size only (0: none, or a range). */
 static const struct {
@@ -262,6 +276,7 @@ static const struct {
 	[MDW_RS_REPLY]	= { rs_reply, sizeof(struct mdw_rs_reply) },
 	[MDW_VF_DIGEST]	= { rs_digest, sizeof(struct mdw_rs_digest) },
 	[MDW_VF_REPLY]	= { rs_reply, sizeof(struct mdw_rs_reply) },
+	[MDW_AUTH]	= { auth, sizeof(struct mdw_auth) },
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size);

@@ -18,7 +18,7 @@ check_out() {	# check_out NAME WANT PATTERN CMD...: exit code, and stdout matche
 	if [ "$got" = "$want" ] && grep -qE -- "$pat" <<<"$out"; then pass=$((pass + 1)); echo "[       OK ] $name"
 	else fail=$((fail + 1)); echo "[  FAILED  ] $name: exit $got (expected $want), output '$out' lacks /$pat/"; fi
 }
-conf=$(mktemp) conf2=$(mktemp); trap 'rm -f "$conf" "$conf2"' EXIT
+conf=$(mktemp) conf2=$(mktemp) secret=$(mktemp -u); trap 'rm -f "$conf" "$conf2" "$secret"' EXIT
 cp tests/vm/guest/md.conf "$conf"
 # Disks that do not exist: nothing here can touch a disk of this host.
 cat > "$conf2" <<'EOF'
@@ -63,7 +63,21 @@ check_out dry_run_pause 0 '^would pause the resync of t1' $mdctl $t1 --dry-run p
 check_out dry_run_resume 0 '^would resume the resync of t1' $mdctl $t1 resume t1 --dry-run
 check_out dry_run_set 0 '^would set the resync-rate of t1 to 41943040 bytes/s' $mdctl $t1 set t1 resync-rate=40M --dry-run
 check_out dry_run_destroy_minor 0 '^would remove /dev/mirror7$' $mdctl --dry-run destroy-minor 7
+# No secret and no 'auth = none': mirrord would not start, so up refuses.
+check_out up_without_secret 3 '^$' $mdctl $t1 up t1 --dry-run
+[[ "$($mdctl $t1 up t1 --dry-run 2>&1)" == *"has no secret-file"* ]] && pass=$((pass + 1)) && echo "[       OK ] up_without_secret_says_why" ||
+	{ fail=$((fail + 1)); echo "[  FAILED  ] up_without_secret_says_why"; }
+sed -i "s|^resync-rate = 10M ; at night|&\nsecret-file = $secret|" "$conf2"
+check up_secret_missing 3 $mdctl $t1 up t1 --dry-run
+printf 'a-shared-secret-of-some-length\n' > "$secret"; chmod 644 "$secret"
+check_out up_secret_readable_by_others 3 '^$' $mdctl $t1 up t1 --dry-run
+[[ "$($mdctl $t1 up t1 --dry-run 2>&1)" == *"chmod 600"* ]] && pass=$((pass + 1)) && echo "[       OK ] up_secret_mode_says_why" ||
+	{ fail=$((fail + 1)); echo "[  FAILED  ] up_secret_mode_says_why"; }
+chmod 600 "$secret"
 check_out dry_run_up 0 '^would create /dev/mirror7 over /nonexistent/mdctl-cli-test-a#1' $mdctl $t1 up t1 --dry-run
+sed -i "s|^secret-file = .*|auth = none|" "$conf2"
+check_out dry_run_up_auth_none 0 '^would create /dev/mirror7' $mdctl $t1 up t1 --dry-run
+check_out status_auth_none 0 '"auth": "none"' $mdctl $t1 status --json t1
 check dry_run_set_bad_size 2 $mdctl $t1 set t1 resync-rate=lots --dry-run
 check dry_run_set_async_refused 4 $mdctl $t1 set t1 mode=async --dry-run
 check dry_run_destroy_bad_minor 2 $mdctl --dry-run destroy-minor 64

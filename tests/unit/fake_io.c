@@ -334,6 +334,7 @@ struct repl *fake_repl_new(uint32_t role)
 	r->dev.chunk_bytes = FAKE_CHUNK;
 	r->dev.nchunks = FAKE_NCHUNKS;
 	r->dev.role = role;
+	r->conn.peer_role = role == MD_ROLE_PRIMARY ? MD_ROLE_SECONDARY : MD_ROLE_PRIMARY;
 	r->dev.disk_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	assert_true(r->dev.disk_fd >= 0);
 	assert_int_equal(pipe2(pv, O_NONBLOCK | O_CLOEXEC), 0);

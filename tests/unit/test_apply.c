@@ -102,6 +102,21 @@ static void overlapping_write_waits_for_the_earlier_one(void **state)
 	fake_repl_free(r);
 }
 
+/* Issue [8]: a peer that said it is secondary may not write (only resync
+ * data, and only when we are the resync target, reaches our disk). */
+static void application_data_from_a_secondary_is_refused(void **state)
+{
+	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
+
+	(void)state;
+	r->conn.peer_role = MD_ROLE_SECONDARY;
+	assert_int_equal(feed(r, 1, 0, 4 * K, 0, 'x'), -1);
+	assert_true(r->conn.failing);
+	assert_non_null(strstr(r->conn.fail_reason, "not primary"));
+	assert_int_equal(fake_count(r->io, IO_WRITE), 0);
+	fake_repl_free(r);
+}
+
 static void non_overlapping_writes_run_together(void **state)
 {
 	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
@@ -351,6 +366,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(overlapping_write_waits_for_the_earlier_one),
+		cmocka_unit_test(application_data_from_a_secondary_is_refused),
 		cmocka_unit_test(non_overlapping_writes_run_together),
 		cmocka_unit_test(waiting_writes_start_in_arrival_order),
 		cmocka_unit_test(failed_write_is_acked_with_its_error_and_marked),

@@ -1,18 +1,22 @@
 /*
  * mdclient - a client of mirrord's replication port that is not the peer,
- * for the listener tests.  Test-only.
+ * for the listener and authentication tests.  Test-only.
  *
- *   mdclient ADDR PORT silent SECONDS   connect, send nothing, hold
- *   mdclient ADDR PORT garbage SECONDS  connect, send 64 bytes of junk, hold
- *   mdclient ADDR PORT drip SECONDS     connect, send a valid HELLO header,
- *                                       then one byte of body per second
+ *   mdclient ADDR PORT MODE SECONDS [SRC]
+ *     silent    connect, send nothing, hold
+ *     garbage   connect, send 64 bytes of junk, hold
+ *     drip      send a valid AUTH header, then one byte of body a second
+ *     auth      an impostor without the secret: AUTH step 1 with a fresh
+ *               nonce, read the answer, send a step 3 with a made-up MAC
+ *   SRC binds the client to that local address first.
  *
- * Holds the connection until SECONDS pass or the server closes it.  Exit
- * 0 when the server closed it (it was dropped), 1 when SECONDS passed
- * first, 2 when the connection could not be made.  Prints the seconds it
- * was held.
+ * Holds the connection until SECONDS pass or the server closes it, and
+ * reads whatever the server sends.  Prints "dropped after S s, N bytes
+ * received" (exit 0) or "held for S s, N bytes received" (exit 1); exit 2
+ * when the connection could not be made.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
@@ -32,20 +36,54 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* A packet header as the peer would send it. */
+static void hdr(unsigned char *p, uint16_t type, uint32_t len)
+{
+	struct mdw_hdr h = { .magic = htole32(MDW_MAGIC), .type = htole16(type), .len = htole32(len) };
+
+	memcpy(p, &h, sizeof(h));
+}
+
+/* AUTH step 1 or 3 of an impostor: random nonce or random MAC. */
+static size_t auth_pkt(unsigned char *p, uint16_t step)
+{
+	struct mdw_auth a = { .version = htole32(MDW_AUTH_VERSION),
+			      .method = htole16(MDW_AUTH_HMAC_SHA256), .step = htole16(step) };
+	unsigned char *fill = step == 1 ? a.nonce : a.mac;
+
+	for (int i = 0; i < MDW_AUTH_NONCE; i++)
+		fill[i] = (unsigned char)rand();
+	hdr(p, MDW_AUTH, sizeof(a));
+	memcpy(p + sizeof(struct mdw_hdr), &a, sizeof(a));
+	return sizeof(struct mdw_hdr) + sizeof(a);
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
+	unsigned char pkt[sizeof(struct mdw_hdr) + sizeof(struct mdw_auth)];
 	double start, limit;
-	int fd, drip, sent = 0;
+	long got = 0;
+	int fd, drip, sent = 0, step3 = 0;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: mdclient ADDR PORT silent|garbage|drip SECONDS\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: mdclient ADDR PORT silent|garbage|drip|auth SECONDS [SRC]\n");
 		return 2;
 	}
+	srand((unsigned)getpid() ^ (unsigned)time(NULL));
 	sa.sin_port = htons((uint16_t)atoi(argv[2]));
 	limit = atof(argv[4]);
 	drip = !strcmp(argv[3], "drip");
 	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd >= 0 && argc == 6) {
+		struct sockaddr_in src = { .sin_family = AF_INET };
+
+		if (inet_pton(AF_INET, argv[5], &src.sin_addr) != 1 ||
+		    bind(fd, (struct sockaddr *)&src, sizeof(src))) {
+			perror("mdclient: bind");
+			return 2;
+		}
+	}
 	if (fd < 0 || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1 ||
 	    connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		perror("mdclient: connect");
@@ -53,43 +91,42 @@ int main(int argc, char **argv)
 	}
 	start = now();
 	if (!strcmp(argv[3], "garbage")) {
-		char junk[64];
-
-		for (size_t i = 0; i < sizeof(junk); i++)
-			junk[i] = (char)(i * 37 + 11);
-		if (send(fd, junk, sizeof(junk), MSG_NOSIGNAL) < 0)
-			return 0;
+		for (size_t i = 0; i < 64; i++)
+			pkt[i] = (unsigned char)(i * 37 + 11);
+		send(fd, pkt, 64, MSG_NOSIGNAL);
 	} else if (drip) {
-		/* A header that announces a HELLO, as the peer's would. */
-		struct { uint32_t magic; uint16_t type, flags; uint32_t len, reserved; } h = {
-			.magic = htole32(MDW_MAGIC), .type = htole16(MDW_HELLO),
-			.len = htole32(sizeof(struct mdw_hello)),
-		};
-
-		_Static_assert(sizeof(h) == sizeof(struct mdw_hdr), "header size");
-		if (send(fd, &h, sizeof(h), MSG_NOSIGNAL) < 0)
-			return 0;
+		hdr(pkt, MDW_AUTH, sizeof(struct mdw_auth));
+		send(fd, pkt, sizeof(struct mdw_hdr), MSG_NOSIGNAL);
+	} else if (!strcmp(argv[3], "auth")) {
+		send(fd, pkt, auth_pkt(pkt, 1), MSG_NOSIGNAL);
+		step3 = 1;
 	}
 	while (now() - start < limit) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		char b[256];
+		char b[512];
 
 		if (poll(&p, 1, 1000) > 0) {
 			ssize_t n = recv(fd, b, sizeof(b), 0);
 
 			if (n <= 0) {
-				printf("dropped after %.1f s\n", now() - start);
+				printf("dropped after %.1f s, %ld bytes received\n", now() - start, got);
 				return 0;
 			}
+			got += n;
+			/* The listener's step 2 is in: answer with a made-up proof. */
+			if (step3 && got >= (long)sizeof(pkt)) {
+				send(fd, pkt, auth_pkt(pkt, 3), MSG_NOSIGNAL);
+				step3 = 0;
+			}
 		}
-		if (drip && sent < (int)sizeof(struct mdw_hello) - 1) {
+		if (drip && sent < (int)sizeof(struct mdw_auth) - 1) {
 			if (send(fd, "", 1, MSG_NOSIGNAL) < 0) {
-				printf("dropped after %.1f s\n", now() - start);
+				printf("dropped after %.1f s, %ld bytes received\n", now() - start, got);
 				return 0;
 			}
 			sent++;
 		}
 	}
-	printf("held for %.1f s\n", now() - start);
+	printf("held for %.1f s, %ld bytes received\n", now() - start, got);
 	return 1;
 }

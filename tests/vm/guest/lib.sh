@@ -54,10 +54,17 @@ expect_rc() {
 
 # ---- two-node helpers (node a drives, node b answers through on_b) ----
 
-# conf_install [FILE]: FILE, else $CONF, else the bench's default config.
+# conf_install [FILE]: FILE, else $CONF, else the bench's default config,
+# and the secret both nodes' configurations name (the same on both, as an
+# admin copies it; on real servers: mdctl create --new-secret).
 conf_install() {
 	mkdir -p /etc/mirrordisk
 	cp "${1:-${CONF:-/tests/md.conf}}" /etc/mirrordisk/mirrordisk.conf
+	secret_install
+}
+TEST_SECRET=4d1rr0rd15k-t35t-b3nch-53cr3t-0f-b0th-n0d35
+secret_install() {
+	( umask 077; echo "${1:-$TEST_SECRET}" > /etc/mirrordisk/r0.secret )
 }
 
 # up_both [mdctl options for b]: module, config, fresh metadata and

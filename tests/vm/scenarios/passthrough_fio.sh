@@ -5,7 +5,7 @@
 # see the same bytes.
 . /tests/lib.sh
 md_load
-mkdir -p /etc/mirrordisk && cp /tests/md.conf /etc/mirrordisk/mirrordisk.conf
+conf_install
 MD_NODE=node-a mdctl create --force --assume-clean r0 || fail "mdctl create"
 MD_NODE=node-a mdctl up r0 || fail "mdctl up"
 MD_NODE=node-a mdctl activate r0 || fail "mdctl activate"
