@@ -35,7 +35,7 @@ help:
 	@echo "make sanitize   user space with ASan+UBSan into $(B)/san/bin (the VM suite san runs it)"
 	@echo "make install    programs, man pages and bash completion (DESTDIR, PREFIX)"
 
-PROGS      := mirrord mdctl mdagent mdwrite mdioctl mdclient
+PROGS      := mirrord mdctl mdagent mdwrite mdioctl mdclient mdrelay
 userspace: $(addprefix $(B)/bin/,$(PROGS))
 
 # `make sanitize`: the same programs from the same sources, built with
@@ -88,6 +88,10 @@ $(B)/bin/mdioctl $(SAN_DIR)/mdioctl: tests/vm/mdioctl.c proto/md_chan.h
 	$(CC) $(CFLAGS) -o $@ $< $(LDADD)
 
 $(B)/bin/mdclient $(SAN_DIR)/mdclient: tests/vm/mdclient.c proto/md_wire.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDADD)
+
+$(B)/bin/mdrelay $(SAN_DIR)/mdrelay: tests/vm/mdrelay.c proto/md_wire.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LDADD)
 

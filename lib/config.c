@@ -203,6 +203,13 @@ static int on_entry(void *user, const char *section, const char *key,
 		if (value[0] != '/' || strlen(value) >= sizeof(res->secret_file))
 			FAIL(ctx, "secret-file must be an absolute path, got '%s'", value);
 		snprintf(res->secret_file, sizeof(res->secret_file), "%s", value);
+	} else if (!strcmp(key, "data-integrity")) {
+		if (!strcmp(value, "yes"))
+			res->data_integrity = 1;
+		else if (!strcmp(value, "no"))
+			res->data_integrity = 0;
+		else
+			FAIL(ctx, "data-integrity must be yes or no, got '%s'", value);
 	} else if (!strcmp(key, "auth")) {
 		if (!strcmp(value, "none"))
 			res->auth_none = 1;

@@ -12,6 +12,7 @@
  *   checksum-resync = no      ; yes: send only chunks whose xxh3 digests differ
  *   secret-file = /etc/mirrordisk/r0.secret   ; both nodes prove they hold it
  *   auth = hmac-sha256        ; or none (closed test networks only)
+ *   data-integrity = no       ; yes: an xxh3 digest in every packet
  *
  *   [resource r0 node alpha]  ; exactly two nodes per resource
  *   address = 10.0.0.1
@@ -45,6 +46,7 @@ struct md_res_cfg {
 	int ko_count;			/* progress timeout: ko_count x timeout_s */
 	char secret_file[MD_PATH_LEN];	/* the peers' shared secret (lib/auth.h) */
 	int auth_none;			/* auth = none: no secret, explicitly */
+	int data_integrity;		/* every packet digested (MDW_FEAT_XXH3) */
 	uint64_t resync_rate;		/* bytes per second, 0 = unlimited */
 	int checksum_resync;		/* compare digests before sending chunks */
 	int nnodes;

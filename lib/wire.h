@@ -53,6 +53,14 @@ struct md_auth_msg {
 void mdw_auth_encode(void *body, const struct md_auth_msg *m);
 int mdw_auth_decode(const void *body, size_t len, struct md_auth_msg *m);
 
+/* data-integrity: seal every packet of an iovec list in place (whole
+ * packets, each header in one iovec); check one received packet: the
+ * header's usual checks, then -EILSEQ if the digest does not match.  The
+ * body must be complete (len bytes at body). */
+struct iovec;
+int mdw_seal(struct iovec *iov, int niov);
+int mdw_hdr_decode_sealed(const void *buf, const void *body, uint16_t *type, uint32_t *len);
+
 void mdw_reject_encode(void *body, uint32_t code, const char *msg);
 int mdw_reject_decode(const void *body, size_t len, uint32_t *code,
 		      char *msg, size_t msglen);

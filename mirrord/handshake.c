@@ -139,7 +139,8 @@ int handshake(struct repl *r, int fd)
 {
 	struct md_hello_info me = {
 		.proto_min = r->opt.proto_min, .proto_max = r->opt.proto_max,
-		.features = MDW_FEATURES_SUPPORTED, .size_bytes = r->dev.size_bytes,
+		.features = MDW_FEATURES_SUPPORTED | (r->res->data_integrity ? MDW_FEAT_XXH3 : 0),
+		.size_bytes = r->dev.size_bytes,
 		.chunk_bytes = r->dev.chunk_bytes, .role = r->dev.role,
 	}, them;
 	char body[sizeof(struct mdw_hello)], why[256], msg[128];
@@ -218,6 +219,14 @@ int handshake(struct repl *r, int fd)
 	} else {
 		code = (uint32_t)mdw_hello_check(&me, &them, &version, why, sizeof(why));
 	}
+	if (!code && (me.features ^ them.features) & MDW_FEAT_XXH3) {
+		/* Both digest every packet, or neither: a mismatch is a
+		 * configuration error, not something to guess around. */
+		code = MDW_REJ_FEATURES;
+		snprintf(why, sizeof(why), "data-integrity is %s on %s and %s on %s: set it alike",
+			 me.features & MDW_FEAT_XXH3 ? "yes" : "no", me.node,
+			 them.features & MDW_FEAT_XXH3 ? "yes" : "no", them.node);
+	}
 	if (!code)
 		code = handshake_decide(&me, &them, r->me, &r->conn.decision, why, sizeof(why));
 	if (!code)
@@ -235,6 +244,7 @@ int handshake(struct repl *r, int fd)
 	}
 	r->conn.peer_role = them.role;
 	r->conn.peer_features = them.features;
+	r->conn.integrity = them.features & me.features & MDW_FEAT_XXH3;
 	log_info("connected to %s (protocol %u, peer is %s, %s, %s)", peer_name(r), version,
 		 md_role_name(them.role), md_sync_decision_name(r->conn.decision),
 		 r->auth.method == MDW_AUTH_NONE ? "unauthenticated: auth = none" : "authenticated");

@@ -210,6 +210,7 @@ struct repl {
 		uint32_t peer_role;
 		enum md_link link;	/* what the state file says */
 		bool failing;
+		bool integrity;		/* MDW_FEAT_XXH3: packets sealed (tx.c) and checked (rx.c) */
 		char fail_reason[300];
 		uint64_t last_rx_ms, last_tx_ms, last_poll_ms;
 	} conn;

@@ -92,16 +92,30 @@ static void rx_parse(struct repl *r)
 	size_t pos = 0;
 
 	while (!r->conn.failing && r->rx.len - pos >= sizeof(struct mdw_hdr)) {
+		struct mdw_hdr h;
 		uint16_t type;
 		uint32_t blen;
-		int rc = mdw_hdr_decode(r->rx.buf + pos, &type, &blen);
+		int rc;
 
+		memcpy(&h, r->rx.buf + pos, sizeof(h));
+		if (r->conn.integrity)
+			h.digest = 0;	/* checked below, with the body */
+		rc = mdw_hdr_decode(&h, &type, &blen);
 		if (rc) {
 			conn_fail(r, "protocol error from peer: %s", strerror(-rc));
 			break;
 		}
 		if (r->rx.len - pos < sizeof(struct mdw_hdr) + blen)
 			break;
+		if (r->conn.integrity &&
+		    mdw_hdr_decode_sealed(r->rx.buf + pos, r->rx.buf + pos + sizeof(h), &type, &blen)) {
+			/* Corrupted on the way (TCP's checksum let it pass):
+			 * nothing of it is used; the link is reset, and what
+			 * it carried is unacknowledged, so marked and resynced. */
+			conn_fail(r, "data integrity: a %s packet of %u bytes failed its digest",
+				  mdw_type_name(type), blen);
+			break;
+		}
 		rc = handle_packet(r, type, r->rx.buf + pos + sizeof(struct mdw_hdr), blen);
 		if (rc <= 0) {
 			r->rx.stalled = rc == 0;

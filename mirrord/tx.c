@@ -70,6 +70,12 @@ static void tx_start(struct repl *r)
 void tx_queue(struct repl *r, struct txitem *t, struct iovec *iov, int niov,
 	      void (*done)(struct txitem *))
 {
+	/* data-integrity: every packet gets its digest here, the one place
+	 * all of them pass (after ctl_packet's callers filled the bodies). */
+	if (r->conn.integrity && mdw_seal(iov, niov)) {
+		conn_fail(r, "internal error: a send item that is not whole packets");
+		return;
+	}
 	memset(&t->msg, 0, sizeof(t->msg));
 	t->iov = iov;
 	t->msg.msg_iov = iov;

@@ -67,10 +67,12 @@
  */
 #define MDW_FEAT_FLUSH		(1ull << 0)	/* PREFLUSH/FUA carried */
 #define MDW_FEAT_ZSTD		(1ull << 1)	/* reserved */
-#define MDW_FEAT_XXH3		(1ull << 2)	/* reserved */
+#define MDW_FEAT_XXH3		(1ull << 2)	/* data-integrity: every packet after the
+						 * HELLOs carries mdw_hdr.digest; offered
+						 * only when configured, must match */
 #define MDW_FEAT_AUTH		(1ull << 3)	/* reserved */
 #define MDW_FEAT_VERIFY		(1ull << 4)	/* answers MDW_VF_DIGEST */
-#define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH | MDW_FEAT_VERIFY)
+#define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH | MDW_FEAT_VERIFY)	/* + XXH3 when configured */
 #define MDW_FEATURES_REQUIRED	(MDW_FEAT_FLUSH)
 
 /* mdw_data.flags: the wire's own numbering (since channel v2 the MD_RF_*
@@ -107,7 +109,9 @@ struct mdw_hdr {
 	__u16 type;
 	__u16 flags;		/* reserved, zero */
 	__u32 len;		/* body bytes that follow */
-	__u32 reserved;		/* zero */
+	__u32 digest;		/* MDW_FEAT_XXH3 negotiated: the low half of the
+				 * XXH3-64 of this header (digest zero) and the
+				 * body; otherwise zero */
 };
 
 struct mdw_hello {

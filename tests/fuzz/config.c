@@ -60,6 +60,10 @@ static void check_valid(const struct md_config *c)
 		FUZZ_CHECK(r->chunk_shift >= MD_CHUNK_SHIFT_MIN &&
 			   r->chunk_shift <= MD_CHUNK_SHIFT_MAX);
 		FUZZ_CHECK(r->checksum_resync == 0 || r->checksum_resync == 1);
+		FUZZ_CHECK(r->ko_count >= 1 && r->ko_count <= 100);
+		FUZZ_CHECK(r->auth_none == 0 || r->auth_none == 1);
+		FUZZ_CHECK(r->data_integrity == 0 || r->data_integrity == 1);
+		FUZZ_CHECK(!r->secret_file[0] || r->secret_file[0] == '/');
 		FUZZ_CHECK(r->nnodes == 2);
 		FUZZ_CHECK(strcmp(r->nodes[0].name, r->nodes[1].name) != 0);
 		for (int j = 0; j < 2; j++) {
@@ -92,6 +96,10 @@ static size_t print_canonical(const struct md_config *c, char *buf, size_t len)
 	for (int i = 0; i < c->nres; i++) {
 		const struct md_res_cfg *r = &c->res[i];
 
+		if (strlen(r->secret_file) + 12 > INI_MAX_LINE - 2) {
+			fclose(f);
+			return 0;
+		}
 		for (int j = 0; j < r->nnodes; j++)
 			if (strlen(r->nodes[j].disk) + 5 > INI_MAX_LINE - 2 ||
 			    strlen(r->nodes[j].meta) + 5 > INI_MAX_LINE - 2 ||
@@ -100,9 +108,14 @@ static size_t print_canonical(const struct md_config *c, char *buf, size_t len)
 				return 0;
 			}
 		fprintf(f, "[resource %s]\nminor=%d\nport=%d\nchunk-size=%llu\n"
-			"timeout=%d\nresync-rate=%llu\nchecksum-resync=%s\n",
+			"timeout=%d\nresync-rate=%llu\nchecksum-resync=%s\nko-count=%d\n"
+			"auth=%s\ndata-integrity=%s\n",
 			r->name, r->minor, r->port, 1ull << r->chunk_shift, r->timeout_s,
-			(unsigned long long)r->resync_rate, r->checksum_resync ? "yes" : "no");
+			(unsigned long long)r->resync_rate, r->checksum_resync ? "yes" : "no",
+			r->ko_count, r->auth_none ? "none" : "hmac-sha256",
+			r->data_integrity ? "yes" : "no");
+		if (r->secret_file[0])
+			fprintf(f, "secret-file=%s\n", r->secret_file);
 		for (int j = 0; j < r->nnodes; j++) {
 			const struct md_node_cfg *nd = &r->nodes[j];
 
@@ -127,7 +140,10 @@ static void check_same(const struct md_config *a, const struct md_config *b)
 		FUZZ_CHECK(!strcmp(x->name, y->name) && x->minor == y->minor &&
 			   x->port == y->port && x->chunk_shift == y->chunk_shift &&
 			   x->timeout_s == y->timeout_s && x->resync_rate == y->resync_rate &&
-			   x->checksum_resync == y->checksum_resync && x->nnodes == y->nnodes);
+			   x->checksum_resync == y->checksum_resync && x->nnodes == y->nnodes &&
+			   x->ko_count == y->ko_count && x->auth_none == y->auth_none &&
+			   x->data_integrity == y->data_integrity &&
+			   !strcmp(x->secret_file, y->secret_file));
 		for (int j = 0; j < x->nnodes; j++) {
 			const struct md_node_cfg *p = &x->nodes[j], *q = &y->nodes[j];
 

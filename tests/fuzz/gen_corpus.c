@@ -181,10 +181,11 @@ static void config(void)
 	     "[resource r0 node node-b]\naddress = 10.77.0.2\ndisk = /dev/vda\n");
 	text("config", "full", "# every setting\n"
 	     "[resource db]\nminor = 3\nport = 7791\nchunk-size = 1M\ntimeout = 600\n"
-	     "resync-rate = 50MiB\nchecksum-resync = yes\n"
+	     "resync-rate = 50MiB\nchecksum-resync = yes\nko-count = 7\n"
+	     "secret-file = /etc/mirrordisk/db.secret\nauth = hmac-sha256\ndata-integrity = yes\n"
 	     "[resource db node n1]\naddress = 192.168.1.1\ndisk = /dev/sdb1\nmeta = /dev/sdc1\n"
 	     "[resource db node n2]\naddress = n2.example\ndisk = /dev/sdb1\nmeta = internal\n"
-	     "[resource web]\nminor = 4\nchunk-size = 4K\nresync-rate = 0\n"
+	     "[resource web]\nminor = 4\nchunk-size = 4K\nresync-rate = 0\nauth = none\n"
 	     "[resource web node n1]\naddress = 10.0.0.1\ndisk = /dev/sdd\n"
 	     "[resource web node n2]\naddress = 10.0.0.2\ndisk = /dev/sdd\n");
 	text("config", "comments", "[resource t1]  # trailing\n"

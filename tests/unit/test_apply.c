@@ -117,6 +117,44 @@ static void application_data_from_a_secondary_is_refused(void **state)
 	fake_repl_free(r);
 }
 
+/* data-integrity on: a sealed DATA packet is written; one with a bit
+ * flipped on the way is not, and the connection is reset (the primary
+ * then marks what was unacknowledged); the ACKs we send are sealed. */
+static void integrity_catches_a_flipped_bit_before_the_disk(void **state)
+{
+	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
+	struct iovec iov;
+	size_t n;
+	const char *body;
+	uint16_t type;
+	uint32_t len;
+	struct io_op *w;
+
+	(void)state;
+	r->conn.integrity = true;
+	rx_post(r);
+	n = fake_data_packet(pkt, 1, 0, 4 * K, 0, 'a', NULL);
+	iov = (struct iovec){ pkt, n };
+	assert_int_equal(mdw_seal(&iov, 1), 0);
+	fake_recv(r->io, pkt, n);
+	w = expect_write(r, 0, 4 * K, 'a');
+	complete_write(r, w);
+	fake_send_all(r->io);
+	assert_true(fake_wire_next(r->io, &type, &body, &len));	/* the ACK, sealed */
+	assert_int_equal(type, MDW_ACK);
+	assert_int_equal(mdw_hdr_decode_sealed(body - sizeof(struct mdw_hdr), body, &type, &len), 0);
+
+	n = fake_data_packet(pkt, 2, 8 * K, 4 * K, 0, 'b', NULL);
+	iov = (struct iovec){ pkt, n };
+	assert_int_equal(mdw_seal(&iov, 1), 0);
+	pkt[PKT_HDRS + 100] ^= 0x04;
+	fake_recv(r->io, pkt, n);
+	assert_true(r->conn.failing);
+	assert_non_null(strstr(r->conn.fail_reason, "data integrity: a DATA packet"));
+	assert_int_equal(fake_count(r->io, IO_WRITE), 0);
+	fake_repl_free(r);
+}
+
 static void non_overlapping_writes_run_together(void **state)
 {
 	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
@@ -367,6 +405,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(overlapping_write_waits_for_the_earlier_one),
 		cmocka_unit_test(application_data_from_a_secondary_is_refused),
+		cmocka_unit_test(integrity_catches_a_flipped_bit_before_the_disk),
 		cmocka_unit_test(non_overlapping_writes_run_together),
 		cmocka_unit_test(waiting_writes_start_in_arrival_order),
 		cmocka_unit_test(failed_write_is_acked_with_its_error_and_marked),

@@ -40,7 +40,8 @@ static void valid(void **state)
 
 	(void)state;
 	assert_int_equal(load("; comment\n[resource r0]\nminor = 3\nport = 7000\nchunk-size = 1M\n"
-			      "timeout = 9\nko-count = 7\nresync-rate = 50M\nchecksum-resync = yes\n" NODES), 0);
+			      "timeout = 9\nko-count = 7\nresync-rate = 50M\nchecksum-resync = yes\n"
+			      "secret-file = /etc/mirrordisk/r0.secret\ndata-integrity = yes\n" NODES), 0);
 	r = md_config_find(&cfg, "r0");
 	assert_non_null(r);
 	assert_int_equal(r->minor, 3);
@@ -48,6 +49,9 @@ static void valid(void **state)
 	assert_int_equal(r->chunk_shift, 20);
 	assert_int_equal(r->timeout_s, 9);
 	assert_int_equal(r->ko_count, 7);
+	assert_string_equal(r->secret_file, "/etc/mirrordisk/r0.secret");
+	assert_int_equal(r->auth_none, 0);
+	assert_int_equal(r->data_integrity, 1);
 	assert_int_equal(r->resync_rate, 50u << 20);
 	assert_int_equal(r->checksum_resync, 1);
 	assert_int_equal(md_res_node_index(r, "beta"), 1);
@@ -70,6 +74,9 @@ static void defaults(void **state)
 	assert_int_equal(r->chunk_shift, 16);
 	assert_int_equal(r->timeout_s, 5);
 	assert_int_equal(r->ko_count, 4);
+	assert_string_equal(r->secret_file, "");
+	assert_int_equal(r->auth_none, 0);
+	assert_int_equal(r->data_integrity, 0);
 	assert_int_equal(r->resync_rate, 0);
 	assert_int_equal(r->checksum_resync, 0);
 }
@@ -82,6 +89,9 @@ static void entry_errors_name_the_line(void **state)
 		{ "[resource r0]\nminor = -1\n", "line 2" },
 		{ "[resource r0]\nminor = 0\nko-count = 0\n", "ko-count must be 1..100" },
 		{ "[resource r0]\nminor = 0\nko-count = 101\n", "line 3" },
+		{ "[resource r0]\nsecret-file = r0.secret\n", "absolute path" },
+		{ "[resource r0]\nauth = md5\n", "auth must be hmac-sha256 or none" },
+		{ "[resource r0]\ndata-integrity = maybe\n", "line 2" },
 		{ "[resource r0]\nminor = x\n", "line 2" },
 		{ "[resource r0]\nport = 70000\n", "line 2" },
 		{ "[resource r0]\nchunk-size = 48K\n", "line 2" },

@@ -18,7 +18,7 @@ md_load() { lsmod | grep -q '^mirrordisk ' || insmod /modules/mirrordisk.ko; }
 # Back to a clean node: no daemons, no devices, no module.
 md_reset() {
 	# Each step may find nothing to do; scenarios run under 'sh -e'.
-	killall -9 fio mirrord dd 2>/dev/null || true
+	killall -9 fio mirrord dd mdclient mdrelay mdwrite 2>/dev/null || true
 	sleep 0.2
 	umount /mnt 2>/dev/null || true
 	if [ -e /dev/mirrordisk-ctl ]; then

@@ -29,11 +29,12 @@
 
 # Both nodes: data on /dev/mapper/lower (1:1 over /dev/vda, where disk
 # faults are injected), metadata on /dev/vdb (so that a hung data disk
-# does not also hang the superblock updates), short timeouts (ko_conf).
+# does not also hang the superblock updates), short timeouts (ko_conf),
+# every packet digested (data-integrity).
 fm_conf() {
 	sed 's|^disk = /dev/vda|disk = /dev/mapper/lower\nmeta = /dev/vdb|' /tests/md.conf > /tmp/ext.conf
 	ko_conf /tmp/ext.conf /tmp/fm.conf
-	sed -i 's/^timeout = .*/&\nresync-rate = 8M/' /tmp/fm.conf
+	sed -i 's/^timeout = .*/&\nresync-rate = 8M\ndata-integrity = yes/' /tmp/fm.conf
 }
 
 # After b's power cut: the dm layer and the config are gone with its
