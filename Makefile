@@ -7,6 +7,10 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iproto -Ilib
 VERSION  := $(shell git describe --always --dirty 2>/dev/null)
 CFLAGS   += $(if $(VERSION),-DMD_VERSION=\"$(VERSION)\")
+PREFIX   ?= /usr/local
+# mdctl starts mirrord by this absolute path (a cluster manager's PATH is
+# minimal); MD_MIRRORD or --mirrord override it.
+CFLAGS   += -DMD_SBINDIR=\"$(PREFIX)/sbin\"
 B        := build
 KSERIES  ?= 6.1 6.12
 kver      = $(shell scripts/kver.sh $(1))
@@ -146,7 +150,6 @@ soak: deps
 	@$(MAKE) --no-print-directory userspace sanitize modules
 	@tests/run.sh --soak
 
-PREFIX ?= /usr/local
 install: userspace
 	install -D -m 755 $(B)/bin/mirrord $(DESTDIR)$(PREFIX)/sbin/mirrord
 	install -D -m 755 $(B)/bin/mdctl $(DESTDIR)$(PREFIX)/sbin/mdctl

@@ -66,7 +66,8 @@ int open_ctl(void)
 	int fd = kctl_open();
 
 	if (fd == -ENOENT)
-		return err(fd, "%s missing: the mirrordisk module is not loaded", MD_CTL_PATH);
+		return err(fd, "%s missing: the mirrordisk module is not loaded (modprobe mirrordisk; "
+			   "'make install' installs it, as does the mirrordisk-dkms package)", MD_CTL_PATH);
 	if (fd < 0)
 		return err(fd, "cannot open %s: %s", MD_CTL_PATH, strerror(-fd));
 	return fd;

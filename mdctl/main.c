@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "mdctl.h"
 #include "version.h"
 
@@ -139,6 +140,20 @@ static const struct option lopts[] = {
 	{ 0 }
 };
 
+/*
+ * mirrord where `make install` put it (PREFIX/sbin, fixed at build time):
+ * a cluster manager or cron starts mdctl with a minimal PATH.  Installed
+ * elsewhere (the test guests' /usr/sbin), it is looked up in PATH.
+ */
+static const char *default_mirrord(void)
+{
+#ifdef MD_SBINDIR
+	if (!access(MD_SBINDIR "/mirrord", X_OK))
+		return MD_SBINDIR "/mirrord";
+#endif
+	return "mirrord";
+}
+
 /* Options may stand before or after the command.  Returns -1 to go on,
  * else the exit code (help, --version, a bad option). */
 static int parse_opts(int argc, char **argv, bool after_cmd)
@@ -176,7 +191,7 @@ int main(int argc, char **argv)
 	int rc, nops;
 
 	o.config = getenv("MD_CONFIG") ? getenv("MD_CONFIG") : MD_CONFIG_DEFAULT;
-	o.mirrord = getenv("MD_MIRRORD") ? getenv("MD_MIRRORD") : "mirrord";
+	o.mirrord = getenv("MD_MIRRORD") ? getenv("MD_MIRRORD") : default_mirrord();
 	o.daemon_args = getenv("MD_DAEMON_ARGS");
 	if ((rc = parse_opts(argc, argv, false)) >= 0)
 		return rc;
