@@ -357,7 +357,7 @@ static int cand_read(struct repl *r, int i)
  * r->conn.hello.  A silent client, a slow one, garbage, one without the
  * secret, or many of them cannot keep the peer out: each is dropped at its
  * deadline or at its first wrong byte, and when the table is full the
- * oldest goes.  Waits at most RETRY_DELAY_MS.
+ * oldest goes.  Waits at most RETRY_DELAY_MS, less when a signal comes.
  */
 static int listen_once(struct repl *r, volatile int *stop)
 {
@@ -378,8 +378,10 @@ static int listen_once(struct repl *r, volatile int *stop)
 				wait = (int)(dl - now);
 		}
 		p[n] = (struct pollfd){ .fd = r->conn.listen_fd, .events = POLLIN };
-		if (poll(p, (nfds_t)n + 1, wait) < 0 && errno != EINTR)
-			return -errno;
+		/* A signal (mdctl's SIGHUP, a stop) goes to repl_run at once:
+		 * mdctl set/pause expect the state file to follow promptly. */
+		if (poll(p, (nfds_t)n + 1, wait) < 0)
+			return errno == EINTR ? -EAGAIN : -errno;
 		now = now_ms();
 		/* Backwards: cand_drop moves the last entry into the hole. */
 		for (int i = n - 1; i >= 0; i--) {
