@@ -25,7 +25,7 @@ LIBS       := -luring -laio -lxxhash -linih -ljson-c -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all userspace sanitize module modules deps check check-all unit vm demo bench soak install clean help
+.PHONY: all userspace sanitize module modules deps check check-all unit vm demo bench soak install install-utils install-module deb clean help
 all: userspace module
 
 help:
@@ -37,7 +37,9 @@ help:
 	@echo "make check-all  make check, with every suite on every kernel (longer)"
 	@echo "make soak       long-running scenarios left out of make check, each fuzz target to 10^7 runs"
 	@echo "make sanitize   user space with ASan+UBSan into $(B)/san/bin (the VM suite san runs it)"
-	@echo "make install    programs, man pages and bash completion (DESTDIR, PREFIX)"
+	@echo "make install    programs, man pages, completion, systemd unit, udev rule, sample"
+	@echo "                config, the module for the running kernel (DESTDIR, PREFIX, INSTALL_KVER)"
+	@echo "make deb        Debian packages mirrordisk-utils and mirrordisk-dkms into $(B)/deb"
 
 PROGS      := mirrord mdctl mdagent mdwrite mdioctl mdclient mdrelay
 userspace: $(addprefix $(B)/bin/,$(PROGS))
@@ -150,13 +152,64 @@ soak: deps
 	@$(MAKE) --no-print-directory userspace sanitize modules
 	@tests/run.sh --soak
 
-install: userspace
+# `make install`: everything a node needs, for those who build from source
+# (the packages of `make deb` are the other way).  install-utils is the
+# user space part (debian/rules uses it); install-module builds the module
+# for INSTALL_KVER (default: the running kernel; its headers are needed)
+# and installs it under /lib/modules/INSTALL_KVER/extra, then runs depmod,
+# except under a DESTDIR: a partial modules.dep there could overwrite the
+# real one when the tree is copied, so depmod is left to the target.  The
+# sample configuration is installed only where there is none.
+SYSCONFDIR   ?= /etc
+UNITDIR      ?= /lib/systemd/system
+UDEVRULESDIR ?= /lib/udev/rules.d
+INSTALL_KVER ?= $(shell uname -r)
+install: install-utils install-module
+
+install-utils: userspace
 	install -D -m 755 $(B)/bin/mirrord $(DESTDIR)$(PREFIX)/sbin/mirrord
 	install -D -m 755 $(B)/bin/mdctl $(DESTDIR)$(PREFIX)/sbin/mdctl
 	install -D -m 644 docs/man/mdctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/mdctl.8
 	install -D -m 644 docs/man/mirrord.8 $(DESTDIR)$(PREFIX)/share/man/man8/mirrord.8
 	install -D -m 644 docs/man/mirrordisk.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/mirrordisk.conf.5
 	install -D -m 644 scripts/mdctl.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mdctl
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/|$(PREFIX)/sbin/|g' packaging/mirrordisk@.service > $(DESTDIR)$(UNITDIR)/mirrordisk@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/mirrordisk@.service
+	install -D -m 644 packaging/60-mirrordisk.rules $(DESTDIR)$(UDEVRULESDIR)/60-mirrordisk.rules
+	install -D -m 644 packaging/modules-load.conf $(DESTDIR)$(SYSCONFDIR)/modules-load.d/mirrordisk.conf
+	install -D -m 644 packaging/logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/mirrordisk
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mirrordisk/mirrordisk.conf ]; then \
+		echo "$(DESTDIR)$(SYSCONFDIR)/mirrordisk/mirrordisk.conf exists: sample not installed"; \
+	else \
+		echo "install -D -m 644 packaging/mirrordisk.conf $(DESTDIR)$(SYSCONFDIR)/mirrordisk/mirrordisk.conf"; \
+		install -D -m 644 packaging/mirrordisk.conf $(DESTDIR)$(SYSCONFDIR)/mirrordisk/mirrordisk.conf; \
+	fi
+
+install-module:
+	@[ -d /lib/modules/$(INSTALL_KVER)/build ] || { echo "no headers for kernel $(INSTALL_KVER):" \
+		"install linux-headers-$(INSTALL_KVER), set INSTALL_KVER, or use 'make install-utils'" \
+		"and the mirrordisk-dkms package" >&2; exit 1; }
+	@$(MAKE) --no-print-directory module KVER=$(INSTALL_KVER)
+	install -D -m 644 $(B)/kmod/$(INSTALL_KVER)/mirrordisk.ko $(DESTDIR)/lib/modules/$(INSTALL_KVER)/extra/mirrordisk.ko
+	$(if $(DESTDIR),@echo "DESTDIR set: run 'depmod -a $(INSTALL_KVER)' on the target",depmod -a $(INSTALL_KVER))
+
+# `make deb`: the Debian packages (debian/), built with dpkg-buildpackage
+# in a copy of the tree (in git: tracked and new files, not ignored ones) under
+# $(B)/deb, so that nothing of $(B)/bin or $(B)/kmod is touched; the .debs
+# land in $(B)/deb.  Needs debhelper, dh-dkms and the build dependencies
+# of debian/control (dpkg-checkbuilddeps says which are missing).
+DEB_SRC := $(B)/deb/src
+deb:
+	@command -v dpkg-buildpackage >/dev/null || { echo "apt-get install dpkg-dev debhelper dh-dkms" >&2; exit 1; }
+	rm -rf $(B)/deb && mkdir -p $(DEB_SRC)
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 sh -c 'for f; do [ ! -e "$$f" ] || printf "%s\0" "$$f"; done' sh; \
+	else find . -path ./$(B) -prune -o -type f -print0; fi | \
+		tar --null -T - -cf - | tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
+	@ls -1 $(B)/deb/*.deb
 
 clean:
 	rm -rf $(B)
