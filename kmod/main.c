@@ -81,6 +81,34 @@ static int md_check_geometry(struct md_dev *md, u64 meta_offset)
 	return 0;
 }
 
+/*
+ * /sys/block/mirrorN/mirror/name: the resource's name, for udev's
+ * /dev/mirror/<resource> link (packaging/60-mirrordisk.rules), the way
+ * device-mapper exposes dm/name.  Present before the "add" uevent.
+ */
+static ssize_t md_name_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct md_dev *md = dev_to_disk(dev)->private_data;
+
+	return sysfs_emit(buf, "%s\n", md->name);
+}
+static DEVICE_ATTR(name, 0444, md_name_show, NULL);
+
+static struct attribute *md_attrs[] = {
+	&dev_attr_name.attr,
+	NULL,
+};
+
+static const struct attribute_group md_attr_group = {
+	.name = "mirror",
+	.attrs = md_attrs,
+};
+
+static const struct attribute_group *md_attr_groups[] = {
+	&md_attr_group,
+	NULL,
+};
+
 static int md_create(struct md_ioc_create *c)
 {
 	struct md_limits lim;
@@ -182,7 +210,7 @@ static int md_create(struct md_ioc_create *c)
 	set_capacity(disk, md->size_bytes >> SECTOR_SHIFT);
 	md->disk = disk;
 
-	ret = add_disk(disk);
+	ret = device_add_disk(NULL, disk, md_attr_groups);
 	if (ret)
 		goto put_disk;
 

@@ -10,6 +10,8 @@ MD_NODE=node-a mdctl create --force --assume-clean r0 || fail "mdctl create"
 MD_NODE=node-a mdctl up r0 || fail "mdctl up"
 MD_NODE=node-a mdctl activate r0 || fail "mdctl activate"
 [ "$(cat /sys/block/mirror0/queue/stable_writes)" = 1 ] || fail "stable writes not declared"
+# udev's /dev/mirror/<resource> link reads this (packaging/60-mirrordisk.rules).
+[ "$(cat /sys/block/mirror0/mirror/name)" = r0 ] || fail "no resource name in sysfs"
 fio --name=pt --filename=/dev/mirror0 --direct=1 --rw=randwrite --bs=4k \
 	--size=64m --iodepth=16 --ioengine=libaio --verify=crc32c \
 	--do_verify=1 --randrepeat=1 --output-format=terse >/tmp/fio.out 2>&1 \
