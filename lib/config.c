@@ -43,6 +43,18 @@ int md_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* A setting with two words: *out = 1 for `one`, 0 for `zero`; -1 else. */
+static int parse_choice(const char *s, const char *one, const char *zero, int *out)
+{
+	if (!strcmp(s, one))
+		*out = 1;
+	else if (!strcmp(s, zero))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
 static int parse_int(const char *s, int lo, int hi, int *out)
 {
 	char *end;
@@ -204,28 +216,16 @@ static int on_entry(void *user, const char *section, const char *key,
 			FAIL(ctx, "secret-file must be an absolute path, got '%s'", value);
 		snprintf(res->secret_file, sizeof(res->secret_file), "%s", value);
 	} else if (!strcmp(key, "data-integrity")) {
-		if (!strcmp(value, "yes"))
-			res->data_integrity = 1;
-		else if (!strcmp(value, "no"))
-			res->data_integrity = 0;
-		else
+		if (parse_choice(value, "yes", "no", &res->data_integrity))
 			FAIL(ctx, "data-integrity must be yes or no, got '%s'", value);
 	} else if (!strcmp(key, "auth")) {
-		if (!strcmp(value, "none"))
-			res->auth_none = 1;
-		else if (!strcmp(value, "hmac-sha256"))
-			res->auth_none = 0;
-		else
+		if (parse_choice(value, "none", "hmac-sha256", &res->auth_none))
 			FAIL(ctx, "auth must be hmac-sha256 or none, got '%s'", value);
 	} else if (!strcmp(key, "ko-count")) {
 		if (parse_int(value, 1, 100, &res->ko_count))
 			FAIL(ctx, "ko-count must be 1..100, got '%s'", value);
 	} else if (!strcmp(key, "checksum-resync")) {
-		if (!strcmp(value, "yes"))
-			res->checksum_resync = 1;
-		else if (!strcmp(value, "no"))
-			res->checksum_resync = 0;
-		else
+		if (parse_choice(value, "yes", "no", &res->checksum_resync))
 			FAIL(ctx, "checksum-resync must be yes or no, got '%s'", value);
 	} else if (!strcmp(key, "resync-rate")) {
 		if (md_parse_size(value, &res->resync_rate))
