@@ -25,7 +25,7 @@ LIBS       := -luring -laio -lxxhash -linih -ljson-c -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all userspace sanitize module modules deps check check-all unit vm demo bench soak install install-utils install-module deb clean help
+.PHONY: all userspace sanitize module modules deps check check-all check-deploy unit vm demo bench soak install install-utils install-module deb clean help
 all: userspace module
 
 help:
@@ -40,6 +40,8 @@ help:
 	@echo "make install    programs, man pages, completion, systemd unit, udev rule, sample"
 	@echo "                config, the module for the running kernel (DESTDIR, PREFIX, INSTALL_KVER)"
 	@echo "make deb        Debian packages mirrordisk-utils and mirrordisk-dkms into $(B)/deb"
+	@echo "make check-deploy  the packages on two Debian 12 systemd guests: install (DKMS),"
+	@echo "                the README's deployment steps, reboot, daemon kill, purge"
 
 PROGS      := mirrord mdctl mdagent mdwrite mdioctl mdclient mdrelay
 userspace: $(addprefix $(B)/bin/,$(PROGS))
@@ -147,6 +149,12 @@ bench: deps
 check-all: deps
 	@$(MAKE) --no-print-directory userspace sanitize modules $(UNIT_BINS)
 	@ALL_KERNELS=1 tests/run.sh
+
+# `make check-deploy`: make deb, then tests/deploy/scenario.py boots two
+# Debian 12 guests (an image made by tests/deploy/image.sh with mmdebstrap,
+# cached in $(B)/deploy) and deploys the packages as README.md says.
+check-deploy: deps
+	@tests/deploy/scenario.py
 
 soak: deps
 	@$(MAKE) --no-print-directory userspace sanitize modules

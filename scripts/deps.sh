@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install everything the build, the tests, the demo and the benchmarks need,
-# from Debian only.  Idempotent and quiet when all is present: it first asks
-# dpkg which packages are missing and does nothing if none are.
+# from Debian only (make deb: dpkg-dev, debhelper, dh-dkms; make
+# check-deploy: mmdebstrap for its guest image, ssh into the guests).
+# Idempotent and quiet when all is present: it first asks dpkg which
+# packages are missing and does nothing if none are.
 set -euo pipefail
 
 
@@ -13,6 +15,8 @@ PKGS=(
 	qemu-system-x86 qemu-utils busybox-static cpio kmod xz-utils zstd
 	fio drbd-utils dmsetup e2fsprogs util-linux iproute2 python3
 	linux-image-amd64 linux-headers-amd64
+	dpkg-dev debhelper dh-dkms
+	mmdebstrap openssh-client
 )
 
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
