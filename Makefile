@@ -21,7 +21,7 @@ MIRRORD_SRC:= $(wildcard mirrord/*.c)
 MDCTL_SRC  := $(wildcard mdctl/*.c)
 HDRS       := $(wildcard proto/*.h lib/*.h mirrord/*.h mdctl/*.h)
 KMOD_SRC   := Kbuild $(wildcard kmod/*.c kmod/*.h) proto/md_chan.h proto/md_meta.h
-LIBS       := -luring -laio -lxxhash -linih -ljson-c -lcrypto
+LIBS       := -luring -laio -lxxhash -linih -ljson-c -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 

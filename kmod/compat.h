@@ -102,11 +102,13 @@ static inline struct gendisk *md_alloc_disk(const struct md_limits *ml)
 #define MD_BDOPS_OPEN_ARGS	struct gendisk *disk, blk_mode_t mode
 #define MD_BDOPS_OPEN_DISK	disk
 #define MD_OPEN_WRITE		(mode & BLK_OPEN_WRITE)
+#define MD_OPEN_NDELAY		(mode & BLK_OPEN_NDELAY)
 #define MD_BDOPS_RELEASE_ARGS	struct gendisk *disk
 #else
 #define MD_BDOPS_OPEN_ARGS	struct block_device *bdev, fmode_t mode
 #define MD_BDOPS_OPEN_DISK	bdev->bd_disk
 #define MD_OPEN_WRITE		(mode & FMODE_WRITE)
+#define MD_OPEN_NDELAY		(mode & FMODE_NDELAY)
 #define MD_BDOPS_RELEASE_ARGS	struct gendisk *disk, fmode_t mode
 #endif
 

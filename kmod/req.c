@@ -407,7 +407,14 @@ static int md_open(MD_BDOPS_OPEN_ARGS)
 	if (md->dying)
 		ret = -ENXIO;		/* md_destroy checked openers already */
 	else if (md->role != MD_ROLE_PRIMARY)
-		ret = -EMEDIUMTYPE;
+		/*
+		 * A non-blocking read-only open is a probe (systemd-udevd
+		 * locks every disk so before it runs the rules, blkid): "no
+		 * medium" (ENXIO, which udev takes for absent and goes on),
+		 * so that /dev/mirror/NAME and the device unit exist on a
+		 * secondary too.  Any other open: EMEDIUMTYPE, as always.
+		 */
+		ret = MD_OPEN_NDELAY && !MD_OPEN_WRITE ? -ENXIO : -EMEDIUMTYPE;
 	else if (md->readonly && MD_OPEN_WRITE)
 		ret = -EROFS;
 	else

@@ -139,16 +139,17 @@ static bool mac_ok(const uint8_t *want, const uint8_t *got)
 	       CRYPTO_memcmp(zero, got, MDW_AUTH_MAC) != 0;
 }
 
-int md_auth_begin(struct md_auth *a, bool listener, uint16_t method, const uint8_t *key,
-		  size_t keylen, const char *resource, struct md_auth_msg *out, bool *have_out)
+int md_auth_begin(struct md_auth *a, bool listener, uint16_t method, uint32_t flags,
+		  const uint8_t *key, size_t keylen, const char *resource, struct md_auth_msg *out,
+		  bool *have_out)
 {
-	*a = (struct md_auth){ .listener = listener, .method = method, .key = key,
+	*a = (struct md_auth){ .listener = listener, .method = method, .flags = flags, .key = key,
 			       .keylen = keylen, .resource = resource, .next = listener ? 1 : 2 };
 	*have_out = false;
 	if (RAND_bytes(a->mine, sizeof(a->mine)) != 1)
 		return -EIO;
 	if (!listener) {
-		*out = (struct md_auth_msg){ .method = method, .step = 1 };
+		*out = (struct md_auth_msg){ .method = method, .step = 1, .flags = flags };
 		memcpy(out->nonce, a->mine, sizeof(out->nonce));
 		*have_out = true;
 	}
@@ -167,10 +168,20 @@ int md_auth_step(struct md_auth *a, const struct md_auth_msg *in, struct md_auth
 		return -EPROTO;
 	if (in->method != a->method)
 		return -EPERM;
+	if (in->flags != a->flags) {
+		/* Answer the challenge, without a proof, so that the connector
+		 * learns why too; then the exchange ends. */
+		if (step == 1) {
+			*out = (struct md_auth_msg){ .method = a->method, .step = 2, .flags = a->flags };
+			memcpy(out->nonce, a->mine, sizeof(out->nonce));
+			*have_out = true;
+		}
+		return -EPROTOTYPE;
+	}
 	switch (step) {
 	case 1:		/* listener: the connector's challenge */
 		memcpy(a->theirs, in->nonce, sizeof(a->theirs));
-		*out = (struct md_auth_msg){ .method = a->method, .step = 2 };
+		*out = (struct md_auth_msg){ .method = a->method, .step = 2, .flags = a->flags };
 		memcpy(out->nonce, a->mine, sizeof(out->nonce));
 		if (a->method == MDW_AUTH_HMAC_SHA256)
 			mac_of(a, LABEL_LISTENER, a->theirs, a->mine, out->mac);
@@ -181,7 +192,7 @@ int md_auth_step(struct md_auth *a, const struct md_auth_msg *in, struct md_auth
 		memcpy(a->theirs, in->nonce, sizeof(a->theirs));
 		/* Our proof goes out even if theirs fails, so that the listener
 		 * can tell a wrong secret from a lost connection (auth.h). */
-		*out = (struct md_auth_msg){ .method = a->method, .step = 3 };
+		*out = (struct md_auth_msg){ .method = a->method, .step = 3, .flags = a->flags };
 		if (a->method == MDW_AUTH_HMAC_SHA256)
 			mac_of(a, LABEL_CONNECTOR, a->theirs, a->mine, out->mac);
 		*have_out = true;
@@ -208,6 +219,8 @@ const char *md_auth_error(int rc)
 	case -EACCES: return "peer failed authentication: it does not hold this resource's secret";
 	case -EPERM: return "peer failed authentication: it is configured with another auth method";
 	case -EPROTO: return "peer failed authentication: out-of-order or malformed AUTH";
+	case -EPROTOTYPE: return "peer refused: encryption differs (tls on one node and none on the "
+				 "other): set encryption alike on both";
 	}
 	return "peer failed authentication";
 }

@@ -20,7 +20,9 @@
  * knows the peer holds another secret, and both sides log it.  What this
  * does not stop is an attacker on the path relaying a whole exchange and
  * taking the TCP stream over afterwards: only an encrypted, integrity-
- * protected channel (TLS, docs/security.md) binds the proof to the stream.  Method "none" (auth = none
+ * protected channel binds the proof to the stream: with encryption = tls
+ * (tls.h) the TLS key of the connection is derived from the secret and
+ * both nonces of this exchange.  Method "none" (auth = none
  * on both sides, for closed test networks) exchanges the same steps
  * without MACs, so that a mismatch of configurations is told apart from a
  * wrong secret.  The secret never crosses the wire.
@@ -40,6 +42,7 @@
 struct md_auth {
 	bool listener;
 	uint16_t method;		/* MDW_AUTH_*: what this side requires */
+	uint32_t flags;			/* MDW_AUTH_F_*: what follows, must match */
 	const uint8_t *key;		/* the secret (method HMAC) */
 	size_t keylen;
 	const char *resource;
@@ -50,8 +53,9 @@ struct md_auth {
 /* Outcomes of md_auth_step, besides 0 (send *out if out_len, go on). */
 #define MD_AUTH_DONE	1		/* the peer proved it; send *out if any */
 /* -EACCES: the peer's proof is wrong (another secret); -EPERM: the other
- * side is configured with another method; -EPROTO: a step out of order
- * or a malformed message. */
+ * side is configured with another method; -EPROTOTYPE: with other flags
+ * (encryption; the listener still answers step 1, so that the connector
+ * learns it too); -EPROTO: a step out of order or a malformed message. */
 
 /*
  * Read a secret file: a regular file, not accessible by group or others,
@@ -75,8 +79,9 @@ int md_res_secret(const struct md_res_cfg *res, uint8_t *key, size_t *len, char 
 		  size_t errlen);
 
 /* Start an exchange.  The connector gets its step-1 message in *out. */
-int md_auth_begin(struct md_auth *a, bool listener, uint16_t method, const uint8_t *key,
-		  size_t keylen, const char *resource, struct md_auth_msg *out, bool *have_out);
+int md_auth_begin(struct md_auth *a, bool listener, uint16_t method, uint32_t flags,
+		  const uint8_t *key, size_t keylen, const char *resource, struct md_auth_msg *out,
+		  bool *have_out);
 /* Take the peer's next message; maybe produce ours (*have_out, also with
  * -EACCES on the connector: send it, then close). */
 int md_auth_step(struct md_auth *a, const struct md_auth_msg *in, struct md_auth_msg *out,

@@ -218,6 +218,12 @@ static int on_entry(void *user, const char *section, const char *key,
 	} else if (!strcmp(key, "data-integrity")) {
 		if (parse_choice(value, "yes", "no", &res->data_integrity))
 			FAIL(ctx, "data-integrity must be yes or no, got '%s'", value);
+	} else if (!strcmp(key, "encryption")) {
+		int tls;
+
+		if (parse_choice(value, "tls", "none", &tls))
+			FAIL(ctx, "encryption must be tls or none, got '%s'", value);
+		res->encryption = tls ? MD_ENC_TLS : MD_ENC_NONE;
 	} else if (!strcmp(key, "auth")) {
 		if (parse_choice(value, "none", "hmac-sha256", &res->auth_none))
 			FAIL(ctx, "auth must be hmac-sha256 or none, got '%s'", value);
@@ -345,6 +351,9 @@ int md_config_load(const char *path, struct md_config *cfg, char *err, size_t er
 				if (!r->nodes[j].address[0] || !r->nodes[j].disk[0])
 					snprintf(err, errlen, "resource %s node %s: address and disk are required",
 						 r->name, r->nodes[j].name);
+			if (!err[0] && r->auth_none && r->encryption == MD_ENC_TLS)
+				snprintf(err, errlen, "resource %s: encryption = tls needs a secret-file "
+					 "(the TLS key is derived from it), not auth = none", r->name);
 			for (int j = 0; j < i && !err[0]; j++)
 				if (cfg->res[j].minor == r->minor)
 					snprintf(err, errlen, "resources %s and %s share minor %d",

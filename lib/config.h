@@ -47,11 +47,18 @@ struct md_res_cfg {
 	char secret_file[MD_PATH_LEN];	/* the peers' shared secret (lib/auth.h) */
 	int auth_none;			/* auth = none: no secret, explicitly */
 	int data_integrity;		/* every packet digested (MDW_FEAT_XXH3) */
+	int encryption;			/* MD_ENC_*: encryption = tls|none */
 	uint64_t resync_rate;		/* bytes per second, 0 = unlimited */
 	int checksum_resync;		/* compare digests before sending chunks */
 	int nnodes;
 	struct md_node_cfg nodes[2];
 };
+
+/* encryption: unset means tls where there is a secret, none with auth =
+ * none (TLS needs the secret: its key is derived from it, lib/tls.h). */
+enum { MD_ENC_DEFAULT = 0, MD_ENC_TLS, MD_ENC_NONE };
+#define md_res_tls(res)	((res)->encryption == MD_ENC_TLS || \
+			 ((res)->encryption == MD_ENC_DEFAULT && !(res)->auth_none))
 
 struct md_config {
 	int nres;

@@ -458,6 +458,7 @@ void mdw_auth_encode(void *body, const struct md_auth_msg *m)
 	w.version = htole32(MDW_AUTH_VERSION);
 	w.method = htole16(m->method);
 	w.step = htole16(m->step);
+	w.flags = htole32(m->flags);
 	if (m->step != 3)
 		memcpy(w.nonce, m->nonce, sizeof(w.nonce));
 	if (m->step != 1 && m->method != MDW_AUTH_NONE)
@@ -476,8 +477,9 @@ int mdw_auth_decode(const void *body, size_t len, struct md_auth_msg *m)
 		return -EPROTO;
 	m->method = le16toh(w.method);
 	m->step = le16toh(w.step);
+	m->flags = le32toh(w.flags);
 	if (m->method > MDW_AUTH_HMAC_SHA256 || m->step < 1 || m->step > 3 ||
-	    !all_zero(w.reserved, sizeof(w.reserved)) ||
+	    (m->flags & ~MDW_AUTH_F_ALL) || w.reserved0 || w.reserved1 ||
 	    (m->step == 3 && !all_zero(w.nonce, sizeof(w.nonce))) ||
 	    ((m->step == 1 || m->method == MDW_AUTH_NONE) && !all_zero(w.mac, sizeof(w.mac))))
 		return -EBADMSG;

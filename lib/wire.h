@@ -47,6 +47,7 @@ int mdw_hello_check(const struct md_hello_info *local,
  * version, an unknown method or step, and bytes a step must leave zero. */
 struct md_auth_msg {
 	uint16_t method, step;
+	uint32_t flags;			/* MDW_AUTH_F_* */
 	uint8_t nonce[MDW_AUTH_NONCE];
 	uint8_t mac[MDW_AUTH_MAC];
 };

@@ -74,6 +74,7 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
 	json_object_object_add(j, "device", json_object_new_string(dev));
 	json_object_object_add(j, "disk", json_object_new_string(res->nodes[me].disk));
 	json_object_object_add(j, "auth", json_object_new_string(res->auth_none ? "none" : "hmac-sha256"));
+	json_object_object_add(j, "encryption", json_object_new_string(md_res_tls(res) ? "tls" : "none"));
 	have_sb = read_sb_quiet(res, me, &sb) == 0;
 	if (have_sb) {
 		snprintf(gen, sizeof(gen), "%016llx", (unsigned long long)sb.gen_current);
@@ -176,6 +177,8 @@ static void print_status_text(json_object *j)
 			       S("disk_stall_offset"), S("disk_stall_ms"));
 		if (!strcmp(S("auth"), "none"))
 			printf("  link unauthenticated (auth = none): anyone who reaches the port can pose as the peer\n");
+		else if (!strcmp(S("encryption"), "none"))
+			printf("  link not encrypted (encryption = none): the data crosses the network in clear\n");
 		if (*S("last_error"))
 			printf("  last error: %s\n", S("last_error"));
 	} else {

@@ -12,8 +12,10 @@
  * the socket is shut down, which ends every operation on it; daemon.c
  * waits for them before the next attempt.
  *
- * Owns r->conn.listen_fd, sock, failing, fail_reason, the candidates
- * (cand, ncand, hello, have_hello, peer_addr) and the refusal counter.
+ * Owns r->conn.listen_fd, sock, tls, failing, fail_reason, the candidates
+ * (cand, ncand, hello, have_hello, authed, peer_addr) and the refusal
+ * counter.  With encryption = tls the listener's candidates are done after
+ * AUTH (their HELLO comes inside TLS, handshake.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 #include "kctl.h"
 #include "log.h"
 #include "repl.h"
@@ -268,8 +271,8 @@ static void cand_accept(struct repl *r, uint64_t now)
 		}
 		c = &r->conn.cand[r->conn.ncand++];
 		*c = (struct candidate){ .fd = fd, .since_ms = now };
-		if (md_auth_begin(&c->auth, true, r->auth.method, r->auth.key, r->auth.keylen,
-				  r->res->name, &none, &have))
+		if (md_auth_begin(&c->auth, true, r->auth.method, r->auth.flags, r->auth.key,
+				  r->auth.keylen, r->res->name, &none, &have))
 			cand_drop(r, r->conn.ncand - 1, "no random bytes for a nonce");
 	}
 }
@@ -324,28 +327,31 @@ static int cand_read(struct repl *r, int i)
 	c->got = 0;
 	if (c->phase == 2)
 		return 1;
+	have = false;
 	rc = mdw_auth_decode(c->buf + sizeof(struct mdw_hdr), wlen, &in);
 	if (!rc)
 		rc = md_auth_step(&c->auth, &in, &out, &have);
 	else
 		rc = -EPROTO;
-	if (rc < 0) {
-		cand_auth_failed(r, i, rc);
-		return -1;
-	}
 	if (have) {
 		char pkt[sizeof(struct mdw_hdr) + sizeof(struct mdw_auth)];
 
 		mdw_hdr_encode(pkt, MDW_AUTH, sizeof(struct mdw_auth));
 		mdw_auth_encode(pkt + sizeof(struct mdw_hdr), &out);
 		/* 104 bytes into an empty socket buffer: all or nothing. */
-		if (send(c->fd, pkt, sizeof(pkt), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(pkt)) {
+		if (send(c->fd, pkt, sizeof(pkt), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(pkt) &&
+		    rc >= 0) {
 			cand_drop(r, i, "could not answer its AUTH");
 			return -1;
 		}
 	}
+	if (rc < 0) {	/* after the answer: an encryption mismatch is told */
+		cand_auth_failed(r, i, rc);
+		return -1;
+	}
 	c->phase++;
-	return 0;
+	/* With TLS the HELLO comes encrypted, after the TLS handshake. */
+	return c->phase == 2 && (r->auth.flags & MDW_AUTH_F_TLS) ? 1 : 0;
 }
 
 /*
@@ -388,9 +394,19 @@ static int listen_once(struct repl *r, volatile int *stop)
 			int fd = r->conn.cand[i].fd;
 
 			if (p[i].revents && cand_read(r, i) == 1) {
-				memcpy(r->conn.hello, r->conn.cand[i].buf + sizeof(struct mdw_hdr),
-				       sizeof(r->conn.hello));
-				r->conn.have_hello = true;
+				struct candidate *c = &r->conn.cand[i];
+
+				r->conn.authed = true;
+				if (r->auth.flags & MDW_AUTH_F_TLS) {
+					if (md_tls_psk(&c->auth, r->conn.psk)) {
+						cand_drop(r, i, "no TLS key could be derived");
+						continue;
+					}
+				} else {
+					memcpy(r->conn.hello, c->buf + sizeof(struct mdw_hdr),
+					       sizeof(r->conn.hello));
+					r->conn.have_hello = true;
+				}
 				r->conn.cand[i].fd = -1;
 				r->conn.cand[i] = r->conn.cand[--r->conn.ncand];
 				fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -415,7 +431,7 @@ int conn_establish(struct repl *r, volatile int *stop)
 	socklen_t sl;
 	int fd, rc;
 
-	r->conn.have_hello = false;
+	r->conn.have_hello = r->conn.authed = false;
 	if (r->conn.listen_fd >= 0)
 		return listen_once(r, stop);
 	if (r->adm.detached) {
@@ -478,3 +494,15 @@ int conn_send_sync(int fd, uint16_t type, const void *body, uint32_t len)
 	       (ssize_t)(sizeof(struct mdw_hdr) + len) ? 0 : -EIO;
 }
 
+
+/* The end of a connection's socket, its TLS session with it. */
+void conn_close(struct repl *r, int fd)
+{
+	if (r->conn.tls) {
+		md_tls_end(r->conn.tls);
+		r->conn.tls = NULL;
+	}
+	OPENSSL_cleanse(r->conn.psk, sizeof(r->conn.psk));
+	r->conn.tx_bytes = 0;
+	close(fd);
+}

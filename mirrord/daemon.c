@@ -132,7 +132,7 @@ static int run_connected(struct repl *r, volatile int *stop)
 				state_write(r, MD_LINK_CONNECTED);
 		}
 	}
-	close(r->conn.sock);
+	conn_close(r, r->conn.sock);
 	r->conn.sock = -1;
 	r->adm.stall_ms = 0;
 	if (r->vf.active)
@@ -168,7 +168,7 @@ int repl_run(struct repl *r, volatile int *stop)
 		r->conn.decision = MD_SYNC_NONE;
 		rc = handshake(r, fd);
 		if (rc) {
-			close(fd);
+			conn_close(r, fd);
 			state_write(r, r->conn.decision == MD_SYNC_SPLIT_BRAIN ? MD_LINK_SPLIT_BRAIN :
 				    r->conn.decision == MD_SYNC_UNRELATED ? MD_LINK_UNRELATED :
 				    MD_LINK_REFUSED);
@@ -211,6 +211,10 @@ int repl_init(struct repl *r)
 			return rc;
 		}
 		r->auth.method = (uint16_t)rc;
+		r->auth.flags = md_res_tls(r->res) ? MDW_AUTH_F_TLS : 0;
+		if (!r->auth.flags && r->auth.method != MDW_AUTH_NONE)
+			log_warn("resource %s: encryption = none: the data crosses the network in clear",
+				 r->res->name);
 		if (r->auth.method == MDW_AUTH_NONE)
 			log_warn("resource %s: auth = none: the link is unauthenticated; anyone who "
 				 "can reach port %d can pose as the peer", r->res->name, r->res->port);

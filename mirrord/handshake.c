@@ -93,8 +93,8 @@ static int authenticate(struct repl *r, int fd, uint64_t deadline)
 	bool have;
 	int rc;
 
-	rc = md_auth_begin(&a, false, r->auth.method, r->auth.key, r->auth.keylen, r->res->name,
-			   &m, &have);
+	rc = md_auth_begin(&a, false, r->auth.method, r->auth.flags, r->auth.key, r->auth.keylen,
+			   r->res->name, &m, &have);
 	if (rc)
 		return rc;
 	mdw_auth_encode(pkt, &m);
@@ -131,7 +131,32 @@ static int authenticate(struct repl *r, int fd, uint64_t deadline)
 		auth_failed(r, rc);
 		return -EACCES;
 	}
+	if ((r->auth.flags & MDW_AUTH_F_TLS) && md_tls_psk(&a, r->conn.psk)) {
+		log_err("no TLS key could be derived for %s", peer_name(r));
+		return -EIO;
+	}
 	return 0;
+}
+
+/*
+ * encryption = tls: the TLS handshake right after AUTH, keyed for this
+ * connection (lib/tls.h); the listener is the TLS server.  Afterwards the
+ * kernel encrypts and decrypts everything on fd.  0 or -errno (logged
+ * once per reason, in fail_reason).
+ */
+static int encrypt_link(struct repl *r, int fd, uint64_t deadline)
+{
+	char err[256];
+	int rc;
+
+	rc = md_tls_start(fd, r->conn.listen_fd >= 0 ? MD_TLS_SERVER : 0, r->conn.psk, deadline,
+			  &r->conn.tls, err, sizeof(err));
+	if (rc) {
+		if (strcmp(err, r->conn.fail_reason))
+			log_err("%s (%s)", err, peer_name(r));
+		snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), "%s", err);
+	}
+	return rc;
 }
 
 /* Returns 0 when the peer is accepted, -EPROTO when either side refused. */
@@ -172,7 +197,9 @@ int handshake(struct repl *r, int fd)
 	me.disk_state = sb.disk_state;
 	me.oos_chunks = st.oos_chunks;
 	/* The listener authenticated its candidates already (conn.c). */
-	if (!r->conn.have_hello && (rc = authenticate(r, fd, deadline)))
+	if (!r->conn.authed && (rc = authenticate(r, fd, deadline)))
+		return rc;
+	if ((r->auth.flags & MDW_AUTH_F_TLS) && (rc = encrypt_link(r, fd, deadline)))
 		return rc;
 	mdw_hello_encode(body, &me);
 	rc = conn_send_sync(fd, MDW_HELLO, body, sizeof(body));
@@ -245,9 +272,10 @@ int handshake(struct repl *r, int fd)
 	r->conn.peer_role = them.role;
 	r->conn.peer_features = them.features;
 	r->conn.integrity = them.features & me.features & MDW_FEAT_XXH3;
-	log_info("connected to %s (protocol %u, peer is %s, %s, %s)", peer_name(r), version,
+	log_info("connected to %s (protocol %u, peer is %s, %s, %s, %s)", peer_name(r), version,
 		 md_role_name(them.role), md_sync_decision_name(r->conn.decision),
-		 r->auth.method == MDW_AUTH_NONE ? "unauthenticated: auth = none" : "authenticated");
+		 r->auth.method == MDW_AUTH_NONE ? "unauthenticated: auth = none" : "authenticated",
+		 r->conn.tls ? "encrypted: TLS 1.2 in the kernel" : "not encrypted");
 	return 0;
 }
 

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <sys/socket.h>
 #include "auth.h"
+#include "tls.h"
 #include "config.h"
 #include "io.h"
 #include "md_run.h"
@@ -163,6 +164,7 @@ struct repl {
 
 	struct {			/* daemon.c (loaded), conn.c, handshake.c (used) */
 		uint16_t method;	/* MDW_AUTH_*: auth = none, or the secret */
+		uint32_t flags;		/* MDW_AUTH_F_TLS: encryption = tls */
 		uint8_t key[MD_SECRET_MAX];
 		size_t keylen;
 	} auth;
@@ -202,6 +204,10 @@ struct repl {
 		int ncand;
 		char hello[sizeof(struct mdw_hello)];	/* the winner's HELLO */
 		bool have_hello;
+		bool authed;		/* the listener authenticated the winner */
+		uint8_t psk[MD_TLS_PSK_LEN];	/* this connection's TLS key (lib/tls.h) */
+		void *tls;		/* the TLS session of sock, NULL: plain */
+		uint64_t tx_bytes;	/* sent on this connection (the TLS key's limit) */
 		uint64_t refused, refused_logged_ms;
 		const char *refused_why;	/* a string constant: the last logged */
 		enum md_sync_decision decision;
@@ -300,6 +306,7 @@ int conn_listen(struct repl *r);
 bool conn_kernel_gave_up(struct repl *r);
 uint32_t conn_deadline_s(const struct repl *r);
 int conn_establish(struct repl *r, volatile int *stop);
+void conn_close(struct repl *r, int fd);
 int conn_read_full(int fd, void *buf, size_t len, uint64_t deadline_ms);
 void conn_refuse_pending(struct repl *r);
 void conn_drop_candidates(struct repl *r);

@@ -142,7 +142,9 @@ static void rx_cb(struct io_op *op, int res)
 		return;
 	}
 	if (res <= 0) {
-		conn_fail(r, "%s", res ? strerror(-res) : "peer closed the connection");
+		const char *tls = r->conn.tls ? md_tls_rx_error(res) : NULL;
+
+		conn_fail(r, "%s", tls ? tls : res ? strerror(-res) : "peer closed the connection");
 		return;
 	}
 	r->rx.len += (size_t)res;

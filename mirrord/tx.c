@@ -28,6 +28,14 @@ static void tx_done_cb(struct io_op *op, int res)
 		return;
 	}
 	r->conn.last_tx_ms = now_ms();
+	r->conn.tx_bytes += (uint64_t)res;
+	if (r->conn.tls && r->conn.tx_bytes >= MD_TLS_MAX_BYTES) {
+		/* Cannot re-key a kTLS socket (lib/tls.h): a new connection,
+		 * a new key; what is in flight is marked and resent. */
+		conn_fail(r, "TLS: %llu bytes sent under one key, reconnecting for a new one",
+			  (unsigned long long)r->conn.tx_bytes);
+		return;
+	}
 	/*
 	 * Partial send: advance the iovec and go on with the rest.  Empty
 	 * entries (the payload of a flush) are skipped as they come.

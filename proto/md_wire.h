@@ -10,6 +10,9 @@
  *
  * Connection life: first MDW_AUTH in three steps (lib/auth.h): both sides
  * prove they hold the resource's secret, before anything else is said.
+ * With MDW_AUTH_F_TLS (encryption = tls on both) a TLS handshake follows
+ * on the same stream (lib/tls.h), and from then on every byte below is
+ * inside TLS records, encrypted and authenticated by the kernel (kTLS).
  * Then each side sends MDW_HELLO.  Each checks the other's
  * (magic, protocol version overlap, features, resource, node names, device
  * size, roles) and either goes on or sends MDW_REJECT with a reason and
@@ -88,6 +91,11 @@
 #define MDW_AUTH_HMAC_SHA256	1	/* secret-file: HMAC-SHA256 challenge-response */
 #define MDW_AUTH_NONCE		32
 #define MDW_AUTH_MAC		32
+/* mdw_auth.flags: what follows the exchange; both sides must say the same
+ * (each checks the other's against its own configuration, so a stripped
+ * bit only ends in a refusal).  Unknown bits are refused. */
+#define MDW_AUTH_F_TLS		(1u << 0)	/* encryption = tls: TLS next */
+#define MDW_AUTH_F_ALL		(MDW_AUTH_F_TLS)
 
 /* mdw_reject.code */
 #define MDW_REJ_PROTO		1	/* no common protocol version */
@@ -198,7 +206,9 @@ struct mdw_auth {
 	__u16 step;		/* 1, 2, 3 */
 	__u8 nonce[MDW_AUTH_NONCE];
 	__u8 mac[MDW_AUTH_MAC];
-	__u64 reserved[2];
+	__u32 flags;		/* MDW_AUTH_F_*, the same in every step */
+	__u32 reserved0;
+	__u64 reserved1;
 };
 
 struct mdw_state {

@@ -24,8 +24,10 @@ for m in re.finditer(r"^@@RESULT (\S+) (\S+) (\S+) (\S+) (\S+)", open(log, error
 names = {"seq1m": "1 MiB sequential write, QD16", "randw4k": "4 KiB random write, QD32",
          "randw4k_qd1": "4 KiB random write, QD1 (sync)",
          "resync_diff": "differential resync, 64 MiB dirty", "resync_full": "full resync (initial sync)"}
-rows = ["| test | raw | mirror | DRBD 8.4 (C) | mirror/raw | DRBD/raw | mirror/DRBD | mirror, data-integrity | its cost (x/mirror) |",
-        "|---|---|---|---|---|---|---|---|---|"]
+# "mirror" is the default configuration: encrypted (kernel TLS); "plain"
+# is encryption = none; "plain + xxh3" adds data-integrity to plain.
+rows = ["| test | raw | mirror (TLS) | DRBD 8.4 (C) | mirror/raw | DRBD/raw | mirror/DRBD | mirror, no encryption | TLS cost (TLS/plain) | plain + data-integrity | its cost (x/plain) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|"]
 def fmt(t, v):
     if t.startswith("resync"):
         return f"{v[0]/1024:.1f} MiB/s ({v[2]/1e6:.1f} s)"
@@ -42,18 +44,19 @@ for t, label in names.items():
     r, m, d = res.get(("raw", t)), res.get(("mirror", t)), res.get(("drbd", t))
     if t.startswith("resync"):
         if m and d:
-            rows.append(f"| {label} | - | {fmt(t, m)} | {fmt(t, d)} | - | - | {m[0]/d[0]:.2f} | - | - |")
+            rows.append(f"| {label} | - | {fmt(t, m)} | {fmt(t, d)} | - | - | {m[0]/d[0]:.2f} | - | - | - | - |")
             reading.append(f"- {label}: {verdict(float(f'{m[0]/d[0]:.2f}'))}.")
         else:
-            rows.append(f"| {label} | missing | | | | | | | |")
+            rows.append(f"| {label} | missing | | | | | | | | | |")
         continue
     if not (r and m and d):
-        rows.append(f"| {label} | missing | | | | | | | |"); continue
+        rows.append(f"| {label} | missing | | | | | | | | | |"); continue
     k = 0 if t == "seq1m" else 1
-    x = res.get(("mirror_xxh3", t))
+    p, x = res.get(("mirror_plain", t)), res.get(("mirror_xxh3", t))
     rows.append(f"| {label} | {fmt(t, r)} | {fmt(t, m)} | {fmt(t, d)} | "
                 f"{m[k]/r[k]:.2f} | {d[k]/r[k]:.2f} | {m[k]/d[k]:.2f} | "
-                + (f"{fmt(t, x)} | {x[k]/m[k]:.2f} |" if x else "missing | |"))
+                + (f"{fmt(t, p)} | {m[k]/p[k]:.2f} | " if p else "missing | | ")
+                + (f"{fmt(t, x)} | {x[k]/p[k]:.2f} |" if x and p else "missing | |"))
     reading.append(f"- {label}: {verdict(float(f'{m[k]/d[k]:.2f}'))}.")
 diff, full = res.get(("mirror", "resync_diff")), res.get(("mirror", "resync_full"))
 if diff and full:

@@ -78,6 +78,13 @@ check_out dry_run_up 0 '^would create /dev/mirror7 over /nonexistent/mdctl-cli-t
 sed -i "s|^secret-file = .*|auth = none|" "$conf2"
 check_out dry_run_up_auth_none 0 '^would create /dev/mirror7' $mdctl $t1 up t1 --dry-run
 check_out status_auth_none 0 '"auth": "none"' $mdctl $t1 status --json t1
+check_out status_auth_none_not_encrypted 0 '"encryption": "none"' $mdctl $t1 status --json t1
+sed -i "s|^auth = none|&\nencryption = tls|" "$conf2"
+check_out up_tls_without_secret 3 '^$' $mdctl $t1 up t1 --dry-run
+[[ "$($mdctl $t1 up t1 --dry-run 2>&1)" == *"encryption = tls needs a secret-file"* ]] && pass=$((pass + 1)) &&
+	echo "[       OK ] up_tls_without_secret_says_why" ||
+	{ fail=$((fail + 1)); echo "[  FAILED  ] up_tls_without_secret_says_why"; }
+sed -i "/^encryption = tls/d" "$conf2"
 check dry_run_set_bad_size 2 $mdctl $t1 set t1 resync-rate=lots --dry-run
 check dry_run_set_async_refused 4 $mdctl $t1 set t1 mode=async --dry-run
 check dry_run_destroy_bad_minor 2 $mdctl --dry-run destroy-minor 64

@@ -44,9 +44,9 @@ static int half(struct pair *p, const uint8_t *kc, const uint8_t *kl, uint16_t m
 	struct md_auth_msg none;
 	bool have;
 
-	assert_int_equal(md_auth_begin(&p->c, false, mc, kc, 32, "r0", &p->m1, &have), 0);
+	assert_int_equal(md_auth_begin(&p->c, false, mc, 0, kc, 32, "r0", &p->m1, &have), 0);
 	assert_true(have);
-	assert_int_equal(md_auth_begin(&p->l, true, ml, kl, 32, "r0", &none, &have), 0);
+	assert_int_equal(md_auth_begin(&p->l, true, ml, 0, kl, 32, "r0", &none, &have), 0);
 	assert_false(have);
 	p->m1 = wire(&p->m1);
 	{
@@ -94,9 +94,9 @@ static void wrong_secret_fails_on_the_checking_side(void **state)
 		struct md_auth l1;
 		struct md_auth_msg m2;
 
-		assert_int_equal(md_auth_begin(&p.c, false, MDW_AUTH_HMAC_SHA256, K1, 32, "r0", &p.m1, &have), 0);
-		assert_int_equal(md_auth_begin(&p.l, true, MDW_AUTH_HMAC_SHA256, K2, 32, "r0", &none, &have), 0);
-		assert_int_equal(md_auth_begin(&l1, true, MDW_AUTH_HMAC_SHA256, K1, 32, "r0", &none, &have), 0);
+		assert_int_equal(md_auth_begin(&p.c, false, MDW_AUTH_HMAC_SHA256, 0, K1, 32, "r0", &p.m1, &have), 0);
+		assert_int_equal(md_auth_begin(&p.l, true, MDW_AUTH_HMAC_SHA256, 0, K2, 32, "r0", &none, &have), 0);
+		assert_int_equal(md_auth_begin(&l1, true, MDW_AUTH_HMAC_SHA256, 0, K1, 32, "r0", &none, &have), 0);
 		memcpy(l1.mine, p.l.mine, sizeof(l1.mine));
 		assert_int_equal(md_auth_step(&p.l, &p.m1, &p.m2, &have), 0);
 		assert_int_equal(md_auth_step(&l1, &p.m1, &m2, &have), 0);
@@ -104,7 +104,7 @@ static void wrong_secret_fails_on_the_checking_side(void **state)
 		assert_int_equal(md_auth_step(&p.l, &p.m3, &none, &have), -EACCES);
 	}
 	/* Echoing the listener's own MAC back is no proof either. */
-	assert_int_equal(md_auth_begin(&p.l, true, MDW_AUTH_HMAC_SHA256, K1, 32, "r0", &none, &have), 0);
+	assert_int_equal(md_auth_begin(&p.l, true, MDW_AUTH_HMAC_SHA256, 0, K1, 32, "r0", &none, &have), 0);
 	assert_int_equal(md_auth_step(&p.l, &p.m1, &p.m2, &have), 0);
 	p.m3 = (struct md_auth_msg){ .method = MDW_AUTH_HMAC_SHA256, .step = 3 };
 	memcpy(p.m3.mac, p.m2.mac, sizeof(p.m3.mac));
@@ -121,14 +121,14 @@ static void replayed_proof_is_refused(void **state)
 
 	(void)state;
 	assert_int_equal(half(&old, K1, K1, MDW_AUTH_HMAC_SHA256, MDW_AUTH_HMAC_SHA256), MD_AUTH_DONE);
-	assert_int_equal(md_auth_begin(&now.l, true, MDW_AUTH_HMAC_SHA256, K1, 32, "r0", &none, &have), 0);
+	assert_int_equal(md_auth_begin(&now.l, true, MDW_AUTH_HMAC_SHA256, 0, K1, 32, "r0", &none, &have), 0);
 	assert_int_equal(md_auth_step(&now.l, &old.m1, &fresh2, &have), 0);	/* old challenge */
 	assert_int_equal(md_auth_step(&now.l, &old.m3, &none, &have), -EACCES);
 	/* ... and the listener's recorded answer does not fool a connector. */
-	assert_int_equal(md_auth_begin(&now.c, false, MDW_AUTH_HMAC_SHA256, K1, 32, "r0", &none, &have), 0);
+	assert_int_equal(md_auth_begin(&now.c, false, MDW_AUTH_HMAC_SHA256, 0, K1, 32, "r0", &none, &have), 0);
 	assert_int_equal(md_auth_step(&now.c, &old.m2, &none, &have), -EACCES);
 	/* A listener's answer cannot serve as a connector's proof. */
-	assert_int_equal(md_auth_begin(&now.l, true, MDW_AUTH_HMAC_SHA256, K1, 32, "r0", &none, &have), 0);
+	assert_int_equal(md_auth_begin(&now.l, true, MDW_AUTH_HMAC_SHA256, 0, K1, 32, "r0", &none, &have), 0);
 	assert_int_equal(md_auth_step(&now.l, &old.m1, &fresh2, &have), 0);
 	none = fresh2;
 	none.step = 3;
@@ -143,8 +143,8 @@ static void another_resource_is_another_secret(void **state)
 	bool have;
 
 	(void)state;
-	assert_int_equal(md_auth_begin(&p.c, false, MDW_AUTH_HMAC_SHA256, K1, 32, "r0", &p.m1, &have), 0);
-	assert_int_equal(md_auth_begin(&p.l, true, MDW_AUTH_HMAC_SHA256, K1, 32, "r1", &none, &have), 0);
+	assert_int_equal(md_auth_begin(&p.c, false, MDW_AUTH_HMAC_SHA256, 0, K1, 32, "r0", &p.m1, &have), 0);
+	assert_int_equal(md_auth_begin(&p.l, true, MDW_AUTH_HMAC_SHA256, 0, K1, 32, "r1", &none, &have), 0);
 	assert_int_equal(md_auth_step(&p.l, &p.m1, &p.m2, &have), 0);
 	assert_int_equal(md_auth_step(&p.c, &p.m2, &p.m3, &have), -EACCES);
 }
@@ -157,7 +157,7 @@ static void out_of_order_and_method_mismatch_end_it(void **state)
 
 	(void)state;
 	/* Step 3 first. */
-	assert_int_equal(md_auth_begin(&p.l, true, MDW_AUTH_HMAC_SHA256, K1, 32, "r0", &none, &have), 0);
+	assert_int_equal(md_auth_begin(&p.l, true, MDW_AUTH_HMAC_SHA256, 0, K1, 32, "r0", &none, &have), 0);
 	p.m3 = (struct md_auth_msg){ .method = MDW_AUTH_HMAC_SHA256, .step = 3 };
 	memset(p.m3.mac, 7, sizeof(p.m3.mac));
 	assert_int_equal(md_auth_step(&p.l, &p.m3, &none, &have), -EPROTO);
@@ -187,7 +187,7 @@ static void malformed_messages_are_refused(void **state)
 	w.version = 2;
 	assert_int_equal(mdw_auth_decode(&w, sizeof(w), &out), -EPROTO);
 	memcpy(&w, body, sizeof(w));
-	w.reserved[1] = 1;
+	w.reserved1 = 1;
 	assert_int_equal(mdw_auth_decode(&w, sizeof(w), &out), -EBADMSG);
 	memcpy(&w, body, sizeof(w));
 	w.step = 4;
@@ -234,6 +234,52 @@ static void secret_file_rules(void **state)
 	assert_int_equal(md_secret_load(path, key, &len, err, sizeof(err)), -ENOENT);
 }
 
+/* encryption = tls on one node, none on the other: the listener answers
+ * step 1 (so that the connector learns it too) and both end with
+ * -EPROTOTYPE; a bit the decoder does not know is malformed. */
+static void encryption_mismatch_is_told_to_both(void **state)
+{
+	struct md_auth c, l;
+	struct md_auth_msg m1, m2, m3;
+	char body[sizeof(struct mdw_auth)];
+	bool have;
+
+	(void)state;
+	for (int tls_c = 0; tls_c < 2; tls_c++) {
+		uint32_t fc = tls_c ? MDW_AUTH_F_TLS : 0, fl = tls_c ? 0 : MDW_AUTH_F_TLS;
+
+		assert_int_equal(md_auth_begin(&c, false, MDW_AUTH_HMAC_SHA256, fc, K1, 32, "r0",
+					       &m1, &have), 0);
+		assert_int_equal(md_auth_begin(&l, true, MDW_AUTH_HMAC_SHA256, fl, K1, 32, "r0",
+					       &m2, &have), 0);
+		m1 = wire(&m1);
+		assert_int_equal(m1.flags, fc);
+		assert_int_equal(md_auth_step(&l, &m1, &m2, &have), -EPROTOTYPE);
+		assert_true(have);
+		m2 = wire(&m2);
+		assert_int_equal(m2.flags, fl);
+		assert_int_equal(md_auth_step(&c, &m2, &m3, &have), -EPROTOTYPE);
+		assert_false(have);
+		assert_non_null(strstr(md_auth_error(-EPROTOTYPE), "encryption differs"));
+	}
+	/* Both tls: done, the flag in every step. */
+	assert_int_equal(md_auth_begin(&c, false, MDW_AUTH_HMAC_SHA256, MDW_AUTH_F_TLS, K1, 32, "r0",
+				       &m1, &have), 0);
+	assert_int_equal(md_auth_begin(&l, true, MDW_AUTH_HMAC_SHA256, MDW_AUTH_F_TLS, K1, 32, "r0",
+				       &m2, &have), 0);
+	m1 = wire(&m1);
+	assert_int_equal(md_auth_step(&l, &m1, &m2, &have), 0);
+	m2 = wire(&m2);
+	assert_int_equal(md_auth_step(&c, &m2, &m3, &have), MD_AUTH_DONE);
+	m3 = wire(&m3);
+	assert_int_equal(m3.flags, MDW_AUTH_F_TLS);
+	assert_int_equal(md_auth_step(&l, &m3, &m1, &have), MD_AUTH_DONE);
+	/* An unknown flag is a malformed message. */
+	m1.flags = 1u << 7;
+	mdw_auth_encode(body, &m1);
+	assert_int_equal(mdw_auth_decode(body, sizeof(body), &m2), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +290,7 @@ int main(void)
 		cmocka_unit_test(out_of_order_and_method_mismatch_end_it),
 		cmocka_unit_test(malformed_messages_are_refused),
 		cmocka_unit_test(secret_file_rules),
+		cmocka_unit_test(encryption_mismatch_is_told_to_both),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

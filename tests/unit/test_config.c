@@ -52,6 +52,7 @@ static void valid(void **state)
 	assert_string_equal(r->secret_file, "/etc/mirrordisk/r0.secret");
 	assert_int_equal(r->auth_none, 0);
 	assert_int_equal(r->data_integrity, 1);
+	assert_true(md_res_tls(r));
 	assert_int_equal(r->resync_rate, 50u << 20);
 	assert_int_equal(r->checksum_resync, 1);
 	assert_int_equal(md_res_node_index(r, "beta"), 1);
@@ -79,6 +80,16 @@ static void defaults(void **state)
 	assert_int_equal(r->data_integrity, 0);
 	assert_int_equal(r->resync_rate, 0);
 	assert_int_equal(r->checksum_resync, 0);
+	/* Encrypted by default; not with auth = none (no key), unless asked. */
+	assert_true(md_res_tls(r));
+	assert_int_equal(load("[resource r0]\nminor = 0\nauth = none\n" NODES), 0);
+	assert_false(md_res_tls(md_config_find(&cfg, "r0")));
+	assert_int_equal(load("[resource r0]\nminor = 0\nencryption = none\n" NODES), 0);
+	assert_false(md_res_tls(md_config_find(&cfg, "r0")));
+	assert_int_equal(load("[resource r0]\nminor = 0\nencryption = tls\n" NODES), 0);
+	assert_true(md_res_tls(md_config_find(&cfg, "r0")));
+	assert_int_equal(load("[resource r0]\nminor = 0\nauth = none\nencryption = tls\n" NODES), -EINVAL);
+	assert_non_null(strstr(err, "encryption = tls needs a secret-file"));
 }
 
 static void entry_errors_name_the_line(void **state)
@@ -92,6 +103,7 @@ static void entry_errors_name_the_line(void **state)
 		{ "[resource r0]\nsecret-file = r0.secret\n", "absolute path" },
 		{ "[resource r0]\nauth = md5\n", "auth must be hmac-sha256 or none" },
 		{ "[resource r0]\ndata-integrity = maybe\n", "line 2" },
+		{ "[resource r0]\nencryption = aes\n", "encryption must be tls or none" },
 		{ "[resource r0]\nminor = x\n", "line 2" },
 		{ "[resource r0]\nport = 70000\n", "line 2" },
 		{ "[resource r0]\nchunk-size = 48K\n", "line 2" },

@@ -44,11 +44,14 @@ static void hdr(unsigned char *p, uint16_t type, uint32_t len)
 	memcpy(p, &h, sizeof(h));
 }
 
-/* AUTH step 1 or 3 of an impostor: random nonce or random MAC. */
+/* AUTH step 1 or 3 of an impostor: random nonce or random MAC; it asks
+ * for TLS as the bench's configuration does (encryption = tls, the default),
+ * so that what stops it is the missing secret. */
 static size_t auth_pkt(unsigned char *p, uint16_t step)
 {
 	struct mdw_auth a = { .version = htole32(MDW_AUTH_VERSION),
-			      .method = htole16(MDW_AUTH_HMAC_SHA256), .step = htole16(step) };
+			      .method = htole16(MDW_AUTH_HMAC_SHA256), .step = htole16(step),
+			      .flags = htole32(MDW_AUTH_F_TLS) };
 	unsigned char *fill = step == 1 ? a.nonce : a.mac;
 
 	for (int i = 0; i < MDW_AUTH_NONCE; i++)

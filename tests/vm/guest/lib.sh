@@ -122,6 +122,36 @@ b_back_up() {
 	on_b "${1:-. /tests/lib.sh; md_load; conf_install; mdctl up r0}" || fail "up b after the crash"
 }
 
+# tls_sw: "TX RX", the kernel's current count of TLS sockets with the
+# record layer in software (kTLS) each way (/proc/net/tls_stat).
+tls_sw() { awk '$1 == "TlsCurrTxSw" { t = $2 } $1 == "TlsCurrRxSw" { r = $2 } END { print t + 0, r + 0 }' /proc/net/tls_stat 2>/dev/null || echo "0 0"; }
+
+# wait_log NODE TEXT [SECONDS]: until NODE's (a or b) mirrord log has TEXT
+# (a grep pattern), else fail with the tails of both logs.
+wait_log() {
+	i=0
+	until if [ $1 = a ]; then grep -q "$2" /var/log/mirrordisk/r0.log; else on_b "grep -q '$2' /var/log/mirrordisk/r0.log"; fi; do
+		i=$((i + 1)); [ $i -gt $((${3:-20} * 5)) ] && { tail -5 /var/log/mirrordisk/r0.log; on_b "tail -5 /var/log/mirrordisk/r0.log"; fail "$1 never logged: $2"; }
+		sleep 0.2
+	done
+}
+
+# flip_repaired MIB TEXT: with the relay of tests/vm/mdrelay.c between the
+# nodes, arm it, write 1 MiB at MIB on a; b must log TEXT (it refused the
+# changed packet), then the pair reconnects, resyncs, and b holds the write.
+flip_repaired() {
+	dd if=/dev/urandom of=/tmp/pat bs=1M count=1 2>/dev/null
+	on_b "touch /tmp/flip"
+	dd if=/tmp/pat of=/dev/mirror0 bs=1M seek=$1 oflag=direct 2>/dev/null || fail "write at $1 MiB"
+	on_b "grep -q flipped /tmp/relay.log" || fail "the relay flipped nothing"
+	wait_log b "$2" 10
+	log "b refused the changed packet and reset the link"
+	wait_conn 30; wait_sync
+	[ "$(on_b "dd if=/dev/vda bs=1M skip=$1 count=1 iflag=direct 2>/dev/null" | md5sum)" = "$(md5sum < /tmp/pat)" ] ||
+		fail "b does not hold the write after the resync"
+	same_disks
+}
+
 # json_field KEY: the value of "KEY" in mdctl status --json read from stdin.
 json_field() { sed -n "s/.*\"$1\": \"*\([^\",]*\)\"*,*$/\1/p" | head -1; }
 

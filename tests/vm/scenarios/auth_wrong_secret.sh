@@ -35,7 +35,8 @@ echo "$out" | grep -q "dropped after 0\.[0-9] s, 0 bytes received" || fail "not 
 grep -q "from $A: not from the peer's address" /var/log/mirrordisk/r0.log || fail "a did not log the foreign address"
 on_b ". /tests/lib.sh; secret_install; mdctl up r0" >/dev/null || fail "up b with the right secret"
 wait_conn; wait_sync
-grep -q "connected to node-b (.*, authenticated)" /var/log/mirrordisk/r0.log || fail "no authenticated connection logged"
+grep -q "connected to node-b (.*, authenticated, encrypted: TLS 1.2 in the kernel)" /var/log/mirrordisk/r0.log ||
+	fail "no authenticated, encrypted connection logged"
 mdctl deactivate r0 >/dev/null
 same_disks
 echo "a peer with another secret got nothing and wrote nothing; the right one resynced"

@@ -9,25 +9,14 @@
 relay_start() {	# on b: b's daemon connects to the relay, which connects to a from b's address
 	on_b "killall mdrelay 2>/dev/null; rm -f /tmp/flip; (mdrelay 10.77.0.2 7790 10.77.0.1 1 /tmp/flip > /tmp/relay.log 2>&1 &)"
 }
-sed 's/^timeout = 5/&\ndata-integrity = yes/' /tests/md.conf > /tmp/di.conf
-on_b "sed 's/^timeout = 5/&\ndata-integrity = yes/' /tests/md.conf |
+# Plain mode (encryption = none): with TLS the kernel authenticates every
+# record and the relay's flip is a TLS error instead (tls_link).
+sed 's/^timeout = 5/&\ndata-integrity = yes\nencryption = none/' /tests/md.conf > /tmp/di.conf
+on_b "sed 's/^timeout = 5/&\ndata-integrity = yes\nencryption = none/' /tests/md.conf |
 	sed '/^\[resource r0 node node-a\]/,/^\[/ s/^address = .*/address = 10.77.0.2/' > /tmp/di.conf"
 relay_start
 CONF=/tmp/di.conf start_pair
-dd if=/dev/urandom of=/tmp/pat bs=1M count=1 2>/dev/null
-on_b "touch /tmp/flip"
-dd if=/tmp/pat of=/dev/mirror0 bs=1M seek=10 oflag=direct 2>/dev/null || fail "write on a"
-on_b "grep -q flipped /tmp/relay.log" || fail "the relay flipped nothing"
-i=0
-until on_b "grep -q 'data integrity: a DATA packet of [0-9]* bytes failed its digest' /var/log/mirrordisk/r0.log"; do
-	i=$((i + 1)); [ $i -gt 50 ] && { on_b "tail /var/log/mirrordisk/r0.log"; fail "b did not catch the flipped bit"; }
-	sleep 0.2
-done
-log "b caught the flipped bit and reset the link"
-wait_conn 30; wait_sync
-[ "$(on_b "dd if=/dev/vda bs=1M skip=10 count=1 iflag=direct 2>/dev/null" | md5sum)" = "$(md5sum < /tmp/pat)" ] ||
-	fail "b does not hold the write after the resync"
-same_disks
+flip_repaired 10 'data integrity: a DATA packet of [0-9]* bytes failed its digest'
 
 log "the same flip without data-integrity"
 mdctl deactivate r0 >/dev/null; mdctl down r0 >/dev/null; on_b "mdctl down r0" >/dev/null
