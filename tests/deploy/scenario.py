@@ -536,6 +536,12 @@ def scenario(phases, guests, alpha, beta, debs, kver):
         need("first-sync", ok, " | ".join(brief_status(s) for s in sts))
         check("roles", [s.get("role") for s in sts] == ["primary", "secondary"], str([s.get("role") for s in sts]))
         check("auth", all(s.get("auth") == "hmac-sha256" for s in sts), str([s.get("auth") for s in sts]))
+        check("encryption", all(s.get("encryption") == "tls" for s in sts), str([s.get("encryption") for s in sts]))
+        for g in both:
+            # The default encryption = tls: the kernel's tls module loaded on
+            # demand, the record layer in the kernel (mirrord says so).
+            rc, out = g.ssh("grep -c 'encrypted: TLS 1.2 in the kernel' /var/log/mirrordisk/r0.log")
+            check(f"{g.name}/kernel-tls", rc == 0, out.strip())
         for g in both:
             udev_link(g, "udev-link")
         rc, out = alpha.ssh(f"head -c {PAT1_MB}M /dev/urandom > /root/pat1 && "
