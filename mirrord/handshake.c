@@ -279,19 +279,14 @@ int handshake(struct repl *r, int fd)
 	return 0;
 }
 
-/* Detached: tell a peer that connects why it cannot, and hang up.  With
- * encryption the peer expects TLS after AUTH: the refusal goes inside it,
- * so that the peer reads the reason rather than a broken handshake. */
+/* Detached: tell a peer that connects why it cannot, and hang up. */
 void handshake_refuse_detached(struct repl *r, int fd)
 {
 	char body[sizeof(struct mdw_reject)], why[160];
-	uint64_t deadline = now_ms() + (uint64_t)r->res->timeout_s * 1000;
 
-	if (!(r->auth.flags & MDW_AUTH_F_TLS) || !encrypt_link(r, fd, deadline)) {
-		snprintf(why, sizeof(why), "%s is detached from the mirror (mdctl attach %s there "
-			 "brings it back)", r->res->nodes[r->me].name, r->res->name);
-		mdw_reject_encode(body, MDW_REJ_DETACHED, why);
-		conn_send_sync(fd, MDW_REJECT, body, sizeof(body));
-	}
-	conn_close(r, fd);
+	snprintf(why, sizeof(why), "%s is detached from the mirror (mdctl attach %s there "
+		 "brings it back)", r->res->nodes[r->me].name, r->res->name);
+	mdw_reject_encode(body, MDW_REJ_DETACHED, why);
+	conn_send_sync(fd, MDW_REJECT, body, sizeof(body));
+	close(fd);
 }
