@@ -184,13 +184,15 @@ int md_tls_start(int fd, unsigned flags, const uint8_t psk[MD_TLS_PSK_LEN],
 	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	rc = handshake(s, fd, deadline_ms, err, errlen);
 	fcntl(fd, F_SETFL, fl);
-	if (!rc && !(flags & MD_TLS_USERSPACE_OK) &&
-	    (!BIO_get_ktls_send(SSL_get_wbio(s)) || !BIO_get_ktls_recv(SSL_get_rbio(s)) ||
-	     SSL_has_pending(s))) {
-		snprintf(err, errlen, "TLS: the kernel did not take over the %s (is the tls module "
-			 "loaded? modprobe tls)", !BIO_get_ktls_send(SSL_get_wbio(s)) ?
-			 "encryption of what this node sends" : "decryption of what it receives");
-		rc = -ENOPROTOOPT;
+	if (!rc && !(flags & MD_TLS_USERSPACE_OK)) {
+		bool tx = BIO_get_ktls_send(SSL_get_wbio(s));
+
+		if (!tx || !BIO_get_ktls_recv(SSL_get_rbio(s)) || SSL_has_pending(s)) {
+			snprintf(err, errlen, "TLS: the kernel did not take over the %s (is the tls "
+				 "module loaded? modprobe tls)", !tx ? "encryption of what this node "
+				 "sends" : "decryption of what it receives");
+			rc = -ENOPROTOOPT;
+		}
 	}
 	if (rc) {
 		SSL_free(s);
