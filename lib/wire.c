@@ -323,21 +323,22 @@ int mdw_bitmap_decode(const void *body, size_t len, uint64_t nchunks, uint64_t *
 	return 0;
 }
 
-void mdw_rs_done_encode(void *body, uint64_t gen)
+void mdw_rs_done_encode(void *body, uint64_t gen, uint64_t sent)
 {
-	uint64_t le = htole64(gen);
+	struct mdw_rs_done w = { .gen_current = htole64(gen), .sent = htole64(sent) };
 
-	memcpy(body, &le, sizeof(le));
+	memcpy(body, &w, sizeof(w));
 }
 
-int mdw_rs_done_decode(const void *body, size_t len, uint64_t *gen)
+int mdw_rs_done_decode(const void *body, size_t len, uint64_t *gen, uint64_t *sent)
 {
-	uint64_t le;
+	struct mdw_rs_done w;
 
-	if (len != sizeof(le))
+	if (len != sizeof(w))
 		return -EMSGSIZE;
-	memcpy(&le, body, sizeof(le));
-	*gen = le64toh(le);
+	memcpy(&w, body, sizeof(w));
+	*gen = le64toh(w.gen_current);
+	*sent = le64toh(w.sent);
 	return 0;
 }
 

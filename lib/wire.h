@@ -79,8 +79,8 @@ size_t mdw_bitmap_body_len(uint32_t nbits);
 void mdw_bitmap_encode(void *body, uint64_t start, uint32_t nbits, const uint64_t *words);
 int mdw_bitmap_decode(const void *body, size_t len, uint64_t nchunks, uint64_t *start,
 		      uint32_t *nbits, const unsigned char **words);
-void mdw_rs_done_encode(void *body, uint64_t gen);
-int mdw_rs_done_decode(const void *body, size_t len, uint64_t *gen);
+void mdw_rs_done_encode(void *body, uint64_t gen, uint64_t sent);
+int mdw_rs_done_decode(const void *body, size_t len, uint64_t *gen, uint64_t *sent);
 
 void mdw_rs_digest_encode(void *body, uint64_t id, uint64_t offset, uint32_t len, uint64_t digest);
 int mdw_rs_digest_decode(const void *body, size_t len, uint64_t *id, uint64_t *offset,

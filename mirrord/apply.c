@@ -244,23 +244,23 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 		conn_fail(r, "peer sent application data but is not primary");
 		return -1;
 	}
-	if (resync) {
-		if (!r->rs.active || r->rs.source) {
-			conn_fail(r, "unexpected resync data from peer");
-			return -1;
-		}
-		d.flags = 0;
-	}
 	if (d.offset > r->dev.size_bytes || d.len > r->dev.size_bytes - d.offset) {
 		conn_fail(r, "peer wrote beyond the device end (offset %llu, %u bytes)",
 			  (unsigned long long)d.offset, d.len);
 		return -1;
 	}
+	if (resync) {
+		if (!rs_target_check(r, "resync data", d.offset, d.len))
+			return -1;
+		d.flags = 0;
+	}
 	a = apply_get(r, d.len);
 	if (!a)
 		return 0;	/* offered again later: counted then */
-	if (resync)
+	if (resync) {
 		r->rs.done++;
+		rs_target_got(r, d.offset);
+	}
 	a->d = d;
 	memcpy(a->buf, body + sizeof(struct mdw_data), d.len);
 	if (r->ap.pending || overlaps_active(r, &d)) {

@@ -40,6 +40,7 @@ int rs_send_digest(struct repl *r, const struct md_chan_req *q, const char *data
 	if (!body)
 		return -ENOBUFS;
 	mdw_rs_digest_encode(body, q->id, q->offset, q->len, XXH3_64bits(data, q->len));
+	r->rs.sent++;
 	ctl_kick(r);
 	return 0;
 }
@@ -99,6 +100,7 @@ int handle_rs_reply(struct repl *r, const char *body, uint32_t len)
 		t->own[1] = st->buf;	/* owned by the txitem now */
 		st->buf = NULL;
 		tx_queue(r, t, iov, 2, tx_heap_free);
+		r->rs.sent++;
 	}
 	return 1;
 }
@@ -130,14 +132,17 @@ static int digest_compare(struct repl *r, const char *body, uint32_t len, bool v
 	uint32_t dlen;
 
 	if (mdw_rs_digest_decode(body, len, &id, &off, &dlen, &digest) ||
-	    (!verify && (!r->rs.active || r->rs.source)) || off > r->dev.size_bytes ||
-	    dlen > r->dev.size_bytes - off || dlen > MD_MAX_IO_BYTES) {
-		conn_fail(r, "unexpected or malformed %s from peer", verify ? "VF_DIGEST" : "RS_DIGEST");
+	    off > r->dev.size_bytes || dlen > r->dev.size_bytes - off || dlen > MD_MAX_IO_BYTES) {
+		conn_fail(r, "malformed %s from peer", verify ? "VF_DIGEST" : "RS_DIGEST");
 		return -1;
 	}
+	if (!verify && !rs_target_check(r, "RS_DIGEST", off, dlen))
+		return -1;
 	a = apply_get(r, dlen);
 	if (!a)
 		return 0;	/* stall until an apply finishes */
+	if (!verify)
+		rs_target_got(r, off);
 	a->d = (struct md_data_info){ .id = id, .offset = off, .len = dlen };
 	a->digest = digest;
 	a->verify = verify;

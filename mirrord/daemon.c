@@ -328,8 +328,7 @@ void repl_fini(struct repl *r)
 		close(r->conn.listen_fd);
 	close(r->dev.disk_fd);
 	close(r->dev.meta_fd);
-	free(r->rs.snap);
-	free(r->rs.bad);
+	rs_free(r);
 	close(r->dev.ctl_fd);
 	free(r->snd.sb[0].buf);
 	free(r->snd.sb[1].buf);

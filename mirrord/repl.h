@@ -108,6 +108,11 @@ struct resync {
 					 * target: the marks it sent */
 	uint64_t *bad;			/* source: chunks our disk failed to read */
 	uint64_t failed;		/* ... how many */
+	uint64_t *got;			/* target: chunks whose resync DATA or
+					 * RS_DIGEST arrived (RS_DONE checks) */
+	uint64_t sent;			/* source: resync DATA + RS_DIGEST sent;
+					 * target: ... received.  RS_DONE says
+					 * the source's, the target compares */
 	uint64_t cursor;
 	uint64_t total, done;		/* chunks */
 	unsigned issued;		/* ioctls whose record has not come yet */
@@ -353,6 +358,9 @@ int sync_begin(struct repl *r);
 void rs_kick(struct repl *r);
 void rs_acked(struct repl *r, uint64_t id, int32_t status);
 void rs_read_failed(struct repl *r, const struct md_chan_req *q);
+bool rs_target_check(struct repl *r, const char *what, uint64_t off, uint32_t len);
+void rs_target_got(struct repl *r, uint64_t off);
+void rs_free(struct repl *r);
 int handle_bitmap(struct repl *r, const char *body, uint32_t len);
 int handle_bitmap_end(struct repl *r, const char *body, uint32_t len);
 int handle_rs_done(struct repl *r, const char *body, uint32_t len);

@@ -80,7 +80,7 @@ static void rs_finished(struct io_op *op, int res)
 	body = ctl_packet(r, MDW_RS_DONE, sizeof(struct mdw_rs_done));
 	if (!body)
 		return;
-	mdw_rs_done_encode(body, sb.gen_current);
+	mdw_rs_done_encode(body, sb.gen_current, r->rs.sent);
 	ctl_kick(r);
 	sb_update(r, sb_source_done, r);
 	log_info("resync to %s finished: %llu chunks (%llu MiB) in %.1f s, %llu found identical "
@@ -234,16 +234,27 @@ void rs_acked(struct repl *r, uint64_t id, int32_t status)
 	}
 }
 
-static void rs_start(struct repl *r, bool source)
+void rs_free(struct repl *r)
 {
 	free(r->rs.snap);
 	free(r->rs.bad);
+	free(r->rs.got);
+}
+
+static void rs_start(struct repl *r, bool source)
+{
+	size_t nwords = (r->dev.nchunks + 63) / 64;
+
+	rs_free(r);
 	memset(&r->rs, 0, sizeof(r->rs));
 	r->rs.active = true;
 	r->rs.source = source;
 	r->rs.start_ms = r->rs.last_tick_ms = now_ms();
-	r->rs.snap = calloc((r->dev.nchunks + 63) / 64, 8);
-	r->rs.bad = calloc((r->dev.nchunks + 63) / 64, 8);
+	r->rs.snap = calloc(nwords, 8);
+	if (source)
+		r->rs.bad = calloc(nwords, 8);
+	else
+		r->rs.got = calloc(nwords, 8);
 	if (!source)
 		r->adm.disk_failed = false;	/* its marks go out with our bitmap */
 }
@@ -260,7 +271,7 @@ static int target_send_bitmap(struct repl *r)
 	struct iovec *iov = calloc(1, sizeof(*iov));
 	int rc;
 
-	if (!bits || !buf || !t || !iov) {
+	if (!bits || !r->rs.got || !buf || !t || !iov) {
 		free(buf); free(t); free(iov);
 		return -ENOMEM;
 	}
@@ -352,15 +363,79 @@ static void rs_done_flushed(struct io_op *op, int res)
 		state_write(r, MD_LINK_CONNECTED);
 }
 
+/*
+ * Target: a resync packet (DATA with MDW_DF_RESYNC, or RS_DIGEST) comes
+ * only while we are the target, and carries exactly one whole chunk, as
+ * the source's kernel reads them (MD_IOC_RESYNC): what RS_DONE is checked
+ * against counts chunks.  false (the connection failed) otherwise.
+ */
+bool rs_target_check(struct repl *r, const char *what, uint64_t off, uint32_t len)
+{
+	uint64_t cb = r->dev.chunk_bytes;
+
+	if (!r->rs.active || r->rs.source || r->rs.flushing) {
+		conn_fail(r, "unexpected %s from peer: no resync from it is running", what);
+		return false;
+	}
+	if (off % cb || off >= r->dev.size_bytes ||
+	    len != (r->dev.size_bytes - off < cb ? r->dev.size_bytes - off : cb)) {
+		conn_fail(r, "malformed %s from peer: %u bytes at offset %llu is not one whole "
+			  "chunk", what, len, (unsigned long long)off);
+		return false;
+	}
+	return true;
+}
+
+/* Target: a resync packet rs_target_check passed was taken (once, not
+ * each time it is offered while the apply slots are full). */
+void rs_target_got(struct repl *r, uint64_t off)
+{
+	uint64_t c = off / r->dev.chunk_bytes;
+
+	r->rs.got[c / 64] |= 1ull << (c % 64);
+	r->rs.sent++;
+}
+
+/*
+ * Target: RS_DONE ends the resync only if everything the source says it
+ * sent arrived, and every chunk our bitmap asked for was among it.  A
+ * peer that ends early (a bug, or a forged end) fails the connection: our
+ * copy stays inconsistent with its marks, and the next connect resyncs.
+ */
+static bool rs_done_complete(struct repl *r, uint64_t sent)
+{
+	uint64_t nwords = (r->dev.nchunks + 63) / 64;
+
+	if (sent != r->rs.sent) {
+		conn_fail(r, "RS_DONE from peer counts %llu resync packets, but %llu arrived; "
+			  "the copy stays inconsistent", (unsigned long long)sent,
+			  (unsigned long long)r->rs.sent);
+		return false;
+	}
+	for (uint64_t i = 0; i < nwords; i++) {
+		uint64_t missing = r->rs.snap[i] & ~r->rs.got[i];
+
+		if (missing) {
+			conn_fail(r, "RS_DONE from peer, but chunk %llu of our bitmap never arrived; "
+				  "the copy stays inconsistent",
+				  (unsigned long long)(i * 64 + (uint64_t)__builtin_ctzll(missing)));
+			return false;
+		}
+	}
+	return true;
+}
+
 int handle_rs_done(struct repl *r, const char *body, uint32_t len)
 {
-	uint64_t gen;
+	uint64_t gen, sent;
 
 	if (!r->rs.active || r->rs.source || r->rs.flushing ||
-	    mdw_rs_done_decode(body, len, &gen)) {
+	    mdw_rs_done_decode(body, len, &gen, &sent)) {
 		conn_fail(r, "unexpected RS_DONE from peer");
 		return -1;
 	}
+	if (!rs_done_complete(r, sent))
+		return -1;
 	/* Every resync write was acknowledged before the source sent this:
 	 * one flush covers them all. */
 	r->conn.peer_gen = gen;

@@ -111,6 +111,7 @@ static void sb_read_cb(struct io_op *op, int res)
 				pos += sizeof(q) + q.len;
 				continue;
 			}
+			r->rs.sent++;	/* RS_DONE says how many */
 		} else {
 			r->rs.last_app_ms = now_ms();
 		}

@@ -36,9 +36,11 @@
 #define MDW_MAGIC		0x3157444du	/* "MDW1" as bytes on the wire */
 /* 2: MDW_AUTH comes before HELLO.  A protocol-1 peer is refused at its
  * first packet (it would send HELLO), before anything is negotiated: both
- * nodes are upgraded together (docs/security.md). */
-#define MDW_PROTO_MIN		2
-#define MDW_PROTO_MAX		2
+ * nodes are upgraded together (docs/security.md).
+ * 3: MDW_RS_DONE carries the count of resync packets sent.  A protocol-2
+ * peer is refused by the HELLO's version check, with the reason. */
+#define MDW_PROTO_MIN		3
+#define MDW_PROTO_MAX		3
 #define MDW_DEFAULT_PORT	7790
 #define MDW_MAX_BODY		(MD_MAX_IO_BYTES + 64u)
 
@@ -191,8 +193,16 @@ struct mdw_rs_reply {
 	__u32 reserved;
 };
 
+/*
+ * The target refuses an RS_DONE (and stays inconsistent) unless "sent"
+ * equals what arrived in this resync and every chunk of the bitmap it
+ * sent came as resync DATA or RS_DIGEST (docs/design.md, "Resync").
+ */
 struct mdw_rs_done {
 	__u64 gen_current;	/* the source's; the target takes it */
+	__u64 sent;		/* resync packets the source sent: DATA with
+				 * MDW_DF_RESYNC and RS_DIGEST, this resync */
+	__u64 reserved;		/* zero; ignored on receipt */
 };
 
 /*
@@ -218,7 +228,7 @@ struct mdw_state {
 
 _Static_assert(sizeof(struct mdw_state) == 8, "mdw_state size");
 _Static_assert(sizeof(struct mdw_bitmap) == 16, "mdw_bitmap size");
-_Static_assert(sizeof(struct mdw_rs_done) == 8, "mdw_rs_done size");
+_Static_assert(sizeof(struct mdw_rs_done) == 24, "mdw_rs_done size");
 _Static_assert(sizeof(struct mdw_auth) == 88, "mdw_auth size");
 _Static_assert(sizeof(struct mdw_rs_digest) == 32, "mdw_rs_digest size");
 _Static_assert(sizeof(struct mdw_rs_reply) == 16, "mdw_rs_reply size");

@@ -90,7 +90,7 @@ static void wire(void)
 	mdw_bitmap_encode(b, 64, 200, words);
 	packet("bitmap", MDW_BITMAP, b, (uint32_t)mdw_bitmap_body_len(200));
 	packet("bitmap-end", MDW_BITMAP_END, b, 0);
-	mdw_rs_done_encode(b, 0x1111111111111111ull);
+	mdw_rs_done_encode(b, 0x1111111111111111ull, 3);
 	packet("rs-done", MDW_RS_DONE, b, sizeof(struct mdw_rs_done));
 	mdw_rs_digest_encode(b, 3, 65536, 65536, 0x0123456789abcdefull);
 	packet("rs-digest", MDW_RS_DIGEST, b, sizeof(struct mdw_rs_digest));

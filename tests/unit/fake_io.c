@@ -370,8 +370,7 @@ void fake_repl_free(struct repl *r)
 
 	tx_reset(r);		/* frees heap items still queued */
 	rs_stash_clear(r);
-	free(r->rs.snap);
-	free(r->rs.bad);
+	rs_free(r);
 	free(r->ap.arena);
 	free(r->rx.buf);
 	free(r->snd.sb[0].buf);

@@ -364,13 +364,15 @@ static void stalled_resync_data_counts_once(void **state)
 	assert_int_equal(sync_begin(r), 0);
 	for (unsigned i = 0; i < MAX_APPLY; i++)
 		assert_int_equal(feed(r, i + 1, (uint64_t)i * 8 * K, 4 * K, 0, 'a'), 1);
-	assert_int_equal(feed(r, 999, 4 * M, 4 * K, MDW_DF_RESYNC, 'r'), 0);
+	assert_int_equal(feed(r, 999, 4 * M, FAKE_CHUNK, MDW_DF_RESYNC, 'r'), 0);
 	assert_int_equal(r->rs.done, 0);
+	assert_int_equal(r->rs.sent, 0);
 
 	complete_write(r, expect_write(r, 0, 4 * K, 'a'));
-	assert_int_equal(feed(r, 999, 4 * M, 4 * K, MDW_DF_RESYNC, 'r'), 1);
-	expect_write(r, 4 * M, 4 * K, 'r');
+	assert_int_equal(feed(r, 999, 4 * M, FAKE_CHUNK, MDW_DF_RESYNC, 'r'), 1);
+	expect_write(r, 4 * M, FAKE_CHUNK, 'r');
 	assert_int_equal(r->rs.done, 1);
+	assert_int_equal(r->rs.sent, 1);	/* what RS_DONE is checked against */
 	assert_false(r->conn.failing);
 	fake_repl_free(r);
 }

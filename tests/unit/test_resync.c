@@ -280,7 +280,7 @@ static void empty_snapshot_ends_with_rs_done(void **state)
 	struct md_super sb;
 	const char *body;
 	uint32_t len;
-	uint64_t gen;
+	uint64_t gen, sent;
 
 	(void)state;
 	rs_kick(r);
@@ -306,8 +306,9 @@ static void empty_snapshot_ends_with_rs_done(void **state)
 	fake_complete(r->io, fake_find(r->io, IO_FSYNC, -1), 0);
 	fake_send_all(r->io);
 	body = fake_wire_expect(r->io, MDW_RS_DONE, &len);
-	assert_int_equal(mdw_rs_done_decode(body, len, &gen), 0);
+	assert_int_equal(mdw_rs_done_decode(body, len, &gen, &sent), 0);
 	assert_int_equal(gen, FAKE_GEN);
+	assert_int_equal(sent, 2);	/* the two chunks' DATA: the target checks */
 	assert_false(r->rs.active);
 	assert_int_equal(r->rs.done, 2);
 	assert_int_equal(r->conn.decision, MD_SYNC_NONE);

@@ -10,6 +10,9 @@
  *           date with the source's generation, and exactly the marks we
  *           sent in our bitmap are cleared.  A write that failed during
  *           the resync, or a failed flush, keeps the copy inconsistent.
+ *           An RS_DONE whose count differs from what arrived, or that
+ *           comes before every chunk of our bitmap did, is refused; so is
+ *           a resync packet that is not one whole chunk.
  *
  * Each test completes the flush itself, so it sees the state on both
  * sides of that moment.
@@ -28,7 +31,7 @@
 
 #define PEER_GEN	0x5eed0001ull	/* the source's generation in its RS_DONE */
 
-static char pkt[PKT_HDRS + 4096];
+static char pkt[PKT_HDRS + FAKE_CHUNK];
 
 static void mark(uint64_t c)
 {
@@ -99,7 +102,7 @@ static void source_flushes_before_rs_done(void **state)
 	struct io_op *flush;
 	const char *body;
 	uint32_t len;
-	uint64_t gen;
+	uint64_t gen, sent;
 
 	(void)state;
 	r = source_at_the_end(&before);
@@ -113,8 +116,9 @@ static void source_flushes_before_rs_done(void **state)
 	fake_complete(r->io, flush, 0);
 	fake_send_all(r->io);
 	body = fake_wire_expect(r->io, MDW_RS_DONE, &len);
-	assert_int_equal(mdw_rs_done_decode(body, len, &gen), 0);
+	assert_int_equal(mdw_rs_done_decode(body, len, &gen, &sent), 0);
 	assert_int_equal(gen, FAKE_GEN);
+	assert_int_equal(sent, 0);	/* nothing was left to copy */
 	assert_false(r->rs.active);
 	assert_false(r->conn.failing);
 	assert_int_equal(r->conn.decision, MD_SYNC_NONE);
@@ -181,7 +185,7 @@ static void source_unreadable_metadata_sends_no_rs_done(void **state)
 	const char *body;
 	uint16_t t;
 	uint32_t len;
-	uint64_t gen;
+	uint64_t gen, sent;
 
 	(void)state;
 	r = source_at_the_end(&before);
@@ -199,7 +203,7 @@ static void source_unreadable_metadata_sends_no_rs_done(void **state)
 	while (fake_wire_next(r->io, &t, &body, &len)) {
 		if (t != MDW_RS_DONE)
 			continue;
-		assert_int_equal(mdw_rs_done_decode(body, len, &gen), 0);
+		assert_int_equal(mdw_rs_done_decode(body, len, &gen, &sent), 0);
 		fail_msg("RS_DONE sent with generation %#llx from an unread superblock",
 			 (unsigned long long)gen);
 	}
@@ -249,26 +253,33 @@ static struct repl *target(const uint64_t *chunks, unsigned n)
 	return r;
 }
 
-static int rs_done(struct repl *r, uint64_t gen)
+static int rs_done(struct repl *r, uint64_t gen, uint64_t sent)
 {
 	char body[sizeof(struct mdw_rs_done)];
 
-	mdw_rs_done_encode(body, gen);
+	mdw_rs_done_encode(body, gen, sent);
 	return handle_rs_done(r, body, sizeof(body));
 }
 
-/* One resync DATA packet (4 KiB at chunk c) to the apply path; returns
- * its disk write. */
+/* One resync DATA packet (chunk c, whole, as the source's kernel reads
+ * it) to the apply path; returns its disk write. */
 static struct io_op *resync_write(struct repl *r, uint64_t id, uint64_t c)
 {
 	const char *body;
-	size_t n = fake_data_packet(pkt, id, c * FAKE_CHUNK, 4096, MDW_DF_RESYNC, 'r', &body);
+	size_t n = fake_data_packet(pkt, id, c * FAKE_CHUNK, FAKE_CHUNK, MDW_DF_RESYNC, 'r', &body);
 	struct io_op *op;
 
 	assert_int_equal(handle_data(r, body, (uint32_t)(n - sizeof(struct mdw_hdr))), 1);
 	op = fake_find(r->io, IO_WRITE, (int64_t)(c * FAKE_CHUNK));
 	assert_non_null(op);
 	return op;
+}
+
+/* Both chunks of the usual bitmap (5, 700) arrived and were written. */
+static void both_chunks_arrive(struct repl *r)
+{
+	fake_complete(r->io, resync_write(r, 1, 5), FAKE_CHUNK);
+	fake_complete(r->io, resync_write(r, 2, 700), FAKE_CHUNK);
 }
 
 /* The copy is still what sync_begin made it: inconsistent, our own
@@ -292,10 +303,9 @@ static void target_flushes_before_saying_uptodate(void **state)
 	struct md_super sb;
 
 	(void)state;
-	fake_complete(r->io, resync_write(r, 1, 5), 4096);
-	fake_complete(r->io, resync_write(r, 2, 700), 4096);
+	both_chunks_arrive(r);
 	mark(9);	/* marked after our bitmap went out: not repaired by this resync */
-	assert_int_equal(rs_done(r, PEER_GEN), 1);
+	assert_int_equal(rs_done(r, PEER_GEN, 2), 1);
 
 	flush = expect_flush(r);
 	expect_target_not_synced(r);
@@ -325,9 +335,9 @@ static void target_full_records_the_full_sync(void **state)
 
 	(void)state;
 	r->conn.decision = MD_SYNC_TARGET_FULL;
-	fake_complete(r->io, resync_write(r, 1, 5), 4096);
+	fake_complete(r->io, resync_write(r, 1, 5), FAKE_CHUNK);
 	assert_int_equal(fake_sb(r).time_last_full_sync, 0);
-	assert_int_equal(rs_done(r, PEER_GEN), 1);
+	assert_int_equal(rs_done(r, PEER_GEN, 1), 1);
 	flush = expect_flush(r);
 	fake_complete(r->io, flush, 0);
 	assert_int_equal(fake_sb(r).disk_state, MD_DISK_UPTODATE);
@@ -344,10 +354,10 @@ static void target_with_a_failed_write_stays_inconsistent(void **state)
 	struct repl *r = target(c, 2);
 
 	(void)state;
-	fake_complete(r->io, resync_write(r, 1, 5), 4096);
+	fake_complete(r->io, resync_write(r, 1, 5), FAKE_CHUNK);
 	fake_complete(r->io, resync_write(r, 2, 700), -EIO);
 	assert_true(r->adm.disk_failed);
-	assert_int_equal(rs_done(r, PEER_GEN), 1);
+	assert_int_equal(rs_done(r, PEER_GEN, 2), 1);
 
 	fake_complete(r->io, expect_flush(r), 0);
 	expect_target_not_synced(r);
@@ -364,7 +374,8 @@ static void target_flush_error_marks_for_a_full_rebuild(void **state)
 	uint32_t want = MD_SBF_DISCARD | MD_SBF_FULL;
 
 	(void)state;
-	assert_int_equal(rs_done(r, PEER_GEN), 1);
+	both_chunks_arrive(r);
+	assert_int_equal(rs_done(r, PEER_GEN, 2), 1);
 	fake_complete(r->io, expect_flush(r), -EIO);
 	expect_target_not_synced(r);
 	assert_int_equal(fake_sb(r).flags & want, want);
@@ -378,13 +389,112 @@ static void target_second_rs_done_fails_the_connection(void **state)
 	struct repl *r = target(c, 2);
 
 	(void)state;
-	assert_int_equal(rs_done(r, PEER_GEN), 1);
+	both_chunks_arrive(r);
+	assert_int_equal(rs_done(r, PEER_GEN, 2), 1);
 	expect_flush(r);
-	assert_int_equal(rs_done(r, PEER_GEN), -1);
+	assert_int_equal(rs_done(r, PEER_GEN, 2), -1);
 	assert_true(r->conn.failing);
 	assert_non_null(strstr(r->conn.fail_reason, "RS_DONE"));
 	expect_flush(r);	/* still the one */
 	expect_target_not_synced(r);
+	fake_repl_free(r);
+}
+
+/* The RS_DONE refused: the connection fails, nothing is flushed or
+ * recorded, the copy stays inconsistent with every mark. */
+static void expect_rs_done_refused(struct repl *r, const char *why)
+{
+	assert_true(r->conn.failing);
+	assert_non_null(strstr(r->conn.fail_reason, why));
+	assert_int_equal(fake_count(r->io, IO_FSYNC), 0);
+	expect_target_not_synced(r);
+	fake_repl_free(r);
+}
+
+/* The source counts more than arrived (a packet lost between its send
+ * and our apply, or a forged count): refused. */
+static void target_refuses_rs_done_counting_more_than_arrived(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
+
+	(void)state;
+	both_chunks_arrive(r);
+	assert_int_equal(rs_done(r, PEER_GEN, 3), -1);
+	expect_rs_done_refused(r, "counts 3 resync packets, but 2 arrived");
+}
+
+/* The count agrees with what arrived, but chunk 700 of our bitmap never
+ * came (a source that ends early, or a forged end): refused. */
+static void target_refuses_rs_done_before_every_chunk_arrived(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
+
+	(void)state;
+	fake_complete(r->io, resync_write(r, 1, 5), FAKE_CHUNK);
+	assert_int_equal(rs_done(r, PEER_GEN, 1), -1);
+	expect_rs_done_refused(r, "chunk 700 of our bitmap never arrived");
+}
+
+/* An RS_DONE with nothing sent at all, right after our bitmap. */
+static void target_refuses_an_immediate_rs_done(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
+
+	(void)state;
+	assert_int_equal(rs_done(r, PEER_GEN, 0), -1);
+	expect_rs_done_refused(r, "chunk 5 of our bitmap never arrived");
+}
+
+/* Checksum resync: a chunk found identical comes as an RS_DIGEST only;
+ * it counts as arrived like a DATA. */
+static void target_counts_a_digest_as_arrived(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
+	char body[sizeof(struct mdw_rs_digest)];
+	struct io_op *rd;
+
+	(void)state;
+	fake_complete(r->io, resync_write(r, 1, 5), FAKE_CHUNK);
+	mdw_rs_digest_encode(body, 2, 700 * FAKE_CHUNK, FAKE_CHUNK, 0x1234);
+	assert_int_equal(handle_rs_digest(r, body, sizeof(body)), 1);
+	rd = fake_find(r->io, IO_READ, (int64_t)(700 * FAKE_CHUNK));
+	assert_non_null(rd);
+	fake_complete(r->io, rd, FAKE_CHUNK);
+	assert_int_equal(rs_done(r, PEER_GEN, 2), 1);
+	fake_complete(r->io, expect_flush(r), 0);
+	assert_int_equal(fake_sb(r).disk_state, MD_DISK_UPTODATE);
+	assert_false(marked(5));
+	assert_false(marked(700));
+	assert_false(r->conn.failing);
+	fake_repl_free(r);
+}
+
+/* A resync packet must be one whole chunk, as the source's kernel reads
+ * it: part of one would mark the chunk arrived with the rest stale. */
+static void target_refuses_part_of_a_chunk(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
+	char body[sizeof(struct mdw_rs_digest)];
+	const char *dbody;
+	size_t n;
+
+	(void)state;
+	n = fake_data_packet(pkt, 1, 5 * FAKE_CHUNK, 4096, MDW_DF_RESYNC, 'r', &dbody);
+	assert_int_equal(handle_data(r, dbody, (uint32_t)(n - sizeof(struct mdw_hdr))), -1);
+	assert_non_null(strstr(r->conn.fail_reason, "not one whole chunk"));
+	assert_int_equal(fake_count(r->io, IO_WRITE), 0);
+	fake_repl_free(r);
+
+	r = target(c, 2);
+	mdw_rs_digest_encode(body, 2, 700 * FAKE_CHUNK + 512, FAKE_CHUNK, 0x1234);
+	assert_int_equal(handle_rs_digest(r, body, sizeof(body)), -1);
+	assert_non_null(strstr(r->conn.fail_reason, "not one whole chunk"));
+	assert_int_equal(fake_count(r->io, IO_READ), 0);
 	fake_repl_free(r);
 }
 
@@ -400,6 +510,11 @@ int main(void)
 		cmocka_unit_test(target_with_a_failed_write_stays_inconsistent),
 		cmocka_unit_test(target_flush_error_marks_for_a_full_rebuild),
 		cmocka_unit_test(target_second_rs_done_fails_the_connection),
+		cmocka_unit_test(target_refuses_rs_done_counting_more_than_arrived),
+		cmocka_unit_test(target_refuses_rs_done_before_every_chunk_arrived),
+		cmocka_unit_test(target_refuses_an_immediate_rs_done),
+		cmocka_unit_test(target_counts_a_digest_as_arrived),
+		cmocka_unit_test(target_refuses_part_of_a_chunk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

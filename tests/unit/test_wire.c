@@ -305,7 +305,7 @@ static void random_input_never_crashes(void **state)
 		assert_true(allowed(mdw_reject_decode(buf, len, &u4, msg, sizeof(msg))));
 		assert_true(allowed(mdw_state_decode(buf, len, &u4)));
 		assert_true(allowed(mdw_bitmap_decode(buf, len, next() % 100000, &u1, &u5, &w)));
-		assert_true(allowed(mdw_rs_done_decode(buf, len, &u1)));
+		assert_true(allowed(mdw_rs_done_decode(buf, len, &u1, &u2)));
 		assert_true(allowed(mdw_rs_digest_decode(buf, len, &u1, &u2, &u4, &u3)));
 		assert_true(allowed(mdw_rs_reply_decode(buf, len, &u1, &same)));
 	}
