@@ -279,14 +279,36 @@ int handshake(struct repl *r, int fd)
 	return 0;
 }
 
-/* Detached: tell a peer that connects why it cannot, and hang up. */
+/*
+ * Detached: tell a peer that connects why it cannot, and hang up.  Only
+ * the listener gets here, with a candidate conn.c authenticated.  With
+ * encryption the peer expects TLS after AUTH, so the refusal goes inside
+ * it (else the peer reads a broken handshake instead of the reason), and
+ * its HELLO, which it sends right after the TLS handshake, is read first:
+ * a close with unread data is a reset, which can discard our REJECT at
+ * the peer before it reads it.  Without encryption conn.c read the HELLO.
+ */
 void handshake_refuse_detached(struct repl *r, int fd)
 {
 	char body[sizeof(struct mdw_reject)], why[160];
+	uint64_t deadline = now_ms() + (uint64_t)r->res->timeout_s * 1000;
+	char hello[sizeof(struct mdw_hdr) + sizeof(struct mdw_hello)];
+	uint16_t type;
+	uint32_t len;
 
+	if (r->auth.flags & MDW_AUTH_F_TLS) {
+		if (encrypt_link(r, fd, deadline) ||
+		    conn_read_full(fd, hello, sizeof(struct mdw_hdr), deadline) ||
+		    mdw_hdr_decode(hello, &type, &len) || type != MDW_HELLO ||
+		    len != sizeof(struct mdw_hello) ||
+		    conn_read_full(fd, hello + sizeof(struct mdw_hdr), len, deadline)) {
+			conn_close(r, fd);
+			return;
+		}
+	}
 	snprintf(why, sizeof(why), "%s is detached from the mirror (mdctl attach %s there "
 		 "brings it back)", r->res->nodes[r->me].name, r->res->name);
 	mdw_reject_encode(body, MDW_REJ_DETACHED, why);
 	conn_send_sync(fd, MDW_REJECT, body, sizeof(body));
-	close(fd);
+	conn_close(r, fd);
 }

@@ -9,6 +9,8 @@ wait_sync
 on_b ". /tests/lib.sh; fio_write --rw=write --bs=64k --size=1m --offset=0" || fail "write on b"
 mdctl detach r0 || fail "detach a"
 on_b ". /tests/lib.sh; fio_write --rw=write --bs=64k --size=2m --offset=8m" || fail "write on b after split"
+# b keeps calling; a refuses with the reason, readable through TLS.
+wait_log b "node-a is detached from the mirror"
 mdctl grant r0 || fail "grant a"
 fio_verify --rw=write --bs=64k --size=1m --offset=0
 echo "@@CRASH b" > /dev/console
