@@ -42,10 +42,12 @@ tally() {
 }
 
 echo "== unit tests"
+t0=$(date +%s)
 for t in build/tests/test_* tests/host/*.sh; do
 	[ -x "$t" ] || continue
 	tally "unit/$(basename "$t")" "$t"
 done
+echo "   unit tests took $(( $(date +%s) - t0 )) s"
 
 if [ $mode = soak ] && [ "$soak_runs" != 0 ]; then
 	echo "== fuzz soak: each target to $soak_runs runs"
@@ -109,9 +111,11 @@ for round in $(seq 1 $rounds); do
 				fi
 			fi
 			echo "-- suite $suite ($nodes node(s)${san:+, sanitizer build})"
+			t0=$(date +%s)
 			python3 tests/vm/bench.py --kernel "$kver" --initrd "$suite_initrd" \
 				--suite "$suite" --nodes "$nodes" --timeout "$timeout" --disk-mb "$disk_mb" \
 				--logdir "$vmlog" --results "$vmres" $scen
+			echo "   suite $suite took $(( $(date +%s) - t0 )) s, boots included"
 		done < tests/vm/suites
 	done
 	[ "$vmres" != "$results" ] && cat "$vmres" >> "$results"

@@ -67,6 +67,9 @@ m = re.search(r"^@@RTT (\S+)", open(log, errors="replace").read(), re.M)
 if m:
     table += (f"\n\nNetwork round trip between the guests (ping, average): {m.group(1)} ms. "
               "A synchronous QD1 write cannot beat local write + round trip + remote write.")
+m = re.search(r"^@@AES (\S+)", open(log, errors="replace").read(), re.M)
+if m:
+    table += f"\n\nKernel TLS ran on the guests' AES-GCM driver `{m.group(1)}`."
 if reading:
     table += ("\n\nReading of this run (generated from the same numbers; within 5% counts "
               "as level):\n\n" + "\n".join(reading))

@@ -6,12 +6,13 @@
 # build/san/bin for a SAN=1 suite), the module KO, the test scripts, and
 # the kernel modules the guest needs together with their dependencies as
 # the kernel's own modules.dep lists them (tls and the AES-GCM pieces the
-# kernel's TLS asks the crypto API for: there is no modprobe in the guest).
+# kernel's TLS asks the crypto API for: there is no modprobe in the guest;
+# aesni_intel and ghash_clmulni_intel serve them on bench.py's -cpu max).
 set -euo pipefail
 KVER=$1 KO=$2 BINDIR=$3 OUT=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODDIR=/lib/modules/$KVER
-WANT_MODS="crc32c_generic virtio_pci virtio_blk virtio_net ext4 drbd dm_mod dm_flakey dm_delay sch_netem tls gcm ctr ghash_generic"
+WANT_MODS="crc32c_generic virtio_pci virtio_blk virtio_net ext4 drbd dm_mod dm_flakey dm_delay sch_netem tls gcm ctr ghash_generic aesni_intel ghash_clmulni_intel"
 HOST_BINS="/usr/sbin/tc /usr/bin/fio /sbin/dmsetup /sbin/mke2fs /sbin/e2fsck /sbin/dumpe2fs /usr/sbin/drbdsetup /usr/sbin/drbdadm /usr/sbin/drbdmeta /lib/drbd/drbdsetup-84 /lib/drbd/drbdadm-84"
 
 root=$(mktemp -d)

@@ -22,6 +22,7 @@ if [ -n "$MD_peer" ]; then
 fi
 for s in "$@"; do
 	echo "@@BEGIN $s"
+	t0=$(cut -d. -f1 /proc/uptime)
 	[ -n "$MD_peer" ] && on_b "echo '@@BEGIN $s' > /dev/kmsg" >/dev/null 2>&1
 	timeout -s KILL "$MD_timeout" sh -e "/tests/scenarios/$s.sh" > "/tmp/$s.log" 2>&1
 	rc=$?
@@ -37,5 +38,5 @@ for s in "$@"; do
 			[ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ] || rc=1
 		fi
 	fi
-	echo "@@END $s $rc"
+	echo "@@END $s $rc $(( $(cut -d. -f1 /proc/uptime) - t0 ))"	# seconds it took
 done

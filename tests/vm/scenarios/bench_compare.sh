@@ -25,6 +25,10 @@ echo "@@RTT $rtt"
 
 start_pair
 run_fio mirror /dev/mirror0
+# Which AES-GCM the kernel's TLS ran on (the highest priority gcm(aes)).
+awk -F': ' '/^name/ { n = $2 } /^driver/ { d = $2 }
+	/^priority/ && n ~ /^gcm\(aes\)/ && $2 + 0 > p { p = $2 + 0; best = d }
+	END { print "@@AES " (best ? best : "none") }' /proc/crypto
 
 # Resync throughput: differential (64 MiB dirtied while the peer's daemon
 # is down), then full (fresh metadata, initial sync).
