@@ -23,46 +23,56 @@ run_fio raw /dev/vda
 rtt=$(ping -c 20 -q "$PEER" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
 echo "@@RTT $rtt"
 
+ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+DIRTY=64
+# mirror_resync TARGET: resync throughput of the running pair: differential
+# (64 MiB dirtied while the peer's daemon is down), then full (fresh
+# metadata, initial sync); leaves both nodes down.
+mirror_resync() {
+	on_b "killall -9 mirrord"; sleep 1
+	fio --name=d --filename=/dev/mirror0 --direct=1 --rw=write --bs=1m --size=${DIRTY}m \
+		--ioengine=libaio --iodepth=8 --output-format=terse >/dev/null || fail "dirty"
+	t0=$(ms); on_b "mdctl up r0" >/dev/null; wait_conn; wait_sync 600; t1=$(ms)
+	echo "@@RESULT $1 resync_diff $((DIRTY * 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
+	mdctl deactivate r0
+	mdctl down r0; on_b "mdctl down r0"
+	CREATE_ARGS= up_both
+	t0=$(ms); mdctl activate --force r0 >/dev/null; wait_conn; wait_sync 900; t1=$(ms)
+	size=$(mdctl status --json r0 | json_field size_bytes)
+	echo "@@RESULT $1 resync_full $((size / 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
+	mdctl deactivate r0
+	mdctl down r0; on_b "mdctl down r0"
+}
+
+# The default configuration: encrypted (kernel TLS).
 start_pair
 run_fio mirror /dev/mirror0
 # Which AES-GCM the kernel's TLS ran on (the highest priority gcm(aes)).
 awk -F': ' '/^name/ { n = $2 } /^driver/ { d = $2 }
 	/^priority/ && n ~ /^gcm\(aes\)/ && $2 + 0 > p { p = $2 + 0; best = d }
 	END { print "@@AES " (best ? best : "none") }' /proc/crypto
+mirror_resync mirror
 
-# Resync throughput: differential (64 MiB dirtied while the peer's daemon
-# is down), then full (fresh metadata, initial sync).
-ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
-DIRTY=64
-on_b "killall -9 mirrord"; sleep 1
-fio --name=d --filename=/dev/mirror0 --direct=1 --rw=write --bs=1m --size=${DIRTY}m \
-	--ioengine=libaio --iodepth=8 --output-format=terse >/dev/null || fail "dirty"
-t0=$(ms); on_b "mdctl up r0" >/dev/null; wait_conn; wait_sync 600; t1=$(ms)
-echo "@@RESULT mirror resync_diff $((DIRTY * 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
-mdctl deactivate r0
-mdctl down r0; on_b "mdctl down r0"
-CREATE_ARGS= up_both
-t0=$(ms); mdctl activate --force r0 >/dev/null; wait_conn; wait_sync 900; t1=$(ms)
-size=$(mdctl status --json r0 | json_field size_bytes)
-echo "@@RESULT mirror resync_full $((size / 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
-mdctl deactivate r0
-mdctl down r0; on_b "mdctl down r0"
-
-# The same writes without encryption (encryption = none: the cost of
-# TLS is mirror/mirror_plain), then plain with data-integrity = yes (an
-# xxh3 digest per packet, the integrity check of an unencrypted link).
+# The same without encryption (encryption = none, like for like with
+# DRBD 8.4, which does not encrypt; TLS costs mirror/mirror_plain), then
+# plain with data-integrity = yes (an xxh3 digest per packet, the
+# integrity check of an unencrypted link).  CONF: the variant's
+# configuration, on both nodes (up_both installs it).
+sed 's/^timeout = 5/&\nencryption = none/' /tests/md.conf > /tmp/plain.conf
+sed 's/^timeout = 5/&\ndata-integrity = yes/' /tmp/plain.conf > /tmp/xxh3.conf
+on_b "sed 's/^timeout = 5/&\\nencryption = none/' /tests/md.conf > /tmp/plain.conf"
+on_b "sed 's/^timeout = 5/&\\ndata-integrity = yes/' /tmp/plain.conf > /tmp/xxh3.conf"
 for v in plain xxh3; do
-	case $v in
-	plain) e='s/^timeout = 5/&\nencryption = none/' ;;
-	xxh3) e='s/^timeout = 5/&\ndata-integrity = yes/' ;;
-	esac
-	sed -i "$e" /etc/mirrordisk/mirrordisk.conf; on_b "sed -i '$e' /etc/mirrordisk/mirrordisk.conf"
-	mdctl up r0 >/dev/null && on_b "mdctl up r0" >/dev/null || fail "up ($v)"
-	mdctl activate r0 >/dev/null || fail "activate ($v)"
-	wait_conn; wait_sync
+	CONF=/tmp/$v.conf start_pair
+	grep -q "encryption = none" /etc/mirrordisk/mirrordisk.conf &&
+		on_b "grep -q 'encryption = none' /etc/mirrordisk/mirrordisk.conf" || fail "variant $v not installed"
 	run_fio mirror_$v /dev/mirror0
-	mdctl deactivate r0
-	mdctl down r0; on_b "mdctl down r0"
+	if [ $v = plain ]; then
+		CONF=/tmp/$v.conf mirror_resync mirror_plain
+	else
+		mdctl deactivate r0
+		mdctl down r0; on_b "mdctl down r0"
+	fi
 done
 
 mkdir -p /etc/drbd.d
