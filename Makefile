@@ -116,17 +116,30 @@ $(B)/kmod/%/mirrordisk.ko: $(KMOD_SRC)
 	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/kmod/$*/src W=1 $(if $(C),C=$(C)) modules
 	@cp $(B)/kmod/$*/src/mirrordisk.ko $@
 
-$(B)/tests/%: tests/unit/%.c $(LIB_SRC) $(HDRS) $(filter-out mirrord/main.c,$(MIRRORD_SRC))
+# The unit tests link lib/ and mirrord/ (all but its main) as objects
+# compiled once into $(B)/obj, not each test its own copy of every source.
+CORE_SRC   := $(LIB_SRC) $(filter-out mirrord/main.c,$(MIRRORD_SRC))
+CORE_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC))
+$(B)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Imirrord -o $@ $< $(TEST_SRC) $(LIB_SRC) $(filter-out mirrord/main.c,$(MIRRORD_SRC)) $(LIBS) -lcmocka $(TEST_LDFLAGS)
+	$(CC) $(CFLAGS) -Imirrord -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(CORE_OBJ) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Imirrord -o $@ $< $(TEST_SRC) $(CORE_OBJ) $(LIBS) -lcmocka $(TEST_LDFLAGS)
 
 # Tests of mirrord's logic run it on a fake I/O loop and a fake kernel
 # (tests/unit/fake_io.h): the control-device calls are redirected there.
-FAKE_IO_TESTS := $(addprefix $(B)/tests/,test_apply test_tx test_resync test_resync_done test_progress)
+FAKE_IO_TESTS := $(addprefix $(B)/tests/,test_apply test_resync test_resync_done test_progress)
+FAKE_IO_WRAP  := -Wl,--wrap=kctl_oos,--wrap=kctl_resync,--wrap=kctl_set_conn
 $(FAKE_IO_TESTS): tests/unit/fake_io.c tests/unit/fake_io.h
 $(FAKE_IO_TESTS): TEST_SRC := tests/unit/fake_io.c
-$(FAKE_IO_TESTS): TEST_LDFLAGS := -Wl,--wrap=kctl_oos,--wrap=kctl_resync,--wrap=kctl_set_conn
-$(B)/tests/test_tx: CFLAGS += -fsanitize=address
+$(FAKE_IO_TESTS): TEST_LDFLAGS := $(FAKE_IO_WRAP)
+# test_tx runs the transmit path under AddressSanitizer: it compiles the
+# sources itself, instrumented (the shared objects are not).
+$(B)/tests/test_tx: tests/unit/test_tx.c tests/unit/fake_io.c tests/unit/fake_io.h $(CORE_SRC) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=address -Imirrord -o $@ $< tests/unit/fake_io.c $(CORE_SRC) $(LIBS) -lcmocka $(FAKE_IO_WRAP)
 
 deps:
 	@scripts/deps.sh
@@ -134,8 +147,12 @@ deps:
 unit: $(UNIT_BINS)
 	@tests/run.sh --unit-only
 
+# The build runs on every core (-j): the programs, their sanitizer
+# builds, the unit tests' objects and the modules do not depend on each
+# other.
+JOBS       := -j$(shell nproc 2>/dev/null || echo 2)
 check: deps
-	@$(MAKE) --no-print-directory userspace sanitize modules $(UNIT_BINS)
+	@$(MAKE) $(JOBS) --no-print-directory userspace sanitize modules $(UNIT_BINS)
 	@tests/run.sh
 
 demo: deps
@@ -147,7 +164,7 @@ bench: deps
 	@tests/bench/run.sh
 
 check-all: deps
-	@$(MAKE) --no-print-directory userspace sanitize modules $(UNIT_BINS)
+	@$(MAKE) $(JOBS) --no-print-directory userspace sanitize modules $(UNIT_BINS)
 	@ALL_KERNELS=1 tests/run.sh
 
 # `make check-deploy`: make deb, then tests/deploy/scenario.py boots two
@@ -157,7 +174,7 @@ check-deploy: deps
 	@tests/deploy/scenario.py
 
 soak: deps
-	@$(MAKE) --no-print-directory userspace sanitize modules
+	@$(MAKE) $(JOBS) --no-print-directory userspace sanitize modules
 	@tests/run.sh --soak
 
 # `make install`: everything a node needs, for those who build from source

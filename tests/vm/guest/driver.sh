@@ -23,6 +23,7 @@ fi
 for s in "$@"; do
 	echo "@@BEGIN $s"
 	t0=$(cut -d. -f1 /proc/uptime)
+	export MD_T0=$t0
 	[ -n "$MD_peer" ] && on_b "echo '@@BEGIN $s' > /dev/kmsg" >/dev/null 2>&1
 	timeout -s KILL "$MD_timeout" sh -e "/tests/scenarios/$s.sh" > "/tmp/$s.log" 2>&1
 	rc=$?

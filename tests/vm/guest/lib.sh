@@ -10,7 +10,9 @@ on_b() { mdagent -c "$PEER" "$*"; }
 
 fail() { echo "FAIL: $*"; exit 1; }
 skip() { echo "SKIP: $*"; exit $SKIP; }
-log() { echo "# $*"; }
+# log TEXT: a step of the scenario; under the driver (MD_T0: when the
+# scenario started) with the seconds since then, to see where time goes.
+log() { if [ -n "${MD_T0:-}" ]; then echo "# [$(( $(cut -d. -f1 /proc/uptime) - MD_T0 )) s] $*"; else echo "# $*"; fi; }
 
 # Load the module fresh (a scenario may have left it out).
 md_load() { lsmod | grep -q '^mirrordisk ' || insmod /modules/mirrordisk.ko; }
