@@ -43,7 +43,7 @@ help:
 	@echo "make check-deploy  the packages on two Debian 12 systemd guests: install (DKMS),"
 	@echo "                the README's deployment steps, reboot, daemon kill, purge"
 
-PROGS      := mirrord mdctl mdagent mdwrite mdioctl mdclient mdrelay
+PROGS      := mirrord mdctl mdagent mdwrite mdioctl mdclient mdrelay mdsum
 userspace: $(addprefix $(B)/bin/,$(PROGS))
 
 # `make sanitize`: the same programs from the same sources, built with
@@ -103,6 +103,10 @@ $(B)/bin/mdrelay $(SAN_DIR)/mdrelay: tests/vm/mdrelay.c proto/md_wire.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LDADD)
 
+$(B)/bin/mdsum $(SAN_DIR)/mdsum: tests/vm/mdsum.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lxxhash $(LDADD)
+
 # The module is built out of a per-kernel copy of its sources so that
 # objects for different kernels never mix.
 module: $(B)/kmod/$(KVER)/mirrordisk.ko
@@ -120,6 +124,7 @@ $(B)/kmod/%/mirrordisk.ko: $(KMOD_SRC)
 # compiled once into $(B)/obj, not each test its own copy of every source.
 CORE_SRC   := $(LIB_SRC) $(filter-out mirrord/main.c,$(MIRRORD_SRC))
 CORE_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC))
+.SECONDARY: $(CORE_OBJ)		# kept, not removed as intermediates
 $(B)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Imirrord -c -o $@ $<
