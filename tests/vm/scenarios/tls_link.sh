@@ -7,14 +7,14 @@
 # and resyncs); then the same with encryption = none, where the relay does
 # see the data, and replication and resync work as well.
 . /tests/lib.sh
-FIO="--rw=randwrite --bs=4k --size=24m --iodepth=16"
+FIO="--rw=randwrite --bs=4k --size=8m --iodepth=16"
 yes MIRRORDISK-CANARY-PLAINTEXT | head -c 1048576 > /tmp/canary
 
 # replicate_and_resync MODE: fio through the mirror, verified on b after a
 # role switch; a resync of what b missed while down; identical disks.
 replicate_and_resync() {
 	fio_write $FIO
-	fio_write --rw=write --bs=1m --size=16m --offset=64m --iodepth=4
+	fio_write --rw=write --bs=1m --size=8m --offset=64m --iodepth=4
 	same_disks
 	on_b "mdctl down r0" >/dev/null || fail "down b"
 	fio_write --rw=randwrite --bs=64k --size=8m --offset=96m --iodepth=4
@@ -70,7 +70,14 @@ mdctl status --json r0 | grep -q '"encryption": "none"' || fail "status does not
 grep -q "authenticated, not encrypted)" /var/log/mirrordisk/r0.log || fail "a did not log a plain connection"
 reaches_b 30 /tmp/canary
 on_b "grep -q MIRRORDISK-CANARY /tmp/wire.none" || fail "the recorded plain stream lacks the data: the test's model does not hold"
+# Replication and resync in plain mode over the direct link (the relay, a
+# user-space copy on b, only slows them).
+mdctl deactivate r0 >/dev/null
+mdctl down r0 >/dev/null; on_b "mdctl down r0; killall mdrelay" >/dev/null 2>&1 || true
+e='s/^timeout = 5/&\nencryption = none/'
+sed "$e" /tests/md.conf > /tmp/plain.conf; on_b "sed '$e' /tests/md.conf > /tmp/plain.conf"
+CONF=/tmp/plain.conf start_pair
+mdctl status --json r0 | grep -q '"encryption": "none"' || fail "status does not say none (direct)"
 replicate_and_resync plain
 mdctl deactivate r0 >/dev/null
-on_b "killall mdrelay" || true
 echo "TLS and plain links replicate and resync; under TLS the path sees no data and a changed record is refused and repaired"
