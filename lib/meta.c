@@ -240,6 +240,16 @@ static bool in_history(const struct md_gen_view *v, uint64_t g)
  *  8. equal, non-zero bitmap ids and different current ids: both sides
  *     moved on from the same point: split brain.
  *  9. anything else: no common history.
+ *
+ * Only a copy known good can be a source.  A copy that knows it is wrong
+ * (inconsistent: a resync target that did not finish, a disk that failed
+ * a write from the peer, differences found by a verify against the
+ * primary; outdated: known behind) holds bits that mean "missing here",
+ * not "newer here".  So in rule 1 a known-good copy is the source whatever
+ * the roles, bits and node order say (bitmap resync over both bitmaps; a
+ * full one when no bit tells where the holes are), and both copies wrong
+ * is no good copy; no other rule may make a known-wrong copy the source
+ * either (no good copy, refused: an administrator decides with rebuild).
  */
 /*
  * An administrator's choice (mdctl rebuild, or a grant that let the standby
@@ -266,18 +276,33 @@ static enum md_sync_decision decide_by_admin(const struct md_gen_view *l,
 	return full ? MD_SYNC_SOURCE_FULL : MD_SYNC_SOURCE_BITMAP;
 }
 
-enum md_sync_decision md_gen_decide(const struct md_gen_view *l, const struct md_gen_view *p)
+static bool known_wrong(const struct md_gen_view *v)
 {
-	if ((l->flags | p->flags) & (MD_SBF_DISCARD | MD_SBF_SURVIVOR))
-		return decide_by_admin(l, p);
+	return v->disk_state == MD_DISK_INCONSISTENT || v->disk_state == MD_DISK_OUTDATED;
+}
+
+/* Rules 1 to 9, before the check that the source is a known-good copy. */
+static enum md_sync_decision decide_by_generations(const struct md_gen_view *l,
+						   const struct md_gen_view *p)
+{
 	if (l->current == p->current) {
 		bool lp = l->flags & MD_SBF_PRIMARY, pp = p->flags & MD_SBF_PRIMARY;
+		bool lw = known_wrong(l), pw = known_wrong(p);
 
 		if (l->current == MD_GEN_BLANK) {
 			if (l->primary_now != p->primary_now)
 				return l->primary_now ? MD_SYNC_SOURCE_FULL : MD_SYNC_TARGET_FULL;
 			return MD_SYNC_WAIT_INITIAL;
 		}
+		if (lw != pw) {
+			bool bits = l->oos_chunks || p->oos_chunks;
+
+			if (lw)
+				return bits ? MD_SYNC_TARGET_BITMAP : MD_SYNC_TARGET_FULL;
+			return bits ? MD_SYNC_SOURCE_BITMAP : MD_SYNC_SOURCE_FULL;
+		}
+		if (lw)
+			return MD_SYNC_NO_GOOD_COPY;
 		if (!l->oos_chunks && !p->oos_chunks)
 			return MD_SYNC_NONE;
 		if (lp != pp)
@@ -314,6 +339,19 @@ enum md_sync_decision md_gen_decide(const struct md_gen_view *l, const struct md
 	return MD_SYNC_UNRELATED;
 }
 
+enum md_sync_decision md_gen_decide(const struct md_gen_view *l, const struct md_gen_view *p)
+{
+	enum md_sync_decision d;
+
+	if ((l->flags | p->flags) & (MD_SBF_DISCARD | MD_SBF_SURVIVOR))
+		return decide_by_admin(l, p);
+	d = decide_by_generations(l, p);
+	if (((d == MD_SYNC_SOURCE_BITMAP || d == MD_SYNC_SOURCE_FULL) && known_wrong(l)) ||
+	    ((d == MD_SYNC_TARGET_BITMAP || d == MD_SYNC_TARGET_FULL) && known_wrong(p)))
+		return MD_SYNC_NO_GOOD_COPY;
+	return d;
+}
+
 const char *md_sync_decision_name(enum md_sync_decision d)
 {
 	static const char *const n[] = {
@@ -326,9 +364,20 @@ const char *md_sync_decision_name(enum md_sync_decision d)
 		[MD_SYNC_SPLIT_BRAIN] = "split-brain",
 		[MD_SYNC_UNRELATED] = "unrelated",
 		[MD_SYNC_CONFLICT] = "conflict",
+		[MD_SYNC_NO_GOOD_COPY] = "no-good-copy",
 	};
 
 	return (unsigned)d < sizeof(n) / sizeof(n[0]) ? n[d] : "unknown";
+}
+
+const char *md_disk_state_name(uint32_t d)
+{
+	switch (d) {
+	case MD_DISK_UPTODATE: return "up-to-date";
+	case MD_DISK_INCONSISTENT: return "inconsistent";
+	case MD_DISK_OUTDATED: return "outdated";
+	}
+	return "unknown";
 }
 
 int md_meta_locate(const char *disk, const char *meta, uint32_t chunk_shift,

@@ -71,11 +71,13 @@ enum md_sync_decision {
 	MD_SYNC_SPLIT_BRAIN,	/* both written while apart: an admin decides */
 	MD_SYNC_UNRELATED,	/* no common history: different data sets */
 	MD_SYNC_CONFLICT,	/* rebuild marks on both sides contradict each other */
+	MD_SYNC_NO_GOOD_COPY,	/* the only possible source knows its copy is wrong */
 };
 
 struct md_gen_view {
 	uint64_t current, bitmap, history[MD_GEN_HISTORY];
 	uint32_t flags;		/* MD_SBF_* (PRIMARY: primary now or crashed as one) */
+	uint32_t disk_state;	/* MD_DISK_* (0 reads as up to date) */
 	uint64_t oos_chunks;	/* bits set in its bitmap */
 	bool primary_now;	/* its current role */
 	int node_index;		/* 0 or 1, to break ties the same way on both */
@@ -85,5 +87,6 @@ struct md_gen_view {
 enum md_sync_decision md_gen_decide(const struct md_gen_view *local,
 				    const struct md_gen_view *peer);
 const char *md_sync_decision_name(enum md_sync_decision d);
+const char *md_disk_state_name(uint32_t disk_state);	/* MD_DISK_*: "up-to-date"... */
 
 #endif

@@ -27,7 +27,7 @@ static int activate_fn(struct md_super *sb, void *p)
 	if (sb->disk_state != MD_DISK_UPTODATE) {
 		if (!a->force) {
 			snprintf(a->why, sizeof(a->why), "the local data is %s, not up to date",
-				 sb->disk_state == MD_DISK_OUTDATED ? "outdated" : "inconsistent");
+				 md_disk_state_name(sb->disk_state));
 			return -EPERM;
 		}
 		/* Forced: this node's data becomes the reference. */

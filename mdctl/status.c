@@ -36,16 +36,6 @@ static const char *health(const struct md_ioc_status *st, const struct md_state 
 	return st->oos_chunks ? "needs-recovery" : "degraded";
 }
 
-static const char *disk_state_name(uint32_t d)
-{
-	switch (d) {
-	case MD_DISK_UPTODATE: return "up-to-date";
-	case MD_DISK_INCONSISTENT: return "inconsistent";
-	case MD_DISK_OUTDATED: return "outdated";
-	}
-	return "unknown";
-}
-
 static json_object *json_time(uint64_t t)
 {
 	char buf[32];
@@ -78,7 +68,7 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
 	have_sb = read_sb_quiet(res, me, &sb) == 0;
 	if (have_sb) {
 		snprintf(gen, sizeof(gen), "%016llx", (unsigned long long)sb.gen_current);
-		json_object_object_add(j, "disk_state", json_object_new_string(disk_state_name(sb.disk_state)));
+		json_object_object_add(j, "disk_state", json_object_new_string(md_disk_state_name(sb.disk_state)));
 		json_object_object_add(j, "generation", json_object_new_string(gen));
 		json_object_object_add(j, "last_sync", json_time(sb.time_last_sync));
 		json_object_object_add(j, "last_break", json_time(sb.time_last_break));

@@ -33,12 +33,13 @@ uint32_t handshake_decide(const struct md_hello_info *me, const struct md_hello_
 	struct md_gen_view lv = {
 		.current = me->gen_current, .bitmap = me->gen_bitmap,
 		.history = { me->gen_history[0], me->gen_history[1] },
-		.flags = me->sb_flags, .oos_chunks = me->oos_chunks,
+		.flags = me->sb_flags, .disk_state = me->disk_state, .oos_chunks = me->oos_chunks,
 		.primary_now = me->role == MD_ROLE_PRIMARY, .node_index = me_index,
 	}, pv = {
 		.current = them->gen_current, .bitmap = them->gen_bitmap,
 		.history = { them->gen_history[0], them->gen_history[1] },
-		.flags = them->sb_flags, .oos_chunks = them->oos_chunks,
+		.flags = them->sb_flags, .disk_state = them->disk_state,
+		.oos_chunks = them->oos_chunks,
 		.primary_now = them->role == MD_ROLE_PRIMARY, .node_index = !me_index,
 	};
 
@@ -57,6 +58,12 @@ uint32_t handshake_decide(const struct md_hello_info *me, const struct md_hello_
 		code = MDW_REJ_CONFLICT;
 		snprintf(why, len, "rebuild marks contradict each other (both sides told "
 			 "to yield, or both to survive); run mdctl rebuild again on one node");
+	} else if (*decision == MD_SYNC_NO_GOOD_COPY) {
+		code = MDW_REJ_NO_GOOD_COPY;
+		snprintf(why, len, "no copy is known good: %s is %s and %s is %s; nothing is "
+			 "overwritten until mdctl rebuild --from NODE names the copy to keep",
+			 me->node, md_disk_state_name(me->disk_state), them->node,
+			 md_disk_state_name(them->disk_state));
 	} else if ((*decision == MD_SYNC_TARGET_FULL || *decision == MD_SYNC_TARGET_BITMAP) &&
 		   me->role == MD_ROLE_PRIMARY) {
 		code = MDW_REJ_OLDER_PRIMARY;

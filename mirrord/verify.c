@@ -129,6 +129,24 @@ void vf_kick(struct repl *r)
 	}
 }
 
+/*
+ * The primary's copy is the reference: on a secondary whose peer is
+ * primary, a difference means this copy lacks what the primary holds, so
+ * the copy is marked inconsistent (never a resync source, never activated
+ * over the difference) until a resync from the primary rewrites it.  With
+ * no primary, the node verify runs on is the reference and its marks mean
+ * "the peer lacks this", as on a primary (lib/meta.c, md_gen_decide).
+ */
+static void vf_mark_wrong_copy(struct repl *r)	/* at the first difference of a run */
+{
+	if (r->dev.role == MD_ROLE_PRIMARY || r->conn.peer_role != MD_ROLE_PRIMARY)
+		return;
+	if (sb_update(r, sb_mark_inconsistent, r) >= 0)
+		log_err("%s: verify found this copy differs from primary %s: marked inconsistent "
+			"until a resync from %s rewrites the differing chunks", r->res->name,
+			peer_name(r), peer_name(r));
+}
+
 int handle_vf_reply(struct repl *r, const char *body, uint32_t len)
 {
 	struct vf_slot *sl;
@@ -156,6 +174,8 @@ int handle_vf_reply(struct repl *r, const char *body, uint32_t len)
 			 (unsigned long long)(sl->chunk * r->dev.chunk_bytes),
 			 (unsigned long long)(sl->chunk * r->dev.chunk_bytes + sl->len - 1), peer_name(r),
 			 rc ? "marking it failed" : "marked out of sync");
+		if (!r->vf.differ)
+			vf_mark_wrong_copy(r);
 		if (r->vf.nfirst < VF_FIRST)
 			r->vf.first[r->vf.nfirst++] = sl->chunk * r->dev.chunk_bytes;
 		r->vf.differ++;

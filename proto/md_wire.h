@@ -38,9 +38,13 @@
  * first packet (it would send HELLO), before anything is negotiated: both
  * nodes are upgraded together (docs/security.md).
  * 3: MDW_RS_DONE carries the count of resync packets sent.  A protocol-2
- * peer is refused by the HELLO's version check, with the reason. */
-#define MDW_PROTO_MIN		3
-#define MDW_PROTO_MAX		3
+ * peer is refused by the HELLO's version check, with the reason.
+ * 4: the resync decision reads the HELLO's disk_state (an inconsistent or
+ * outdated copy is never a source; MDW_REJ_NO_GOOD_COPY).  A protocol-3
+ * peer would decide differently from the same two HELLOs, so it is
+ * refused at HELLO like a protocol-2 one. */
+#define MDW_PROTO_MIN		4
+#define MDW_PROTO_MAX		4
 #define MDW_DEFAULT_PORT	7790
 #define MDW_MAX_BODY		(MD_MAX_IO_BYTES + 64u)
 
@@ -113,6 +117,7 @@
 #define MDW_REJ_OLDER_PRIMARY	11	/* a primary would have to be overwritten */
 #define MDW_REJ_DETACHED	12	/* the sender is detached by its administrator */
 #define MDW_REJ_CONFLICT	13	/* both sides were told to yield, or both to win */
+#define MDW_REJ_NO_GOOD_COPY	14	/* the only possible source knows its copy is wrong */
 
 struct mdw_hdr {
 	__u32 magic;

@@ -150,6 +150,36 @@ static void conflicting_rebuild_marks_are_refused(void **state)
 	check(a, b, MD_SYNC_TARGET_BITMAP, MD_SYNC_SOURCE_BITMAP, 0);
 }
 
+/*
+ * A secondary whose disk failed a write from the peer (or whose verify
+ * against the primary found differences) is inconsistent and holds marks
+ * meaning "missing here": it is the target even as the first-listed node
+ * with both secondary, never the source that overwrites the good copy.
+ */
+static void wrong_copy_is_never_the_source(void **state)
+{
+	struct md_hello_info a = node(0, S, 100, 0, 0), b = node(1, S, 100, 0, 0);
+
+	(void)state;
+	a.disk_state = MD_DISK_INCONSISTENT;
+	b.disk_state = MD_DISK_UPTODATE;
+	a.oos_chunks = b.oos_chunks = 16;
+	check(a, b, MD_SYNC_TARGET_BITMAP, MD_SYNC_SOURCE_BITMAP, 0);
+	b.role = P;
+	check(a, b, MD_SYNC_TARGET_BITMAP, MD_SYNC_SOURCE_BITMAP, 0);
+	/* The wrong copy is primary (forced there by hand): refused. */
+	b.role = S;
+	a.role = P;
+	check(a, b, MD_SYNC_TARGET_BITMAP, MD_SYNC_SOURCE_BITMAP, MDW_REJ_OLDER_PRIMARY);
+	/* Both wrong: refused, each side naming both states. */
+	a.role = S;
+	b.disk_state = MD_DISK_OUTDATED;
+	check(a, b, MD_SYNC_NO_GOOD_COPY, MD_SYNC_NO_GOOD_COPY, MDW_REJ_NO_GOOD_COPY);
+	assert_non_null(strstr(why_a, "alpha is inconsistent and beta is outdated"));
+	assert_non_null(strstr(why_b, "beta is outdated and alpha is inconsistent"));
+	assert_non_null(strstr(why_a, "mdctl rebuild --from"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +192,7 @@ int main(void)
 		cmocka_unit_test(split_brain_is_refused),
 		cmocka_unit_test(unrelated_disks_are_refused),
 		cmocka_unit_test(conflicting_rebuild_marks_are_refused),
+		cmocka_unit_test(wrong_copy_is_never_the_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

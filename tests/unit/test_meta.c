@@ -244,6 +244,88 @@ static void gen_equal_bits_without_primary(void **state)
 	check_pair(a, b, MD_SYNC_SOURCE_BITMAP, MD_SYNC_TARGET_BITMAP);
 }
 
+/*
+ * A copy that knows it is wrong (inconsistent: a write from the peer
+ * failed on its disk, a verify against the primary found it different,
+ * an unfinished resync; outdated: known behind) holds bits that mean
+ * "missing here": it is the target whatever roles, flags, bits and node
+ * order say.  Each row from both sides, with the wrong copy on either
+ * node index.
+ */
+static void gen_equal_wrong_copy_is_the_target(void **state)
+{
+	static const uint32_t wrong[] = { MD_DISK_INCONSISTENT, MD_DISK_OUTDATED };
+
+	(void)state;
+	for (unsigned w = 0; w < 2; w++) {
+		for (int idx = 0; idx < 2; idx++) {
+			struct md_gen_view bad = v(100, 0, 0, idx), good = v(100, 0, 0, !idx);
+
+			bad.disk_state = wrong[w];
+			good.disk_state = MD_DISK_UPTODATE;
+			/* Bits on both (the peer marked the failed write too). */
+			bad.oos_chunks = 1;
+			good.oos_chunks = 1;
+			check_pair(bad, good, MD_SYNC_TARGET_BITMAP, MD_SYNC_SOURCE_BITMAP);
+			/* Bits on the wrong copy alone (verify on the secondary). */
+			good.oos_chunks = 0;
+			check_pair(bad, good, MD_SYNC_TARGET_BITMAP, MD_SYNC_SOURCE_BITMAP);
+			/* It crashed as primary, or the good one did. */
+			bad.flags = MD_SBF_PRIMARY;
+			check_pair(bad, good, MD_SYNC_TARGET_BITMAP, MD_SYNC_SOURCE_BITMAP);
+			bad.flags = 0;
+			good.flags = MD_SBF_PRIMARY;
+			check_pair(bad, good, MD_SYNC_TARGET_BITMAP, MD_SYNC_SOURCE_BITMAP);
+			/* No bit says where its holes are: everything. */
+			bad.oos_chunks = 0;
+			good.flags = 0;
+			check_pair(bad, good, MD_SYNC_TARGET_FULL, MD_SYNC_SOURCE_FULL);
+			/* A state of 0 (a view without one) counts as good. */
+			good.disk_state = 0;
+			check_pair(bad, good, MD_SYNC_TARGET_FULL, MD_SYNC_SOURCE_FULL);
+		}
+	}
+}
+
+/* Both copies know they are wrong: none may overwrite the other. */
+static void gen_equal_both_wrong_is_no_good_copy(void **state)
+{
+	struct md_gen_view a = v(100, 0, 0, 0), b = v(100, 0, 0, 1);
+
+	(void)state;
+	a.disk_state = MD_DISK_INCONSISTENT;
+	b.disk_state = MD_DISK_OUTDATED;
+	a.oos_chunks = 2;
+	check_pair(a, b, MD_SYNC_NO_GOOD_COPY, MD_SYNC_NO_GOOD_COPY);
+	a.flags = MD_SBF_PRIMARY;
+	b.oos_chunks = 2;
+	check_pair(a, b, MD_SYNC_NO_GOOD_COPY, MD_SYNC_NO_GOOD_COPY);
+}
+
+/* Where the generations make a wrong copy the source, it is refused; a
+ * wrong copy as the target goes on; an administrator's rebuild decides. */
+static void gen_wrong_copy_never_a_source(void **state)
+{
+	(void)state;
+	for (int idx = 0; idx < 2; idx++) {
+		struct md_gen_view newer = v(200, 100, 0, idx), older = v(100, 0, 0, !idx);
+		struct md_gen_view hist = v(300, 0, 100, idx), blank = v(MD_GEN_BLANK, 0, 0, !idx);
+
+		newer.disk_state = hist.disk_state = MD_DISK_INCONSISTENT;
+		check_pair(newer, older, MD_SYNC_NO_GOOD_COPY, MD_SYNC_NO_GOOD_COPY);
+		check_pair(hist, older, MD_SYNC_NO_GOOD_COPY, MD_SYNC_NO_GOOD_COPY);
+		check_pair(hist, blank, MD_SYNC_NO_GOOD_COPY, MD_SYNC_NO_GOOD_COPY);
+		newer.disk_state = hist.disk_state = MD_DISK_UPTODATE;
+		older.disk_state = blank.disk_state = MD_DISK_INCONSISTENT;
+		check_pair(newer, older, MD_SYNC_SOURCE_BITMAP, MD_SYNC_TARGET_BITMAP);
+		check_pair(hist, blank, MD_SYNC_SOURCE_FULL, MD_SYNC_TARGET_FULL);
+		older.disk_state = MD_DISK_UPTODATE;
+		newer.disk_state = MD_DISK_OUTDATED;
+		older.flags = MD_SBF_DISCARD;	/* rebuild --from the newer node */
+		check_pair(newer, older, MD_SYNC_SOURCE_BITMAP, MD_SYNC_TARGET_BITMAP);
+	}
+}
+
 static void gen_both_blank(void **state)
 {
 	struct md_gen_view a = v(MD_GEN_BLANK, 0, 0, 0), b = v(MD_GEN_BLANK, 0, 0, 1);
@@ -384,6 +466,9 @@ int main(void)
 		cmocka_unit_test(gen_in_sync),
 		cmocka_unit_test(gen_equal_crashed_primary_sends_bits),
 		cmocka_unit_test(gen_equal_bits_without_primary),
+		cmocka_unit_test(gen_equal_wrong_copy_is_the_target),
+		cmocka_unit_test(gen_equal_both_wrong_is_no_good_copy),
+		cmocka_unit_test(gen_wrong_copy_never_a_source),
 		cmocka_unit_test(gen_both_blank),
 		cmocka_unit_test(gen_one_blank),
 		cmocka_unit_test(gen_newer_by_bitmap),
