@@ -6,12 +6,14 @@
  * (create, destroy, role, status, bitmap) and, once a file on it is bound to
  * a mirror device, that device's data channel to mirrord (chan.c).
  *
- * Locking: md_ctl_mutex guards only the table md_devs[] (create, the start
- * of destroy, and md_get).  Everything a device does for its own ioctls,
- * including what may wait on its disks (flushing bitmap pages for SET_OOS,
- * waiting for in-flight I/O in destroy), runs under a reference of that
- * device (md_get/md_put) and its own lock, never under md_ctl_mutex: a
- * hung disk under one resource must not freeze the daemons of the others.
+ * Locking: md_ctl_mutex guards only the table md_devs[] (the reservation
+ * and publication of a minor in create, the start of destroy, and md_get).
+ * Everything a device does for its own ioctls, including what may wait on
+ * its disks (reading the bitmap in create, flushing bitmap pages for
+ * SET_OOS, waiting for in-flight I/O in destroy), runs under a reference
+ * of that device (md_get/md_put) or before it is published, and under its
+ * own lock, never under md_ctl_mutex: a slow or hung disk under one
+ * resource must not freeze the daemons of the others.
  * A bound channel file holds a reference for as long as it is bound.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -36,7 +38,7 @@ static struct md_dev *md_get(u32 minor)
 	if (minor >= MD_MAX_MINORS)
 		return NULL;
 	mutex_lock(&md_ctl_mutex);
-	if (md_devs[minor] && !READ_ONCE(md_devs[minor]->dying)) {
+	if (md_devs[minor] && md_devs[minor]->live && !READ_ONCE(md_devs[minor]->dying)) {
 		md = md_devs[minor];
 		refcount_inc(&md->ref);
 	}
@@ -131,12 +133,27 @@ static int md_create(struct md_ioc_create *c)
 	if (!c->data_bytes || c->data_bytes % SECTOR_SIZE || c->bitmap_bytes % MD_BM_PAGE ||
 	    !c->bitmap_bytes || c->bitmap_bytes > (256ULL << 20) || c->meta_offset % MD_BM_PAGE)
 		return -EINVAL;
-	if (md_devs[c->minor])
-		return md_devs[c->minor]->dying ? -EBUSY : -EEXIST;
 
 	md = kzalloc(sizeof(*md), GFP_KERNEL);
 	if (!md)
 		return -ENOMEM;
+	/*
+	 * Reserve the minor, then build the device without md_ctl_mutex:
+	 * claiming the disks and reading the bitmap wait on them, and a slow
+	 * metadata device under this resource must not block every other
+	 * device's md_get.  Until it is published (live) the entry is
+	 * invisible to md_get and destroy, and a second create of the minor
+	 * gets -EBUSY.
+	 */
+	mutex_lock(&md_ctl_mutex);
+	if (md_devs[c->minor]) {
+		ret = md_devs[c->minor]->live && !md_devs[c->minor]->dying ? -EEXIST : -EBUSY;
+		mutex_unlock(&md_ctl_mutex);
+		kfree(md);
+		return ret;
+	}
+	md_devs[c->minor] = md;
+	mutex_unlock(&md_ctl_mutex);
 	md->minor = c->minor;
 	strscpy(md->name, c->name[0] ? c->name : "mirror", sizeof(md->name));
 	strscpy(md->lower_path, c->lower, sizeof(md->lower_path));
@@ -214,8 +231,10 @@ static int md_create(struct md_ioc_create *c)
 	if (ret)
 		goto put_disk;
 
-	md_devs[md->minor] = md;
 	md_bm_start(md);
+	mutex_lock(&md_ctl_mutex);
+	md->live = true;
+	mutex_unlock(&md_ctl_mutex);
 	c->size_bytes = md->size_bytes;
 	pr_info("%s: /dev/%s over %s, %llu bytes, %s, %u chunks out of sync\n", md->name,
 		disk->disk_name, md->lower_path, md->size_bytes,
@@ -235,6 +254,9 @@ close_meta:
 close_lower:
 	md_lower_close(&md->lower);
 free_md:
+	mutex_lock(&md_ctl_mutex);
+	md_devs[c->minor] = NULL;
+	mutex_unlock(&md_ctl_mutex);
 	kfree(md);
 	return ret;
 }
@@ -255,7 +277,7 @@ static int md_destroy(u32 minor)
 		return -ENODEV;
 	mutex_lock(&md_ctl_mutex);
 	md = md_devs[minor];
-	if (!md || md->dying) {
+	if (!md || !md->live || md->dying) {
 		mutex_unlock(&md_ctl_mutex);
 		return -ENODEV;
 	}
@@ -499,9 +521,7 @@ long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case MD_IOC_CREATE:
-		mutex_lock(&md_ctl_mutex);
 		ret = md_create(&u->create);
-		mutex_unlock(&md_ctl_mutex);
 		break;
 	case MD_IOC_DESTROY:
 		ret = md_destroy(u->minor);

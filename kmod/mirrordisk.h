@@ -57,6 +57,7 @@ struct md_dev {
 	int minor;
 	refcount_t ref;			/* the table's, ioctls', a bound channel's */
 	struct completion released;	/* ref dropped to zero (destroy waits) */
+	bool live;			/* create finished: md_get and destroy see it */
 	bool dying;			/* destroy has begun: no open, no md_get */
 	char name[MD_NAME_LEN];
 	char lower_path[MD_PATH_LEN];

@@ -5,7 +5,8 @@
 # `mdctl down r1` waits behind that.  Meanwhile r0 keeps replicating: a
 # write completes and reaches b, and status answers, within a bound.
 # Before per-device locking, the waiting ioctl held the module's one mutex,
-# and r0's daemon blocked in its next status ioctl.
+# and r0's daemon blocked in its next status ioctl.  Then r1 comes up again
+# over a slow bitmap (below).
 . /tests/lib.sh
 # h0 and h1: the first two 120 MiB of /dev/vda, on both nodes.
 halves='export DM_DISABLE_UDEV=1;
@@ -49,6 +50,36 @@ rc=0; wait $mark || rc=$?
 [ $rc = 0 ] || fail "the mark on r1 failed after its disk came back: $(cat /tmp/setoos.out)"
 rc=0; wait $down || rc=$?
 [ $rc = 0 ] || fail "mdctl down r1 failed after its disk came back: $(cat /tmp/down.out)"
+
+# Bringing r1 up over a slow metadata device: the kernel reads r1's bitmap
+# when it creates the device.  The page takes 10 s to read (dm-delay over
+# the bitmap of r1's internal metadata on a; its superblock, which mdctl
+# and mirrord read, stays fast).  Meanwhile r0 goes on as above.  Before
+# the fix, create read the bitmap under the module's one mutex, and r0's
+# status ioctl waited the 10 s behind it.
+log "r1 comes up over a bitmap that takes 10 s to read"
+sz=$(blockdev --getsz /dev/mapper/h1)
+bm=$(( (sz * 512 - 8192 - ((sz * 512 / 4096 + 7) / 8 + 4095) / 4096 * 4096) / 4096 * 4096 + 8192 ))
+bm=$((bm / 512))	# first sector of r1's bitmap (lib/meta.c, md_geom_internal)
+DM_DISABLE_UDEV=1 dmsetup suspend --noudevsync h1 &&
+	printf '0 %s linear /dev/vda 245760\n%s %s delay /dev/vda %s 10000\n' $bm $bm $((sz - bm)) $((245760 + bm)) |
+	DM_DISABLE_UDEV=1 dmsetup reload h1 && DM_DISABLE_UDEV=1 dmsetup resume --noudevsync h1 ||
+	fail "slow bitmap under h1"
+mdctl up r1 > /tmp/up1.out 2>&1 &
+up=$!
+sleep 3
+kill -0 $up 2>/dev/null || fail "mdctl up r1 did not wait for its slow bitmap: $(cat /tmp/up1.out)"
+timeout 3 mdctl status r0 >/dev/null || fail "mdctl status r0 waits while r1 reads its bitmap"
+dd if=/dev/urandom of=/tmp/p1 bs=1M count=1 2>/dev/null
+timeout 5 dd if=/tmp/p1 of=/dev/mirror0 bs=1M seek=11 oflag=direct 2>/dev/null ||
+	fail "a write to r0 did not complete while r1 reads its bitmap"
+[ "$(on_b "dd if=/dev/mapper/h0 bs=1M skip=11 count=1 iflag=direct 2>/dev/null" | md5sum)" = "$(md5sum < /tmp/p1)" ] ||
+	fail "r0's write did not reach b while r1 read its bitmap"
+kill -0 $up 2>/dev/null || fail "r1 came up before the checks ended: they proved nothing"
+rc=0; wait $up || rc=$?
+[ $rc = 0 ] || fail "mdctl up r1 over the slow bitmap failed: $(cat /tmp/up1.out)"
+mdctl status --json r0 | grep -q '"connection": "connected"' || fail "r0 lost its peer while r1 came up"
+log "r0 replicated while r1 read its bitmap"
 mdctl deactivate r0 >/dev/null; mdctl down r0 >/dev/null; mdctl down r1 >/dev/null 2>&1
 on_b "mdctl down r0; mdctl down r1" >/dev/null 2>&1
-echo "a hung disk under r1 did not freeze r0"
+echo "a hung disk under r1 did not freeze r0, nor did a slow one while r1 came up"
