@@ -140,12 +140,16 @@ static ssize_t md_chan_read(struct file *f, char __user *buf, size_t count,
 	}
 
 	spin_lock_irq(&md->lock);
-	list_for_each_entry(req, &batch, list)
+	list_for_each_entry(req, &batch, list) {
 		req->state = ret ? MD_RS_QUEUED : MD_RS_SENT;
-	if (ret)
+		req->taken_at = jiffies;
+	}
+	if (ret) {
 		list_splice_init(&batch, &md->queued);
-	else
+	} else {
+		md->last_take = jiffies;
 		list_splice_tail_init(&batch, &md->sent);
+	}
 	spin_unlock_irq(&md->lock);
 	mutex_unlock(&md->chan_mutex);
 

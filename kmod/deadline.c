@@ -6,12 +6,17 @@
  * take it (read() on the channel) and to acknowledge it once the peer has
  * it.  mirrord bounds the second wait itself (its progress timeout), but a
  * daemon that is stopped (SIGSTOP, a debugger, a system call that never
- * returns) can bound nothing.  So the module keeps its own clock: every
- * request records when it was queued for the daemon, and while CONNECTED
- * a delayed work looks at the oldest one of md->queued and md->sent (both
- * lists are in queueing order: read() and acks only take from them).  Past
- * the deadline the module does what the daemon's MD_CONN_STANDALONE would
- * do: every request the daemon holds completes as not replicated and is
+ * returns) can bound nothing.  So the module keeps its own clock, and
+ * measures what the daemon controls: while CONNECTED a delayed work looks
+ * at the head of md->queued, waiting since it was queued or since the
+ * daemon last took a request, whichever is later, and at the head of
+ * md->sent, waiting since the daemon took it (both lists are in queueing
+ * order: read() and acks only take from them).  A daemon that takes
+ * requests as fast as a slow link lets it is alive: requests waiting
+ * behind it in the kernel are the link's doing, and the daemon bounds its
+ * own wait for the peer (send.c, from when it took each request).  So the
+ * kernel never steps in before a live daemon would.  Past the deadline the
+ * module does what the daemon's MD_CONN_STANDALONE would do: every request the daemon holds completes as not replicated and is
  * marked out of sync, and new writes stay local.  MD_SF_DAEMON_LATE tells
  * the daemon, when it runs again, why it finds the device standalone; it
  * then reconnects and resyncs like after any break.
@@ -32,23 +37,32 @@ MODULE_PARM_DESC(daemon_timeout_s,
 
 #define MD_DEADLINE_TICK	(HZ / 4)
 
-static struct md_req *md_oldest_locked(struct md_dev *md)
+/*
+ * The request the daemon has kept waiting longest, and since when: the
+ * oldest not taken, from when it was queued or the daemon last took one;
+ * the oldest not acknowledged, from when it was taken.
+ */
+static struct md_req *md_longest_wait_locked(struct md_dev *md, unsigned long *since)
 {
 	struct md_req *q = list_first_entry_or_null(&md->queued, struct md_req, list);
 	struct md_req *s = list_first_entry_or_null(&md->sent, struct md_req, list);
+	unsigned long qs = 0;
 
-	if (!q)
+	if (q)
+		qs = time_after(md->last_take, q->queued_at) ? md->last_take : q->queued_at;
+	if (s && (!q || time_before(s->taken_at, qs))) {
+		*since = s->taken_at;
 		return s;
-	if (!s)
-		return q;
-	return time_before(q->queued_at, s->queued_at) ? q : s;
+	}
+	*since = qs;
+	return q;
 }
 
 static void md_deadline_work(struct work_struct *work)
 {
 	struct md_dev *md = container_of(to_delayed_work(work), struct md_dev, deadline_work);
 	struct md_req *req;
-	unsigned long waited = 0;
+	unsigned long since, waited = 0;
 	u64 offset = 0;
 	bool taken = false;
 
@@ -57,9 +71,9 @@ static void md_deadline_work(struct work_struct *work)
 		spin_unlock_irq(&md->lock);
 		return;
 	}
-	req = md_oldest_locked(md);
-	if (req && time_after(jiffies, req->queued_at + md->deadline)) {
-		waited = jiffies - req->queued_at;
+	req = md_longest_wait_locked(md, &since);
+	if (req && time_after(jiffies, since + md->deadline)) {
+		waited = jiffies - since;
 		offset = req->offset;
 		taken = req->state == MD_RS_SENT;
 		md->conn = MD_CONN_STANDALONE;
@@ -90,6 +104,7 @@ void md_deadline_start_locked(struct md_dev *md, u32 deadline_s)
 {
 	md->deadline = (deadline_s ? deadline_s : max(READ_ONCE(md_daemon_timeout_s), 1u)) * HZ;
 	md->daemon_late = false;
+	md->last_take = jiffies;	/* a new link: the daemon starts afresh */
 	mod_delayed_work(md_wq, &md->deadline_work, MD_DEADLINE_TICK);
 }
 

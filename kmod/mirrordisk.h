@@ -43,6 +43,7 @@ struct md_req {
 	u64 bm_gen;			/* bitmap write that must complete first */
 	unsigned long started;		/* jiffies: slot taken (status: oldest_ms) */
 	unsigned long queued_at;	/* jiffies: queued for the daemon (deadline.c) */
+	unsigned long taken_at;		/* jiffies: read by the daemon (deadline.c) */
 	struct bvec_iter iter;		/* the bio's data, as it was at the start */
 	enum md_req_state state;
 	atomic_t pending;		/* parts outstanding: local, remote */
@@ -112,6 +113,7 @@ struct md_dev {
 
 	/* the daemon's deadline: see deadline.c; under lock */
 	unsigned long deadline;		/* jiffies */
+	unsigned long last_take;	/* jiffies: the daemon last read a request */
 	bool daemon_late;		/* went standalone by the deadline */
 	u64 late_offset;
 	u64 daemon_misses;
