@@ -295,6 +295,13 @@ typedef int (*pkt_handler)(struct repl *r, const char *body, uint32_t len);
 int repl_init(struct repl *r);
 /* daemon.c: run until *stop becomes true; 0 or -errno. */
 int repl_run(struct repl *r, volatile int *stop);
+/*
+ * daemon.c: serve the connection on r->conn.sock, whose handshake is done,
+ * until it fails or *stop; then the socket (and its TLS session) is closed
+ * and r->conn.sock is -1.  0, or -errno when the kernel refused the
+ * connected state (the reason in r->conn.fail_reason).
+ */
+int repl_connected(struct repl *r, volatile int *stop);
 void repl_fini(struct repl *r);
 
 /* admin.c */
