@@ -24,23 +24,107 @@
 #define LABEL_LISTENER	"mirrordisk auth v1 listener"
 #define LABEL_CONNECTOR	"mirrordisk auth v1 connector"
 
+/*
+ * Who may own the secret file and its directory: root, or the user this
+ * program runs as (mirrord started by another user, as in tests).  Their
+ * names for a refusal in who.
+ */
+static bool owner_ok(uid_t uid, char *who, size_t len)
+{
+	if (geteuid())
+		snprintf(who, len, "root or uid %u", (unsigned)geteuid());
+	else
+		snprintf(who, len, "root");
+	return uid == 0 || uid == geteuid();
+}
+
+/*
+ * Open the directory holding path (path is absolute: the configuration
+ * says so) and check it as ssh's StrictModes does: whoever may write it
+ * can put a file of their own under the secret's name, so it must belong
+ * to root (or us) and be writable by nobody else.  A sticky bit does not
+ * make it fit, /tmp included: the name can be taken before the secret is
+ * copied there, and a shared directory is no place for a key.  The
+ * directory's fd (for openat), or -errno with the reason in err.
+ */
+static int secret_dir_open(const char *path, char *err, size_t errlen)
+{
+	char dir[MD_PATH_LEN], who[48];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int fd, rc;
+
+	if (!slash || (size_t)(slash - path) >= sizeof(dir)) {
+		snprintf(err, errlen, "the secret file %s is not an absolute path", path);
+		return -EINVAL;
+	}
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open the directory %s of the secret file %s: %s", dir,
+			 path, strerror(-rc));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	if (!owner_ok(st.st_uid, who, sizeof(who))) {
+		snprintf(err, errlen, "the directory %s holding the secret file %s is owned by uid "
+			 "%u, not %s: chown root %s", dir, path, (unsigned)st.st_uid, who, dir);
+		close(fd);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "the directory %s holding the secret file %s is writable by "
+			 "group or others (mode %04o): chmod go-w %s, or keep the secret in a "
+			 "directory of its own such as /etc/mirrordisk", dir, path,
+			 (unsigned)(st.st_mode & 07777), dir);
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+int md_secret_dir_check(const char *path, char *err, size_t errlen)
+{
+	int fd = secret_dir_open(path, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 int md_secret_load(const char *path, uint8_t *key, size_t *len, char *err, size_t errlen)
 {
 	uint8_t buf[MD_SECRET_MAX + 2];
 	struct stat st;
+	char who[48];
 	ssize_t n;
-	int fd, rc = 0;
+	int fd, dfd, rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	dfd = secret_dir_open(path, err, errlen);
+	if (dfd < 0)
+		return dfd;
+	/* The file in the directory just checked, whatever renames since. */
+	fd = openat(dfd, strrchr(path, '/') + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot open the secret file %s: %s", path, strerror(errno));
+		close(dfd);
+		snprintf(err, errlen, "cannot open the secret file %s: %s", path, strerror(-rc));
 		return rc;
 	}
+	close(dfd);
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "the secret file %s is not a regular file", path);
 		close(fd);
 		return -EINVAL;
+	}
+	if (!owner_ok(st.st_uid, who, sizeof(who))) {
+		snprintf(err, errlen, "the secret file %s is owned by uid %u, not %s: chown root %s",
+			 path, (unsigned)st.st_uid, who, path);
+		close(fd);
+		return -EPERM;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		snprintf(err, errlen, "the secret file %s is accessible by group or others "

@@ -58,11 +58,17 @@ struct md_auth {
  * learns it too); -EPROTO: a step out of order or a malformed message. */
 
 /*
- * Read a secret file: a regular file, not accessible by group or others,
- * MD_SECRET_MIN..MD_SECRET_MAX bytes (a trailing newline is not part of
- * it).  0, or -errno with the reason in err.
+ * Read a secret file: a regular file owned by root (or by the user running
+ * this program), not accessible by group or others, in a directory owned
+ * by root (or that user) that neither group nor others may write (ssh's
+ * StrictModes: /tmp is refused); MD_SECRET_MIN..MD_SECRET_MAX bytes (a
+ * trailing newline is not part of it).  0, or -errno with the reason in
+ * err (-EPERM: an owner or a mode).
  */
 int md_secret_load(const char *path, uint8_t *key, size_t *len, char *err, size_t errlen);
+/* The directory part of md_secret_load's rules alone, for a secret about
+ * to be written there (mdctl create --new-secret).  0 or -errno, err. */
+int md_secret_dir_check(const char *path, char *err, size_t errlen);
 /*
  * Write a new random secret (64 hex digits and a newline) to path, created
  * with mode 0600; -EEXIST if the file exists.

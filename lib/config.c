@@ -1,6 +1,7 @@
 /* config.c - see config.h. */
 #include <errno.h>
 #include <ini.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,33 @@
 #include "md_meta.h"
 #include "md_wire.h"
 
+/* What read_line() reads from, and the line it stopped at, if any. */
+struct line_src {
+	FILE *f;
+	int line;		/* the line read last: the one inih is parsing */
+	int too_long;		/* the number of a line longer than max, 0: none */
+	int max;
+	int indented;		/* the number of an indented (continuation) line */
+};
+
+/* Every key of a resource's section and of a node's, as on_entry knows
+ * them: the columns of parse_ctx's tables of lines. */
+static const char *const res_keys[] = {
+	"minor", "port", "timeout", "secret-file", "data-integrity", "encryption", "auth",
+	"ko-count", "checksum-resync", "resync-rate", "chunk-size",
+};
+static const char *const node_keys[] = { "address", "meta", "disk" };
+#define NKEYS(keys)	(sizeof(keys) / sizeof((keys)[0]))
+
 struct parse_ctx {
 	struct md_config *cfg;
 	char *err;
 	size_t errlen;
+	const struct line_src *src;
+	/* The line each key was first given on (0: not yet), per resource
+	 * (an index into cfg->res) and per node of it. */
+	int res_line[MD_MAX_RESOURCES][NKEYS(res_keys)];
+	int node_line[MD_MAX_RESOURCES][2][NKEYS(node_keys)];
 };
 
 int md_parse_size(const char *s, uint64_t *out)
@@ -126,6 +150,30 @@ void md_local_node_name(char *buf, size_t len)
  */
 #define SECTION_MAX	49
 
+/*
+ * inih hands over every line, so of a key given twice in one section the
+ * last would win without a word: a second secret-file or encryption line
+ * lower in the file would change the link's security unseen.  Is key
+ * (one of keys, whose first lines are in lines) given again?  Then err
+ * names both lines.  A key not in keys is left to on_entry's "unknown".
+ */
+static bool given_twice(struct parse_ctx *ctx, const char *section, const char *key,
+			const char *const *keys, size_t nkeys, int *lines)
+{
+	for (size_t i = 0; i < nkeys; i++) {
+		if (strcmp(keys[i], key))
+			continue;
+		if (lines[i]) {
+			snprintf(ctx->err, ctx->errlen, "'%s' given twice in [%s] (first on line %d)",
+				 key, section, lines[i]);
+			return true;
+		}
+		lines[i] = ctx->src->line;
+		return false;
+	}
+	return false;
+}
+
 static int on_entry(void *user, const char *section, const char *key,
 		    const char *value)
 {
@@ -181,6 +229,9 @@ static int on_entry(void *user, const char *section, const char *key,
 			memcpy(res->nodes[idx].name, nname, strlen(nname) + 1);
 		}
 		node = &res->nodes[idx];
+		if (given_twice(ctx, section, key, node_keys, NKEYS(node_keys),
+				ctx->node_line[res - ctx->cfg->res][idx]))
+			return 0;
 		if (!strcmp(key, "address")) {
 			if (strlen(value) >= sizeof(node->address) || !*value)
 				FAIL(ctx, "bad address '%s'", value);
@@ -202,6 +253,9 @@ static int on_entry(void *user, const char *section, const char *key,
 		return 1;
 	}
 
+	if (given_twice(ctx, section, key, res_keys, NKEYS(res_keys),
+			ctx->res_line[res - ctx->cfg->res]))
+		return 0;
 	if (!strcmp(key, "minor")) {
 		if (parse_int(value, 0, MD_MAX_MINORS - 1, &res->minor))
 			FAIL(ctx, "minor must be 0..%d, got '%s'", MD_MAX_MINORS - 1, value);
@@ -248,15 +302,6 @@ static int on_entry(void *user, const char *section, const char *key,
 	}
 	return 1;
 }
-
-/* What read_line() reads from, and the line it stopped at, if any. */
-struct line_src {
-	FILE *f;
-	int line;
-	int too_long;		/* the number of a line longer than max, 0: none */
-	int max;
-	int indented;		/* the number of an indented (continuation) line */
-};
 
 /*
  * inih reads lines through here (ini_parse_stream), for two things its
@@ -323,6 +368,7 @@ int md_config_load(const char *path, struct md_config *cfg, char *err, size_t er
 		return -errno;
 	}
 	src.f = f;
+	ctx.src = &src;
 	rc = ini_parse_stream(read_line, &src, on_entry, &ctx);
 	fclose(f);
 	if (rc == 0 && src.too_long)

@@ -65,7 +65,8 @@ struct md_config {
 	struct md_res_cfg res[MD_MAX_RESOURCES];
 };
 
-/* 0, or -errno with a message naming the file and line in err. */
+/* 0, or -errno with a message naming the file and line in err.  Each key
+ * is taken once per section: a second one is refused, naming both lines. */
 int md_config_load(const char *path, struct md_config *cfg, char *err, size_t errlen);
 struct md_res_cfg *md_config_find(struct md_config *cfg, const char *name);
 /* Index (0 or 1) of node 'name' in res, or -1. */

@@ -82,6 +82,17 @@ int cmd_create(const char *name)
 		return err(MDCTL_EXIT_CONFIG, "%s: --new-secret needs a secret-file in the "
 			   "configuration", name);
 	}
+	if (o.new_secret) {
+		/* mirrord would refuse the secret in such a directory: say so
+		 * before anything is written. */
+		char e[400];
+
+		rc = md_secret_dir_check(res->secret_file, e, sizeof(e));
+		if (rc) {
+			close(fd);
+			return err(MDCTL_EXIT_CONFIG, "%s: %s", name, e);
+		}
+	}
 	if (o.new_secret && !access(res->secret_file, F_OK)) {
 		close(fd);
 		return err(MDCTL_EXIT_REFUSED, "%s: %s exists; a new secret would lock the "

@@ -135,6 +135,7 @@ struct apply *apply_get(struct repl *r, uint32_t len)
 	a->buf = r->ap.arena + (size_t)page * ARENA_PAGE;
 	a->next = NULL;
 	a->verify = false;
+	a->resync = false;
 	return a;
 }
 
@@ -164,6 +165,9 @@ static void apply_finish(struct apply *a, int status)
 			strerror(-status));
 		apply_failed(r, &a->d);
 	}
+	/* After apply_failed: a resync that ends now sees the failure. */
+	if (a->resync)
+		rs_target_finished(r, a->d.offset, true);
 	apply_release(a);
 
 	/* Start waiting writes, in order, until one still overlaps. */
@@ -262,6 +266,7 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 		rs_target_got(r, d.offset);
 	}
 	a->d = d;
+	a->resync = resync;
 	memcpy(a->buf, body + sizeof(struct mdw_data), d.len);
 	if (r->ap.pending || overlaps_active(r, &d)) {
 		if (r->ap.pending_tail)

@@ -121,6 +121,9 @@ static void digest_read_cb(struct io_op *op, int res)
 	}
 	if (same && !a->verify)
 		r->rs.same++;
+	/* A chunk that differs is not here yet: its DATA follows. */
+	if (a->resync)
+		rs_target_finished(r, a->d.offset, same);
 	apply_release(a);
 	rx_resume(r);
 }
@@ -146,6 +149,7 @@ static int digest_compare(struct repl *r, const char *body, uint32_t len, bool v
 	a->d = (struct md_data_info){ .id = id, .offset = off, .len = dlen };
 	a->digest = digest;
 	a->verify = verify;
+	a->resync = !verify;
 	a->active = true;
 	a->start_ms = now_ms();
 	a->op = (struct io_op){ .kind = IO_READ, .fd = r->dev.disk_fd, .buf = a->buf, .len = dlen,

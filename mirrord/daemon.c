@@ -6,6 +6,8 @@
  * Connection life (see docs/design.md, "State machine"):
  *   CONNECTING -> handshake -> CONNECTED -> (error, timeout, stop) ->
  *   TEARDOWN -> CONNECTING ...
+ * A refused handshake, or a kernel that refuses the connected state, ends
+ * the socket at once and waits a few seconds before CONNECTING again.
  * Timers of the connected loop, checked every POLL_INTERVAL_MS at most:
  *   - no byte from the peer for `timeout` seconds: the connection fails;
  *   - a request the peer has not acknowledged for ko-count x timeout
@@ -54,7 +56,7 @@ static void poll_role(struct repl *r)
 	}
 }
 
-static int run_connected(struct repl *r, volatile int *stop)
+int repl_connected(struct repl *r, volatile int *stop)
 {
 	int rc;
 
@@ -66,7 +68,15 @@ static int run_connected(struct repl *r, volatile int *stop)
 	r->conn.last_rx_ms = r->conn.last_tx_ms = r->conn.last_poll_ms = now_ms();
 	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED, conn_deadline_s(r));
 	if (rc) {
-		log_err("kernel refused the connected state: %s", strerror(-rc));
+		/* Nothing started on the socket yet: it ends here, with its TLS
+		 * session, rather than linger until the next one overwrites it.
+		 * The kernel stayed as it was; no break to record. */
+		snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason),
+			 "the kernel refused the connected state: %s", strerror(-rc));
+		log_err("%s", r->conn.fail_reason);
+		conn_close(r, r->conn.sock);
+		r->conn.sock = -1;
+		state_write(r, MD_LINK_CONNECTING);
 		return rc;
 	}
 	r->conn.fail_reason[0] = '\0';
@@ -143,6 +153,14 @@ static int run_connected(struct repl *r, volatile int *stop)
 	return 0;
 }
 
+/* A connection was refused (by the peer, by us, by the kernel): what
+ * refused it will likely refuse the next at once; a few seconds first. */
+static void refused_pause(volatile int *stop)
+{
+	for (int i = 0; i < 3 && !*stop; i++)
+		usleep(RETRY_DELAY_MS * 1000);
+}
+
 int repl_run(struct repl *r, volatile int *stop)
 {
 	admin_reload(r);
@@ -172,13 +190,13 @@ int repl_run(struct repl *r, volatile int *stop)
 			state_write(r, r->conn.decision == MD_SYNC_SPLIT_BRAIN ? MD_LINK_SPLIT_BRAIN :
 				    r->conn.decision == MD_SYNC_UNRELATED ? MD_LINK_UNRELATED :
 				    MD_LINK_REFUSED);
-			for (int i = 0; i < 3 && !*stop; i++)
-				usleep(RETRY_DELAY_MS * 1000);
+			refused_pause(stop);
 			continue;
 		}
 		r->conn.sock = fd;
 		conn_drop_candidates(r);
-		run_connected(r, stop);
+		if (repl_connected(r, stop))	/* the kernel refused it */
+			refused_pause(stop);
 	}
 	state_write(r, MD_LINK_STOPPED);
 	return 0;
@@ -324,8 +342,10 @@ close_ctl:
 void repl_fini(struct repl *r)
 {
 	io_loop_destroy(r->io);
-	if (r->conn.listen_fd >= 0)
+	if (r->conn.listen_fd >= 0) {
+		conn_drop_candidates(r);	/* clients still in their handshake */
 		close(r->conn.listen_fd);
+	}
 	close(r->dev.disk_fd);
 	close(r->dev.meta_fd);
 	rs_free(r);

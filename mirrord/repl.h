@@ -90,6 +90,7 @@ struct apply {
 	unsigned page0, npages;
 	bool active;
 	bool verify;		/* digest compare for an online verify (MDW_VF_REPLY) */
+	bool resync;		/* resync DATA or RS_DIGEST: resync.c hears its end */
 	uint64_t digest;
 	uint64_t start_ms;	/* submitted to the disk (stall report) */
 	struct io_op op;
@@ -113,6 +114,10 @@ struct resync {
 	uint64_t sent;			/* source: resync DATA + RS_DIGEST sent;
 					 * target: ... received.  RS_DONE says
 					 * the source's, the target compares */
+	unsigned applying;		/* target: of those, writes and digest reads
+					 * not finished (RS_DONE waits for them) */
+	uint64_t done_sent;		/* target: RS_DONE's count, judged when
+					 * applying is back to 0 */
 	uint64_t cursor;
 	uint64_t total, done;		/* chunks */
 	unsigned issued;		/* ioctls whose record has not come yet */
@@ -121,7 +126,9 @@ struct resync {
 	uint64_t start_ms, last_app_ms, last_tick_ms;
 	double tokens;			/* rate control, bytes */
 	uint64_t same;			/* checksum resync: chunks found identical */
-	bool flushing;			/* the data disk is flushed before "done" */
+	bool flushing;			/* the data disk is flushed before "done"
+					 * (target: from RS_DONE on, first waiting
+					 * for applying to reach 0) */
 	struct io_op flush_op;
 	struct rs_stash {		/* checksum resync: data awaiting the verdict */
 		uint64_t id, offset;
@@ -288,6 +295,13 @@ typedef int (*pkt_handler)(struct repl *r, const char *body, uint32_t len);
 int repl_init(struct repl *r);
 /* daemon.c: run until *stop becomes true; 0 or -errno. */
 int repl_run(struct repl *r, volatile int *stop);
+/*
+ * daemon.c: serve the connection on r->conn.sock, whose handshake is done,
+ * until it fails or *stop; then the socket (and its TLS session) is closed
+ * and r->conn.sock is -1.  0, or -errno when the kernel refused the
+ * connected state (the reason in r->conn.fail_reason).
+ */
+int repl_connected(struct repl *r, volatile int *stop);
 void repl_fini(struct repl *r);
 
 /* admin.c */
@@ -360,6 +374,7 @@ void rs_acked(struct repl *r, uint64_t id, int32_t status);
 void rs_read_failed(struct repl *r, const struct md_chan_req *q);
 bool rs_target_check(struct repl *r, const char *what, uint64_t off, uint32_t len);
 void rs_target_got(struct repl *r, uint64_t off);
+void rs_target_finished(struct repl *r, uint64_t off, bool whole);
 void rs_free(struct repl *r);
 int handle_bitmap(struct repl *r, const char *body, uint32_t len);
 int handle_bitmap_end(struct repl *r, const char *body, uint32_t len);

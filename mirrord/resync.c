@@ -4,7 +4,9 @@
  * After the handshake decided a direction (sync_begin):
  *   target: marks its copy inconsistent, sends its bitmap (the chunks it
  *           changed or lacks), then receives DATA with MDW_DF_RESYNC
- *           (applied by apply.c like any write) until RS_DONE.
+ *           (applied by apply.c like any write) until RS_DONE; once every
+ *           resync write taken has completed, it judges RS_DONE, flushes
+ *           and records the copy up to date.
  *   source: merges the target's bitmap into the kernel's, takes a
  *           snapshot, and asks the kernel for each marked chunk
  *           (MD_IOC_RESYNC): the kernel reads it, ordered against
@@ -387,13 +389,15 @@ bool rs_target_check(struct repl *r, const char *what, uint64_t off, uint32_t le
 }
 
 /* Target: a resync packet rs_target_check passed was taken (once, not
- * each time it is offered while the apply slots are full). */
+ * each time it is offered while the apply slots are full).  Its write or
+ * digest read is under way until rs_target_finished. */
 void rs_target_got(struct repl *r, uint64_t off)
 {
 	uint64_t c = off / r->dev.chunk_bytes;
 
 	r->rs.got[c / 64] |= 1ull << (c % 64);
 	r->rs.sent++;
+	r->rs.applying++;
 }
 
 /*
@@ -425,6 +429,47 @@ static bool rs_done_complete(struct repl *r, uint64_t sent)
 	return true;
 }
 
+/*
+ * Target: RS_DONE is in and every resync write and digest read it counts
+ * has finished.  Judge it (rs_done_complete), then flush: a flush covers
+ * only writes that completed, so it comes after the last of them, and the
+ * copy says up to date only after the flush (rs_done_flushed).  false
+ * when RS_DONE was refused (the connection failed).
+ */
+static bool rs_target_end(struct repl *r)
+{
+	if (!rs_done_complete(r, r->rs.done_sent))
+		return false;
+	r->rs.flush_op = (struct io_op){ .kind = IO_FSYNC, .fd = r->dev.disk_fd,
+					 .cb = rs_done_flushed, .ctx = r };
+	ioq_submit(r->io, &r->rs.flush_op);
+	return true;
+}
+
+/*
+ * Target: the write (or digest read) of a packet rs_target_got counted
+ * has finished.  whole: the chunk on our disk is now the source's, or
+ * failed to be (apply.c's disk_failed keeps the copy inconsistent then);
+ * false for a digest our copy does not match, whose chunk counts as
+ * arrived only once its DATA did.  The last one to finish after RS_DONE
+ * ends the resync.
+ */
+void rs_target_finished(struct repl *r, uint64_t off, bool whole)
+{
+	uint64_t c = off / r->dev.chunk_bytes;
+
+	if (!whole)
+		r->rs.got[c / 64] &= ~(1ull << (c % 64));
+	if (--r->rs.applying || !r->rs.flushing)
+		return;
+	if (r->conn.failing) {
+		log_warn("resync from %s: the connection failed while its last writes completed; "
+			 "the copy stays inconsistent, the next connect resyncs", peer_name(r));
+		return;
+	}
+	rs_target_end(r);
+}
+
 int handle_rs_done(struct repl *r, const char *body, uint32_t len)
 {
 	uint64_t gen, sent;
@@ -434,16 +479,21 @@ int handle_rs_done(struct repl *r, const char *body, uint32_t len)
 		conn_fail(r, "unexpected RS_DONE from peer");
 		return -1;
 	}
-	if (!rs_done_complete(r, sent))
-		return -1;
-	/* Every resync write was acknowledged before the source sent this:
-	 * one flush covers them all. */
+	/*
+	 * The source sends RS_DONE once we acknowledged every resync write,
+	 * that is once they completed; but what arrived is ours to check, not
+	 * its to promise.  From here no resync packet is taken (flushing);
+	 * those still being written or compared are waited for.
+	 */
 	r->conn.peer_gen = gen;
+	r->rs.done_sent = sent;
 	r->rs.flushing = true;
-	r->rs.flush_op = (struct io_op){ .kind = IO_FSYNC, .fd = r->dev.disk_fd,
-					 .cb = rs_done_flushed, .ctx = r };
-	ioq_submit(r->io, &r->rs.flush_op);
-	return 1;
+	if (r->rs.applying) {
+		log_debug("RS_DONE from %s: waiting for %u resync writes or reads", peer_name(r),
+			  r->rs.applying);
+		return 1;
+	}
+	return rs_target_end(r) ? 1 : -1;
 }
 
 /* Right after the handshake: act on the decision. */

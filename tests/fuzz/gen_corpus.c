@@ -196,6 +196,10 @@ static void config(void)
 	     "  /nonexistent/b2\n");
 	text("config", "bad", "[resource r0]\nminor = 300\n[resource r0 node a]\ndisk = dev\n"
 	     "[resource r0 node b]\n[resource r0 node c]\nfoo = bar\n");
+	text("config", "twice", "[resource r0]\nminor = 0\nsecret-file = /etc/mirrordisk/r0.secret\n"
+	     "[resource r0 node a]\naddress = 10.0.0.1\ndisk = /dev/sdb\n"
+	     "[resource r0 node b]\naddress = 10.0.0.2\ndisk = /dev/sdb\n"
+	     "[resource r0]\nsecret-file = /tmp/r0.secret\nencryption = none\n");
 }
 
 static char *slurp(const char *path, size_t *len)

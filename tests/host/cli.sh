@@ -18,7 +18,10 @@ check_out() {	# check_out NAME WANT PATTERN CMD...: exit code, and stdout matche
 	if [ "$got" = "$want" ] && grep -qE -- "$pat" <<<"$out"; then pass=$((pass + 1)); echo "[       OK ] $name"
 	else fail=$((fail + 1)); echo "[  FAILED  ] $name: exit $got (expected $want), output '$out' lacks /$pat/"; fi
 }
-conf=$(mktemp) conf2=$(mktemp) secret=$(mktemp -u); trap 'rm -f "$conf" "$conf2" "$secret"' EXIT
+# The secret in a directory of its own: mdctl refuses one in /tmp itself.
+conf=$(mktemp) conf2=$(mktemp) secdir=$(mktemp -d) tmpsecret=$(mktemp -u)
+secret=$secdir/t1.secret
+trap 'rm -f "$conf" "$conf2" "$tmpsecret"; rm -rf "$secdir"' EXIT
 cp tests/vm/guest/md.conf "$conf"
 # Disks that do not exist: nothing here can touch a disk of this host.
 cat > "$conf2" <<'EOF'
@@ -74,6 +77,14 @@ check_out up_secret_readable_by_others 3 '^$' $mdctl $t1 up t1 --dry-run
 [[ "$($mdctl $t1 up t1 --dry-run 2>&1)" == *"chmod 600"* ]] && pass=$((pass + 1)) && echo "[       OK ] up_secret_mode_says_why" ||
 	{ fail=$((fail + 1)); echo "[  FAILED  ] up_secret_mode_says_why"; }
 chmod 600 "$secret"
+# Straight in /tmp (mode 1777), as ssh's StrictModes would refuse it.
+sed -i "s|^secret-file = .*|secret-file = $tmpsecret|" "$conf2"
+printf 'a-shared-secret-of-some-length\n' > "$tmpsecret"; chmod 600 "$tmpsecret"
+check_out up_secret_in_tmp 3 '^$' $mdctl $t1 up t1 --dry-run
+[[ "$($mdctl $t1 up t1 --dry-run 2>&1)" == *"directory /tmp holding the secret file"*"writable by group or others"* ]] &&
+	pass=$((pass + 1)) && echo "[       OK ] up_secret_in_tmp_says_why" ||
+	{ fail=$((fail + 1)); echo "[  FAILED  ] up_secret_in_tmp_says_why"; }
+sed -i "s|^secret-file = .*|secret-file = $secret|" "$conf2"
 check_out dry_run_up 0 '^would create /dev/mirror7 over /nonexistent/mdctl-cli-test-a#1' $mdctl $t1 up t1 --dry-run
 sed -i "s|^secret-file = .*|auth = none|" "$conf2"
 check_out dry_run_up_auth_none 0 '^would create /dev/mirror7' $mdctl $t1 up t1 --dry-run

@@ -256,10 +256,16 @@ int __wrap_kctl_resync(int fd, uint64_t chunk)
 
 int __wrap_kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s)
 {
+	int rc = fake_kernel.set_conn_rc;
+
 	(void)fd;
+	fake_kernel.nset_conn++;
+	if (state == MD_CONN_CONNECTED && rc) {
+		fake_kernel.set_conn_rc = 0;
+		return rc;	/* refused: the state stays */
+	}
 	fake_kernel.conn_state = (int)state;
 	fake_kernel.deadline_s = deadline_s;
-	fake_kernel.nset_conn++;
 	return 0;
 }
 
@@ -382,6 +388,21 @@ void fake_repl_free(struct repl *r)
 	close(e->peer_sock);
 	close(e->chan_rd);
 	io_loop_destroy(r->io);
+	free(r->res);
+	free(e);
+}
+
+void fake_repl_fini(struct repl *r)
+{
+	struct fake_env *e = (struct fake_env *)r;
+
+	tx_reset(r);
+	rs_stash_clear(r);
+	repl_fini(r);
+	if (r->conn.sock >= 0)
+		close(r->conn.sock);
+	close(e->peer_sock);
+	close(e->chan_rd);
 	free(r->res);
 	free(e);
 }

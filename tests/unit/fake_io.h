@@ -43,6 +43,7 @@ struct fake_kernel {
 	unsigned nresync;
 	uint64_t resync_busy_chunk;		/* kctl_resync says -EBUSY for it (0: none) */
 	int conn_state, nset_conn;
+	int set_conn_rc;			/* the next MD_CONN_CONNECTED fails so, once */
 	uint32_t deadline_s;
 };
 extern struct fake_kernel fake_kernel;
@@ -84,6 +85,9 @@ size_t fake_data_packet(char *buf, uint64_t id, uint64_t off, uint32_t len, uint
 
 struct repl *fake_repl_new(uint32_t role);
 void fake_repl_free(struct repl *r);
+/* Tear r down with mirrord's own repl_fini, then free what only the fake
+ * made (the configuration, the peer's socket, the channel's read end). */
+void fake_repl_fini(struct repl *r);
 /* The superblock as it is now in the metadata file. */
 struct md_super fake_sb(struct repl *r);
 /* Acks mirrord wrote to the channel since the last call; returns how many. */

@@ -4,7 +4,9 @@
  * same secret; a wrong secret fails on the side that checks it, before
  * that side says anything more; recorded messages are worth nothing in a
  * new exchange; truncated, out-of-order and malformed messages end it;
- * the secret file is refused when others can read it.
+ * the secret file is refused when others can read it, when it or the
+ * directory holding it belongs to another user, or when that directory
+ * is writable by group or others.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -209,29 +211,155 @@ static void malformed_messages_are_refused(void **state)
 	}
 }
 
+/* A directory of its own for a secret file (mode 0700, ours), as
+ * /etc/mirrordisk is; the file's path in it, not created. */
+struct secret_dir {
+	char dir[32];
+	char path[64];
+};
+
+static void secret_dir_make(struct secret_dir *d)
+{
+	snprintf(d->dir, sizeof(d->dir), "/tmp/md-secret-XXXXXX");
+	assert_non_null(mkdtemp(d->dir));
+	snprintf(d->path, sizeof(d->path), "%s/r0.secret", d->dir);
+}
+
+static void secret_dir_remove(struct secret_dir *d)
+{
+	unlink(d->path);
+	assert_int_equal(rmdir(d->dir), 0);
+}
+
+/* md_secret_load refuses path with -EPERM, and err names what and why. */
+static void expect_secret_refused(const char *path, const char *what, const char *why)
+{
+	uint8_t key[MD_SECRET_MAX];
+	char err[400];
+	size_t len;
+
+	assert_int_equal(md_secret_load(path, key, &len, err, sizeof(err)), -EPERM);
+	if (!strstr(err, what) || !strstr(err, why))
+		fail_msg("'%s' lacks '%s' or '%s'", err, what, why);
+}
+
+static void expect_secret_loads(const char *path)
+{
+	uint8_t key[MD_SECRET_MAX];
+	char err[400];
+	size_t len;
+
+	if (md_secret_load(path, key, &len, err, sizeof(err)))
+		fail_msg("%s refused: %s", path, err);
+	assert_int_equal(len, 64);
+}
+
 static void secret_file_rules(void **state)
 {
-	char path[] = "/tmp/md-secret-XXXXXX", err[256];
+	struct secret_dir d;
+	char err[256];
 	uint8_t key[MD_SECRET_MAX];
 	size_t len;
+	FILE *f;
+
+	(void)state;
+	secret_dir_make(&d);
+	assert_non_null(f = fopen(d.path, "w"));
+	fputs("short\n", f);
+	fclose(f);
+	chmod(d.path, 0600);
+	assert_int_equal(md_secret_load(d.path, key, &len, err, sizeof(err)), -EINVAL);
+	unlink(d.path);
+	assert_int_equal(md_secret_create(d.path), 0);
+	assert_int_equal(md_secret_create(d.path), -EEXIST);
+	expect_secret_loads(d.path);			/* the newline is not part of it */
+	chmod(d.path, 0640);
+	expect_secret_refused(d.path, d.path, "chmod 600");
+	unlink(d.path);
+	assert_int_equal(md_secret_load(d.path, key, &len, err, sizeof(err)), -ENOENT);
+	secret_dir_remove(&d);
+}
+
+/* ssh's StrictModes, for the secret: a file someone else owns could hold
+ * what they chose, so root (or the user running us) must own it. */
+static void secret_file_owned_by_another_user_is_refused(void **state)
+{
+	struct secret_dir d;
+
+	(void)state;
+	if (geteuid())
+		skip();		/* chown to another user needs root */
+	secret_dir_make(&d);
+	assert_int_equal(md_secret_create(d.path), 0);
+	assert_int_equal(chown(d.path, 65534, 65534), 0);
+	expect_secret_refused(d.path, d.path, "owned by uid 65534");
+	assert_int_equal(chown(d.path, 0, 65534), 0);	/* its group does not matter */
+	expect_secret_loads(d.path);
+	secret_dir_remove(&d);
+}
+
+/* Whoever can write the directory can replace the file: it must be
+ * writable by its owner only, sticky or not (a world-writable sticky
+ * directory such as /tmp is refused, as ssh refuses it). */
+static void secret_directory_writable_by_others_is_refused(void **state)
+{
+	const mode_t bad[] = { 0770, 0730, 0702, 01777, 01770 };
+	struct secret_dir d;
+	char err[400];
+
+	(void)state;
+	secret_dir_make(&d);
+	assert_int_equal(md_secret_create(d.path), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char mode[16];
+
+		assert_int_equal(chmod(d.dir, bad[i]), 0);
+		snprintf(mode, sizeof(mode), "mode %04o", (unsigned)bad[i]);
+		expect_secret_refused(d.path, d.dir, "writable by group or others");
+		expect_secret_refused(d.path, d.dir, mode);
+		assert_int_equal(md_secret_dir_check(d.path, err, sizeof(err)), -EPERM);
+	}
+	assert_int_equal(chmod(d.dir, 0755), 0);	/* readable by all is fine */
+	expect_secret_loads(d.path);
+	assert_int_equal(md_secret_dir_check(d.path, err, sizeof(err)), 0);
+	assert_int_equal(chmod(d.dir, 0700), 0);
+	expect_secret_loads(d.path);
+	secret_dir_remove(&d);
+}
+
+static void secret_directory_owned_by_another_user_is_refused(void **state)
+{
+	struct secret_dir d;
+
+	(void)state;
+	if (geteuid())
+		skip();
+	secret_dir_make(&d);
+	assert_int_equal(md_secret_create(d.path), 0);
+	assert_int_equal(chown(d.dir, 65534, 65534), 0);
+	expect_secret_refused(d.path, d.dir, "owned by uid 65534");
+	assert_int_equal(chown(d.dir, 0, 0), 0);
+	expect_secret_loads(d.path);
+	secret_dir_remove(&d);
+}
+
+/* A secret put straight into /tmp (mode 1777) is refused. */
+static void secret_directly_in_tmp_is_refused(void **state)
+{
+	char path[] = "/tmp/md-secret-XXXXXX";
+	struct stat st;
 	int fd;
 
 	(void)state;
+	if (stat("/tmp", &st) || (st.st_mode & 07777) != 01777)
+		skip();
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "short\n", 6), 6);
 	close(fd);
-	assert_int_equal(md_secret_load(path, key, &len, err, sizeof(err)), -EINVAL);
 	unlink(path);
 	assert_int_equal(md_secret_create(path), 0);
-	assert_int_equal(md_secret_create(path), -EEXIST);
-	assert_int_equal(md_secret_load(path, key, &len, err, sizeof(err)), 0);
-	assert_int_equal(len, 64);			/* the newline is not part of it */
-	chmod(path, 0640);
-	assert_int_equal(md_secret_load(path, key, &len, err, sizeof(err)), -EPERM);
-	assert_non_null(strstr(err, "chmod 600"));
+	expect_secret_refused(path, "/tmp", "mode 1777");
 	unlink(path);
-	assert_int_equal(md_secret_load(path, key, &len, err, sizeof(err)), -ENOENT);
 }
 
 /* encryption = tls on one node, none on the other: the listener answers
@@ -290,6 +418,10 @@ int main(void)
 		cmocka_unit_test(out_of_order_and_method_mismatch_end_it),
 		cmocka_unit_test(malformed_messages_are_refused),
 		cmocka_unit_test(secret_file_rules),
+		cmocka_unit_test(secret_file_owned_by_another_user_is_refused),
+		cmocka_unit_test(secret_directory_writable_by_others_is_refused),
+		cmocka_unit_test(secret_directory_owned_by_another_user_is_refused),
+		cmocka_unit_test(secret_directly_in_tmp_is_refused),
 		cmocka_unit_test(encryption_mismatch_is_told_to_both),
 	};
 

@@ -146,6 +146,64 @@ static void file_errors(void **state)
 	assert_int_equal(md_config_load("/nonexistent/md.conf", &cfg, err, sizeof(err)), -ENOENT);
 }
 
+/*
+ * A key given twice in one section is refused, naming both lines: the
+ * last one winning silently, a second secret-file or encryption line
+ * lower in the file would change the link's security without a word.
+ * Every key of both kinds of section, the same value or another, and a
+ * section opened again further down.
+ */
+static void key_given_twice_refused(void **state)
+{
+	static const struct { const char *key, *v1, *v2; } res_keys[] = {
+		{ "minor", "0", "1" }, { "port", "7790", "7791" }, { "timeout", "5", "5" },
+		{ "chunk-size", "64K", "1M" }, { "ko-count", "4", "5" },
+		{ "resync-rate", "10M", "0" }, { "checksum-resync", "no", "yes" },
+		{ "secret-file", "/etc/mirrordisk/r0.secret", "/tmp/other.secret" },
+		{ "auth", "hmac-sha256", "none" }, { "encryption", "tls", "none" },
+		{ "data-integrity", "yes", "yes" },
+	}, node_keys[] = {
+		{ "address", "10.0.0.1", "10.0.0.9" }, { "disk", "/dev/sdb", "/dev/sdc" },
+		{ "meta", "internal", "/dev/sdd1" },
+	};
+	char text[512], want[160];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(res_keys) / sizeof(res_keys[0]); i++) {
+		snprintf(text, sizeof(text), "[resource r0]\n%s = %s\n; between\n%s = %s\n",
+			 res_keys[i].key, res_keys[i].v1, res_keys[i].key, res_keys[i].v2);
+		assert_int_equal(load(text), -EINVAL);
+		snprintf(want, sizeof(want), "line 4: '%s' given twice in [resource r0] "
+			 "(first on line 2)", res_keys[i].key);
+		if (!strstr(err, want))
+			fail_msg("'%s' lacks '%s'", err, want);
+	}
+	for (size_t i = 0; i < sizeof(node_keys) / sizeof(node_keys[0]); i++) {
+		snprintf(text, sizeof(text), "[resource r0]\nminor = 0\n[resource r0 node alpha]\n"
+			 "%s = %s\n%s = %s\n", node_keys[i].key, node_keys[i].v1,
+			 node_keys[i].key, node_keys[i].v2);
+		assert_int_equal(load(text), -EINVAL);
+		snprintf(want, sizeof(want), "line 5: '%s' given twice in [resource r0 node alpha] "
+			 "(first on line 4)", node_keys[i].key);
+		if (!strstr(err, want))
+			fail_msg("'%s' lacks '%s'", err, want);
+	}
+	/* The section opened again lower in the file is the same section. */
+	assert_int_equal(load("[resource r0]\nminor = 0\nsecret-file = /etc/mirrordisk/r0.secret\n"
+			      NODES "[resource r0]\nsecret-file = /tmp/r0.secret\n"), -EINVAL);
+	assert_non_null(strstr(err, "line 12: 'secret-file' given twice in [resource r0] "
+			       "(first on line 3)"));
+	assert_int_equal(load("[resource r0]\nminor = 0\n" NODES
+			      "[resource r0 node alpha]\ndisk = /dev/sdx\n"), -EINVAL);
+	assert_non_null(strstr(err, "line 11: 'disk' given twice in [resource r0 node alpha] "
+			       "(first on line 5)"));
+	/* The same key in another section is another setting. */
+	assert_int_equal(load("[resource r0]\nminor = 0\nsecret-file = /etc/mirrordisk/r0.secret\n"
+			      NODES "[resource r1]\nminor = 1\nsecret-file = /etc/mirrordisk/r1.secret\n"
+			      "[resource r1 node alpha]\naddress = 10.0.0.1\ndisk = /dev/sde\n"
+			      "[resource r1 node beta]\naddress = 10.0.0.2\ndisk = /dev/sdf\n"), 0);
+}
+
 /* chunk-size: powers of two from 1 << MD_CHUNK_SHIFT_MIN to 1 << ..._MAX. */
 static void chunk_size_limits(void **state)
 {
@@ -264,6 +322,7 @@ int main(void)
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(entry_errors_name_the_line),
 		cmocka_unit_test(file_errors),
+		cmocka_unit_test(key_given_twice_refused),
 		cmocka_unit_test(chunk_size_limits),
 		cmocka_unit_test(inline_comments),
 		cmocka_unit_test(continuation_line_refused),

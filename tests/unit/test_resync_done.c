@@ -11,8 +11,11 @@
  *           sent in our bitmap are cleared.  A write that failed during
  *           the resync, or a failed flush, keeps the copy inconsistent.
  *           An RS_DONE whose count differs from what arrived, or that
- *           comes before every chunk of our bitmap did, is refused; so is
- *           a resync packet that is not one whole chunk.
+ *           comes before every chunk of our bitmap did (a digest that
+ *           differed counts only with its DATA), is refused; so is a
+ *           resync packet that is not one whole chunk.  RS_DONE waits for
+ *           the resync writes and digest reads still running: no flush,
+ *           no verdict before the last one completed.
  *
  * Each test completes the flush itself, so it sees the state on both
  * sides of that moment.
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <xxhash.h>
 #include "fake_io.h"
 
 #define PEER_GEN	0x5eed0001ull	/* the source's generation in its RS_DONE */
@@ -295,6 +299,20 @@ static void expect_target_not_synced(struct repl *r)
 	assert_true(marked(700));
 }
 
+/* The resync of chunks 5 and 700 ended well: up to date with the
+ * source's generation, both marks cleared, the connection up. */
+static void expect_target_synced(struct repl *r)
+{
+	struct md_super sb = fake_sb(r);
+
+	assert_int_equal(sb.disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(sb.gen_current, PEER_GEN);
+	assert_false(marked(5));
+	assert_false(marked(700));
+	assert_false(r->rs.active);
+	assert_false(r->conn.failing);
+}
+
 static void target_flushes_before_saying_uptodate(void **state)
 {
 	const uint64_t c[] = { 5, 700 };
@@ -362,6 +380,123 @@ static void target_with_a_failed_write_stays_inconsistent(void **state)
 	fake_complete(r->io, expect_flush(r), 0);
 	expect_target_not_synced(r);
 	assert_false(r->rs.active);
+	fake_repl_free(r);
+}
+
+/* Chunk 5 written, chunk 700's write still running when RS_DONE comes
+ * (a source that does not wait for our ACK, or a forged end); returns
+ * that write. */
+static struct io_op *rs_done_before_the_last_write(struct repl *r)
+{
+	struct io_op *last;
+
+	fake_complete(r->io, resync_write(r, 1, 5), FAKE_CHUNK);
+	last = resync_write(r, 2, 700);
+	assert_int_equal(rs_done(r, PEER_GEN, 2), 1);
+	return last;
+}
+
+/* Let the disk finish a flush if one was queued. */
+static void complete_any_flush(struct repl *r)
+{
+	struct io_op *flush = fake_find(r->io, IO_FSYNC, -1);
+
+	if (flush)
+		fake_complete(r->io, flush, 0);
+}
+
+/*
+ * The flush waits for the last write, since a flush covers only writes
+ * that completed, and nothing says up to date before.
+ */
+static void target_waits_for_the_last_write_before_flushing(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
+	struct io_op *last, *flush;
+
+	(void)state;
+	last = rs_done_before_the_last_write(r);
+	assert_int_equal(fake_count(r->io, IO_FSYNC), 0);
+	expect_target_not_synced(r);
+	assert_true(r->rs.active);
+	assert_false(r->conn.failing);
+
+	fake_complete(r->io, last, FAKE_CHUNK);
+	flush = expect_flush(r);
+	expect_target_not_synced(r);
+	fake_complete(r->io, flush, 0);
+	expect_target_synced(r);
+	fake_repl_free(r);
+}
+
+/* The same, and the last write fails once RS_DONE is in: the copy stays
+ * inconsistent with its marks, and no flush in between said otherwise. */
+static void target_last_write_failing_after_rs_done_stays_inconsistent(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
+	struct io_op *last;
+
+	(void)state;
+	last = rs_done_before_the_last_write(r);
+	complete_any_flush(r);	/* one queued already would finish first */
+	expect_target_not_synced(r);
+
+	fake_complete(r->io, last, -EIO);
+	complete_any_flush(r);
+	assert_true(r->adm.disk_failed);
+	expect_target_not_synced(r);
+	assert_false(r->rs.active);
+	fake_repl_free(r);
+}
+
+/* The connection fails while the last write runs: the resync ends
+ * there, nothing is flushed or recorded, the next connect resyncs. */
+static void target_connection_lost_before_the_last_write_completed(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
+	struct io_op *last;
+
+	(void)state;
+	last = rs_done_before_the_last_write(r);
+	conn_fail(r, "test: link lost");
+	fake_complete(r->io, last, FAKE_CHUNK);
+	assert_int_equal(fake_count(r->io, IO_FSYNC), 0);
+	expect_target_not_synced(r);
+	fake_repl_free(r);
+}
+
+/* A resync write queued behind an overlapping application write (apply.c
+ * keeps their order) has not even reached the disk when RS_DONE comes:
+ * the flush waits for both. */
+static void target_waits_for_a_resync_write_queued_behind_another(void **state)
+{
+	const uint64_t c[] = { 5 };
+	struct repl *r = target(c, 1);
+	const char *body;
+	size_t n = fake_data_packet(pkt, 1, 5 * FAKE_CHUNK + 4096, 4096, 0, 'a', &body);
+	struct io_op *app, *rs;
+
+	(void)state;
+	assert_int_equal(handle_data(r, body, (uint32_t)(n - sizeof(struct mdw_hdr))), 1);
+	app = fake_find(r->io, IO_WRITE, 5 * FAKE_CHUNK + 4096);
+	assert_non_null(app);
+	n = fake_data_packet(pkt, 2, 5 * FAKE_CHUNK, FAKE_CHUNK, MDW_DF_RESYNC, 'r', &body);
+	assert_int_equal(handle_data(r, body, (uint32_t)(n - sizeof(struct mdw_hdr))), 1);
+	assert_null(fake_find(r->io, IO_WRITE, 5 * FAKE_CHUNK));	/* waits for app */
+	assert_int_equal(rs_done(r, PEER_GEN, 1), 1);
+	assert_int_equal(fake_count(r->io, IO_FSYNC), 0);
+
+	fake_complete(r->io, app, 4096);
+	rs = fake_find(r->io, IO_WRITE, 5 * FAKE_CHUNK);
+	assert_non_null(rs);
+	assert_int_equal(fake_count(r->io, IO_FSYNC), 0);
+	fake_complete(r->io, rs, FAKE_CHUNK);
+	fake_complete(r->io, expect_flush(r), 0);
+	assert_int_equal(fake_sb(r).disk_state, MD_DISK_UPTODATE);
+	assert_false(marked(5));
 	fake_repl_free(r);
 }
 
@@ -448,29 +583,70 @@ static void target_refuses_an_immediate_rs_done(void **state)
 	expect_rs_done_refused(r, "chunk 5 of our bitmap never arrived");
 }
 
+/* An RS_DIGEST for chunk c with the digest of a chunk of 'fill' bytes;
+ * returns our disk read, not completed. */
+static struct io_op *resync_digest(struct repl *r, uint64_t id, uint64_t c, int fill)
+{
+	char body[sizeof(struct mdw_rs_digest)];
+	struct io_op *rd;
+
+	memset(pkt, fill, FAKE_CHUNK);
+	mdw_rs_digest_encode(body, id, c * FAKE_CHUNK, FAKE_CHUNK, XXH3_64bits(pkt, FAKE_CHUNK));
+	assert_int_equal(handle_rs_digest(r, body, sizeof(body)), 1);
+	rd = fake_find(r->io, IO_READ, (int64_t)(c * FAKE_CHUNK));
+	assert_non_null(rd);
+	return rd;
+}
+
+/* Our disk holds chunk 'fill' bytes: the read completes with them. */
+static void complete_read(struct repl *r, struct io_op *rd, int fill)
+{
+	memset(rd->buf, fill, rd->len);
+	fake_complete(r->io, rd, (int)rd->len);
+}
+
 /* Checksum resync: a chunk found identical comes as an RS_DIGEST only;
  * it counts as arrived like a DATA. */
 static void target_counts_a_digest_as_arrived(void **state)
 {
 	const uint64_t c[] = { 5, 700 };
 	struct repl *r = target(c, 2);
-	char body[sizeof(struct mdw_rs_digest)];
+
+	(void)state;
+	fake_complete(r->io, resync_write(r, 1, 5), FAKE_CHUNK);
+	complete_read(r, resync_digest(r, 2, 700, 'd'), 'd');
+	assert_true(fake_on_wire(r, MDW_RS_REPLY));
+	assert_int_equal(rs_done(r, PEER_GEN, 2), 1);
+	fake_complete(r->io, expect_flush(r), 0);
+	expect_target_synced(r);
+	fake_repl_free(r);
+}
+
+/*
+ * A digest our copy does not match is not the chunk: its DATA must follow
+ * before the chunk counts as arrived.  RS_DONE right after the "differs"
+ * (a source that skips the DATA, or a forged end), or while our read of
+ * the chunk still runs, must not make the stale chunk up to date.
+ */
+static void target_refuses_rs_done_after_a_differing_digest(void **state)
+{
+	const uint64_t c[] = { 5, 700 };
+	struct repl *r = target(c, 2);
 	struct io_op *rd;
 
 	(void)state;
 	fake_complete(r->io, resync_write(r, 1, 5), FAKE_CHUNK);
-	mdw_rs_digest_encode(body, 2, 700 * FAKE_CHUNK, FAKE_CHUNK, 0x1234);
-	assert_int_equal(handle_rs_digest(r, body, sizeof(body)), 1);
-	rd = fake_find(r->io, IO_READ, (int64_t)(700 * FAKE_CHUNK));
-	assert_non_null(rd);
-	fake_complete(r->io, rd, FAKE_CHUNK);
-	assert_int_equal(rs_done(r, PEER_GEN, 2), 1);
-	fake_complete(r->io, expect_flush(r), 0);
-	assert_int_equal(fake_sb(r).disk_state, MD_DISK_UPTODATE);
-	assert_false(marked(5));
-	assert_false(marked(700));
-	assert_false(r->conn.failing);
-	fake_repl_free(r);
+	rd = resync_digest(r, 2, 700, 'd');
+	assert_int_equal(rs_done(r, PEER_GEN, 2), 1);	/* decided once the read is back */
+	assert_int_equal(fake_count(r->io, IO_FSYNC), 0);
+	complete_read(r, rd, 's');
+	expect_rs_done_refused(r, "chunk 700 of our bitmap never arrived");
+
+	r = target(c, 2);
+	fake_complete(r->io, resync_write(r, 1, 5), FAKE_CHUNK);
+	complete_read(r, resync_digest(r, 2, 700, 'd'), 's');
+	assert_int_equal(rs_done(r, PEER_GEN, 2), -1);
+	expect_rs_done_refused(r, "chunk 700 of our bitmap never arrived");
 }
 
 /* A resync packet must be one whole chunk, as the source's kernel reads
@@ -508,12 +684,17 @@ int main(void)
 		cmocka_unit_test(target_flushes_before_saying_uptodate),
 		cmocka_unit_test(target_full_records_the_full_sync),
 		cmocka_unit_test(target_with_a_failed_write_stays_inconsistent),
+		cmocka_unit_test(target_waits_for_the_last_write_before_flushing),
+		cmocka_unit_test(target_last_write_failing_after_rs_done_stays_inconsistent),
+		cmocka_unit_test(target_waits_for_a_resync_write_queued_behind_another),
+		cmocka_unit_test(target_connection_lost_before_the_last_write_completed),
 		cmocka_unit_test(target_flush_error_marks_for_a_full_rebuild),
 		cmocka_unit_test(target_second_rs_done_fails_the_connection),
 		cmocka_unit_test(target_refuses_rs_done_counting_more_than_arrived),
 		cmocka_unit_test(target_refuses_rs_done_before_every_chunk_arrived),
 		cmocka_unit_test(target_refuses_an_immediate_rs_done),
 		cmocka_unit_test(target_counts_a_digest_as_arrived),
+		cmocka_unit_test(target_refuses_rs_done_after_a_differing_digest),
 		cmocka_unit_test(target_refuses_part_of_a_chunk),
 	};
 
