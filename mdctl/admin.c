@@ -4,8 +4,9 @@
  * (come back and resync), and rebuild (after a split brain or both nodes
  * down: which node's data is kept).
  *
- * Each flow is a change of flags in this node's superblock (MD_SBF_*),
- * sometimes with a role change in the module; mirrord is sent SIGHUP to
+ * Each flow is a transition of this node's superblock (lib/gen.h: its
+ * flags MD_SBF_* and disk state), sometimes with a role change in the
+ * module; mirrord is sent SIGHUP to
  * act on the flags and its state file tells how far it got.  The
  * superblock is only written through sb_change(), under mirrord's lock.
  */
@@ -13,35 +14,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "gen.h"
 #include "kctl.h"
 #include "mdctl.h"
-
-struct flag_change {
-	uint32_t set, clear;
-	int disk_state;		/* 0: unchanged */
-};
-
-static int flags_fn(struct md_super *sb, void *p)
-{
-	const struct flag_change *c = p;
-	uint32_t f = (sb->flags | c->set) & ~c->clear;
-
-	if (f == sb->flags && (!c->disk_state || (uint32_t)c->disk_state == sb->disk_state))
-		return 0;
-	sb->flags = f;
-	if (c->disk_state)
-		sb->disk_state = (uint32_t)c->disk_state;
-	return 1;
-}
-
-/* Set and clear MD_SBF_* flags, and the disk state unless it is 0. */
-static int change_flags(const struct md_res_cfg *res, int me, uint32_t set, uint32_t clear,
-			int disk_state)
-{
-	struct flag_change c = { set, clear, disk_state };
-
-	return sb_change(res, me, flags_fn, &c);
-}
 
 /* A granted standby: the kernel lets it be opened, its metadata says it is
  * not the primary. */
@@ -111,7 +86,7 @@ int cmd_detach(const char *name)
 		printf("would detach %s from %s\n", name, a.res->nodes[!a.me].name);
 		return MDCTL_EXIT_OK;
 	}
-	if ((rc = change_flags(a.res, a.me, MD_SBF_DETACHED, 0, 0)))
+	if ((rc = sb_change(a.res, a.me, md_tr_detach, NULL)))
 		return exit_of(rc);
 	if (poke_daemon(a.res) || !wait_link(a.res, MD_LINK_DETACHED, 10000, &s))
 		return err(MDCTL_EXIT_RUNTIME, "%s: marked detached, but mirrord did not confirm "
@@ -146,7 +121,7 @@ int cmd_grant(const char *name)
 		return admin_done(&a, MDCTL_EXIT_OK);
 	}
 	/* Local changes will be overwritten from the primary on attach. */
-	if (o.rw && (rc = change_flags(a.res, a.me, MD_SBF_DISCARD, 0, MD_DISK_OUTDATED)))
+	if (o.rw && (rc = sb_change(a.res, a.me, md_tr_grant_rw, NULL)))
 		return admin_done(&a, exit_of(rc));
 	rc = kctl_set_role(a.fd, (uint32_t)a.res->minor, MD_ROLE_PRIMARY, o.rw ? 0 : MD_ROLEF_READONLY);
 	admin_done(&a, 0);
@@ -216,7 +191,7 @@ int cmd_attach(const char *name)
 	}
 	if ((rc = admin_done(&a, granted ? ungrant(a.res, a.fd, "attach") : 0)))
 		return exit_of(rc);
-	if ((rc = change_flags(a.res, a.me, 0, MD_SBF_DETACHED, 0)))
+	if ((rc = sb_change(a.res, a.me, md_tr_attach, NULL)))
 		return exit_of(rc);
 	if (poke_daemon(a.res))
 		return err(MDCTL_EXIT_RUNTIME, "%s: attached in the metadata, but mirrord is not "
@@ -285,14 +260,8 @@ int cmd_rebuild(const char *name)
 		return MDCTL_EXIT_OK;
 	if (!o.yes)
 		return err(MDCTL_EXIT_REFUSED, "%s: not done; add --yes to confirm", name);
-	if (keep_local)
-		rc = change_flags(res, me, MD_SBF_SURVIVOR | (o.full ? MD_SBF_FULL : 0),
-				  MD_SBF_DISCARD | MD_SBF_DETACHED | (o.full ? 0 : MD_SBF_FULL),
-				  MD_DISK_UPTODATE);
-	else
-		rc = change_flags(res, me, MD_SBF_DISCARD | (o.full ? MD_SBF_FULL : 0),
-				  MD_SBF_SURVIVOR | MD_SBF_DETACHED | (o.full ? 0 : MD_SBF_FULL),
-				  MD_DISK_OUTDATED);
+	rc = sb_change(res, me, keep_local ? md_tr_rebuild_keep : md_tr_rebuild_yield,
+		       &(struct md_tr){ .full = o.full });
 	if (rc)
 		return exit_of(rc);
 	if (up)

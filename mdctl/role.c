@@ -11,58 +11,20 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "gen.h"
 #include "kctl.h"
 #include "mdctl.h"
-
-struct activate_arg {
-	bool connected;
-	bool force;
-	char why[160];
-};
-
-static int activate_fn(struct md_super *sb, void *p)
-{
-	struct activate_arg *a = p;
-
-	if (sb->disk_state != MD_DISK_UPTODATE) {
-		if (!a->force) {
-			snprintf(a->why, sizeof(a->why), "the local data is %s, not up to date",
-				 md_disk_state_name(sb->disk_state));
-			return -EPERM;
-		}
-		/* Forced: this node's data becomes the reference. */
-		sb->disk_state = MD_DISK_UPTODATE;
-		sb->gen_current = md_gen_new();
-		sb->gen_bitmap = 0;
-	} else if (!a->connected && !sb->gen_bitmap) {
-		/* Writing without the peer: start a new generation, and let the
-		 * bitmap track everything since the old one. */
-		sb->gen_bitmap = sb->gen_current;
-		sb->gen_current = md_gen_new();
-	}
-	sb->flags |= MD_SBF_PRIMARY;
-	return 1;
-}
 
 /* 0, MDCTL_E_REFUSED (data not up to date) or sb_change()'s error. */
 static int sb_before_activate(const struct md_res_cfg *res, int me, bool connected)
 {
-	struct activate_arg a = { .connected = connected, .force = o.force };
-	int rc = sb_change(res, me, activate_fn, &a);
+	struct md_tr t = { .connected = connected, .force = o.force };
+	int rc = sb_change(res, me, md_tr_promote, &t);
 
 	if (rc == -EPERM)
 		return err(MDCTL_E_REFUSED, "%s: %s; use --force to make this node's data the "
-			   "reference (the peer's differing data will be overwritten)", res->name, a.why);
+			   "reference (the peer's differing data will be overwritten)", res->name, t.why);
 	return rc;
-}
-
-static int deactivate_fn(struct md_super *sb, void *p)
-{
-	(void)p;
-	if (!(sb->flags & MD_SBF_PRIMARY))
-		return 0;
-	sb->flags &= ~MD_SBF_PRIMARY;
-	return 1;
 }
 
 /* The peer is primary, as far as this node's daemon knows. */
@@ -148,7 +110,7 @@ static int set_role(const char *name, uint32_t role)
 			   "unmount it first", name, res->minor);
 	if (rc)
 		return err(MDCTL_EXIT_RUNTIME, "%s: cannot change role: %s", name, strerror(-rc));
-	if (role == MD_ROLE_SECONDARY && (rc = sb_change(res, me, deactivate_fn, NULL)))
+	if (role == MD_ROLE_SECONDARY && (rc = sb_change(res, me, md_tr_demote, NULL)))
 		return exit_of(rc);
 	printf("%s: %s\n", name, md_role_name(role));
 	return MDCTL_EXIT_OK;

@@ -2,8 +2,8 @@
  * admin.c - what mirrord shares with the administrator and mdctl:
  *   - the state file (NAME.state: link, resync, verify) that mdctl status
  *     and every mdctl flow read, written through lib/runfile.c;
- *   - superblock policy: how a link break, a resync's end, a failed disk
- *     change the metadata (under the lock mdctl takes too);
+ *   - sb_update: the superblock's transitions (lib/gen.h: a link break, a
+ *     resync's end, a failed disk) applied under the lock mdctl takes too;
  *   - the runtime choices mdctl makes (superblock flags, NAME.ctl) and
  *     announces with SIGHUP.
  *
@@ -70,62 +70,6 @@ int sb_update(struct repl *r, md_sb_fn fn, void *arg)
 			strerror(-rc));
 	return rc;
 }
-
-/* The link broke: a primary starts a new generation (if it has not yet),
- * so that the peer's data is recognisably older on the next connect. */
-int sb_on_break(struct md_super *sb, void *arg)
-{
-	struct repl *r = arg;
-
-	sb->time_last_break = (uint64_t)time(NULL);
-	if (r->dev.role == MD_ROLE_PRIMARY && !sb->gen_bitmap) {
-		sb->gen_bitmap = sb->gen_current;
-		sb->gen_current = md_gen_new();
-	}
-	return 1;
-}
-
-/* A resync target, or a disk that failed a write: not usable until resynced. */
-int sb_mark_inconsistent(struct md_super *sb, void *arg)
-{
-	(void)arg;
-	if (sb->disk_state == MD_DISK_INCONSISTENT)
-		return 0;
-	sb->disk_state = MD_DISK_INCONSISTENT;
-	return 1;
-}
-
-int sb_target_done(struct md_super *sb, void *arg)
-{
-	struct repl *r = arg;
-
-	sb->gen_current = r->conn.peer_gen;
-	sb->gen_bitmap = 0;
-	sb->disk_state = MD_DISK_UPTODATE;
-	sb->flags &= ~(MD_SBF_PRIMARY | MD_SBF_DISCARD | MD_SBF_SURVIVOR | MD_SBF_FULL);
-	sb->time_last_sync = (uint64_t)time(NULL);
-	if (r->conn.decision == MD_SYNC_TARGET_FULL)
-		sb->time_last_full_sync = sb->time_last_sync;
-	return 1;
-}
-
-int sb_source_done(struct md_super *sb, void *arg)
-{
-	struct repl *r = arg;
-
-	if (sb->gen_bitmap) {
-		sb->gen_history[1] = sb->gen_history[0];
-		sb->gen_history[0] = sb->gen_bitmap;
-		sb->gen_bitmap = 0;
-	}
-	sb->flags &= ~(MD_SBF_DISCARD | MD_SBF_SURVIVOR | MD_SBF_FULL);
-	sb->time_last_sync = (uint64_t)time(NULL);
-	if (r->conn.decision == MD_SYNC_SOURCE_FULL)
-		sb->time_last_full_sync = sb->time_last_sync;
-	return 1;
-}
-
-
 
 /*
  * mdctl changes the superblock flags (detach, attach, rebuild) or the

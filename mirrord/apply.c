@@ -82,7 +82,7 @@ static void apply_failed(struct repl *r, const struct md_data_info *d)
 				(unsigned long long)c, strerror(-rc));
 	if (!r->adm.disk_failed) {
 		r->adm.disk_failed = true;
-		if (sb_update(r, sb_mark_inconsistent, r) >= 0)
+		if (sb_update(r, md_tr_inconsistent, NULL) >= 0)
 			log_err("%s: disk write failed; local copy marked inconsistent until a resync "
 				"from %s rewrites the failed range", r->res->name, peer_name(r));
 	}
@@ -90,24 +90,11 @@ static void apply_failed(struct repl *r, const struct md_data_info *d)
 
 /* Our disk failed a flush: writes it acknowledged before may not be on it,
  * and which ones is unknown.  Inconsistent, and on the next connect the
- * peer copies everything to us (the marks `mdctl rebuild --full --from
- * PEER` would set). */
-static int sb_flush_failed(struct md_super *sb, void *arg)
-{
-	uint32_t want = MD_SBF_DISCARD | MD_SBF_FULL;
-
-	(void)arg;
-	if (sb->disk_state == MD_DISK_INCONSISTENT && (sb->flags & want) == want)
-		return 0;
-	sb->disk_state = MD_DISK_INCONSISTENT;
-	sb->flags |= want;
-	return 1;
-}
-
+ * peer copies everything to us (md_tr_flush_failed). */
 void flush_failed(struct repl *r, int res)
 {
 	log_err("flush failed on %s: %s", r->res->nodes[r->me].disk, strerror(-res));
-	if (sb_update(r, sb_flush_failed, r) >= 0)
+	if (sb_update(r, md_tr_flush_failed, NULL) >= 0)
 		log_err("%s: writes acknowledged before the failed flush may be lost: local copy "
 			"marked inconsistent; the next connect copies everything from %s "
 			"(mdctl detach + attach once the disk works)", r->res->name, peer_name(r));

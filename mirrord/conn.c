@@ -72,7 +72,8 @@ void conn_fail(struct repl *r, const char *fmt, ...)
 			"no write waits on the lost peer", strerror(-rc));
 		abort_channel(r);
 	}
-	rc = sb_update(r, sb_on_break, r);
+	rc = sb_update(r, md_tr_link_lost,
+		       &(struct md_tr){ .primary = r->dev.role == MD_ROLE_PRIMARY });
 	if (rc < 0)
 		log_err("recording the break in the metadata failed: %s", strerror(-rc));
 	shutdown(r->conn.sock, SHUT_RDWR);

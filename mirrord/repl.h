@@ -17,8 +17,9 @@
  * conn.c (sockets, failure of a connection), handshake.c (who the peer is
  * and which way to resync), resync.c and csum.c (bringing an out-of-date
  * copy up), verify.c (comparing the copies online), marks.c (the kernel's
- * out-of-sync bitmap), admin.c (the state file, superblock policy, what
- * the administrator changed at run time).
+ * out-of-sync bitmap), admin.c (the state file, the superblock's
+ * transitions of lib/gen.h applied, what the administrator changed at run
+ * time).
  */
 #ifndef MIRRORD_REPL_H
 #define MIRRORD_REPL_H
@@ -31,6 +32,7 @@
 #include "auth.h"
 #include "tls.h"
 #include "config.h"
+#include "gen.h"
 #include "io.h"
 #include "md_run.h"
 #include "meta.h"
@@ -307,10 +309,6 @@ void repl_fini(struct repl *r);
 /* admin.c */
 void state_write(struct repl *r, enum md_link link);
 int sb_update(struct repl *r, md_sb_fn fn, void *arg);
-int sb_on_break(struct md_super *sb, void *arg);
-int sb_mark_inconsistent(struct md_super *sb, void *arg);
-int sb_target_done(struct md_super *sb, void *arg);
-int sb_source_done(struct md_super *sb, void *arg);
 bool admin_reload(struct repl *r);
 bool admin_reload_requested(struct repl *r);
 

@@ -84,7 +84,7 @@ static void rs_finished(struct io_op *op, int res)
 		return;
 	mdw_rs_done_encode(body, sb.gen_current, r->rs.sent);
 	ctl_kick(r);
-	sb_update(r, sb_source_done, r);
+	sb_update(r, md_tr_source_done, &(struct md_tr){ .full = r->conn.decision == MD_SYNC_SOURCE_FULL });
 	log_info("resync to %s finished: %llu chunks (%llu MiB) in %.1f s, %llu found identical "
 		 "by checksum", peer_name(r), (unsigned long long)r->rs.done,
 		 (unsigned long long)(r->rs.done * r->dev.chunk_bytes >> 20),
@@ -349,7 +349,9 @@ static void rs_done_flushed(struct io_op *op, int res)
 			"stays inconsistent and the failed range marked", peer_name(r),
 			r->res->nodes[r->me].disk);
 	} else {
-		rc = sb_update(r, sb_target_done, r);
+		rc = sb_update(r, md_tr_target_done,
+			       &(struct md_tr){ .peer_gen = r->conn.peer_gen,
+						.full = r->conn.decision == MD_SYNC_TARGET_FULL });
 		if (rc >= 0)
 			rc = marks_clear(r, r->rs.snap);
 		if (rc < 0)
@@ -360,7 +362,7 @@ static void rs_done_flushed(struct io_op *op, int res)
 				 peer_name(r), (unsigned long long)r->rs.done,
 				 (double)(now_ms() - r->rs.start_ms) / 1000.0);
 	}
-	r->conn.decision = MD_SYNC_NONE;	/* after sb_target_done, which reads it */
+	r->conn.decision = MD_SYNC_NONE;	/* after the target_done transition, which read it */
 	if (!r->conn.failing)
 		state_write(r, MD_LINK_CONNECTED);
 }
@@ -514,7 +516,7 @@ int sync_begin(struct repl *r)
 	case MD_SYNC_TARGET_FULL:
 	case MD_SYNC_TARGET_BITMAP:
 		rs_start(r, false);
-		rc = sb_update(r, sb_mark_inconsistent, r);
+		rc = sb_update(r, md_tr_inconsistent, NULL);
 		if (rc < 0)
 			return rc;
 		log_info("resync from %s starts (%s)", peer_name(r), md_sync_decision_name(r->conn.decision));

@@ -141,7 +141,7 @@ static void vf_mark_wrong_copy(struct repl *r)	/* at the first difference of a r
 {
 	if (r->dev.role == MD_ROLE_PRIMARY || r->conn.peer_role != MD_ROLE_PRIMARY)
 		return;
-	if (sb_update(r, sb_mark_inconsistent, r) >= 0)
+	if (sb_update(r, md_tr_inconsistent, NULL) >= 0)
 		log_err("%s: verify found this copy differs from primary %s: marked inconsistent "
 			"until a resync from %s rewrites the differing chunks", r->res->name,
 			peer_name(r), peer_name(r));

@@ -1,0 +1,249 @@
+/*
+ * test_gen.c - the superblock's transitions (lib/gen.c) run as histories
+ * of two nodes, each step checked by what md_gen_decide (lib/meta.c) then
+ * decides: what the transitions write is what the decision reads.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "gen.h"
+#include "meta.h"
+
+/* One node: its superblock, the bits its kernel holds, its role now. */
+struct node {
+	struct md_super sb;
+	uint64_t bits;
+	bool primary;
+	int idx;
+};
+
+static struct node node(int idx, uint64_t gen)
+{
+	struct node n = { .idx = idx };
+
+	n.sb.gen_current = gen;
+	n.sb.disk_state = MD_DISK_UPTODATE;
+	return n;
+}
+
+static struct md_gen_view view(const struct node *n)
+{
+	struct md_gen_view v = {
+		.current = n->sb.gen_current, .bitmap = n->sb.gen_bitmap,
+		.history = { n->sb.gen_history[0], n->sb.gen_history[1] },
+		.flags = n->sb.flags, .disk_state = n->sb.disk_state, .oos_chunks = n->bits,
+		.primary_now = n->primary, .node_index = n->idx,
+	};
+	return v;
+}
+
+/* What a decides meeting b, checked to be b's mirror image. */
+static enum md_sync_decision meet(const struct node *a, const struct node *b)
+{
+	static const enum md_sync_decision mirror[] = {
+		[MD_SYNC_NONE] = MD_SYNC_NONE,
+		[MD_SYNC_SOURCE_BITMAP] = MD_SYNC_TARGET_BITMAP,
+		[MD_SYNC_TARGET_BITMAP] = MD_SYNC_SOURCE_BITMAP,
+		[MD_SYNC_SOURCE_FULL] = MD_SYNC_TARGET_FULL,
+		[MD_SYNC_TARGET_FULL] = MD_SYNC_SOURCE_FULL,
+		[MD_SYNC_WAIT_INITIAL] = MD_SYNC_WAIT_INITIAL,
+		[MD_SYNC_SPLIT_BRAIN] = MD_SYNC_SPLIT_BRAIN,
+		[MD_SYNC_UNRELATED] = MD_SYNC_UNRELATED,
+		[MD_SYNC_CONFLICT] = MD_SYNC_CONFLICT,
+		[MD_SYNC_NO_GOOD_COPY] = MD_SYNC_NO_GOOD_COPY,
+	};
+	struct md_gen_view va = view(a), vb = view(b);
+	enum md_sync_decision d = md_gen_decide(&va, &vb);
+
+	assert_int_equal(md_gen_decide(&vb, &va), mirror[d]);
+	return d;
+}
+
+/* A resync from src into dst ended on both sides. */
+static void resync_done(struct node *src, struct node *dst, bool full)
+{
+	assert_int_equal(md_tr_source_done(&src->sb, &(struct md_tr){ .full = full, .now = 7 }), 1);
+	assert_int_equal(md_tr_target_done(&dst->sb, &(struct md_tr){ .peer_gen = src->sb.gen_current,
+								      .full = full, .now = 7 }), 1);
+	src->bits = dst->bits = 0;
+}
+
+/* Connected, the primary loses the link and writes alone; they meet
+ * again, the primary's bitmap is copied, and they are in sync. */
+static void break_write_alone_reconnect(void **state)
+{
+	struct node a = node(0, 100), b = node(1, 100);
+
+	(void)state;
+	assert_int_equal(md_tr_promote(&a.sb, &(struct md_tr){ .connected = true }), 1);
+	a.primary = true;
+	assert_int_equal(a.sb.gen_current, 100);	/* connected: same generation */
+	assert_int_equal(meet(&a, &b), MD_SYNC_NONE);
+	md_tr_link_lost(&a.sb, &(struct md_tr){ .primary = true, .now = 5 });
+	md_tr_link_lost(&b.sb, &(struct md_tr){ .now = 5 });
+	assert_int_equal(a.sb.gen_bitmap, 100);
+	assert_true(a.sb.gen_current != 100);
+	assert_int_equal(b.sb.gen_current, 100);
+	assert_int_equal(a.sb.time_last_break, 5);
+	a.bits = 9;
+	/* A second break before a resync keeps the bitmap's generation. */
+	{
+		uint64_t cur = a.sb.gen_current;
+
+		md_tr_link_lost(&a.sb, &(struct md_tr){ .primary = true });
+		assert_int_equal(a.sb.gen_current, cur);
+		assert_int_equal(a.sb.gen_bitmap, 100);
+	}
+	assert_int_equal(meet(&a, &b), MD_SYNC_SOURCE_BITMAP);
+	resync_done(&a, &b, false);
+	assert_int_equal(a.sb.gen_history[0], 100);
+	assert_int_equal(a.sb.gen_bitmap, 0);
+	assert_int_equal(b.sb.gen_current, a.sb.gen_current);
+	assert_int_equal(b.sb.time_last_sync, 7);
+	assert_int_equal(b.sb.time_last_full_sync, 0);
+	assert_int_equal(meet(&a, &b), MD_SYNC_NONE);
+}
+
+/* Activated while the peer is away: a new generation at once. */
+static void promote_alone_starts_a_generation(void **state)
+{
+	struct node a = node(0, 100), b = node(1, 100);
+
+	(void)state;
+	assert_int_equal(md_tr_promote(&a.sb, &(struct md_tr){ 0 }), 1);
+	assert_true(a.sb.flags & MD_SBF_PRIMARY);
+	assert_int_equal(a.sb.gen_bitmap, 100);
+	a.primary = true;
+	a.bits = 1;
+	assert_int_equal(meet(&a, &b), MD_SYNC_SOURCE_BITMAP);
+	assert_int_equal(md_tr_demote(&a.sb, NULL), 1);
+	assert_int_equal(md_tr_demote(&a.sb, NULL), 0);
+	a.primary = false;
+	assert_int_equal(meet(&a, &b), MD_SYNC_SOURCE_BITMAP);
+}
+
+/* Issue 19, finding 1, as a history: b (first-listed) is secondary, its
+ * disk fails a's write (both mark), a is deactivated, both restart
+ * secondary: b is the target, never the source. */
+static void failed_write_on_secondary_makes_it_the_target(void **state)
+{
+	struct node a = node(1, 100), b = node(0, 100);
+
+	(void)state;
+	md_tr_promote(&a.sb, &(struct md_tr){ .connected = true });
+	a.primary = true;
+	assert_int_equal(md_tr_inconsistent(&b.sb, NULL), 1);
+	assert_int_equal(md_tr_inconsistent(&b.sb, NULL), 0);
+	a.bits = b.bits = 1;
+	md_tr_demote(&a.sb, NULL);
+	a.primary = false;
+	assert_int_equal(meet(&b, &a), MD_SYNC_TARGET_BITMAP);
+	resync_done(&a, &b, false);
+	assert_int_equal(b.sb.disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(meet(&b, &a), MD_SYNC_NONE);
+	/* The inconsistent copy cannot be activated without force. */
+	md_tr_inconsistent(&b.sb, NULL);
+	{
+		struct md_tr t = { .connected = true };
+
+		assert_int_equal(md_tr_promote(&b.sb, &t), -EPERM);
+		assert_string_equal(t.why, "the local data is inconsistent, not up to date");
+		assert_false(b.sb.flags & MD_SBF_PRIMARY);
+	}
+}
+
+/* Forced promotion of an inconsistent copy makes it the reference: a
+ * history of its own, which the peer shares nothing with. */
+static void forced_promotion_is_a_new_history(void **state)
+{
+	struct node a = node(0, 100), b = node(1, 100);
+
+	(void)state;
+	md_tr_inconsistent(&b.sb, NULL);
+	assert_int_equal(md_tr_promote(&b.sb, &(struct md_tr){ .force = true }), 1);
+	b.primary = true;
+	assert_int_equal(b.sb.disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(b.sb.gen_bitmap, 0);
+	assert_int_equal(meet(&a, &b), MD_SYNC_UNRELATED);
+}
+
+/* Both wrote while apart: split brain, until rebuild names the survivor
+ * (on either node), then a differential resync from it. */
+static void split_brain_resolved_by_rebuild(void **state)
+{
+	struct node a = node(0, 100), b = node(1, 100);
+
+	(void)state;
+	md_tr_promote(&a.sb, &(struct md_tr){ 0 });
+	md_tr_promote(&b.sb, &(struct md_tr){ .force = false });
+	a.bits = b.bits = 3;
+	md_tr_demote(&a.sb, NULL);
+	md_tr_demote(&b.sb, NULL);
+	assert_int_equal(meet(&a, &b), MD_SYNC_SPLIT_BRAIN);
+	{
+		struct node k = a, y = b;
+
+		assert_int_equal(md_tr_rebuild_keep(&k.sb, &(struct md_tr){ 0 }), 1);
+		assert_int_equal(md_tr_rebuild_keep(&k.sb, &(struct md_tr){ 0 }), 0);
+		assert_int_equal(meet(&k, &y), MD_SYNC_SOURCE_BITMAP);
+	}
+	assert_int_equal(md_tr_rebuild_yield(&b.sb, &(struct md_tr){ .full = true }), 1);
+	assert_int_equal(b.sb.disk_state, MD_DISK_OUTDATED);
+	assert_int_equal(meet(&a, &b), MD_SYNC_SOURCE_FULL);
+	resync_done(&a, &b, true);
+	assert_int_equal(b.sb.flags & (MD_SBF_DISCARD | MD_SBF_FULL), 0);
+	assert_int_equal(b.sb.time_last_full_sync, 7);
+	assert_int_equal(meet(&a, &b), MD_SYNC_NONE);
+}
+
+/* A failed flush: everything is copied to this node at the next connect,
+ * whatever the generations say. */
+static void flush_failure_takes_everything_from_the_peer(void **state)
+{
+	struct node a = node(0, 100), b = node(1, 100);
+
+	(void)state;
+	assert_int_equal(md_tr_flush_failed(&a.sb, NULL), 1);
+	assert_int_equal(md_tr_flush_failed(&a.sb, NULL), 0);
+	assert_int_equal(a.sb.disk_state, MD_DISK_INCONSISTENT);
+	assert_int_equal(meet(&a, &b), MD_SYNC_TARGET_FULL);
+}
+
+/* Detach, a read-write grant, attach: the granted copy yields. */
+static void granted_standby_yields_on_attach(void **state)
+{
+	struct node a = node(0, 100), b = node(1, 100);
+
+	(void)state;
+	md_tr_promote(&a.sb, &(struct md_tr){ .connected = true });
+	a.primary = true;
+	assert_int_equal(md_tr_detach(&b.sb, NULL), 1);
+	assert_int_equal(md_tr_detach(&b.sb, NULL), 0);
+	md_tr_link_lost(&a.sb, &(struct md_tr){ .primary = true });
+	assert_int_equal(md_tr_grant_rw(&b.sb, NULL), 1);
+	assert_int_equal(b.sb.disk_state, MD_DISK_OUTDATED);
+	b.bits = 2;
+	a.bits = 4;
+	assert_int_equal(md_tr_attach(&b.sb, NULL), 1);
+	assert_false(b.sb.flags & MD_SBF_DETACHED);
+	assert_int_equal(meet(&a, &b), MD_SYNC_SOURCE_BITMAP);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(break_write_alone_reconnect),
+		cmocka_unit_test(promote_alone_starts_a_generation),
+		cmocka_unit_test(failed_write_on_secondary_makes_it_the_target),
+		cmocka_unit_test(forced_promotion_is_a_new_history),
+		cmocka_unit_test(split_brain_resolved_by_rebuild),
+		cmocka_unit_test(flush_failure_takes_everything_from_the_peer),
+		cmocka_unit_test(granted_standby_yields_on_attach),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
