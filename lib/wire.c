@@ -235,6 +235,12 @@ void mdw_data_encode(void *body, const struct md_data_info *d)
 	memcpy(body, &w, sizeof(w));
 }
 
+void mdw_data_frame(void *frame, const struct md_data_info *d)
+{
+	mdw_hdr_encode(frame, MDW_DATA, (uint32_t)(sizeof(struct mdw_data) + d->len));
+	mdw_data_encode((char *)frame + sizeof(struct mdw_hdr), d);
+}
+
 int mdw_data_decode(const void *body, size_t body_len, struct md_data_info *d)
 {
 	struct mdw_data w;

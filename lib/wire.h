@@ -67,6 +67,11 @@ int mdw_reject_decode(const void *body, size_t len, uint32_t *code,
 		      char *msg, size_t msglen);
 
 void mdw_data_encode(void *body, const struct md_data_info *d);
+/* The bytes in front of a DATA packet's payload: its packet header and
+ * DATA header, which every sender (application writes, resync, checksum
+ * resync) frames with mdw_data_frame; the payload follows as is. */
+#define MDW_DATA_FRAME	(sizeof(struct mdw_hdr) + sizeof(struct mdw_data))
+void mdw_data_frame(void *frame, const struct md_data_info *d);
 /* body_len is the whole body: the mdw_data header plus the payload. */
 int mdw_data_decode(const void *body, size_t body_len, struct md_data_info *d);
 

@@ -248,10 +248,8 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 	a = apply_get(r, d.len);
 	if (!a)
 		return 0;	/* offered again later: counted then */
-	if (resync) {
-		r->rs.done++;
-		rs_target_got(r, d.offset);
-	}
+	if (resync)
+		rs_target_got(r, d.offset, true);
 	a->d = d;
 	a->resync = resync;
 	memcpy(a->buf, body + sizeof(struct mdw_data), d.len);

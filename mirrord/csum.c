@@ -40,7 +40,7 @@ int rs_send_digest(struct repl *r, const struct md_chan_req *q, const char *data
 	if (!body)
 		return -ENOBUFS;
 	mdw_rs_digest_encode(body, q->id, q->offset, q->len, XXH3_64bits(data, q->len));
-	r->rs.sent++;
+	rs_record_sent(r);
 	ctl_kick(r);
 	return 0;
 }
@@ -75,7 +75,7 @@ int handle_rs_reply(struct repl *r, const char *body, uint32_t len)
 		/* Identical: done without sending; the kernel clears the bit. */
 		kack_add(r, id, 0);
 		rs_acked(r, id, 0);
-		r->rs.same++;
+		rs_record_same(r);
 		free(st->buf);
 		st->buf = NULL;
 		return 1;
@@ -83,7 +83,7 @@ int handle_rs_reply(struct repl *r, const char *body, uint32_t len)
 	{
 		struct txitem *t = calloc(1, sizeof(*t));
 		struct iovec *iov = calloc(2, sizeof(*iov));
-		char *hdr = malloc(PKT_HDRS);
+		char *hdr = malloc(MDW_DATA_FRAME);
 		struct md_data_info d = { .id = id, .offset = st->offset, .len = st->len,
 					  .flags = MDW_DF_RESYNC };
 
@@ -92,15 +92,14 @@ int handle_rs_reply(struct repl *r, const char *body, uint32_t len)
 			conn_fail(r, "out of memory");
 			return -1;
 		}
-		mdw_hdr_encode(hdr, MDW_DATA, (uint32_t)(sizeof(struct mdw_data) + st->len));
-		mdw_data_encode(hdr + sizeof(struct mdw_hdr), &d);
-		iov[0] = (struct iovec){ hdr, PKT_HDRS };
+		mdw_data_frame(hdr, &d);
+		iov[0] = (struct iovec){ hdr, MDW_DATA_FRAME };
 		iov[1] = (struct iovec){ st->buf, st->len };
 		t->own[0] = hdr;
 		t->own[1] = st->buf;	/* owned by the txitem now */
 		st->buf = NULL;
 		tx_queue(r, t, iov, 2, tx_heap_free);
-		r->rs.sent++;
+		rs_record_sent(r);
 	}
 	return 1;
 }
@@ -120,7 +119,7 @@ static void digest_read_cb(struct io_op *op, int res)
 		ctl_kick(r);
 	}
 	if (same && !a->verify)
-		r->rs.same++;
+		rs_record_same(r);
 	/* A chunk that differs is not here yet: its DATA follows. */
 	if (a->resync)
 		rs_target_finished(r, a->d.offset, same);
@@ -145,7 +144,7 @@ static int digest_compare(struct repl *r, const char *body, uint32_t len, bool v
 	if (!a)
 		return 0;	/* stall until an apply finishes */
 	if (!verify)
-		rs_target_got(r, off);
+		rs_target_got(r, off, false);
 	a->d = (struct md_data_info){ .id = id, .offset = off, .len = dlen };
 	a->digest = digest;
 	a->verify = verify;

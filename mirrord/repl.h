@@ -45,7 +45,6 @@
 #define ARENA_PAGES	(ARENA_SIZE / ARENA_PAGE)
 #define MAX_APPLY	256
 #define CBUF_SIZE	(64u << 10)		/* control packets (acks, pings) */
-#define PKT_HDRS	(sizeof(struct mdw_hdr) + sizeof(struct mdw_data))
 
 #define PING_INTERVAL_MS	1000
 #define MAX_CANDIDATES		8	/* listener: connections in their first HELLO */
@@ -70,7 +69,7 @@ struct sendbuf {
 	char *buf;
 	struct io_op op;
 	struct txitem tx;
-	char hdrs[MD_MAX_INFLIGHT][PKT_HDRS];
+	char hdrs[MD_MAX_INFLIGHT][MDW_DATA_FRAME];
 	struct iovec iov[2 * MD_MAX_INFLIGHT];
 };
 
@@ -369,9 +368,12 @@ bool apply_check_stall(struct repl *r, uint64_t now);
 int sync_begin(struct repl *r);
 void rs_kick(struct repl *r);
 void rs_acked(struct repl *r, uint64_t id, int32_t status);
-void rs_read_failed(struct repl *r, const struct md_chan_req *q);
+int rs_take(struct repl *r, const struct md_chan_req *q, const char *data);
+void rs_note_app_write(struct repl *r);
+void rs_record_sent(struct repl *r);
+void rs_record_same(struct repl *r);
 bool rs_target_check(struct repl *r, const char *what, uint64_t off, uint32_t len);
-void rs_target_got(struct repl *r, uint64_t off);
+void rs_target_got(struct repl *r, uint64_t off, bool data);
 void rs_target_finished(struct repl *r, uint64_t off, bool whole);
 void rs_free(struct repl *r);
 int handle_bitmap(struct repl *r, const char *body, uint32_t len);

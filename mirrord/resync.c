@@ -136,7 +136,7 @@ static void rs_incomplete(struct repl *r)
 
 /* The kernel could not read a resync chunk: ack it with the error (its bit
  * stays set), and leave it out of this resync. */
-void rs_read_failed(struct repl *r, const struct md_chan_req *q)
+static void rs_read_failed(struct repl *r, const struct md_chan_req *q)
 {
 	uint64_t c = q->offset / r->dev.chunk_bytes;
 
@@ -148,6 +148,53 @@ void rs_read_failed(struct repl *r, const struct md_chan_req *q)
 		log_err("resync: reading chunk %llu (offset %llu) from %s failed; it stays out of "
 			"sync", (unsigned long long)c, (unsigned long long)q->offset,
 			r->res->nodes[r->me].disk);
+}
+
+/*
+ * Source: a resync record the kernel read for us, as the data path (send.c)
+ * takes it from the channel.  1: send it as DATA|RESYNC; 0: taken care of
+ * here (a read error, or a digest sent instead: checksum resync); -1: the
+ * connection failed.
+ */
+int rs_take(struct repl *r, const struct md_chan_req *q, const char *data)
+{
+	if (r->rs.issued)
+		r->rs.issued--;
+	if (q->flags & MD_RF_READ_ERROR) {
+		rs_read_failed(r, q);
+		return 0;
+	}
+	if (r->rs.nids < RS_WINDOW)
+		r->rs.ids[r->rs.nids++] = q->id;
+	if (r->res->checksum_resync) {
+		int rc = rs_send_digest(r, q, data);
+
+		if (rc) {
+			conn_fail(r, "checksum resync: %s", strerror(-rc));
+			return -1;
+		}
+		return 0;
+	}
+	rs_record_sent(r);
+	return 1;
+}
+
+/* An application write went out: resync and verify slow down for it. */
+void rs_note_app_write(struct repl *r)
+{
+	r->rs.last_app_ms = now_ms();
+}
+
+/* Source: a resync packet (DATA or a digest) went out; RS_DONE counts them. */
+void rs_record_sent(struct repl *r)
+{
+	r->rs.sent++;
+}
+
+/* Either side: a chunk checksum resync found identical on both. */
+void rs_record_same(struct repl *r)
+{
+	r->rs.same++;
 }
 
 /* Start as many chunk copies as the window and the rate allow. */
@@ -391,12 +438,15 @@ bool rs_target_check(struct repl *r, const char *what, uint64_t off, uint32_t le
 }
 
 /* Target: a resync packet rs_target_check passed was taken (once, not
- * each time it is offered while the apply slots are full).  Its write or
- * digest read is under way until rs_target_finished. */
-void rs_target_got(struct repl *r, uint64_t off)
+ * each time it is offered while the apply slots are full): data (DATA,
+ * counted as done) or a digest.  Its write or digest read is under way
+ * until rs_target_finished. */
+void rs_target_got(struct repl *r, uint64_t off, bool data)
 {
 	uint64_t c = off / r->dev.chunk_bytes;
 
+	if (data)
+		r->rs.done++;
 	r->rs.got[c / 64] |= 1ull << (c % 64);
 	r->rs.sent++;
 	r->rs.applying++;

@@ -91,33 +91,22 @@ static void sb_read_cb(struct io_op *op, int res)
 				 (q.flags & MD_RF_PREFLUSH || q.op == MD_OP_FLUSH ? MDW_DF_PREFLUSH : 0)),
 		};
 		if (q.op == MD_OP_RESYNC) {
-			d.flags = MDW_DF_RESYNC;
-			if (r->rs.issued)
-				r->rs.issued--;
-			if (q.flags & MD_RF_READ_ERROR) {
-				rs_read_failed(r, &q);
-				pos += sizeof(q) + q.len;
-				continue;
-			}
-			if (r->rs.nids < RS_WINDOW)
-				r->rs.ids[r->rs.nids++] = q.id;
-			if (r->res->checksum_resync) {
-				int rc = rs_send_digest(r, &q, sb->buf + pos + sizeof(q));
+			/* resync.c's: sent as DATA|RESYNC, or taken care of there
+			 * (a read error, a digest instead of the data). */
+			int take = rs_take(r, &q, sb->buf + pos + sizeof(q));
 
-				if (rc) {
-					conn_fail(r, "checksum resync: %s", strerror(-rc));
-					return;
-				}
+			if (take < 0)
+				return;
+			if (!take) {
 				pos += sizeof(q) + q.len;
 				continue;
 			}
-			r->rs.sent++;	/* RS_DONE says how many */
+			d.flags = MDW_DF_RESYNC;
 		} else {
-			r->rs.last_app_ms = now_ms();
+			rs_note_app_write(r);
 		}
-		mdw_hdr_encode(sb->hdrs[n], MDW_DATA, (uint32_t)(sizeof(struct mdw_data) + q.len));
-		mdw_data_encode(sb->hdrs[n] + sizeof(struct mdw_hdr), &d);
-		sb->iov[2 * n] = (struct iovec){ sb->hdrs[n], PKT_HDRS };
+		mdw_data_frame(sb->hdrs[n], &d);
+		sb->iov[2 * n] = (struct iovec){ sb->hdrs[n], MDW_DATA_FRAME };
 		sb->iov[2 * n + 1] = (struct iovec){ sb->buf + pos + sizeof(q), q.len };
 		pos += sizeof(q) + q.len;
 		n++;

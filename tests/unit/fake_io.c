@@ -208,12 +208,11 @@ size_t fake_data_packet(char *buf, uint64_t id, uint64_t off, uint32_t len, uint
 {
 	struct md_data_info d = { .id = id, .offset = off, .len = len, .flags = flags, .seq = id };
 
-	mdw_hdr_encode(buf, MDW_DATA, (uint32_t)(sizeof(struct mdw_data) + len));
-	mdw_data_encode(buf + sizeof(struct mdw_hdr), &d);
-	memset(buf + PKT_HDRS, fill, len);
+	mdw_data_frame(buf, &d);
+	memset(buf + MDW_DATA_FRAME, fill, len);
 	if (body_out)
 		*body_out = buf + sizeof(struct mdw_hdr);
-	return PKT_HDRS + len;
+	return MDW_DATA_FRAME + len;
 }
 
 /* ---- the kernel's control device ---- */

@@ -18,7 +18,7 @@
 #define K	1024u
 #define M	(1024u * 1024u)
 
-static char pkt[PKT_HDRS + MD_MAX_IO_BYTES];
+static char pkt[MDW_DATA_FRAME + MD_MAX_IO_BYTES];
 
 /* One DATA packet from the peer, straight to the handler. */
 static int feed(struct repl *r, uint64_t id, uint64_t off, uint32_t len, uint16_t flags, int fill)
@@ -147,7 +147,7 @@ static void integrity_catches_a_flipped_bit_before_the_disk(void **state)
 	n = fake_data_packet(pkt, 2, 8 * K, 4 * K, 0, 'b', NULL);
 	iov = (struct iovec){ pkt, n };
 	assert_int_equal(mdw_seal(&iov, 1), 0);
-	pkt[PKT_HDRS + 100] ^= 0x04;
+	pkt[MDW_DATA_FRAME + 100] ^= 0x04;
 	fake_recv(r->io, pkt, n);
 	assert_true(r->conn.failing);
 	assert_non_null(strstr(r->conn.fail_reason, "data integrity: a DATA packet"));
@@ -327,7 +327,7 @@ static void failed_flush_marks_the_copy_for_a_full_rebuild(void **state)
 static void full_slots_stall_the_stream_without_losing_a_packet(void **state)
 {
 	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
-	size_t one = PKT_HDRS + 4 * K, total = (MAX_APPLY + 1) * one;
+	size_t one = MDW_DATA_FRAME + 4 * K, total = (MAX_APPLY + 1) * one;
 	char *buf = malloc(total);
 	uint64_t last = (uint64_t)MAX_APPLY * 8 * K;
 

@@ -125,7 +125,7 @@ static void id_outside_the_slots_is_refused(void **state)
 static void stalled_disk_write_is_reported_then_cleared(void **state)
 {
 	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
-	static char pkt[PKT_HDRS + 4096];
+	static char pkt[MDW_DATA_FRAME + 4096];
 	const char *body;
 	size_t n = fake_data_packet(pkt, 11, 65536, 4096, 0, 'd', &body);
 	uint64_t t0 = now_ms(), bound = progress_bound_ms(r);

@@ -35,7 +35,7 @@
 
 #define PEER_GEN	0x5eed0001ull	/* the source's generation in its RS_DONE */
 
-static char pkt[PKT_HDRS + FAKE_CHUNK];
+static char pkt[MDW_DATA_FRAME + FAKE_CHUNK];
 
 static void mark(uint64_t c)
 {

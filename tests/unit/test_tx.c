@@ -41,18 +41,17 @@ static struct txitem *heap_item(struct repl *r, uint64_t id, uint32_t plen, int 
 {
 	struct txitem *t = calloc(1, sizeof(*t));
 	struct iovec *iov = calloc(3, sizeof(*iov));
-	char *hdr = malloc(PKT_HDRS), *pay = malloc(plen ? plen : 1);
+	char *hdr = malloc(MDW_DATA_FRAME), *pay = malloc(plen ? plen : 1);
 	struct md_data_info d = { .id = id, .offset = id * 4096, .len = plen,
 				  .flags = plen ? 0 : MDW_DF_PREFLUSH };
 	int n = 0;
 
 	assert_true(t && iov && hdr && pay);
-	mdw_hdr_encode(hdr, MDW_DATA, (uint32_t)(sizeof(struct mdw_data) + plen));
-	mdw_data_encode(hdr + sizeof(struct mdw_hdr), &d);
+	mdw_data_frame(hdr, &d);
 	memset(pay, fill, plen);
-	iov[n++] = (struct iovec){ hdr, PKT_HDRS };
+	iov[n++] = (struct iovec){ hdr, MDW_DATA_FRAME };
 	if (gap)
-		iov[n++] = (struct iovec){ hdr + PKT_HDRS, 0 };
+		iov[n++] = (struct iovec){ hdr + MDW_DATA_FRAME, 0 };
 	iov[n++] = (struct iovec){ pay, plen };
 	t->own[0] = hdr;
 	t->own[1] = pay;
@@ -115,14 +114,14 @@ static void partial_send_resumes_at_the_right_byte(void **state)
 	assert_non_null(ctl_packet(r, MDW_PING, 0));	/* a control buffer behind it */
 	ctl_kick(r);
 	assert_true(c->busy);
-	expect_send(amsg, hdr, PKT_HDRS, 3);
+	expect_send(amsg, hdr, MDW_DATA_FRAME, 3);
 	assert_int_equal(fake_find(io, IO_SENDMSG, -1)->fd, r->conn.sock);
 
 	/* Inside the first iovec. */
 	assert_int_equal(fake_send(io, 10), 10);
-	expect_send(amsg, hdr + 10, PKT_HDRS - 10, 3);
+	expect_send(amsg, hdr + 10, MDW_DATA_FRAME - 10, 3);
 	/* Exactly at its end: the empty iovec after it is skipped too. */
-	assert_int_equal(fake_send(io, PKT_HDRS - 10), PKT_HDRS - 10);
+	assert_int_equal(fake_send(io, MDW_DATA_FRAME - 10), MDW_DATA_FRAME - 10);
 	expect_send(amsg, pay, 4096, 1);
 	/* Inside the last one, then its end. */
 	assert_int_equal(fake_send(io, 4000), 4000);
@@ -131,7 +130,7 @@ static void partial_send_resumes_at_the_right_byte(void **state)
 	assert_int_equal(fake_send(io, 96), 96);
 	assert_int_equal(ndone, 1);
 	assert_true(done_order[0] == (uintptr_t)a);
-	assert_int_equal(done_at[0], PKT_HDRS + 4096);
+	assert_int_equal(done_at[0], MDW_DATA_FRAME + 4096);
 
 	/* The control buffer goes next, and is free only after its last byte. */
 	expect_send(&c->tx.msg, c->buf, sizeof(struct mdw_hdr), 1);
@@ -169,9 +168,9 @@ static void done_runs_once_per_item_after_its_last_byte(void **state)
 	assert_true(done_order[0] == a);
 	assert_true(done_order[1] == b);
 	assert_true(done_order[2] == f);
-	assert_int_equal(done_at[0], PKT_HDRS + 1536);
-	assert_int_equal(done_at[1], 2 * PKT_HDRS + 1536 + 512);
-	assert_int_equal(done_at[2], 3 * PKT_HDRS + 1536 + 512);
+	assert_int_equal(done_at[0], MDW_DATA_FRAME + 1536);
+	assert_int_equal(done_at[1], 2 * MDW_DATA_FRAME + 1536 + 512);
+	assert_int_equal(done_at[2], 3 * MDW_DATA_FRAME + 1536 + 512);
 	assert_null(r->tx.q);
 	assert_null(r->tx.q_tail);
 	expect_data(1, 1536, 'a');
