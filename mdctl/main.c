@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * main.c - mdctl's command line: the options, the one table of commands
  * (cmds[] below) with a one-line summary each, help and help COMMAND,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make demo: boot two guests (6.1) and walk through the main flows.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Test runner behind `make check`: host unit tests, then the VM suites of
 # tests/vm/suites on every kernel series, then one summary line.
 #   tests/run.sh [--unit-only] [--soak]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make bench: raw disk, the mirror and DRBD 8.4 side by side in one pair of
 # guests (TCG: absolute numbers mean little, ratios measured in one run do),
 # then the table in docs/performance.md, between its BENCH markers, and

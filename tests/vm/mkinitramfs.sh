@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # mkinitramfs.sh KVER KO BINDIR OUT
 # Assemble the guest initramfs for kernel KVER: busybox, fio, e2fsprogs, dmsetup,
 # iproute2's tc (/usr/sbin/tc: busybox's own tc knows no netem),

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Summarise soak rounds: one row per scenario with its runs, failures and
 the worst application write latency any run measured.
 
