@@ -8,7 +8,7 @@
 # the kernel modules the guest needs together with their dependencies as
 # the kernel's own modules.dep lists them (tls and the AES-GCM pieces the
 # kernel's TLS asks the crypto API for: there is no modprobe in the guest;
-# aesni_intel and ghash_clmulni_intel serve them: bench.py's CPU model has AES-NI).
+# aesni_intel and ghash_clmulni_intel serve them: runner.py's CPU model has AES-NI).
 set -euo pipefail
 KVER=$1 KO=$2 BINDIR=$3 OUT=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
