@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Mirror disk: top-level build.  `make` builds the user-space programs and
 # the kernel module for the default kernel (6.1); `make modules` builds the
 # module for every supported kernel.  See README.md.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * compat.h - every difference between the kernels we build for (6.1 and
  * 6.12 today) lives here, so the rest of the module is written once.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * auth.c - mutual authentication of the peers (see auth.h): the secret
  * file, and the three-step HMAC-SHA256 exchange as a small state machine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * auth.h - the two peers prove to each other that they hold the
  * resource's secret before either says anything else (issue [8]).

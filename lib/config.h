@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * config.h - the resource configuration file (mirrordisk.conf(5)).
  *

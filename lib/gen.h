@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * gen.h - every change of a node's generation identifiers, role record,
  * rebuild marks and disk state, in one place, named for the event that

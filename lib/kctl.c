@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kctl.c - see kctl.h. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * kctl.h - thin wrappers over the module's control device (md_chan.h).
  * Each returns 0 (or a non-negative value) or -errno.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * log.h - one log line format for mirrord and mdctl:
  *   2026-11-23T05:40:01.123Z mirrord[r0] level: message

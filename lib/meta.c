@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* meta.c - see meta.h. */
 #include <endian.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * meta.h - reading, writing and checking the on-disk metadata
  * (proto/md_meta.h), and the generation-identifier rules that decide the

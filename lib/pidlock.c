@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pidlock.c - a resource's daemon identified by the lock it holds, not by
  * a pid in a file (see pidlock.h).  Signals go through pidfd_open and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pidlock.h - which process is a resource's mirrord, without trusting a
  * pid that may have been reused.  mirrord holds an exclusive flock on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * runfile.c - see runfile.h.  The only code that parses or writes the
  * files of proto/md_run.h: NAME.state (mirrord writes, mdctl reads) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * runfile.h - read and write the runtime files of proto/md_run.h.
  * Every function returns 0 or -errno unless it says otherwise.

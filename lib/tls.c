@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * tls.c - the TLS handshake of an encrypted replication link and its
  * handover to the kernel (see tls.h; the reasons are in docs/tls-plan.md

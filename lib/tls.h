@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * tls.h - encryption of the replication link (issue [8]; encryption = tls).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * version.h - the release both programs report with --version.  The
  * Makefile passes MD_VERSION from `git describe` when building from a git

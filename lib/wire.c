@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* wire.c - see wire.h. */
 #include <endian.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * wire.h - encoding and checking of the peer protocol (proto/md_wire.h).
  * Decoders take untrusted bytes and return 0 or a negative errno; they never

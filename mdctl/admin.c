@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * admin.c - the administrator's flows around a standby: detach (leave the
  * mirror), grant and revoke (local access to the detached copy), attach

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * common.c - what most commands start from: the resource and this node in
  * the configuration, the module's control device, this node's metadata,

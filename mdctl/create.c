@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * create.c - mdctl create: fresh metadata (superblock and an empty
  * write-intent bitmap) on this node's disk or meta device.  The only

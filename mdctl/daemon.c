@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * daemon.c - a resource's device and daemon coming and going on this node:
  * mdctl up (create /dev/mirrorN as secondary, start mirrord and wait until

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * holders.c - who keeps /dev/mirrorN busy: the mount points in
  * /proc/self/mountinfo and the processes with the device open in

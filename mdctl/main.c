@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * main.c - mdctl's command line: the options, the one table of commands
  * (cmds[] below) with a one-line summary each, help and help COMMAND,
@@ -110,6 +111,7 @@ static int cmd_help(const char *arg)
 	       "      --dry-run       print what would be done ('mdctl help COMMAND' says how far it checks)\n"
 	       "      --assume-clean  create: both disks hold the same data (e.g. blank): no initial sync\n"
 	       "      --new-secret    create: also write a new secret to the resource's secret-file\n"
+	       "      --mirrord PATH  up: the daemon to start (default $MD_MIRRORD, else PREFIX/sbin/mirrord)\n"
 	       "      --from NODE     rebuild: the node whose data is kept\n"
 	       "      --full          rebuild: copy everything, not only the marked chunks\n"
 	       "      --yes           rebuild: confirm\n"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mdctl.h - what the files of mdctl share: the exit codes, the options of
  * this run, the loaded configuration, the helpers of common.c and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * role.c - mdctl activate and deactivate (primary, secondary): the role in
  * the module, and the superblock's record of it, which mirrord and the next

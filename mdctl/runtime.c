@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * runtime.c - requests to a running mirrord: pause and resume the resync
  * this node sends, set a runtime setting (resync-rate), and verify (compare

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * status.c - mdctl status: one JSON object per resource of this node,
  * built from the module's status, this node's superblock and the daemon's

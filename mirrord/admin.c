@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * admin.c - what mirrord shares with the administrator and mdctl:
  *   - the state file (NAME.state: link, resync, verify) that mdctl status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * apply.c - the secondary's side of the data path: DATA packets from the
  * peer go to the local disk, and each is acknowledged when it completed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * daemon.c - one resource's life in mirrord: set-up and teardown, the
  * connect/handshake loop, and the event loop of a connection with its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* io.c - backend selection and the parts both backends share. */
 #include <errno.h>
 #include "io_priv.h"

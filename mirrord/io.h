@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * io.h - the daemon's completion-based I/O loop, with two backends:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * io_aio.c - the fallback backend of io.h: libaio for disk operations,
  * epoll readiness plus non-blocking system calls for streams.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* io_priv.h - what io.c shares with its backends. */
 #ifndef MIRRORD_IO_PRIV_H
 #define MIRRORD_IO_PRIV_H

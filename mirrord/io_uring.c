@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* io_uring.c - the io_uring backend of io.h. */
 #include <errno.h>
 #include <liburing.h>

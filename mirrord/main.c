@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mirrord - the mirror disk replication daemon.  One process per resource:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * marks.c - the kernel's out-of-sync bitmap as mirrord changes it.  The
  * kernel persists a set bit before MD_IOC_SET_OOS returns, so a mark made

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * repl.h - one replicated resource as mirrord runs it.
  *

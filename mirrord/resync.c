@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * resync.c - bringing an out-of-date copy up to date, chunk by chunk.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * rx.c - the receive stream: bytes from the socket cut into packets and
  * handed to the handler of their type (handlers[] below; each lives with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * send.c - the primary's data path: writes captured by the kernel go to
  * the peer, and the peer's acknowledgements go back to the kernel.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * tx.c - the send side of the connection: one ordered queue of items
  * (data batches from send.c, control buffers, heap items of resync and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * verify.c - online verify, the asking side: read every chunk, send its
  * xxh3 digest, and let the peer (csum.c there) answer whether its copy is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: (GPL-2.0-only WITH Linux-syscall-note) OR MIT */
 /*
  * md_run.h - the runtime files mirrord and mdctl share on one node.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Install everything the build, the tests, the demo and the benchmarks need,
 # from Debian only (make deb: dpkg-dev, debhelper, dh-dkms; make
 # check-deploy: mmdebstrap for its guest image, ssh into the guests).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make demo: boot two guests (6.1) and walk through the main flows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ echo "Building the guest image for $kver ..."
 tests/vm/mkinitramfs.sh "$kver" "build/kmod/$kver/mirrordisk.ko" build/bin build/initramfs-$kver.cpio
 echo "Booting node-a and node-b (qemu TCG; this takes a few minutes) ..."
 rc=0
-python3 tests/vm/bench.py --kernel "$kver" --initrd build/initramfs-$kver.cpio --suite demo \
+python3 tests/vm/runner.py --kernel "$kver" --initrd build/initramfs-$kver.cpio --suite demo \
 	--nodes 2 --timeout 600 --disk-mb 512 --logdir "$LOGDIR" --results "$LOGDIR/results.txt" demo || rc=$?
 echo
 echo "----- node-a's console (kernel messages left out) -----"

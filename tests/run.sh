@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Test runner behind `make check`: host unit tests, then the VM suites of
 # tests/vm/suites on every kernel series, then one summary line.
 #   tests/run.sh [--unit-only] [--soak]
@@ -112,7 +113,7 @@ for round in $(seq 1 $rounds); do
 			fi
 			echo "-- suite $suite ($nodes node(s)${san:+, sanitizer build})"
 			t0=$(date +%s)
-			python3 tests/vm/bench.py --kernel "$kver" --initrd "$suite_initrd" \
+			python3 tests/vm/runner.py --kernel "$kver" --initrd "$suite_initrd" \
 				--suite "$suite" --nodes "$nodes" --timeout "$timeout" --disk-mb "$disk_mb" \
 				--logdir "$vmlog" --results "$vmres" $scen
 			echo "   suite $suite took $(( $(date +%s) - t0 )) s, boots included"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make bench: raw disk, the mirror and DRBD 8.4 side by side in one pair of
 # guests (TCG: absolute numbers mean little, ratios measured in one run do),
 # then the table in docs/performance.md, between its BENCH markers, and
@@ -12,7 +13,7 @@ kver=$(scripts/kver.sh "$series")
 LOGDIR=build/bench
 rm -rf "$LOGDIR"; mkdir -p "$LOGDIR"
 tests/vm/mkinitramfs.sh "$kver" "build/kmod/$kver/mirrordisk.ko" build/bin build/initramfs-$kver.cpio
-python3 tests/vm/bench.py --kernel "$kver" --initrd build/initramfs-$kver.cpio \
+python3 tests/vm/runner.py --kernel "$kver" --initrd build/initramfs-$kver.cpio \
 	--suite bench --nodes 2 --timeout 900 --disk-mb 1024 --logdir "$LOGDIR" \
 	--results "$LOGDIR/results.txt" bench_compare
 # For scale: the cipher kernel TLS uses, on this host's real CPU (one core,

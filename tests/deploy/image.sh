@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build (or find cached) the Debian 12 guest image of the deployment test
 # (`make check-deploy`, tests/deploy/scenario.py): a real systemd system made
 # with mmdebstrap from the archive this machine's apt uses, with everything

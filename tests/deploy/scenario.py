@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """`make check-deploy`: the Debian packages on two real systemd guests.
 
 Builds the packages (make deb) and the guest image (tests/deploy/image.sh,

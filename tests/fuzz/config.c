@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * config.c - fuzz target: the configuration parser (md_config_load in
  * lib/config.c, on top of the system's inih).  An administrator writes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz.h - what the libFuzzer targets of tests/fuzz/ share: a check that
  * stops the run with a message (libFuzzer keeps the input that caused it),

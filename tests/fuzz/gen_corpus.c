@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * gen_corpus.c - writes the seed corpora of tests/fuzz/corpus/ with the
  * project's own encoders and writers, so that every seed is a valid input

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * meta.c - fuzz target: the superblock reader of lib/meta.c
  * (md_sb_decode, md_meta_read), which takes whatever is on the metadata

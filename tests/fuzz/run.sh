@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Run each libFuzzer target of tests/fuzz/ for a while, one after the other,
 # and report in cmocka's words so that tests/run.sh counts one PASS or FAIL
 # per target (tests/host/fuzz.sh runs this in make check's unit tier).

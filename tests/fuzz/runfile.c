@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * runfile.c - fuzz target: the runtime-file readers and writers of
  * lib/runfile.c.  NAME.state is written by mirrord and read by mdctl,

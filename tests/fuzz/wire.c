@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * wire.c - fuzz target: the peer protocol decoders of lib/wire.c, which
  * take what mirrord reads from its peer's TCP connection.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Host checks of mdctl's command line that need no module and no root:
 # exit codes of usage and configuration errors, help and --version, what
 # --dry-run does without the module, how the configuration is read, and

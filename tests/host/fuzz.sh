@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make check's fuzz step: builds the libFuzzer targets if needed and runs
 # each for 5 s (tests/fuzz/run.sh; SKIPPED without clang or libFuzzer,
 # and when FUZZ_SECONDS=0).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fake_io.c - see fake_io.h: an I/O loop that only queues, a recorded
  * kernel, and a struct repl built around them.

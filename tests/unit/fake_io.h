@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fake_io.h - mirrord's logic without its I/O, for unit tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_abi.c - pins the kernel/daemon channel ABI (proto/md_chan.h) and the
  * wire layouts (proto/md_wire.h): a change here is a format change and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_apply.c - the secondary applying the peer's writes (mirrord/apply.c)
  * on a fake I/O loop (fake_io.h): overlapping writes reach the disk in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_auth.c - the peers' mutual authentication (lib/auth.c) and its
  * wire message (MDW_AUTH): the exchange succeeds only when both hold the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_daemon.c - the start of a connection in mirrord/daemon.c
  * (repl_connected) on the fake I/O loop and fake kernel (fake_io.h): when

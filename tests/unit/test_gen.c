@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_gen.c - the superblock's transitions (lib/gen.c) run as histories
  * of two nodes, each step checked by what md_gen_decide (lib/meta.c) then

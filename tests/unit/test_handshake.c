@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_handshake.c - the handshake's decision table (handshake_decide in
  * mirrord/handshake.c): from two compatible HELLOs, the resync direction

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_meta.c - the on-disk superblock (lib/meta.c, proto/md_meta.h) and the
  * generation-identifier rules that pick the resync direction.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_pidlock.c - the daemon is whoever holds NAME.pid's lock
  * (lib/pidlock.c): a pid left in the file by a dead daemon, even one now

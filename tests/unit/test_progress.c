@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_progress.c - the progress timeout (mirrord/send.c) and the stalled
  * disk report (mirrord/apply.c) on the fake I/O loop (fake_io.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_resync.c - the resync source's window (mirrord/resync.c) on a fake
  * I/O loop and a fake kernel (fake_io.h): how many chunks it asks the

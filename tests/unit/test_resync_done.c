@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_resync_done.c - the end of a resync on both sides (mirrord/resync.c)
  * on a fake I/O loop and a fake kernel (fake_io.h): nothing says "in sync"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_runfile.c - the runtime files (lib/runfile.c, proto/md_run.h): the
  * state file mirrord writes and mdctl reads, the .ctl file mdctl writes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_tls.c - the TLS step of an encrypted link (lib/tls.c): both sides
  * of an AUTH exchange derive the same connection key, and another secret

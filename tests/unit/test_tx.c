@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_tx.c - the send queue (mirrord/tx.c) when the socket takes fewer
  * bytes than offered: the rest is resumed from the right byte, across an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_wire.c - the peer protocol (proto/md_wire.h, lib/wire.c): golden
  * bytes, round trips, rejection of malformed input, and random input that

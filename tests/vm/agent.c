@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mdagent - a tiny remote-command agent for the two-guest test bench.
  *

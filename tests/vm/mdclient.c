@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mdclient - a client of mirrord's replication port that is not the peer,
  * for the listener and authentication tests.  Test-only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mdioctl - send the mirror module's creation ioctl with exactly the values
  * given, bypassing mdctl's own checks, to test the kernel's.  Test-only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mdrelay - a TCP relay between the two mirrord that corrupts data in
  * flight, for the data-integrity test.  Test-only.

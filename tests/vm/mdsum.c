@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mdsum - the XXH3-128 digest of a file or device, in hex: what the VM
  * scenarios compare to tell that two disks hold the same bytes

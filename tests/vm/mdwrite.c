@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mdwrite - acknowledged-write log for the crash test.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # mkinitramfs.sh KVER KO BINDIR OUT
 # Assemble the guest initramfs for kernel KVER: busybox, fio, e2fsprogs, dmsetup,
 # iproute2's tc (/usr/sbin/tc: busybox's own tc knows no netem),
@@ -7,7 +8,7 @@
 # the kernel modules the guest needs together with their dependencies as
 # the kernel's own modules.dep lists them (tls and the AES-GCM pieces the
 # kernel's TLS asks the crypto API for: there is no modprobe in the guest;
-# aesni_intel and ghash_clmulni_intel serve them: bench.py's CPU model has AES-NI).
+# aesni_intel and ghash_clmulni_intel serve them: runner.py's CPU model has AES-NI).
 set -euo pipefail
 KVER=$1 KO=$2 BINDIR=$3 OUT=$4
 HERE=$(cd "$(dirname "$0")" && pwd)

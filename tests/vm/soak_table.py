@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Summarise soak rounds: one row per scenario with its runs, failures and
 the worst application write latency any run measured.
 
@@ -6,7 +7,7 @@ the worst application write latency any run measured.
 
 LOGDIR holds one directory per round (round-1, round-2, ...), each with
 the round's results.txt ("PASS|FAIL KVER/SUITE/SCENARIO ...", written by
-bench.py) and the guests' console logs, in which a fault-matrix scenario
+runner.py) and the guests' console logs, in which a fault-matrix scenario
 prints "@@METRIC NAME worst_ms=N acked=M" (tests/vm/guest/matrix.sh).
 """
 import glob

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs each scenario of the suite on node a, with a per-scenario timeout,
 # between markers the host runner parses.  Exit code 0 passes, 4 skips,
 # anything else fails (kselftest's convention).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shell helpers for scenarios; sourced by driver.sh and by every scenario.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 NODE=$(cat /etc/md-node 2>/dev/null)

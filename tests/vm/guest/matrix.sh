@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The fault matrix (issue [7], item 4): one fault, on one node, during
 # application writes or during a resync with writes, and the promise
 # checked afterwards.  Each scenario tests/vm/scenarios/fm_*.sh is one

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Access restriction: on the secondary, the mirror device cannot be mounted
 # or written, and the claimed lower device cannot be mounted or opened
 # exclusively (mkfs); a secondary cannot be granted without detaching.

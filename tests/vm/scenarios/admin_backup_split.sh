@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The backup split: stop writes, detach the standby, resume writes on the
 # primary, grant read-only access on the standby, mount its copy and check a
 # file written before the split, revoke, attach.  Both copies end identical

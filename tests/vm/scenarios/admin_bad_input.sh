@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Bad input: each a clear message and the documented exit code, and
 # nothing changed on disk (the resource is down, so the disk must be
 # byte-identical before and after).

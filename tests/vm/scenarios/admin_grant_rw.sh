@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A read-write grant: the standby changes its detached copy; on attach,
 # those changes are overwritten from the primary (with the primary's own
 # changes since the split), never the other way.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Resync control: a rate limit set at run time, pause and resume on the
 # source; the target refuses to pause with a pointer to the source.
 . /tests/lib.sh

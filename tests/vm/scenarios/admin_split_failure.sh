@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Failure during the split: the primary (b) loses power while the standby
 # (a) is detached and granted.  The admin rebuilds from the standby, makes
 # it primary, and the old primary comes back as secondary and ends identical.

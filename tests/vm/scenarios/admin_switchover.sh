@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Switchover and failback with ext4 on the mirror: files written on one node
 # are intact on the other, and e2fsck -fn is clean at every step.
 . /tests/lib.sh

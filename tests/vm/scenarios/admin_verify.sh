@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Online verify: identical copies verify clean; a chunk changed behind the
 # mirror's back on the secondary is reported (exit 6) and marked, never
 # fixed silently; detach + attach then copies exactly that chunk.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue [8]: only the configured peer gets in.  Node b comes back with
 # another secret: the connection is refused on both sides, each says
 # "peer failed authentication", and b's disk receives nothing while a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # fio on the raw lower disk, on the mirror (synchronous), and on DRBD 8.4
 # protocol C, one after the other in the same two guests.  Prints
 #   @@RESULT TARGET TEST BW_KIB_S IOPS LAT_MEAN_US

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Write-intent ordering: a bit set in memory is not a bit on disk.  Node
 # a's metadata sits on /dev/mapper/slowmeta (/dev/vdb behind dm-delay, its
 # writes delayed DELAY ms).  Write A to block 0 of a clean chunk sets the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Power cut of the primary in the middle of writes: every write it
 # acknowledged is on the secondary; after it comes back, the resync makes
 # both copies identical.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue [7], item 2: the kernel's own deadline.  mirrord on the primary is
 # stopped (SIGSTOP): nothing takes or acknowledges the application's
 # writes.  The kernel must complete a write within its deadline (ko-count

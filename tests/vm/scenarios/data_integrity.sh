@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue [8], data integrity: a relay on node b (tests/vm/mdrelay.c) sits
 # between the two daemons and flips one bit in the payload of one DATA
 # packet, as a bad NIC or switch may while TCP's checksum lets it pass.

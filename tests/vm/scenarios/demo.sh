@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make demo: the main flows on two guests, narrated.
 . /tests/lib.sh
 say() { echo; echo "=== $*"; }

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Destroy against open: opens of /dev/mirror0 in a tight loop while the
 # device is destroyed, again and again.  Destroy checks "nobody has it
 # open" and marks the device dying in one step; an open that comes after

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A lower disk that returns EIO (device-mapper "error" target over 1 MiB of
 # it, at 64 MiB), on each side in turn:
 # - secondary: the primary's writes still complete (its own disk has them);

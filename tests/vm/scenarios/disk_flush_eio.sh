@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The secondary's disk fails a flush (dm-flakey failing every write and
 # flush of the data disk; the metadata is on /dev/vdb, which works): the
 # writes it acknowledged before may be lost, and which ones is unknown. It

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fault matrix: kill on node a during resync (tests/vm/guest/matrix.sh).
 . /tests/matrix.sh
 fault_case kill a resync

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fault matrix: netem on node b during writes (tests/vm/guest/matrix.sh).
 . /tests/matrix.sh
 fault_case netem b writes

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The creation ioctl checks its geometry with overflow-safe arithmetic and
 # refuses metadata that overlaps the data, whatever mdctl would have sent:
 #  - a meta_offset near 2^64 that wraps the bitmap's position to byte 0;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue [7], item 3: a listener nobody can hold.  Node a listens.  Clients
 # that are not the peer's daemon connect to its port from the peer's own
 # address (so the source check lets them in): silent ones, ones that send

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Metadata: a torn superblock write falls back to the other copy; corrupt
 # or missing metadata and a disk holding a file system are refused with a
 # clear message and exit code 4, and nothing is written.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A failed bitmap write (the metadata device returns EIO on writes; the
 # data disks are healthy).  The policy (docs/design.md, "Metadata
 # failure"): while the peer is connected, writes go on in sync, each

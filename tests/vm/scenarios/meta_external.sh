@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # External metadata on a separate small device (/dev/vdb): the mirror then
 # spans the whole data disk, and the bitmap there drives the resync.
 . /tests/lib.sh

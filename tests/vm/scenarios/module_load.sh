@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The module loads, creates its control device, and unloads cleanly, twice.
 . /tests/lib.sh
 for i in 1 2; do

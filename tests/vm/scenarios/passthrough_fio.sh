@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A mirror device with no peer passes a fio write-then-verify run, and what
 # it wrote is on the lower disk byte for byte.  The device declares stable
 # writes: page-cache pages under writeback stay unchanged, so the local

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # "On both disks" means durable on the peer.  Node b acknowledges a write
 # when its O_DIRECT write completed, which a disk may hold in a volatile
 # cache.  Model the worst such cache: b's lower disk is dm-flakey with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Killing mirrord (SIGKILL) on either node during fio never hangs or fails
 # the application's I/O: the primary goes on alone and records what the
 # peer lacks.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # With io_uring disabled (kernel.io_uring_disabled=2 where the kernel has
 # it, --io aio elsewhere) mirrord falls back to libaio+epoll and replicates
 # the same.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # fsync after every write (PREFLUSH on the mirror) works end to end, and FUA
 # writes (O_SYNC) too; both disks end identical.
 . /tests/lib.sh

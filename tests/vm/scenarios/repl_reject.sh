@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A peer with a wrong protocol version, or a different device size, is
 # refused with a clear message, and nothing is replicated to it.
 . /tests/lib.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Writes on the primary reach the secondary's disk byte for byte, and fio's
 # verify passes on the secondary after a role switch.
 . /tests/lib.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Checksum-based resync: of 8 MiB marked out of sync, the 4 MiB whose
 # digests already match on the peer are not sent; the rest is.
 . /tests/lib.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Differential resync: on a 4 GiB device, 8 MiB written while the peer's
 # daemon is down resyncs 8 MiB, not the device.
 . /tests/lib.sh

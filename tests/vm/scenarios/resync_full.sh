@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Initial construction: two blank metadata sets, one node made primary with
 # --force, a full sync to the other; then both copies are identical and the
 # resync's progress was visible in status while it ran.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A read error on the resync source (device-mapper "error" target over the
 # 1 MiB at 64 MiB of the primary's disk): the kernel reports each failed
 # chunk to the daemon, which leaves it marked and finishes the rest; the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # SIGKILL mirrord on either node during fio, start it again: it reconnects
 # and resyncs, fio's verify passes, and the copies end identical.
 . /tests/lib.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Both nodes written while apart: split brain is detected on reconnect,
 # reported in status on both, and nothing is overwritten.
 . /tests/lib.sh

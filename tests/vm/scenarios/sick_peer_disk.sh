@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue [7], item 1: a sick peer never freezes the primary.  Node b's data
 # disk stops answering (dm suspended: I/O queued, never failed) while its
 # daemon and the link stay healthy, so pings keep coming.  A write on a

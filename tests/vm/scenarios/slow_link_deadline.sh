@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A live daemon behind a slow link is never blamed by the kernel (issue 19,
 # finding 6).  Bounds of ko_conf: mirrord gives up on a request it took
 # and the peer did not acknowledge after 6 s; the kernel on a daemon that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue [8], encryption: the replication link under TLS (encryption = tls,
 # the default wherever there is a secret), the record layer in the kernel
 # (kTLS) in both directions on both nodes.  Replication with fio verify

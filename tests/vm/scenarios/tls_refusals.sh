@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue [8], what an encrypted link refuses.  Encryption configured
 # differently on the two nodes: both refuse, say why, and nothing crosses.
 # The kernel's TLS module missing on b: the link is refused with that

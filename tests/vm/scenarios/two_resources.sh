@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # One resource must not freeze another.  r0 and r1 live on two
 # device-mapper halves of the data disk on both nodes.  r1's disk on node a
 # hangs (dmsetup suspend: I/O queued); a mark on r1 (MD_IOC_SET_OOS, which

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # mdctl verify gives up on a daemon that reports nothing: mirrord on this
 # node is stopped (SIGSTOP) before the request, so it never takes it.
 # verify must end with exit 1 and say the daemon may be hung, within its

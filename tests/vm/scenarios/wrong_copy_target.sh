@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A copy that knows it is wrong never overwrites a good one (issue 19,
 # finding 1).  Node a is the first-listed node, so it wins every tie of
 # the generation rules.  With b primary:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Boot one or two test guests under qemu (TCG), run a suite of scenarios in
 them, and report PASS/FAIL/SKIP per scenario.
 
