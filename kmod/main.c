@@ -13,6 +13,16 @@
  * device (md_get/md_put) and its own lock, never under md_ctl_mutex: a
  * hung disk under one resource must not freeze the daemons of the others.
  * A bound channel file holds a reference for as long as it is bound.
+ *
+ * Module life: every device pins the module (a module reference taken at
+ * create, dropped at the end of destroy), as loop does for a bound loop
+ * device.  A gendisk pins nothing by itself, and a device runs timers and
+ * work on md_wq whether or not anyone holds it open or serves it, so an
+ * unload with a device present would leave them to run in freed code.
+ * rmmod is refused instead (the kernel's "in use"); md_exit never meets a
+ * device.  Tearing the devices down in md_exit was the other choice, but a
+ * device may be mounted, and the data path's state (unreplicated writes,
+ * marks) is for mdctl down to end, not for an unload.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -215,6 +225,8 @@ static int md_create(struct md_ioc_create *c)
 		goto put_disk;
 
 	md_devs[md->minor] = md;
+	/* Our caller holds the control file open: the module is pinned. */
+	__module_get(THIS_MODULE);
 	md_bm_start(md);
 	c->size_bytes = md->size_bytes;
 	pr_info("%s: /dev/%s over %s, %llu bytes, %s, %u chunks out of sync\n", md->name,
@@ -287,6 +299,8 @@ static int md_destroy(u32 minor)
 	md_devs[minor] = NULL;
 	mutex_unlock(&md_ctl_mutex);
 	kfree(md);
+	/* The device's reference; the caller's open file still pins us. */
+	module_put(THIS_MODULE);
 	return 0;
 }
 
