@@ -15,6 +15,16 @@
  * own lock, never under md_ctl_mutex: a slow or hung disk under one
  * resource must not freeze the daemons of the others.
  * A bound channel file holds a reference for as long as it is bound.
+ *
+ * Module life: every device pins the module (a module reference taken at
+ * create, dropped at the end of destroy), as loop does for a bound loop
+ * device.  A gendisk pins nothing by itself, and a device runs timers and
+ * work on md_wq whether or not anyone holds it open or serves it, so an
+ * unload with a device present would leave them to run in freed code.
+ * rmmod is refused instead (the kernel's "in use"); md_exit never meets a
+ * device.  Tearing the devices down in md_exit was the other choice, but a
+ * device may be mounted, and the data path's state (unreplicated writes,
+ * marks) is for mdctl down to end, not for an unload.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -231,6 +241,8 @@ static int md_create(struct md_ioc_create *c)
 	if (ret)
 		goto put_disk;
 
+	/* Our caller holds the control file open: the module is pinned. */
+	__module_get(THIS_MODULE);
 	md_bm_start(md);
 	mutex_lock(&md_ctl_mutex);
 	md->live = true;
@@ -309,6 +321,8 @@ static int md_destroy(u32 minor)
 	md_devs[minor] = NULL;
 	mutex_unlock(&md_ctl_mutex);
 	kfree(md);
+	/* The device's reference; the caller's open file still pins us. */
+	module_put(THIS_MODULE);
 	return 0;
 }
 
@@ -451,6 +465,10 @@ static int md_set_conn(struct file *f, struct md_ioc_conn *c)
 	    (c->state == MD_CONN_STANDALONE && c->deadline_s) || c->deadline_s > MD_DEADLINE_MAX_S)
 		return -EINVAL;
 	spin_lock_irq(&md->lock);
+	/* A new connection: resync reads asked by an older one are dropped
+	 * when they complete (md_rs_endio). */
+	if (c->state == MD_CONN_CONNECTED && md->conn != MD_CONN_CONNECTED)
+		md->conn_gen++;
 	md->conn = c->state;
 	if (c->state == MD_CONN_CONNECTED)
 		md_deadline_start_locked(md, c->deadline_s);
