@@ -5,8 +5,9 @@
  * Both sides send HELLO (protocol range, features, sizes, generation
  * identifiers, rebuild marks, role) and read the other's, all within one
  * `timeout`.  The connecting side sends first; the listener has read the
- * peer's HELLO before it sends its own (conn.c, listen_once).  mdw_hello_check (lib/wire.c) decides compatibility and
- * md_gen_decide (lib/meta.c) the resync direction; what either side
+ * peer's HELLO before it sends its own (conn.c, listen_once).
+ * md_hello_decide (lib/decide.c) gives the verdict on the two HELLOs:
+ * compatibility, features, the resync direction; what either side
  * refuses is answered with REJECT and a reason both logs show.  The
  * decision (r->conn.decision) is acted on by sync_begin (resync.c).
  *
@@ -19,65 +20,6 @@
 #include "kctl.h"
 #include "log.h"
 #include "repl.h"
-
-/*
- * The decision table of a handshake whose HELLOs are compatible: which
- * way to resync (md_gen_decide), and the refusals that follow from it.
- * me_index is our node's index in the resource.  Returns 0 to go on, or
- * the MDW_REJ_* code with the reason in why.  Pure: unit-tested rule by
- * rule (tests/unit/test_handshake.c).
- */
-uint32_t handshake_decide(const struct md_hello_info *me, const struct md_hello_info *them,
-			  int me_index, enum md_sync_decision *decision, char *why, size_t len)
-{
-	uint32_t code = 0;
-	struct md_gen_view lv = {
-		.current = me->gen_current, .bitmap = me->gen_bitmap,
-		.history = { me->gen_history[0], me->gen_history[1] },
-		.flags = me->sb_flags, .disk_state = me->disk_state, .oos_chunks = me->oos_chunks,
-		.primary_now = me->role == MD_ROLE_PRIMARY, .node_index = me_index,
-	}, pv = {
-		.current = them->gen_current, .bitmap = them->gen_bitmap,
-		.history = { them->gen_history[0], them->gen_history[1] },
-		.flags = them->sb_flags, .disk_state = them->disk_state,
-		.oos_chunks = them->oos_chunks,
-		.primary_now = them->role == MD_ROLE_PRIMARY, .node_index = !me_index,
-	};
-
-	*decision = md_gen_decide(&lv, &pv);
-	if (*decision == MD_SYNC_SPLIT_BRAIN) {
-		code = MDW_REJ_SPLIT_BRAIN;
-		snprintf(why, len, "split brain: both nodes changed the data while apart "
-			 "(generations %016llx and %016llx); choose the survivor with mdctl rebuild",
-			 (unsigned long long)me->gen_current, (unsigned long long)them->gen_current);
-	} else if (*decision == MD_SYNC_UNRELATED) {
-		code = MDW_REJ_UNRELATED;
-		snprintf(why, len, "the two disks share no history (generations %016llx "
-			 "and %016llx); rebuild one from the other", (unsigned long long)me->gen_current,
-			 (unsigned long long)them->gen_current);
-	} else if (*decision == MD_SYNC_CONFLICT) {
-		code = MDW_REJ_CONFLICT;
-		snprintf(why, len, "rebuild marks contradict each other (both sides told "
-			 "to yield, or both to survive); run mdctl rebuild again on one node");
-	} else if (*decision == MD_SYNC_NO_GOOD_COPY) {
-		code = MDW_REJ_NO_GOOD_COPY;
-		snprintf(why, len, "no copy is known good: %s is %s and %s is %s; nothing is "
-			 "overwritten until mdctl rebuild --from NODE names the copy to keep",
-			 me->node, md_disk_state_name(me->disk_state), them->node,
-			 md_disk_state_name(them->disk_state));
-	} else if ((*decision == MD_SYNC_TARGET_FULL || *decision == MD_SYNC_TARGET_BITMAP) &&
-		   me->role == MD_ROLE_PRIMARY) {
-		code = MDW_REJ_OLDER_PRIMARY;
-		snprintf(why, len, "%s is primary but holds older data than %s: "
-			 "deactivate it first", me->node, them->node);
-	} else if ((*decision == MD_SYNC_SOURCE_FULL || *decision == MD_SYNC_SOURCE_BITMAP) &&
-		   them->role == MD_ROLE_PRIMARY) {
-		code = MDW_REJ_OLDER_PRIMARY;
-		snprintf(why, len, "%s is primary but holds older data than %s: "
-			 "deactivate it first", them->node, me->node);
-	}
-	return code;
-}
 
 static void auth_failed(struct repl *r, int rc)
 {
@@ -252,18 +194,9 @@ int handshake(struct repl *r, int fd)
 		snprintf(why, sizeof(why), "malformed HELLO");
 		code = MDW_REJ_PROTO;
 	} else {
-		code = (uint32_t)mdw_hello_check(&me, &them, &version, why, sizeof(why));
+		code = md_hello_decide(&me, &them, r->me, &version, &r->conn.decision, why,
+				       sizeof(why));
 	}
-	if (!code && (me.features ^ them.features) & MDW_FEAT_XXH3) {
-		/* Both digest every packet, or neither: a mismatch is a
-		 * configuration error, not something to guess around. */
-		code = MDW_REJ_FEATURES;
-		snprintf(why, sizeof(why), "data-integrity is %s on %s and %s on %s: set it alike",
-			 me.features & MDW_FEAT_XXH3 ? "yes" : "no", me.node,
-			 them.features & MDW_FEAT_XXH3 ? "yes" : "no", them.node);
-	}
-	if (!code)
-		code = handshake_decide(&me, &them, r->me, &r->conn.decision, why, sizeof(why));
 	if (!code)
 		r->conn.peer_gen = them.gen_current;
 	if (code) {

@@ -33,6 +33,7 @@
 #include "auth.h"
 #include "tls.h"
 #include "config.h"
+#include "decide.h"
 #include "gen.h"
 #include "io.h"
 #include "md_run.h"
@@ -331,8 +332,6 @@ int conn_send_sync(int fd, uint16_t type, const void *body, uint32_t len);
 
 /* handshake.c */
 int handshake(struct repl *r, int fd);
-uint32_t handshake_decide(const struct md_hello_info *me, const struct md_hello_info *them,
-			  int me_index, enum md_sync_decision *decision, char *why, size_t len);
 void handshake_refuse_detached(struct repl *r, int fd);
 
 /* tx.c */

@@ -14,8 +14,9 @@
  * encodes back to the same bytes (the formats have no redundancy, so
  * decode(x) == d implies encode(d) == x), a header that accepts a length
  * makes a fixed-size body decoder accept it too, a decoded HELLO goes
- * through mdw_hello_check and md_gen_decide against a few local HELLOs,
- * and decide(a, b) mirrors decide(b, a).
+ * through the handshake's whole verdict (md_hello_decide: compatibility,
+ * features, md_gen_decide) against a few local HELLOs from both ends, and
+ * the two verdicts agree: decide(a, b) mirrors decide(b, a).
  */
 #include <endian.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include "fuzz.h"
 #include "md_meta.h"
+#include "decide.h"
 #include "wire.h"
 
 #define HDR	sizeof(struct mdw_hdr)
@@ -66,15 +68,36 @@ static bool name_terminated(const char *s)
 	return n > 0 && n < MD_NAME_LEN;
 }
 
-static struct md_gen_view view_of(const struct md_hello_info *h)
+/* A refusal that comes from the decision on two compatible HELLOs. */
+static bool decision_refusal(uint32_t code)
 {
-	struct md_gen_view v = {
-		.current = h->gen_current, .bitmap = h->gen_bitmap,
-		.history = { h->gen_history[0], h->gen_history[1] },
-		.flags = h->sb_flags, .oos_chunks = h->oos_chunks,
-		.primary_now = h->role == MD_ROLE_PRIMARY,
-	};
-	return v;
+	return code == MDW_REJ_SPLIT_BRAIN || code == MDW_REJ_UNRELATED ||
+	       code == MDW_REJ_OLDER_PRIMARY || code == MDW_REJ_CONFLICT ||
+	       code == MDW_REJ_NO_GOOD_COPY;
+}
+
+/*
+ * The handshake's verdict (lib/decide.c) as both daemons reach it: l is
+ * node 0, the peer's h node 1.  Every local offers the required features,
+ * so when l accepts h, h accepts l: the same protocol, mirrored
+ * directions; a refusal the decision made is made by both.
+ */
+static void verdicts_agree(const struct md_hello_info *l, const struct md_hello_info *h)
+{
+	enum md_sync_decision d1, d2;
+	uint32_t v1 = 0, v2 = 0, c1, c2;
+	char w1[256], w2[256];
+
+	c1 = md_hello_decide(l, h, 0, &v1, &d1, w1, sizeof(w1));
+	c2 = md_hello_decide(h, l, 1, &v2, &d2, w2, sizeof(w2));
+	FUZZ_CHECK(strcmp(md_sync_decision_name(d1), "unknown") != 0);
+	if (c1 == 0) {
+		FUZZ_CHECK(c2 == 0 && v1 == v2 && d2 == fuzz_mirror(d1));
+	} else {
+		FUZZ_CHECK(strcmp(mdw_reject_name(c1), "unknown") != 0 && strlen(w1) < sizeof(w1));
+		if (decision_refusal(c1))
+			FUZZ_CHECK(c2 == c1 && d2 == fuzz_mirror(d1));
+	}
 }
 
 static void hello(const uint8_t *body, size_t len)
@@ -112,7 +135,8 @@ static void hello(const uint8_t *body, size_t len)
 			FUZZ_CHECK(strlen(tiny) < 8);
 			free(tiny);
 		}
-		fuzz_check_gen_mirror(view_of(l), view_of(&h));
+		fuzz_check_gen_mirror(md_hello_view(l, 0), md_hello_view(&h, 1));
+		verdicts_agree(l, &h);
 	}
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_handshake.c - the handshake's decision table (handshake_decide in
- * mirrord/handshake.c): from two compatible HELLOs, the resync direction
- * and the refusals that follow from it.  Every row is checked from both
+ * test_handshake.c - the handshake's verdict (md_hello_decide in
+ * lib/decide.c): from two compatible HELLOs, the resync direction and the
+ * refusals that follow from it, and the feature checks.  Every row is checked from both
  * sides, as the two daemons see it, and the two must agree.
  */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "repl.h"
+#include "decide.h"
 
 #define P	MD_ROLE_PRIMARY
 #define S	MD_ROLE_SECONDARY
@@ -21,7 +21,10 @@
 static struct md_hello_info node(int idx, uint32_t role, uint64_t cur, uint64_t bm, uint64_t h0)
 {
 	struct md_hello_info h = { .role = role, .gen_current = cur, .gen_bitmap = bm,
-				   .gen_history = { h0, 0 } };
+				   .gen_history = { h0, 0 }, .proto_min = MDW_PROTO_MIN,
+				   .proto_max = MDW_PROTO_MAX, .features = MDW_FEATURES_SUPPORTED,
+				   .size_bytes = 1ull << 30, .chunk_bytes = 1u << 16,
+				   .disk_state = MD_DISK_UPTODATE };
 
 	snprintf(h.resource, sizeof(h.resource), "r0");
 	snprintf(h.node, sizeof(h.node), "%s", idx ? "beta" : "alpha");
@@ -36,10 +39,12 @@ static void check(struct md_hello_info a, struct md_hello_info b,
 		  enum md_sync_decision want_a, enum md_sync_decision want_b, uint32_t want_code)
 {
 	enum md_sync_decision da = MD_SYNC_NONE, db = MD_SYNC_NONE;
+	uint32_t va = 0, vb = 0;
 
 	why_a[0] = why_b[0] = '\0';
-	assert_int_equal(handshake_decide(&a, &b, 0, &da, why_a, sizeof(why_a)), want_code);
-	assert_int_equal(handshake_decide(&b, &a, 1, &db, why_b, sizeof(why_b)), want_code);
+	assert_int_equal(md_hello_decide(&a, &b, 0, &va, &da, why_a, sizeof(why_a)), want_code);
+	assert_int_equal(md_hello_decide(&b, &a, 1, &vb, &db, why_b, sizeof(why_b)), want_code);
+	assert_int_equal(va, vb);
 	assert_int_equal(da, want_a);
 	assert_int_equal(db, want_b);
 	if (want_code) {
@@ -181,6 +186,32 @@ static void wrong_copy_is_never_the_source(void **state)
 	assert_non_null(strstr(why_a, "mdctl rebuild --from"));
 }
 
+/* Data integrity digests every packet on both sides or on neither: a
+ * mismatch is refused by both, naming each side's setting. */
+static void data_integrity_must_match(void **state)
+{
+	struct md_hello_info a = node(0, P, 100, 0, 0), b = node(1, S, 100, 0, 0);
+
+	(void)state;
+	b.features |= MDW_FEAT_XXH3;
+	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, MDW_REJ_FEATURES);
+	assert_string_equal(why_a, "data-integrity is no on alpha and yes on beta: set it alike");
+	a.features |= MDW_FEAT_XXH3;
+	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, 0);
+}
+
+/* Incompatible HELLOs are refused before any decision is made. */
+static void incompatible_hellos_are_refused_first(void **state)
+{
+	struct md_hello_info a = node(0, P, 100, 0, 0), b = node(1, P, 200, 100, 0);
+
+	(void)state;
+	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, MDW_REJ_ROLE);
+	b.role = S;
+	b.size_bytes <<= 1;
+	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, MDW_REJ_SIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +225,8 @@ int main(void)
 		cmocka_unit_test(unrelated_disks_are_refused),
 		cmocka_unit_test(conflicting_rebuild_marks_are_refused),
 		cmocka_unit_test(wrong_copy_is_never_the_source),
+		cmocka_unit_test(data_integrity_must_match),
+		cmocka_unit_test(incompatible_hellos_are_refused_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
