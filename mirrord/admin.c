@@ -8,7 +8,7 @@
  *   - the runtime choices mdctl makes (superblock flags, NAME.ctl) and
  *     announces with SIGHUP.
  *
- * Owns r->adm and r->conn.link.
+ * Owns r->adm (the link state the state file shows included).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,21 +40,21 @@ void state_write(struct repl *r, enum md_link link)
 		.sync_same = r->rs.same, .detached = r->adm.detached, .paused = r->adm.paused,
 		.resync_rate = r->res->resync_rate,
 		.sync_done = r->rs.done, .sync_total = r->rs.total, .sync_rate = rs_rate(r),
-		.disk_stall_ms = r->adm.stall_ms, .disk_stall_offset = r->adm.stall_offset,
+		.disk_stall_ms = r->ap.stall_ms, .disk_stall_offset = r->ap.stall_offset,
 	};
 	int rc;
 
-	r->conn.link = link;
+	r->adm.link = link;
 	if (!r->opt.state_path)
 		return;
 	snprintf(s.peer, sizeof(s.peer), "%s", peer_name(r));
 	snprintf(s.peer_role, sizeof(s.peer_role), "%s",
-		 link == MD_LINK_CONNECTED ? md_role_name(r->conn.peer_role) : "unknown");
+		 link == MD_LINK_CONNECTED ? md_role_name(r->hs.peer_role) : "unknown");
 	snprintf(s.io, sizeof(s.io), "%s", r->io ? io_backend_name(r->io) : "-");
 	snprintf(s.last_error, sizeof(s.last_error), "%s", r->conn.fail_reason);
 	snprintf(s.verify, sizeof(s.verify), "%s", r->vf.result ? r->vf.result : "none");
 	memcpy(s.verify_first, r->vf.first, sizeof(s.verify_first));
-	snprintf(s.sync, sizeof(s.sync), "%s", md_sync_decision_name(r->conn.decision));
+	snprintf(s.sync, sizeof(s.sync), "%s", md_sync_decision_name(r->hs.decision));
 	snprintf(s.sync_role, sizeof(s.sync_role), "%s",
 		 r->rs.active ? (r->rs.source ? "source" : "target") : "none");
 	rc = md_state_write(r->opt.state_path, &s);
@@ -70,6 +70,13 @@ int sb_update(struct repl *r, md_sb_fn fn, void *arg)
 		log_err("updating the metadata on %s failed: %s", r->res->nodes[r->me].disk,
 			strerror(-rc));
 	return rc;
+}
+
+/* At start: the resync rate the configuration file sets (NAME.ctl may
+ * override it at run time: admin_reload). */
+void admin_init(struct repl *r)
+{
+	r->adm.cfg_rate = r->res->resync_rate;
 }
 
 /*

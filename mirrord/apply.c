@@ -16,10 +16,11 @@
  * inconsistent until a resync from the peer rewrote it; a failed flush
  * marks the copy for a full rebuild from the peer.
  *
- * Owns r->ap and r->adm.disk_failed.  csum.c borrows slots (apply_get,
+ * Owns r->ap (a failed disk write and a stalled disk included).  csum.c borrows slots (apply_get,
  * apply_release) for reading chunks back to compare digests.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "log.h"
 #include "repl.h"
@@ -81,12 +82,19 @@ static void apply_failed(struct repl *r, const struct md_data_info *d)
 		if ((rc = mark_chunk(r, c)) < 0)
 			log_err("marking chunk %llu out of sync failed: %s",
 				(unsigned long long)c, strerror(-rc));
-	if (!r->adm.disk_failed) {
-		r->adm.disk_failed = true;
+	if (!r->ap.disk_failed) {
+		r->ap.disk_failed = true;
 		if (sb_update(r, md_tr_inconsistent, NULL) >= 0)
 			log_err("%s: disk write failed; local copy marked inconsistent until a resync "
 				"from %s rewrites the failed range", r->res->name, peer_name(r));
 	}
+}
+
+/* A resync into this copy starts: the failed ranges are marked, and go
+ * to the source with our bitmap; a failure from now on is a new one. */
+void apply_failure_reported(struct repl *r)
+{
+	r->ap.disk_failed = false;
 }
 
 /* Our disk failed a flush: writes it acknowledged before may not be on it,
@@ -232,7 +240,7 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 	resync = d.flags & MDW_DF_RESYNC;
 	/* Only a primary writes; what a peer claims is checked against what
 	 * it said it is (HELLO, STATE), not taken on trust. */
-	if (!resync && r->conn.peer_role != MD_ROLE_PRIMARY) {
+	if (!resync && r->hs.peer_role != MD_ROLE_PRIMARY) {
 		conn_fail(r, "peer sent application data but is not primary");
 		return -1;
 	}
@@ -274,7 +282,7 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
  */
 bool apply_check_stall(struct repl *r, uint64_t now)
 {
-	uint64_t oldest = 0, offset = 0, was = r->adm.stall_ms;
+	uint64_t oldest = 0, offset = 0, was = r->ap.stall_ms;
 
 	for (int i = 0; i < MAX_APPLY; i++) {
 		struct apply *a = &r->ap.slot[i];
@@ -289,19 +297,33 @@ bool apply_check_stall(struct repl *r, uint64_t now)
 			log_err("local disk %s: I/O at offset %llu has not completed for %llu s",
 				r->res->nodes[r->me].disk, (unsigned long long)offset,
 				(unsigned long long)(now - oldest) / 1000);
-		r->adm.stall_ms = now - oldest;
-		r->adm.stall_offset = offset;
+		r->ap.stall_ms = now - oldest;
+		r->ap.stall_offset = offset;
 		return true;
 	}
-	r->adm.stall_ms = 0;
+	r->ap.stall_ms = 0;
 	if (was)
 		log_info("local disk %s completes I/O again", r->res->nodes[r->me].disk);
 	return was != 0;
 }
 
-/* A new connection: every slot free, nothing pending. */
+/* The arena received data waits in, allocated and touched once (repl_init). */
+int apply_init(struct repl *r)
+{
+	r->ap.arena = buf_alloc_touched(ARENA_SIZE);
+	return r->ap.arena ? 0 : -ENOMEM;
+}
+
+void apply_fini(struct repl *r)
+{
+	free(r->ap.arena);
+	r->ap.arena = NULL;
+}
+
+/* A connection starts or ended: every slot free, nothing pending, no stall. */
 void apply_reset(struct repl *r)
 {
+	r->ap.stall_ms = r->ap.stall_offset = 0;
 	memset(r->ap.used, 0, sizeof(r->ap.used));
 	r->ap.free = NULL;
 	for (int i = MAX_APPLY - 1; i >= 0; i--) {

@@ -13,7 +13,8 @@
  * the socket is shut down, which ends every operation on it; daemon.c
  * waits for them before the next attempt.
  *
- * Owns r->conn.listen_fd, sock, tls, failing, fail_reason, the candidates
+ * Owns r->conn: the sockets, the TLS session, failing and its reason
+ * (conn_fail, conn_set_reason), the peer's liveness clock, the candidates
  * (cand, ncand, hello, have_hello, authed, peer_addr) and the refusal
  * counter.  With encryption = tls the listener's candidates are done after
  * AUTH (their HELLO comes inside TLS, handshake.c).
@@ -35,17 +36,35 @@
 #include "log.h"
 #include "repl.h"
 
-/* Last resort when the kernel will not hear of a lost link: unbind by
- * closing the channel, then leave (mdctl or systemd restarts the daemon). */
-static void abort_channel(struct repl *r)
+static bool kernel_gave_up(struct repl *r, char *why, size_t len);
+
+void conn_set_reason(struct repl *r, const char *fmt, ...)
 {
-	close(r->dev.ctl_fd);
-	r->dev.ctl_fd = -1;
-	log_err("channel closed; mirrord exits");
-	exit(1);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), fmt, ap);
+	va_end(ap);
 }
 
-static bool kernel_gave_up(struct repl *r, char *why, size_t len);
+/* A connection starts: not failing, its timers from now. */
+void conn_reset(struct repl *r)
+{
+	r->conn.failing = false;
+	r->conn.last_rx_ms = r->conn.last_tx_ms = now_ms();
+}
+
+/* Bytes came from the peer: it is alive (the `timeout` clock). */
+void conn_note_rx(struct repl *r)
+{
+	r->conn.last_rx_ms = now_ms();
+}
+
+/* Something went to the peer: no PING needed for a while. */
+void conn_note_tx(struct repl *r)
+{
+	r->conn.last_tx_ms = now_ms();
+}
 
 void conn_fail(struct repl *r, const char *fmt, ...)
 {
@@ -71,7 +90,7 @@ void conn_fail(struct repl *r, const char *fmt, ...)
 	if (rc) {
 		log_err("the kernel refused the standalone state (%s): closing the channel so that "
 			"no write waits on the lost peer", strerror(-rc));
-		abort_channel(r);
+		dev_abort_channel(r);
 	}
 	rc = sb_update(r, md_tr_link_lost,
 		       &(struct md_tr){ .primary = r->dev.role == MD_ROLE_PRIMARY });
@@ -289,9 +308,9 @@ static void cand_expect(const struct candidate *c, uint16_t *type, uint32_t *len
 /* A candidate failed authentication: closed, logged, shown in status. */
 static void cand_auth_failed(struct repl *r, int i, int rc)
 {
-	snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), "%s", md_auth_error(rc));
+	conn_set_reason(r, "%s", md_auth_error(rc));
 	cand_drop(r, i, md_auth_error(rc));
-	state_write(r, r->conn.link);
+	state_write(r, r->adm.link);
 }
 
 /*
@@ -498,13 +517,31 @@ int conn_send_sync(int fd, uint16_t type, const void *body, uint32_t len)
 
 
 /* The end of a connection's socket, its TLS session with it. */
+/* Before the first connection: no socket, no listener. */
+void conn_init(struct repl *r)
+{
+	r->conn.sock = -1;
+	r->conn.listen_fd = -1;
+}
+
+/* The handshake accepted fd: it is the session's socket now, and the
+ * listener's other candidates go. */
+void conn_adopt(struct repl *r, int fd)
+{
+	r->conn.sock = fd;
+	conn_drop_candidates(r);
+}
+
+/* Close fd with its TLS session and key; the session's socket no more if
+ * it was that. */
 void conn_close(struct repl *r, int fd)
 {
+	if (fd == r->conn.sock)
+		r->conn.sock = -1;
 	if (r->conn.tls) {
 		md_tls_end(r->conn.tls);
 		r->conn.tls = NULL;
 	}
 	OPENSSL_cleanse(r->conn.psk, sizeof(r->conn.psk));
-	r->conn.tx_bytes = 0;
 	close(fd);
 }

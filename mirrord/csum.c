@@ -8,7 +8,7 @@
  * that differs is sent in full.  The answering side also serves online
  * verify's digests (verify.c asks, here we answer).
  *
- * Owns r->rs.stash and r->rs.same; borrows apply slots from apply.c for
+ * Owns r->cs; counts through resync.c (rs_record_sent, rs_record_same); borrows apply slots from apply.c for
  * the reads, so digest reads and writes share one bound and one ordering.
  */
 #include <errno.h>
@@ -24,8 +24,8 @@ int rs_send_digest(struct repl *r, const struct md_chan_req *q, const char *data
 	void *body;
 
 	for (int i = 0; i < RS_WINDOW; i++)
-		if (!r->rs.stash[i].buf) {
-			st = &r->rs.stash[i];
+		if (!r->cs.stash[i].buf) {
+			st = &r->cs.stash[i];
 			break;
 		}
 	if (!st)
@@ -49,8 +49,8 @@ int rs_send_digest(struct repl *r, const struct md_chan_req *q, const char *data
 void rs_stash_clear(struct repl *r)
 {
 	for (int i = 0; i < RS_WINDOW; i++) {
-		free(r->rs.stash[i].buf);
-		r->rs.stash[i].buf = NULL;
+		free(r->cs.stash[i].buf);
+		r->cs.stash[i].buf = NULL;
 	}
 }
 
@@ -66,8 +66,8 @@ int handle_rs_reply(struct repl *r, const char *body, uint32_t len)
 		return -1;
 	}
 	for (int i = 0; i < RS_WINDOW; i++)
-		if (r->rs.stash[i].buf && r->rs.stash[i].id == id)
-			st = &r->rs.stash[i];
+		if (r->cs.stash[i].buf && r->cs.stash[i].id == id)
+			st = &r->cs.stash[i];
 	if (!st) {
 		conn_fail(r, "RS_REPLY for an unknown chunk");
 		return -1;

@@ -36,6 +36,23 @@
 #include "repl.h"
 #include "runfile.h"
 
+/* Last resort when the kernel will not hear of a lost link (conn.c):
+ * unbind by closing the channel, then leave (mdctl or systemd restarts
+ * the daemon). */
+void dev_abort_channel(struct repl *r)
+{
+	close(r->dev.ctl_fd);
+	r->dev.ctl_fd = -1;
+	log_err("channel closed; mirrord exits");
+	exit(1);
+}
+
+/* The kernel says our role is role (a status read by handshake.c). */
+void dev_note_role(struct repl *r, uint32_t role)
+{
+	r->dev.role = role;
+}
+
 static void poll_role(struct repl *r)
 {
 	struct md_ioc_status st;
@@ -47,7 +64,7 @@ static void poll_role(struct repl *r)
 		return;
 	r->dev.role = st.role;
 	log_info("local role is now %s", md_role_name(r->dev.role));
-	if (r->conn.sock >= 0 && !r->conn.failing && r->conn.decision == MD_SYNC_WAIT_INITIAL) {
+	if (r->conn.sock >= 0 && !r->conn.failing && r->hs.decision == MD_SYNC_WAIT_INITIAL) {
 		conn_fail(r, "role changed while waiting for the initial sync: deciding again");
 		return;
 	}
@@ -57,30 +74,40 @@ static void poll_role(struct repl *r)
 	}
 }
 
-int repl_connected(struct repl *r, volatile int *stop)
+/*
+ * Every per-connection group back to its start, each by its owner: before
+ * a connection starts, and once it has ended (a verify or resync that ran
+ * is over, its buffers freed, no stall reported for a disk that answered).
+ */
+void repl_connection_reset(struct repl *r)
 {
-	int rc;
-
-	r->conn.failing = false;
+	conn_reset(r);
 	tx_reset(r);
 	rx_reset(r);
 	send_reset(r);
 	apply_reset(r);
-	r->conn.last_rx_ms = r->conn.last_tx_ms = r->conn.last_poll_ms = now_ms();
+	rs_reset(r);
+	vf_reset(r);
+	r->dev.last_poll_ms = now_ms();
+}
+
+int repl_connected(struct repl *r, volatile int *stop)
+{
+	int rc;
+
+	repl_connection_reset(r);
 	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED, conn_deadline_s(r));
 	if (rc) {
 		/* Nothing started on the socket yet: it ends here, with its TLS
 		 * session, rather than linger until the next one overwrites it.
 		 * The kernel stayed as it was; no break to record. */
-		snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason),
-			 "the kernel refused the connected state: %s", strerror(-rc));
+		conn_set_reason(r, "the kernel refused the connected state: %s", strerror(-rc));
 		log_err("%s", r->conn.fail_reason);
 		conn_close(r, r->conn.sock);
-		r->conn.sock = -1;
 		state_write(r, MD_LINK_CONNECTING);
 		return rc;
 	}
-	r->conn.fail_reason[0] = '\0';
+	conn_set_reason(r, "%s", "");
 	rc = sync_begin(r);
 	if (rc)
 		conn_fail(r, "cannot start the resync: %s", strerror(-rc));
@@ -104,8 +131,8 @@ int repl_connected(struct repl *r, volatile int *stop)
 		if (r->conn.failing) {
 			/* Waiting for our disk to finish what it has: say so
 			 * if that takes longer than the peer waits for us. */
-			if (now - r->conn.last_poll_ms >= POLL_INTERVAL_MS) {
-				r->conn.last_poll_ms = now;
+			if (now - r->dev.last_poll_ms >= POLL_INTERVAL_MS) {
+				r->dev.last_poll_ms = now;
 				if (apply_check_stall(r, now))
 					state_write(r, MD_LINK_CONNECTING);
 			}
@@ -118,7 +145,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 		if (now - r->conn.last_tx_ms >= PING_INTERVAL_MS && !r->tx.busy) {
 			if (ctl_packet(r, MDW_PING, 0))
 				ctl_kick(r);
-			r->conn.last_tx_ms = now;
+			conn_note_tx(r);
 		}
 		if (admin_reload_requested(r)) {
 			if (r->adm.vf_request != r->vf.token && !r->vf.active)
@@ -129,8 +156,8 @@ int repl_connected(struct repl *r, volatile int *stop)
 				continue;
 			}
 		}
-		if (now - r->conn.last_poll_ms >= POLL_INTERVAL_MS) {
-			r->conn.last_poll_ms = now;
+		if (now - r->dev.last_poll_ms >= POLL_INTERVAL_MS) {
+			r->dev.last_poll_ms = now;
 			conn_refuse_pending(r);
 			if (send_check_progress(r, now))
 				continue;
@@ -144,12 +171,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 		}
 	}
 	conn_close(r, r->conn.sock);
-	r->conn.sock = -1;
-	r->adm.stall_ms = 0;
-	if (r->vf.active)
-		vf_finish(r, "aborted");
-	r->rs.active = false;
-	rs_stash_clear(r);
+	repl_connection_reset(r);
 	state_write(r, r->adm.detached ? MD_LINK_DETACHED : MD_LINK_CONNECTING);
 	return 0;
 }
@@ -170,10 +192,7 @@ int repl_run(struct repl *r, volatile int *stop)
 		int fd, rc;
 
 		if (admin_reload_requested(r)) {
-			if (r->adm.vf_request != r->vf.token) {
-				r->vf.token = r->adm.vf_request;
-				r->vf.result = "aborted";	/* needs the peer */
-			}
+			vf_refuse_unconnected(r);
 			state_write(r, r->adm.detached ? MD_LINK_DETACHED : MD_LINK_CONNECTING);
 		}
 		fd = conn_establish(r, stop);
@@ -184,18 +203,16 @@ int repl_run(struct repl *r, volatile int *stop)
 			handshake_refuse_detached(r, fd);
 			continue;
 		}
-		r->conn.decision = MD_SYNC_NONE;
 		rc = handshake(r, fd);
 		if (rc) {
 			conn_close(r, fd);
-			state_write(r, r->conn.decision == MD_SYNC_SPLIT_BRAIN ? MD_LINK_SPLIT_BRAIN :
-				    r->conn.decision == MD_SYNC_UNRELATED ? MD_LINK_UNRELATED :
+			state_write(r, r->hs.decision == MD_SYNC_SPLIT_BRAIN ? MD_LINK_SPLIT_BRAIN :
+				    r->hs.decision == MD_SYNC_UNRELATED ? MD_LINK_UNRELATED :
 				    MD_LINK_REFUSED);
 			refused_pause(stop);
 			continue;
 		}
-		r->conn.sock = fd;
-		conn_drop_candidates(r);
+		conn_adopt(r, fd);
 		if (repl_connected(r, stop))	/* the kernel refused it */
 			refused_pause(stop);
 	}
@@ -204,8 +221,9 @@ int repl_run(struct repl *r, volatile int *stop)
 }
 
 /*
- * Take the channel, the metadata and the disk, and allocate every buffer
- * (touched now, so that mlockall has nothing left to fault in later).
+ * Take the channel, the metadata and the disk, and have every owner
+ * allocate its buffers (touched at once, so that mlockall has nothing left
+ * to fault in later).
  * Returns 0 or -errno with everything taken so far released again.
  */
 int repl_init(struct repl *r)
@@ -219,8 +237,7 @@ int repl_init(struct repl *r)
 	 * 'mdctl up' must find the daemon it has to stop. */
 	state_write(r, MD_LINK_STARTING);
 
-	r->conn.sock = -1;
-	r->conn.listen_fd = -1;
+	conn_init(r);
 	{
 		char e[400];
 
@@ -260,7 +277,7 @@ int repl_init(struct repl *r)
 		goto close_ctl;
 	}
 	r->dev.nchunks = (r->dev.size_bytes + r->dev.chunk_bytes - 1) / r->dev.chunk_bytes;
-	r->adm.cfg_rate = r->res->resync_rate;
+	admin_init(r);
 
 	rc = md_meta_locate(r->res->nodes[r->me].disk, r->res->nodes[r->me].meta,
 			    r->res->chunk_shift, &g, &r->dev.meta_fd);
@@ -294,19 +311,12 @@ int repl_init(struct repl *r)
 		}
 	}
 
-	rc = -ENOMEM;
-	if (posix_memalign((void **)&r->snd.sb[0].buf, 4096, SBUF_SIZE))
+	if ((rc = send_init(r)))
 		goto close_listener;
-	if (posix_memalign((void **)&r->snd.sb[1].buf, 4096, SBUF_SIZE))
-		goto free_sb0;
-	if (posix_memalign((void **)&r->rx.buf, 4096, RBUF_SIZE))
-		goto free_sb1;
-	if (posix_memalign((void **)&r->ap.arena, 4096, ARENA_SIZE))
-		goto free_rbuf;
-	memset(r->snd.sb[0].buf, 0, SBUF_SIZE);
-	memset(r->snd.sb[1].buf, 0, SBUF_SIZE);
-	memset(r->rx.buf, 0, RBUF_SIZE);
-	memset(r->ap.arena, 0, ARENA_SIZE);
+	if ((rc = rx_init(r)))
+		goto free_send;
+	if ((rc = apply_init(r)))
+		goto free_rx;
 
 	rc = io_loop_create(&r->io, r->opt.io_mode, 2 * MAX_APPLY + 16);
 	if (rc) {
@@ -319,13 +329,11 @@ int repl_init(struct repl *r)
 	return 0;
 
 free_arena:
-	free(r->ap.arena);
-free_rbuf:
-	free(r->rx.buf);
-free_sb1:
-	free(r->snd.sb[1].buf);
-free_sb0:
-	free(r->snd.sb[0].buf);
+	apply_fini(r);
+free_rx:
+	rx_fini(r);
+free_send:
+	send_fini(r);
 close_listener:
 	if (r->conn.listen_fd >= 0)
 		close(r->conn.listen_fd);
@@ -351,8 +359,7 @@ void repl_fini(struct repl *r)
 	close(r->dev.meta_fd);
 	rs_free(r);
 	close(r->dev.ctl_fd);
-	free(r->snd.sb[0].buf);
-	free(r->snd.sb[1].buf);
-	free(r->rx.buf);
-	free(r->ap.arena);
+	send_fini(r);
+	rx_fini(r);
+	apply_fini(r);
 }

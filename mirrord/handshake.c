@@ -9,9 +9,11 @@
  * md_hello_decide (lib/decide.c) gives the verdict on the two HELLOs:
  * compatibility, features, the resync direction; what either side
  * refuses is answered with REJECT and a reason both logs show.  The
- * decision (r->conn.decision) is acted on by sync_begin (resync.c).
+ * decision (r->hs.decision) is acted on by sync_begin (resync.c).
  *
- * Owns r->conn.decision, peer_gen, peer_features, peer_role; reads r->auth.
+ * Owns r->hs (the decision until the resync ends: handshake_resync_over;
+ * the peer's role, as MDW_STATE changes it: handshake_peer_role); reads
+ * r->auth.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,11 +23,24 @@
 #include "log.h"
 #include "repl.h"
 
+/* The peer says its role changed (MDW_STATE). */
+void handshake_peer_role(struct repl *r, uint32_t role)
+{
+	r->hs.peer_role = role;
+}
+
+/* The resync the handshake decided on is over (done or given up): status
+ * shows the pair in sync from now on. */
+void handshake_resync_over(struct repl *r)
+{
+	r->hs.decision = MD_SYNC_NONE;
+}
+
 static void auth_failed(struct repl *r, int rc)
 {
 	if (strcmp(md_auth_error(rc), r->conn.fail_reason))
 		log_err("%s (%s)", md_auth_error(rc), peer_name(r));
-	snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), "%s", md_auth_error(rc));
+	conn_set_reason(r, "%s", md_auth_error(rc));
 }
 
 /*
@@ -104,7 +119,7 @@ static int encrypt_link(struct repl *r, int fd, uint64_t deadline)
 	if (rc) {
 		if (strcmp(err, r->conn.fail_reason))
 			log_err("%s (%s)", err, peer_name(r));
-		snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), "%s", err);
+		conn_set_reason(r, "%s", err);
 	}
 	return rc;
 }
@@ -127,6 +142,7 @@ int handshake(struct repl *r, int fd)
 	struct md_ioc_status st;
 	struct md_super sb;
 
+	r->hs.decision = MD_SYNC_NONE;
 	snprintf(me.resource, sizeof(me.resource), "%s", r->res->name);
 	snprintf(me.node, sizeof(me.node), "%s", r->res->nodes[r->me].name);
 	snprintf(me.peer, sizeof(me.peer), "%s", r->res->nodes[r->peer].name);
@@ -138,7 +154,8 @@ int handshake(struct repl *r, int fd)
 	rc = kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st);
 	if (rc)
 		return rc;
-	r->dev.role = me.role = st.role;
+	dev_note_role(r, st.role);
+	me.role = st.role;
 	me.gen_current = sb.gen_current;
 	me.gen_bitmap = sb.gen_bitmap;
 	me.gen_history[0] = sb.gen_history[0];
@@ -186,7 +203,7 @@ int handshake(struct repl *r, int fd)
 		 * log a refusal once, not at every attempt. */
 		if (strcmp(why, r->conn.fail_reason))
 			log_err("peer %s refused us (%s): %s", peer_name(r), mdw_reject_name(code), msg);
-		snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), "%s", why);
+		conn_set_reason(r, "%s", why);
 		return -EPROTO;
 	}
 	rc = mdw_hello_decode(body, len, &them);
@@ -194,27 +211,25 @@ int handshake(struct repl *r, int fd)
 		snprintf(why, sizeof(why), "malformed HELLO");
 		code = MDW_REJ_PROTO;
 	} else {
-		code = md_hello_decide(&me, &them, r->me, &version, &r->conn.decision, why,
+		code = md_hello_decide(&me, &them, r->me, &version, &r->hs.decision, why,
 				       sizeof(why));
 	}
-	if (!code)
-		r->conn.peer_gen = them.gen_current;
 	if (code) {
 		char reason[sizeof(r->conn.fail_reason)];
 
 		snprintf(reason, sizeof(reason), "refused peer: %s", why);
 		if (strcmp(reason, r->conn.fail_reason))
 			log_err("refusing peer %s (%s): %s", peer_name(r), mdw_reject_name(code), why);
-		snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason), "%s", reason);
+		conn_set_reason(r, "%s", reason);
 		mdw_reject_encode(body, code, why);
 		conn_send_sync(fd, MDW_REJECT, body, sizeof(struct mdw_reject));
 		return -EPROTO;
 	}
-	r->conn.peer_role = them.role;
-	r->conn.peer_features = them.features;
-	r->conn.integrity = them.features & me.features & MDW_FEAT_XXH3;
+	r->hs.peer_role = them.role;
+	r->hs.peer_features = them.features;
+	r->hs.integrity = them.features & me.features & MDW_FEAT_XXH3;
 	log_info("connected to %s (protocol %u, peer is %s, %s, %s, %s)", peer_name(r), version,
-		 md_role_name(them.role), md_sync_decision_name(r->conn.decision),
+		 md_role_name(them.role), md_sync_decision_name(r->hs.decision),
 		 r->auth.method == MDW_AUTH_NONE ? "unauthenticated: auth = none" : "authenticated",
 		 r->conn.tls ? "encrypted: TLS 1.2 in the kernel" : "not encrypted");
 	return 0;

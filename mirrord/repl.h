@@ -3,7 +3,12 @@
  * repl.h - one replicated resource as mirrord runs it.
  *
  * struct repl is grouped by concern; each group names the file that owns
- * it (the only file that changes it; others may read).  To follow one
+ * it (the only file that changes it; others read it, or call the owner's
+ * functions: conn_set_reason, rs_record_sent, handshake_resync_over...).
+ * tests/host/owners.sh fails make check on a write from anywhere else.
+ * Each owner sets its group up (*_init), and repl_connection_reset has
+ * every owner reset its per-connection group before and after each
+ * connection.  To follow one
  * application write from the kernel to the peer's disk and back, read:
  *
  *   send.c       primary: a batch of writes read from the kernel channel
@@ -27,6 +32,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <sys/socket.h>
@@ -103,7 +110,7 @@ struct apply {
 #define RS_WINDOW	16		/* resync chunks in flight, at most */
 #define RS_WINDOW_BUSY	2		/* ... while the application writes */
 
-/* resync.c (csum.c: same and stash). */
+/* resync.c */
 struct resync {
 	bool active;
 	bool source;
@@ -121,6 +128,8 @@ struct resync {
 					 * not finished (RS_DONE waits for them) */
 	uint64_t done_sent;		/* target: RS_DONE's count, judged when
 					 * applying is back to 0 */
+	uint64_t done_gen;		/* target: RS_DONE's generation, ours when
+					 * the resync is recorded */
 	uint64_t cursor;
 	uint64_t total, done;		/* chunks */
 	unsigned issued;		/* ioctls whose record has not come yet */
@@ -133,7 +142,11 @@ struct resync {
 					 * (target: from RS_DONE on, first waiting
 					 * for applying to reach 0) */
 	struct io_op flush_op;
-	struct rs_stash {		/* checksum resync: data awaiting the verdict */
+};
+
+/* csum.c: checksum resync's source, the data awaiting the target's verdict. */
+struct csum {
+	struct rs_stash {
 		uint64_t id, offset;
 		uint32_t len;
 		char *buf;
@@ -185,6 +198,7 @@ struct repl {
 	} auth;
 
 	struct {			/* daemon.c: held for the daemon's life */
+		uint64_t last_poll_ms;	/* the connected loop's timers */
 		int ctl_fd;		/* bound channel */
 		int disk_fd;		/* lower device, O_DIRECT */
 		uint64_t size_bytes, nchunks;
@@ -198,10 +212,9 @@ struct repl {
 	struct {			/* admin.c: the administrator's runtime choices */
 		bool detached;		/* MD_SBF_DETACHED: stay out of the mirror */
 		bool paused;		/* resync paused (mdctl pause) */
-		bool disk_failed;	/* apply.c: a write to our disk failed */
-		uint64_t stall_ms, stall_offset;	/* apply.c: oldest write, when stalled */
 		uint64_t cfg_rate;	/* resync_rate from the config file */
 		uint64_t vf_request;	/* verify= in NAME.ctl */
+		enum md_link link;	/* what the state file says */
 	} adm;
 
 	struct {			/* conn.c, handshake.c: one connection */
@@ -222,21 +235,22 @@ struct repl {
 		bool authed;		/* the listener authenticated the winner */
 		uint8_t psk[MD_TLS_PSK_LEN];	/* this connection's TLS key (lib/tls.h) */
 		void *tls;		/* the TLS session of sock, NULL: plain */
-		uint64_t tx_bytes;	/* sent on this connection (the TLS key's limit) */
 		uint64_t refused, refused_logged_ms;
 		const char *refused_why;	/* a string constant: the last logged */
-		enum md_sync_decision decision;
-		uint64_t peer_gen;	/* peer's current generation at HELLO */
-		uint64_t peer_features;	/* MDW_FEAT_* the peer offered */
-		uint32_t peer_role;
-		enum md_link link;	/* what the state file says */
 		bool failing;
-		bool integrity;		/* MDW_FEAT_XXH3: packets sealed (tx.c) and checked (rx.c) */
 		char fail_reason[300];
-		uint64_t last_rx_ms, last_tx_ms, last_poll_ms;
+		uint64_t last_rx_ms, last_tx_ms;
 	} conn;
 
+	struct {			/* handshake.c: what the handshake agreed on */
+		enum md_sync_decision decision;	/* until the resync it decided ends */
+		uint64_t peer_features;	/* MDW_FEAT_* the peer offered */
+		uint32_t peer_role;	/* and as MDW_STATE changes it */
+		bool integrity;		/* MDW_FEAT_XXH3: packets sealed (tx.c) and checked (rx.c) */
+	} hs;
+
 	struct {			/* tx.c */
+		uint64_t bytes;		/* sent on this connection (the TLS key's limit) */
 		struct ctlbuf ctl[2];
 		int ctl_cur;
 		struct txitem *q, *q_tail;
@@ -262,6 +276,8 @@ struct repl {
 	} snd;
 
 	struct {			/* apply.c */
+		bool disk_failed;	/* a write to our disk failed */
+		uint64_t stall_ms, stall_offset;	/* oldest write, when stalled */
 		char *arena;
 		uint8_t used[ARENA_PAGES];
 		unsigned hint;
@@ -270,7 +286,8 @@ struct repl {
 		struct apply *pending, *pending_tail;
 	} ap;
 
-	struct resync rs;		/* resync.c, csum.c */
+	struct resync rs;		/* resync.c */
+	struct csum cs;			/* csum.c */
 	struct verify vf;		/* verify.c */
 };
 
@@ -280,6 +297,17 @@ static inline uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A page-aligned buffer for O_DIRECT and the channel, touched at once so
+ * that mlockall has nothing left to fault in later; NULL when out of memory. */
+static inline void *buf_alloc_touched(size_t len)
+{
+	void *p;
+
+	if (posix_memalign(&p, 4096, len))
+		return NULL;
+	return memset(p, 0, len);
 }
 
 static inline const char *peer_name(const struct repl *r)
@@ -305,11 +333,16 @@ int repl_run(struct repl *r, volatile int *stop);
  * connected state (the reason in r->conn.fail_reason).
  */
 int repl_connected(struct repl *r, volatile int *stop);
+/* daemon.c: every per-connection group back to its start, by its owner. */
+void repl_connection_reset(struct repl *r);
 void repl_fini(struct repl *r);
+void dev_abort_channel(struct repl *r) __attribute__((noreturn));
+void dev_note_role(struct repl *r, uint32_t role);
 
 /* admin.c */
 void state_write(struct repl *r, enum md_link link);
 int sb_update(struct repl *r, md_sb_fn fn, void *arg);
+void admin_init(struct repl *r);
 bool admin_reload(struct repl *r);
 bool admin_reload_requested(struct repl *r);
 
@@ -320,6 +353,12 @@ int marks_clear(struct repl *r, const uint64_t *words);
 
 /* conn.c */
 void conn_fail(struct repl *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void conn_set_reason(struct repl *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void conn_reset(struct repl *r);
+void conn_init(struct repl *r);
+void conn_adopt(struct repl *r, int fd);
+void conn_note_rx(struct repl *r);
+void conn_note_tx(struct repl *r);
 int conn_listen(struct repl *r);
 bool conn_kernel_gave_up(struct repl *r);
 uint32_t conn_deadline_s(const struct repl *r);
@@ -333,6 +372,8 @@ int conn_send_sync(int fd, uint16_t type, const void *body, uint32_t len);
 /* handshake.c */
 int handshake(struct repl *r, int fd);
 void handshake_refuse_detached(struct repl *r, int fd);
+void handshake_peer_role(struct repl *r, uint32_t role);
+void handshake_resync_over(struct repl *r);
 
 /* tx.c */
 void tx_queue(struct repl *r, struct txitem *t, struct iovec *iov, int niov,
@@ -345,10 +386,14 @@ void tx_reset(struct repl *r);
 /* rx.c */
 void rx_post(struct repl *r);
 void rx_resume(struct repl *r);
+int rx_init(struct repl *r);
+void rx_fini(struct repl *r);
 void rx_reset(struct repl *r);
 
 /* send.c */
 void send_start(struct repl *r);
+int send_init(struct repl *r);
+void send_fini(struct repl *r);
 void send_reset(struct repl *r);
 void flush_kacks(struct repl *r);
 void kack_add(struct repl *r, uint64_t id, int32_t status);
@@ -357,11 +402,14 @@ uint64_t progress_bound_ms(const struct repl *r);
 bool send_check_progress(struct repl *r, uint64_t now);
 
 /* apply.c */
+int apply_init(struct repl *r);
+void apply_fini(struct repl *r);
 void apply_reset(struct repl *r);
 void apply_release(struct apply *a);
 struct apply *apply_get(struct repl *r, uint32_t len);
 int handle_data(struct repl *r, const char *body, uint32_t len);
 void flush_failed(struct repl *r, int res);
+void apply_failure_reported(struct repl *r);
 bool apply_check_stall(struct repl *r, uint64_t now);
 
 /* resync.c */
@@ -375,6 +423,7 @@ void rs_record_same(struct repl *r);
 bool rs_target_check(struct repl *r, const char *what, uint64_t off, uint32_t len);
 void rs_target_got(struct repl *r, uint64_t off, bool data);
 void rs_target_finished(struct repl *r, uint64_t off, bool whole);
+void rs_reset(struct repl *r);
 void rs_free(struct repl *r);
 int handle_bitmap(struct repl *r, const char *body, uint32_t len);
 int handle_bitmap_end(struct repl *r, const char *body, uint32_t len);
@@ -391,6 +440,8 @@ int handle_vf_digest(struct repl *r, const char *body, uint32_t len);
 void vf_start(struct repl *r);
 void vf_kick(struct repl *r);
 void vf_finish(struct repl *r, const char *result);
+void vf_reset(struct repl *r);
+void vf_refuse_unconnected(struct repl *r);
 int handle_vf_reply(struct repl *r, const char *body, uint32_t len);
 
 #endif

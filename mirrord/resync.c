@@ -17,7 +17,9 @@
  * A window of RS_WINDOW chunks (RS_WINDOW_BUSY while the application
  * writes) and an optional token-bucket rate bound the resync's share.
  *
- * Owns r->rs (csum.c: stash and same).
+ * Owns r->rs; the data path hands it resync records (rs_take), csum.c
+ * its counts (rs_record_sent, rs_record_same), apply.c the chunks that
+ * arrived (rs_target_got, rs_target_finished).
  */
 #include <endian.h>
 #include <errno.h>
@@ -35,7 +37,7 @@ static void rs_end_incomplete(struct repl *r)
 {
 	log_err("%s", r->conn.fail_reason);
 	r->rs.active = false;
-	r->conn.decision = MD_SYNC_NONE;
+	handshake_resync_over(r);
 	state_write(r, MD_LINK_CONNECTED);
 }
 
@@ -73,8 +75,7 @@ static void rs_finished(struct io_op *op, int res)
 	 */
 	rc = md_meta_read(r->dev.meta_fd, r->dev.meta_area, &sb, NULL);
 	if (rc) {
-		snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason),
-			 "resync incomplete: reading the metadata on %s failed (%s), so RS_DONE "
+		conn_set_reason(r, "resync incomplete: reading the metadata on %s failed (%s), so RS_DONE "
 			 "cannot carry our generation; %s stays inconsistent until a resync "
 			 "succeeds", r->res->nodes[r->me].disk, strerror(-rc), peer_name(r));
 		rs_end_incomplete(r);
@@ -85,13 +86,13 @@ static void rs_finished(struct io_op *op, int res)
 		return;
 	mdw_rs_done_encode(body, sb.gen_current, r->rs.sent);
 	ctl_kick(r);
-	sb_update(r, md_tr_source_done, &(struct md_tr){ .full = r->conn.decision == MD_SYNC_SOURCE_FULL });
+	sb_update(r, md_tr_source_done, &(struct md_tr){ .full = r->hs.decision == MD_SYNC_SOURCE_FULL });
 	log_info("resync to %s finished: %llu chunks (%llu MiB) in %.1f s, %llu found identical "
 		 "by checksum", peer_name(r), (unsigned long long)r->rs.done,
 		 (unsigned long long)(r->rs.done * r->dev.chunk_bytes >> 20),
 		 (double)(now_ms() - r->rs.start_ms) / 1000.0, (unsigned long long)r->rs.same);
 	r->rs.active = false;
-	r->conn.decision = MD_SYNC_NONE;
+	handshake_resync_over(r);
 	state_write(r, MD_LINK_CONNECTED);
 }
 
@@ -128,8 +129,7 @@ static int rs_snapshot(struct repl *r)
  */
 static void rs_incomplete(struct repl *r)
 {
-	snprintf(r->conn.fail_reason, sizeof(r->conn.fail_reason),
-		 "resync incomplete: %llu chunk(s) could not be read from %s; %s stays "
+	conn_set_reason(r, "resync incomplete: %llu chunk(s) could not be read from %s; %s stays "
 		 "inconsistent until a resync succeeds", (unsigned long long)r->rs.failed,
 		 r->res->nodes[r->me].disk, peer_name(r));
 	rs_end_incomplete(r);
@@ -284,6 +284,13 @@ void rs_acked(struct repl *r, uint64_t id, int32_t status)
 	}
 }
 
+/* A connection starts or ended: no resync runs, no data awaits a verdict. */
+void rs_reset(struct repl *r)
+{
+	r->rs.active = false;
+	rs_stash_clear(r);
+}
+
 void rs_free(struct repl *r)
 {
 	free(r->rs.snap);
@@ -306,7 +313,7 @@ static void rs_start(struct repl *r, bool source)
 	else
 		r->rs.got = calloc(nwords, 8);
 	if (!source)
-		r->adm.disk_failed = false;	/* its marks go out with our bitmap */
+		apply_failure_reported(r);	/* its marks go out with our bitmap */
 }
 
 /* Target: send our bitmap, then wait for the data and MDW_RS_DONE. */
@@ -392,14 +399,14 @@ static void rs_done_flushed(struct io_op *op, int res)
 	r->rs.active = false;
 	if (res < 0) {
 		flush_failed(r, res);
-	} else if (r->adm.disk_failed) {
+	} else if (r->ap.disk_failed) {
 		log_err("resync from %s finished, but a write to %s failed during it: the copy "
 			"stays inconsistent and the failed range marked", peer_name(r),
 			r->res->nodes[r->me].disk);
 	} else {
 		rc = sb_update(r, md_tr_target_done,
-			       &(struct md_tr){ .peer_gen = r->conn.peer_gen,
-						.full = r->conn.decision == MD_SYNC_TARGET_FULL });
+			       &(struct md_tr){ .peer_gen = r->rs.done_gen,
+						.full = r->hs.decision == MD_SYNC_TARGET_FULL });
 		if (rc >= 0)
 			rc = marks_clear(r, r->rs.snap);
 		if (rc < 0)
@@ -410,7 +417,7 @@ static void rs_done_flushed(struct io_op *op, int res)
 				 peer_name(r), (unsigned long long)r->rs.done,
 				 (double)(now_ms() - r->rs.start_ms) / 1000.0);
 	}
-	r->conn.decision = MD_SYNC_NONE;	/* after the target_done transition, which read it */
+	handshake_resync_over(r);	/* after the target_done transition, which read it */
 	if (!r->conn.failing)
 		state_write(r, MD_LINK_CONNECTED);
 }
@@ -538,7 +545,7 @@ int handle_rs_done(struct repl *r, const char *body, uint32_t len)
 	 * its to promise.  From here no resync packet is taken (flushing);
 	 * those still being written or compared are waited for.
 	 */
-	r->conn.peer_gen = gen;
+	r->rs.done_gen = gen;
 	r->rs.done_sent = sent;
 	r->rs.flushing = true;
 	if (r->rs.applying) {
@@ -554,7 +561,7 @@ int sync_begin(struct repl *r)
 {
 	int rc;
 
-	switch (r->conn.decision) {
+	switch (r->hs.decision) {
 	case MD_SYNC_SOURCE_FULL:
 		rc = marks_all(r, MD_IOC_SET_OOS);
 		if (rc)
@@ -562,7 +569,7 @@ int sync_begin(struct repl *r)
 		/* fall through */
 	case MD_SYNC_SOURCE_BITMAP:
 		rs_start(r, true);
-		log_info("resync to %s starts (%s)", peer_name(r), md_sync_decision_name(r->conn.decision));
+		log_info("resync to %s starts (%s)", peer_name(r), md_sync_decision_name(r->hs.decision));
 		return r->rs.snap && r->rs.bad ? 0 : -ENOMEM;
 	case MD_SYNC_TARGET_FULL:
 	case MD_SYNC_TARGET_BITMAP:
@@ -570,7 +577,7 @@ int sync_begin(struct repl *r)
 		rc = sb_update(r, md_tr_inconsistent, NULL);
 		if (rc < 0)
 			return rc;
-		log_info("resync from %s starts (%s)", peer_name(r), md_sync_decision_name(r->conn.decision));
+		log_info("resync from %s starts (%s)", peer_name(r), md_sync_decision_name(r->hs.decision));
 		return target_send_bitmap(r);
 	default:
 		return 0;

@@ -10,6 +10,7 @@
  * Owns r->rx.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "kctl.h"
 #include "log.h"
@@ -42,7 +43,7 @@ static int handle_state(struct repl *r, const char *body, uint32_t len)
 		conn_fail(r, "malformed STATE from peer");
 		return -1;
 	}
-	r->conn.peer_role = role;
+	handshake_peer_role(r, role);
 	log_info("peer %s is now %s", peer_name(r), md_role_name(role));
 	state_write(r, MD_LINK_CONNECTED);
 	return 1;
@@ -99,7 +100,7 @@ static void rx_parse(struct repl *r)
 		int rc;
 
 		memcpy(&h, r->rx.buf + pos, sizeof(h));
-		if (r->conn.integrity)
+		if (r->hs.integrity)
 			h.digest = 0;	/* checked below, with the body */
 		rc = mdw_hdr_decode(&h, &type, &blen);
 		if (rc) {
@@ -108,7 +109,7 @@ static void rx_parse(struct repl *r)
 		}
 		if (r->rx.len - pos < sizeof(struct mdw_hdr) + blen)
 			break;
-		if (r->conn.integrity &&
+		if (r->hs.integrity &&
 		    mdw_hdr_decode_sealed(r->rx.buf + pos, r->rx.buf + pos + sizeof(h), &type, &blen)) {
 			/* Corrupted on the way (TCP's checksum let it pass):
 			 * nothing of it is used; the link is reset, and what
@@ -149,7 +150,7 @@ static void rx_cb(struct io_op *op, int res)
 		return;
 	}
 	r->rx.len += (size_t)res;
-	r->conn.last_rx_ms = now_ms();
+	conn_note_rx(r);
 	rx_parse(r);
 	rx_post(r);
 }
@@ -174,6 +175,19 @@ void rx_resume(struct repl *r)
 }
 
 /* ---- connection establishment and handshake ---- */
+
+/* The receive buffer, allocated and touched once (repl_init). */
+int rx_init(struct repl *r)
+{
+	r->rx.buf = buf_alloc_touched(RBUF_SIZE);
+	return r->rx.buf ? 0 : -ENOMEM;
+}
+
+void rx_fini(struct repl *r)
+{
+	free(r->rx.buf);
+	r->rx.buf = NULL;
+}
 
 void rx_reset(struct repl *r)
 {

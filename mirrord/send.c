@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "repl.h"
@@ -209,6 +210,27 @@ void send_start(struct repl *r)
 {
 	sb_post_read(&r->snd.sb[0]);
 	sb_post_read(&r->snd.sb[1]);
+}
+
+/* The two channel batches, allocated and touched once (repl_init). */
+int send_init(struct repl *r)
+{
+	for (int i = 0; i < 2; i++) {
+		r->snd.sb[i].buf = buf_alloc_touched(SBUF_SIZE);
+		if (!r->snd.sb[i].buf) {
+			send_fini(r);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void send_fini(struct repl *r)
+{
+	for (int i = 0; i < 2; i++) {
+		free(r->snd.sb[i].buf);
+		r->snd.sb[i].buf = NULL;
+	}
 }
 
 void send_reset(struct repl *r)

@@ -28,13 +28,13 @@ static void tx_done_cb(struct io_op *op, int res)
 			conn_fail(r, "send failed: %s", res ? strerror(-res) : "connection closed");
 		return;
 	}
-	r->conn.last_tx_ms = now_ms();
-	r->conn.tx_bytes += (uint64_t)res;
-	if (r->conn.tls && r->conn.tx_bytes >= MD_TLS_MAX_BYTES) {
+	conn_note_tx(r);
+	r->tx.bytes += (uint64_t)res;
+	if (r->conn.tls && r->tx.bytes >= MD_TLS_MAX_BYTES) {
 		/* Cannot re-key a kTLS socket (lib/tls.h): a new connection,
 		 * a new key; what is in flight is marked and resent. */
 		conn_fail(r, "TLS: %llu bytes sent under one key, reconnecting for a new one",
-			  (unsigned long long)r->conn.tx_bytes);
+			  (unsigned long long)r->tx.bytes);
 		return;
 	}
 	/*
@@ -81,7 +81,7 @@ void tx_queue(struct repl *r, struct txitem *t, struct iovec *iov, int niov,
 {
 	/* data-integrity: every packet gets its digest here, the one place
 	 * all of them pass (after ctl_packet's callers filled the bodies). */
-	if (r->conn.integrity && mdw_seal(iov, niov)) {
+	if (r->hs.integrity && mdw_seal(iov, niov)) {
 		conn_fail(r, "internal error: a send item that is not whole packets");
 		return;
 	}
@@ -162,6 +162,7 @@ void tx_reset(struct repl *r)
 	}
 	r->tx.q_tail = NULL;
 	r->tx.busy = false;
+	r->tx.bytes = 0;
 	r->tx.ctl_cur = 0;
 	for (int i = 0; i < 2; i++) {
 		r->tx.ctl[i].r = r;

@@ -16,6 +16,22 @@
 #include "log.h"
 #include "repl.h"
 
+/* A verify was asked for while not connected: it needs the peer. */
+void vf_refuse_unconnected(struct repl *r)
+{
+	if (r->adm.vf_request == r->vf.token)
+		return;
+	r->vf.token = r->adm.vf_request;
+	r->vf.result = "aborted";
+}
+
+/* A connection starts or ended: a verify that ran on it is aborted. */
+void vf_reset(struct repl *r)
+{
+	if (r->vf.active)
+		vf_finish(r, "aborted");
+}
+
 void vf_finish(struct repl *r, const char *result)
 {
 	for (int i = 0; i < VF_WINDOW; i++) {
@@ -80,7 +96,7 @@ static void vf_read(struct repl *r, struct vf_slot *sl)
 void vf_start(struct repl *r)
 {
 	r->vf.token = r->adm.vf_request;
-	if (!(r->conn.peer_features & MDW_FEAT_VERIFY)) {
+	if (!(r->hs.peer_features & MDW_FEAT_VERIFY)) {
 		log_warn("verify: peer %s does not support it", peer_name(r));
 		r->vf.result = "unsupported";
 		return;
@@ -140,7 +156,7 @@ void vf_kick(struct repl *r)
  */
 static void vf_mark_wrong_copy(struct repl *r)	/* at the first difference of a run */
 {
-	if (r->dev.role == MD_ROLE_PRIMARY || r->conn.peer_role != MD_ROLE_PRIMARY)
+	if (r->dev.role == MD_ROLE_PRIMARY || r->hs.peer_role != MD_ROLE_PRIMARY)
 		return;
 	if (sb_update(r, md_tr_inconsistent, NULL) >= 0)
 		log_err("%s: verify found this copy differs from primary %s: marked inconsistent "

@@ -344,7 +344,7 @@ struct repl *fake_repl_new(uint32_t role)
 	r->dev.chunk_bytes = FAKE_CHUNK;
 	r->dev.nchunks = FAKE_NCHUNKS;
 	r->dev.role = role;
-	r->conn.peer_role = role == MD_ROLE_PRIMARY ? MD_ROLE_SECONDARY : MD_ROLE_PRIMARY;
+	r->hs.peer_role = role == MD_ROLE_PRIMARY ? MD_ROLE_SECONDARY : MD_ROLE_PRIMARY;
 	r->dev.disk_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	assert_true(r->dev.disk_fd >= 0);
 	assert_int_equal(pipe2(pv, O_NONBLOCK | O_CLOEXEC), 0);
@@ -356,17 +356,12 @@ struct repl *fake_repl_new(uint32_t role)
 	r->conn.listen_fd = -1;
 	make_meta(r);
 
-	assert_int_equal(posix_memalign((void **)&r->ap.arena, 4096, ARENA_SIZE), 0);
-	assert_int_equal(posix_memalign((void **)&r->rx.buf, 4096, RBUF_SIZE), 0);
-	for (int i = 0; i < 2; i++)
-		assert_int_equal(posix_memalign((void **)&r->snd.sb[i].buf, 4096, SBUF_SIZE), 0);
+	assert_int_equal(send_init(r), 0);
+	assert_int_equal(rx_init(r), 0);
+	assert_int_equal(apply_init(r), 0);
 
-	/* What run_connected does before a connection starts. */
-	tx_reset(r);
-	rx_reset(r);
-	send_reset(r);
-	apply_reset(r);
-	r->conn.last_rx_ms = r->conn.last_tx_ms = r->conn.last_poll_ms = now_ms();
+	/* What repl_connected does before a connection starts. */
+	repl_connection_reset(r);
 	return r;
 }
 
@@ -377,10 +372,9 @@ void fake_repl_free(struct repl *r)
 	tx_reset(r);		/* frees heap items still queued */
 	rs_stash_clear(r);
 	rs_free(r);
-	free(r->ap.arena);
-	free(r->rx.buf);
-	free(r->snd.sb[0].buf);
-	free(r->snd.sb[1].buf);
+	apply_fini(r);
+	rx_fini(r);
+	send_fini(r);
 	close(r->dev.disk_fd);
 	close(r->dev.ctl_fd);
 	close(r->dev.meta_fd);

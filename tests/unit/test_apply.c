@@ -110,7 +110,7 @@ static void application_data_from_a_secondary_is_refused(void **state)
 	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
 
 	(void)state;
-	r->conn.peer_role = MD_ROLE_SECONDARY;
+	r->hs.peer_role = MD_ROLE_SECONDARY;
 	assert_int_equal(feed(r, 1, 0, 4 * K, 0, 'x'), -1);
 	assert_true(r->conn.failing);
 	assert_non_null(strstr(r->conn.fail_reason, "not primary"));
@@ -132,7 +132,7 @@ static void integrity_catches_a_flipped_bit_before_the_disk(void **state)
 	struct io_op *w;
 
 	(void)state;
-	r->conn.integrity = true;
+	r->hs.integrity = true;
 	rx_post(r);
 	n = fake_data_packet(pkt, 1, 0, 4 * K, 0, 'a', NULL);
 	iov = (struct iovec){ pkt, n };
@@ -238,7 +238,7 @@ static void failed_write_is_acked_with_its_error_and_marked(void **state)
 	assert_true(chunk_marked(0));
 	assert_true(chunk_marked(1));
 	assert_false(chunk_marked(2));
-	assert_true(r->adm.disk_failed);
+	assert_true(r->ap.disk_failed);
 	assert_int_equal(fake_sb(r).disk_state, MD_DISK_INCONSISTENT);
 	assert_false(r->conn.failing);	/* the peer keeps the data; we go on */
 
@@ -361,7 +361,7 @@ static void stalled_resync_data_counts_once(void **state)
 	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
 
 	(void)state;
-	r->conn.decision = MD_SYNC_TARGET_BITMAP;
+	r->hs.decision = MD_SYNC_TARGET_BITMAP;
 	assert_int_equal(sync_begin(r), 0);
 	for (unsigned i = 0; i < MAX_APPLY; i++)
 		assert_int_equal(feed(r, i + 1, (uint64_t)i * 8 * K, 4 * K, 0, 'a'), 1);

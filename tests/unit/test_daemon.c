@@ -65,7 +65,7 @@ static void kernel_refusal_closes_the_connection(void **state)
 	assert_int_equal(sessions_freed, 1);
 	assert_memory_equal(r->conn.psk, zero, sizeof(zero));
 	assert_non_null(strstr(r->conn.fail_reason, "kernel refused the connected state"));
-	assert_int_equal(r->conn.link, MD_LINK_CONNECTING);
+	assert_int_equal(r->adm.link, MD_LINK_CONNECTING);
 	/* Nothing was started on it: no receive, no channel read. */
 	assert_int_equal(fake_count(r->io, IO_RECV), 0);
 	assert_int_equal(fake_count(r->io, IO_READ), 0);

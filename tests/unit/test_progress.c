@@ -137,13 +137,13 @@ static void stalled_disk_write_is_reported_then_cleared(void **state)
 	w = fake_find(r->io, IO_WRITE, 65536);
 	assert_non_null(w);
 	assert_false(apply_check_stall(r, t0 + bound - 1000));
-	assert_int_equal(r->adm.stall_ms, 0);
+	assert_int_equal(r->ap.stall_ms, 0);
 	assert_true(apply_check_stall(r, t0 + bound + 2000));
-	assert_true(r->adm.stall_ms >= bound + 1000);
-	assert_int_equal(r->adm.stall_offset, 65536);
+	assert_true(r->ap.stall_ms >= bound + 1000);
+	assert_int_equal(r->ap.stall_offset, 65536);
 	fake_complete(r->io, w, 4096);
 	assert_true(apply_check_stall(r, now_ms()));	/* changed: publish */
-	assert_int_equal(r->adm.stall_ms, 0);
+	assert_int_equal(r->ap.stall_ms, 0);
 	assert_false(apply_check_stall(r, now_ms()));
 	fake_repl_free(r);
 }

@@ -45,7 +45,7 @@ static struct repl *source(const uint64_t *chunks, unsigned n)
 
 	for (unsigned i = 0; i < n; i++)
 		mark(chunks[i]);
-	r->conn.decision = MD_SYNC_SOURCE_BITMAP;
+	r->hs.decision = MD_SYNC_SOURCE_BITMAP;
 	assert_int_equal(sync_begin(r), 0);
 	assert_true(r->rs.active && r->rs.source);
 	send_start(r);
@@ -108,7 +108,7 @@ static void nothing_before_the_targets_bitmap(void **state)
 
 	(void)state;
 	mark(3);
-	r->conn.decision = MD_SYNC_SOURCE_BITMAP;
+	r->hs.decision = MD_SYNC_SOURCE_BITMAP;
 	assert_int_equal(sync_begin(r), 0);
 	rs_kick(r);
 	assert_int_equal(fake_kernel.nresync, 0);
@@ -137,7 +137,7 @@ static void unreadable_kernel_bitmap_fails_the_connection(void **state)
 
 	(void)state;
 	mark(3);
-	r->conn.decision = MD_SYNC_SOURCE_BITMAP;
+	r->hs.decision = MD_SYNC_SOURCE_BITMAP;
 	assert_int_equal(sync_begin(r), 0);
 	fake_kernel.get_oos_rc = -EIO;
 	assert_int_equal(handle_bitmap_end(r, NULL, 0), -1);
@@ -312,7 +312,7 @@ static void empty_snapshot_ends_with_rs_done(void **state)
 	assert_int_equal(sent, 2);	/* the two chunks' DATA: the target checks */
 	assert_false(r->rs.active);
 	assert_int_equal(r->rs.done, 2);
-	assert_int_equal(r->conn.decision, MD_SYNC_NONE);
+	assert_int_equal(r->hs.decision, MD_SYNC_NONE);
 	sb = fake_sb(r);
 	assert_int_equal(sb.gen_bitmap, 0);
 	assert_int_equal(sb.gen_history[0], FAKE_GEN_BITMAP);

@@ -76,7 +76,7 @@ static struct repl *source_at_the_end(struct md_super *before)
 	struct repl *r = fake_repl_new(MD_ROLE_PRIMARY);
 
 	assert_true(sb_update(r, sb_set_survivor, NULL) >= 0);
-	r->conn.decision = MD_SYNC_SOURCE_BITMAP;
+	r->hs.decision = MD_SYNC_SOURCE_BITMAP;
 	assert_int_equal(sync_begin(r), 0);
 	send_start(r);
 	assert_int_equal(handle_bitmap_end(r, NULL, 0), 1);
@@ -126,7 +126,7 @@ static void source_flushes_before_rs_done(void **state)
 	assert_int_equal(sent, 0);	/* nothing was left to copy */
 	assert_false(r->rs.active);
 	assert_false(r->conn.failing);
-	assert_int_equal(r->conn.decision, MD_SYNC_NONE);
+	assert_int_equal(r->hs.decision, MD_SYNC_NONE);
 	sb = fake_sb(r);
 	assert_false(sb.flags & MD_SBF_SURVIVOR);
 	assert_int_not_equal(sb.time_last_sync, 0);
@@ -213,7 +213,7 @@ static void source_unreadable_metadata_sends_no_rs_done(void **state)
 			 (unsigned long long)gen);
 	}
 	assert_false(r->rs.active);
-	assert_int_equal(r->conn.decision, MD_SYNC_NONE);
+	assert_int_equal(r->hs.decision, MD_SYNC_NONE);
 	assert_non_null(strstr(r->conn.fail_reason, "resync incomplete"));
 	assert_non_null(strstr(r->conn.fail_reason, "metadata"));
 	fake_repl_free(r);
@@ -234,7 +234,7 @@ static struct repl *target(const uint64_t *chunks, unsigned n)
 
 	for (unsigned i = 0; i < n; i++)
 		mark(chunks[i]);
-	r->conn.decision = MD_SYNC_TARGET_BITMAP;
+	r->hs.decision = MD_SYNC_TARGET_BITMAP;
 	assert_int_equal(sync_begin(r), 0);
 	assert_true(r->rs.active && !r->rs.source);
 	assert_int_equal(fake_sb(r).disk_state, MD_DISK_INCONSISTENT);
@@ -340,7 +340,7 @@ static void target_flushes_before_saying_uptodate(void **state)
 	assert_true(marked(9));
 	assert_false(r->rs.active);
 	assert_false(r->conn.failing);
-	assert_int_equal(r->conn.decision, MD_SYNC_NONE);
+	assert_int_equal(r->hs.decision, MD_SYNC_NONE);
 	fake_repl_free(r);
 }
 
@@ -353,7 +353,7 @@ static void target_full_records_the_full_sync(void **state)
 	struct io_op *flush;
 
 	(void)state;
-	r->conn.decision = MD_SYNC_TARGET_FULL;
+	r->hs.decision = MD_SYNC_TARGET_FULL;
 	fake_complete(r->io, resync_write(r, 1, 5), FAKE_CHUNK);
 	assert_int_equal(fake_sb(r).time_last_full_sync, 0);
 	assert_int_equal(rs_done(r, PEER_GEN, 1), 1);
@@ -361,7 +361,7 @@ static void target_full_records_the_full_sync(void **state)
 	fake_complete(r->io, flush, 0);
 	assert_int_equal(fake_sb(r).disk_state, MD_DISK_UPTODATE);
 	assert_int_not_equal(fake_sb(r).time_last_full_sync, 0);
-	assert_int_equal(r->conn.decision, MD_SYNC_NONE);
+	assert_int_equal(r->hs.decision, MD_SYNC_NONE);
 	fake_repl_free(r);
 }
 
@@ -375,7 +375,7 @@ static void target_with_a_failed_write_stays_inconsistent(void **state)
 	(void)state;
 	fake_complete(r->io, resync_write(r, 1, 5), FAKE_CHUNK);
 	fake_complete(r->io, resync_write(r, 2, 700), -EIO);
-	assert_true(r->adm.disk_failed);
+	assert_true(r->ap.disk_failed);
 	assert_int_equal(rs_done(r, PEER_GEN, 2), 1);
 
 	fake_complete(r->io, expect_flush(r), 0);
@@ -446,7 +446,7 @@ static void target_last_write_failing_after_rs_done_stays_inconsistent(void **st
 
 	fake_complete(r->io, last, -EIO);
 	complete_any_flush(r);
-	assert_true(r->adm.disk_failed);
+	assert_true(r->ap.disk_failed);
 	expect_target_not_synced(r);
 	assert_false(r->rs.active);
 	fake_repl_free(r);
