@@ -25,7 +25,7 @@ LIBS       := -luring -laio -lxxhash -linih -ljson-c -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all userspace sanitize module modules deps check check-all check-deploy unit vm demo bench soak install install-utils install-module deb clean help
+.PHONY: all userspace sanitize module test-module modules deps check check-all check-deploy unit vm demo bench soak install install-utils install-module deb clean help
 all: userspace module
 
 help:
@@ -109,16 +109,28 @@ $(B)/bin/mdsum $(SAN_DIR)/mdsum: tests/vm/mdsum.c
 
 # The module is built out of a per-kernel copy of its sources so that
 # objects for different kernels never mix.
+# make modules also builds the VM scenarios' test module (below); make
+# module, which install-module uses, only the module itself.
 module: $(B)/kmod/$(KVER)/mirrordisk.ko
+test-module: $(B)/kmod/$(KVER)/mdfault.ko
 modules:
 	@for s in $(KSERIES); do v=$$(scripts/kver.sh $$s) || { echo "no kernel headers for $$s: run make deps" >&2; exit 1; }; \
-		$(MAKE) --no-print-directory module KVER=$$v || exit 1; done
+		$(MAKE) --no-print-directory module test-module KVER=$$v || exit 1; done
 
 $(B)/kmod/%/mirrordisk.ko: $(KMOD_SRC)
 	@rm -rf $(B)/kmod/$*/src && mkdir -p $(B)/kmod/$*/src
 	@cp -r Kbuild kmod proto $(B)/kmod/$*/src/
 	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/kmod/$*/src W=1 $(if $(C),C=$(C)) modules
 	@cp $(B)/kmod/$*/src/mirrordisk.ko $@
+
+# The VM scenarios' fault-injection module (tests/vm/mdfault.c): a kprobe
+# into mirrordisk's private structures, built beside it, never packaged.
+$(B)/kmod/%/mdfault.ko: tests/vm/mdfault.c $(KMOD_SRC)
+	@rm -rf $(B)/kmod/$*/fault && mkdir -p $(B)/kmod/$*/fault
+	@cp tests/vm/mdfault.c $(B)/kmod/$*/fault/
+	@printf 'obj-m := mdfault.o\nccflags-y := -I$(CURDIR)/kmod -I$(CURDIR)/proto\n' > $(B)/kmod/$*/fault/Kbuild
+	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/kmod/$*/fault W=1 modules
+	@cp $(B)/kmod/$*/fault/mdfault.ko $@
 
 # The unit tests link lib/ and mirrord/ (all but its main) as objects
 # compiled once into $(B)/obj, not each test its own copy of every source.

@@ -236,25 +236,19 @@ static void md_bm_clean_work(struct work_struct *work)
 }
 
 /*
- * The metadata device failed a bitmap write: the bits it should hold are
- * not durable, so no write may rely on them.  Policy: while the peer is
- * connected, such a write still goes to both disks and completes only if
- * the peer took it (req->unrecorded: md_req_put fails it otherwise); with
- * no peer it fails at once.  A write never completes on one disk alone
- * without a durable record.  Status reports MD_SF_META_FAILED until the
- * device is destroyed: after a crash the bitmap is not to be trusted, and
- * a full resync is needed (docs/design.md).
+ * Write the dirty bitmap pages, then dispatch the requests that waited for
+ * them.  When the metadata device failed a page write, the bits it should
+ * hold are not durable, so no write may rely on them.  Policy: while the
+ * peer is connected, such a write still goes to both disks and completes
+ * only if the peer took it (req->unrecorded: md_req_put fails it
+ * otherwise); with no peer it fails at once.  md_dispatch decides between
+ * the two under md->lock, with the dispatch itself: a link drop between a
+ * decision here and the dispatch would send the write to the local disk
+ * alone.  A write never completes on one disk alone without a durable
+ * record.  Status reports MD_SF_META_FAILED until the device is destroyed:
+ * after a crash the bitmap is not to be trusted, and a full resync is
+ * needed (docs/design.md).
  */
-static bool md_bm_may_go_unrecorded(struct md_dev *md)
-{
-	bool ok;
-
-	spin_lock_irq(&md->lock);
-	ok = md->role == MD_ROLE_PRIMARY && md->conn == MD_CONN_CONNECTED && md->chan_file;
-	spin_unlock_irq(&md->lock);
-	return ok;
-}
-
 void md_bm_work(struct work_struct *work)
 {
 	struct md_dev *md = container_of(work, struct md_dev, bm_work);
@@ -312,14 +306,8 @@ void md_bm_work(struct work_struct *work)
 
 	list_for_each_entry_safe(req, tmp, &ready, list) {
 		list_del_init(&req->list);
-		if (err && !md_bm_may_go_unrecorded(md)) {
-			/* No record and no peer: refuse rather than risk it. */
-			req->local_status = BLK_STS_IOERR;
-			md_req_put(req);
-		} else {
-			req->unrecorded = err != 0;
-			md_dispatch(req);
-		}
+		req->unrecorded = err != 0;	/* see the comment above */
+		md_dispatch(req);
 	}
 }
 

@@ -100,7 +100,7 @@ struct md_dev {
 	bool bm_epoch_busy;		/* ... that flush is in flight */
 	bool bm_epoch_ok;		/* ... and how it ended (epoch_work) */
 	struct work_struct epoch_work;
-	bool meta_failed;		/* a bitmap write failed: see md_bm_may_go_unrecorded */
+	bool meta_failed;		/* a bitmap write failed: see md_bm_work */
 	u64 bm_pos;			/* byte offset of the bitmap on meta_bdev */
 	u64 bm_bytes;
 	u64 bm_npages;

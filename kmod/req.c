@@ -31,7 +31,9 @@
  *  - Special requests: bitmap.c's epoch flush (an
  *    empty PREFLUSH, req->clean_epoch; md_req_put hands its outcome to the
  *    cleaner), and, after a failed bitmap write, a write that could not be
- *    recorded (req->unrecorded) completes only if the peer took it.
+ *    recorded (req->unrecorded): md_dispatch fails it before either disk
+ *    unless it ships it to a connected peer, and it completes only if the
+ *    peer took it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -143,6 +145,24 @@ void md_dispatch(struct md_req *req)
 
 	spin_lock_irq(&md->lock);
 	req->shipped = md->conn == MD_CONN_CONNECTED && md->chan_file;
+	if (req->unrecorded && !(req->shipped && md->role == MD_ROLE_PRIMARY)) {
+		/*
+		 * Its bit could not be persisted and no peer takes it: fail it
+		 * before it touches either disk (docs/design.md, "Metadata
+		 * failure").  Decided here, under the lock that also orders
+		 * the link's state changes, so that the link state that
+		 * permits an unrecorded write is the one it is dispatched
+		 * under: a link drop is either seen here or fails it from
+		 * md->queued.
+		 */
+		spin_unlock_irq(&md->lock);
+		req->state = MD_RS_LOCAL;
+		req->local_status = BLK_STS_IOERR;
+		req->remote_status = -ENOTCONN;
+		atomic_set(&req->pending, 1);
+		md_req_put(req);
+		return;
+	}
 	if (req->shipped) {
 		req->state = MD_RS_QUEUED;
 		req->remote_status = 0;

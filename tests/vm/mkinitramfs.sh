@@ -76,6 +76,8 @@ for rel in "${order[@]}"; do
 	echo "$base" >> "$root/modules/order"
 done
 cp "$KO" "$root/modules/mirrordisk.ko"
+# The fault-injection module of some scenarios (tests/vm/mdfault.c), built beside it.
+[ -f "$(dirname "$KO")/mdfault.ko" ] && cp "$(dirname "$KO")/mdfault.ko" "$root/modules/"
 
 cp "$HERE/init" "$root/init"
 chmod +x "$root/init"

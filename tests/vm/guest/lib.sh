@@ -28,6 +28,7 @@ md_reset() {
 			[ -b "$d" ] && mdctl --force destroy-minor "${d#/dev/mirror}" 2>/dev/null || true
 		done
 	fi
+	rmmod mdfault 2>/dev/null || true	# tests/vm/mdfault.c, if a scenario left it
 	rmmod mirrordisk 2>/dev/null || true
 	# Device-mapper layers a scenario left (lower, slowmeta, ...).
 	for m in /dev/mapper/*; do
