@@ -443,6 +443,10 @@ static int md_set_conn(struct file *f, struct md_ioc_conn *c)
 	    (c->state == MD_CONN_STANDALONE && c->deadline_s) || c->deadline_s > MD_DEADLINE_MAX_S)
 		return -EINVAL;
 	spin_lock_irq(&md->lock);
+	/* A new connection: resync reads asked by an older one are dropped
+	 * when they complete (md_rs_endio). */
+	if (c->state == MD_CONN_CONNECTED && md->conn != MD_CONN_CONNECTED)
+		md->conn_gen++;
 	md->conn = c->state;
 	if (c->state == MD_CONN_CONNECTED)
 		md_deadline_start_locked(md, c->deadline_s);

@@ -40,6 +40,7 @@ struct md_req {
 	u16 op;				/* MD_OP_* */
 	u16 flags;			/* MD_RF_* */
 	u32 gen;			/* bumped on reuse; high half of the id */
+	u32 conn_gen;			/* resync: md->conn_gen it was asked under */
 	u64 bm_gen;			/* bitmap write that must complete first */
 	unsigned long started;		/* jiffies: slot taken (status: oldest_ms) */
 	unsigned long queued_at;	/* jiffies: queued for the daemon (deadline.c) */
@@ -72,6 +73,7 @@ struct md_dev {
 	u32 role;
 	bool readonly;			/* primary for reads only (a read-only grant) */
 	u32 conn;
+	u32 conn_gen;			/* bumped each time the link comes up */
 	unsigned int openers;
 	struct file *chan_file;		/* bound daemon, or NULL */
 	struct md_req reqs[MD_MAX_INFLIGHT];

@@ -104,6 +104,10 @@ static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
 	req->gen++;
 	req->local_status = BLK_STS_OK;
 	req->clean_epoch = bio->bi_end_io == md_bm_epoch_endio;
+	/* Until it has a slot, a resync bio's bi_private carries the
+	 * connection it was asked for (md_resync_chunk). */
+	if (req->op == MD_OP_RESYNC)
+		req->conn_gen = (u32)(uintptr_t)bio->bi_private;
 	req->unrecorded = false;
 	req->state = MD_RS_LOCAL;
 	if (req->op == MD_OP_WRITE && md_bm_set_locked(md, off >> md->chunk_shift,
@@ -309,8 +313,15 @@ static void md_rs_endio(struct bio *bio)
 				   blk_status_to_errno(bio->bi_status));
 		req->flags |= MD_RF_READ_ERROR;
 	}
+	/*
+	 * Only to the connection that asked for it: after a reconnect the
+	 * new one did not (its daemon would count the record against its own
+	 * resync window, and send the chunk once more, or to a peer that
+	 * expects none).  Dropped, the bit stays set; the new connection's
+	 * resync, which reads the chunk again, brings it over.
+	 */
 	spin_lock_irqsave(&md->lock, flags);
-	if (md->conn == MD_CONN_CONNECTED && md->chan_file) {
+	if (md->conn == MD_CONN_CONNECTED && md->chan_file && req->conn_gen == md->conn_gen) {
 		req->state = MD_RS_QUEUED;
 		req->queued_at = jiffies;
 		list_add_tail(&req->list, &md->queued);
@@ -330,19 +341,25 @@ static void md_rs_endio(struct bio *bio)
  * Queue the resync read of one chunk (MD_IOC_RESYNC).  The read bio takes a
  * request slot like a write, so it waits for overlapping writes and they
  * wait for it: what the peer receives is the chunk as it stands between
- * them.
+ * them.  It belongs to the connection it was asked under (md->conn_gen):
+ * if the link came back meanwhile, md_rs_endio drops it.
  */
 int md_resync_chunk(struct md_dev *md, u64 chunk)
 {
 	u64 off = chunk << md->chunk_shift;
-	u32 len, done;
+	u32 len, done, conn_gen;
 	struct bio *bio;
+	bool connected;
 
 	if (chunk >= md->nchunks)
 		return -EINVAL;
 	if (!test_bit(chunk, md->oos))
 		return -EBUSY;
-	if (READ_ONCE(md->conn) != MD_CONN_CONNECTED)
+	spin_lock_irq(&md->lock);
+	conn_gen = md->conn_gen;
+	connected = md->conn == MD_CONN_CONNECTED;
+	spin_unlock_irq(&md->lock);
+	if (!connected)
 		return -ENOTCONN;
 	len = min_t(u64, 1ULL << md->chunk_shift, md->size_bytes - off);
 	bio = bio_alloc(md->lower.bdev, DIV_ROUND_UP(len, PAGE_SIZE), REQ_OP_READ, GFP_KERNEL);
@@ -350,6 +367,7 @@ int md_resync_chunk(struct md_dev *md, u64 chunk)
 		return -ENOMEM;
 	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
 	bio->bi_end_io = md_rs_endio;
+	bio->bi_private = (void *)(uintptr_t)conn_gen;	/* see md_try_start */
 	for (done = 0; done < len; done += PAGE_SIZE) {
 		struct page *page = alloc_page(GFP_KERNEL);
 

@@ -194,7 +194,10 @@ struct md_ioc_oos {
  * application writes exactly like one (no overlapping write runs while it is
  * in flight), and hands it to the daemon through read() as an MD_OP_RESYNC
  * record.  When the daemon acknowledges that record with status 0 (the peer
- * holds it) the module clears the chunk's out-of-sync bit.  Returns at once;
+ * holds it) the module clears the chunk's out-of-sync bit.  The record goes
+ * only to the connection that asked for it: a read that completes after the
+ * link dropped, or after it came back (a new MD_CONN_CONNECTED), is dropped
+ * and the chunk stays out of sync.  Returns at once;
  * -EBUSY when the chunk is not out of sync (nothing to do).
  */
 struct md_ioc_resync {
