@@ -26,7 +26,7 @@ LIBS       := -luring -laio -lxxhash -linih -ljson-c -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all userspace sanitize module modules deps check check-all check-deploy unit vm demo bench soak install install-utils install-module deb clean help
+.PHONY: all userspace sanitize module test-module modules deps check check-all check-deploy unit vm demo bench soak install install-utils install-module deb clean help
 all: userspace module
 
 help:
@@ -110,10 +110,13 @@ $(B)/bin/mdsum $(SAN_DIR)/mdsum: tests/vm/mdsum.c
 
 # The module is built out of a per-kernel copy of its sources so that
 # objects for different kernels never mix.
-module: $(B)/kmod/$(KVER)/mirrordisk.ko $(B)/kmod/$(KVER)/mdfault.ko
+# make modules also builds the VM scenarios' test module (below); make
+# module, which install-module uses, only the module itself.
+module: $(B)/kmod/$(KVER)/mirrordisk.ko
+test-module: $(B)/kmod/$(KVER)/mdfault.ko
 modules:
 	@for s in $(KSERIES); do v=$$(scripts/kver.sh $$s) || { echo "no kernel headers for $$s: run make deps" >&2; exit 1; }; \
-		$(MAKE) --no-print-directory module KVER=$$v || exit 1; done
+		$(MAKE) --no-print-directory module test-module KVER=$$v || exit 1; done
 
 $(B)/kmod/%/mirrordisk.ko: $(KMOD_SRC)
 	@rm -rf $(B)/kmod/$*/src && mkdir -p $(B)/kmod/$*/src

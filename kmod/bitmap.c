@@ -36,7 +36,12 @@
  * lost (md_bm_link_lost) every bit still set is not known to be covered:
  * all of them become out of sync, and the next resync copies them.  A
  * secondary's bits are its own marks (oos), cleared by its daemon after it
- * flushed its disk; its cleaner clears without an epoch.
+ * flushed its disk; its cleaner clears without an epoch.  Except after a
+ * demotion while connected: the bits the primary set for writes the peer
+ * acknowledged are not marks, and a secondary cannot run an epoch (only a
+ * primary sends writes and flushes), so they stay (md_bm_role_locked)
+ * until a promotion, whose epochs clear them, or the link's loss, which
+ * makes them out of sync like every bit then.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -214,7 +219,22 @@ void md_bm_link_lost(struct md_dev *md)
 	for (c = find_next_bit_le(md->ondisk, md->nchunks, 0); c < md->nchunks;
 	     c = find_next_bit_le(md->ondisk, md->nchunks, c + 1))
 		__set_bit(c, md->oos);
+	md->bm_demoted = false;		/* every bit is a mark now */
 	spin_unlock_irq(&md->lock);
+}
+
+/*
+ * The role changes to 'role' (md_set_role, with md->lock held).  A primary
+ * demoted while connected may hold bits whose writes the peer acknowledged
+ * and no epoch flushed yet (in its cache they can still be lost): the
+ * secondary's cleaner must not take them for cleared marks.
+ */
+void md_bm_role_locked(struct md_dev *md, u32 role)
+{
+	if (role == MD_ROLE_PRIMARY)
+		md->bm_demoted = false;		/* epochs cover them again */
+	else if (md->role == MD_ROLE_PRIMARY && md->conn == MD_CONN_CONNECTED)
+		md->bm_demoted = true;
 }
 
 static void md_bm_clean_work(struct work_struct *work)
@@ -224,7 +244,7 @@ static void md_bm_clean_work(struct work_struct *work)
 
 	spin_lock_irq(&md->lock);
 	if (md->role != MD_ROLE_PRIMARY)
-		dirty = md_bm_clean_locked(md, false);
+		dirty = !md->bm_demoted && md_bm_clean_locked(md, false);
 	else if (!md->bm_epoch_busy && md->conn == MD_CONN_CONNECTED && md->chan_file)
 		epoch = md->bm_epoch_busy = md_bm_pick_locked(md);
 	spin_unlock_irq(&md->lock);
@@ -238,16 +258,16 @@ static void md_bm_clean_work(struct work_struct *work)
 /*
  * Write the dirty bitmap pages, then dispatch the requests that waited for
  * them.  When the metadata device failed a page write, the bits it should
- * hold are not durable, so no write may rely on them.  Policy: while the peer is
- * connected, such a write still goes to both disks and completes only if
- * the peer took it (req->unrecorded: md_req_put fails it otherwise); with
- * no peer it fails at once.  md_dispatch decides between the two under
- * md->lock, with the dispatch itself: a link drop between a decision here
- * and the dispatch would send the write to the local disk alone.  A write
- * never completes on one disk alone without a durable record.  Status
- * reports MD_SF_META_FAILED until the device is destroyed: after a crash
- * the bitmap is not to be trusted, and a full resync is needed
- * (docs/design.md).
+ * hold are not durable, so no write may rely on them.  Policy: while the
+ * peer is connected, such a write still goes to both disks and completes
+ * only if the peer took it (req->unrecorded: md_req_put fails it
+ * otherwise); with no peer it fails at once.  md_dispatch decides between
+ * the two under md->lock, with the dispatch itself: a link drop between a
+ * decision here and the dispatch would send the write to the local disk
+ * alone.  A write never completes on one disk alone without a durable
+ * record.  Status reports MD_SF_META_FAILED until the device is destroyed:
+ * after a crash the bitmap is not to be trusted, and a full resync is
+ * needed (docs/design.md).
  */
 void md_bm_work(struct work_struct *work)
 {

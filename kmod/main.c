@@ -339,6 +339,7 @@ static int md_set_role(struct md_dev *md, struct md_ioc_role *r)
 	if (md->openers && (r->role == MD_ROLE_SECONDARY || ro != md->readonly))
 		ret = -EBUSY;	/* still mounted or open: give it up first */
 	else {
+		md_bm_role_locked(md, r->role);
 		md->role = r->role;
 		md->readonly = ro;
 	}

@@ -103,8 +103,9 @@ struct md_dev {
 	unsigned long *bm_cand;		/* primary: bits to clear once the epoch flush is done */
 	bool bm_epoch_busy;		/* ... that flush is in flight */
 	bool bm_epoch_ok;		/* ... and how it ended (epoch_work) */
+	bool bm_demoted;		/* secondary holding bits no epoch covered */
 	struct work_struct epoch_work;
-	bool meta_failed;		/* a bitmap write failed: see md_bm_may_go_unrecorded */
+	bool meta_failed;		/* a bitmap write failed: see md_bm_work */
 	u64 bm_pos;			/* byte offset of the bitmap on meta_bdev */
 	u64 bm_bytes;
 	u64 bm_npages;
@@ -148,6 +149,7 @@ bool md_bm_set_locked(struct md_dev *md, u64 first, u64 last, bool touch);
 void md_bm_epoch_endio(struct bio *bio);
 void md_bm_epoch_done(struct md_dev *md, bool ok);
 void md_bm_link_lost(struct md_dev *md);
+void md_bm_role_locked(struct md_dev *md, u32 role);
 bool md_bm_pending(struct md_dev *md, u64 first, u64 last);
 
 /* deadline.c */

@@ -124,6 +124,46 @@ b_back_up() {
 	on_b "${1:-. /tests/lib.sh; md_load; conf_install; mdctl up r0}" || fail "up b after the crash"
 }
 
+# ---- a peer's volatile cache (peer_cache_loss, demote_cache_loss) ----
+# cache_pair [INSMOD ARGS]: the module loaded afresh with ARGS on both
+# nodes, a on /dev/vda, b on /dev/mapper/lower (dm_lower, so that its disk
+# can drop writes later), a primary, in sync.
+cache_pair() {
+	rmmod mirrordisk 2>/dev/null || true
+	insmod /modules/mirrordisk.ko "$@" || fail "insmod on a"
+	conf_install /tests/md.conf
+	on_b ". /tests/lib.sh; dm_lower ok && { rmmod mirrordisk 2>/dev/null; true; } &&
+		insmod /modules/mirrordisk.ko $* &&
+		sed 's|^disk = /dev/vda|disk = /dev/mapper/lower|' /tests/md.conf > /tmp/dm.conf &&
+		conf_install /tmp/dm.conf && mdctl create --force --assume-clean r0 >/dev/null && mdctl up r0 >/dev/null" ||
+		fail "up b on the dm layer"
+	mdctl create --force --assume-clean r0 >/dev/null || fail "create a"
+	mdctl up r0 >/dev/null || fail "up a"
+	mdctl activate --force r0 >/dev/null || fail "activate a"
+	wait_conn; wait_sync
+}
+
+# b_drop_writes: from now on b's disk drops every write and flush while
+# reporting them done (dm-flakey drop_writes): the worst volatile cache.
+b_drop_writes() {
+	on_b "DM_DISABLE_UDEV=1; export DM_DISABLE_UDEV; sz=\$(blockdev --getsz /dev/vda);
+		dmsetup suspend --noudevsync lower &&
+		echo \"0 \$sz flakey /dev/vda 0 0 3600 1 drop_writes\" | dmsetup reload lower &&
+		dmsetup resume --noudevsync lower" || fail "drop_writes on b"
+}
+
+# b_cache_resynced MIB FILE: after b's power cut, b back up: its media
+# lacks the 1 MiB write of FILE at MIB (else the model did not hold), and
+# the reconnect's resync brings it there.
+b_cache_resynced() {
+	b_back_up
+	[ "$(on_b "dd if=/dev/vda bs=1M skip=$1 count=1 iflag=direct 2>/dev/null" | md5sum)" != "$(md5sum < "$2")" ] ||
+		fail "the write reached b's media: the dropped-write model does not hold"
+	wait_conn; wait_sync
+	[ "$(on_b "dd if=/dev/vda bs=1M skip=$1 count=1 iflag=direct 2>/dev/null" | md5sum)" = "$(md5sum < "$2")" ] ||
+		{ diff_map; fail "the write b acknowledged but lost in its cache was not resynced"; }
+}
+
 # tls_sw: "TX RX", the kernel's current count of TLS sockets with the
 # record layer in software (kTLS) each way (/proc/net/tls_stat).
 tls_sw() { awk '$1 == "TlsCurrTxSw" { t = $2 } $1 == "TlsCurrRxSw" { r = $2 } END { print t + 0, r + 0 }' /proc/net/tls_stat 2>/dev/null || echo "0 0"; }
