@@ -263,11 +263,20 @@ clean:
 # (tests/host/fuzz.sh); `make fuzz-corpus` regenerates the seed corpora.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := wire meta config runfile
+FUZZ_LIB_TARGETS := wire meta config runfile
+# Targets of mirrord's own logic (rx: the receive side and its packet
+# handlers; listen: the listener's first bytes) link mirrord's sources but
+# main.c and the unit tests' fake I/O loop and fake kernel
+# (tests/unit/fake_io.h), wrapped as the fake-I/O unit tests are.
+FUZZ_MD_TARGETS  := rx listen
+FUZZ_TARGETS := $(FUZZ_LIB_TARGETS) $(FUZZ_MD_TARGETS)
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -D_GNU_SOURCE \
 		-Iproto -Ilib -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_BINS    := $(addprefix $(B)/fuzz/,$(FUZZ_TARGETS))
+FUZZ_BINS    := $(addprefix $(B)/fuzz/,$(FUZZ_LIB_TARGETS))
+FUZZ_MD_BINS := $(addprefix $(B)/fuzz/,$(FUZZ_MD_TARGETS))
 FUZZ_LIB_OBJ := $(patsubst lib/%.c,$(B)/fuzz/obj/%.o,$(LIB_SRC))
+FUZZ_MD_OBJ  := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(filter-out mirrord/main.c,$(MIRRORD_SRC)) \
+		tests/unit/fake_io.c)
 
 .PHONY: fuzz fuzz-quick fuzz-build fuzz-corpus
 fuzz: fuzz-build
@@ -276,7 +285,7 @@ fuzz: fuzz-build
 fuzz-quick: fuzz-build
 	@FUZZ_SECONDS=5 FUZZ_CC=$(FUZZ_CC) tests/fuzz/run.sh --no-build
 
-fuzz-build: $(FUZZ_BINS)
+fuzz-build: $(FUZZ_BINS) $(FUZZ_MD_BINS)
 
 # lib/ without -Werror: a warning only clang gives must not stop the tests.
 $(FUZZ_LIB_OBJ): $(B)/fuzz/obj/%.o: lib/%.c $(HDRS)
@@ -290,7 +299,20 @@ $(B)/fuzz/libmd.a: $(FUZZ_LIB_OBJ)
 $(FUZZ_BINS): $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(B)/fuzz/libmd.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -o $@ $< $(B)/fuzz/libmd.a -lxxhash -linih
 
-fuzz-corpus: $(LIB_SRC) $(HDRS) tests/fuzz/gen_corpus.c
+$(FUZZ_MD_OBJ): $(B)/fuzz/obj/%.o: %.c $(HDRS) tests/unit/fake_io.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Imirrord -fsanitize=fuzzer-no-link -c -o $@ $<
+
+# rx watches every packet handler rx.c calls; listen hands the listener its
+# candidate through accept4.
+$(B)/fuzz/rx: FUZZ_WRAP := $(FAKE_IO_WRAP),--wrap=handle_data,--wrap=handle_ack,--wrap=handle_bitmap,--wrap=handle_bitmap_end,--wrap=handle_rs_done,--wrap=handle_rs_digest,--wrap=handle_rs_reply,--wrap=handle_vf_digest,--wrap=handle_vf_reply
+$(B)/fuzz/rx: tests/fuzz/rx_input.h
+$(B)/fuzz/listen: FUZZ_WRAP := $(FAKE_IO_WRAP),--wrap=accept4
+$(FUZZ_MD_BINS): $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_MD_OBJ) $(B)/fuzz/libmd.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Imirrord -Itests/unit -Werror -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_MD_OBJ) $(B)/fuzz/libmd.a $(LIBS) -lcmocka $(FUZZ_WRAP)
+
+fuzz-corpus: $(LIB_SRC) $(HDRS) tests/fuzz/gen_corpus.c tests/fuzz/rx_input.h
 	@mkdir -p $(B)/fuzz
 	$(CC) $(CFLAGS) -o $(B)/fuzz/gen_corpus tests/fuzz/gen_corpus.c $(LIB_SRC) $(LIBS)
 	$(B)/fuzz/gen_corpus tests/fuzz/corpus	# overwrites its own seeds; regress-* stay

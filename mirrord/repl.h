@@ -270,8 +270,9 @@ struct repl {
 		struct md_chan_ack kacks[MD_MAX_INFLIGHT];
 		unsigned nkacks;
 		/* requests taken from the kernel and not yet answered, by
-		 * slot (the id's low half): the progress timeout's clock */
-		struct { uint64_t since_ms, offset; } held[MD_MAX_INFLIGHT];
+		 * slot (the id's low half): the progress timeout's clock, and
+		 * the only ids a peer's ACK may answer */
+		struct { uint64_t since_ms, offset, id; } held[MD_MAX_INFLIGHT];
 		unsigned nheld;
 	} snd;
 

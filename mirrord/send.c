@@ -38,6 +38,7 @@ static void hold(struct repl *r, uint64_t id, uint64_t offset)
 		r->snd.nheld++;
 	r->snd.held[slot].since_ms = now_ms();
 	r->snd.held[slot].offset = offset;
+	r->snd.held[slot].id = id;
 }
 
 static void unhold(struct repl *r, uint64_t id)
@@ -197,6 +198,14 @@ int handle_ack(struct repl *r, const char *body, uint32_t len)
 
 	if (mdw_ack_decode(body, len, &id, &status)) {
 		conn_fail(r, "malformed ACK from peer");
+		return -1;
+	}
+	/* Only a request we sent and is not answered yet: the kernel would
+	 * refuse the whole write of acks and blame this daemon. */
+	if ((uint32_t)id >= MD_MAX_INFLIGHT || !r->snd.held[(uint32_t)id].since_ms ||
+	    r->snd.held[(uint32_t)id].id != id) {
+		conn_fail(r, "ACK from peer for request %#llx, which waits for none",
+			  (unsigned long long)id);
 		return -1;
 	}
 	kack_add(r, id, status);

@@ -170,8 +170,10 @@ int handle_vf_reply(struct repl *r, const char *body, uint32_t len)
 	uint64_t id;
 	bool same;
 
+	/* A slot still reading its chunk sent no digest yet: taking a reply
+	 * for it would submit its read again while the first is in flight. */
 	if (mdw_rs_reply_decode(body, len, &id, &same) || !r->vf.active || id >= VF_WINDOW ||
-	    !r->vf.slot[id].busy || r->vf.slot[id].unsent) {
+	    !r->vf.slot[id].busy || r->vf.slot[id].unsent || r->vf.slot[id].op.busy) {
 		conn_fail(r, "unexpected or malformed VF_REPLY from peer");
 		return -1;
 	}

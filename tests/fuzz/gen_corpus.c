@@ -6,7 +6,7 @@
  * generated files are committed (a fuzz run never writes there: see
  * tests/fuzz/run.sh).
  *
- *   gen_corpus DIR      writes DIR/{wire,meta,config,runfile}/NAME
+ *   gen_corpus DIR      writes DIR/{wire,meta,config,runfile,rx,listen}/NAME
  */
 #include <endian.h>
 #include <errno.h>
@@ -15,9 +15,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include "meta.h"
 #include "runfile.h"
+#include "auth.h"
 #include "wire.h"
+#include "rx_input.h"
 
 static const char *root;
 
@@ -277,6 +280,226 @@ static void runfile(void)
 	free(buf);
 }
 
+/*
+ * rx: connections scripted in tests/fuzz/rx_input.h's format, each a valid
+ * exchange of its state: data applied and acknowledged, a bitmap resync
+ * and a checksum resync on both sides, a verify, the control packets.
+ */
+static uint8_t rxs[4096];
+static size_t rxn;
+
+static void rx_b(unsigned v) { rxs[rxn++] = (uint8_t)v; }
+static void rx_16(unsigned v) { rx_b(v & 0xff); rx_b(v >> 8 & 0xff); }
+
+static void rx_begin(unsigned how, unsigned marks)
+{
+	rxn = 0;
+	rx_b(how);
+	rx_b(marks);
+}
+
+/* A packet whose body starts with head (len bytes of body in all). */
+static void rx_pkt(uint16_t type, const void *head, uint32_t nhead, uint32_t len)
+{
+	rx_b(RXF_PKT);
+	rx_b(type);
+	rx_b(len & 0xff); rx_b(len >> 8 & 0xff); rx_b(len >> 16 & 0xff);
+	rx_b(nhead);
+	memcpy(rxs + rxn, head, nhead);
+	rxn += nhead;
+}
+
+static void rx_recv(void) { rx_b(RXF_RECV); rx_16(0); }
+static void rx_send(void) { rx_b(RXF_SEND); rx_16(0); }
+static void rx_disk(void) { rx_b(RXF_DISK); rx_b(0); rx_b(0); }
+
+static void rx_kernel(unsigned what, unsigned chunk, unsigned shape)
+{
+	rx_b(RXF_KERNEL); rx_b(what); rx_16(chunk); rx_b(shape);
+}
+
+static void rx_data(uint64_t id, uint64_t off, uint32_t len, uint16_t flags)
+{
+	struct md_data_info d = { .id = id, .offset = off, .len = len, .flags = flags, .seq = id };
+	unsigned char b[sizeof(struct mdw_data)];
+
+	mdw_data_encode(b, &d);
+	rx_pkt(MDW_DATA, b, sizeof(b), sizeof(b) + len);
+}
+
+static void rx_ack(uint64_t id, int32_t status)
+{
+	unsigned char b[sizeof(struct mdw_ack)];
+
+	mdw_ack_encode(b, id, status);
+	rx_pkt(MDW_ACK, b, sizeof(b), sizeof(b));
+}
+
+static void rx_rs_done(uint64_t sent)
+{
+	unsigned char b[sizeof(struct mdw_rs_done)];
+
+	mdw_rs_done_encode(b, 0x5eed0001ull, sent);
+	rx_pkt(MDW_RS_DONE, b, sizeof(b), sizeof(b));
+}
+
+static void rx_put(const char *name) { put("rx", name, rxs, rxn); }
+
+static void rx(void)
+{
+	const uint32_t chunk = 64u << 10;
+	/* The harness's first request has id 1 << 32 in slot 0. */
+	const uint64_t kid1 = 1ull << 32;
+	static char zeros[64u << 10];
+	unsigned char b[512];
+	uint64_t words[16] = { 1ull << 5 };
+
+	for (unsigned integrity = 0; integrity <= RXF_INTEGRITY; integrity += RXF_INTEGRITY) {
+		/* secondary: DATA written, acked; a PING answered */
+		rx_begin(integrity, 0);
+		rx_data(1, 4096, 8192, MDW_DF_FUA);
+		rx_pkt(MDW_PING, NULL, 0, 0);
+		rx_recv();
+		rx_disk();
+		rx_send();
+		put("rx", integrity ? "secondary-data-integrity" : "secondary-data", rxs, rxn);
+	}
+
+	/* primary: a write to the peer, its ACK to the kernel */
+	rx_begin(RXF_PRIMARY, 0);
+	rx_kernel(0, 3, 0x12);
+	rx_send();
+	rx_ack(kid1, 0);
+	rx_pkt(MDW_PONG, NULL, 0, 0);
+	rx_recv();
+	rx_b(RXF_TICK);
+	rx_send();
+	rx_put("primary-ack");
+
+	/* both: STATE, then the peer's REJECT */
+	rx_begin(RXF_PRIMARY, 0);
+	mdw_state_encode(b, MD_ROLE_SECONDARY);
+	rx_pkt(MDW_STATE, b, sizeof(struct mdw_state), sizeof(struct mdw_state));
+	mdw_reject_encode(b, MDW_REJ_ROLE, "both primary");
+	rx_pkt(MDW_REJECT, b, sizeof(struct mdw_reject), sizeof(struct mdw_reject));
+	rx_recv();
+	rx_put("state-reject");
+
+	/* resync target: bitmap out, two chunks in, RS_DONE, flush */
+	rx_begin(RXF_SYNC_TARGET_BITMAP << RXF_SYNC_SHIFT, 0x03);
+	rx_send();
+	rx_data(7, 0, chunk, MDW_DF_RESYNC);
+	rx_data(8, chunk, chunk, MDW_DF_RESYNC);
+	rx_recv();
+	rx_disk();
+	rx_disk();
+	rx_rs_done(2);
+	rx_recv();
+	rx_disk();
+	rx_send();
+	rx_put("target-resync");
+
+	/* checksum resync target: a digest that matches our (zero) chunk */
+	rx_begin(RXF_CSUM | RXF_SYNC_TARGET_BITMAP << RXF_SYNC_SHIFT, 0x01);
+	rx_send();
+	mdw_rs_digest_encode(b, 9, 0, chunk, XXH3_64bits(zeros, chunk));
+	rx_pkt(MDW_RS_DIGEST, b, sizeof(struct mdw_rs_digest), sizeof(struct mdw_rs_digest));
+	rx_recv();
+	rx_disk();
+	rx_rs_done(1);
+	rx_recv();
+	rx_disk();
+	rx_send();
+	rx_put("target-csum");
+
+	/* resync source: the target's bitmap, a chunk read and sent, acked,
+	 * then the flush and RS_DONE */
+	for (unsigned csum = 0; csum <= RXF_CSUM; csum += RXF_CSUM) {
+		unsigned char rep[sizeof(struct mdw_rs_reply)];
+
+		rx_begin(RXF_PRIMARY | csum | RXF_SYNC_SOURCE_BITMAP << RXF_SYNC_SHIFT, 0x00);
+		mdw_bitmap_encode(b, 0, 1024, words);
+		rx_pkt(MDW_BITMAP, b, (uint32_t)mdw_bitmap_body_len(1024),
+		       (uint32_t)mdw_bitmap_body_len(1024));
+		rx_pkt(MDW_BITMAP_END, NULL, 0, 0);
+		rx_recv();
+		rx_b(RXF_TICK);
+		rx_kernel(3, 0, 0);
+		rx_send();
+		if (csum) {
+			mdw_rs_reply_encode(rep, kid1, true);
+			rx_pkt(MDW_RS_REPLY, rep, sizeof(rep), sizeof(rep));
+		} else {
+			rx_ack(kid1, 0);
+		}
+		rx_recv();
+		rx_b(RXF_TICK);
+		rx_disk();
+		rx_send();
+		rx_put(csum ? "source-csum" : "source-resync");
+	}
+
+	/* verify on the primary: chunk 0 read, its digest out, the reply in */
+	rx_begin(RXF_PRIMARY | RXF_VERIFY, 0);
+	rx_disk();
+	rx_send();
+	mdw_rs_reply_encode(b, 0, true);
+	rx_pkt(MDW_VF_REPLY, b, sizeof(struct mdw_rs_reply), sizeof(struct mdw_rs_reply));
+	rx_recv();
+	rx_put("verify");
+
+	/* the peer's verify: its digest, our read and reply */
+	rx_begin(0, 0);
+	mdw_rs_digest_encode(b, 3, chunk, chunk, XXH3_64bits(zeros, chunk));
+	rx_pkt(MDW_VF_DIGEST, b, sizeof(struct mdw_rs_digest), sizeof(struct mdw_rs_digest));
+	rx_recv();
+	rx_disk();
+	rx_send();
+	rx_put("verify-peer");
+}
+
+/*
+ * listen: byte 0 the listener's configuration (tests/fuzz/listen.c), then
+ * what a connector sends: AUTH step 1, AUTH step 3, its HELLO.
+ */
+static void listen_seeds(void)
+{
+	struct md_hello_info h = {
+		.proto_min = MDW_PROTO_MIN, .proto_max = MDW_PROTO_MAX,
+		.features = MDW_FEATURES_SUPPORTED, .size_bytes = 64ull << 20,
+		.chunk_bytes = 1u << 16, .role = MD_ROLE_SECONDARY,
+		.resource = "r0", .node = "beta", .peer = "alpha", .gen_current = 0x1234abcdull,
+		.disk_state = MD_DISK_UPTODATE,
+	};
+	size_t a = sizeof(struct mdw_hdr) + sizeof(struct mdw_auth);
+	unsigned char b[1 + 2 * (sizeof(struct mdw_hdr) + sizeof(struct mdw_auth)) +
+			sizeof(struct mdw_hdr) + sizeof(struct mdw_hello)];
+	static const struct { const char *name; uint8_t how; uint32_t flags; size_t len; } s[] = {
+		{ "none-hello", 0, 0, sizeof(b) },
+		{ "tls", 2, MDW_AUTH_F_TLS, 1 + 2 * (sizeof(struct mdw_hdr) + sizeof(struct mdw_auth)) },
+		{ "secret", 1, 0, sizeof(b) },
+		{ "full-table-stranger", 12, 0, sizeof(b) },
+		{ "tls-mismatch", 0, MDW_AUTH_F_TLS, 1 + sizeof(struct mdw_hdr) + sizeof(struct mdw_auth) },
+	};
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		struct md_auth_msg m = { .method = s[i].how & 1 ? MDW_AUTH_HMAC_SHA256 : MDW_AUTH_NONE,
+					 .step = 1, .flags = s[i].flags };
+
+		memset(b, 0, sizeof(b));
+		memset(m.nonce, 0x5a, sizeof(m.nonce));
+		b[0] = s[i].how;
+		mdw_hdr_encode(b + 1, MDW_AUTH, sizeof(struct mdw_auth));
+		mdw_auth_encode(b + 1 + sizeof(struct mdw_hdr), &m);
+		m.step = 3;
+		mdw_hdr_encode(b + 1 + a, MDW_AUTH, sizeof(struct mdw_auth));
+		mdw_auth_encode(b + 1 + a + sizeof(struct mdw_hdr), &m);
+		mdw_hdr_encode(b + 1 + 2 * a, MDW_HELLO, sizeof(struct mdw_hello));
+		mdw_hello_encode(b + 1 + 2 * a + sizeof(struct mdw_hdr), &h);
+		put("listen", s[i].name, b, s[i].len);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -292,5 +515,7 @@ int main(int argc, char **argv)
 	meta();
 	config();
 	runfile();
+	rx();
+	listen_seeds();
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -277,6 +278,20 @@ struct fake_env {
 	int chan_rd;		/* what mirrord writes to the channel (acks) */
 };
 
+/*
+ * fake_reuse: a fuzz target builds a repl per input, and under
+ * AddressSanitizer the large buffers (arena, receive buffer, channel
+ * buffers: 44 MiB, poisoned at each allocation and free) and a metadata
+ * file made by md_meta_create (a 1 MiB buffer, an fdatasync on /tmp)
+ * would cost more than the input's run.  Then fake_repl_free keeps one set
+ * of buffers for the next fake_repl_new (not cleared in between), and the
+ * metadata is a memory file written from the bytes of the first one.
+ */
+bool fake_reuse;
+static struct { char *arena, *rbuf, *sb[2]; } kept;
+static char kept_meta[MD_META_SIZE(FAKE_SIZE, 16)];
+static bool have_meta;
+
 /* One lock file per process (md_sb_update creates it on demand), removed
  * at exit even when a failed assertion skipped fake_repl_free. */
 static char lock_path[64];
@@ -292,18 +307,12 @@ static void make_meta(struct repl *r)
 	struct md_geom g = { .area_offset = 0, .data_bytes = FAKE_SIZE,
 			     .bitmap_bytes = MD_BITMAP_BYTES(FAKE_SIZE, 16), .chunk_shift = 16 };
 	struct md_super sb;
-	int fd = mkstemp(path);
+	int fd = fake_reuse ? memfd_create("mdtestmeta", MFD_CLOEXEC) : mkstemp(path);
 
 	assert_true(fd >= 0);
-	unlink(path);
+	if (!fake_reuse)
+		unlink(path);
 	assert_int_equal(ftruncate(fd, 1 << 20), 0);
-	memset(&sb, 0, sizeof(sb));
-	snprintf(sb.resource, sizeof(sb.resource), "%s", r->res->name);
-	snprintf(sb.node, sizeof(sb.node), "%s", r->res->nodes[r->me].name);
-	sb.disk_state = MD_DISK_UPTODATE;
-	sb.gen_current = FAKE_GEN;
-	sb.gen_bitmap = FAKE_GEN_BITMAP;
-	assert_int_equal(md_meta_create(fd, &g, &sb), 0);
 	r->dev.meta_fd = fd;
 	r->dev.meta_area = g.area_offset;
 	if (!lock_path[0]) {
@@ -311,20 +320,56 @@ static void make_meta(struct repl *r)
 		atexit(unlink_lock);
 	}
 	snprintf(r->dev.lock_path, sizeof(r->dev.lock_path), "%s", lock_path);
+	if (have_meta) {
+		assert_int_equal(pwrite(fd, kept_meta, sizeof(kept_meta), 0), sizeof(kept_meta));
+		return;
+	}
+	memset(&sb, 0, sizeof(sb));
+	snprintf(sb.resource, sizeof(sb.resource), "%s", r->res->name);
+	snprintf(sb.node, sizeof(sb.node), "%s", r->res->nodes[r->me].name);
+	sb.disk_state = MD_DISK_UPTODATE;
+	sb.gen_current = FAKE_GEN;
+	sb.gen_bitmap = FAKE_GEN_BITMAP;
+	assert_int_equal(md_meta_create(fd, &g, &sb), 0);
+	if (fake_reuse)
+		have_meta = pread(fd, kept_meta, sizeof(kept_meta), 0) == sizeof(kept_meta);
 }
 
-struct repl *fake_repl_new(uint32_t role)
+static void buffers_take(struct repl *r)
 {
-	struct fake_env *e = calloc(1, sizeof(*e));
+	if (kept.arena) {
+		r->ap.arena = kept.arena;
+		r->rx.buf = kept.rbuf;
+		r->snd.sb[0].buf = kept.sb[0];
+		r->snd.sb[1].buf = kept.sb[1];
+		kept.arena = NULL;
+		return;
+	}
+	assert_int_equal(send_init(r), 0);
+	assert_int_equal(rx_init(r), 0);
+	assert_int_equal(apply_init(r), 0);
+}
+
+static void buffers_give(struct repl *r)
+{
+	if (fake_reuse && !kept.arena) {
+		kept.arena = r->ap.arena;
+		kept.rbuf = r->rx.buf;
+		kept.sb[0] = r->snd.sb[0].buf;
+		kept.sb[1] = r->snd.sb[1].buf;
+		return;
+	}
+	apply_fini(r);
+	rx_fini(r);
+	send_fini(r);
+}
+
+struct md_res_cfg *fake_res_new(void)
+{
 	struct md_res_cfg *res = calloc(1, sizeof(*res));
-	struct repl *r = &e->r;
-	int sv[2], pv[2];
 
-	assert_non_null(e);
 	assert_non_null(res);
-	memset(&fake_kernel, 0, sizeof(fake_kernel));
 	md_log_level = getenv("MD_TEST_LOG") ? MD_LOG_DEBUG : -1;
-
 	snprintf(res->name, sizeof(res->name), "r0");
 	res->port = MDW_DEFAULT_PORT;
 	res->chunk_shift = 16;
@@ -335,7 +380,18 @@ struct repl *fake_repl_new(uint32_t role)
 	snprintf(res->nodes[0].disk, sizeof(res->nodes[0].disk), "/dev/fake0");
 	snprintf(res->nodes[1].name, sizeof(res->nodes[1].name), "beta");
 	snprintf(res->nodes[1].disk, sizeof(res->nodes[1].disk), "/dev/fake1");
-	r->res = res;
+	return res;
+}
+
+struct repl *fake_repl_new(uint32_t role)
+{
+	struct fake_env *e = calloc(1, sizeof(*e));
+	struct repl *r = &e->r;
+	int sv[2], pv[2];
+
+	assert_non_null(e);
+	memset(&fake_kernel, 0, sizeof(fake_kernel));
+	r->res = fake_res_new();
 	r->me = 0;
 	r->peer = 1;
 	r->io = fake_io_new();
@@ -356,9 +412,7 @@ struct repl *fake_repl_new(uint32_t role)
 	r->conn.listen_fd = -1;
 	make_meta(r);
 
-	assert_int_equal(send_init(r), 0);
-	assert_int_equal(rx_init(r), 0);
-	assert_int_equal(apply_init(r), 0);
+	buffers_take(r);
 
 	/* What repl_connected does before a connection starts. */
 	repl_connection_reset(r);
@@ -372,9 +426,7 @@ void fake_repl_free(struct repl *r)
 	tx_reset(r);		/* frees heap items still queued */
 	rs_stash_clear(r);
 	rs_free(r);
-	apply_fini(r);
-	rx_fini(r);
-	send_fini(r);
+	buffers_give(r);
 	close(r->dev.disk_fd);
 	close(r->dev.ctl_fd);
 	close(r->dev.meta_fd);

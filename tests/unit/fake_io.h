@@ -84,8 +84,16 @@ size_t fake_wire_unread(struct io_loop *l);
 size_t fake_data_packet(char *buf, uint64_t id, uint64_t off, uint32_t len, uint16_t flags,
 			int fill, const char **body_out);
 
+/* The resource both build on: r0, nodes alpha (0) and beta (1), 64 KiB
+ * chunks, timeout 5 s, ko-count 4; mirrord's log off unless $MD_TEST_LOG.
+ * Freed with free(). */
+struct md_res_cfg *fake_res_new(void);
 struct repl *fake_repl_new(uint32_t role);
 void fake_repl_free(struct repl *r);
+/* Set (a fuzz target's repl per input): fake_repl_free keeps the large
+ * buffers for the next fake_repl_new, not cleared in between, and the
+ * metadata is a memory file copied from the first one made. */
+extern bool fake_reuse;
 /* Tear r down with mirrord's own repl_fini, then free what only the fake
  * made (the configuration, the peer's socket, the channel's read end). */
 void fake_repl_fini(struct repl *r);

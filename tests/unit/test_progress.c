@@ -148,6 +148,35 @@ static void stalled_disk_write_is_reported_then_cleared(void **state)
 	fake_repl_free(r);
 }
 
+/* The peer acknowledges only what it was sent, once: an ACK for an id the
+ * kernel never issued (or of another generation of the slot, or twice)
+ * fails the connection and never reaches the kernel, which would refuse
+ * the whole write of acks and blame this daemon. */
+static void ack_for_a_request_not_sent_is_refused(void **state)
+{
+	static const uint64_t bad[] = { SLOT_ID(4), SLOT_ID(3) + (1ull << 32), SLOT_ID(3) };
+	struct md_chan_ack k[4];
+	char body[sizeof(struct mdw_ack)];
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct repl *r = primary();
+
+		kernel_write(r, SLOT_ID(3), 0);
+		if (i == 2)
+			peer_ack(r, SLOT_ID(3));	/* answered: the second is one too many */
+		flush_kacks(r);
+		assert_int_equal(fake_kacks(r, k, 4), i == 2);
+		mdw_ack_encode(body, bad[i], 0);
+		assert_int_equal(handle_ack(r, body, sizeof(body)), -1);
+		assert_true(r->conn.failing);
+		assert_non_null(strstr(r->conn.fail_reason, "which waits for none"));
+		flush_kacks(r);
+		assert_int_equal(fake_kacks(r, k, 4), 0);
+		fake_repl_free(r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +185,7 @@ int main(void)
 		cmocka_unit_test(reset_forgets_held_requests),
 		cmocka_unit_test(kernel_deadline_follows_the_daemon_bound),
 		cmocka_unit_test(id_outside_the_slots_is_refused),
+		cmocka_unit_test(ack_for_a_request_not_sent_is_refused),
 		cmocka_unit_test(stalled_disk_write_is_reported_then_cleared),
 	};
 
