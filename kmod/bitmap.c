@@ -42,6 +42,9 @@
  * primary sends writes and flushes), so they stay (md_bm_role_locked)
  * until a promotion, whose epochs clear them, or the link's loss, which
  * makes them out of sync like every bit then.
+ *
+ * Also here: the bitmap transfer ioctls (GET/SET/CLEAR_OOS) through which
+ * mirrord reads and changes the out-of-sync bits for a resync.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -116,16 +119,7 @@ static unsigned long *md_bm_page_pending(struct md_dev *md, u64 page, unsigned i
 
 static bool md_chunk_active(struct md_dev *md, u64 chunk)
 {
-	u64 start = chunk << md->chunk_shift, end = start + (1ULL << md->chunk_shift);
-	unsigned int slot;
-
-	for_each_set_bit(slot, md->slot_map, MD_MAX_INFLIGHT) {
-		struct md_req *r = &md->reqs[slot];
-
-		if (r->len && r->offset < end && start < r->offset + r->len)
-			return true;
-	}
-	return false;
+	return md_overlaps_active(md, chunk << md->chunk_shift, 1U << md->chunk_shift);
 }
 
 /* Clear the bits the peer no longer needs; all of them with 'final'. */
@@ -398,4 +392,56 @@ void md_bm_free(struct md_dev *md)
 	vfree(md->touched);
 	vfree(md->oos);
 	vfree(md->ondisk);
+}
+
+/*
+ * Bitmap transfer for resync.  The user buffer holds nbits bits as 64-bit
+ * little-endian words; start must be a multiple of 64.
+ */
+int md_bm_oos_xfer(struct md_dev *md, struct md_ioc_oos *o, unsigned int cmd)
+{
+	u64 __user *ubuf = u64_to_user_ptr(o->addr);
+	u64 w, i, word;
+	bool dirty = false;
+
+	if (o->reserved || o->start % 64 || o->start > md->nchunks ||
+	    o->nbits > md->nchunks - o->start)
+		return -EINVAL;
+	for (w = 0; w < DIV_ROUND_UP(o->nbits, 64); w++) {
+		u64 base = o->start + w * 64;
+		u64 n = min_t(u64, 64, o->nbits - w * 64);
+
+		if (cmd == MD_IOC_GET_OOS) {
+			word = 0;
+			for (i = 0; i < n; i++)
+				if (test_bit(base + i, md->oos))
+					word |= 1ULL << i;
+			if (put_user(word, ubuf + w))
+				return -EFAULT;
+			continue;
+		}
+		if (get_user(word, ubuf + w))
+			return -EFAULT;
+		spin_lock_irq(&md->lock);
+		for (i = 0; i < n; i++) {
+			if (!(word & (1ULL << i)))
+				continue;
+			if (cmd == MD_IOC_SET_OOS) {
+				/* Persisted like a write's intent: a crash keeps it. */
+				set_bit(base + i, md->oos);
+				dirty |= md_bm_set_locked(md, base + i, base + i, false);
+			} else {
+				clear_bit(base + i, md->oos);
+			}
+		}
+		spin_unlock_irq(&md->lock);
+	}
+	if (dirty) {
+		queue_work(md_wq, &md->bm_work);
+		flush_work(&md->bm_work);
+		/* The caller relies on the marks being on disk: say if not. */
+		if (md_bm_pending(md, o->start, o->start + o->nbits - 1))
+			return -EIO;
+	}
+	return 0;
 }

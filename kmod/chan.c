@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * chan.c - the channel between the module and mirrord.
+ * chan.c - the channel between the module and mirrord: binding a daemon
+ * to a device (MD_IOC_BIND), the connection state it reports
+ * (MD_IOC_SET_CONN), and the read()/write() batches of requests and acks.
  *
  * Why read()/write() batches on a file, and not a shared ring or ublk-style
  * URING_CMD: see docs/design.md, "The kernel/daemon channel".  In short, the
@@ -241,6 +243,58 @@ static int md_ctl_release(struct inode *inode, struct file *f)
 	/* Our reference (taken at bind) keeps MD_IOC_DESTROY from freeing the
 	 * device until the unbind is done. */
 	md_put(md);
+	return 0;
+}
+
+int md_chan_bind(struct file *f, struct md_ioc_bind *b)
+{
+	struct md_dev *md;
+
+	if (b->reserved[0] || b->reserved[1])
+		return -EINVAL;
+	if (b->version != MD_CHAN_VERSION)
+		return -EPROTO;
+	if (f->private_data)
+		return -EALREADY;
+	md = md_get(b->minor);
+	if (!md)
+		return -ENODEV;
+	spin_lock_irq(&md->lock);
+	if (md->chan_file) {
+		spin_unlock_irq(&md->lock);
+		md_put(md);
+		return -EBUSY;
+	}
+	md->chan_file = f;
+	md->conn = MD_CONN_STANDALONE;
+	spin_unlock_irq(&md->lock);
+	f->private_data = md;		/* keeps the reference until release */
+	pr_info("%s: daemon attached to the channel\n", md->name);
+	return 0;
+}
+
+int md_chan_set_conn(struct file *f, struct md_ioc_conn *c)
+{
+	struct md_dev *md = f->private_data;
+
+	if (!md)
+		return -ENOTCONN;
+	if ((c->state != MD_CONN_STANDALONE && c->state != MD_CONN_CONNECTED) ||
+	    (c->state == MD_CONN_STANDALONE && c->deadline_s) || c->deadline_s > MD_DEADLINE_MAX_S)
+		return -EINVAL;
+	spin_lock_irq(&md->lock);
+	/* A new connection: resync reads asked by an older one are dropped
+	 * when they complete (md_rs_endio). */
+	if (c->state == MD_CONN_CONNECTED && md->conn != MD_CONN_CONNECTED)
+		md->conn_gen++;
+	md->conn = c->state;
+	if (c->state == MD_CONN_CONNECTED)
+		md_deadline_start_locked(md, c->deadline_s);
+	spin_unlock_irq(&md->lock);
+	if (c->state == MD_CONN_STANDALONE) {
+		md_bm_link_lost(md);
+		md_chan_fail_all(md, -ENOTCONN);
+	}
 	return 0;
 }
 

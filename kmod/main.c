@@ -3,8 +3,10 @@
  * main.c - module life, the control device and mirror device life.
  *
  * One misc device, MD_CTL_PATH, carries every control operation as an ioctl
- * (create, destroy, role, status, bitmap) and, once a file on it is bound to
- * a mirror device, that device's data channel to mirrord (chan.c).
+ * (create, destroy, role, status here; the bitmap transfer in bitmap.c;
+ * bind and connection state in chan.c) and, once a file on it is bound to
+ * a mirror device, that device's data channel to mirrord (chan.c).  This
+ * file dispatches them.
  *
  * Locking: md_ctl_mutex guards only the table md_devs[] (the reservation
  * and publication of a minor in create, the start of destroy, and md_get).
@@ -41,7 +43,7 @@ static int md_major;
 static struct md_dev *md_devs[MD_MAX_MINORS];
 
 /* The device at minor, with a reference; NULL if none (or being destroyed). */
-static struct md_dev *md_get(u32 minor)
+struct md_dev *md_get(u32 minor)
 {
 	struct md_dev *md = NULL;
 
@@ -377,110 +379,6 @@ static void md_fill_status(struct md_dev *md, struct md_ioc_status *s)
 	strscpy(s->lower, md->lower_path, sizeof(s->lower));
 }
 
-/*
- * Bitmap transfer for resync.  The user buffer holds nbits bits as 64-bit
- * little-endian words; start must be a multiple of 64.
- */
-static int md_oos_xfer(struct md_dev *md, struct md_ioc_oos *o, unsigned int cmd)
-{
-	u64 __user *ubuf = u64_to_user_ptr(o->addr);
-	u64 w, i, word;
-	bool dirty = false;
-
-	if (o->reserved || o->start % 64 || o->start > md->nchunks ||
-	    o->nbits > md->nchunks - o->start)
-		return -EINVAL;
-	for (w = 0; w < DIV_ROUND_UP(o->nbits, 64); w++) {
-		u64 base = o->start + w * 64;
-		u64 n = min_t(u64, 64, o->nbits - w * 64);
-
-		if (cmd == MD_IOC_GET_OOS) {
-			word = 0;
-			for (i = 0; i < n; i++)
-				if (test_bit(base + i, md->oos))
-					word |= 1ULL << i;
-			if (put_user(word, ubuf + w))
-				return -EFAULT;
-			continue;
-		}
-		if (get_user(word, ubuf + w))
-			return -EFAULT;
-		spin_lock_irq(&md->lock);
-		for (i = 0; i < n; i++) {
-			if (!(word & (1ULL << i)))
-				continue;
-			if (cmd == MD_IOC_SET_OOS) {
-				/* Persisted like a write's intent: a crash keeps it. */
-				set_bit(base + i, md->oos);
-				dirty |= md_bm_set_locked(md, base + i, base + i, false);
-			} else {
-				clear_bit(base + i, md->oos);
-			}
-		}
-		spin_unlock_irq(&md->lock);
-	}
-	if (dirty) {
-		queue_work(md_wq, &md->bm_work);
-		flush_work(&md->bm_work);
-		/* The caller relies on the marks being on disk: say if not. */
-		if (md_bm_pending(md, o->start, o->start + o->nbits - 1))
-			return -EIO;
-	}
-	return 0;
-}
-
-static int md_bind(struct file *f, struct md_ioc_bind *b)
-{
-	struct md_dev *md;
-
-	if (b->reserved[0] || b->reserved[1])
-		return -EINVAL;
-	if (b->version != MD_CHAN_VERSION)
-		return -EPROTO;
-	if (f->private_data)
-		return -EALREADY;
-	md = md_get(b->minor);
-	if (!md)
-		return -ENODEV;
-	spin_lock_irq(&md->lock);
-	if (md->chan_file) {
-		spin_unlock_irq(&md->lock);
-		md_put(md);
-		return -EBUSY;
-	}
-	md->chan_file = f;
-	md->conn = MD_CONN_STANDALONE;
-	spin_unlock_irq(&md->lock);
-	f->private_data = md;		/* keeps the reference until release */
-	pr_info("%s: daemon attached to the channel\n", md->name);
-	return 0;
-}
-
-static int md_set_conn(struct file *f, struct md_ioc_conn *c)
-{
-	struct md_dev *md = f->private_data;
-
-	if (!md)
-		return -ENOTCONN;
-	if ((c->state != MD_CONN_STANDALONE && c->state != MD_CONN_CONNECTED) ||
-	    (c->state == MD_CONN_STANDALONE && c->deadline_s) || c->deadline_s > MD_DEADLINE_MAX_S)
-		return -EINVAL;
-	spin_lock_irq(&md->lock);
-	/* A new connection: resync reads asked by an older one are dropped
-	 * when they complete (md_rs_endio). */
-	if (c->state == MD_CONN_CONNECTED && md->conn != MD_CONN_CONNECTED)
-		md->conn_gen++;
-	md->conn = c->state;
-	if (c->state == MD_CONN_CONNECTED)
-		md_deadline_start_locked(md, c->deadline_s);
-	spin_unlock_irq(&md->lock);
-	if (c->state == MD_CONN_STANDALONE) {
-		md_bm_link_lost(md);
-		md_chan_fail_all(md, -ENOTCONN);
-	}
-	return 0;
-}
-
 union md_ioc_args {
 	struct md_ioc_create create;
 	struct md_ioc_role role;
@@ -511,7 +409,7 @@ static long md_ctl_ioctl_minor(unsigned int cmd, union md_ioc_args *u)
 		ret = 0;
 		break;
 	default:
-		ret = md_oos_xfer(md, &u->oos, cmd);
+		ret = md_bm_oos_xfer(md, &u->oos, cmd);
 	}
 	md_put(md);
 	return ret;
@@ -546,10 +444,10 @@ long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg)
 		ret = md_destroy(u->minor);
 		break;
 	case MD_IOC_BIND:
-		ret = md_bind(f, &u->bind);
+		ret = md_chan_bind(f, &u->bind);
 		break;
 	case MD_IOC_SET_CONN:
-		ret = md_set_conn(f, &u->conn);
+		ret = md_chan_set_conn(f, &u->conn);
 		break;
 	case MD_IOC_RESYNC:
 		if (!f->private_data)

@@ -136,6 +136,7 @@ void md_defer_work(struct work_struct *work);
 void md_dispatch(struct md_req *req);
 void md_req_put(struct md_req *req);
 void md_mark_oos(struct md_dev *md, u64 offset, u64 len);
+bool md_overlaps_active(struct md_dev *md, u64 off, u32 len);
 int md_resync_chunk(struct md_dev *md, u64 chunk);
 int md_flush_both(struct md_dev *md, bio_end_io_t *endio);
 
@@ -151,6 +152,7 @@ void md_bm_epoch_done(struct md_dev *md, bool ok);
 void md_bm_link_lost(struct md_dev *md);
 void md_bm_role_locked(struct md_dev *md, u32 role);
 bool md_bm_pending(struct md_dev *md, u64 first, u64 last);
+int md_bm_oos_xfer(struct md_dev *md, struct md_ioc_oos *o, unsigned int cmd);
 
 /* deadline.c */
 void md_deadline_init(struct md_dev *md);
@@ -161,9 +163,12 @@ u64 md_oldest_ms_locked(struct md_dev *md);
 /* chan.c */
 extern const struct file_operations md_ctl_fops;
 void md_chan_fail_all(struct md_dev *md, int status);
+int md_chan_bind(struct file *f, struct md_ioc_bind *b);
+int md_chan_set_conn(struct file *f, struct md_ioc_conn *c);
 
 /* main.c */
 extern struct mutex md_ctl_mutex;
+struct md_dev *md_get(u32 minor);
 void md_put(struct md_dev *md);
 long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg);
 

@@ -54,7 +54,9 @@ void md_mark_oos(struct md_dev *md, u64 offset, u64 len)
 		set_bit(first, md->oos);
 }
 
-static bool md_overlaps_active(struct md_dev *md, u64 off, u32 len)
+/* Does [off, off + len) meet a request in flight?  Called with md->lock
+ * held; the one definition the request path and the bitmap's cleaner use. */
+bool md_overlaps_active(struct md_dev *md, u64 off, u32 len)
 {
 	unsigned int slot;
 
