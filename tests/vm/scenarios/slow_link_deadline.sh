@@ -19,6 +19,7 @@ CONF=/tmp/ko.conf start_pair
 trap '/usr/sbin/tc qdisc del dev eth0 root 2>/dev/null' EXIT
 /usr/sbin/tc qdisc add dev eth0 root netem rate 32mbit || fail "netem rate on a"
 dmesg -c >/dev/null
+n0=$(wc -l < /var/log/mirrordisk/r0.log)	# earlier scenarios' lines are not ours
 log "64 x 1 MiB in flight over 32 Mbit/s"
 fio_write --rw=write --bs=1m --size=64m --offset=0 --iodepth=64
 log "fio done"
@@ -29,7 +30,7 @@ fi
 st=$(mdctl status --json r0)
 echo "$st" | grep -q '"daemon_deadline_misses": 0,' || { echo "$st"; fail "a deadline miss was counted"; }
 echo "$st" | grep -q '"connection": "connected"' || { echo "$st"; fail "the link dropped"; }
-grep -q "peer too slow" /var/log/mirrordisk/r0.log && fail "the daemon's own bound fired: the link setting proves nothing"
+tail -n +$((n0 + 1)) /var/log/mirrordisk/r0.log | grep -q "peer too slow" && fail "the daemon's own bound fired: the link setting proves nothing"
 [ "$(echo "$st" | json_field out_of_sync_bytes)" = 0 ] || fail "writes were marked: they were not replicated"
 mdctl deactivate r0 >/dev/null
 same_disks

@@ -47,8 +47,9 @@ wait_json a disk_state inconsistent 10
 [ "$(on_b "mdctl status --json r0" | json_field out_of_sync_bytes)" -ge 65536 ] ||
 	fail "b did not mark the range a failed"
 dm_lower ok || fail "dm ok on a"
+n0=$(wc -l < /var/log/mirrordisk/r0.log)	# earlier scenarios' lines are not ours
 restart_both_secondary
-grep -q "resync from node-b starts" /var/log/mirrordisk/r0.log || {
+tail -n +$((n0 + 1)) /var/log/mirrordisk/r0.log | grep -q "resync from node-b starts" || {
 	tail -5 /var/log/mirrordisk/r0.log; fail "a was not the resync target"; }
 both_hold 64 /tmp/pat
 same_disks
@@ -62,9 +63,9 @@ dd if=/dev/urandom of=/dev/vda bs=4k count=1 seek=$((32 * 256 + 3)) oflag=direct
 expect_rc 6 mdctl verify r0
 st=$(mdctl status --json r0 | json_field disk_state)
 [ "$st" = inconsistent ] || fail "a's copy is '$st' after verify found it different from primary b"
-: > /var/log/mirrordisk/r0.log
+n0=$(wc -l < /var/log/mirrordisk/r0.log)
 restart_both_secondary
-grep -q "resync from node-b starts" /var/log/mirrordisk/r0.log || {
+tail -n +$((n0 + 1)) /var/log/mirrordisk/r0.log | grep -q "resync from node-b starts" || {
 	tail -5 /var/log/mirrordisk/r0.log; fail "a was not the resync target after verify"; }
 both_hold 32 /tmp/pat2
 same_disks
