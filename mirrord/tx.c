@@ -24,7 +24,15 @@ static void tx_done_cb(struct io_op *op, int res)
 
 	r->tx.busy = false;
 	if (res <= 0 || r->conn.failing) {
-		if (!r->conn.failing)
+		/* Kernel TLS puts a bad record's error on the socket: a send
+		 * may be the first to see what the receive side found. */
+		const char *tls_err = r->conn.tls && res < 0 ? md_tls_rx_error(res) : NULL;
+
+		if (r->conn.failing)
+			return;
+		if (tls_err)
+			conn_fail(r, "%s", tls_err);
+		else
 			conn_fail(r, "send failed: %s", res ? strerror(-res) : "connection closed");
 		return;
 	}

@@ -202,12 +202,43 @@ static void send_error_fails_the_connection_and_keeps_the_items(void **state)
 	fake_repl_free(r);
 }
 
+/*
+ * Kernel TLS: a record from the peer that fails authentication puts the
+ * error on the socket, and whichever of receive and send sees it first
+ * reports it.  A send that fails so must say what the receive side would
+ * (tls_link on 6.12 saw "send failed: Bad message" instead).  Without TLS
+ * the errno is only a send failure.
+ */
+static void tls_receive_error_seen_by_a_send_says_what_it_is(void **state)
+{
+	static char session;	/* not a real one: only "encrypted" matters */
+	struct repl *r = setup();
+
+	(void)state;
+	r->conn.tls = &session;
+	heap_item(r, 1, 4096, 'a', false, tx_heap_free);
+	fake_complete(io, fake_find(io, IO_SENDMSG, -1), -EBADMSG);
+	assert_true(r->conn.failing);
+	assert_string_equal(r->conn.fail_reason, md_tls_rx_error(-EBADMSG));
+	r->conn.tls = NULL;
+	tx_reset(r);
+	fake_repl_free(r);
+
+	r = setup();
+	heap_item(r, 1, 4096, 'a', false, tx_heap_free);
+	fake_complete(io, fake_find(io, IO_SENDMSG, -1), -EBADMSG);
+	assert_string_equal(r->conn.fail_reason, "send failed: Bad message");
+	tx_reset(r);
+	fake_repl_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(partial_send_resumes_at_the_right_byte),
 		cmocka_unit_test(done_runs_once_per_item_after_its_last_byte),
 		cmocka_unit_test(send_error_fails_the_connection_and_keeps_the_items),
+		cmocka_unit_test(tls_receive_error_seen_by_a_send_says_what_it_is),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
