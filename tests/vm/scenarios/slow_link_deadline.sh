@@ -16,7 +16,7 @@
 . /tests/lib.sh
 ko_conf /tests/md.conf /tmp/ko.conf; on_b ". /tests/lib.sh; ko_conf /tests/md.conf /tmp/ko.conf"
 CONF=/tmp/ko.conf start_pair
-trap '/usr/sbin/tc qdisc del dev eth0 root 2>/dev/null' EXIT
+trap '/usr/sbin/tc qdisc del dev eth0 root 2>/dev/null || true' EXIT
 /usr/sbin/tc qdisc add dev eth0 root netem rate 32mbit || fail "netem rate on a"
 dmesg -c >/dev/null
 n0=$(wc -l < /var/log/mirrordisk/r0.log)	# earlier scenarios' lines are not ours
