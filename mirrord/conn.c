@@ -3,21 +3,23 @@
  * conn.c - sockets to the peer, and the failure of a connection.
  *
  * The node listed first in the resource listens, the other connects; both
- * retry forever.  The listener never blocks on one client: see
+ * retry forever.  This file keeps only sockets: the listening one and its
+ * table of candidates (each in its handshake, which handshake.c drives:
+ * address check, AUTH, HELLO), the connector's socket, the session's
+ * socket and TLS session.  The listener never blocks on one client: see
  * listen_once.  While a session is up it closes whatever else connects
- * (conn_refuse_pending), so nothing stale is first in line after a break.  Whatever breaks a connection, conn_fail first tells the
- * kernel (MD_CONN_STANDALONE): the kernel then completes every write the
- * peer has not acknowledged as "not replicated" and marks it in the
- * bitmap, so application I/O never waits on a dead link.  Then the
- * superblock records the break (a primary starts a new generation) and
- * the socket is shut down, which ends every operation on it; daemon.c
- * waits for them before the next attempt.
+ * (conn_refuse_pending), so nothing stale is first in line after a break.
+ * Whatever breaks a connection, conn_fail first tells the kernel
+ * (MD_CONN_STANDALONE): the kernel then completes every write the peer has
+ * not acknowledged as "not replicated" and marks it in the bitmap, so
+ * application I/O never waits on a dead link.  Then the superblock records
+ * the break (a primary starts a new generation) and the socket is shut
+ * down, which ends every operation on it; daemon.c waits for them before
+ * the next attempt.
  *
  * Owns r->conn: the sockets, the TLS session, failing and its reason
- * (conn_fail, conn_set_reason), the peer's liveness clock, the candidates
- * (cand, ncand, hello, have_hello, authed, peer_addr) and the refusal
- * counter.  With encryption = tls the listener's candidates are done after
- * AUTH (their HELLO comes inside TLS, handshake.c).
+ * (conn_fail, conn_set_reason), the peer's liveness clock, the candidate
+ * table (cand, ncand, peer_addr) and the refusal counter.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -245,23 +247,7 @@ void conn_refuse_pending(struct repl *r)
 	}
 }
 
-/* Is this the configured peer's address (the port does not matter)? */
-static bool from_peer(const struct repl *r, const struct sockaddr_storage *ss)
-{
-	const struct sockaddr_storage *p = &r->conn.peer_addr;
-
-	if (ss->ss_family != p->ss_family)
-		return false;
-	if (ss->ss_family == AF_INET)
-		return !memcmp(&((const struct sockaddr_in *)ss)->sin_addr,
-			       &((const struct sockaddr_in *)p)->sin_addr, sizeof(struct in_addr));
-	if (ss->ss_family == AF_INET6)
-		return !memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr,
-			       &((const struct sockaddr_in6 *)p)->sin6_addr, sizeof(struct in6_addr));
-	return false;
-}
-
-static void cand_accept(struct repl *r, uint64_t now)
+static void cand_accept(struct repl *r)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -269,12 +255,10 @@ static void cand_accept(struct repl *r, uint64_t now)
 
 	while ((fd = accept4(r->conn.listen_fd, (struct sockaddr *)&ss, &sl,
 			     SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		struct candidate *c;
-		struct md_auth_msg none;
-		bool have;
+		struct hs_sock *c;
 
 		sl = sizeof(ss);
-		if (!from_peer(r, &ss)) {
+		if (!hs_admit(r, &ss)) {
 			char a[64] = "?";
 
 			getnameinfo((struct sockaddr *)&ss, sizeof(ss), a, sizeof(a), NULL, 0, NI_NUMERICHOST);
@@ -291,102 +275,43 @@ static void cand_accept(struct repl *r, uint64_t now)
 			cand_drop(r, old, "too many connections waiting: the oldest goes");
 		}
 		c = &r->conn.cand[r->conn.ncand++];
-		*c = (struct candidate){ .fd = fd, .since_ms = now };
-		if (md_auth_begin(&c->auth, true, r->auth.method, r->auth.flags, r->auth.key,
-				  r->auth.keylen, r->res->name, &none, &have))
-			cand_drop(r, r->conn.ncand - 1, "no random bytes for a nonce");
+		if (hs_begin(r, c, fd, true))
+			cand_drop(r, r->conn.ncand - 1, c->why);
 	}
-}
-
-/* The packet a candidate owes us next: type and body length. */
-static void cand_expect(const struct candidate *c, uint16_t *type, uint32_t *len)
-{
-	*type = c->phase < 2 ? MDW_AUTH : MDW_HELLO;
-	*len = c->phase < 2 ? sizeof(struct mdw_auth) : sizeof(struct mdw_hello);
-}
-
-/* A candidate failed authentication: closed, logged, shown in status. */
-static void cand_auth_failed(struct repl *r, int i, int rc)
-{
-	conn_set_reason(r, "%s", md_auth_error(rc));
-	cand_drop(r, i, md_auth_error(rc));
-	state_write(r, r->adm.link);
 }
 
 /*
- * Read what candidate i has sent, and answer its authentication.  Returns
- * 1 when it authenticated and its HELLO is complete, 0 to wait, -1 when it
- * was dropped (closed, garbage, failed authentication).
+ * Candidate i's socket is readable: its handshake goes on (hs_step).
+ * true when it got through (hs_ready); false to wait, or when it was
+ * dropped (closed, garbage, failed authentication: that one is told).
  */
-static int cand_read(struct repl *r, int i)
+static bool cand_read(struct repl *r, int i)
 {
-	struct candidate *c = &r->conn.cand[i];
-	struct md_auth_msg in, out;
-	uint16_t type, want;
-	uint32_t len, wlen;
-	bool have;
-	ssize_t n;
-	int rc;
+	struct hs_sock *c = &r->conn.cand[i];
+	int rc = hs_step(c);
 
-	cand_expect(c, &want, &wlen);
-	n = recv(c->fd, c->buf + c->got, sizeof(struct mdw_hdr) + wlen - c->got, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n <= 0) {
-		cand_drop(r, i, c->phase ? "closed during the handshake" : "closed before a word");
-		return -1;
+	if (rc >= 0)
+		return hs_ready(r, c);
+	if (c->auth_rc) {
+		hs_refused(r, c);
+		state_write(r, r->adm.link);
 	}
-	c->got += (size_t)n;
-	if (c->got < sizeof(struct mdw_hdr))
-		return 0;
-	if (mdw_hdr_decode(c->buf, &type, &len) || type != want || len != wlen) {
-		cand_drop(r, i, c->phase ? "it broke the handshake" : "it did not start with AUTH");
-		return -1;
-	}
-	if (c->got < sizeof(struct mdw_hdr) + wlen)
-		return 0;
-	c->got = 0;
-	if (c->phase == 2)
-		return 1;
-	have = false;
-	rc = mdw_auth_decode(c->buf + sizeof(struct mdw_hdr), wlen, &in);
-	if (!rc)
-		rc = md_auth_step(&c->auth, &in, &out, &have);
-	else
-		rc = -EPROTO;
-	if (have) {
-		char pkt[sizeof(struct mdw_hdr) + sizeof(struct mdw_auth)];
-
-		mdw_hdr_encode(pkt, MDW_AUTH, sizeof(struct mdw_auth));
-		mdw_auth_encode(pkt + sizeof(struct mdw_hdr), &out);
-		/* 104 bytes into an empty socket buffer: all or nothing. */
-		if (send(c->fd, pkt, sizeof(pkt), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(pkt) &&
-		    rc >= 0) {
-			cand_drop(r, i, "could not answer its AUTH");
-			return -1;
-		}
-	}
-	if (rc < 0) {	/* after the answer: an encryption mismatch is told */
-		cand_auth_failed(r, i, rc);
-		return -1;
-	}
-	c->phase++;
-	/* With TLS the HELLO comes encrypted, after the TLS handshake. */
-	return c->phase == 2 && (r->auth.flags & MDW_AUTH_F_TLS) ? 1 : 0;
+	cand_drop(r, i, c->why);
+	return false;
 }
 
 /*
  * Listener: accept without blocking, only from the peer's address, and
- * keep up to MAX_CANDIDATES connections in their handshake at once (AUTH
- * answered here, lib/auth.h; then their HELLO), each for at most
- * `timeout` seconds.  The first that authenticated and whose HELLO is
- * complete wins: its fd comes back (blocking again) with the HELLO in
- * r->conn.hello.  A silent client, a slow one, garbage, one without the
+ * keep up to MAX_CANDIDATES connections in their handshake at once, each
+ * driven by handshake.c without blocking (hs_step: AUTH answered, then
+ * their HELLO), each for at most `timeout` seconds.  The first through
+ * (hs_ready) wins: it comes back in *h, its socket blocking again, for
+ * handshake() to finish.  A silent client, a slow one, garbage, one without the
  * secret, or many of them cannot keep the peer out: each is dropped at its
  * deadline or at its first wrong byte, and when the table is full the
  * oldest goes.  Waits at most RETRY_DELAY_MS, less when a signal comes.
  */
-static int listen_once(struct repl *r, volatile int *stop)
+static int listen_once(struct repl *r, volatile int *stop, struct hs_sock *h)
 {
 	uint64_t now = now_ms(), end = now + RETRY_DELAY_MS;
 	uint64_t limit = (uint64_t)r->res->timeout_s * 1000;
@@ -412,49 +337,37 @@ static int listen_once(struct repl *r, volatile int *stop)
 		now = now_ms();
 		/* Backwards: cand_drop moves the last entry into the hole. */
 		for (int i = n - 1; i >= 0; i--) {
-			int fd = r->conn.cand[i].fd;
-
-			if (p[i].revents && cand_read(r, i) == 1) {
-				struct candidate *c = &r->conn.cand[i];
-
-				r->conn.authed = true;
-				if (r->auth.flags & MDW_AUTH_F_TLS) {
-					if (md_tls_psk(&c->auth, r->conn.psk)) {
-						cand_drop(r, i, "no TLS key could be derived");
-						continue;
-					}
-				} else {
-					memcpy(r->conn.hello, c->buf + sizeof(struct mdw_hdr),
-					       sizeof(r->conn.hello));
-					r->conn.have_hello = true;
-				}
-				r->conn.cand[i].fd = -1;
+			if (p[i].revents && cand_read(r, i)) {
+				*h = r->conn.cand[i];
 				r->conn.cand[i] = r->conn.cand[--r->conn.ncand];
-				fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-				tune_socket(r, fd);
-				return fd;
+				r->conn.cand[r->conn.ncand].fd = -1;
+				fcntl(h->fd, F_SETFL, fcntl(h->fd, F_GETFL) & ~O_NONBLOCK);
+				tune_socket(r, h->fd);
+				return 0;
 			}
 		}
 		for (int i = r->conn.ncand - 1; i >= 0; i--)
 			if (now - r->conn.cand[i].since_ms >= limit)
 				cand_drop(r, i, "no handshake within the timeout");
 		if (p[n].revents)
-			cand_accept(r, now);
+			cand_accept(r);
 	}
 	return -EAGAIN;
 }
 
 
-/* One attempt to get a socket to the peer; -EAGAIN when it should retry. */
-int conn_establish(struct repl *r, volatile int *stop)
+/*
+ * One attempt to get a socket to the peer, in its handshake (*h, for
+ * handshake()): 0, or -EAGAIN when it should retry.
+ */
+int conn_establish(struct repl *r, volatile int *stop, struct hs_sock *h)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd, rc;
 
-	r->conn.have_hello = r->conn.authed = false;
 	if (r->conn.listen_fd >= 0)
-		return listen_once(r, stop);
+		return listen_once(r, stop, h);
 	if (r->adm.detached) {
 		usleep(POLL_INTERVAL_MS * 1000);
 		return -EAGAIN;
@@ -471,52 +384,15 @@ int conn_establish(struct repl *r, volatile int *stop)
 		usleep(RETRY_DELAY_MS * 1000);
 		return -EAGAIN;
 	}
-	return fd;
-}
-
-/* Read len bytes by deadline_ms (now_ms() clock): 0, or -ETIMEDOUT, or
- * -ECONNRESET / -errno when the stream ends or fails. */
-int conn_read_full(int fd, void *buf, size_t len, uint64_t deadline_ms)
-{
-	char *p = buf;
-
-	while (len) {
-		struct pollfd pf = { .fd = fd, .events = POLLIN };
-		uint64_t now = now_ms();
-		ssize_t n;
-
-		if (now >= deadline_ms)
-			return -ETIMEDOUT;
-		n = poll(&pf, 1, (int)(deadline_ms - now));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			return -ETIMEDOUT;
-		n = recv(fd, p, len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return n == 0 ? -ECONNRESET : -errno;
-		p += n;
-		len -= (size_t)n;
+	if (hs_begin(r, h, fd, false)) {
+		log_warn("handshake with %s failed: %s", peer_name(r), h->why);
+		close(fd);
+		usleep(RETRY_DELAY_MS * 1000);
+		return -EAGAIN;
 	}
 	return 0;
 }
 
-int conn_send_sync(int fd, uint16_t type, const void *body, uint32_t len)
-{
-	char buf[sizeof(struct mdw_hdr) + sizeof(struct mdw_hello)];
-
-	mdw_hdr_encode(buf, type, len);
-	memcpy(buf + sizeof(struct mdw_hdr), body, len);
-	return send(fd, buf, sizeof(struct mdw_hdr) + len, MSG_NOSIGNAL) ==
-	       (ssize_t)(sizeof(struct mdw_hdr) + len) ? 0 : -EIO;
-}
-
-
-/* The end of a connection's socket, its TLS session with it. */
 /* Before the first connection: no socket, no listener. */
 void conn_init(struct repl *r)
 {

@@ -189,30 +189,31 @@ int repl_run(struct repl *r, volatile int *stop)
 	admin_reload(r);
 	state_write(r, r->adm.detached ? MD_LINK_DETACHED : MD_LINK_CONNECTING);
 	while (!*stop) {
-		int fd, rc;
+		struct hs_sock h;
+		int rc;
 
 		if (admin_reload_requested(r)) {
 			vf_refuse_unconnected(r);
 			state_write(r, r->adm.detached ? MD_LINK_DETACHED : MD_LINK_CONNECTING);
 		}
-		fd = conn_establish(r, stop);
+		rc = conn_establish(r, stop, &h);
 		poll_role(r);
-		if (fd < 0)
+		if (rc < 0)
 			continue;
 		if (r->adm.detached) {
-			handshake_refuse_detached(r, fd);
+			handshake_refuse_detached(r, &h);
 			continue;
 		}
-		rc = handshake(r, fd);
+		rc = handshake(r, &h);
 		if (rc) {
-			conn_close(r, fd);
+			conn_close(r, h.fd);
 			state_write(r, r->hs.decision == MD_SYNC_SPLIT_BRAIN ? MD_LINK_SPLIT_BRAIN :
 				    r->hs.decision == MD_SYNC_UNRELATED ? MD_LINK_UNRELATED :
 				    MD_LINK_REFUSED);
 			refused_pause(stop);
 			continue;
 		}
-		conn_adopt(r, fd);
+		conn_adopt(r, h.fd);
 		if (repl_connected(r, stop))	/* the kernel refused it */
 			refused_pause(stop);
 	}

@@ -20,8 +20,9 @@
  *   send.c       primary again: ACKs back to the kernel (handle_ack)
  *
  * Around that path: daemon.c (set-up, the event loop and its timers),
- * conn.c (sockets, failure of a connection), handshake.c (who the peer is
- * and which way to resync), resync.c and csum.c (bringing an out-of-date
+ * conn.c (sockets, failure of a connection), handshake.c (a connection's
+ * life until it carries data, either side: address check, AUTH, TLS,
+ * HELLO, which way to resync), resync.c and csum.c (bringing an out-of-date
  * copy up), verify.c (comparing the copies online), marks.c (the kernel's
  * out-of-sync bitmap), admin.c (the state file, the superblock's
  * transitions of lib/gen.h applied, what the administrator changed at run
@@ -56,7 +57,7 @@
 #define CBUF_SIZE	(64u << 10)		/* control packets (acks, pings) */
 
 #define PING_INTERVAL_MS	1000
-#define MAX_CANDIDATES		8	/* listener: connections in their first HELLO */
+#define MAX_CANDIDATES		8	/* listener: connections in their handshake */
 #define POLL_INTERVAL_MS	200
 #define RETRY_DELAY_MS		1000
 
@@ -177,6 +178,27 @@ struct verify {
 	} slot[VF_WINDOW];
 };
 
+/*
+ * One socket in its handshake, on either side (handshake.c: hs_begin,
+ * hs_step).  Read without blocking: what the peer owes next is AUTH until
+ * the exchange is done, then its HELLO (to the connector: or a REJECT).
+ * The listener keeps a table of them (conn.c), the connector one; the one
+ * that gets through is handed to handshake().
+ */
+struct hs_sock {
+	int fd;
+	bool listener;		/* this side accepted the socket */
+	bool authed;		/* the AUTH exchange is done: the peer holds the secret */
+	bool have_hello;	/* buf holds the peer's HELLO (or REJECT), whole */
+	uint64_t since_ms;
+	struct md_auth auth;
+	unsigned msgs;		/* whole packets taken */
+	size_t got;		/* bytes of the next one in buf */
+	const char *why;	/* why it failed: a string constant or strerror's */
+	int auth_rc;		/* it failed authentication: md_auth_step's -errno */
+	char buf[sizeof(struct mdw_hdr) + sizeof(struct mdw_hello)];
+};
+
 struct repl {
 	/* Who we are: set by main.c before repl_init, read everywhere. */
 	struct md_res_cfg *res;
@@ -217,22 +239,12 @@ struct repl {
 		enum md_link link;	/* what the state file says */
 	} adm;
 
-	struct {			/* conn.c, handshake.c: one connection */
+	struct {			/* conn.c: the sockets of a connection */
 		int listen_fd, sock;
-		/* listener: accepted, their HELLO not complete yet (conn.c) */
-		struct candidate {
-			int fd;
-			uint64_t since_ms;
-			int phase;	/* 0: AUTH step 1, 1: AUTH step 3, 2: HELLO */
-			struct md_auth auth;
-			size_t got;
-			char buf[sizeof(struct mdw_hdr) + sizeof(struct mdw_hello)];
-		} cand[MAX_CANDIDATES];
+		/* listener: accepted, in their handshake (handshake.c drives each) */
+		struct hs_sock cand[MAX_CANDIDATES];
 		struct sockaddr_storage peer_addr;	/* the only source accepted */
 		int ncand;
-		char hello[sizeof(struct mdw_hello)];	/* the winner's HELLO */
-		bool have_hello;
-		bool authed;		/* the listener authenticated the winner */
 		uint8_t psk[MD_TLS_PSK_LEN];	/* this connection's TLS key (lib/tls.h) */
 		void *tls;		/* the TLS session of sock, NULL: plain */
 		uint64_t refused, refused_logged_ms;
@@ -363,16 +375,19 @@ void conn_note_tx(struct repl *r);
 int conn_listen(struct repl *r);
 bool conn_kernel_gave_up(struct repl *r);
 uint32_t conn_deadline_s(const struct repl *r);
-int conn_establish(struct repl *r, volatile int *stop);
+int conn_establish(struct repl *r, volatile int *stop, struct hs_sock *h);
 void conn_close(struct repl *r, int fd);
-int conn_read_full(int fd, void *buf, size_t len, uint64_t deadline_ms);
 void conn_refuse_pending(struct repl *r);
 void conn_drop_candidates(struct repl *r);
-int conn_send_sync(int fd, uint16_t type, const void *body, uint32_t len);
 
 /* handshake.c */
-int handshake(struct repl *r, int fd);
-void handshake_refuse_detached(struct repl *r, int fd);
+bool hs_admit(const struct repl *r, const struct sockaddr_storage *from);
+int hs_begin(struct repl *r, struct hs_sock *h, int fd, bool listener);
+int hs_step(struct hs_sock *h);
+bool hs_ready(const struct repl *r, const struct hs_sock *h);
+void hs_refused(struct repl *r, const struct hs_sock *h);
+int handshake(struct repl *r, struct hs_sock *h);
+void handshake_refuse_detached(struct repl *r, struct hs_sock *h);
 void handshake_peer_role(struct repl *r, uint32_t role);
 void handshake_resync_over(struct repl *r);
 

@@ -18,7 +18,7 @@
  * ASan/UBSan/LeakSanitizer:
  *   - the candidate wins only with auth = none (with the secret it cannot
  *     answer a nonce it never read), after exactly two AUTH packets and,
- *     without TLS, a HELLO, which is then r->conn.hello byte for byte;
+ *     without TLS, a HELLO, which the winner then holds byte for byte;
  *   - one that does not win is closed, and nothing else of it is kept;
  *   - all it got back are whole AUTH packets, at most two;
  *   - the silent candidates are untouched but for the oldest dropped when
@@ -126,7 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t hello = sizeof(struct mdw_hdr) + sizeof(struct mdw_hello);
 	struct sockaddr_in peer = addr_of("192.0.2.2");
 	struct repl *r;
-	int sv[2], st[2] = { -1, -1 }, silent[MAX_CANDIDATES][2], nsilent = 0, fd;
+	int sv[2], st[2] = { -1, -1 }, silent[MAX_CANDIDATES][2], nsilent = 0, rc;
+	struct hs_sock h = { .fd = -1 };
 	uint8_t how;
 
 	if (!size)
@@ -152,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (; nsilent < MAX_CANDIDATES; nsilent++) {
 			FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
 					      silent[nsilent]) == 0);
-			r->conn.cand[nsilent] = (struct candidate){
+			r->conn.cand[nsilent] = (struct hs_sock){
 				.fd = silent[nsilent][0], .since_ms = now_ms() - 1000 + (uint64_t)nsilent };
 			r->conn.ncand++;
 		}
@@ -169,24 +170,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The long deadline of the silent ones: they must not time out. */
 	r->res->timeout_s = 3600;
 	do
-		fd = conn_establish(r, &lw.stop);
-	while (fd == -EAGAIN && !lw.stop);
+		rc = conn_establish(r, &lw.stop, &h);
+	while (rc == -EAGAIN && !lw.stop);
 
-	if (fd >= 0) {
+	if (rc == 0) {
 		size_t need = 2 * auth + (how & L_TLS ? 0 : hello);
 
-		FUZZ_CHECK(fd == sv[0]);
+		FUZZ_CHECK(h.fd == sv[0] && h.listener);
 		FUZZ_CHECK(!(how & L_SECRET));
-		FUZZ_CHECK(r->conn.authed && size >= need);
-		FUZZ_CHECK(r->conn.have_hello == !(how & L_TLS));
-		if (r->conn.have_hello)
-			FUZZ_CHECK(!memcmp(r->conn.hello, data + 2 * auth + sizeof(struct mdw_hdr),
-					   sizeof(r->conn.hello)));
-		close(fd);
+		FUZZ_CHECK(h.authed && size >= need);
+		FUZZ_CHECK(h.have_hello == !(how & L_TLS));
+		if (h.have_hello)
+			FUZZ_CHECK(!memcmp(h.buf, data + 2 * auth, hello));
+		close(h.fd);
 	} else {
-		FUZZ_CHECK(fd == -EAGAIN);
+		FUZZ_CHECK(rc == -EAGAIN);
 		FUZZ_CHECK(!fd_open(sv[0]));
-		FUZZ_CHECK(!r->conn.have_hello && !r->conn.authed);
+		FUZZ_CHECK(h.fd == -1);
 	}
 	for (int i = 0; i < r->conn.ncand; i++) {
 		bool one = false;

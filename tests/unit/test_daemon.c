@@ -116,7 +116,7 @@ static void stopping_closes_the_listeners_candidates(void **state)
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 		cand[i] = sv[0];
 		peer[i] = sv[1];
-		r->conn.cand[i] = (struct candidate){ .fd = sv[0] };
+		r->conn.cand[i] = (struct hs_sock){ .fd = sv[0] };
 	}
 	r->conn.ncand = 3;
 	fake_repl_fini(r);
