@@ -276,6 +276,12 @@ void mdw_ack_encode(void *body, uint64_t id, int32_t status)
 	memcpy(body, &w, sizeof(w));
 }
 
+void mdw_ack_frame(void *frame, uint64_t id, int32_t status)
+{
+	mdw_hdr_encode(frame, MDW_ACK, sizeof(struct mdw_ack));
+	mdw_ack_encode((char *)frame + sizeof(struct mdw_hdr), id, status);
+}
+
 int mdw_ack_decode(const void *body, size_t len, uint64_t *id, int32_t *status)
 {
 	struct mdw_ack w;

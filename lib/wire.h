@@ -77,6 +77,9 @@ void mdw_data_frame(void *frame, const struct md_data_info *d);
 int mdw_data_decode(const void *body, size_t body_len, struct md_data_info *d);
 
 void mdw_ack_encode(void *body, uint64_t id, int32_t status);
+/* A whole ACK packet (header and body): MDW_ACK_FRAME bytes. */
+#define MDW_ACK_FRAME	(sizeof(struct mdw_hdr) + sizeof(struct mdw_ack))
+void mdw_ack_frame(void *frame, uint64_t id, int32_t status);
 int mdw_ack_decode(const void *body, size_t len, uint64_t *id, int32_t *status);
 
 /* MDW_BITMAP body: header + words.  decode checks the length and bounds

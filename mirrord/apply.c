@@ -149,12 +149,8 @@ void apply_release(struct apply *a)
 static void apply_finish(struct apply *a, int status)
 {
 	struct repl *r = a->r;
-	void *body;
 
-	if (!r->conn.failing && (body = ctl_packet(r, MDW_ACK, sizeof(struct mdw_ack)))) {
-		mdw_ack_encode(body, a->d.id, status);
-		ctl_kick(r);
-	}
+	tx_ack(r, a->d.id, status);
 	if (status && a->d.len) {
 		log_err("write of %u bytes at offset %llu failed on %s: %s", a->d.len,
 			(unsigned long long)a->d.offset, r->res->nodes[r->me].disk,

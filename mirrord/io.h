@@ -13,6 +13,10 @@
  * callback with the result (bytes or -errno) from io_run().  Stream reads
  * may return fewer bytes than asked (as read(2) would); writes to streams
  * may be partial, and the caller resubmits the rest.
+ *
+ * Reading a write's path, io.c can be skipped: ioq_submit only queues,
+ * and the path goes on in the callback the io_op names (.cb), which
+ * docs/design.md section 2 lists step by step.
  */
 #ifndef MIRRORD_IO_H
 #define MIRRORD_IO_H

@@ -397,6 +397,7 @@ void tx_queue(struct repl *r, struct txitem *t, struct iovec *iov, int niov,
 void tx_heap_free(struct txitem *t);
 void *ctl_packet(struct repl *r, uint16_t type, uint32_t len);
 void ctl_kick(struct repl *r);
+void tx_ack(struct repl *r, uint64_t id, int32_t status);
 void tx_reset(struct repl *r);
 
 /* rx.c */

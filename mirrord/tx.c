@@ -129,20 +129,42 @@ void ctl_kick(struct repl *r)
 	tx_queue(r, &c->tx, &c->iov, 1, ctl_sent);
 }
 
-/* Append a packet to the control buffer being filled; sent by ctl_kick(). */
-void *ctl_packet(struct repl *r, uint16_t type, uint32_t len)
+/* Room for len bytes of whole packets in the control buffer being
+ * filled, or NULL after failing the connection (the peer does not read). */
+static char *ctl_reserve(struct repl *r, size_t len)
 {
 	struct ctlbuf *c = &r->tx.ctl[r->tx.ctl_cur];
 	char *p;
 
-	if (c->len + sizeof(struct mdw_hdr) + len > CBUF_SIZE) {
+	if (c->len + len > CBUF_SIZE) {
 		conn_fail(r, "control buffer full (peer not reading)");
 		return NULL;
 	}
 	p = c->buf + c->len;
+	c->len += len;
+	return p;
+}
+
+/* Append a packet to the control buffer being filled; sent by ctl_kick(). */
+void *ctl_packet(struct repl *r, uint16_t type, uint32_t len)
+{
+	char *p = ctl_reserve(r, sizeof(struct mdw_hdr) + len);
+
+	if (!p)
+		return NULL;
 	mdw_hdr_encode(p, type, len);
-	c->len += sizeof(struct mdw_hdr) + len;
 	return p + sizeof(struct mdw_hdr);
+}
+
+/* Secondary: the ACK of one write (status 0 or -errno), on its way now. */
+void tx_ack(struct repl *r, uint64_t id, int32_t status)
+{
+	char *p;
+
+	if (r->conn.failing || !(p = ctl_reserve(r, MDW_ACK_FRAME)))
+		return;
+	mdw_ack_frame(p, id, status);
+	ctl_kick(r);
 }
 
 /*

@@ -253,6 +253,21 @@ static void ack_reject_state_bitmap(void **state)
 	assert_int_equal(mdw_ack_decode(body, 16, &id, &st), -EBADMSG);
 	mdw_ack_encode(body, 42, -5000);
 	assert_int_equal(mdw_ack_decode(body, 16, &id, &st), -EBADMSG);
+	/* The whole packet: the header, then the body above, byte for byte. */
+	{
+		unsigned char frame[MDW_ACK_FRAME], hdr[sizeof(struct mdw_hdr)];
+		uint16_t type;
+		uint32_t len;
+
+		mdw_ack_frame(frame, 42, -EIO);
+		mdw_hdr_encode(hdr, MDW_ACK, 16);
+		mdw_ack_encode(body, 42, -EIO);
+		assert_memory_equal(frame, hdr, sizeof(hdr));
+		assert_memory_equal(frame + sizeof(hdr), body, 16);
+		assert_int_equal(mdw_hdr_decode(frame, &type, &len), 0);
+		assert_int_equal(type, MDW_ACK);
+		assert_int_equal(len, 16);
+	}
 
 	memset(longmsg, 'm', sizeof(longmsg) - 1);
 	longmsg[sizeof(longmsg) - 1] = 0;
