@@ -262,19 +262,10 @@ static void runfile(void)
 	put("runfile", "state", buf, len);
 
 	unlink(file);
-	if (md_runctl_set(file, "paused", 1) || md_runctl_set(file, "resync_rate", 1000) ||
-	    md_runctl_set(file, "verify", 7)) {
-		fprintf(stderr, "md_runctl_set failed\n");
-		exit(1);
-	}
-	buf = slurp(file, &len);
-	buf[0] = 1 + 3 * 4;	/* ctl, then set resync_rate (see runfile.c) */
-	put("runfile", "ctl", buf, len);
-	unlink(file);
 	rmdir(path);
 
 	buf = malloc(1 + sizeof(s));
-	buf[0] = 2;
+	buf[0] = 1;
 	memcpy(buf + 1, &s, sizeof(s));
 	put("runfile", "struct", buf, 1 + sizeof(s));
 	free(buf);
