@@ -177,6 +177,20 @@ static void text(const char *target, const char *name, const char *s)
 	put(target, name, s, strlen(s));
 }
 
+/* ctlreq: requests of the control socket and event lines (lib/ctlproto.h). */
+static void ctlreq(void)
+{
+	text("ctlreq", "pause", "pause");
+	text("ctlreq", "set", "set resync-rate 41943040");
+	text("ctlreq", "verify", "verify 1733412345678");
+	text("ctlreq", "events-now", "events now");
+	text("ctlreq", "event-change", "2026-12-05T15:32:27.123Z change resource name=r0 "
+	     "conn=connecting peer-disk=unknown");
+	text("ctlreq", "event-exists", "exists resource name=r0 role=primary conn=connected "
+	     "disk=up-to-date peer-disk=up-to-date resync=source done=5 total=10 percent=50 "
+	     "verify=none");
+}
+
 static void config(void)
 {
 	text("config", "guest", "; the two-guest bench\n"
@@ -506,6 +520,7 @@ int main(int argc, char **argv)
 	meta();
 	config();
 	runfile();
+	ctlreq();
 	rx();
 	listen_seeds();
 	return 0;
