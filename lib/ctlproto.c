@@ -170,8 +170,10 @@ int md_ev_diff(const char *res, const struct md_ev_snap *old, const struct md_ev
 		sink(ctx, line);
 		n++;
 	}
-	/* A resync ended and the next began between two snapshots: both. */
-	if (rs_was && (!rs_is || strcmp(old->resync, cur->resync) || cur->rs_total != old->rs_total)) {
+	/* A resync ended and the next (the other way) began between two
+	 * snapshots: both.  Its total may grow while it runs (the source
+	 * learns the target's bitmap): that is no new resync. */
+	if (rs_was && (!rs_is || strcmp(old->resync, cur->resync))) {
 		b.n = 0;
 		lb_add(&b, "resync-end resource name=%s", res);
 		lb_add(&b, " role=%s", old->resync);

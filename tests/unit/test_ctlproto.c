@@ -231,10 +231,14 @@ static void diff_abort_split_verify(void **state)
 	assert_string_equal(ls.l[2], "resync-end resource name=r0 role=target result=aborted done=0 total=10");
 	/* A resync replaced by another between two snapshots: end, then start. */
 	b = a;
-	b.rs_total = 20;
+	snprintf(b.resync, sizeof(b.resync), "source");
 	assert_int_equal(diff(&a, &b, &pace, 0, &ls), 2);
 	assert_non_null(strstr(ls.l[0], "resync-end "));
 	assert_non_null(strstr(ls.l[1], "resync-start "));
+	/* The total growing (the target's bitmap merged) is the same resync. */
+	a = b;
+	b.rs_total = 20;
+	assert_int_equal(diff(&a, &b, &pace, 0, &ls), 0);
 	/* Verify: start, then its result. */
 	a = base;
 	b = base;
