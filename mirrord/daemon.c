@@ -65,6 +65,7 @@ static void poll_role(struct repl *r)
 		return;
 	r->dev.role = st.role;
 	log_info("local role is now %s", md_role_name(r->dev.role));
+	state_write(r, r->adm.link);	/* the events show the role */
 	if (r->conn.sock >= 0 && !r->conn.failing && r->hs.decision == MD_SYNC_WAIT_INITIAL) {
 		conn_fail(r, "role changed while waiting for the initial sync: deciding again");
 		return;
