@@ -261,7 +261,7 @@ int ctl_read_line(int fd, char *buf, size_t len, int timeout_ms)
 	return -EBADMSG;
 }
 
-#define CTL_ANSWER_MS	30000	/* the main loop answers within a turn; a hung one... */
+#define CTL_ANSWER_MS	30000	/* the main loop answers within a turn: else it is hung */
 
 int daemon_request(const struct md_res_cfg *res, const char *req, char *msg, size_t len)
 {
@@ -271,6 +271,9 @@ int daemon_request(const struct md_res_cfg *res, const char *req, char *msg, siz
 
 	if (len)
 		msg[0] = '\0';
+	if (fd == -EACCES || fd == -EPERM)
+		return err(MDCTL_E_REFUSED, "%s: the control socket of mirrord is root's: %s",
+			   res->name, strerror(-fd));
 	if (fd < 0)
 		return err(MDCTL_E_NOTUP, "%s: mirrord is not running (no control socket: %s)",
 			   res->name, strerror(-fd));
@@ -278,9 +281,12 @@ int daemon_request(const struct md_res_cfg *res, const char *req, char *msg, siz
 	if (!rc)
 		rc = ctl_read_line(fd, line, sizeof(line), CTL_ANSWER_MS);
 	close(fd);
+	if (rc == -ETIMEDOUT)
+		return err(rc, "%s: mirrord has made no progress on '%s' for %d s; it may be hung "
+			   "(see " MD_LOG_DIR "/%s" MD_RUN_LOG ")", res->name, req, CTL_ANSWER_MS / 1000,
+			   res->name);
 	if (rc < 0)
-		return err(rc, "%s: no answer from mirrord to '%s': %s", res->name, req,
-			   rc == -ETIMEDOUT ? "timed out" : strerror(-rc));
+		return err(rc, "%s: no answer from mirrord to '%s': %s", res->name, req, strerror(-rc));
 	if (md_ctl_answer_parse(line, &status, &m))
 		return err(-EBADMSG, "%s: mirrord's answer is malformed: %.80s", res->name, line);
 	if (len)

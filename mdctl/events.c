@@ -29,6 +29,10 @@ static int subscribe(const char *name, bool now, char *why, size_t len)
 	const char *msg;
 	int fd = ctl_connect(name), rc, status;
 
+	if (fd == -EACCES || fd == -EPERM) {
+		snprintf(why, len, "the control socket of mirrord is root's: %s", strerror(-fd));
+		return MDCTL_E_REFUSED;
+	}
 	if (fd < 0) {
 		snprintf(why, len, "mirrord is not running (no control socket: %s)", strerror(-fd));
 		return MDCTL_E_NOTUP;
