@@ -178,7 +178,10 @@ int md_ev_diff(const char *res, const struct md_ev_snap *old, const struct md_ev
 		lb_add(&b, "resync-end resource name=%s", res);
 		lb_add(&b, " role=%s", old->resync);
 		lb_add(&b, " result=%s", !strcmp(cur->conn, "connected") ? "done" : "aborted");
-		lb_u64(&b, "done", old->rs_done);
+		/* The last chunks may have been counted only in the snapshot
+		 * that says it ended. */
+		lb_u64(&b, "done", cur->rs_total == old->rs_total && cur->rs_done > old->rs_done ?
+			   cur->rs_done : old->rs_done);
 		lb_u64(&b, "total", old->rs_total);
 		sink(ctx, line);
 		n++;

@@ -211,7 +211,7 @@ static void diff_sequence(void **state)
 	snprintf(b.peer_disk, sizeof(b.peer_disk), "up-to-date");
 	assert_int_equal(diff(&a, &b, &pace, 21000, &ls), 2);
 	assert_string_equal(ls.l[0], "change resource name=r0 peer-disk=up-to-date");
-	assert_string_equal(ls.l[1], "resync-end resource name=r0 role=source result=done done=3 total=200");
+	assert_string_equal(ls.l[1], "resync-end resource name=r0 role=source result=done done=200 total=200");
 	assert_int_equal(pace.last_pct, -1);
 }
 
