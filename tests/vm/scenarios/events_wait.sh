@@ -72,6 +72,7 @@ log "lines: $l1 $l2 $l3 $l4 $l5 $l6 $l7"
 
 log "wait-connect while the peer is down"
 on_b "mdctl down r0" || fail "down b"
+wait_json a connection connecting 30
 expect_rc 7 mdctl wait-connect r0 --timeout 3
 expect_rc 5 on_b "mdctl wait-connect r0 --timeout 3"
 expect_rc 5 on_b "mdctl events --now r0"
