@@ -67,7 +67,7 @@ struct ctl_server {
 	pthread_mutex_t lock;
 	int listen_fd, wake_fd;
 	bool quit;			/* under lock */
-	volatile int pending;		/* a request waits for the main loop */
+	int pending;			/* a request waits for the main loop (atomic) */
 	uid_t allow_uid;
 	struct md_ev_snap snap;		/* as last published (under lock) */
 	bool have_snap;
@@ -351,7 +351,7 @@ static void cl_request(struct ctl_server *s, struct ctl_client *c, size_t len)
 		return;
 	}
 	c->st = CL_WAIT;
-	s->pending = 1;
+	__atomic_store_n(&s->pending, 1, __ATOMIC_RELEASE);
 	pthread_kill(s->main_thread, SIGUSR1);
 }
 
@@ -581,10 +581,10 @@ bool ctl_serve(struct repl *r)
 	bool changed = false;
 	int n = 0;
 
-	if (!s || !s->pending)
+	if (!s || !__atomic_load_n(&s->pending, __ATOMIC_ACQUIRE))
 		return false;
 	pthread_mutex_lock(&s->lock);
-	s->pending = 0;
+	__atomic_store_n(&s->pending, 0, __ATOMIC_RELAXED);
 	for (int i = 0; i < CTL_CLIENTS; i++) {
 		if (s->cl[i].st != CL_WAIT)
 			continue;
