@@ -210,7 +210,8 @@ static int wait_for(const char *name, bool sync)
 		return err(exit_of(fd), "%s: %s", name, why);
 	for (;;) {
 		uint64_t now = mono_ms();
-		int k, left = end == UINT64_MAX ? -1 : end > now ? (int)(end - now) : 0;
+		uint64_t rest = end > now ? end - now : 0;
+		int k, left = end == UINT64_MAX ? -1 : rest > (1u << 30) ? 1 << 30 : (int)rest;
 
 		k = left == 0 ? -ETIMEDOUT : ctl_read_line(fd, line, sizeof(line), left);
 		if (k == -ETIMEDOUT) {
