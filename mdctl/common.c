@@ -261,6 +261,16 @@ int ctl_read_line(int fd, char *buf, size_t len, int timeout_ms)
 	return -EBADMSG;
 }
 
+int ctl_ask(int fd, const char *req, char *line, size_t len, int timeout_ms)
+{
+	int sent = ctl_send(fd, req);
+	/* Read even when the send failed: mirrord answers a refused client
+	 * (not root, too many) at once and closes before reading it. */
+	int rc = ctl_read_line(fd, line, len, timeout_ms);
+
+	return rc < 0 && sent ? sent : rc;
+}
+
 #define CTL_ANSWER_MS	30000	/* the main loop answers within a turn: else it is hung */
 
 int daemon_request(const struct md_res_cfg *res, const char *req, char *msg, size_t len)
@@ -277,9 +287,7 @@ int daemon_request(const struct md_res_cfg *res, const char *req, char *msg, siz
 	if (fd < 0)
 		return err(MDCTL_E_NOTUP, "%s: mirrord is not running (no control socket: %s)",
 			   res->name, strerror(-fd));
-	rc = ctl_send(fd, req);
-	if (!rc)
-		rc = ctl_read_line(fd, line, sizeof(line), CTL_ANSWER_MS);
+	rc = ctl_ask(fd, req, line, sizeof(line), CTL_ANSWER_MS);
 	close(fd);
 	if (rc == -ETIMEDOUT)
 		return err(rc, "%s: mirrord has made no progress on '%s' for %d s; it may be hung "

@@ -37,9 +37,7 @@ static int subscribe(const char *name, bool now, char *why, size_t len)
 		snprintf(why, len, "mirrord is not running (no control socket: %s)", strerror(-fd));
 		return MDCTL_E_NOTUP;
 	}
-	rc = ctl_send(fd, now ? "events now" : "events");
-	if (!rc)
-		rc = ctl_read_line(fd, line, sizeof(line), 30000);
+	rc = ctl_ask(fd, now ? "events now" : "events", line, sizeof(line), 30000);
 	if (rc >= 0 && md_ctl_answer_parse(line, &status, &msg))
 		rc = -EBADMSG;
 	if (rc >= 0 && status) {

@@ -114,6 +114,9 @@ int ctl_send(int fd, const char *req);
 /* One line (without '\n') within timeout_ms: its length, -ETIMEDOUT,
  * -ECONNRESET at the end of the stream, -EBADMSG, -errno. */
 int ctl_read_line(int fd, char *buf, size_t len, int timeout_ms);
+/* Send a request and read the answer's line (its length, or -errno):
+ * an answer that came before the request was taken counts. */
+int ctl_ask(int fd, const char *req, char *line, size_t len, int timeout_ms);
 /* One request to the resource's mirrord: the answer's status (an exit
  * code, >= 0) with its text in msg, or -errno / MDCTL_E_NOTUP (reported). */
 int daemon_request(const struct md_res_cfg *res, const char *req, char *msg, size_t len);
