@@ -263,7 +263,7 @@ clean:
 # (tests/host/fuzz.sh); `make fuzz-corpus` regenerates the seed corpora.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_LIB_TARGETS := wire meta config runfile
+FUZZ_LIB_TARGETS := wire meta config runfile ctlreq
 # Targets of mirrord's own logic (rx: the receive side and its packet
 # handlers; listen: the listener's first bytes) link mirrord's sources but
 # main.c and the unit tests' fake I/O loop and fake kernel

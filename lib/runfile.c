@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * runfile.c - see runfile.h.  The only code that parses or writes the
- * files of proto/md_run.h: NAME.state (mirrord writes, mdctl reads) and
- * NAME.ctl (mdctl writes, mirrord reads).
+ * files of proto/md_run.h: NAME.state (mirrord writes, mdctl reads).
+ * Requests from mdctl to mirrord go over the control socket
+ * (lib/ctlproto.h), not through a file.
  *
  * One table, state_keys[], is the state file's format: the writer walks it
  * in order (so the table's order is the key order on disk, pinned by a
@@ -421,85 +422,4 @@ int md_state_read(const char *path, struct md_state *s)
 	rc = read_lines(f, state_apply_cb, s);
 	fclose(f);
 	return rc;
-}
-
-/* ---- the control file ---- */
-
-static bool ctl_key_known(const char *key)
-{
-	return !strcmp(key, "paused") || !strcmp(key, "resync_rate") || !strcmp(key, "verify");
-}
-
-static int ctl_apply_cb(void *obj, const char *key, const char *v)
-{
-	struct md_runctl *c = obj;
-	uint64_t u;
-
-	if (!ctl_key_known(key))
-		return 0;
-	if (parse_u64_all(v, &u))
-		return -EBADMSG;
-	if (!strcmp(key, "paused")) {
-		c->paused = u != 0;
-	} else if (!strcmp(key, "resync_rate")) {
-		if (u > INT64_MAX)
-			return -EBADMSG;
-		c->resync_rate = (int64_t)u;
-	} else {
-		c->verify = u;
-	}
-	return 0;
-}
-
-int md_runctl_read(const char *path, struct md_runctl *c)
-{
-	FILE *f;
-	int rc;
-
-	c->paused = -1;
-	c->resync_rate = -1;
-	c->verify = 0;
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	rc = read_lines(f, ctl_apply_cb, c);
-	fclose(f);
-	return rc;
-}
-
-int md_runctl_set(const char *path, const char *key, uint64_t val)
-{
-	char tmp[PATH_MAX], line[MD_RUN_LINE_MAX + 1];
-	size_t klen = strlen(key);
-	FILE *in, *out;
-	int rc, r;
-
-	if (!ctl_key_known(key) || (!strcmp(key, "resync_rate") && val > INT64_MAX))
-		return -EINVAL;
-	rc = tmp_open(path, tmp, sizeof(tmp), &out);
-	if (rc)
-		return rc;
-	in = fopen(path, "re");
-	if (!in && errno != ENOENT)
-		return tmp_commit(out, tmp, path, -errno);
-	/*
-	 * Lines of other keys stay, even malformed ones a human may want to
-	 * see; only lines that cannot be copied whole are dropped.  Each is
-	 * written with its '\n', also a last line that lacked one, which would
-	 * otherwise run into the key appended below.
-	 */
-	while (in && (r = read_line(in, line, sizeof(line))) != LINE_EOF) {
-		if (r == LINE_BAD || !*line)
-			continue;
-		if (!strncmp(line, key, klen) && line[klen] == '=')
-			continue;
-		fprintf(out, "%s\n", line);
-	}
-	if (in) {
-		if (ferror(in))
-			rc = -EIO;
-		fclose(in);
-	}
-	fprintf(out, "%s=%llu\n", key, (unsigned long long)val);
-	return tmp_commit(out, tmp, path, rc);
 }

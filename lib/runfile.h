@@ -77,25 +77,5 @@ int md_state_write(const char *path, const struct md_state *s);
  * (the holder of NAME.pid's lock is the daemon: lib/pidlock.h).
  */
 int md_state_read(const char *path, struct md_state *s);
-/* The runtime settings of NAME.ctl (mdctl pause/resume/set/verify). */
-struct md_runctl {
-	int paused;			/* -1: not set; else 0 or 1 */
-	int64_t resync_rate;		/* -1: not set (the config file's value holds) */
-	uint64_t verify;		/* verify request token, 0: none */
-};
-
-/*
- * Read NAME.ctl.  Missing file: 0 with everything "not set".  Malformed
- * lines (also a resync_rate above INT64_MAX): -EBADMSG as above.
- */
-int md_runctl_read(const char *path, struct md_runctl *c);
-/*
- * Set one key ("paused", "resync_rate", "verify") to "key=%llu", keeping
- * the other lines (malformed ones over MD_RUN_LINE_MAX are dropped) and
- * replacing every line of that key; atomic like md_state_write.  -EINVAL
- * for any other key or a resync_rate above INT64_MAX.  Two writers at once
- * may lose one update (the last rename wins), as before.
- */
-int md_runctl_set(const char *path, const char *key, uint64_t val);
 
 #endif

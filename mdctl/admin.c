@@ -7,8 +7,8 @@
  *
  * Each flow is a transition of this node's superblock (lib/gen.h: its
  * flags MD_SBF_* and disk state), sometimes with a role change in the
- * module; mirrord is sent SIGHUP to
- * act on the flags and its state file tells how far it got.  The
+ * module; mirrord is asked to read the flags again (the control socket's
+ * "reread", poke_daemon) and its state file tells how far it got.  The
  * superblock is only written through sb_change(), under mirrord's lock.
  */
 #include <stdio.h>

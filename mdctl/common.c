@@ -6,13 +6,19 @@
  * (cfg) and the error helpers of mdctl.h.
  *
  * Only reads, except sb_change(), which writes the superblock under the
- * lock mirrord takes too, and poke_daemon(), which signals the daemon.
+ * lock mirrord takes too, and the requests to mirrord over its control
+ * socket (ctl_connect, daemon_request; format: lib/ctlproto.h).
  */
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+#include "ctlproto.h"
 #include "kctl.h"
 #include "mdctl.h"
 #include "pidlock.h"
@@ -192,9 +198,118 @@ void daemon_state(const struct md_res_cfg *res, struct md_state *s)
 	}
 }
 
+int ctl_connect(const char *name)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char path[MD_PATH_LEN];
+	int fd, rc = md_run_path(path, sizeof(path), name, MD_RUN_SOCK);
+
+	if (rc)
+		return rc;
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int ctl_send(int fd, const char *req)
+{
+	char line[MD_CTL_LINE_MAX + 2];
+	int n = snprintf(line, sizeof(line), "%s\n", req);
+
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -EINVAL;
+	return send(fd, line, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -errno;
+}
+
+int ctl_read_line(int fd, char *buf, size_t len, int timeout_ms)
+{
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int k = poll(&p, 1, timeout_ms);
+		ssize_t got;
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (!k)
+			return -ETIMEDOUT;
+		got = read(fd, buf + n, 1);	/* a line at a time, nothing read ahead */
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (!got)
+			return n ? -EBADMSG : -ECONNRESET;
+		if (buf[n] == '\n') {
+			buf[n] = '\0';
+			return (int)n;
+		}
+		n++;
+	}
+	return -EBADMSG;
+}
+
+int ctl_ask(int fd, const char *req, char *line, size_t len, int timeout_ms)
+{
+	int sent = ctl_send(fd, req);
+	/* Read even when the send failed: mirrord answers a refused client
+	 * (not root, too many) at once and closes before reading it. */
+	int rc = ctl_read_line(fd, line, len, timeout_ms);
+
+	return rc < 0 && sent ? sent : rc;
+}
+
+#define CTL_ANSWER_MS	30000	/* the main loop answers within a turn: else it is hung */
+
+int daemon_request(const struct md_res_cfg *res, const char *req, char *msg, size_t len)
+{
+	char line[MD_CTL_ANSWER_MAX];
+	const char *m;
+	int fd = ctl_connect(res->name), rc, status;
+
+	if (len)
+		msg[0] = '\0';
+	if (fd == -EACCES || fd == -EPERM)
+		return err(MDCTL_E_REFUSED, "%s: the control socket of mirrord is root's: %s",
+			   res->name, strerror(-fd));
+	if (fd < 0)
+		return err(MDCTL_E_NOTUP, "%s: mirrord is not running (no control socket: %s)",
+			   res->name, strerror(-fd));
+	rc = ctl_ask(fd, req, line, sizeof(line), CTL_ANSWER_MS);
+	close(fd);
+	if (rc == -ETIMEDOUT)
+		return err(rc, "%s: mirrord has made no progress on '%s' for %d s; it may be hung "
+			   "(see " MD_LOG_DIR "/%s" MD_RUN_LOG ")", res->name, req, CTL_ANSWER_MS / 1000,
+			   res->name);
+	if (rc < 0)
+		return err(rc, "%s: no answer from mirrord to '%s': %s", res->name, req, strerror(-rc));
+	if (md_ctl_answer_parse(line, &status, &m))
+		return err(-EBADMSG, "%s: mirrord's answer is malformed: %.80s", res->name, line);
+	if (len)
+		snprintf(msg, len, "%s", m);
+	return status;
+}
+
 int poke_daemon(const struct md_res_cfg *res)
 {
-	return md_pidlock_signal(res->name, SIGHUP);
+	char msg[MD_CTL_ANSWER_MAX];
+	int rc = daemon_request(res, "reread", msg, sizeof(msg));
+
+	if (rc > 0)
+		err(rc, "%s: mirrord: %s", res->name, msg);
+	return rc ? -ESRCH : 0;
 }
 
 bool wait_link(const struct md_res_cfg *res, enum md_link want, int ms, struct md_state *s)

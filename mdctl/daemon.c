@@ -7,8 +7,8 @@
  *
  * Owns mirrord's process as mdctl sees it: started detached with its
  * output in MD_LOG_DIR/NAME.log, stopped by the pid in its state file.
- * Removes MD_RUN_DIR/NAME.ctl on up, since runtime settings last until
- * the next up.
+ * Runtime settings (mdctl set, pause) live in the daemon: they last until
+ * the next up, which starts a new one.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -133,7 +133,6 @@ int cmd_up(const char *name)
 {
 	struct md_ioc_status st;
 	struct md_res_cfg *res;
-	char ctl[MD_PATH_LEN];
 	int me, fd, rc, pid;
 
 	if (load_res(name, &res, &me))
@@ -176,9 +175,6 @@ int cmd_up(const char *name)
 		close(fd);
 		return err(MDCTL_EXIT_RUNTIME, "%s: status failed: %s", name, strerror(-rc));
 	}
-	/* Runtime settings (mdctl set, pause) last until the next up. */
-	if (!md_run_path(ctl, sizeof(ctl), res->name, MD_RUN_CTL))
-		unlink(ctl);
 	pid = start_daemon(res);
 	if (pid < 0) {
 		close(fd);

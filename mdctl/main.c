@@ -71,6 +71,9 @@ static const struct cmd cmds[] = {
 	{ "pause", cmd_pause, OPS_ONE, DRY_ARGS, "RESOURCE", "pause the resync this node sends" },
 	{ "resume", cmd_resume, OPS_ONE, DRY_ARGS, "RESOURCE", "resume it" },
 	{ "set", cmd_set, OPS_TWO, DRY_ARGS, "RESOURCE KEY=VALUE", "runtime setting: resync-rate=SIZE, mode=sync, compression=none" },
+	{ "events", cmd_events, OPS_OPTIONAL, DRY_READS, "[RESOURCE]", "state, then every change (--now: state only; --json, --timestamps)" },
+	{ "wait-connect", cmd_wait_connect, OPS_ONE, DRY_READS, "RESOURCE", "wait until connected (--timeout S: exit 7 after S s)" },
+	{ "wait-sync", cmd_wait_sync, OPS_ONE, DRY_READS, "RESOURCE", "wait until connected and in sync (--timeout S: exit 7)" },
 	{ "destroy-minor", cmd_destroy_minor, OPS_ONE, DRY_ARGS, "MINOR", "remove a mirror device by minor (recovery)" },
 	{ "help", cmd_help, OPS_OPTIONAL, DRY_READS, "[COMMAND]", "this list, or one command's usage" },
 };
@@ -116,9 +119,12 @@ static int cmd_help(const char *arg)
 	       "      --full          rebuild: copy everything, not only the marked chunks\n"
 	       "      --yes           rebuild: confirm\n"
 	       "      --rw            grant: read-write instead of read-only\n"
+	       "      --now           events: the current state only, then exit\n"
+	       "      --timestamps    events: each line starts with its time (UTC)\n"
+	       "      --timeout S     wait-connect, wait-sync: give up after S seconds (exit 7)\n"
 	       "  -V, --version       print mdctl's version\n"
 	       "\nexit codes: 0 ok, 1 runtime error, 2 usage, 3 configuration, 4 refused, 5 not up,\n"
-	       "            6 verify found differences\n");
+	       "            6 verify found differences, 7 wait-connect/wait-sync timed out\n");
 	return MDCTL_EXIT_OK;
 }
 
@@ -137,6 +143,9 @@ static const struct option lopts[] = {
 	{ "yes", no_argument, NULL, 'y' },
 	{ "rw", no_argument, NULL, 'w' },
 	{ "read-write", no_argument, NULL, 'w' },
+	{ "now", no_argument, NULL, 'N' },
+	{ "timestamps", no_argument, NULL, 'T' },
+	{ "timeout", required_argument, NULL, 'O' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 }
@@ -179,6 +188,17 @@ static int parse_opts(int argc, char **argv, bool after_cmd)
 		case 'U': o.full = 1; break;
 		case 'y': o.yes = 1; break;
 		case 'w': o.rw = 1; break;
+		case 'N': o.now = 1; break;
+		case 'T': o.timestamps = 1; break;
+		case 'O': {
+			char *end;
+
+			o.timeout_s = strtol(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end || o.timeout_s > 100000000)
+				return err(MDCTL_EXIT_USAGE, "--timeout: '%s' is not a number of seconds",
+					   optarg);
+			break;
+		}
 		case 'h': return cmd_help(NULL);
 		case 'V': printf("mdctl %s\n", MD_VERSION); return MDCTL_EXIT_OK;
 		default: return MDCTL_EXIT_USAGE;
@@ -195,6 +215,7 @@ int main(int argc, char **argv)
 	o.config = getenv("MD_CONFIG") ? getenv("MD_CONFIG") : MD_CONFIG_DEFAULT;
 	o.mirrord = getenv("MD_MIRRORD") ? getenv("MD_MIRRORD") : default_mirrord();
 	o.daemon_args = getenv("MD_DAEMON_ARGS");
+	o.timeout_s = -1;
 	if ((rc = parse_opts(argc, argv, false)) >= 0)
 		return rc;
 	if (optind >= argc) {

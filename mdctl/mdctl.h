@@ -8,7 +8,8 @@
  * policy), common.c (resource, control device, metadata, daemon state),
  * holders.c (who holds a busy device), status.c, role.c, create.c,
  * daemon.c (up, down, destroy-minor), admin.c (detach, attach, grant,
- * revoke, rebuild), runtime.c (pause, resume, set, verify).
+ * revoke, rebuild), runtime.c (pause, resume, set, verify), events.c
+ * (events, wait-connect, wait-sync: mirrord's event stream).
  *
  * Errors.  Below the command boundary every function returns 0 (or a
  * value >= 0) or -errno, like the rest of the project, and one that fails
@@ -29,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "config.h"
+#include "ctlproto.h"
 #include "md_chan.h"
 #include "meta.h"
 #include "runfile.h"
@@ -41,6 +43,7 @@
 #define MDCTL_EXIT_REFUSED	4	/* not allowed in the current state */
 #define MDCTL_EXIT_NOTUP	5	/* the resource is not up on this node */
 #define MDCTL_EXIT_DIFFER	6	/* verify: the copies differ (chunks marked for resync) */
+#define MDCTL_EXIT_TIMEOUT	7	/* wait-connect, wait-sync: not reached in time */
 
 /*
  * The verdicts helpers return, already reported.  Errnos that no system
@@ -67,6 +70,9 @@ struct opts {
 	int rw;			/* grant: read-write */
 	const char *from;	/* rebuild: the node whose data is kept */
 	const char *kv;		/* set: KEY=VALUE, the operand after the resource */
+	int now;		/* events: the current state only */
+	int timestamps;		/* events: each line's time */
+	long timeout_s;		/* wait-*: -1 for none */
 };
 
 extern struct opts o;		/* main.c fills it before a command runs */
@@ -99,8 +105,21 @@ int sb_change(const struct md_res_cfg *res, int me, md_sb_fn fn, void *arg);
 
 /* What mirrord last wrote for the resource (pid 0: no daemon). */
 void daemon_state(const struct md_res_cfg *res, struct md_state *s);
-/* Tell the running mirrord to read its settings again (0, or -ESRCH). */
+/* Ask the running mirrord to read the superblock again (0, or -ESRCH). */
 int poke_daemon(const struct md_res_cfg *res);
+/* A connection to mirrord's control socket: an fd, or -errno. */
+int ctl_connect(const char *name);
+/* Send one request line; 0 or -errno. */
+int ctl_send(int fd, const char *req);
+/* One line (without '\n') within timeout_ms: its length, -ETIMEDOUT,
+ * -ECONNRESET at the end of the stream, -EBADMSG, -errno. */
+int ctl_read_line(int fd, char *buf, size_t len, int timeout_ms);
+/* Send a request and read the answer's line (its length, or -errno):
+ * an answer that came before the request was taken counts. */
+int ctl_ask(int fd, const char *req, char *line, size_t len, int timeout_ms);
+/* One request to the resource's mirrord: the answer's status (an exit
+ * code, >= 0) with its text in msg, or -errno / MDCTL_E_NOTUP (reported). */
+int daemon_request(const struct md_res_cfg *res, const char *req, char *msg, size_t len);
 /* Wait up to ms for the daemon's link state to become 'want'. */
 bool wait_link(const struct md_res_cfg *res, enum md_link want, int ms, struct md_state *s);
 
@@ -127,5 +146,8 @@ int cmd_pause(const char *name);			/* runtime.c */
 int cmd_resume(const char *name);
 int cmd_set(const char *name);
 int cmd_verify(const char *name);
+int cmd_events(const char *name);			/* events.c */
+int cmd_wait_connect(const char *name);
+int cmd_wait_sync(const char *name);
 
 #endif

@@ -2,9 +2,10 @@
 /*
  * runtime.c - requests to a running mirrord: pause and resume the resync
  * this node sends, set a runtime setting (resync-rate), and verify (compare
- * every chunk with the peer).  Each writes one key of MD_RUN_DIR/NAME.ctl
- * with md_runctl_set() and sends SIGHUP; the settings last until the next
- * 'mdctl up', which removes the file.  verify then follows the daemon's
+ * every chunk with the peer).  Each is one request over mirrord's control
+ * socket (daemon_request, format lib/ctlproto.h), whose answer carries the
+ * exit status and the message; the settings last as long as the daemon,
+ * that is until the next 'mdctl up'.  verify then follows the daemon's
  * state file until the daemon reports the run it asked for as finished.
  *
  * The dry runs of pause, resume and set check the command line and the
@@ -18,17 +19,15 @@
 #include <unistd.h>
 #include "mdctl.h"
 
-/* Set one key of NAME.ctl; 0 or -errno (reported). */
-static int ctl_set(const struct md_res_cfg *res, const char *key, uint64_t val)
+/* One request; 0, or the exit code of its failure (reported). */
+static int request(const struct md_res_cfg *res, const char *req)
 {
-	char path[MD_PATH_LEN] = "";
-	int rc = md_run_path(path, sizeof(path), res->name, MD_RUN_CTL);
+	char msg[MD_CTL_ANSWER_MAX];
+	int rc = daemon_request(res, req, msg, sizeof(msg));
 
-	if (!rc)
-		rc = md_runctl_set(path, key, val);
-	if (rc)
-		return err(rc, "%s: cannot write %s: %s", res->name, path, strerror(-rc));
-	return 0;
+	if (rc > 0)
+		return err(rc, "%s: %s", res->name, msg);
+	return rc < 0 ? exit_of(rc) : 0;
 }
 
 /*
@@ -68,9 +67,8 @@ static int pause_resume(const char *name, int paused)
 	if (!strcmp(s.sync_role, "target"))
 		return err(MDCTL_EXIT_REFUSED, "%s: this node receives the resync; %s it on %s, "
 			   "which sends it", name, paused ? "pause" : "resume", res->nodes[!me].name);
-	if ((rc = ctl_set(res, "paused", (uint64_t)paused)))
-		return exit_of(rc);
-	poke_daemon(res);
+	if ((rc = request(res, paused ? "pause" : "resume")))
+		return rc;
 	printf("%s: resync %s%s\n", name, paused ? "paused" : "resumed",
 	       strcmp(s.sync_role, "source") ? " (no resync running now; the setting applies to "
 	       "the next one)" : "");
@@ -92,7 +90,7 @@ int cmd_set(const char *name)
 	struct md_ioc_status st;
 	struct md_res_cfg *res;
 	const char *eq = o.kv ? strchr(o.kv, '=') : NULL;
-	char key[32];
+	char key[32], req[64];
 	int me, fd, rc;
 
 	if (!eq || eq == o.kv || (size_t)(eq - o.kv) >= sizeof(key))
@@ -116,10 +114,9 @@ int cmd_set(const char *name)
 		if ((fd = need_up(res, &st)) < 0)
 			return exit_of(fd);
 		close(fd);
-		if ((rc = ctl_set(res, "resync_rate", v)))
-			return exit_of(rc);
-		if (poke_daemon(res))
-			return err(MDCTL_EXIT_NOTUP, "%s: mirrord is not running", name);
+		snprintf(req, sizeof(req), "set resync-rate %llu", (unsigned long long)v);
+		if ((rc = request(res, req)))
+			return rc;
 		printf("%s: resync-rate %llu bytes/s%s (until the next 'mdctl up')\n", name,
 		       (unsigned long long)v, v ? "" : " (no limit)");
 		return MDCTL_EXIT_OK;
@@ -155,7 +152,7 @@ int cmd_verify(const char *name)
 {
 	struct md_res_cfg *res;
 	struct md_state s;
-	char first[MD_VF_FIRST_MAX * 21];
+	char first[MD_VF_FIRST_MAX * 21], req[64];
 	uint64_t token;
 	int me, rc;
 
@@ -175,10 +172,9 @@ int cmd_verify(const char *name)
 		return MDCTL_EXIT_OK;
 	}
 	token = (uint64_t)time(NULL) * 1000 + (uint64_t)(getpid() % 1000);
-	if ((rc = ctl_set(res, "verify", token)))
-		return exit_of(rc);
-	if (poke_daemon(res))
-		return err(MDCTL_EXIT_NOTUP, "%s: mirrord is not running", name);
+	snprintf(req, sizeof(req), "verify %llu", (unsigned long long)token);
+	if ((rc = request(res, req)))
+		return rc;
 	/*
 	 * mirrord rewrites its state file at least every poll interval while a
 	 * verify runs; no news for VERIFY_STALL_S means it is stuck (a hung

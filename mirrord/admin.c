@@ -5,8 +5,12 @@
  *     and every mdctl flow read, written through lib/runfile.c;
  *   - sb_update: the superblock's transitions (lib/gen.h: a link break, a
  *     resync's end, a failed disk) applied under the lock mdctl takes too;
- *   - the runtime choices mdctl makes (superblock flags, NAME.ctl) and
- *     announces with SIGHUP.
+ *   - the events: every state_write hands the state as the event stream
+ *     shows it to ctl.c, which sends subscribers what changed (so no
+ *     change is missed: every change is published here);
+ *   - the runtime choices mdctl makes over the control socket (ctl.c's
+ *     handlers call admin_set_paused, admin_set_rate, admin_request_verify,
+ *     and admin_reload after mdctl changed the superblock's flags).
  *
  * Owns r->adm (the link state the state file shows included).
  */
@@ -29,9 +33,37 @@ static uint64_t rs_rate(struct repl *r)
 	return r->rs.done * r->dev.chunk_bytes * 1000 / ms;
 }
 
-/* Publish the link state and everything status shows about it. */
+/* The state as the event stream shows it (lib/ctlproto.h). */
+static void ev_snapshot(const struct repl *r, enum md_link link, struct md_ev_snap *e)
+{
+	const char *peer_disk = "unknown";
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->role, sizeof(e->role), "%s", md_role_name(r->dev.role));
+	snprintf(e->conn, sizeof(e->conn), "%s", md_link_name(link));
+	snprintf(e->disk, sizeof(e->disk), "%s",
+		 r->adm.detached ? "detached" : md_disk_state_name(r->adm.disk_state));
+	/* The peer's copy as this connection knows it.  The disk-state work
+	 * replaces this with the state the peer reports and we record. */
+	if (link == MD_LINK_CONNECTED)
+		peer_disk = r->rs.active ? (r->rs.source ? "inconsistent" : "up-to-date") :
+			    r->hs.decision == MD_SYNC_WAIT_INITIAL ? "inconsistent" : "up-to-date";
+	snprintf(e->peer_disk, sizeof(e->peer_disk), "%s", peer_disk);
+	snprintf(e->resync, sizeof(e->resync), "%s",
+		 r->rs.active ? (r->rs.source ? "source" : "target") : "none");
+	snprintf(e->verify, sizeof(e->verify), "%s", r->vf.result ? r->vf.result : "none");
+	e->rs_done = r->rs.done;
+	e->rs_total = r->rs.total;
+	e->verify_token = r->vf.token;
+	e->verify_differ = r->vf.differ;
+}
+
+/* Publish the link state and everything status shows about it, and its
+ * changes to the event stream. */
 void state_write(struct repl *r, enum md_link link)
 {
+	struct md_ev_snap ev;
+
 	struct md_state s = {
 		.pid = getpid(), .link = link, .since = (long long)time(NULL),
 		.verify_token = r->vf.token, .verify_done = r->vf.done,
@@ -45,6 +77,8 @@ void state_write(struct repl *r, enum md_link link)
 	int rc;
 
 	r->adm.link = link;
+	ev_snapshot(r, link, &ev);
+	ctl_publish(r, &ev);
 	if (!r->opt.state_path)
 		return;
 	snprintf(s.peer, sizeof(s.peer), "%s", peer_name(r));
@@ -62,71 +96,88 @@ void state_write(struct repl *r, enum md_link link)
 		log_debug("writing %s failed: %s", r->opt.state_path, strerror(-rc));
 }
 
+struct sb_watch {
+	md_sb_fn fn;
+	void *arg;
+	uint32_t disk_state;
+};
+
+/* The transition, and the disk state it leaves (for the events). */
+static int sb_watched(struct md_super *sb, void *arg)
+{
+	struct sb_watch *w = arg;
+	int rc = w->fn(sb, w->arg);
+
+	w->disk_state = sb->disk_state;
+	return rc;
+}
+
 int sb_update(struct repl *r, md_sb_fn fn, void *arg)
 {
-	int rc = md_sb_update(r->dev.meta_fd, r->dev.meta_area, r->dev.lock_path, fn, arg);
+	struct sb_watch w = { fn, arg, r->adm.disk_state };
+	int rc = md_sb_update(r->dev.meta_fd, r->dev.meta_area, r->dev.lock_path, sb_watched, &w);
 
+	if (rc >= 0)
+		r->adm.disk_state = w.disk_state;
 	if (rc < 0)
 		log_err("updating the metadata on %s failed: %s", r->res->nodes[r->me].disk,
 			strerror(-rc));
 	return rc;
 }
 
-/* At start: the resync rate the configuration file sets (NAME.ctl may
- * override it at run time: admin_reload). */
+/* At start: the resync rate the configuration file sets (mdctl set may
+ * change it until the daemon ends: admin_set_rate). */
 void admin_init(struct repl *r)
 {
 	r->adm.cfg_rate = r->res->resync_rate;
 }
 
 /*
- * mdctl changes the superblock flags (detach, attach, rebuild) or the
- * runtime file RUN_DIR/NAME.ctl (pause, resume, set) and sends SIGHUP;
- * both are read again here.  Returns true when something changed.
+ * mdctl changed the superblock flags (detach, attach, rebuild) and asks
+ * over the control socket ("reread") that they be read again; also once
+ * at start.  Returns true when something changed.
  */
 bool admin_reload(struct repl *r)
 {
-	bool detached = r->adm.detached, paused = false, changed = false;
-	uint64_t rate = r->adm.cfg_rate;
-	struct md_runctl c;
+	bool detached = r->adm.detached;
 	struct md_super sb;
-	char path[MD_PATH_LEN];
-	int rc;
 
-	if (md_meta_read(r->dev.meta_fd, r->dev.meta_area, &sb, NULL) == 0)
+	if (md_meta_read(r->dev.meta_fd, r->dev.meta_area, &sb, NULL) == 0) {
 		detached = sb.flags & MD_SBF_DETACHED;
-	c = (struct md_runctl){ .paused = -1, .resync_rate = -1 };
-	rc = md_run_path(path, sizeof(path), r->res->name, MD_RUN_CTL);
-	if (!rc)
-		rc = md_runctl_read(path, &c);
-	if (rc == -EBADMSG)
-		log_warn("%s has malformed lines; they are ignored", path);
-	if (c.paused >= 0)
-		paused = c.paused != 0;
-	if (c.resync_rate >= 0)
-		rate = (uint64_t)c.resync_rate;
-	if (c.verify && c.verify != r->adm.vf_request) {
-		r->adm.vf_request = c.verify;
-		changed = true;
+		r->adm.disk_state = sb.disk_state;
 	}
-	if (detached == r->adm.detached && paused == r->adm.paused && rate == r->res->resync_rate)
-		return changed;
-	if (detached != r->adm.detached)
-		log_info("%s by the administrator", detached ? "detached" : "attached");
-	if (paused != r->adm.paused)
-		log_info("resync %s", paused ? "paused" : "resumed");
-	if (rate != r->res->resync_rate)
-		log_info("resync rate limit now %llu bytes/s", (unsigned long long)rate);
+	if (detached == r->adm.detached)
+		return false;
+	log_info("%s by the administrator", detached ? "detached" : "attached");
 	r->adm.detached = detached;
+	return true;
+}
+
+/* mdctl pause / resume: true when it changed. */
+bool admin_set_paused(struct repl *r, bool paused)
+{
+	if (paused == r->adm.paused)
+		return false;
+	log_info("resync %s", paused ? "paused" : "resumed");
 	r->adm.paused = paused;
+	return true;
+}
+
+/* mdctl set resync-rate: lasts until the daemon ends (the next mdctl up). */
+bool admin_set_rate(struct repl *r, uint64_t rate)
+{
+	if (rate == r->res->resync_rate)
+		return false;
+	log_info("resync rate limit now %llu bytes/s", (unsigned long long)rate);
 	r->res->resync_rate = rate;
 	return true;
 }
 
-bool admin_reload_requested(struct repl *r)
+/* mdctl verify: the loop starts it (connected) or refuses it. */
+bool admin_request_verify(struct repl *r, uint64_t token)
 {
-	if (!r->reload || !*r->reload)
+	if (token == r->adm.vf_request)
 		return false;
-	*r->reload = 0;
-	return admin_reload(r);
+	r->adm.vf_request = token;
+	return true;
 }

@@ -20,7 +20,8 @@
  *   - nothing sent for PING_INTERVAL_MS: a PING keeps the peer's timer fed;
  *   - every POLL_INTERVAL_MS: the local role (mdctl may have changed it),
  *     the resync and verify windows, the state file while they run;
- *   - SIGHUP (admin_reload_requested): detach, pause, rate, verify.
+ *   - requests from the control socket (ctl_serve, ctl.c): detach (the
+ *     superblock read again), pause, rate, verify.
  *
  * Owns r->io and r->dev; resets every per-connection group before a
  * connection starts.
@@ -64,6 +65,7 @@ static void poll_role(struct repl *r)
 		return;
 	r->dev.role = st.role;
 	log_info("local role is now %s", md_role_name(r->dev.role));
+	state_write(r, r->adm.link);	/* the events show the role */
 	if (r->conn.sock >= 0 && !r->conn.failing && r->hs.decision == MD_SYNC_WAIT_INITIAL) {
 		conn_fail(r, "role changed while waiting for the initial sync: deciding again");
 		return;
@@ -147,7 +149,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 				ctl_kick(r);
 			conn_note_tx(r);
 		}
-		if (admin_reload_requested(r)) {
+		if (ctl_serve(r)) {
 			if (r->adm.vf_request != r->vf.token && !r->vf.active)
 				vf_start(r);
 			state_write(r, MD_LINK_CONNECTED);
@@ -192,7 +194,7 @@ int repl_run(struct repl *r, volatile int *stop)
 		struct hs_sock h;
 		int rc;
 
-		if (admin_reload_requested(r)) {
+		if (ctl_serve(r)) {
 			vf_refuse_unconnected(r);
 			state_write(r, r->adm.detached ? MD_LINK_DETACHED : MD_LINK_CONNECTING);
 		}

@@ -37,14 +37,12 @@
 #endif
 #endif
 
-static volatile int stop, reload;
+static volatile int stop;
 
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP)
-		reload = 1;	/* mdctl changed a setting: read it again */
-	else
-		stop = 1;
+	(void)sig;
+	stop = 1;
 }
 
 static void usage(FILE *f)
@@ -148,8 +146,9 @@ int main(int argc, char **argv)
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	r.reload = &reload;
+	/* Runtime requests come over the control socket (ctl.c); a SIGHUP,
+	 * which older mdctl sent, must not end the daemon. */
+	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	/*
 	 * We sit in the block I/O path: memory reclaim may wait on writes that
@@ -159,6 +158,10 @@ int main(int argc, char **argv)
 	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0))
 		log_warn("PR_SET_IO_FLUSHER failed: %s", strerror(errno));
 
+	/* Served for the daemon's whole life, from before the channel is
+	 * bound: 'mdctl events' right after 'mdctl up' sees it start. */
+	if (ctl_start(&r, 0))
+		return 1;
 	rc = repl_init(&r);
 	if (!rc) {
 #ifdef MD_ASAN
@@ -172,6 +175,7 @@ int main(int argc, char **argv)
 		rc = repl_run(&r, &stop);
 		repl_fini(&r);
 	}
+	ctl_stop(&r);
 	log_info("stopped");
 	return rc ? 1 : 0;
 }

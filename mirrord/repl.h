@@ -41,6 +41,7 @@
 #include "auth.h"
 #include "tls.h"
 #include "config.h"
+#include "ctl.h"
 #include "decide.h"
 #include "gen.h"
 #include "io.h"
@@ -160,7 +161,7 @@ struct csum {
 /* verify.c: compare the xxh3 digest of every chunk with the peer's. */
 struct verify {
 	bool active;
-	uint64_t token;			/* the request served (NAME.ctl verify=) */
+	uint64_t token;			/* the request served (mdctl verify's token) */
 	const char *result;		/* none, running, done, aborted, unsupported */
 	uint64_t cursor, done, differ, errors;
 	uint64_t start_ms;
@@ -203,8 +204,11 @@ struct repl {
 	/* Who we are: set by main.c before repl_init, read everywhere. */
 	struct md_res_cfg *res;
 	int me, peer;			/* node indices in res */
-	volatile int *reload;		/* set by SIGHUP: mdctl changed something */
 	struct io_loop *io;		/* daemon.c */
+
+	struct {			/* ctl.c: the control socket and the events */
+		struct ctl_server *srv;	/* NULL: not served (unit tests) */
+	} ctl;
 
 	struct {			/* main.c: command-line choices */
 		enum io_mode io_mode;
@@ -235,7 +239,8 @@ struct repl {
 		bool detached;		/* MD_SBF_DETACHED: stay out of the mirror */
 		bool paused;		/* resync paused (mdctl pause) */
 		uint64_t cfg_rate;	/* resync_rate from the config file */
-		uint64_t vf_request;	/* verify= in NAME.ctl */
+		uint64_t vf_request;	/* the token of the last verify request */
+		uint32_t disk_state;	/* MD_DISK_*, as the superblock last said */
 		enum md_link link;	/* what the state file says */
 	} adm;
 
@@ -357,7 +362,9 @@ void state_write(struct repl *r, enum md_link link);
 int sb_update(struct repl *r, md_sb_fn fn, void *arg);
 void admin_init(struct repl *r);
 bool admin_reload(struct repl *r);
-bool admin_reload_requested(struct repl *r);
+bool admin_set_paused(struct repl *r, bool paused);
+bool admin_set_rate(struct repl *r, uint64_t rate);
+bool admin_request_verify(struct repl *r, uint64_t token);
 
 /* marks.c */
 int marks_all(struct repl *r, unsigned long cmd);

@@ -5,17 +5,18 @@
  *   MD_RUN_DIR/NAME.state   written by mirrord (whole file, atomic rename),
  *                           read by mdctl status and every flow that asks
  *                           "is the daemon up, is the link connected".
- *   MD_RUN_DIR/NAME.ctl     written by mdctl (pause, resume, set, verify),
- *                           read by mirrord on SIGHUP.
+ *   MD_RUN_DIR/NAME.sock    mirrord's control socket (root only, 0600):
+ *                           mdctl's runtime requests and the event stream,
+ *                           format in lib/ctlproto.h.
  *   MD_RUN_DIR/NAME.lock    the metadata lock both programs take.
  *   MD_RUN_DIR/NAME.pid     mirrord's pid, under an exclusive flock held for
  *                           the daemon's life (lib/pidlock.c): whoever holds
  *                           the lock is the daemon, a pid alone proves nothing.
  *   MD_LOG_DIR/NAME.log     mirrord's output when mdctl started it.
  *
- * Both files are text, one "key=value" per line, unknown keys ignored by
- * the reader so that either program can be newer than the other.  The
- * reading and writing code is lib/runfile.c; nothing else parses them.
+ * The state file is text, one "key=value" per line, unknown keys ignored
+ * by the reader so that either program can be newer than the other.  The
+ * reading and writing code is lib/runfile.c; nothing else parses it.
  */
 #ifndef MD_RUN_H
 #define MD_RUN_H
@@ -23,7 +24,6 @@
 #define MD_RUN_DIR		"/run/mirrordisk"
 #define MD_LOG_DIR		"/var/log/mirrordisk"
 #define MD_RUN_STATE		".state"
-#define MD_RUN_CTL		".ctl"
 #define MD_RUN_LOCK		".lock"
 #define MD_RUN_PID		".pid"
 #define MD_RUN_LOG		".log"

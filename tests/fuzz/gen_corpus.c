@@ -177,6 +177,20 @@ static void text(const char *target, const char *name, const char *s)
 	put(target, name, s, strlen(s));
 }
 
+/* ctlreq: requests of the control socket and event lines (lib/ctlproto.h). */
+static void ctlreq(void)
+{
+	text("ctlreq", "pause", "pause");
+	text("ctlreq", "set", "set resync-rate 41943040");
+	text("ctlreq", "verify", "verify 1733412345678");
+	text("ctlreq", "events-now", "events now");
+	text("ctlreq", "event-change", "2026-12-05T15:32:27.123Z change resource name=r0 "
+	     "conn=connecting peer-disk=unknown");
+	text("ctlreq", "event-exists", "exists resource name=r0 role=primary conn=connected "
+	     "disk=up-to-date peer-disk=up-to-date resync=source done=5 total=10 percent=50 "
+	     "verify=none");
+}
+
 static void config(void)
 {
 	text("config", "guest", "; the two-guest bench\n"
@@ -262,19 +276,10 @@ static void runfile(void)
 	put("runfile", "state", buf, len);
 
 	unlink(file);
-	if (md_runctl_set(file, "paused", 1) || md_runctl_set(file, "resync_rate", 1000) ||
-	    md_runctl_set(file, "verify", 7)) {
-		fprintf(stderr, "md_runctl_set failed\n");
-		exit(1);
-	}
-	buf = slurp(file, &len);
-	buf[0] = 1 + 3 * 4;	/* ctl, then set resync_rate (see runfile.c) */
-	put("runfile", "ctl", buf, len);
-	unlink(file);
 	rmdir(path);
 
 	buf = malloc(1 + sizeof(s));
-	buf[0] = 2;
+	buf[0] = 1;
 	memcpy(buf + 1, &s, sizeof(s));
 	put("runfile", "struct", buf, 1 + sizeof(s));
 	free(buf);
@@ -515,6 +520,7 @@ int main(int argc, char **argv)
 	meta();
 	config();
 	runfile();
+	ctlreq();
 	rx();
 	listen_seeds();
 	return 0;

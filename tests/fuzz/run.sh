@@ -24,7 +24,7 @@ nruns=${FUZZ_RUNS:-}
 case "$nruns" in
 ''|0|*[!0-9]*) nruns= ;;
 esac
-targets=${FUZZ_TARGETS:-"wire meta config runfile rx listen"}
+targets=${FUZZ_TARGETS:-"wire meta config runfile ctlreq rx listen"}
 cc=${FUZZ_CC:-clang}
 logs=build/fuzz/logs arts=build/fuzz/artifacts
 

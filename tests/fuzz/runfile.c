@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * runfile.c - fuzz target: the runtime-file readers and writers of
- * lib/runfile.c.  NAME.state is written by mirrord and read by mdctl,
- * NAME.ctl the other way round; either may be half-written by a crash,
- * edited by hand, or written by a newer or older release.
+ * lib/runfile.c.  NAME.state is written by mirrord and read by mdctl; it
+ * may be half-written by a crash, edited by hand, or written by a newer or
+ * older release.
  *
- * Input: a mode byte, then the rest.  mode % 3:
+ * Input: a mode byte, then the rest.  mode % 2:
  *   0  the rest is a state file: md_state_read, then md_state_write of
  *      what was read and md_state_read again, which must give the same.
- *   1  the rest is a control file: md_runctl_read; then md_runctl_set of
- *      one key (mode / 3 picks key and value) and md_runctl_read again:
- *      that key has the new value, the two others the values they had.
- *   2  the rest is a struct md_state's bytes, whatever they are:
+ *   1  the rest is a struct md_state's bytes, whatever they are:
  *      md_state_write, then md_state_read, which must give what the
  *      writer's contract in runfile.h says (strings cut at their field,
  *      '\n' as ' ', at most MD_VF_FIRST_MAX offsets).
@@ -101,42 +98,6 @@ static void state_text(const uint8_t *in, size_t size)
 		check_same_state(&s, &back);
 }
 
-static void ctl_text(uint8_t mode, const uint8_t *in, size_t size)
-{
-	static const char *const keys[] = { "paused", "resync_rate", "verify" };
-	static const uint64_t vals[] = { 0, 1, 2, 4096, INT64_MAX, (uint64_t)INT64_MAX + 1,
-					 UINT64_MAX };
-	const char *key = keys[(mode / 3) % 3];
-	uint64_t val = vals[(mode / 9) % (sizeof(vals) / sizeof(vals[0]))];
-	struct md_runctl c, c2;
-	const char *path;
-	int rc;
-
-	path = fuzz_file("ctl", in, size);
-	rc = md_runctl_read(path, &c);
-	FUZZ_CHECK(rc == 0 || rc == -EBADMSG);
-	FUZZ_CHECK(c.paused >= -1 && c.paused <= 1 && c.resync_rate >= -1);
-
-	rc = md_runctl_set(path, key, val);
-	if (!strcmp(key, "resync_rate") && val > INT64_MAX) {
-		FUZZ_CHECK(rc == -EINVAL);
-		return;
-	}
-	FUZZ_CHECK(rc == 0);
-	rc = md_runctl_read(path, &c2);
-	FUZZ_CHECK(rc == 0 || rc == -EBADMSG);
-	if (!strcmp(key, "paused")) {
-		FUZZ_CHECK(c2.paused == (val != 0));
-		FUZZ_CHECK(c2.resync_rate == c.resync_rate && c2.verify == c.verify);
-	} else if (!strcmp(key, "resync_rate")) {
-		FUZZ_CHECK(c2.resync_rate == (int64_t)val);
-		FUZZ_CHECK(c2.paused == c.paused && c2.verify == c.verify);
-	} else {
-		FUZZ_CHECK(c2.verify == val);
-		FUZZ_CHECK(c2.paused == c.paused && c2.resync_rate == c.resync_rate);
-	}
-}
-
 static void state_struct(const uint8_t *in, size_t size)
 {
 	static struct md_state s, want, back;
@@ -162,16 +123,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (in[0] % 3) {
-	case 0:
-		state_text(in + 1, size - 1);
-		break;
-	case 1:
-		ctl_text(in[0], in + 1, size - 1);
-		break;
-	case 2:
+	if (in[0] % 2)
 		state_struct(in + 1, size - 1);
-		break;
-	}
+	else
+		state_text(in + 1, size - 1);
 	return 0;
 }

@@ -48,6 +48,16 @@ check set_needs_value 2 $mdctl -c "$conf" -n node-a set r0 resync-rate
 check set_bad_size 2 $mdctl -c "$conf" -n node-a set r0 resync-rate=lots
 check set_unknown_key 2 $mdctl -c "$conf" -n node-a set r0 colour=blue
 check set_async_refused 4 $mdctl -c "$conf" -n node-a set r0 mode=async
+check wait_needs_resource 2 $mdctl -c "$conf" -n node-a wait-connect
+check wait_bad_timeout 2 $mdctl -c "$conf" -n node-a wait-sync r0 --timeout soon
+check wait_negative_timeout 2 $mdctl -c "$conf" -n node-a wait-sync r0 --timeout -1
+check wait_unknown_resource 3 $mdctl -c "$conf" -n node-a wait-connect nosuch
+# No mirrord here (an empty run directory): not up, 5.
+rundir=$(mktemp -d)
+check wait_not_up 5 env MD_RUN_DIR="$rundir" $mdctl -c "$conf" -n node-a wait-sync r0 --timeout 1
+check events_not_up 5 env MD_RUN_DIR="$rundir" $mdctl -c "$conf" -n node-a events --now r0
+check_out events_none_up 0 '^exists -$' env MD_RUN_DIR="$rundir" $mdctl -c "$conf" -n node-a events --now
+rmdir "$rundir"
 check unknown_resource 3 $mdctl -c "$conf" -n node-a status nosuch
 check unknown_node 3 $mdctl -c "$conf" -n node-x up r0
 check missing_config 3 $mdctl -c /nonexistent.conf status

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_runfile.c - the runtime files (lib/runfile.c, proto/md_run.h): the
- * state file mirrord writes and mdctl reads, the .ctl file mdctl writes
- * and mirrord reads.  The golden texts below are the format: a change
+ * state file mirrord writes and mdctl reads.  The golden texts below are the format: a change
  * that breaks them breaks an older mdctl or mirrord on the same node.
  */
 #include <dirent.h>
@@ -404,83 +403,6 @@ static void state_hostile_bytes(void **state)
 	}
 }
 
-static void runctl_round_trip(void **state)
-{
-	struct md_runctl c;
-	char p[PATH_MAX];
-
-	(void)state;
-	snprintf(p, sizeof(p), "%s", tpath("r0.ctl"));	/* tpath() reuses its buffer */
-	memset(&c, 0x5a, sizeof(c));
-	assert_int_equal(md_runctl_read(p, &c), 0);	/* missing: nothing set */
-	assert_int_equal(c.paused, -1);
-	assert_int_equal(c.resync_rate, -1);
-	assert_int_equal(c.verify, 0);
-
-	assert_int_equal(md_runctl_set(p, "paused", 1), 0);
-	assert_string_equal(get(p), "paused=1\n");
-	assert_int_equal(md_runctl_set(p, "resync_rate", 50ull << 20), 0);
-	assert_int_equal(md_runctl_set(p, "verify", 42), 0);
-	assert_int_equal(md_runctl_set(p, "paused", 0), 0);
-	/* Replaced, not duplicated; the key set last goes last. */
-	assert_string_equal(get(p), "resync_rate=52428800\nverify=42\npaused=0\n");
-	assert_int_equal(access(tpath("r0.ctl.tmp"), F_OK), -1);
-	assert_int_equal(md_runctl_read(p, &c), 0);
-	assert_int_equal(c.paused, 0);
-	assert_int_equal(c.resync_rate, 50 << 20);
-	assert_int_equal(c.verify, 42);
-
-	assert_int_equal(md_runctl_set(p, "resync_rate", 0), 0);
-	assert_int_equal(md_runctl_set(p, "paused", 1), 0);
-	assert_int_equal(md_runctl_read(p, &c), 0);
-	assert_int_equal(c.paused, 1);
-	assert_int_equal(c.resync_rate, 0);	/* set to unlimited, not "not set" */
-
-	assert_int_equal(md_runctl_set(p, "pause", 1), -EINVAL);
-	assert_int_equal(md_runctl_set(p, "paused=1\nverify", 1), -EINVAL);
-	assert_int_equal(md_runctl_set(p, "", 1), -EINVAL);
-	assert_int_equal(md_runctl_set(p, "resync_rate", (uint64_t)INT64_MAX + 1), -EINVAL);
-	assert_int_equal(md_runctl_set(tpath("nodir/r0.ctl"), "paused", 1), -ENOENT);
-}
-
-static void runctl_malformed(void **state)
-{
-	static char text[8192];
-	struct md_runctl c;
-	char p[PATH_MAX];
-	size_t n;
-
-	(void)state;
-	snprintf(p, sizeof(p), "%s", tpath("bad.ctl"));
-	put(p, "paused=yes\nresync_rate=100\ngarbage\nverify=7\n"
-	    "resync_rate=18446744073709551615\nverify=-3\nfuture=1");
-	assert_int_equal(md_runctl_read(p, &c), -EBADMSG);
-	assert_int_equal(c.paused, -1);
-	assert_int_equal(c.resync_rate, 100);
-	assert_int_equal(c.verify, 7);
-	put(p, "paused=5\n");
-	assert_int_equal(md_runctl_read(p, &c), 0);
-	assert_int_equal(c.paused, 1);
-
-	/*
-	 * Setting a key keeps the other lines, malformed or not, and ends a
-	 * last line that had no '\n' before appending; an overlong line
-	 * cannot be copied whole and goes.
-	 */
-	n = (size_t)snprintf(text, sizeof(text), "paused=1\n# note\nverify=7\nx=");
-	memset(text + n, 'x', 5000);
-	n += 5000;
-	n += (size_t)snprintf(text + n, sizeof(text) - n, "\nresync_rate=9");
-	put_file(p, text, n);
-	assert_int_equal(md_runctl_read(p, &c), -EBADMSG);
-	assert_int_equal(c.resync_rate, 9);
-	assert_int_equal(md_runctl_set(p, "paused", 0), 0);
-	assert_string_equal(get(p), "# note\nverify=7\nresync_rate=9\npaused=0\n");
-	assert_int_equal(md_runctl_read(p, &c), -EBADMSG);	/* "# note" */
-	assert_int_equal(c.paused, 0);
-	assert_int_equal(c.verify, 7);
-}
-
 static void run_path(void **state)
 {
 	char buf[64], name[300];
@@ -490,10 +412,10 @@ static void run_path(void **state)
 	assert_string_equal(buf, "/run/mirrordisk/r0.state");
 	assert_int_equal(md_run_path(buf, sizeof(buf), "r0", NULL), 0);
 	assert_string_equal(buf, "/run/mirrordisk/r0");
-	/* "/run/mirrordisk/r0.ctl" is 22 bytes: 23 fit, 22 do not. */
-	assert_int_equal(md_run_path(buf, 23, "r0", MD_RUN_CTL), 0);
-	assert_string_equal(buf, "/run/mirrordisk/r0.ctl");
-	assert_int_equal(md_run_path(buf, 22, "r0", MD_RUN_CTL), -ENAMETOOLONG);
+	/* "/run/mirrordisk/r0.pid" is 22 bytes: 23 fit, 22 do not. */
+	assert_int_equal(md_run_path(buf, 23, "r0", MD_RUN_PID), 0);
+	assert_string_equal(buf, "/run/mirrordisk/r0.pid");
+	assert_int_equal(md_run_path(buf, 22, "r0", MD_RUN_PID), -ENAMETOOLONG);
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	assert_int_equal(md_run_path(buf, sizeof(buf), name, MD_RUN_LOCK), -ENAMETOOLONG);
@@ -527,8 +449,6 @@ int main(void)
 		cmocka_unit_test(state_lenient),
 		cmocka_unit_test(state_malformed),
 		cmocka_unit_test(state_hostile_bytes),
-		cmocka_unit_test(runctl_round_trip),
-		cmocka_unit_test(runctl_malformed),
 		cmocka_unit_test(run_path),
 		cmocka_unit_test(run_dir),
 	};
