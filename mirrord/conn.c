@@ -330,7 +330,7 @@ static int listen_once(struct repl *r, volatile int *stop, struct hs_sock *h)
 				wait = (int)(dl - now);
 		}
 		p[n] = (struct pollfd){ .fd = r->conn.listen_fd, .events = POLLIN };
-		/* A signal (mdctl's SIGHUP, a stop) goes to repl_run at once:
+		/* A signal (the control thread's SIGUSR1, a stop) goes to repl_run at once:
 		 * mdctl set/pause expect the state file to follow promptly. */
 		if (poll(p, (nfds_t)n + 1, wait) < 0)
 			return errno == EINTR ? -EAGAIN : -errno;
