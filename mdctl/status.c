@@ -261,6 +261,8 @@ int cmd_status(const char *name)
 		}
 		found++;
 		json_object_array_add(all, status_json(res, me, fd, &up));
+		if (name && !up)
+			rc = MDCTL_EXIT_NOTUP;	/* a monitor's "not running"; the output says the rest */
 	}
 	if (fd >= 0)
 		close(fd);
