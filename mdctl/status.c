@@ -6,7 +6,8 @@
  * the same objects, so the two cannot disagree.  Reads only.
  *
  * The JSON is versioned (STATUS_JSON_VERSION, mdctl(8) lists the fields):
- * within a version fields are only ever added.
+ * within a version fields are only ever added.  status RESOURCE exits
+ * MDCTL_EXIT_NOTUP when the resource is not up here, after printing it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -57,13 +58,14 @@ static json_object *json_time(uint64_t t)
  * which this node learned and stays true until the peer is resynced.
  * peer_disk_state_last_known keeps the recorded one whatever the link.
  */
-static const char *peer_disk(const struct md_super *sb, bool connected)
+static void peer_disk_json(json_object *j, const struct md_super *sb, bool connected)
 {
-	if (!sb)
-		return "unknown";
-	if (connected || sb->peer_disk_state == MD_DISK_OUTDATED)
-		return md_disk_state_name(sb->peer_disk_state);
-	return "unknown";
+	uint32_t d = sb ? sb->peer_disk_state : MD_DISK_UNKNOWN;
+
+	json_object_object_add(j, "peer_disk_state", json_object_new_string(
+		md_disk_state_name(connected || d == MD_DISK_OUTDATED ? d : MD_DISK_UNKNOWN)));
+	json_object_object_add(j, "peer_disk_state_last_known", json_object_new_string(
+		md_disk_state_name(d)));
 }
 
 /* may_promote and promote_refusal: md_promote_check, as mdctl activate
@@ -120,20 +122,14 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bo
 	}
 	*up = fd >= 0 && kctl_status(fd, (uint32_t)res->minor, &st) == 0;
 	if (!*up) {
-		json_object_object_add(j, "peer_disk_state", json_object_new_string(
-			peer_disk(have_sb ? &sb : NULL, false)));
-		json_object_object_add(j, "peer_disk_state_last_known", json_object_new_string(
-			md_disk_state_name(have_sb ? sb.peer_disk_state : MD_DISK_UNKNOWN)));
+		peer_disk_json(j, have_sb ? &sb : NULL, false);
 		promote_json(j, have_sb ? &sb : NULL, NULL, NULL);
 		json_object_object_add(j, "state", json_object_new_string("down"));
 		json_object_object_add(j, "health", json_object_new_string("stopped"));
 		return j;
 	}
 	daemon_state(res, &s);
-	json_object_object_add(j, "peer_disk_state", json_object_new_string(
-		peer_disk(have_sb ? &sb : NULL, st.conn == MD_CONN_CONNECTED && s.link == MD_LINK_CONNECTED)));
-	json_object_object_add(j, "peer_disk_state_last_known", json_object_new_string(
-		md_disk_state_name(have_sb ? sb.peer_disk_state : MD_DISK_UNKNOWN)));
+	peer_disk_json(j, have_sb ? &sb : NULL, st.conn == MD_CONN_CONNECTED && s.link == MD_LINK_CONNECTED);
 	promote_json(j, have_sb ? &sb : NULL, &st, &s);
 	json_object_object_add(j, "state", json_object_new_string("up"));
 	json_object_object_add(j, "role", json_object_new_string(md_role_name(st.role)));
