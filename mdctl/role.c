@@ -157,17 +157,25 @@ int cmd_outdate(const char *name)
 	daemon_state(res, &s);
 	t.connected = t.connected || s.link == MD_LINK_CONNECTED;
 	if (o.dry_run) {
-		if (t.primary || t.connected)
-			return err(MDCTL_EXIT_REFUSED, "%s: %s", name, t.primary ?
-				   "this node is primary" : "connected to the peer");
+		/* The same checks on a copy of the superblock, not written. */
+		struct md_geom g;
+		int mfd;
+
+		if ((rc = open_meta(res, me, &g, &sb, &mfd)))
+			return exit_of(rc);
+		close(mfd);
+		rc = md_tr_outdate(&sb, &t);
+	} else {
+		rc = sb_change(res, me, md_tr_outdate, &t);
+	}
+	if (rc == -EPERM)
+		return err(MDCTL_EXIT_REFUSED, "%s: cannot outdate: %s", name, t.why);
+	if (rc < 0)
+		return exit_of(rc);
+	if (o.dry_run) {
 		printf("would mark the data of %s on this node outdated\n", name);
 		return MDCTL_EXIT_OK;
 	}
-	rc = sb_change(res, me, md_tr_outdate, &t);
-	if (rc == -EPERM)
-		return err(MDCTL_EXIT_REFUSED, "%s: cannot outdate: %s", name, t.why);
-	if (rc)
-		return exit_of(rc);
 	if (read_sb_quiet(res, me, &sb))
 		return err(MDCTL_EXIT_RUNTIME, "%s: cannot read the metadata back", name);
 	printf("%s: %s\n", name, md_disk_state_name(sb.disk_state));
