@@ -34,16 +34,60 @@ int md_tr_write_alone(struct md_super *sb, void *tr)
 	return 1;
 }
 
+enum md_promote md_promote_check(const struct md_promote_facts *f, char *why, size_t len)
+{
+	const char *fix = "; use --force to make this node's data the reference (the peer's "
+			  "differing data will be overwritten)";
+
+	why[0] = '\0';
+	if (f->peer_primary) {
+		snprintf(why, len, "the peer is primary; deactivate it first (--force does not "
+			 "override this: two primaries would split the data)");
+		return MD_PROMOTE_NEVER;
+	}
+	if (f->disk_state == MD_DISK_FAILED || f->disk_state == MD_DISK_DISKLESS) {
+		snprintf(why, len, "the local disk is %s", md_disk_state_name(f->disk_state));
+		return MD_PROMOTE_NEVER;
+	}
+	if (f->force)
+		return MD_PROMOTE_OK;
+	if (f->sb_flags & MD_SBF_DETACHED) {
+		snprintf(why, len, "this node is detached: its copy lacks what the peer wrote since; "
+			 "attach it, or keep this copy with mdctl rebuild --from this node (or --force)");
+		return MD_PROMOTE_FORCEABLE;
+	}
+	switch (f->disk_state) {
+	case MD_DISK_UPTODATE:
+		return MD_PROMOTE_OK;
+	case MD_DISK_CONSISTENT:
+		snprintf(why, len, "the local data is consistent, not known to be up to date: this "
+			 "node started without meeting its peer, which may have written since; "
+			 "connect the peer first, or use --force if you know its data is older");
+		break;
+	case MD_DISK_OUTDATED:
+		snprintf(why, len, "the local data is outdated (known to be behind the peer's); a "
+			 "resync from the peer makes it up to date%s", fix);
+		break;
+	default:
+		snprintf(why, len, "the local data is %s, not up to date%s",
+			 md_disk_state_name(f->disk_state), fix);
+	}
+	return MD_PROMOTE_FORCEABLE;
+}
+
 int md_tr_promote(struct md_super *sb, void *tr)
 {
 	struct md_tr *t = tr;
+	struct md_promote_facts f = {
+		.disk_state = sb->disk_state, .sb_flags = sb->flags,
+		.peer_primary = t->peer_primary, .force = t->force,
+	};
 
+	if (md_promote_check(&f, t->why, sizeof(t->why)) != MD_PROMOTE_OK)
+		return -EPERM;
+	if (sb->disk_state == MD_DISK_CONSISTENT)
+		sb->disk_state = MD_DISK_UPTODATE;	/* forced: the administrator knows */
 	if (sb->disk_state != MD_DISK_UPTODATE) {
-		if (!t->force) {
-			snprintf(t->why, sizeof(t->why), "the local data is %s, not up to date",
-				 md_disk_state_name(sb->disk_state));
-			return -EPERM;
-		}
 		/* Forced: this node's data becomes the reference. */
 		sb->disk_state = MD_DISK_UPTODATE;
 		sb->gen_current = md_gen_new();
@@ -52,6 +96,69 @@ int md_tr_promote(struct md_super *sb, void *tr)
 		md_tr_write_alone(sb, t);
 	}
 	sb->flags |= MD_SBF_PRIMARY;
+	return 1;
+}
+
+int md_tr_start_alone(struct md_super *sb, void *tr)
+{
+	(void)tr;
+	if (sb->disk_state != MD_DISK_UPTODATE || sb->peer_disk_state == MD_DISK_OUTDATED)
+		return 0;
+	sb->disk_state = MD_DISK_CONSISTENT;
+	return 1;
+}
+
+int md_tr_peer_met(struct md_super *sb, void *tr)
+{
+	struct md_tr *t = tr;
+	uint32_t disk = sb->disk_state, peer = t->peer_disk;
+
+	switch (t->decision) {
+	case MD_SYNC_SOURCE_BITMAP:
+	case MD_SYNC_SOURCE_FULL:
+		if (peer != MD_DISK_OUTDATED)
+			peer = MD_DISK_INCONSISTENT;
+		/* fall through */
+	case MD_SYNC_NONE:
+		if (disk == MD_DISK_CONSISTENT)
+			disk = MD_DISK_UPTODATE;
+		break;
+	default:
+		break;
+	}
+	if (disk == sb->disk_state && peer == sb->peer_disk_state)
+		return 0;
+	sb->disk_state = disk;
+	sb->peer_disk_state = peer;
+	return 1;
+}
+
+int md_tr_outdate(struct md_super *sb, void *tr)
+{
+	struct md_tr *t = tr;
+
+	if (t->primary) {
+		snprintf(t->why, sizeof(t->why), "this node is primary: its copy is the one in use; "
+			 "deactivate it first");
+		return -EPERM;
+	}
+	if (t->connected) {
+		snprintf(t->why, sizeof(t->why), "connected to the peer, which takes this copy for "
+			 "up to date; disconnect first");
+		return -EPERM;
+	}
+	if (sb->disk_state != MD_DISK_UPTODATE && sb->disk_state != MD_DISK_CONSISTENT)
+		return 0;	/* outdated already, or inconsistent: worse */
+	sb->disk_state = MD_DISK_OUTDATED;
+	return 1;
+}
+
+int md_tr_peer_outdated(struct md_super *sb, void *tr)
+{
+	(void)tr;
+	if (sb->peer_disk_state == MD_DISK_OUTDATED)
+		return 0;
+	sb->peer_disk_state = MD_DISK_OUTDATED;
 	return 1;
 }
 
@@ -90,6 +197,7 @@ int md_tr_target_done(struct md_super *sb, void *tr)
 	sb->gen_current = t->peer_gen;
 	sb->gen_bitmap = 0;
 	sb->disk_state = MD_DISK_UPTODATE;
+	sb->peer_disk_state = MD_DISK_UPTODATE;	/* the source */
 	sb->flags &= ~(MD_SBF_PRIMARY | MD_SBF_DISCARD | MD_SBF_SURVIVOR | MD_SBF_FULL);
 	sb->time_last_sync = tr_now(t);
 	if (t->full)
@@ -106,6 +214,7 @@ int md_tr_source_done(struct md_super *sb, void *tr)
 		sb->gen_history[0] = sb->gen_bitmap;
 		sb->gen_bitmap = 0;
 	}
+	sb->peer_disk_state = MD_DISK_UPTODATE;	/* the target has all of ours */
 	sb->flags &= ~(MD_SBF_DISCARD | MD_SBF_SURVIVOR | MD_SBF_FULL);
 	sb->time_last_sync = tr_now(t);
 	if (t->full)

@@ -12,29 +12,68 @@
  * the superblock (to be written), 0 when there was nothing to change, or
  * -EPERM when the event is refused (md_tr.why says why).  Those that
  * need no facts (demote, write_alone, inconsistent, flush_failed, detach,
- * attach, grant_rw) take tr NULL.
+ * attach, grant_rw, start_alone, peer_outdated) take tr NULL.
  */
 #ifndef MD_LIB_GEN_H
 #define MD_LIB_GEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "md_meta.h"
 
 struct md_tr {
-	bool connected;		/* promote: the peer is connected now */
+	bool connected;		/* promote, outdate: the peer is connected now */
 	bool force;		/* promote: make this copy the reference */
-	bool primary;		/* link_lost: this node is primary */
+	bool primary;		/* link_lost, outdate: this node is primary */
+	bool peer_primary;	/* promote: the peer is connected and primary */
+	uint32_t decision;	/* peer_met: the handshake's enum md_sync_decision */
+	uint32_t peer_disk;	/* peer_met: the disk state the peer's HELLO gave */
 	bool full;		/* *_done: it was a full resync; rebuild_*: copy everything */
 	uint64_t peer_gen;	/* target_done: the source's current identifier */
 	uint64_t now;		/* unix seconds (0: the clock) */
 	char why[160];		/* a refusal's reason */
 };
 
-/* mdctl activate: only an up-to-date copy, or any with force (which makes
- * it the reference: a new history); writing without the peer starts a new
+/*
+ * May this node be promoted, and if not why: the one rule mdctl activate
+ * applies (md_tr_promote, under the metadata lock) and mdctl status shows
+ * (may_promote, promote_refusal); fencing is to consult it too.  Rows:
+ *   peer connected and primary                -> NEVER (--force too)
+ *   disk failed or diskless                   -> NEVER
+ *   detached, or disk not up to date          -> FORCEABLE (--force: OK)
+ *   up to date, attached, no primary peer     -> OK
+ * why gets the reason of a refusal (empty for OK).
+ */
+enum md_promote { MD_PROMOTE_OK = 0, MD_PROMOTE_FORCEABLE, MD_PROMOTE_NEVER };
+struct md_promote_facts {
+	uint32_t disk_state;	/* this copy's MD_DISK_* (FAILED, DISKLESS too) */
+	uint32_t sb_flags;	/* MD_SBF_* (DETACHED) */
+	bool peer_primary;	/* the peer is connected and primary */
+	bool force;		/* the administrator overrides what may be overridden */
+};
+enum md_promote md_promote_check(const struct md_promote_facts *f, char *why, size_t len);
+
+/* mdctl activate: md_promote_check's rule; forcing a copy that is not
+ * consistent makes it the reference (a new history), forcing a consistent
+ * one only declares it up to date; writing without the peer starts a new
  * generation (md_tr_write_alone); records the primary role. */
 int md_tr_promote(struct md_super *sb, void *tr);
+/* mdctl up created the device: this node starts without having met its
+ * peer, which may have been promoted and written since.  An up-to-date
+ * copy becomes consistent, unless the peer is recorded outdated. */
+int md_tr_start_alone(struct md_super *sb, void *tr);
+/* The handshake agreed (decision, peer_disk): the peer's disk state is
+ * recorded (inconsistent when it is to be our resync's target, unless it
+ * said outdated), and a consistent copy that is not the target is up to
+ * date again: it met the peer and holds at least the peer's data. */
+int md_tr_peer_met(struct md_super *sb, void *tr);
+/* mdctl outdate: this copy is known to be behind; refused on a primary
+ * and while connected (the peer would go on taking it for up to date).
+ * Only a resync from the peer (md_tr_target_done) ends it. */
+int md_tr_outdate(struct md_super *sb, void *tr);
+/* This node learned that the peer's copy is outdated (fence-peer). */
+int md_tr_peer_outdated(struct md_super *sb, void *tr);
 /* mdctl deactivate: the primary role is no longer recorded. */
 int md_tr_demote(struct md_super *sb, void *tr);
 /* This node writes without its peer: the bitmap starts tracking from the

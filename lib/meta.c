@@ -56,7 +56,7 @@ static void sb_swab(struct md_super *s, bool to_le)
 	C64(data_bytes); C32(chunk_shift); C32(reserved0); C64(bitmap_bytes);
 	C64(gen_current); C64(gen_bitmap); C64(gen_history[0]); C64(gen_history[1]);
 	C64(time_created); C64(time_last_sync); C64(time_last_break);
-	C64(time_last_full_sync);
+	C64(time_last_full_sync); C32(peer_disk_state); C32(reserved1);
 #undef C32
 #undef C64
 }
@@ -95,14 +95,15 @@ int md_sb_decode(const void *slot, struct md_super *sb)
 		return -EBADMSG;
 	sb_swab(&s, false);
 	s.csum = csum;
-	if (s.version != MD_SB_VERSION)
+	if (s.version < MD_SB_VERSION_MIN || s.version > MD_SB_VERSION)
 		return -EPROTO;
 	for (i = 0; i < sizeof(s.reserved); i++)
 		if (s.reserved[i])
 			return -EINVAL;
-	if (s.reserved0 || (s.flags & ~MD_SBF_ALL) || !name_ok(s.resource) || !name_ok(s.node))
+	if (s.reserved0 || s.reserved1 || (s.flags & ~MD_SBF_ALL) || !name_ok(s.resource) || !name_ok(s.node))
 		return -EINVAL;
-	if (s.disk_state < MD_DISK_UPTODATE || s.disk_state > MD_DISK_OUTDATED)
+	if (s.disk_state < MD_DISK_UPTODATE || s.disk_state > MD_DISK_STORED_MAX ||
+	    s.peer_disk_state > MD_DISK_STORED_MAX)
 		return -EINVAL;
 	if (s.chunk_shift < MD_CHUNK_SHIFT_MIN || s.chunk_shift > MD_CHUNK_SHIFT_MAX ||
 	    !s.data_bytes || s.bitmap_bytes != MD_BITMAP_BYTES(s.data_bytes, s.chunk_shift))
@@ -377,6 +378,9 @@ const char *md_disk_state_name(uint32_t d)
 	case MD_DISK_UPTODATE: return "up-to-date";
 	case MD_DISK_INCONSISTENT: return "inconsistent";
 	case MD_DISK_OUTDATED: return "outdated";
+	case MD_DISK_CONSISTENT: return "consistent";
+	case MD_DISK_FAILED: return "failed";
+	case MD_DISK_DISKLESS: return "diskless";
 	}
 	return "unknown";
 }

@@ -113,7 +113,10 @@ void mdw_hello_encode(void *body, const struct md_hello_info *h)
 	w.gen_history[1] = htole64(h->gen_history[1]);
 	w.oos_chunks = htole64(h->oos_chunks);
 	w.sb_flags = htole32(h->sb_flags);
-	w.disk_state = htole32(h->disk_state);
+	/* What the decision reads: a consistent copy (started without meeting
+	 * the peer since) is a good copy to it, as an up-to-date one; the
+	 * wire keeps its values 1 to 3 for older peers. */
+	w.disk_state = htole32(h->disk_state == MD_DISK_CONSISTENT ? MD_DISK_UPTODATE : h->disk_state);
 	memcpy(body, &w, sizeof(w));
 }
 

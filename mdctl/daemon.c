@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * daemon.c - a resource's device and daemon coming and going on this node:
- * mdctl up (create /dev/mirrorN as secondary, start mirrord and wait until
- * it holds the channel), mdctl down (stop mirrord, remove the device), and
+ * mdctl up (create /dev/mirrorN as secondary, an up-to-date copy consistent
+ * until it meets the peer, start mirrord and wait until it holds the
+ * channel), mdctl down (stop mirrord, remove the device), and
  * mdctl destroy-minor (remove a device the configuration no longer names).
  *
  * Owns mirrord's process as mdctl sees it: started detached with its
@@ -20,6 +21,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include "auth.h"
+#include "gen.h"
 #include "kctl.h"
 #include "mdctl.h"
 #include "pidlock.h"
@@ -167,7 +169,10 @@ int cmd_up(const char *name)
 		return MDCTL_EXIT_OK;
 	}
 	if (rc == -ENODEV) {
-		if ((rc = ensure_device(res, me, fd))) {
+		/* This node starts: until its daemon meets the peer, which may
+		 * have been promoted and written since, an up-to-date copy is
+		 * only consistent (docs/design.md, "Disk states"). */
+		if ((rc = ensure_device(res, me, fd)) || (rc = sb_change(res, me, md_tr_start_alone, NULL))) {
 			close(fd);
 			return exit_of(rc);
 		}

@@ -61,6 +61,7 @@ static const struct cmd cmds[] = {
 	{ "deactivate", cmd_deactivate, OPS_ONE, DRY_CHECKS, "RESOURCE", "give up the primary role (device must be closed)" },
 	{ "primary", cmd_activate, OPS_ONE, DRY_CHECKS, "RESOURCE", "same as activate" },
 	{ "secondary", cmd_deactivate, OPS_ONE, DRY_CHECKS, "RESOURCE", "same as deactivate" },
+	{ "outdate", cmd_outdate, OPS_ONE, DRY_CHECKS, "RESOURCE", "mark this node's copy behind the peer's (not on a primary, not while connected)" },
 	{ "status", cmd_status, OPS_OPTIONAL, DRY_READS, "[RESOURCE]", "show state; --json for scripts" },
 	{ "detach", cmd_detach, OPS_ONE, DRY_CHECKS, "RESOURCE", "take this node out of the mirror (the other goes on alone)" },
 	{ "attach", cmd_attach, OPS_ONE, DRY_CHECKS, "RESOURCE", "bring a detached node back; resync from the primary" },

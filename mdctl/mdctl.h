@@ -6,7 +6,8 @@
  *
  * Files: main.c (options, the command table, help, --version, the dry-run
  * policy), common.c (resource, control device, metadata, daemon state),
- * holders.c (who holds a busy device), status.c, role.c, create.c,
+ * holders.c (who holds a busy device), status.c, role.c (activate,
+ * deactivate, outdate), create.c,
  * daemon.c (up, down, destroy-minor), admin.c (detach, attach, grant,
  * revoke, rebuild), runtime.c (pause, resume, set, verify), events.c
  * (events, wait-connect, wait-sync: mirrord's event stream).
@@ -136,6 +137,7 @@ int cmd_down(const char *name);
 int cmd_destroy_minor(const char *arg);
 int cmd_activate(const char *name);			/* role.c */
 int cmd_deactivate(const char *name);
+int cmd_outdate(const char *name);
 int cmd_status(const char *name);			/* status.c */
 int cmd_detach(const char *name);			/* admin.c */
 int cmd_attach(const char *name);

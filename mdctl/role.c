@@ -2,12 +2,14 @@
 /*
  * role.c - mdctl activate and deactivate (primary, secondary): the role in
  * the module, and the superblock's record of it, which mirrord and the next
- * connect read.
+ * connect read; and mdctl outdate, which marks this node's copy behind.
  *
- * --force is a policy of mdctl's own, not the kernel's: it lets this node
- * become primary while the peer is, while this node is detached, or while
- * its data is not up to date (which makes its data the reference).  The
- * module is only ever asked for the role.
+ * Who may be promoted is lib/gen.c's md_promote_check, which mdctl status
+ * shows too.  --force is a policy of mdctl's own, not the kernel's: it
+ * lets this node become primary while it is detached or while its data is
+ * not up to date (which makes its data the reference), never while the
+ * peer is connected and primary.  The module is only ever asked for the
+ * role.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,15 +18,15 @@
 #include "kctl.h"
 #include "mdctl.h"
 
-/* 0, MDCTL_E_REFUSED (data not up to date) or sb_change()'s error. */
+/* 0, MDCTL_E_REFUSED (md_promote_check said no, under the lock) or
+ * sb_change()'s error. */
 static int sb_before_activate(const struct md_res_cfg *res, int me, bool connected)
 {
 	struct md_tr t = { .connected = connected, .force = o.force };
 	int rc = sb_change(res, me, md_tr_promote, &t);
 
 	if (rc == -EPERM)
-		return err(MDCTL_E_REFUSED, "%s: %s; use --force to make this node's data the "
-			   "reference (the peer's differing data will be overwritten)", res->name, t.why);
+		return err(MDCTL_E_REFUSED, "%s: %s", res->name, t.why);
 	return rc;
 }
 
@@ -79,20 +81,20 @@ static int set_role(const char *name, uint32_t role)
 			break;
 		usleep(100000);
 	}
-	if (role == MD_ROLE_PRIMARY && !o.force) {
+	if (role == MD_ROLE_PRIMARY) {
+		struct md_promote_facts f = { .disk_state = MD_DISK_UPTODATE,
+					      .peer_primary = peer_is_primary(&s), .force = o.force };
 		struct md_super sb;
+		char why[256];
 
-		if (read_sb_quiet(res, me, &sb) == 0 && (sb.flags & MD_SBF_DETACHED)) {
-			close(fd);
-			return err(MDCTL_EXIT_REFUSED, "%s: this node is detached: its copy lacks what "
-				   "%s wrote since; attach it, or keep this copy with 'mdctl rebuild "
-				   "%s --from %s' (or --force)", name, res->nodes[!me].name, name, o.node);
+		if (read_sb_quiet(res, me, &sb) == 0) {
+			f.disk_state = sb.disk_state;
+			f.sb_flags = sb.flags;
 		}
-	}
-	if (role == MD_ROLE_PRIMARY && !o.force && peer_is_primary(&s)) {
-		close(fd);
-		return err(MDCTL_EXIT_REFUSED, "%s: peer %s is primary; deactivate it first "
-			   "(or --force)", name, s.peer);
+		if (md_promote_check(&f, why, sizeof(why)) != MD_PROMOTE_OK) {
+			close(fd);
+			return err(MDCTL_EXIT_REFUSED, "%s: %s", name, why);
+		}
 	}
 	if (o.dry_run) {
 		close(fd);
@@ -125,4 +127,57 @@ int cmd_activate(const char *name)
 int cmd_deactivate(const char *name)
 {
 	return set_role(name, MD_ROLE_SECONDARY);
+}
+
+/*
+ * mdctl outdate: this node's copy is known to be behind (DRBD's outdate).
+ * Refused on a primary and while connected (md_tr_outdate says why); the
+ * resource need not be up.  A running daemon reads the disk state afresh
+ * at every handshake, so the superblock under the lock is all it needs:
+ * its next connect makes this copy the resync's target.
+ */
+int cmd_outdate(const char *name)
+{
+	struct md_ioc_status st;
+	struct md_res_cfg *res;
+	struct md_state s;
+	struct md_super sb;
+	struct md_tr t = { 0 };
+	int me, fd, rc;
+
+	if (load_res(name, &res, &me))
+		return MDCTL_EXIT_CONFIG;
+	if ((fd = open_ctl()) < 0)
+		return MDCTL_EXIT_RUNTIME;
+	if (kctl_status(fd, (uint32_t)res->minor, &st) == 0) {
+		t.primary = st.role == MD_ROLE_PRIMARY;
+		t.connected = st.conn == MD_CONN_CONNECTED;
+	}
+	close(fd);
+	daemon_state(res, &s);
+	t.connected = t.connected || s.link == MD_LINK_CONNECTED;
+	if (o.dry_run) {
+		/* The same checks on a copy of the superblock, not written. */
+		struct md_geom g;
+		int mfd;
+
+		if ((rc = open_meta(res, me, &g, &sb, &mfd)))
+			return exit_of(rc);
+		close(mfd);
+		rc = md_tr_outdate(&sb, &t);
+	} else {
+		rc = sb_change(res, me, md_tr_outdate, &t);
+	}
+	if (rc == -EPERM)
+		return err(MDCTL_EXIT_REFUSED, "%s: cannot outdate: %s", name, t.why);
+	if (rc < 0)
+		return exit_of(rc);
+	if (o.dry_run) {
+		printf("would mark the data of %s on this node outdated\n", name);
+		return MDCTL_EXIT_OK;
+	}
+	if (read_sb_quiet(res, me, &sb))
+		return err(MDCTL_EXIT_RUNTIME, "%s: cannot read the metadata back", name);
+	printf("%s: %s\n", name, md_disk_state_name(sb.disk_state));
+	return MDCTL_EXIT_OK;
 }

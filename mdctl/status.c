@@ -6,13 +6,15 @@
  * the same objects, so the two cannot disagree.  Reads only.
  *
  * The JSON is versioned (STATUS_JSON_VERSION, mdctl(8) lists the fields):
- * within a version fields are only ever added.
+ * within a version fields are only ever added.  status RESOURCE exits
+ * MDCTL_EXIT_NOTUP when the resource is not up here, after printing it.
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "gen.h"
 #include "kctl.h"
 #include "mdctl.h"
 
@@ -30,7 +32,7 @@ static const char *health(const struct md_ioc_status *st, const struct md_state 
 		return "degraded";	/* the bitmap cannot record: see status "metadata" */
 	if (s->disk_stall_ms)
 		return "degraded";	/* our disk does not complete I/O: "local_disk" */
-	if (sb && sb->disk_state != MD_DISK_UPTODATE)
+	if (sb && sb->disk_state != MD_DISK_UPTODATE && sb->disk_state != MD_DISK_CONSISTENT)
 		return !strcmp(s->sync_role, "target") ? "recovering" : "needs-recovery";
 	if (s->link == MD_LINK_CONNECTED)
 		return st->oos_chunks || strcmp(s->sync_role, "none") ? "recovering" : "normal";
@@ -50,7 +52,48 @@ static json_object *json_time(uint64_t t)
 	return json_object_new_string(buf);
 }
 
-static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
+/*
+ * The peer's disk state as DRBD shows it: what the peer said while
+ * connected; without the link "unknown" (DUnknown), except "outdated",
+ * which this node learned and stays true until the peer is resynced.
+ * peer_disk_state_last_known keeps the recorded one whatever the link.
+ */
+static void peer_disk_json(json_object *j, const struct md_super *sb, bool connected)
+{
+	uint32_t d = sb ? sb->peer_disk_state : MD_DISK_UNKNOWN;
+
+	json_object_object_add(j, "peer_disk_state", json_object_new_string(
+		md_disk_state_name(connected || d == MD_DISK_OUTDATED ? d : MD_DISK_UNKNOWN)));
+	json_object_object_add(j, "peer_disk_state_last_known", json_object_new_string(
+		md_disk_state_name(d)));
+}
+
+/* may_promote and promote_refusal: md_promote_check, as mdctl activate
+ * (without --force) would apply it now. */
+static void promote_json(json_object *j, const struct md_super *sb, const struct md_ioc_status *st,
+			 const struct md_state *s)
+{
+	struct md_promote_facts f = { .disk_state = sb ? sb->disk_state : MD_DISK_DISKLESS };
+	char why[256] = "";
+	bool ok;
+
+	if (!st) {
+		snprintf(why, sizeof(why), "not up on this node");
+		ok = false;
+	} else if (st->role == MD_ROLE_PRIMARY && sb && (sb->flags & MD_SBF_PRIMARY)) {
+		ok = true;	/* primary already */
+	} else {
+		f.sb_flags = sb ? sb->flags : 0;
+		f.peer_primary = st->conn == MD_CONN_CONNECTED && s->link == MD_LINK_CONNECTED &&
+				 !strcmp(s->peer_role, md_role_name(MD_ROLE_PRIMARY));
+		ok = md_promote_check(&f, why, sizeof(why)) == MD_PROMOTE_OK;
+	}
+	json_object_object_add(j, "may_promote", json_object_new_boolean(ok));
+	json_object_object_add(j, "promote_refusal", ok ? NULL : json_object_new_string(why));
+}
+
+/* *up: the resource is up on this node. */
+static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bool *up)
 {
 	json_object *j = json_object_new_object();
 	struct md_ioc_status st;
@@ -77,12 +120,17 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd)
 	} else {
 		json_object_object_add(j, "disk_state", json_object_new_string("no-metadata"));
 	}
-	if (fd < 0 || kctl_status(fd, (uint32_t)res->minor, &st)) {
+	*up = fd >= 0 && kctl_status(fd, (uint32_t)res->minor, &st) == 0;
+	if (!*up) {
+		peer_disk_json(j, have_sb ? &sb : NULL, false);
+		promote_json(j, have_sb ? &sb : NULL, NULL, NULL);
 		json_object_object_add(j, "state", json_object_new_string("down"));
 		json_object_object_add(j, "health", json_object_new_string("stopped"));
 		return j;
 	}
 	daemon_state(res, &s);
+	peer_disk_json(j, have_sb ? &sb : NULL, st.conn == MD_CONN_CONNECTED && s.link == MD_LINK_CONNECTED);
+	promote_json(j, have_sb ? &sb : NULL, &st, &s);
 	json_object_object_add(j, "state", json_object_new_string("up"));
 	json_object_object_add(j, "role", json_object_new_string(md_role_name(st.role)));
 	/* The module knows first that the link is up or down (it may have
@@ -151,6 +199,10 @@ static void print_status_text(json_object *j)
 		printf("  disk %s, generation %s, last sync %s (full %s), last break %s\n",
 		       S("disk_state"), S("generation"), S("last_sync"), S("last_full_sync"),
 		       S("last_break"));
+		printf("  peer disk %s", S("peer_disk_state"));
+		if (strcmp(S("peer_disk_state"), S("peer_disk_state_last_known")))
+			printf(" (last known %s)", S("peer_disk_state_last_known"));
+		printf(", may promote: %s\n", !strcmp(S("may_promote"), "true") ? "yes" : S("promote_refusal"));
 		printf("  writes %s (%s replicated), daemon pid %s via %s\n", S("writes"),
 		       S("writes_replicated"), S("daemon_pid"), S("io_backend"));
 		if (!strcmp(S("detached"), "true") || strcmp(S("granted"), "none") || strcmp(S("rebuild"), "none"))
@@ -173,7 +225,8 @@ static void print_status_text(json_object *j)
 		if (*S("last_error"))
 			printf("  last error: %s\n", S("last_error"));
 	} else {
-		printf(" health=%s\n", S("health"));
+		printf(" health=%s disk=%s peer_disk=%s\n", S("health"), S("disk_state"),
+		       S("peer_disk_state_last_known"));
 	}
 #undef S
 }
@@ -183,6 +236,7 @@ int cmd_status(const char *name)
 	json_object *all = json_object_new_array();
 	char e[512];
 	int fd, rc = MDCTL_EXIT_OK, found = 0;
+	bool up;
 
 	if (md_config_load(o.config, &cfg, e, sizeof(e)))
 		return err(MDCTL_EXIT_CONFIG, "%s", e);
@@ -202,7 +256,9 @@ int cmd_status(const char *name)
 			continue;
 		}
 		found++;
-		json_object_array_add(all, status_json(res, me, fd));
+		json_object_array_add(all, status_json(res, me, fd, &up));
+		if (name && !up)
+			rc = MDCTL_EXIT_NOTUP;	/* a monitor's "not running"; the output says the rest */
 	}
 	if (fd >= 0)
 		close(fd);

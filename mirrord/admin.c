@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "gen.h"
 #include "kctl.h"
 #include "log.h"
 #include "repl.h"
@@ -123,6 +124,12 @@ int sb_update(struct repl *r, md_sb_fn fn, void *arg)
 		log_err("updating the metadata on %s failed: %s", r->res->nodes[r->me].disk,
 			strerror(-rc));
 	return rc;
+}
+
+void admin_peer_met(struct repl *r, uint32_t peer_disk_state)
+{
+	sb_update(r, md_tr_peer_met, &(struct md_tr){ .decision = r->hs.decision,
+						      .peer_disk = peer_disk_state });
 }
 
 /* At start: the resync rate the configuration file sets (mdctl set may

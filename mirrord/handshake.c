@@ -358,6 +358,7 @@ int handshake(struct repl *r, struct hs_sock *h)
 	r->hs.peer_role = them.role;
 	r->hs.peer_features = them.features;
 	r->hs.integrity = them.features & me.features & MDW_FEAT_XXH3;
+	admin_peer_met(r, them.disk_state);
 	log_info("connected to %s (protocol %u, peer is %s, %s, %s, %s)", peer_name(r), version,
 		 md_role_name(them.role), md_sync_decision_name(r->hs.decision),
 		 r->auth.method == MDW_AUTH_NONE ? "unauthenticated: auth = none" : "authenticated",

@@ -360,6 +360,9 @@ void dev_note_role(struct repl *r, uint32_t role);
 /* admin.c */
 void state_write(struct repl *r, enum md_link link);
 int sb_update(struct repl *r, md_sb_fn fn, void *arg);
+/* The handshake agreed (r->hs.decision): record the peer's disk state, and
+ * a consistent copy that met its peer is up to date again (md_tr_peer_met). */
+void admin_peer_met(struct repl *r, uint32_t peer_disk_state);
 void admin_init(struct repl *r);
 bool admin_reload(struct repl *r);
 bool admin_set_paused(struct repl *r, bool paused);

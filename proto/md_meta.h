@@ -31,7 +31,13 @@
 #include "md_chan.h"
 
 #define MD_SB_MAGIC		0x3142534du	/* "MSB1" */
-#define MD_SB_VERSION		1
+/*
+ * Version 2 added peer_disk_state and the disk state "consistent" (values
+ * a version-1 reader refuses as "cannot be right").  Readers take version
+ * 1 too (its peer_disk_state is reserved, zero: unknown); writers write 2.
+ */
+#define MD_SB_VERSION		2
+#define MD_SB_VERSION_MIN	1
 #define MD_SB_SIZE		4096u
 #define MD_SB_SLOTS		2
 #define MD_BITMAP_OFFSET	(MD_SB_SLOTS * MD_SB_SIZE)
@@ -66,10 +72,19 @@
 #define MD_SBF_ALL		(MD_SBF_PRIMARY | MD_SBF_EXTERNAL | MD_SBF_DETACHED | \
 				 MD_SBF_DISCARD | MD_SBF_SURVIVOR | MD_SBF_FULL)
 
-/* md_super.disk_state */
+/*
+ * md_super.disk_state (1 to 4) and peer_disk_state (0 to 4).  FAILED and
+ * DISKLESS are never stored: status derives them at run time, and a
+ * refusal to promote names them (lib/gen.c, md_promote_check).
+ */
+#define MD_DISK_UNKNOWN		0	/* peer_disk_state: never met, or lost (DRBD's DUnknown) */
 #define MD_DISK_UPTODATE	1	/* holds the newest data it knows of */
 #define MD_DISK_INCONSISTENT	2	/* a resync target that has not finished */
 #define MD_DISK_OUTDATED	3	/* consistent, but known to be behind */
+#define MD_DISK_CONSISTENT	4	/* good when last seen: started without meeting the peer since */
+#define MD_DISK_STORED_MAX	MD_DISK_CONSISTENT
+#define MD_DISK_FAILED		5	/* run time only: the local disk failed */
+#define MD_DISK_DISKLESS	6	/* run time only: no local disk */
 
 /* Generation identifier values with a meaning of their own. */
 #define MD_GEN_BLANK		0ull	/* never synced: needs a full sync */
@@ -97,7 +112,9 @@ struct md_super {
 	__u64 time_last_sync;		/* last time both sides were in sync */
 	__u64 time_last_break;		/* last time the peer was lost */
 	__u64 time_last_full_sync;	/* last full or checksum resync (0: never) */
-	__u8 reserved[MD_SB_SIZE - 264];
+	__u32 peer_disk_state;		/* the peer's, as last known (version 2) */
+	__u32 reserved1;
+	__u8 reserved[MD_SB_SIZE - 272];
 };
 
 _Static_assert(sizeof(struct md_super) == MD_SB_SIZE, "md_super size");

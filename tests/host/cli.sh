@@ -99,8 +99,10 @@ sed -i "s|^secret-file = .*|secret-file = $secret|" "$conf2"
 check_out dry_run_up 0 '^would create /dev/mirror7 over /nonexistent/mdctl-cli-test-a#1' $mdctl $t1 up t1 --dry-run
 sed -i "s|^secret-file = .*|auth = none|" "$conf2"
 check_out dry_run_up_auth_none 0 '^would create /dev/mirror7' $mdctl $t1 up t1 --dry-run
-check_out status_auth_none 0 '"auth": "none"' $mdctl $t1 status --json t1
-check_out status_auth_none_not_encrypted 0 '"encryption": "none"' $mdctl $t1 status --json t1
+# Not up here: status exits 5 (not up) and still prints its JSON.
+check_out status_auth_none 5 '"auth": "none"' $mdctl $t1 status --json t1
+check_out status_auth_none_not_encrypted 5 '"encryption": "none"' $mdctl $t1 status --json t1
+check_out status_not_up_says_down 5 '"state": "down"' $mdctl $t1 status --json t1
 sed -i "s|^auth = none|&\nencryption = tls|" "$conf2"
 check_out up_tls_without_secret 3 '^$' $mdctl $t1 up t1 --dry-run
 [[ "$($mdctl $t1 up t1 --dry-run 2>&1)" == *"encryption = tls needs a secret-file"* ]] && pass=$((pass + 1)) &&
@@ -120,12 +122,12 @@ else
 fi
 
 # The configuration: inline comments, the documented limits.
-check_out inline_comments 0 '"device": "/dev/mirror7"' $mdctl $t1 status t1 --json
-check_out inline_comment_in_word 0 '"disk": "/nonexistent/mdctl-cli-test-a#1"' $mdctl $t1 status t1 --json
+check_out inline_comments 5 '"device": "/dev/mirror7"' $mdctl $t1 status t1 --json
+check_out inline_comment_in_word 5 '"disk": "/nonexistent/mdctl-cli-test-a#1"' $mdctl $t1 status t1 --json
 sed 's/^minor = 7.*/minor = 64/' "$conf2" > "$conf"
 check minor_64_refused 3 $mdctl -c "$conf" -n node-a status t1
 sed 's/^minor = 7.*/minor = 63/' "$conf2" > "$conf"
-check minor_63_taken 0 $mdctl -c "$conf" -n node-a status t1
+check minor_63_taken 5 $mdctl -c "$conf" -n node-a status t1
 cp tests/vm/guest/md.conf "$conf"
 
 cmds=$($mdctl help | awk '/^commands:/ {c = 1; next} /^$/ {c = 0} c {print $1}')

@@ -152,7 +152,7 @@ static void failed_write_on_secondary_makes_it_the_target(void **state)
 		struct md_tr t = { .connected = true };
 
 		assert_int_equal(md_tr_promote(&b.sb, &t), -EPERM);
-		assert_string_equal(t.why, "the local data is inconsistent, not up to date");
+		assert_non_null(strstr(t.why, "the local data is inconsistent, not up to date; use --force"));
 		assert_false(b.sb.flags & MD_SBF_PRIMARY);
 	}
 }
@@ -234,6 +234,194 @@ static void granted_standby_yields_on_attach(void **state)
 	assert_int_equal(meet(&a, &b), MD_SYNC_SOURCE_BITMAP);
 }
 
+/* md_promote_check, every row: what is never overridden, what --force
+ * overrides, and what may go on. */
+static void promote_rule_every_row(void **state)
+{
+	static const struct {
+		struct md_promote_facts f;
+		enum md_promote want;
+		const char *why;
+	} rows[] = {
+		{ { MD_DISK_UPTODATE, 0, false, false }, MD_PROMOTE_OK, "" },
+		{ { MD_DISK_UPTODATE, 0, false, true }, MD_PROMOTE_OK, "" },
+		{ { MD_DISK_UPTODATE, 0, true, false }, MD_PROMOTE_NEVER, "the peer is primary" },
+		{ { MD_DISK_UPTODATE, 0, true, true }, MD_PROMOTE_NEVER, "--force does not override" },
+		{ { MD_DISK_CONSISTENT, 0, true, true }, MD_PROMOTE_NEVER, "the peer is primary" },
+		{ { MD_DISK_FAILED, 0, false, false }, MD_PROMOTE_NEVER, "the local disk is failed" },
+		{ { MD_DISK_FAILED, 0, false, true }, MD_PROMOTE_NEVER, "the local disk is failed" },
+		{ { MD_DISK_DISKLESS, 0, false, true }, MD_PROMOTE_NEVER, "the local disk is diskless" },
+		{ { MD_DISK_UPTODATE, MD_SBF_DETACHED, false, false }, MD_PROMOTE_FORCEABLE, "detached" },
+		{ { MD_DISK_UPTODATE, MD_SBF_DETACHED, false, true }, MD_PROMOTE_OK, "" },
+		{ { MD_DISK_CONSISTENT, 0, false, false }, MD_PROMOTE_FORCEABLE,
+		  "consistent, not known to be up to date: this node started without meeting its peer" },
+		{ { MD_DISK_CONSISTENT, 0, false, true }, MD_PROMOTE_OK, "" },
+		{ { MD_DISK_OUTDATED, 0, false, false }, MD_PROMOTE_FORCEABLE, "outdated (known to be behind" },
+		{ { MD_DISK_OUTDATED, 0, false, true }, MD_PROMOTE_OK, "" },
+		{ { MD_DISK_INCONSISTENT, 0, false, false }, MD_PROMOTE_FORCEABLE, "inconsistent, not up to date" },
+		{ { MD_DISK_INCONSISTENT, 0, false, true }, MD_PROMOTE_OK, "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char why[256] = "stale";
+
+		assert_int_equal(md_promote_check(&rows[i].f, why, sizeof(why)), rows[i].want);
+		if (!rows[i].why[0])
+			assert_string_equal(why, "");
+		else
+			assert_non_null(strstr(why, rows[i].why));
+	}
+}
+
+/* A node that starts alone is consistent: refused without --force, up to
+ * date again once it meets its peer with equal generations. */
+static void lone_start_is_consistent_until_the_peer_is_met(void **state)
+{
+	struct node a = node(0, 100), b = node(1, 100);
+	struct md_tr t = { 0 };
+
+	(void)state;
+	a.sb.flags |= MD_SBF_PRIMARY;	/* primary when it stopped: proves nothing */
+	assert_int_equal(md_tr_start_alone(&a.sb, NULL), 1);
+	assert_int_equal(a.sb.disk_state, MD_DISK_CONSISTENT);
+	assert_int_equal(md_tr_start_alone(&a.sb, NULL), 0);
+	assert_int_equal(md_tr_promote(&a.sb, &t), -EPERM);
+	assert_non_null(strstr(t.why, "consistent"));
+	/* The decision takes a consistent copy for a good one. */
+	assert_int_equal(meet(&a, &b), MD_SYNC_NONE);
+	assert_int_equal(md_tr_peer_met(&a.sb, &(struct md_tr){ .decision = MD_SYNC_NONE,
+								 .peer_disk = MD_DISK_UPTODATE }), 1);
+	assert_int_equal(a.sb.disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(a.sb.peer_disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(md_tr_peer_met(&a.sb, &(struct md_tr){ .decision = MD_SYNC_NONE,
+								 .peer_disk = MD_DISK_UPTODATE }), 0);
+	t = (struct md_tr){ .connected = true };
+	assert_int_equal(md_tr_promote(&a.sb, &t), 1);
+	/* Only an up-to-date copy becomes consistent. */
+	md_tr_inconsistent(&b.sb, NULL);
+	assert_int_equal(md_tr_start_alone(&b.sb, NULL), 0);
+	assert_int_equal(b.sb.disk_state, MD_DISK_INCONSISTENT);
+}
+
+/* A node that recorded its peer outdated starts up to date: the peer cannot
+ * have been promoted without --force since. */
+static void lone_start_after_peer_outdated_stays_up_to_date(void **state)
+{
+	struct node a = node(0, 100);
+
+	(void)state;
+	assert_int_equal(md_tr_peer_outdated(&a.sb, NULL), 1);
+	assert_int_equal(md_tr_peer_outdated(&a.sb, NULL), 0);
+	assert_int_equal(md_tr_start_alone(&a.sb, NULL), 0);
+	assert_int_equal(a.sb.disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(md_tr_promote(&a.sb, &(struct md_tr){ 0 }), 1);
+}
+
+/* Forcing a consistent copy declares it up to date without a new history:
+ * it writes alone from its generation, so the peer's copy, if it did not
+ * move, is a bitmap resync's target, and if it did, a split brain. */
+static void forced_consistent_copy_keeps_its_history(void **state)
+{
+	struct node a = node(0, 100), b = node(1, 100);
+
+	(void)state;
+	md_tr_start_alone(&a.sb, NULL);
+	assert_int_equal(md_tr_promote(&a.sb, &(struct md_tr){ .force = true }), 1);
+	a.primary = true;
+	a.bits = 1;
+	assert_int_equal(a.sb.disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(a.sb.gen_bitmap, 100);
+	assert_int_equal(meet(&a, &b), MD_SYNC_SOURCE_BITMAP);
+	md_tr_promote(&b.sb, &(struct md_tr){ 0 });	/* b was promoted too, alone */
+	assert_int_equal(meet(&a, &b), MD_SYNC_SPLIT_BRAIN);
+}
+
+/* The handshake's verdict as the superblock records it: a consistent copy
+ * that is the source is up to date, its peer recorded as the target
+ * (inconsistent, or outdated if it said so) until the resync ends; a
+ * consistent target stays consistent. */
+static void peer_met_records_the_peer(void **state)
+{
+	struct node a = node(0, 200), b = node(1, 100);
+
+	(void)state;
+	a.sb.gen_bitmap = 100;
+	md_tr_start_alone(&a.sb, NULL);
+	md_tr_start_alone(&b.sb, NULL);
+	assert_int_equal(meet(&a, &b), MD_SYNC_SOURCE_BITMAP);
+	md_tr_peer_met(&a.sb, &(struct md_tr){ .decision = MD_SYNC_SOURCE_BITMAP,
+					       .peer_disk = MD_DISK_UPTODATE });
+	md_tr_peer_met(&b.sb, &(struct md_tr){ .decision = MD_SYNC_TARGET_BITMAP,
+					       .peer_disk = MD_DISK_UPTODATE });
+	assert_int_equal(a.sb.disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(a.sb.peer_disk_state, MD_DISK_INCONSISTENT);
+	assert_int_equal(b.sb.disk_state, MD_DISK_CONSISTENT);
+	assert_int_equal(b.sb.peer_disk_state, MD_DISK_UPTODATE);
+	resync_done(&a, &b, false);
+	assert_int_equal(a.sb.peer_disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(b.sb.disk_state, MD_DISK_UPTODATE);
+	md_tr_peer_met(&a.sb, &(struct md_tr){ .decision = MD_SYNC_SOURCE_FULL,
+					       .peer_disk = MD_DISK_OUTDATED });
+	assert_int_equal(a.sb.peer_disk_state, MD_DISK_OUTDATED);
+}
+
+/* mdctl outdate: refused on a primary and while connected; an outdated
+ * copy meeting an up-to-date peer with the same generation is the resync's
+ * target, never simply up to date; the resync's end makes it so. */
+static void outdated_copy_is_up_to_date_only_after_a_resync(void **state)
+{
+	struct node a = node(0, 100), b = node(1, 100);
+	struct md_tr t = { .primary = true };
+
+	(void)state;
+	assert_int_equal(md_tr_outdate(&b.sb, &t), -EPERM);
+	assert_non_null(strstr(t.why, "primary"));
+	t = (struct md_tr){ .connected = true };
+	assert_int_equal(md_tr_outdate(&b.sb, &t), -EPERM);
+	assert_non_null(strstr(t.why, "connected"));
+	t = (struct md_tr){ 0 };
+	assert_int_equal(md_tr_outdate(&b.sb, &t), 1);
+	assert_int_equal(b.sb.disk_state, MD_DISK_OUTDATED);
+	assert_int_equal(md_tr_outdate(&b.sb, &t), 0);
+	assert_int_equal(md_tr_start_alone(&b.sb, NULL), 0);	/* stays outdated */
+	assert_int_equal(md_tr_promote(&b.sb, &t), -EPERM);
+	assert_non_null(strstr(t.why, "outdated"));
+	assert_int_equal(meet(&b, &a), MD_SYNC_TARGET_FULL);
+	b.bits = 1;
+	assert_int_equal(meet(&b, &a), MD_SYNC_TARGET_BITMAP);
+	md_tr_peer_met(&b.sb, &(struct md_tr){ .decision = MD_SYNC_TARGET_BITMAP,
+					       .peer_disk = MD_DISK_UPTODATE });
+	md_tr_peer_met(&a.sb, &(struct md_tr){ .decision = MD_SYNC_SOURCE_BITMAP,
+					       .peer_disk = MD_DISK_OUTDATED });
+	assert_int_equal(b.sb.disk_state, MD_DISK_OUTDATED);
+	assert_int_equal(a.sb.peer_disk_state, MD_DISK_OUTDATED);
+	resync_done(&a, &b, false);
+	assert_int_equal(b.sb.disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(a.sb.peer_disk_state, MD_DISK_UPTODATE);
+	/* An inconsistent copy stays inconsistent: outdated would be better. */
+	md_tr_inconsistent(&b.sb, NULL);
+	assert_int_equal(md_tr_outdate(&b.sb, &(struct md_tr){ 0 }), 0);
+	assert_int_equal(b.sb.disk_state, MD_DISK_INCONSISTENT);
+	/* A consistent one may be outdated. */
+	md_tr_start_alone(&a.sb, NULL);
+	assert_int_equal(md_tr_outdate(&a.sb, &(struct md_tr){ 0 }), 1);
+}
+
+/* activate --force never overrides a connected primary peer. */
+static void forced_promotion_against_a_primary_peer_refused(void **state)
+{
+	struct node a = node(0, 100);
+	struct md_tr t = { .force = true, .connected = true, .peer_primary = true };
+
+	(void)state;
+	md_tr_start_alone(&a.sb, NULL);
+	assert_int_equal(md_tr_promote(&a.sb, &t), -EPERM);
+	assert_non_null(strstr(t.why, "the peer is primary"));
+	assert_int_equal(a.sb.disk_state, MD_DISK_CONSISTENT);
+	assert_false(a.sb.flags & MD_SBF_PRIMARY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +432,13 @@ int main(void)
 		cmocka_unit_test(split_brain_resolved_by_rebuild),
 		cmocka_unit_test(flush_failure_takes_everything_from_the_peer),
 		cmocka_unit_test(granted_standby_yields_on_attach),
+		cmocka_unit_test(promote_rule_every_row),
+		cmocka_unit_test(lone_start_is_consistent_until_the_peer_is_met),
+		cmocka_unit_test(lone_start_after_peer_outdated_stays_up_to_date),
+		cmocka_unit_test(forced_consistent_copy_keeps_its_history),
+		cmocka_unit_test(peer_met_records_the_peer),
+		cmocka_unit_test(outdated_copy_is_up_to_date_only_after_a_resync),
+		cmocka_unit_test(forced_promotion_against_a_primary_peer_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <endian.h>
+#include <xxhash.h>
 #include <cmocka.h>
 #include "meta.h"
 
@@ -52,8 +54,8 @@ static void sb_golden_header(void **state)
 
 	(void)state;
 	md_sb_encode(&in, slot);
-	/* magic "MSB1", version 1, little-endian */
-	assert_memory_equal(slot, "MSB1\x01\x00\x00\x00", 8);
+	/* magic "MSB1", version 2 (peer_disk_state), little-endian */
+	assert_memory_equal(slot, "MSB1\x02\x00\x00\x00", 8);
 	assert_int_equal(slot[offsetof(struct md_super, seq)], 7);
 }
 
@@ -70,12 +72,65 @@ static void sb_layout(void **state)
 	assert_int_equal(offsetof(struct md_super, time_last_sync), 240);
 	assert_int_equal(offsetof(struct md_super, time_last_break), 248);
 	assert_int_equal(offsetof(struct md_super, time_last_full_sync), 256);
-	assert_int_equal(offsetof(struct md_super, reserved), 264);
+	assert_int_equal(offsetof(struct md_super, peer_disk_state), 264);
+	assert_int_equal(offsetof(struct md_super, reserved1), 268);
+	assert_int_equal(offsetof(struct md_super, reserved), 272);
 	in.time_last_full_sync = 0x0102030405060708ull;
 	md_sb_encode(&in, slot);
 	assert_memory_equal(slot + 256, "\x08\x07\x06\x05\x04\x03\x02\x01", 8);
 	assert_int_equal(md_sb_decode(slot, &out), 0);
 	assert_int_equal(out.time_last_full_sync, 0x0102030405060708ull);
+}
+
+/* Version 2: peer_disk_state at 264 and the disk state "consistent";
+ * a version-1 superblock (those bytes zero) still reads, its peer's state
+ * unknown; a newer version is refused, as are values that cannot be. */
+static void reseal(unsigned char *slot, uint32_t version)
+{
+	uint32_t v = htole32(version);
+	uint64_t csum;
+
+	memcpy(slot + offsetof(struct md_super, version), &v, 4);
+	memset(slot + offsetof(struct md_super, csum), 0, 8);
+	csum = htole64(XXH64(slot, MD_SB_SIZE, 0));
+	memcpy(slot + offsetof(struct md_super, csum), &csum, 8);
+}
+
+static void sb_version2_peer_disk_state(void **state)
+{
+	struct md_super in = sample(), out, sample_v1 = sample();
+	unsigned char slot[MD_SB_SIZE];
+
+	(void)state;
+	in.disk_state = MD_DISK_CONSISTENT;
+	in.peer_disk_state = MD_DISK_OUTDATED;
+	md_sb_encode(&in, slot);
+	assert_memory_equal(slot + 264, "\x03\x00\x00\x00", 4);
+	assert_int_equal(md_sb_decode(slot, &out), 0);
+	assert_int_equal(out.disk_state, MD_DISK_CONSISTENT);
+	assert_int_equal(out.peer_disk_state, MD_DISK_OUTDATED);
+	assert_string_equal(md_disk_state_name(out.disk_state), "consistent");
+	assert_string_equal(md_disk_state_name(MD_DISK_UNKNOWN), "unknown");
+	assert_string_equal(md_disk_state_name(MD_DISK_FAILED), "failed");
+	assert_string_equal(md_disk_state_name(MD_DISK_DISKLESS), "diskless");
+
+	md_sb_encode(&sample_v1, slot);	/* what version 1 wrote */
+	reseal(slot, 1);
+	assert_int_equal(md_sb_decode(slot, &out), 0);
+	assert_int_equal(out.version, 1);
+	assert_int_equal(out.peer_disk_state, MD_DISK_UNKNOWN);
+	reseal(slot, 3);
+	assert_int_equal(md_sb_decode(slot, &out), -EPROTO);
+
+	in = sample(); in.peer_disk_state = MD_DISK_FAILED;	/* run time only */
+	md_sb_encode(&in, slot);
+	assert_int_equal(md_sb_decode(slot, &out), -EINVAL);
+	in = sample(); in.disk_state = MD_DISK_DISKLESS;
+	md_sb_encode(&in, slot);
+	assert_int_equal(md_sb_decode(slot, &out), -EINVAL);
+	in = sample(); in.reserved1 = 1;
+	md_sb_encode(&in, slot);
+	assert_int_equal(md_sb_decode(slot, &out), -EINVAL);
 }
 
 static void sb_bad_checksum(void **state)
@@ -457,6 +512,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sb_round_trip),
 		cmocka_unit_test(sb_golden_header),
+		cmocka_unit_test(sb_version2_peer_disk_state),
 		cmocka_unit_test(sb_layout),
 		cmocka_unit_test(sb_bad_checksum),
 		cmocka_unit_test(sb_foreign),

@@ -103,6 +103,24 @@ static void hello_round_trip(void **state)
 	assert_memory_equal(&in, &out, sizeof(in));
 }
 
+/* A consistent copy (started alone) is a good copy to the decision: the
+ * HELLO says up to date, in the values 1 to 3 older peers accept. */
+static void hello_consistent_goes_as_up_to_date(void **state)
+{
+	struct md_hello_info in = hello("alpha", "beta", MD_ROLE_SECONDARY), out;
+	unsigned char body[sizeof(struct mdw_hello)];
+
+	(void)state;
+	in.disk_state = MD_DISK_CONSISTENT;
+	mdw_hello_encode(body, &in);
+	assert_int_equal(mdw_hello_decode(body, sizeof(body), &out), 0);
+	assert_int_equal(out.disk_state, MD_DISK_UPTODATE);
+	in.disk_state = MD_DISK_OUTDATED;
+	mdw_hello_encode(body, &in);
+	assert_int_equal(mdw_hello_decode(body, sizeof(body), &out), 0);
+	assert_int_equal(out.disk_state, MD_DISK_OUTDATED);
+}
+
 static void hello_rejects(void **state)
 {
 	struct md_hello_info in = hello("alpha", "beta", MD_ROLE_PRIMARY), out;
@@ -427,6 +445,7 @@ int main(void)
 		cmocka_unit_test(hdr_golden),
 		cmocka_unit_test(hdr_rejects),
 		cmocka_unit_test(hello_round_trip),
+		cmocka_unit_test(hello_consistent_goes_as_up_to_date),
 		cmocka_unit_test(hello_rejects),
 		cmocka_unit_test(hello_check_branches),
 		cmocka_unit_test(data_frame_decodes),

@@ -368,7 +368,8 @@ timed_write() {
 wait_json() {
 	i=0
 	while :; do
-		if [ "$1" = a ]; then out=$(mdctl status --json r0); else out=$(on_b "mdctl status --json r0"); fi
+		# status exits 5 while the resource is not up: its JSON still counts
+		if [ "$1" = a ]; then out=$(mdctl status --json r0 || true); else out=$(on_b "mdctl status --json r0" || true); fi
 		echo "$out" | grep -q "\"$2\": \"*$3" && return 0
 		i=$((i + 1)); [ $i -gt $(($4 * 5)) ] && { echo "$out"; fail "node $1: $2 never became $3"; }
 		sleep 0.2

@@ -20,6 +20,10 @@ mdctl -c /tmp/bad.conf up r0 2>&1 | grep -q 'bad.conf' || fail "config error doe
 expect_rc 3 mdctl -c /nonexistent.conf status
 expect_rc 4 mdctl create r0			# holds metadata already
 expect_rc 5 mdctl activate r0			# not up
+expect_rc 5 mdctl status r0			# not up: a monitor's exit code ...
+mdctl status --json r0 | grep -q '"state": "down"' || fail "status prints no JSON when not up"	# ... output all the same
+expect_rc 2 mdctl outdate
+expect_rc 3 mdctl outdate nosuch
 expect_rc 5 mdctl detach r0
 expect_rc 5 mdctl attach r0
 expect_rc 5 mdctl grant r0

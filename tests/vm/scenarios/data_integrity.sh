@@ -25,8 +25,9 @@ sed -i 's/^data-integrity = yes/data-integrity = no/' /etc/mirrordisk/mirrordisk
 on_b "sed -i 's/^data-integrity = yes/data-integrity = no/' /etc/mirrordisk/mirrordisk.conf"
 relay_start
 on_b "mdctl up r0" >/dev/null && mdctl up r0 >/dev/null || fail "up again"
+wait_conn	# up alone, a is only consistent: it is up to date once it met b
 mdctl activate r0 >/dev/null || fail "activate"
-wait_conn; wait_sync
+wait_sync
 on_b "touch /tmp/flip"
 dd if=/tmp/pat of=/dev/mirror0 bs=1M seek=20 oflag=direct 2>/dev/null || fail "write on a"
 on_b "grep -q flipped /tmp/relay.log" || fail "the relay flipped nothing"

@@ -13,7 +13,7 @@ mdctl create --force --assume-clean r0 >/dev/null || fail "create"
 i=0
 while [ $i -lt 12 ]; do
 	mdctl up r0 >/dev/null || fail "up (round $i)"
-	mdctl activate r0 >/dev/null || fail "activate (round $i)"
+	mdctl activate --force r0 >/dev/null || fail "activate (round $i)"	# alone: consistent
 	( set +e; while :; do dd if=/dev/mirror0 of=/dev/null bs=4k count=1 2>/dev/null; done ) &
 	opener=$!
 	killall -9 mirrord; sleep 0.3

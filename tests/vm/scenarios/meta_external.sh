@@ -14,8 +14,8 @@ md_load; conf_install /tmp/ext.conf
 on_b ". /tests/lib.sh; md_load; conf_install /tmp/ext.conf; mdctl create --force --assume-clean r0 >/dev/null && mdctl up r0" || fail "up b"
 mdctl create --force --assume-clean r0 | grep -q 'of /dev/vdb' || fail "metadata not on /dev/vdb"
 mdctl up r0 || fail "up a"
+wait_conn	# up alone, a is only consistent: it is up to date once it met b
 mdctl activate r0 || fail "activate"
-wait_conn
 size=$(mdctl status --json r0 | json_field size_bytes)
 [ "$size" = "$(blockdev --getsize64 /dev/vda)" ] || fail "mirror is $size bytes, not the whole disk"
 on_b "killall -9 mirrord"

@@ -9,7 +9,8 @@ md_load
 conf_install
 MD_NODE=node-a mdctl create --force --assume-clean r0 || fail "mdctl create"
 MD_NODE=node-a mdctl up r0 || fail "mdctl up"
-MD_NODE=node-a mdctl activate r0 || fail "mdctl activate"
+# Alone, never meeting its peer: consistent, and the administrator decides.
+MD_NODE=node-a mdctl activate --force r0 || fail "mdctl activate"
 [ "$(cat /sys/block/mirror0/queue/stable_writes)" = 1 ] || fail "stable writes not declared"
 # udev's /dev/mirror/<resource> link reads this (packaging/60-mirrordisk.rules).
 [ "$(cat /sys/block/mirror0/mirror/name)" = r0 ] || fail "no resource name in sysfs"
