@@ -44,11 +44,15 @@ static void ev_snapshot(const struct repl *r, enum md_link link, struct md_ev_sn
 	snprintf(e->conn, sizeof(e->conn), "%s", md_link_name(link));
 	snprintf(e->disk, sizeof(e->disk), "%s",
 		 r->adm.detached ? "detached" : md_disk_state_name(r->adm.disk_state));
-	/* The peer's copy as this connection knows it.  The disk-state work
-	 * replaces this with the state the peer reports and we record. */
+	/* The peer's copy: while connected, a resync target is inconsistent
+	 * until it ends, else as its HELLO said (recorded in the superblock,
+	 * admin_peer_met); without the link unknown, but for a peer known to
+	 * be outdated (mdctl status says the same). */
 	if (link == MD_LINK_CONNECTED)
-		peer_disk = r->rs.active ? (r->rs.source ? "inconsistent" : "up-to-date") :
-			    r->hs.decision == MD_SYNC_WAIT_INITIAL ? "inconsistent" : "up-to-date";
+		peer_disk = (r->rs.active && r->rs.source) || r->hs.decision == MD_SYNC_WAIT_INITIAL ?
+			    "inconsistent" : md_disk_state_name(r->adm.peer_disk_state);
+	else if (r->adm.peer_disk_state == MD_DISK_OUTDATED)
+		peer_disk = "outdated";
 	snprintf(e->peer_disk, sizeof(e->peer_disk), "%s", peer_disk);
 	snprintf(e->resync, sizeof(e->resync), "%s",
 		 r->rs.active ? (r->rs.source ? "source" : "target") : "none");
@@ -100,26 +104,29 @@ void state_write(struct repl *r, enum md_link link)
 struct sb_watch {
 	md_sb_fn fn;
 	void *arg;
-	uint32_t disk_state;
+	uint32_t disk_state, peer_disk_state;
 };
 
-/* The transition, and the disk state it leaves (for the events). */
+/* The transition, and the disk states it leaves (for the events). */
 static int sb_watched(struct md_super *sb, void *arg)
 {
 	struct sb_watch *w = arg;
 	int rc = w->fn(sb, w->arg);
 
 	w->disk_state = sb->disk_state;
+	w->peer_disk_state = sb->peer_disk_state;
 	return rc;
 }
 
 int sb_update(struct repl *r, md_sb_fn fn, void *arg)
 {
-	struct sb_watch w = { fn, arg, r->adm.disk_state };
+	struct sb_watch w = { fn, arg, r->adm.disk_state, r->adm.peer_disk_state };
 	int rc = md_sb_update(r->dev.meta_fd, r->dev.meta_area, r->dev.lock_path, sb_watched, &w);
 
-	if (rc >= 0)
+	if (rc >= 0) {
 		r->adm.disk_state = w.disk_state;
+		r->adm.peer_disk_state = w.peer_disk_state;
+	}
 	if (rc < 0)
 		log_err("updating the metadata on %s failed: %s", r->res->nodes[r->me].disk,
 			strerror(-rc));
@@ -152,6 +159,7 @@ bool admin_reload(struct repl *r)
 	if (md_meta_read(r->dev.meta_fd, r->dev.meta_area, &sb, NULL) == 0) {
 		detached = sb.flags & MD_SBF_DETACHED;
 		r->adm.disk_state = sb.disk_state;
+		r->adm.peer_disk_state = sb.peer_disk_state;
 	}
 	if (detached == r->adm.detached)
 		return false;

@@ -241,6 +241,7 @@ struct repl {
 		uint64_t cfg_rate;	/* resync_rate from the config file */
 		uint64_t vf_request;	/* the token of the last verify request */
 		uint32_t disk_state;	/* MD_DISK_*, as the superblock last said */
+		uint32_t peer_disk_state;	/* the peer's, as the superblock last said */
 		enum md_link link;	/* what the state file says */
 	} adm;
 

@@ -29,7 +29,7 @@ i=0; until mdctl status --json r1 | grep -q '"connection": "connected"'; do
 mdctl deactivate r1 >/dev/null || fail "deactivate r1"
 # r1's disk on a hangs; whatever happens below, it comes back at the end
 # (a failed check must not leave the node hung for the next scenario).
-trap 'DM_DISABLE_UDEV=1 dmsetup resume --noudevsync h1 2>/dev/null' EXIT
+trap 'DM_DISABLE_UDEV=1 dmsetup resume --noudevsync h1 2>/dev/null || true' EXIT
 DM_DISABLE_UDEV=1 dmsetup suspend --noudevsync h1 || fail "suspend h1"
 mdioctl setoos 1 7 > /tmp/setoos.out 2>&1 &
 mark=$!
@@ -81,8 +81,14 @@ rc=0; wait $up || rc=$?
 [ $rc = 0 ] || fail "mdctl up r1 over the slow bitmap failed: $(cat /tmp/up1.out)"
 mdctl status --json r0 | grep -q '"connection": "connected"' || fail "r0 lost its peer while r1 came up"
 log "r0 replicated while r1 read its bitmap"
-mdctl deactivate r0 >/dev/null; mdctl down r0 >/dev/null; mdctl down r1 >/dev/null 2>&1
-on_b "mdctl down r0; mdctl down r1" >/dev/null 2>&1
+# The bitmap fast again before the end: r1's daemon writes its superblock
+# (a flush, which dm-delay holds too) when it meets its peer.
+DM_DISABLE_UDEV=1 dmsetup suspend --noudevsync h1 &&
+	echo "0 245760 linear /dev/vda 245760" | DM_DISABLE_UDEV=1 dmsetup reload h1 &&
+	DM_DISABLE_UDEV=1 dmsetup resume --noudevsync h1 || fail "h1 back to linear"
+mdctl deactivate r0 >/dev/null || fail "deactivate r0"
+for r in r0 r1; do mdctl down $r > /tmp/down.out 2>&1 || fail "down $r: $(cat /tmp/down.out)"; done
+on_b "mdctl down r0 && mdctl down r1" > /tmp/down.out 2>&1 || fail "down on b: $(cat /tmp/down.out)"
 # The next scenario expects the two data disks alike; r0's and r1's
 # metadata, which differ per node, lived in the last 64 KiB of h0 and h1
 # (MiB 120 and 240 of /dev/vda): blank them on both nodes.
