@@ -26,7 +26,7 @@ LIBS       := -luring -laio -lxxhash -linih -ljson-c -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all userspace sanitize module test-module modules deps check check-all check-deploy unit vm demo bench soak install install-utils install-module deb clean help
+.PHONY: all userspace sanitize module test-module modules deps check check-all check-deploy unit vm demo bench soak install install-utils install-cluster install-module deb clean help
 all: userspace module
 
 help:
@@ -228,6 +228,12 @@ install-utils: userspace
 		echo "install -D -m 644 packaging/mirrordisk.conf $(DESTDIR)$(SYSCONFDIR)/mirrordisk/mirrordisk.conf"; \
 		install -D -m 644 packaging/mirrordisk.conf $(DESTDIR)$(SYSCONFDIR)/mirrordisk/mirrordisk.conf; \
 	fi
+
+# The Pacemaker resource agent and fence handlers (package mirrordisk-pacemaker).
+OCFDIR ?= /usr/lib/ocf/resource.d
+install-cluster:
+	install -D -m 755 cluster/mirror.ocf $(DESTDIR)$(OCFDIR)/mirrordisk/mirror
+	install -D -m 755 cluster/pcmk-fence-peer $(DESTDIR)$(PREFIX)/lib/mirrordisk/pcmk-fence-peer
 
 install-module:
 	@[ -d /lib/modules/$(INSTALL_KVER)/build ] || { echo "no headers for kernel $(INSTALL_KVER):" \
