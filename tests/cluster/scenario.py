@@ -183,21 +183,22 @@ def crm_state(g):
     return g.out("crm_mon -1 -r --output-as=text 2>/dev/null | grep -E 'Online|OFFLINE|Promoted|Unpromoted|Started|Stopped|FAILED' | tr -s ' \\n' ' '", timeout=60) or ""
 
 
-def promoted_on(g):
-    """The node where ms_r0 is Promoted, as g's partition sees it, or None."""
-    out = g.out("crm_resource --resource ms_r0 --locate 2>/dev/null", timeout=60) or ""
+def located(g, rsc, promoted=False):
+    """The node running rsc (its Promoted instance with promoted), as g's
+    partition sees it, or None."""
+    out = g.out(f"crm_resource --resource {rsc} --locate 2>/dev/null", timeout=60) or ""
     for line in out.splitlines():
-        if "Promoted" in line or "Master" in line:
+        if "running on:" in line and (not promoted or "Promoted" in line or "Master" in line):
             return line.split("running on:")[-1].split()[0]
     return None
+
+
+def promoted_on(g):
+    return located(g, "ms_r0", promoted=True)
 
 
 def db_running_on(g):
-    out = g.out("crm_resource --resource db --locate 2>/dev/null", timeout=60) or ""
-    for line in out.splitlines():
-        if "running on:" in line:
-            return line.split("running on:")[-1].split()[0]
-    return None
+    return located(g, "db")
 
 
 def wait_for(what, fn, timeout):
