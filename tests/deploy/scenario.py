@@ -347,6 +347,10 @@ def deb_depends_ok(debs, manifest):
             if prov:
                 have.setdefault(prov, parts[1])
     missing = []
+    # The packages installed together satisfy each other.
+    for deb in debs:
+        have[subprocess.run(["dpkg-deb", "-f", deb, "Package"], capture_output=True,
+                            text=True).stdout.strip()] = "ours"
     for deb in debs:
         dep = subprocess.run(["dpkg-deb", "-f", deb, "Depends"], capture_output=True, text=True).stdout
         for group in filter(None, (g.strip() for g in dep.split(","))):
