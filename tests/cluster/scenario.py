@@ -253,9 +253,10 @@ def scenario(phases, guests, alpha, beta, debs, kver):
             "mkfs.ext4 -q /dev/mirror/r0 && mount /dev/mirror/r0 /srv/pg && mkdir -p /srv/pg/15 && "
             f"cp -a /var/lib/postgresql/15/main {PGDATA} && chown -R postgres:postgres /srv/pg/15 && "
             "systemctl start postgresql@15-main && "
-            "runuser -u postgres -- psql -qc 'create user app' && "
+            "cd /tmp && runuser -u postgres -- psql -qc 'create user app' && "
             "runuser -u postgres -- createdb -O app app && "
-            "psql -h 127.0.0.1 -U app -d app -qc 'create table t (id bigint primary key, at timestamptz default now())' && "
+            "runuser -u postgres -- psql -d app -qc 'create table t (id bigint primary key, at timestamptz default now()); "
+            "alter table t owner to app' && "
             "systemctl stop postgresql@15-main && umount /srv/pg", timeout=600)
         need("alpha/database-on-mirror", rc == 0, out.strip()[-800:])
         need("alpha/deactivate", alpha.ssh("mdctl deactivate r0")[0] == 0)
