@@ -26,7 +26,7 @@ LIBS       := -luring -laio -lxxhash -linih -ljson-c -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all userspace sanitize module test-module modules deps check check-all check-deploy unit vm demo bench soak install install-utils install-module deb clean help
+.PHONY: all userspace sanitize module test-module modules deps check check-all check-deploy check-cluster unit vm demo bench soak install install-utils install-cluster install-module deb clean help
 all: userspace module
 
 help:
@@ -43,6 +43,8 @@ help:
 	@echo "make deb        Debian packages mirrordisk-utils and mirrordisk-dkms into $(B)/deb"
 	@echo "make check-deploy  the packages on two Debian 12 systemd guests: install (DKMS),"
 	@echo "                the README's deployment steps, reboot, daemon kill, purge"
+	@echo "make check-cluster  Pacemaker and PostgreSQL on two systemd guests: power cut"
+	@echo "                of the primary, switchover; no acknowledged commit lost"
 
 PROGS      := mirrord mdctl mdagent mdwrite mdioctl mdclient mdrelay mdsum
 userspace: $(addprefix $(B)/bin/,$(PROGS))
@@ -191,6 +193,12 @@ check-all: deps
 check-deploy: deps
 	@tests/deploy/scenario.py
 
+# `make check-cluster`: the same guests with Debian's corosync, pacemaker
+# and PostgreSQL 15: the resource agent (package mirrordisk-pacemaker)
+# fails a database over without losing a commit (tests/cluster/scenario.py).
+check-cluster: deps
+	@tests/cluster/scenario.py
+
 soak: deps
 	@$(MAKE) $(JOBS) --no-print-directory userspace sanitize modules
 	@tests/run.sh --soak
@@ -228,6 +236,12 @@ install-utils: userspace
 		echo "install -D -m 644 packaging/mirrordisk.conf $(DESTDIR)$(SYSCONFDIR)/mirrordisk/mirrordisk.conf"; \
 		install -D -m 644 packaging/mirrordisk.conf $(DESTDIR)$(SYSCONFDIR)/mirrordisk/mirrordisk.conf; \
 	fi
+
+# The Pacemaker resource agent and fence handlers (package mirrordisk-pacemaker).
+OCFDIR ?= /usr/lib/ocf/resource.d
+install-cluster:
+	install -D -m 755 cluster/mirror.ocf $(DESTDIR)$(OCFDIR)/mirrordisk/mirror
+	install -D -m 755 cluster/pcmk-fence-peer $(DESTDIR)$(PREFIX)/lib/mirrordisk/pcmk-fence-peer
 
 install-module:
 	@[ -d /lib/modules/$(INSTALL_KVER)/build ] || { echo "no headers for kernel $(INSTALL_KVER):" \

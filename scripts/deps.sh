@@ -18,6 +18,7 @@ PKGS=(
 	linux-image-amd64 linux-headers-amd64
 	dpkg-dev debhelper dh-dkms
 	mmdebstrap openssh-client
+	resource-agents libxml2-utils jq
 )
 
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi

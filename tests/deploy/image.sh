@@ -17,10 +17,11 @@
 #                     Depends of the .debs against before booting
 #   kernel.txt        the guest kernel's release (uname -r)
 #
-# The directory is build/deploy/image-HASH, HASH from this file and the
-# extra packages: editing the recipe builds a new image, an unchanged one is
-# reused (rm -rf build/deploy for a fresh one, e.g. after a kernel update in
-# the archive).  Older images are removed.  Needs root (mmdebstrap's root
+# The directory is build/deploy/image-SET-HASH, SET from the extra
+# packages, HASH from this file and them: editing the recipe builds a new
+# image, an unchanged one is reused (rm -rf build/deploy for a fresh one,
+# e.g. after a kernel update in the archive).  Older images of the same
+# set are removed; check-deploy's and check-cluster's are kept side by side.  Needs root (mmdebstrap's root
 # mode, mkfs.ext4 -d) and mmdebstrap, e2fsprogs, qemu-utils, openssh-client.
 #
 # A later test (a cluster manager's) reuses the recipe with --extra or by
@@ -55,8 +56,11 @@ done
 [ -n "$extra" ] && DEPLOY_PACKAGES+=($extra)
 
 hash=$( { cat "$0"; echo "extra=$extra"; } | sha256sum | cut -c1-12)
+# One image kept per set of extra packages (check-deploy's and
+# check-cluster's live side by side); an older one of the same set goes.
+family=$(echo "extra=$extra" | sha256sum | cut -c1-6)
 top=build/deploy
-dir=$top/image-$hash
+dir=$top/image-$family-$hash
 if [ -f "$dir/disk.qcow2" ]; then
 	echo "image: cached $dir" >&2
 	echo "$dir"
@@ -163,7 +167,8 @@ mkfs.ext4 -q -L deploy-root -d "$root" "$work/disk.raw" >>"$log" 2>&1
 qemu-img convert -O qcow2 "$work/disk.raw" "$work/disk.qcow2"
 rm -rf "$root" "$work/disk.raw"
 
-for old in "$top"/image-*; do
+# The older images of this set, and any of the naming before sets.
+for old in "$top"/image-"$family"-* "$top"/image-????????????; do
 	[ -d "$old" ] && [ "$old" != "$dir" ] && rm -rf "$old"
 done
 rm -rf "$dir"

@@ -134,12 +134,16 @@ def on_sigterm(signum, frame):
 
 
 class Guest:
-    def __init__(self, name, image, link, key):
+    def __init__(self, name, image, link, key, more_links=(), forwards=()):
         self.name = name
         self.idx = NODES[name]["idx"]
         self.link_ip = NODES[name]["link_ip"]
         self.image = image
         self.link = link            # qemu -netdev socket option
+        # More links between the guests: (qemu -netdev socket option, MAC
+        # prefix); and more host ports forwarded: {guest port: host port}.
+        self.more_links = list(more_links)
+        self.forwards = {p: free_port() for p in forwards}
         self.key = key
         self.port = free_port()
         self.overlay = os.path.join(RUN, f"{name}.qcow2")
@@ -172,11 +176,15 @@ class Guest:
                "-drive", f"file={self.lower},if=none,id=lower,format=raw,cache=writeback",
                "-device", f"virtio-blk-pci,drive=lower,serial=mdlower-{self.name}",
                # The host's way in (ssh): user networking, nothing else reachable.
-               "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{self.port}-:22",
+               "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{self.port}-:22"
+               + "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{p}" for p, h in self.forwards.items()),
                "-device", f"virtio-net-pci,netdev=mgmt,mac=52:54:00:12:34:0{self.idx}",
                # The replication link between the two guests.
                "-netdev", f"socket,id=link,{self.link}",
                "-device", f"virtio-net-pci,netdev=link,mac=52:54:00:77:00:0{self.idx}"]
+        for i, (opt, mac) in enumerate(self.more_links):
+            cmd += ["-netdev", f"socket,id=link{i + 2},{opt}",
+                    "-device", f"virtio-net-pci,netdev=link{i + 2},mac={mac}:0{self.idx}"]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(RUN, f"{self.name}.qemu.err"), "w"),
                                      preexec_fn=die_with_parent)
@@ -339,6 +347,10 @@ def deb_depends_ok(debs, manifest):
             if prov:
                 have.setdefault(prov, parts[1])
     missing = []
+    # The packages installed together satisfy each other.
+    for deb in debs:
+        have[subprocess.run(["dpkg-deb", "-f", deb, "Package"], capture_output=True,
+                            text=True).stdout.strip()] = "ours"
     for deb in debs:
         dep = subprocess.run(["dpkg-deb", "-f", deb, "Depends"], capture_output=True, text=True).stdout
         for group in filter(None, (g.strip() for g in dep.split(","))):
@@ -347,7 +359,16 @@ def deb_depends_ok(debs, manifest):
     return missing
 
 
-def main():
+def main(scenario_fn=None, extra_packages="", packages=("mirrordisk-utils", "mirrordisk-dkms"),
+         more_links=(), forwards=(), run_dir=None):
+    """Build, boot alpha and beta, run scenario_fn(phases, guests, alpha,
+    beta, debs, kver), power off, summarize.  The cluster test
+    (tests/cluster/scenario.py) calls it with its own scenario, image
+    packages, links between the guests and forwarded ports."""
+    global RUN
+    scenario_fn = scenario_fn or scenario
+    if run_dir:
+        RUN = run_dir
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-deb", action="store_true", help="use the .debs already in build/deb")
     ap.add_argument("--keep", action="store_true", help="keep the overlays of the run")
@@ -367,14 +388,15 @@ def main():
             need("make-deb", p.returncode == 0, "make deb failed: build/deploy/run/make-deb.log\n" + p.stdout[-2000:])
         found = {}
         for f in sorted(os.listdir("build/deb")) if os.path.isdir("build/deb") else []:
-            m = re.match(r"(mirrordisk-(?:utils|dkms))_.*\.deb$", f)
-            if m:
+            m = re.match(r"(mirrordisk-[a-z]+)_.*\.deb$", f)
+            if m and m.group(1) in packages:
                 found[m.group(1)] = os.path.join(ROOT, "build", "deb", f)
-        need("debs-built", set(found) == {"mirrordisk-utils", "mirrordisk-dkms"}, f"found {found}")
+        need("debs-built", set(found) == set(packages), f"found {found}")
         return found
 
     def image():
-        p = subprocess.run(["tests/deploy/image.sh"], stdout=subprocess.PIPE, text=True)
+        p = subprocess.run(["tests/deploy/image.sh"] + (["--extra", extra_packages] if extra_packages else []),
+                           stdout=subprocess.PIPE, text=True)
         need("image", p.returncode == 0 and p.stdout.strip(), "tests/deploy/image.sh failed")
         return os.path.join(ROOT, p.stdout.strip().splitlines()[-1])
 
@@ -400,11 +422,14 @@ def main():
             log(f"-- got the lock after {time.time() - t:.0f} s")
         key = os.path.join(img, "id_ed25519")
         link_port = free_port()
-        guests = [Guest("alpha", img, f"listen=127.0.0.1:{link_port}", key),
-                  Guest("beta", img, f"connect=127.0.0.1:{link_port}", key)]
+        ports = [free_port() for _ in more_links]
+        guests = [Guest("alpha", img, f"listen=127.0.0.1:{link_port}", key,
+                        [(f"listen=127.0.0.1:{p}", mac) for p, mac in zip(ports, more_links)], forwards),
+                  Guest("beta", img, f"connect=127.0.0.1:{link_port}", key,
+                        [(f"connect=127.0.0.1:{p}", mac) for p, mac in zip(ports, more_links)], forwards)]
         alpha, beta = guests
         try:
-            scenario(phases, guests, alpha, beta, debs, kver)
+            scenario_fn(phases, guests, alpha, beta, debs, kver)
         except Abort:
             pass
         finally:
@@ -464,10 +489,9 @@ def udev_link(g, name):
     return check(f"{g.name}/{name}", link == "/dev/mirror0", why)
 
 
-def scenario(phases, guests, alpha, beta, debs, kver):
-    both = guests
-
-    # ---------------------------------------------------------------- boot
+def boot_guests(phases, both, alpha, beta, kver, more_net=None):
+    """Boot both guests, name them, address their links (more_net(g): more
+    shell for the guest's network), check the replication link."""
     def boot():
         for g in both:
             g.create_disks()
@@ -482,7 +506,8 @@ def scenario(phases, guests, alpha, beta, debs, kver):
             cfg = (f"echo {g.name} > /etc/hostname && hostname {g.name} && "
                    f"printf '[Match]\\nMACAddress=52:54:00:77:00:0{g.idx}\\n\\n[Network]\\n"
                    f"Address={g.link_ip}/24\\nLinkLocalAddressing=no\\n' "
-                   f"> /etc/systemd/network/20-link.network && systemctl restart systemd-networkd")
+                   f"> /etc/systemd/network/20-link.network && "
+                   + (more_net(g) + " && " if more_net else "") + "systemctl restart systemd-networkd")
             need(f"{g.name}/configure", g.ssh(cfg)[0] == 0)
         rc, out = alpha.ssh(f"for i in $(seq 1 20); do ping -c1 -W2 {beta.link_ip} >/dev/null && exit 0; sleep 1; done; exit 1")
         need("link-ping", rc == 0, "alpha cannot reach beta over the link")
@@ -490,14 +515,16 @@ def scenario(phases, guests, alpha, beta, debs, kver):
         check("guest-kernel", got == kver, f"guest runs {got}, image has {kver}", info=f"guests run {got}")
     phases.run("boot both guests", boot)
 
-    # ---------------------------------------------------------------- install
+
+def install_debs(phases, both, debs, kver):
+    """apt install the .debs in both guests; DKMS builds the module there."""
     def install():
         names = {k: os.path.basename(v) for k, v in debs.items()}
         for g in both:
             for k, path in debs.items():
                 need(f"{g.name}/copy-{k}", g.copy_in(path, f"/root/{names[k]}"))
         cmd = ("cd /root && DEBIAN_FRONTEND=noninteractive apt install -y "
-               f"./{names['mirrordisk-dkms']} ./{names['mirrordisk-utils']}")
+               + " ".join(f"./{n}" for n in names.values()))
         res = parallel(lambda g: g.ssh(cmd, timeout=1800), both)
         for g, (rc, out) in zip(both, res):
             # The maintainer scripts say "mirrordisk-dkms: ..." when the
@@ -506,28 +533,41 @@ def scenario(phases, guests, alpha, beta, debs, kver):
                 r"^(E:|dpkg: error)|mirrordisk-dkms: |Error!|errors were encountered", l, re.I)]
             check(f"{g.name}/apt-install", rc == 0 and not bad,
                   f"exit {rc}: {' / '.join(bad) or out.strip()[-1500:]}")
-            st = g.out("dpkg-query -W -f '${Package} ${Status}\\n' mirrordisk-utils mirrordisk-dkms")
+            st = g.out("dpkg-query -W -f '${Package} ${Status}\\n' " + " ".join(sorted(debs)))
             check(f"{g.name}/dpkg-installed", st is not None and sorted(st.splitlines()) == [
-                "mirrordisk-dkms install ok installed", "mirrordisk-utils install ok installed"], f"dpkg says: {st}")
+                f"{k} install ok installed" for k in sorted(debs)], f"dpkg says: {st}")
             ds = g.out("dkms status mirrordisk")
             check(f"{g.name}/dkms-built", ds is not None and f"{kver}, x86_64: installed" in ds, f"dkms status: {ds}", info=ds)
             need(f"{g.name}/module-loaded", g.ssh("test -d /sys/module/mirrordisk")[0] == 0,
                  "postinst did not load the module")
     phases.run("install packages (DKMS build in the guests)", install)
 
+
+def create_resource(alpha, beta, conf):
+    """README's steps: the same configuration on both, mdctl create
+    --new-secret on alpha, the secret copied to beta, mdctl create there."""
+    for g in (alpha, beta):
+        need(f"{g.name}/write-conf", g.ssh("cat > /etc/mirrordisk/mirrordisk.conf", stdin=conf.encode())[0] == 0)
+    rc, out = alpha.ssh("mdctl create --new-secret r0")
+    need("alpha/create-new-secret", rc == 0, out.strip())
+    # scp -p /etc/mirrordisk/r0.secret beta:/etc/mirrordisk/ (via the host)
+    p = subprocess.run(alpha.ssh_args() + ["cat /etc/mirrordisk/r0.secret"], capture_output=True)
+    need("alpha/read-secret", p.returncode == 0 and len(p.stdout) > 0)
+    rc, _ = beta.ssh("umask 077 && cat > /etc/mirrordisk/r0.secret", stdin=p.stdout)
+    need("beta/copy-secret", rc == 0 and beta.out("stat -c %a /etc/mirrordisk/r0.secret") == "600")
+    rc, out = beta.ssh("mdctl create r0")
+    need("beta/create", rc == 0, out.strip())
+
+
+def scenario(phases, guests, alpha, beta, debs, kver):
+    both = guests
+
+    boot_guests(phases, both, alpha, beta, kver)
+    install_debs(phases, both, debs, kver)
+
     # ---------------------------------------------------------------- deploy
     def deploy():
-        for g in both:
-            need(f"{g.name}/write-conf", g.ssh("cat > /etc/mirrordisk/mirrordisk.conf", stdin=CONF.encode())[0] == 0)
-        rc, out = alpha.ssh("mdctl create --new-secret r0")
-        need("alpha/create-new-secret", rc == 0, out.strip())
-        # scp -p /etc/mirrordisk/r0.secret beta:/etc/mirrordisk/ (via the host)
-        p = subprocess.run(alpha.ssh_args() + ["cat /etc/mirrordisk/r0.secret"], capture_output=True)
-        need("alpha/read-secret", p.returncode == 0 and len(p.stdout) > 0)
-        rc, _ = beta.ssh("umask 077 && cat > /etc/mirrordisk/r0.secret", stdin=p.stdout)
-        need("beta/copy-secret", rc == 0 and beta.out("stat -c %a /etc/mirrordisk/r0.secret") == "600")
-        rc, out = beta.ssh("mdctl create r0")
-        need("beta/create", rc == 0, out.strip())
+        create_resource(alpha, beta, CONF)
         for g in both:
             rc, out = g.ssh("systemctl enable --now mirrordisk@r0")
             need(f"{g.name}/enable-now", rc == 0, out.strip())

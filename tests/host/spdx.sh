@@ -6,7 +6,7 @@
 #   kmod/, Kbuild          GPL-2.0-only
 #   proto/                 (GPL-2.0-only WITH Linux-syscall-note) OR MIT
 #   everything else        GPL-2.0-or-later
-# Checked: kmod lib mirrord mdctl proto tests scripts packaging debian
+# Checked: kmod lib mirrord mdctl proto tests scripts packaging cluster debian
 # docs/man, the top-level Makefile and Kbuild, .ci/run.  Left out, as data
 # or formats without comments: the fuzz corpora, debian's changelog,
 # control, copyright, source/format, *.install and README.* files.  Also:
@@ -48,7 +48,7 @@ spdx_line() {	# the file's SPDX line: line 1, or line 2 after #!
 	fi
 }
 
-for group in kmod lib mirrord mdctl proto tests scripts packaging debian docs/man top; do
+for group in kmod lib mirrord mdctl proto tests scripts packaging cluster debian docs/man top; do
 	if [ $group = top ]; then
 		list=$(printf '%s\n' Makefile Kbuild .ci/run)
 	else
