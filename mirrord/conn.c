@@ -86,7 +86,7 @@ void conn_fail(struct repl *r, const char *fmt, ...)
 	 * Should the kernel refuse, closing the channel is the way left to
 	 * the same end (it fails everything the daemon held); the daemon
 	 * cannot go on without a channel, so it stops and is restarted. */
-	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_STANDALONE, 0);
+	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_STANDALONE, 0, 0);
 	if (rc) {
 		log_err("the kernel refused the standalone state (%s): closing the channel so that "
 			"no write waits on the lost peer", strerror(-rc));

@@ -96,7 +96,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 	int rc;
 
 	repl_connection_reset(r);
-	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED, conn_deadline_s(r));
+	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED, conn_deadline_s(r), 0);
 	if (rc) {
 		/* Nothing started on the socket yet: it ends here, with its TLS
 		 * session, rather than linger until the next one overwrites it.
