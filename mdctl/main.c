@@ -70,6 +70,7 @@ static const struct cmd cmds[] = {
 	{ "verify", cmd_verify, OPS_ONE, DRY_CHECKS, "RESOURCE", "compare every chunk with the peer (xxh3); mark what differs" },
 	{ "pause", cmd_pause, OPS_ONE, DRY_ARGS, "RESOURCE", "pause the resync this node sends" },
 	{ "resume", cmd_resume, OPS_ONE, DRY_ARGS, "RESOURCE", "resume it" },
+	{ "resume-io", cmd_resume_io, OPS_ONE, DRY_CHECKS, "RESOURCE", "release writes held for fencing (the peer is not fenced)" },
 	{ "set", cmd_set, OPS_TWO, DRY_ARGS, "RESOURCE KEY=VALUE", "runtime setting: resync-rate=SIZE, mode=sync, compression=none" },
 	{ "destroy-minor", cmd_destroy_minor, OPS_ONE, DRY_ARGS, "MINOR", "remove a mirror device by minor (recovery)" },
 	{ "help", cmd_help, OPS_OPTIONAL, DRY_READS, "[COMMAND]", "this list, or one command's usage" },

@@ -8,7 +8,8 @@
  * policy), common.c (resource, control device, metadata, daemon state),
  * holders.c (who holds a busy device), status.c, role.c, create.c,
  * daemon.c (up, down, destroy-minor), admin.c (detach, attach, grant,
- * revoke, rebuild), runtime.c (pause, resume, set, verify).
+ * revoke, rebuild), runtime.c (pause, resume, set, verify), fence.c
+ * (resume-io).
  *
  * Errors.  Below the command boundary every function returns 0 (or a
  * value >= 0) or -errno, like the rest of the project, and one that fails
@@ -127,5 +128,6 @@ int cmd_pause(const char *name);			/* runtime.c */
 int cmd_resume(const char *name);
 int cmd_set(const char *name);
 int cmd_verify(const char *name);
+int cmd_resume_io(const char *name);			/* fence.c */
 
 #endif
