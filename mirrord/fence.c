@@ -277,8 +277,11 @@ bool fence_poll(struct repl *r)
 			fence_done(r, j);
 		} else if (h == MD_H_BEFORE_RESYNC_TARGET) {
 			r->fn.brt = j->result == 0 ? 1 : -1;
-			snprintf(r->fn.brt_why, sizeof(r->fn.brt_why),
-				 "before-resync-target refused the resync: %s", txt);
+			if (j->result)
+				snprintf(r->fn.brt_why, sizeof(r->fn.brt_why),
+					 "before-resync-target refused the resync: %s", txt);
+			else
+				r->fn.brt_why[0] = '\0';
 			log_info("handler %s: %s%s", j->name, txt,
 				 j->result == 0 ? ": the resync may start" : ": resync refused");
 		} else {
@@ -330,7 +333,11 @@ int fence_before_resync_target(struct repl *r, char *why, size_t len)
 	}
 	if (!r->fn.job[MD_H_BEFORE_RESYNC_TARGET].started)
 		run(r, MD_H_BEFORE_RESYNC_TARGET);
-	snprintf(why, len, "before-resync-target is running: the resync waits for it");
+	/* The last refusal stays in view while it runs again. */
+	if (r->fn.brt_why[0])
+		snprintf(why, len, "%s (running it again)", r->fn.brt_why);
+	else
+		snprintf(why, len, "before-resync-target is running: the resync waits for it");
 	return -EAGAIN;
 }
 

@@ -321,12 +321,14 @@ static void before_resync_target_gate(void **state)
 	assert_string_equal(why, "before-resync-target refused the resync: exit 2");
 	snprintf(res.handlers[MD_H_BEFORE_RESYNC_TARGET], MD_HANDLER_LEN, "exit 0");
 	assert_int_equal(fence_before_resync_target(r, why, sizeof(why)), -EAGAIN);
+	assert_string_equal(why, "before-resync-target refused the resync: exit 2 (running it again)");
 	while (!hd_done(&r->fn.job[MD_H_BEFORE_RESYNC_TARGET]))
 		usleep(10000);
 	fence_poll(r);
 	assert_int_equal(fence_before_resync_target(r, why, sizeof(why)), 0);
 	/* One approval per connection: the next one asks again. */
 	assert_int_equal(fence_before_resync_target(r, why, sizeof(why)), -EAGAIN);
+	assert_string_equal(why, "before-resync-target is running: the resync waits for it");
 	fence_fini(r);
 }
 
