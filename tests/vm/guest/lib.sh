@@ -374,3 +374,61 @@ wait_json() {
 		sleep 0.2
 	done
 }
+
+# ---- fencing and handlers (fence_* scenarios) ----
+# fence_conf OUT LINE...: the bench's configuration with LINEs (fencing,
+# handlers) added to [resource r0]; also written to the same path on b.
+fence_conf() {
+	fc_out=$1; shift
+	{ sed -n '1,/^secret-file/p' /tests/md.conf
+	  for l in "$@"; do echo "$l"; done
+	  sed '1,/^secret-file/d' /tests/md.conf; } > "$fc_out"
+	put_b "$fc_out"
+}
+# put_b FILE [MODE]: copy a small text file of a to the same path on b.
+put_b() {
+	on_b "cat > $1 <<'MD_PUT_EOF'
+$(cat "$1")
+MD_PUT_EOF
+chmod ${2:-644} $1" || fail "copy $1 to b"
+}
+# own_log N0: the lines of a's mirrord log after the first N0.
+own_log() { tail -n +$(($1 + 1)) /var/log/mirrordisk/r0.log; }
+# wait_own_log N0 TEXT [SECONDS]: until a's log after line N0 has TEXT.
+wait_own_log() {
+	i=0
+	until own_log "$1" | grep -q "$2"; do
+		i=$((i + 1)); [ $i -gt $((${3:-20} * 5)) ] && { own_log "$1" | tail -20; fail "a never logged: $2"; }
+		sleep 0.2
+	done
+}
+# pid_gone PID: no such process, or a zombie (dead, not yet reaped).
+pid_gone() { [ ! -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status 2>/dev/null; }
+# partition_a SECONDS: a's link down for SECONDS, from half a second on,
+# in the background (on_b does not work meanwhile).
+partition_a() { (sleep 0.5; ifconfig eth0 down; sleep $1; ifconfig eth0 up) >/dev/null 2>&1 & }
+# uptime_s: seconds since boot, with hundredths.
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# bg_write MIB FILE: a 4 KiB direct write at MIB in the background; FILE
+# gets "EXIT UPTIME" when it completes.
+bg_write() {
+	rm -f "$2"
+	(dd if=/dev/urandom of=/dev/mirror0 bs=4k count=1 seek=$(($1 * 256)) oflag=direct 2>/dev/null
+	 echo "$? $(uptime_s)" > "$2.tmp"; mv "$2.tmp" "$2") &
+}
+# wait_file FILE SECONDS: until FILE exists.
+wait_file() {
+	i=0
+	until [ -e "$1" ]; do
+		i=$((i + 1)); [ $i -gt $(($2 * 5)) ] && fail "$1 did not appear within $2 s"
+		sleep 0.2
+	done
+}
+# wait_held [SECONDS]: until a's status says the module holds writes.
+wait_held() {
+	i=0
+	until mdctl status --json r0 | grep -q '"io_held": true'; do
+		i=$((i + 1)); [ $i -gt $((${1:-20} * 5)) ] && { mdctl status r0; fail "status never said the writes are held"; }
+		sleep 0.2
+	done
+}
