@@ -25,7 +25,7 @@ wait_file /tmp/hang.child 5
 t0=$(uptime_s)
 bg_write 1 /tmp/w1		# resource-only: not held
 wait_own_log $n0 "handler fence-peer did not finish within 3 s: killing its process group" 10
-wait_own_log $n0 "fence-peer: fence-peer failed (killed at the 3 s timeout)" 5
+wait_own_log $n0 "fence-peer: failed (killed at the 3 s timeout)" 5
 sleep 1
 for f in hang.pid hang.child; do
 	pid_gone $(cat /tmp/$f) || fail "the handler's process $(cat /tmp/$f) ($f) still runs"
