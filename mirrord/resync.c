@@ -38,8 +38,6 @@ static void rs_end_incomplete(struct repl *r)
 	log_err("%s", r->conn.fail_reason);
 	r->rs.active = false;
 	handshake_resync_over(r);
-	if (r->res->fencing != MD_FENCING_NONE)
-		handler_event(r, MD_H_UNFENCE_PEER);	/* the peer is up to date again */
 	state_write(r, MD_LINK_CONNECTED);
 }
 
@@ -95,6 +93,8 @@ static void rs_finished(struct io_op *op, int res)
 		 (double)(now_ms() - r->rs.start_ms) / 1000.0, (unsigned long long)r->rs.same);
 	r->rs.active = false;
 	handshake_resync_over(r);
+	if (r->res->fencing != MD_FENCING_NONE)
+		handler_event(r, MD_H_UNFENCE_PEER);	/* the peer is up to date again */
 	state_write(r, MD_LINK_CONNECTED);
 }
 
