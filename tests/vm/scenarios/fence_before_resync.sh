@@ -4,10 +4,13 @@
 # with the reason in b's status and b's copy stays up to date; once the
 # handler exits 0 the resync happens.
 . /tests/lib.sh
-printf '#!/bin/sh\necho "no room for a snapshot of $MD_DISK"\nexit 3\n' > /tmp/brt.sh
+# It agrees at first: the start's activation may already make b a target.
+printf '#!/bin/sh\necho snapshot taken\n' > /tmp/brt.sh
 put_b /tmp/brt.sh 755
 fence_conf /tmp/fence.conf "before-resync-target = /tmp/brt.sh"
 CONF=/tmp/fence.conf start_pair
+printf '#!/bin/sh\necho "no room for a snapshot of $MD_DISK"\nexit 3\n' > /tmp/brt.sh
+put_b /tmp/brt.sh 755
 on_b "mdctl detach r0" >/dev/null || fail "detach b"
 dd if=/dev/urandom of=/dev/mirror0 bs=1M count=4 seek=8 oflag=direct 2>/dev/null || fail "write on a"
 nb=$(on_b "wc -l < /var/log/mirrordisk/r0.log")
@@ -27,7 +30,8 @@ on_b "tail -n +$((nb + 1)) /var/log/mirrordisk/r0.log" > /tmp/b.log
 grep -q "handler before-resync-target: no room for a snapshot of /dev/vda" /tmp/b.log || { tail /tmp/b.log; fail "b's log lacks the handler's output"; }
 grep -q "resync from" /tmp/b.log && fail "a resync started"
 log "the handler now agrees"
-on_b "printf '#!/bin/sh\necho snapshot taken\n' > /tmp/brt.sh"
+printf '#!/bin/sh\necho snapshot taken\n' > /tmp/brt.sh
+put_b /tmp/brt.sh 755
 wait_conn 30
 wait_sync 60
 on_b "tail -n +$((nb + 1)) /var/log/mirrordisk/r0.log" > /tmp/b.log
