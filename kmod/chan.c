@@ -299,7 +299,8 @@ static int md_ctl_release(struct inode *inode, struct file *f)
 	if (!md)
 		return 0;
 	spin_lock_irq(&md->lock);
-	hold = md->conn == MD_CONN_HELD || (md->conn == MD_CONN_CONNECTED && md->hold_on_loss);
+	hold = md->conn == MD_CONN_HELD ||
+	       (md->conn == MD_CONN_CONNECTED && md->hold_on_loss && md->role == MD_ROLE_PRIMARY);
 	if (!hold)
 		md->conn = MD_CONN_STANDALONE;
 	md->chan_file = NULL;

@@ -82,7 +82,7 @@ static void md_deadline_work(struct work_struct *work)
 		waited = jiffies - since;
 		offset = req->offset;
 		taken = req->state == MD_RS_SENT;
-		hold = md->hold_on_loss;
+		hold = md->hold_on_loss && md->role == MD_ROLE_PRIMARY;
 		md->conn = hold ? MD_CONN_HELD : MD_CONN_STANDALONE;
 		if (hold)
 			md->held_since = jiffies;

@@ -164,11 +164,11 @@ struct md_ioc_conn {
 };
 #define MD_DEADLINE_MAX_S	3600
 /*
- * CONNECTED with MD_CONNF_HOLD (fencing = resource-and-stonith on a
- * primary): a loss of this link that the daemon does not report itself
- * (its death closing the channel, the deadline above) goes to
- * MD_CONN_HELD instead of STANDALONE, so that no write completes before
- * someone has fenced the peer.
+ * CONNECTED with MD_CONNF_HOLD (fencing = resource-and-stonith): a loss
+ * of this link that the daemon does not report itself (its death closing
+ * the channel, the deadline above) goes to MD_CONN_HELD instead of
+ * STANDALONE while the device is primary, so that no write completes
+ * before someone has fenced the peer.  A secondary has no writes to hold.
  */
 #define MD_CONNF_HOLD		(1u << 0)
 
