@@ -379,13 +379,14 @@ wait_json() {
 }
 
 # ---- fencing and handlers (fence_* scenarios) ----
-# fence_conf OUT LINE...: the bench's configuration with LINEs (fencing,
-# handlers) added to [resource r0]; also written to the same path on b.
+# fence_conf OUT LINE...: the bench's configuration (or $FENCE_BASE) with
+# LINEs (fencing, handlers) added to [resource r0]; also written to the
+# same path on b.
 fence_conf() {
-	fc_out=$1; shift
-	{ sed -n '1,/^secret-file/p' /tests/md.conf
+	fc_out=$1 fc_in=${FENCE_BASE:-/tests/md.conf}; shift
+	{ sed -n '1,/^secret-file/p' "$fc_in"
 	  for l in "$@"; do echo "$l"; done
-	  sed '1,/^secret-file/d' /tests/md.conf; } > "$fc_out"
+	  sed '1,/^secret-file/d' "$fc_in"; } > "$fc_out"
 	put_b "$fc_out"
 }
 # put_b FILE [MODE]: copy a small text file of a to the same path on b.
