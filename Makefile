@@ -224,6 +224,7 @@ install-utils: userspace
 	install -D -m 644 docs/man/mirrord.8 $(DESTDIR)$(PREFIX)/share/man/man8/mirrord.8
 	install -D -m 644 docs/man/mirrordisk.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/mirrordisk.conf.5
 	install -D -m 644 scripts/mdctl.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mdctl
+	install -D -m 755 scripts/fence-peer-ssh $(DESTDIR)$(PREFIX)/lib/mirrordisk/fence-peer-ssh
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/sbin/|$(PREFIX)/sbin/|g' packaging/mirrordisk@.service > $(DESTDIR)$(UNITDIR)/mirrordisk@.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/mirrordisk@.service

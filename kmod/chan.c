@@ -30,32 +30,96 @@ static inline u64 md_req_id(struct md_dev *md, struct md_req *req)
 	return ((u64)req->gen << 32) | (u64)(req - md->reqs);
 }
 
+/* Complete the remote part of every request on victims with status. */
+static void md_complete_remote(struct list_head *victims, int status)
+{
+	struct md_req *req, *tmp;
+
+	list_for_each_entry_safe(req, tmp, victims, list) {
+		list_del_init(&req->list);
+		req->state = MD_RS_REMOTE_DONE;
+		req->remote_status = status;
+		md_req_put(req);
+	}
+}
+
 /*
  * Complete the remote part of every request the daemon holds or has not yet
- * read, as not replicated.  Called when the link goes down, the daemon
- * unbinds, or the daemon dies.  Takes chan_mutex so that no read() is in
- * the middle of copying one of them.
+ * read, and of every held one, as not replicated.  Called when the link
+ * goes down, the daemon unbinds, or the daemon dies (without a hold), or
+ * a hold ends.  Takes chan_mutex so that no read() is in the middle of
+ * copying one of them.
  */
 void md_chan_fail_all(struct md_dev *md, int status)
 {
-	struct md_req *req, *tmp;
+	struct md_req *req;
 	LIST_HEAD(victims);
 
 	mutex_lock(&md->chan_mutex);
 	spin_lock_irq(&md->lock);
+	list_splice_tail_init(&md->held, &victims);
 	list_splice_tail_init(&md->queued, &victims);
 	list_splice_tail_init(&md->sent, &victims);
-	list_for_each_entry(req, &victims, list) {
+	list_for_each_entry(req, &victims, list)
 		req->state = MD_RS_REMOTE_DONE;
-		req->remote_status = status;
-	}
 	spin_unlock_irq(&md->lock);
 	mutex_unlock(&md->chan_mutex);
 
-	list_for_each_entry_safe(req, tmp, &victims, list) {
-		list_del_init(&req->list);
-		md_req_put(req);
+	md_complete_remote(&victims, status);
+}
+
+/*
+ * Enter MD_CONN_HELD (fencing, see md_chan.h): what the daemon held or
+ * had not read yet is held too, none of it completes; new writes are held
+ * by md_dispatch.  Under chan_mutex, so that a read() copying a batch has
+ * put it on md->sent first.  Every bit still set becomes out of sync as
+ * at any link loss (durability rule 3).
+ */
+void md_chan_hold(struct md_dev *md)
+{
+	struct md_req *req;
+	bool was;
+
+	mutex_lock(&md->chan_mutex);
+	spin_lock_irq(&md->lock);
+	was = md->conn == MD_CONN_HELD;
+	md->conn = MD_CONN_HELD;
+	if (!was)
+		md->held_since = jiffies;
+	list_splice_tail_init(&md->queued, &md->held);
+	list_splice_tail_init(&md->sent, &md->held);
+	list_for_each_entry(req, &md->held, list)
+		req->state = MD_RS_HELD;
+	spin_unlock_irq(&md->lock);
+	mutex_unlock(&md->chan_mutex);
+	md_bm_link_lost(md);
+	if (!was)
+		pr_warn("%s: link lost: writes held until the peer is fenced (or resume-io)\n",
+			md->name);
+}
+
+/*
+ * End a hold (MD_IOC_RESUME_IO): the held writes complete as not
+ * replicated, marked; the device is standalone.  -EALREADY when not held.
+ */
+int md_chan_resume_io(struct md_dev *md)
+{
+	unsigned long since;
+	LIST_HEAD(victims);
+
+	spin_lock_irq(&md->lock);
+	if (md->conn != MD_CONN_HELD) {
+		spin_unlock_irq(&md->lock);
+		return -EALREADY;
 	}
+	md->conn = MD_CONN_STANDALONE;
+	since = md->held_since;
+	list_splice_tail_init(&md->held, &victims);
+	spin_unlock_irq(&md->lock);
+	md_complete_remote(&victims, -ENOTCONN);
+	pr_info("%s: held writes released after %u ms: they complete as not replicated\n",
+		md->name, jiffies_to_msecs(jiffies - since));
+	return 0;
 }
 
 /* Payload bytes that follow the header: none for a failed resync read. */
@@ -230,16 +294,27 @@ static int md_ctl_open(struct inode *inode, struct file *f)
 static int md_ctl_release(struct inode *inode, struct file *f)
 {
 	struct md_dev *md = md_chan_dev(f);
+	bool hold;
 
 	if (!md)
 		return 0;
 	spin_lock_irq(&md->lock);
-	md->conn = MD_CONN_STANDALONE;
+	hold = md->conn == MD_CONN_HELD ||
+	       (md->conn == MD_CONN_CONNECTED && md->hold_on_loss && md->role == MD_ROLE_PRIMARY);
+	if (!hold)
+		md->conn = MD_CONN_STANDALONE;
 	md->chan_file = NULL;
 	spin_unlock_irq(&md->lock);
-	md_bm_link_lost(md);
-	md_chan_fail_all(md, -ENOTCONN);
-	pr_info("%s: daemon detached from the channel\n", md->name);
+	if (hold) {
+		/* Fencing: a dead daemon fenced nobody; the writes stay held
+		 * for a new daemon's fence-peer or MD_IOC_RESUME_IO. */
+		md_chan_hold(md);
+	} else {
+		md_bm_link_lost(md);
+		md_chan_fail_all(md, -ENOTCONN);
+	}
+	pr_info("%s: daemon detached from the channel%s\n", md->name,
+		hold ? ": writes stay held" : "");
 	/* Our reference (taken at bind) keeps MD_IOC_DESTROY from freeing the
 	 * device until the unbind is done. */
 	md_put(md);
@@ -266,7 +341,9 @@ int md_chan_bind(struct file *f, struct md_ioc_bind *b)
 		return -EBUSY;
 	}
 	md->chan_file = f;
-	md->conn = MD_CONN_STANDALONE;
+	if (md->conn != MD_CONN_HELD)	/* held: stays so for this daemon to decide */
+		md->conn = MD_CONN_STANDALONE;
+	md->hold_on_loss = false;
 	spin_unlock_irq(&md->lock);
 	f->private_data = md;		/* keeps the reference until release */
 	pr_info("%s: daemon attached to the channel\n", md->name);
@@ -276,21 +353,38 @@ int md_chan_bind(struct file *f, struct md_ioc_bind *b)
 int md_chan_set_conn(struct file *f, struct md_ioc_conn *c)
 {
 	struct md_dev *md = f->private_data;
+	LIST_HEAD(victims);
+	bool was_held;
 
 	if (!md)
 		return -ENOTCONN;
-	if ((c->state != MD_CONN_STANDALONE && c->state != MD_CONN_CONNECTED) ||
-	    (c->state == MD_CONN_STANDALONE && c->deadline_s) || c->deadline_s > MD_DEADLINE_MAX_S)
+	if ((c->state != MD_CONN_STANDALONE && c->state != MD_CONN_CONNECTED &&
+	     c->state != MD_CONN_HELD) || c->reserved ||
+	    (c->state != MD_CONN_CONNECTED && (c->deadline_s || c->flags)) ||
+	    (c->flags & ~MD_CONNF_HOLD) || c->deadline_s > MD_DEADLINE_MAX_S)
 		return -EINVAL;
+	if (c->state == MD_CONN_HELD) {
+		md_chan_hold(md);
+		return 0;
+	}
 	spin_lock_irq(&md->lock);
+	/* A hold ends with any other state: its writes complete as not
+	 * replicated (marked), before the new state takes new writes. */
+	was_held = md->conn == MD_CONN_HELD;
+	list_splice_tail_init(&md->held, &victims);
 	/* A new connection: resync reads asked by an older one are dropped
 	 * when they complete (md_rs_endio). */
 	if (c->state == MD_CONN_CONNECTED && md->conn != MD_CONN_CONNECTED)
 		md->conn_gen++;
 	md->conn = c->state;
+	md->hold_on_loss = c->state == MD_CONN_CONNECTED && (c->flags & MD_CONNF_HOLD);
 	if (c->state == MD_CONN_CONNECTED)
 		md_deadline_start_locked(md, c->deadline_s);
 	spin_unlock_irq(&md->lock);
+	md_complete_remote(&victims, -ENOTCONN);
+	if (was_held)
+		pr_info("%s: held writes released (%s): they complete as not replicated\n",
+			md->name, c->state == MD_CONN_CONNECTED ? "the link is back" : "by the daemon");
 	if (c->state == MD_CONN_STANDALONE) {
 		md_bm_link_lost(md);
 		md_chan_fail_all(md, -ENOTCONN);

@@ -21,6 +21,12 @@
  * the daemon, when it runs again, why it finds the device standalone; it
  * then reconnects and resyncs like after any break.
  *
+ * With MD_CONNF_HOLD (fencing = resource-and-stonith) the deadline holds
+ * the writes instead (MD_CONN_HELD): a stopped daemon fenced nobody.  A
+ * held device is not watched at all (the work runs only while CONNECTED):
+ * the hold is the administrator's choice, bounded by fence-peer's result
+ * or by resume-io, never failed into errors by this clock.
+ *
  * The deadline comes with MD_CONN_CONNECTED (mirrord passes its progress
  * timeout plus one link timeout, so that it normally acts first), or is
  * the module parameter daemon_timeout_s.
@@ -64,7 +70,7 @@ static void md_deadline_work(struct work_struct *work)
 	struct md_req *req;
 	unsigned long since, waited = 0;
 	u64 offset = 0;
-	bool taken = false;
+	bool taken = false, hold = false;
 
 	spin_lock_irq(&md->lock);
 	if (md->conn != MD_CONN_CONNECTED) {
@@ -76,7 +82,10 @@ static void md_deadline_work(struct work_struct *work)
 		waited = jiffies - since;
 		offset = req->offset;
 		taken = req->state == MD_RS_SENT;
-		md->conn = MD_CONN_STANDALONE;
+		hold = md->hold_on_loss && md->role == MD_ROLE_PRIMARY;
+		md->conn = hold ? MD_CONN_HELD : MD_CONN_STANDALONE;
+		if (hold)
+			md->held_since = jiffies;
 		md->daemon_late = true;
 		md->late_offset = offset;
 		md->daemon_misses++;
@@ -87,8 +96,13 @@ static void md_deadline_work(struct work_struct *work)
 		queue_delayed_work(md_wq, &md->deadline_work, MD_DEADLINE_TICK);
 		return;
 	}
-	pr_warn("%s: mirrord has not %s the request at offset %llu for %u ms: going standalone\n",
-		md->name, taken ? "acknowledged" : "taken", offset, jiffies_to_msecs(waited));
+	pr_warn("%s: mirrord has not %s the request at offset %llu for %u ms: going %s\n",
+		md->name, taken ? "acknowledged" : "taken", offset, jiffies_to_msecs(waited),
+		hold ? "standalone, writes held (fencing)" : "standalone");
+	if (hold) {
+		md_chan_hold(md);	/* nobody fenced the peer: nothing completes */
+		return;
+	}
 	md_bm_link_lost(md);
 	md_chan_fail_all(md, -ETIMEDOUT);
 }

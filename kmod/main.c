@@ -181,6 +181,7 @@ static int md_create(struct md_ioc_create *c)
 	init_waitqueue_head(&md->idle_wait);
 	INIT_LIST_HEAD(&md->queued);
 	INIT_LIST_HEAD(&md->sent);
+	INIT_LIST_HEAD(&md->held);
 	bio_list_init(&md->deferred);
 	INIT_WORK(&md->defer_work, md_defer_work);
 	md_deadline_init(md);
@@ -296,7 +297,7 @@ static int md_destroy(u32 minor)
 		return -ENODEV;
 	}
 	spin_lock_irq(&md->lock);
-	if (md->openers || md->chan_file) {
+	if (md->openers || md->chan_file || md->conn == MD_CONN_HELD) {
 		spin_unlock_irq(&md->lock);
 		mutex_unlock(&md_ctl_mutex);
 		return -EBUSY;
@@ -394,7 +395,8 @@ union md_ioc_args {
 static long md_ctl_ioctl_minor(unsigned int cmd, union md_ioc_args *u)
 {
 	u32 minor = cmd == MD_IOC_SET_ROLE ? u->role.minor :
-		    cmd == MD_IOC_STATUS ? u->status.minor : u->oos.minor;
+		    cmd == MD_IOC_STATUS ? u->status.minor :
+		    cmd == MD_IOC_RESUME_IO ? u->minor : u->oos.minor;
 	struct md_dev *md = md_get(minor);
 	long ret;
 
@@ -403,6 +405,9 @@ static long md_ctl_ioctl_minor(unsigned int cmd, union md_ioc_args *u)
 	switch (cmd) {
 	case MD_IOC_SET_ROLE:
 		ret = md_set_role(md, &u->role);
+		break;
+	case MD_IOC_RESUME_IO:
+		ret = md_chan_resume_io(md);
 		break;
 	case MD_IOC_STATUS:
 		md_fill_status(md, &u->status);
@@ -459,6 +464,7 @@ long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg)
 		break;
 	case MD_IOC_SET_ROLE:
 	case MD_IOC_STATUS:
+	case MD_IOC_RESUME_IO:
 	case MD_IOC_GET_OOS:
 	case MD_IOC_CLEAR_OOS:
 	case MD_IOC_SET_OOS:

@@ -26,12 +26,13 @@ enum md_req_state {
 	MD_RS_COPYING,		/* being copied to the daemon by read() */
 	MD_RS_SENT,		/* on md->sent, waits for the daemon's ack */
 	MD_RS_REMOTE_DONE,	/* ack (or failure) seen; local part may run */
+	MD_RS_HELD,		/* on md->held: MD_CONN_HELD, its remote part waits */
 };
 
 struct md_dev;
 
 struct md_req {
-	struct list_head list;		/* on md->queued or md->sent */
+	struct list_head list;		/* on md->queued, md->sent or md->held */
 	struct md_dev *md;
 	struct bio *bio;		/* the application's bio */
 	u64 offset;
@@ -83,6 +84,9 @@ struct md_dev {
 	unsigned int nr_active;
 	struct list_head queued;
 	struct list_head sent;
+	struct list_head held;		/* MD_CONN_HELD: remote parts waiting (chan.c) */
+	bool hold_on_loss;		/* MD_CONNF_HOLD of the current connection */
+	unsigned long held_since;	/* jiffies: entered MD_CONN_HELD */
 	struct bio_list deferred;
 	u64 next_seq;
 
@@ -163,6 +167,8 @@ u64 md_oldest_ms_locked(struct md_dev *md);
 /* chan.c */
 extern const struct file_operations md_ctl_fops;
 void md_chan_fail_all(struct md_dev *md, int status);
+void md_chan_hold(struct md_dev *md);
+int md_chan_resume_io(struct md_dev *md);
 int md_chan_bind(struct file *f, struct md_ioc_bind *b);
 int md_chan_set_conn(struct file *f, struct md_ioc_conn *c);
 

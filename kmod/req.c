@@ -23,6 +23,11 @@
  *    once, from the bio's pages into the daemon's buffer) to SENT.  The
  *    daemon's ack, or a failure of the link or the daemon (md_chan_fail_all),
  *    moves a request to REMOTE_DONE.
+ *  - Fencing (MD_CONN_HELD, chan.c): after a link loss with hold, the
+ *    requests the daemon held and every new write go to md->held (HELD),
+ *    their local write done or under way, their remote part waiting, so
+ *    no write completes until the hold ends; then they complete as not
+ *    replicated and are marked, as on any link loss.
  *  - req->pending counts the outstanding parts (local, remote).  When both
  *    are done the bio completes: with the local status, because the local
  *    disk is the one that serves reads; a write the peer did not take is
@@ -151,6 +156,19 @@ void md_dispatch(struct md_req *req)
 
 	spin_lock_irq(&md->lock);
 	req->shipped = md->conn == MD_CONN_CONNECTED && md->chan_file;
+	if (md->conn == MD_CONN_HELD && !req->unrecorded) {
+		/*
+		 * Fencing: the link is lost and the peer not fenced yet.  The
+		 * local write goes on; the remote part waits on md->held
+		 * until the hold ends (chan.c), so the bio does not complete.
+		 */
+		req->state = MD_RS_HELD;
+		req->remote_status = 0;
+		atomic_set(&req->pending, 2);
+		list_add_tail(&req->list, &md->held);
+		spin_unlock_irq(&md->lock);
+		goto local;
+	}
 	if (req->unrecorded && !(req->shipped && md->role == MD_ROLE_PRIMARY)) {
 		/*
 		 * Its bit could not be persisted and no peer takes it: fail it
@@ -187,6 +205,7 @@ void md_dispatch(struct md_req *req)
 	else
 		wake_up(&md->chan_wait);
 
+local:
 	clone = bio_alloc_clone(md->lower.bdev, req->bio, GFP_NOIO, &md->bs);
 	if (!clone) {
 		req->local_status = BLK_STS_RESOURCE;

@@ -25,6 +25,8 @@ struct line_src {
 static const char *const res_keys[] = {
 	"minor", "port", "timeout", "secret-file", "data-integrity", "encryption", "auth",
 	"ko-count", "checksum-resync", "resync-rate", "chunk-size",
+	"fencing", "handler-timeout", "fence-peer", "unfence-peer", "split-brain", "out-of-sync",
+	"before-resync-target", "after-resync-target",
 };
 static const char *const node_keys[] = { "address", "meta", "disk" };
 #define NKEYS(keys)	(sizeof(keys) / sizeof((keys)[0]))
@@ -105,6 +107,37 @@ static int valid_name(const char *s)
 		      (*s >= 'A' && *s <= 'Z')))
 			return 0;
 	return 1;
+}
+
+const char *md_handler_name(enum md_handler h)
+{
+	static const char *const names[MD_H_COUNT] = {
+		[MD_H_FENCE_PEER] = "fence-peer", [MD_H_UNFENCE_PEER] = "unfence-peer",
+		[MD_H_SPLIT_BRAIN] = "split-brain", [MD_H_OUT_OF_SYNC] = "out-of-sync",
+		[MD_H_BEFORE_RESYNC_TARGET] = "before-resync-target",
+		[MD_H_AFTER_RESYNC_TARGET] = "after-resync-target",
+	};
+
+	return (unsigned)h < MD_H_COUNT ? names[h] : NULL;
+}
+
+const char *md_fencing_name(int fencing)
+{
+	switch (fencing) {
+	case MD_FENCING_RESOURCE_ONLY: return "resource-only";
+	case MD_FENCING_RESOURCE_AND_STONITH: return "resource-and-stonith";
+	}
+	return "none";
+}
+
+/* A handler's command: run by /bin/sh -c, its program named by an absolute
+ * path (a cluster manager starts us with a minimal PATH); 0 or -1. */
+static int parse_handler(const char *value, char *out)
+{
+	if (value[0] != '/' || strlen(value) >= MD_HANDLER_LEN)
+		return -1;
+	snprintf(out, MD_HANDLER_LEN, "%s", value);
+	return 0;
 }
 
 struct md_res_cfg *md_config_find(struct md_config *cfg, const char *name)
@@ -215,6 +248,7 @@ static int on_entry(void *user, const char *section, const char *key,
 		res->chunk_shift = MD_CHUNK_SHIFT_DEFAULT;
 		res->timeout_s = 5;
 		res->ko_count = 4;
+		res->handler_timeout_s = MD_HANDLER_TIMEOUT_DEFAULT;
 	}
 	if (n == 2) {
 		struct md_node_cfg *node;
@@ -298,7 +332,29 @@ static int on_entry(void *user, const char *section, const char *key,
 		    v > (1u << MD_CHUNK_SHIFT_MAX) || (v & (v - 1)))
 			FAIL(ctx, "chunk-size must be a power of two from 4K to 1M, got '%s'", value);
 		res->chunk_shift = (uint32_t)__builtin_ctzll(v);
+	} else if (!strcmp(key, "fencing")) {
+		if (!strcmp(value, "none"))
+			res->fencing = MD_FENCING_NONE;
+		else if (!strcmp(value, "resource-only"))
+			res->fencing = MD_FENCING_RESOURCE_ONLY;
+		else if (!strcmp(value, "resource-and-stonith"))
+			res->fencing = MD_FENCING_RESOURCE_AND_STONITH;
+		else
+			FAIL(ctx, "fencing must be none, resource-only or resource-and-stonith, got '%s'",
+			     value);
+	} else if (!strcmp(key, "handler-timeout")) {
+		if (parse_int(value, 1, MD_HANDLER_TIMEOUT_MAX, &res->handler_timeout_s))
+			FAIL(ctx, "handler-timeout must be 1..%d seconds, got '%s'",
+			     MD_HANDLER_TIMEOUT_MAX, value);
 	} else {
+		for (int h = 0; h < MD_H_COUNT; h++) {
+			if (strcmp(key, md_handler_name(h)))
+				continue;
+			if (parse_handler(value, res->handlers[h]))
+				FAIL(ctx, "%s must be a command whose program is an absolute path "
+				     "(at most %d characters), got '%s'", key, MD_HANDLER_LEN - 1, value);
+			return 1;
+		}
 		FAIL(ctx, "unknown resource setting '%s'", key);
 	}
 	return 1;
@@ -398,6 +454,9 @@ int md_config_load(const char *path, struct md_config *cfg, char *err, size_t er
 				if (!r->nodes[j].address[0] || !r->nodes[j].disk[0])
 					snprintf(err, errlen, "resource %s node %s: address and disk are required",
 						 r->name, r->nodes[j].name);
+			if (!err[0] && r->fencing != MD_FENCING_NONE && !r->handlers[MD_H_FENCE_PEER][0])
+				snprintf(err, errlen, "resource %s: fencing = %s needs a fence-peer handler",
+					 r->name, md_fencing_name(r->fencing));
 			if (!err[0] && r->auth_none && r->encryption == MD_ENC_TLS)
 				snprintf(err, errlen, "resource %s: encryption = tls needs a secret-file "
 					 "(the TLS key is derived from it), not auth = none", r->name);

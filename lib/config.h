@@ -14,6 +14,11 @@
  *   secret-file = /etc/mirrordisk/r0.secret   ; both nodes prove they hold it
  *   auth = hmac-sha256        ; or none (closed test networks only)
  *   data-integrity = no       ; yes: an xxh3 digest in every packet
+ *   fencing = none            ; resource-only | resource-and-stonith
+ *   fence-peer = /usr/lib/mirrordisk/fence-peer-ssh 192.168.2.2
+ *   unfence-peer = COMMAND    ; and split-brain, out-of-sync,
+ *                             ; before-resync-target, after-resync-target
+ *   handler-timeout = 60      ; seconds a handler may run before SIGKILL
  *
  *   [resource r0 node alpha]  ; exactly two nodes per resource
  *   address = 10.0.0.1
@@ -38,6 +43,32 @@ struct md_node_cfg {
 	char meta[MD_PATH_LEN];		/* external metadata device; "" = internal */
 };
 
+/* Fencing (mirrordisk.conf(5), docs/design.md "Fencing"). */
+enum md_fencing {
+	MD_FENCING_NONE = 0,
+	MD_FENCING_RESOURCE_ONLY,	/* fence-peer runs, writes go on meanwhile */
+	MD_FENCING_RESOURCE_AND_STONITH,/* ... and writes are held until it succeeds */
+};
+
+/* Handlers, each optional; the configuration key is the name. */
+enum md_handler {
+	MD_H_FENCE_PEER = 0,
+	MD_H_UNFENCE_PEER,
+	MD_H_SPLIT_BRAIN,
+	MD_H_OUT_OF_SYNC,
+	MD_H_BEFORE_RESYNC_TARGET,
+	MD_H_AFTER_RESYNC_TARGET,
+	MD_H_COUNT
+};
+#define MD_HANDLER_LEN		256	/* a command line, run by /bin/sh -c */
+#define MD_HANDLER_TIMEOUT_DEFAULT	60
+#define MD_HANDLER_TIMEOUT_MAX	3600
+
+/* "fence-peer", ...; NULL out of range. */
+const char *md_handler_name(enum md_handler h);
+/* "none", "resource-only", "resource-and-stonith". */
+const char *md_fencing_name(int fencing);
+
 struct md_res_cfg {
 	char name[MD_NAME_LEN];
 	int minor;
@@ -51,6 +82,9 @@ struct md_res_cfg {
 	int encryption;			/* MD_ENC_*: encryption = tls|none */
 	uint64_t resync_rate;		/* bytes per second, 0 = unlimited */
 	int checksum_resync;		/* compare digests before sending chunks */
+	int fencing;			/* enum md_fencing */
+	int handler_timeout_s;		/* a handler is killed after this */
+	char handlers[MD_H_COUNT][MD_HANDLER_LEN];	/* "" = none */
 	int nnodes;
 	struct md_node_cfg nodes[2];
 };

@@ -102,7 +102,10 @@ int md_tr_promote(struct md_super *sb, void *tr)
 int md_tr_start_alone(struct md_super *sb, void *tr)
 {
 	(void)tr;
-	if (sb->disk_state != MD_DISK_UPTODATE || sb->peer_disk_state == MD_DISK_OUTDATED)
+	/* A peer recorded behind (outdated, or inconsistent: fence-peer's
+	 * answers) cannot have written since: this copy stays up to date. */
+	if (sb->disk_state != MD_DISK_UPTODATE || sb->peer_disk_state == MD_DISK_OUTDATED ||
+	    sb->peer_disk_state == MD_DISK_INCONSISTENT)
 		return 0;
 	sb->disk_state = MD_DISK_CONSISTENT;
 	return 1;
@@ -155,10 +158,13 @@ int md_tr_outdate(struct md_super *sb, void *tr)
 
 int md_tr_peer_outdated(struct md_super *sb, void *tr)
 {
-	(void)tr;
-	if (sb->peer_disk_state == MD_DISK_OUTDATED)
+	const struct md_tr *t = tr;
+	uint32_t peer = t && t->peer_disk == MD_DISK_INCONSISTENT ? MD_DISK_INCONSISTENT :
+			MD_DISK_OUTDATED;
+
+	if (sb->peer_disk_state == peer)
 		return 0;
-	sb->peer_disk_state = MD_DISK_OUTDATED;
+	sb->peer_disk_state = peer;
 	return 1;
 }
 

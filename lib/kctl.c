@@ -77,11 +77,16 @@ int kctl_bind(int fd, uint32_t minor)
 	return xioctl(fd, MD_IOC_BIND, &b);
 }
 
-int kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s)
+int kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s, uint32_t flags)
 {
-	struct md_ioc_conn c = { .state = state, .deadline_s = deadline_s };
+	struct md_ioc_conn c = { .state = state, .deadline_s = deadline_s, .flags = flags };
 
 	return xioctl(fd, MD_IOC_SET_CONN, &c);
+}
+
+int kctl_resume_io(int fd, uint32_t minor)
+{
+	return xioctl(fd, MD_IOC_RESUME_IO, &minor);
 }
 
 int kctl_oos(int fd, unsigned long cmd, uint32_t minor, uint64_t start,

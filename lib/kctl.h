@@ -18,7 +18,10 @@ int kctl_destroy(int fd, uint32_t minor);
 int kctl_set_role(int fd, uint32_t minor, uint32_t role, uint32_t flags);
 int kctl_status(int fd, uint32_t minor, struct md_ioc_status *st);
 int kctl_bind(int fd, uint32_t minor);
-int kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s);
+/* flags: MD_CONNF_* (CONNECTED only) */
+int kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s, uint32_t flags);
+/* End a hold (MD_CONN_HELD): -EALREADY when the device was not held. */
+int kctl_resume_io(int fd, uint32_t minor);
 int kctl_oos(int fd, unsigned long cmd, uint32_t minor, uint64_t start,
 	     uint64_t nbits, uint64_t *words);
 const char *md_role_name(uint32_t role);

@@ -234,6 +234,12 @@ static const struct state_key {
 	F("sync_rate", K_U64, sync_rate),
 	F("disk_stall_ms", K_U64, disk_stall_ms),
 	F("disk_stall_offset", K_U64, disk_stall_offset),
+	F("fence_state", K_STR, fence_state),
+	F("io_held_since", K_LL, io_held_since),
+	F("fence_result", K_STR, fence_result),
+	F("handler", K_STR, handler),
+	F("handler_result", K_STR, handler_result),
+	F("handler_time", K_LL, handler_time),
 #undef F
 };
 

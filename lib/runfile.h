@@ -58,6 +58,13 @@ struct md_state {
 	/* the local data disk: a write older than the progress timeout */
 	uint64_t disk_stall_ms;		/* its age, 0: none */
 	uint64_t disk_stall_offset;	/* its byte offset */
+	/* fencing and handlers (mirrord/fence.c) */
+	char fence_state[16];		/* none, fencing, held, held-fencing, peer-fenced */
+	long long io_held_since;	/* time(): writes held since, 0: not held */
+	char fence_result[96];		/* fence-peer's last verdict on the peer */
+	char handler[32];		/* the handler started or ended last */
+	char handler_result[96];	/* ... "running", "exit 4", "killed at the 60 s timeout" */
+	long long handler_time;		/* time() it ended, 0: never or running */
 };
 
 /*

@@ -10,7 +10,8 @@
  * deactivate, outdate), create.c,
  * daemon.c (up, down, destroy-minor), admin.c (detach, attach, grant,
  * revoke, rebuild), runtime.c (pause, resume, set, verify), events.c
- * (events, wait-connect, wait-sync: mirrord's event stream).
+ * (events, wait-connect, wait-sync: mirrord's event stream), fence.c
+ * (resume-io).
  *
  * Errors.  Below the command boundary every function returns 0 (or a
  * value >= 0) or -errno, like the rest of the project, and one that fails
@@ -151,5 +152,6 @@ int cmd_verify(const char *name);
 int cmd_events(const char *name);			/* events.c */
 int cmd_wait_connect(const char *name);
 int cmd_wait_sync(const char *name);
+int cmd_resume_io(const char *name);			/* fence.c */
 
 #endif

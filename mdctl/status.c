@@ -182,6 +182,14 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bo
 	json_object_object_add(j, "io_backend", json_object_new_string(s.io[0] ? s.io : "-"));
 	json_object_object_add(j, "last_change", json_object_new_int64(s.since));
 	json_object_object_add(j, "last_error", json_object_new_string(s.last_error));
+	/* fencing: the kernel says whether writes are held, the daemon since when */
+	json_object_object_add(j, "io_held", json_object_new_boolean(st.conn == MD_CONN_HELD));
+	json_object_object_add(j, "io_held_since", json_time(st.conn == MD_CONN_HELD && s.pid ? s.io_held_since : 0));
+	json_object_object_add(j, "fencing", json_object_new_string(md_fencing_name(res->fencing)));
+	json_object_object_add(j, "fence_state", json_object_new_string(s.pid && s.fence_state[0] ? s.fence_state : "none"));
+	json_object_object_add(j, "fence_result", json_object_new_string(s.fence_result));
+	json_object_object_add(j, "last_handler", json_object_new_string(s.handler));
+	json_object_object_add(j, "last_handler_result", json_object_new_string(s.handler_result));
 	return j;
 }
 
@@ -222,6 +230,12 @@ static void print_status_text(json_object *j)
 			printf("  link unauthenticated (auth = none): anyone who reaches the port can pose as the peer\n");
 		else if (!strcmp(S("encryption"), "none"))
 			printf("  link not encrypted (encryption = none): the data crosses the network in clear\n");
+		if (!strcmp(S("io_held"), "true"))
+			printf("  writes held: waiting for fence-peer since %s (%s); 'mdctl resume-io %s' "
+			       "releases them\n", S("io_held_since"), S("fence_state"), S("resource"));
+		if (*S("last_handler"))
+			printf("  handler %s: %s%s%s\n", S("last_handler"), S("last_handler_result"),
+			       *S("fence_result") ? "; fence-peer: " : "", S("fence_result"));
 		if (*S("last_error"))
 			printf("  last error: %s\n", S("last_error"));
 	} else {

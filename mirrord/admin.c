@@ -96,6 +96,12 @@ void state_write(struct repl *r, enum md_link link)
 	snprintf(s.sync, sizeof(s.sync), "%s", md_sync_decision_name(r->hs.decision));
 	snprintf(s.sync_role, sizeof(s.sync_role), "%s",
 		 r->rs.active ? (r->rs.source ? "source" : "target") : "none");
+	snprintf(s.fence_state, sizeof(s.fence_state), "%s", fence_state(r));
+	s.io_held_since = r->fn.held_since;
+	snprintf(s.fence_result, sizeof(s.fence_result), "%s", r->fn.result);
+	snprintf(s.handler, sizeof(s.handler), "%s", r->fn.last_handler);
+	snprintf(s.handler_result, sizeof(s.handler_result), "%s", r->fn.last_result);
+	s.handler_time = r->fn.last_time;
 	rc = md_state_write(r->opt.state_path, &s);
 	if (rc)
 		log_debug("writing %s failed: %s", r->opt.state_path, strerror(-rc));

@@ -12,7 +12,9 @@
  * Whatever breaks a connection, conn_fail first tells the kernel
  * (MD_CONN_STANDALONE): the kernel then completes every write the peer has
  * not acknowledged as "not replicated" and marks it in the bitmap, so
- * application I/O never waits on a dead link.  Then the superblock records
+ * application I/O never waits on a dead link (with fencing =
+ * resource-and-stonith on a primary, MD_CONN_HELD instead: the writes
+ * wait for fence-peer, fence.c).  Then the superblock records
  * the break (a primary starts a new generation) and the socket is shut
  * down, which ends every operation on it; daemon.c waits for them before
  * the next attempt.
@@ -71,6 +73,7 @@ void conn_note_tx(struct repl *r)
 void conn_fail(struct repl *r, const char *fmt, ...)
 {
 	va_list ap;
+	uint32_t state;
 	int rc;
 
 	if (r->conn.failing)
@@ -85,13 +88,18 @@ void conn_fail(struct repl *r, const char *fmt, ...)
 		kernel_gave_up(r, r->conn.fail_reason, sizeof(r->conn.fail_reason));
 	log_warn("connection to %s lost: %s", peer_name(r), r->conn.fail_reason);
 	/* First unblock the application: the kernel marks what is unacked.
+	 * Except with fencing = resource-and-stonith on a primary: then the
+	 * kernel holds the writes until fence-peer succeeds (fence.c).
 	 * Should the kernel refuse, closing the channel is the way left to
-	 * the same end (it fails everything the daemon held); the daemon
-	 * cannot go on without a channel, so it stops and is restarted. */
-	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_STANDALONE, 0);
+	 * the same end (it fails everything the daemon held, or keeps it
+	 * held); the daemon cannot go on without a channel, so it stops and
+	 * is restarted. */
+	state = fence_link_lost(r);
+	rc = kctl_set_conn(r->dev.ctl_fd, state, 0, 0);
 	if (rc) {
-		log_err("the kernel refused the standalone state (%s): closing the channel so that "
-			"no write waits on the lost peer", strerror(-rc));
+		log_err("the kernel refused the %s state (%s): closing the channel so that "
+			"no write waits on the lost peer", state == MD_CONN_HELD ? "held" : "standalone",
+			strerror(-rc));
 		dev_abort_channel(r);
 	}
 	rc = sb_update(r, md_tr_link_lost,

@@ -98,7 +98,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 	int rc;
 
 	repl_connection_reset(r);
-	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED, conn_deadline_s(r));
+	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED, conn_deadline_s(r), fence_conn_flags(r));
 	if (rc) {
 		/* Nothing started on the socket yet: it ends here, with its TLS
 		 * session, rather than linger until the next one overwrites it.
@@ -120,8 +120,10 @@ int repl_connected(struct repl *r, volatile int *stop)
 	while (!r->conn.failing || io_busy(r->io)) {
 		uint64_t now;
 
-		if (*stop && !r->conn.failing)
+		if (*stop && !r->conn.failing) {
+			fence_stopping(r);
 			conn_fail(r, "daemon stopping");
+		}
 		rc = io_run(r->io, POLL_INTERVAL_MS);
 		if (rc < 0 && rc != -EINTR) {
 			conn_fail(r, "event loop failed: %s", strerror(-rc));
@@ -168,7 +170,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 			poll_role(r);
 			rs_kick(r);
 			vf_kick(r);
-			if (r->rs.active || r->vf.active)
+			if (fence_poll(r) || r->rs.active || r->vf.active)
 				state_write(r, MD_LINK_CONNECTED);
 		}
 	}
@@ -198,6 +200,10 @@ int repl_run(struct repl *r, volatile int *stop)
 			vf_refuse_unconnected(r);
 			state_write(r, r->adm.detached ? MD_LINK_DETACHED : MD_LINK_CONNECTING);
 		}
+		/* fence-peer runs while the link is down: its result is read
+		 * here (it released held writes itself, handler.h). */
+		if (fence_poll(r))
+			state_write(r, r->adm.link);
 		rc = conn_establish(r, stop, &h);
 		poll_role(r);
 		if (rc < 0)
@@ -209,6 +215,9 @@ int repl_run(struct repl *r, volatile int *stop)
 		rc = handshake(r, &h);
 		if (rc) {
 			conn_close(r, h.fd);
+			/* Once per split brain, not at every retry. */
+			if (r->hs.decision == MD_SYNC_SPLIT_BRAIN && r->adm.link != MD_LINK_SPLIT_BRAIN)
+				handler_event(r, MD_H_SPLIT_BRAIN);
 			state_write(r, r->hs.decision == MD_SYNC_SPLIT_BRAIN ? MD_LINK_SPLIT_BRAIN :
 				    r->hs.decision == MD_SYNC_UNRELATED ? MD_LINK_UNRELATED :
 				    MD_LINK_REFUSED);
@@ -281,6 +290,11 @@ int repl_init(struct repl *r)
 	}
 	r->dev.nchunks = (r->dev.size_bytes + r->dev.chunk_bytes - 1) / r->dev.chunk_bytes;
 	admin_init(r);
+	rc = fence_init(r);
+	if (rc) {
+		log_err("cannot open %s for fencing: %s", MD_CTL_PATH, strerror(-rc));
+		goto close_ctl;
+	}
 
 	rc = md_meta_locate(r->res->nodes[r->me].disk, r->res->nodes[r->me].meta,
 			    r->res->chunk_shift, &g, &r->dev.meta_fd);
@@ -353,6 +367,7 @@ close_ctl:
  * kernel fails what is left as not replicated. */
 void repl_fini(struct repl *r)
 {
+	fence_fini(r);
 	io_loop_destroy(r->io);
 	if (r->conn.listen_fd >= 0) {
 		conn_drop_candidates(r);	/* clients still in their handshake */

@@ -344,6 +344,9 @@ int handshake(struct repl *r, struct hs_sock *h)
 		code = md_hello_decide(&me, &them, r->me, &version, &r->hs.decision, why,
 				       sizeof(why));
 	}
+	if (!code && (r->hs.decision == MD_SYNC_TARGET_BITMAP || r->hs.decision == MD_SYNC_TARGET_FULL) &&
+	    fence_before_resync_target(r, why, sizeof(why)))
+		code = MDW_REJ_HANDLER;	/* this copy may not become inconsistent yet */
 	if (code) {
 		char reason[sizeof(r->conn.fail_reason)];
 

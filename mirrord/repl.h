@@ -26,7 +26,8 @@
  * copy up), verify.c (comparing the copies online), marks.c (the kernel's
  * out-of-sync bitmap), admin.c (the state file, the superblock's
  * transitions of lib/gen.h applied, what the administrator changed at run
- * time).
+ * time), fence.c (fencing and the administrator's handlers, which
+ * handler.c runs).
  */
 #ifndef MIRRORD_REPL_H
 #define MIRRORD_REPL_H
@@ -44,6 +45,7 @@
 #include "ctl.h"
 #include "decide.h"
 #include "gen.h"
+#include "handler.h"
 #include "io.h"
 #include "md_run.h"
 #include "meta.h"
@@ -308,6 +310,21 @@ struct repl {
 	struct resync rs;		/* resync.c */
 	struct csum cs;			/* csum.c */
 	struct verify vf;		/* verify.c */
+
+	struct {			/* fence.c: fencing and the handlers */
+		struct hd_job job[MD_H_COUNT];	/* one run of each at most */
+		int kfd;		/* control device: releases held writes from
+					 * fence-peer's thread (by minor) */
+		bool stopping;		/* the daemon stops: no fencing for that */
+		bool fenced;		/* fence-peer succeeded since the link was lost */
+		long long held_since;	/* time(): writes held since, 0: not held */
+		uint64_t held_log_ms;	/* "writes held" last logged */
+		char result[96];	/* fence-peer's last verdict on the peer */
+		char last_handler[32], last_result[96];
+		long long last_time;	/* time() the last handler ended */
+		int brt;		/* before-resync-target: 1 approved, -1 refused */
+		char brt_why[160];	/* ... and why */
+	} fn;
 };
 
 static inline uint64_t now_ms(void)
@@ -463,6 +480,26 @@ void rs_stash_clear(struct repl *r);
 int handle_rs_reply(struct repl *r, const char *body, uint32_t len);
 int handle_rs_digest(struct repl *r, const char *body, uint32_t len);
 int handle_vf_digest(struct repl *r, const char *body, uint32_t len);
+
+/* fence.c: the exit codes of fence-peer (DRBD's) */
+#define FENCE_PEER_INCONSISTENT	3
+#define FENCE_PEER_OUTDATED	4
+#define FENCE_PEER_UNREACHABLE	5
+#define FENCE_PEER_REFUSED	6	/* the peer is primary, or refused */
+#define FENCE_PEER_FENCED	7
+const char *fence_result_name(int result);
+bool fence_releases(int result);
+uint32_t fence_conn_flags(const struct repl *r);
+void fence_record_peer(struct repl *r, int result);
+void fence_env(const struct repl *r, struct hd_job *j, const char *handler);
+void handler_event(struct repl *r, enum md_handler h);
+void fence_stopping(struct repl *r);
+uint32_t fence_link_lost(struct repl *r);
+int fence_init(struct repl *r);
+bool fence_poll(struct repl *r);
+int fence_before_resync_target(struct repl *r, char *why, size_t len);
+const char *fence_state(const struct repl *r);
+void fence_fini(struct repl *r);
 
 /* verify.c */
 void vf_start(struct repl *r);

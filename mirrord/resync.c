@@ -93,6 +93,8 @@ static void rs_finished(struct io_op *op, int res)
 		 (double)(now_ms() - r->rs.start_ms) / 1000.0, (unsigned long long)r->rs.same);
 	r->rs.active = false;
 	handshake_resync_over(r);
+	if (r->res->fencing != MD_FENCING_NONE)
+		handler_event(r, MD_H_UNFENCE_PEER);	/* the peer is up to date again */
 	state_write(r, MD_LINK_CONNECTED);
 }
 
@@ -416,6 +418,8 @@ static void rs_done_flushed(struct io_op *op, int res)
 			log_info("resync from %s finished: %llu chunks received in %.1f s",
 				 peer_name(r), (unsigned long long)r->rs.done,
 				 (double)(now_ms() - r->rs.start_ms) / 1000.0);
+		if (rc >= 0)
+			handler_event(r, MD_H_AFTER_RESYNC_TARGET);
 	}
 	handshake_resync_over(r);	/* after the target_done transition, which read it */
 	if (!r->conn.failing)

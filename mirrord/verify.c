@@ -44,6 +44,8 @@ void vf_finish(struct repl *r, const char *result)
 			 "%.1f s", result, (unsigned long long)r->vf.done,
 			 (unsigned long long)r->dev.nchunks, (unsigned long long)r->vf.differ,
 			 (unsigned long long)r->vf.errors, (double)(now_ms() - r->vf.start_ms) / 1000.0);
+	if (r->vf.active && r->vf.differ)
+		handler_event(r, MD_H_OUT_OF_SYNC);
 	r->vf.active = false;
 	r->vf.result = result;
 }

@@ -34,7 +34,8 @@
 #define MD_CTL_NAME		"mirrordisk-ctl"
 #define MD_CTL_PATH		"/dev/" MD_CTL_NAME
 #define MD_DISK_PREFIX		"mirror"	/* /dev/mirror<minor> */
-#define MD_CHAN_VERSION		3	/* 2: MD_RF_READ_ERROR records; 3: deadlines */
+#define MD_CHAN_VERSION		4	/* 2: MD_RF_READ_ERROR records; 3: deadlines;
+					 * 4: MD_CONN_HELD, md_ioc_conn.flags, MD_IOC_RESUME_IO */
 #define MD_MAX_MINORS		64
 #define MD_NAME_LEN		64
 #define MD_PATH_LEN		256
@@ -52,6 +53,19 @@
 /* Replication link state as the daemon reports it (md_ioc_conn.state). */
 #define MD_CONN_STANDALONE	0	/* no peer: writes are only marked */
 #define MD_CONN_CONNECTED	1	/* writes are shipped and awaited */
+/*
+ * The link is lost and the peer is not known to be fenced yet (fencing =
+ * resource-and-stonith): no write completes.  Every request the daemon
+ * held or had not read yet, and every new write, is written locally and
+ * then held, its remote part neither shipped nor failed; reads go on.
+ * Left by MD_IOC_SET_CONN (STANDALONE or CONNECTED: the daemon's fence
+ * handler succeeded, or a new connection) or by MD_IOC_RESUME_IO (the
+ * administrator): the held writes then complete as not replicated, marked
+ * out of sync, exactly as at MD_CONN_STANDALONE.  Neither the daemon's
+ * death nor the kernel's deadline ends it: a held device stays held
+ * without a daemon, and a new daemon finds it so (MD_IOC_STATUS.conn).
+ */
+#define MD_CONN_HELD		2
 
 /* md_chan_req.op */
 #define MD_OP_WRITE		1
@@ -145,8 +159,18 @@ struct md_ioc_bind {
 struct md_ioc_conn {
 	__u32 state;			/* MD_CONN_* */
 	__u32 deadline_s;		/* CONNECTED: see above; max MD_DEADLINE_MAX_S */
+	__u32 flags;			/* CONNECTED: MD_CONNF_*; others: 0 */
+	__u32 reserved;			/* must be zero */
 };
 #define MD_DEADLINE_MAX_S	3600
+/*
+ * CONNECTED with MD_CONNF_HOLD (fencing = resource-and-stonith): a loss
+ * of this link that the daemon does not report itself (its death closing
+ * the channel, the deadline above) goes to MD_CONN_HELD instead of
+ * STANDALONE while the device is primary, so that no write completes
+ * before someone has fenced the peer.  A secondary has no writes to hold.
+ */
+#define MD_CONNF_HOLD		(1u << 0)
 
 /* Daemon state bits in md_ioc_status.flags */
 #define MD_SF_BOUND		(1u << 0)	/* a daemon holds the channel */
@@ -217,6 +241,13 @@ struct md_ioc_resync {
 #define MD_IOC_CLEAR_OOS	_IOW(MD_IOC_MAGIC, 0x08, struct md_ioc_oos)
 #define MD_IOC_SET_OOS		_IOW(MD_IOC_MAGIC, 0x09, struct md_ioc_oos)
 #define MD_IOC_RESYNC		_IOW(MD_IOC_MAGIC, 0x0a, struct md_ioc_resync)
+/*
+ * Release the writes of a device in MD_CONN_HELD (by minor; mdctl
+ * resume-io, or mirrord once fence-peer succeeded): they complete as not
+ * replicated, marked, and the device is STANDALONE.  -EALREADY when it
+ * was not held.  Needs no bound daemon.
+ */
+#define MD_IOC_RESUME_IO	_IOW(MD_IOC_MAGIC, 0x0b, __u32)
 
 /* Sizes are part of the ABI; kernel and user space check them alike. */
 _Static_assert(sizeof(struct md_chan_req) == 32, "md_chan_req size");
@@ -224,7 +255,7 @@ _Static_assert(sizeof(struct md_chan_ack) == 16, "md_chan_ack size");
 _Static_assert(sizeof(struct md_ioc_create) == 656, "md_ioc_create size");
 _Static_assert(sizeof(struct md_ioc_role) == 16, "md_ioc_role size");
 _Static_assert(sizeof(struct md_ioc_bind) == 24, "md_ioc_bind size");
-_Static_assert(sizeof(struct md_ioc_conn) == 8, "md_ioc_conn size");
+_Static_assert(sizeof(struct md_ioc_conn) == 16, "md_ioc_conn size");
 _Static_assert(sizeof(struct md_ioc_status) == 416, "md_ioc_status size");
 _Static_assert(sizeof(struct md_ioc_oos) == 32, "md_ioc_oos size");
 _Static_assert(sizeof(struct md_ioc_resync) == 16, "md_ioc_resync size");

@@ -118,6 +118,8 @@
 #define MDW_REJ_DETACHED	12	/* the sender is detached by its administrator */
 #define MDW_REJ_CONFLICT	13	/* both sides were told to yield, or both to win */
 #define MDW_REJ_NO_GOOD_COPY	14	/* the only possible source knows its copy is wrong */
+#define MDW_REJ_HANDLER		15	/* the sender's before-resync-target handler refused
+					 * the resync, or still runs (the text says which) */
 
 struct mdw_hdr {
 	__u32 magic;

@@ -421,7 +421,7 @@ static struct repl *connection_up(uint8_t how, uint8_t marks)
 			fake_kernel.oos[rxf_marks[i] / 64] |= 1ull << (rxf_marks[i] % 64);
 
 	/* repl_connected up to its loop (the loop is this target's script). */
-	FUZZ_CHECK(kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED, conn_deadline_s(r)) == 0);
+	FUZZ_CHECK(kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED, conn_deadline_s(r), 0) == 0);
 	if (sync_begin(r))
 		conn_fail(r, "cannot start the resync");
 	w.target = r->rs.active && !r->rs.source;

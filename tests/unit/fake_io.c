@@ -255,11 +255,12 @@ int __wrap_kctl_resync(int fd, uint64_t chunk)
 	return 0;
 }
 
-int __wrap_kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s)
+int __wrap_kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s, uint32_t flags)
 {
 	int rc = fake_kernel.set_conn_rc;
 
 	(void)fd;
+	fake_kernel.conn_flags = flags;
 	fake_kernel.nset_conn++;
 	if (state == MD_CONN_CONNECTED && rc) {
 		fake_kernel.set_conn_rc = 0;

@@ -46,13 +46,14 @@ struct fake_kernel {
 	int conn_state, nset_conn;
 	int set_conn_rc;			/* the next MD_CONN_CONNECTED fails so, once */
 	uint32_t deadline_s;
+	uint32_t conn_flags;			/* MD_CONNF_* of the last kctl_set_conn */
 };
 extern struct fake_kernel fake_kernel;
 
 int __wrap_kctl_oos(int fd, unsigned long cmd, uint32_t minor, uint64_t start,
 		    uint64_t nbits, uint64_t *words);
 int __wrap_kctl_resync(int fd, uint64_t chunk);
-int __wrap_kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s);
+int __wrap_kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s, uint32_t flags);
 
 /* The loop.  Ops stay queued until fake_complete(). */
 struct io_loop *fake_io_new(void);

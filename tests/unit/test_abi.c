@@ -25,7 +25,13 @@ static void chan_records(void **state)
 	assert_int_equal(offsetof(struct md_chan_req, seq), 24);
 	assert_int_equal(sizeof(struct md_chan_ack), 16);
 	assert_int_equal(offsetof(struct md_chan_ack, status), 8);
-	assert_int_equal(MD_CHAN_VERSION, 3);
+	assert_int_equal(MD_CHAN_VERSION, 4);
+	assert_int_equal(MD_CONN_STANDALONE, 0);
+	assert_int_equal(MD_CONN_CONNECTED, 1);
+	assert_int_equal(MD_CONN_HELD, 2);
+	assert_int_equal(MD_CONNF_HOLD, 1);
+	assert_int_equal(sizeof(struct md_ioc_conn), 16);
+	assert_int_equal(offsetof(struct md_ioc_conn, flags), 8);
 	assert_int_equal(MD_OP_RESYNC, 3);
 	assert_int_equal(MD_RF_FUA, 1);
 	assert_int_equal(MD_RF_PREFLUSH, 2);
@@ -53,6 +59,10 @@ static void ioctls(void **state)
 	assert_int_equal(_IOC_NR(MD_IOC_SET_OOS), 9);
 	assert_int_equal(_IOC_NR(MD_IOC_RESYNC), 10);
 	assert_int_equal(_IOC_SIZE(MD_IOC_RESYNC), 16);
+	assert_int_equal(_IOC_NR(MD_IOC_SET_CONN), 6);
+	assert_int_equal(_IOC_SIZE(MD_IOC_SET_CONN), 16);
+	assert_int_equal(_IOC_NR(MD_IOC_RESUME_IO), 11);
+	assert_int_equal(_IOC_SIZE(MD_IOC_RESUME_IO), 4);
 	assert_int_equal(offsetof(struct md_ioc_create, data_bytes), 600);
 	assert_int_equal(offsetof(struct md_ioc_status, resynced_chunks), 64);
 	assert_int_equal(offsetof(struct md_ioc_oos, addr), 24);

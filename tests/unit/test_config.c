@@ -93,6 +93,69 @@ static void defaults(void **state)
 	assert_non_null(strstr(err, "encryption = tls needs a secret-file"));
 }
 
+/* Fencing and handlers (issue 21, items 3 and 4): values, defaults, and
+ * the refusals with their reasons. */
+static void fencing_and_handlers(void **state)
+{
+	static const struct { const char *text; const char *want; } bad[] = {
+		{ "[resource r0]\nminor = 0\nfencing = stonith\n",
+		  "line 3: fencing must be none, resource-only or resource-and-stonith, got 'stonith'" },
+		{ "[resource r0]\nminor = 0\nhandler-timeout = 0\n",
+		  "line 3: handler-timeout must be 1..3600 seconds, got '0'" },
+		{ "[resource r0]\nminor = 0\nhandler-timeout = 3601\n", "handler-timeout must be 1..3600" },
+		{ "[resource r0]\nminor = 0\nhandler-timeout = 5s\n", "handler-timeout must be 1..3600" },
+		{ "[resource r0]\nminor = 0\nfence-peer = fence.sh\n",
+		  "line 3: fence-peer must be a command whose program is an absolute path" },
+		{ "[resource r0]\nminor = 0\nsplit-brain = \n", "split-brain must be a command" },
+		{ "[resource r0]\nminor = 0\nbefore-resync-target = ./snap\n",
+		  "before-resync-target must be a command" },
+		{ "[resource r0]\nminor = 0\nfence-peer = /a\nfence-peer = /b\n",
+		  "'fence-peer' given twice in [resource r0] (first on line 3)" },
+		{ "[resource r0]\nminor = 0\nfencing = resource-and-stonith\n" NODES,
+		  "resource r0: fencing = resource-and-stonith needs a fence-peer handler" },
+		{ "[resource r0]\nminor = 0\nfencing = resource-only\nunfence-peer = /bin/true\n" NODES,
+		  "resource r0: fencing = resource-only needs a fence-peer handler" },
+	};
+	struct md_res_cfg *r;
+
+	(void)state;
+	assert_int_equal(load("[resource r0]\nminor = 0\n" NODES), 0);
+	r = md_config_find(&cfg, "r0");
+	assert_int_equal(r->fencing, MD_FENCING_NONE);
+	assert_int_equal(r->handler_timeout_s, 60);
+	for (int h = 0; h < MD_H_COUNT; h++)
+		assert_string_equal(r->handlers[h], "");
+
+	assert_int_equal(load("[resource r0]\nminor = 0\nfencing = resource-and-stonith\n"
+			      "fence-peer = /usr/lib/mirrordisk/fence-peer-ssh 192.168.2.2\n"
+			      "unfence-peer = /bin/true\nsplit-brain = /etc/mirrordisk/sb.sh r0\n"
+			      "out-of-sync = /x/oos\nbefore-resync-target = /x/snap --lvm\n"
+			      "after-resync-target = /x/after\nhandler-timeout = 7\n" NODES), 0);
+	r = md_config_find(&cfg, "r0");
+	assert_int_equal(r->fencing, MD_FENCING_RESOURCE_AND_STONITH);
+	assert_int_equal(r->handler_timeout_s, 7);
+	assert_string_equal(r->handlers[MD_H_FENCE_PEER], "/usr/lib/mirrordisk/fence-peer-ssh 192.168.2.2");
+	assert_string_equal(r->handlers[MD_H_UNFENCE_PEER], "/bin/true");
+	assert_string_equal(r->handlers[MD_H_SPLIT_BRAIN], "/etc/mirrordisk/sb.sh r0");
+	assert_string_equal(r->handlers[MD_H_OUT_OF_SYNC], "/x/oos");
+	assert_string_equal(r->handlers[MD_H_BEFORE_RESYNC_TARGET], "/x/snap --lvm");
+	assert_string_equal(r->handlers[MD_H_AFTER_RESYNC_TARGET], "/x/after");
+	assert_int_equal(load("[resource r0]\nminor = 0\nfencing = resource-only\nfence-peer = /f\n"
+			      NODES), 0);
+	assert_int_equal(md_config_find(&cfg, "r0")->fencing, MD_FENCING_RESOURCE_ONLY);
+	assert_string_equal(md_fencing_name(MD_FENCING_RESOURCE_ONLY), "resource-only");
+	assert_string_equal(md_handler_name(MD_H_BEFORE_RESYNC_TARGET), "before-resync-target");
+	assert_null(md_handler_name(MD_H_COUNT));
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(load(bad[i].text), -EINVAL);
+		if (!strstr(err, bad[i].want)) {
+			print_error("case %zu: '%s' lacks '%s'\n", i, err, bad[i].want);
+			fail();
+		}
+	}
+}
+
 static void entry_errors_name_the_line(void **state)
 {
 	static const struct { const char *text; const char *want; } cases[] = {
@@ -321,6 +384,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(valid),
 		cmocka_unit_test(defaults),
+		cmocka_unit_test(fencing_and_handlers),
 		cmocka_unit_test(entry_errors_name_the_line),
 		cmocka_unit_test(file_errors),
 		cmocka_unit_test(key_given_twice_refused),

@@ -318,6 +318,24 @@ static void lone_start_after_peer_outdated_stays_up_to_date(void **state)
 	assert_int_equal(md_tr_promote(&a.sb, &(struct md_tr){ 0 }), 1);
 }
 
+/* fence-peer answered "peer inconsistent" (3): recorded as such, and a
+ * lone start stays up to date as after "outdated". */
+static void lone_start_after_peer_inconsistent_stays_up_to_date(void **state)
+{
+	struct node a = node(0, 100);
+	struct md_tr t = { .peer_disk = MD_DISK_INCONSISTENT };
+
+	(void)state;
+	assert_int_equal(md_tr_peer_outdated(&a.sb, &t), 1);
+	assert_int_equal(a.sb.peer_disk_state, MD_DISK_INCONSISTENT);
+	assert_int_equal(md_tr_peer_outdated(&a.sb, &t), 0);
+	assert_int_equal(md_tr_start_alone(&a.sb, NULL), 0);
+	assert_int_equal(a.sb.disk_state, MD_DISK_UPTODATE);
+	/* "outdated" (4) afterwards replaces it. */
+	assert_int_equal(md_tr_peer_outdated(&a.sb, NULL), 1);
+	assert_int_equal(a.sb.peer_disk_state, MD_DISK_OUTDATED);
+}
+
 /* Forcing a consistent copy declares it up to date without a new history:
  * it writes alone from its generation, so the peer's copy, if it did not
  * move, is a bitmap resync's target, and if it did, a split brain. */
@@ -435,6 +453,7 @@ int main(void)
 		cmocka_unit_test(promote_rule_every_row),
 		cmocka_unit_test(lone_start_is_consistent_until_the_peer_is_met),
 		cmocka_unit_test(lone_start_after_peer_outdated_stays_up_to_date),
+		cmocka_unit_test(lone_start_after_peer_inconsistent_stays_up_to_date),
 		cmocka_unit_test(forced_consistent_copy_keeps_its_history),
 		cmocka_unit_test(peer_met_records_the_peer),
 		cmocka_unit_test(outdated_copy_is_up_to_date_only_after_a_resync),

@@ -167,7 +167,8 @@ static void state_golden(void **state)
 		"verify_differ=9\nverify_errors=1\nverify_first=65536,131072\n"
 		"sync_same=12\ndetached=1\npaused=1\nresync_rate=104857600\n"
 		"sync=source-bitmap\nsync_role=source\nsync_done=3\nsync_total=10\nsync_rate=2048\n"
-		"disk_stall_ms=0\ndisk_stall_offset=0\n");
+		"disk_stall_ms=0\ndisk_stall_offset=0\n"
+		"fence_state=\nio_held_since=0\nfence_result=\nhandler=\nhandler_result=\nhandler_time=0\n");
 
 	/* Not connected: empty strings and list, the caller's "unknown", "-". */
 	memset(&s, 0, sizeof(s));
@@ -187,7 +188,8 @@ static void state_golden(void **state)
 		"verify_differ=0\nverify_errors=0\nverify_first=\n"
 		"sync_same=0\ndetached=0\npaused=0\nresync_rate=0\n"
 		"sync=none\nsync_role=none\nsync_done=0\nsync_total=0\nsync_rate=0\n"
-		"disk_stall_ms=0\ndisk_stall_offset=0\n");
+		"disk_stall_ms=0\ndisk_stall_offset=0\n"
+		"fence_state=\nio_held_since=0\nfence_result=\nhandler=\nhandler_result=\nhandler_time=0\n");
 }
 
 /* A '\n' in a string must not end the line and smuggle in a key. */

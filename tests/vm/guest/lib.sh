@@ -22,6 +22,9 @@ md_load() { lsmod | grep -q '^mirrordisk ' || insmod /modules/mirrordisk.ko; }
 md_reset() {
 	# Each step may find nothing to do; scenarios run under 'sh -e'.
 	killall -9 fio mirrord dd mdclient mdrelay mdwrite 2>/dev/null || true
+	# Writes a failed fencing scenario left held (destroy refuses a held
+	# device, and its writers cannot exit before they complete).
+	[ -e /etc/mirrordisk/mirrordisk.conf ] && mdctl resume-io r0 >/dev/null 2>&1 || true
 	sleep 0.2
 	umount /mnt 2>/dev/null || true
 	if [ -e /dev/mirrordisk-ctl ]; then
@@ -372,6 +375,65 @@ wait_json() {
 		if [ "$1" = a ]; then out=$(mdctl status --json r0 || true); else out=$(on_b "mdctl status --json r0" || true); fi
 		echo "$out" | grep -q "\"$2\": \"*$3" && return 0
 		i=$((i + 1)); [ $i -gt $(($4 * 5)) ] && { echo "$out"; fail "node $1: $2 never became $3"; }
+		sleep 0.2
+	done
+}
+
+# ---- fencing and handlers (fence_* scenarios) ----
+# fence_conf OUT LINE...: the bench's configuration (or $FENCE_BASE) with
+# LINEs (fencing, handlers) added to [resource r0]; also written to the
+# same path on b.
+fence_conf() {
+	fc_out=$1 fc_in=${FENCE_BASE:-/tests/md.conf}; shift
+	{ sed -n '1,/^secret-file/p' "$fc_in"
+	  for l in "$@"; do echo "$l"; done
+	  sed '1,/^secret-file/d' "$fc_in"; } > "$fc_out"
+	put_b "$fc_out"
+}
+# put_b FILE [MODE]: copy a small text file of a to the same path on b.
+put_b() {
+	on_b "cat > $1 <<'MD_PUT_EOF'
+$(cat "$1")
+MD_PUT_EOF
+chmod ${2:-644} $1" || fail "copy $1 to b"
+}
+# own_log N0: the lines of a's mirrord log after the first N0.
+own_log() { tail -n +$(($1 + 1)) /var/log/mirrordisk/r0.log; }
+# wait_own_log N0 TEXT [SECONDS]: until a's log after line N0 has TEXT.
+wait_own_log() {
+	i=0
+	until own_log "$1" | grep -q "$2"; do
+		i=$((i + 1)); [ $i -gt $((${3:-20} * 5)) ] && { own_log "$1" | tail -20; fail "a never logged: $2"; }
+		sleep 0.2
+	done
+}
+# pid_gone PID: no such process, or a zombie (dead, not yet reaped).
+pid_gone() { [ ! -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status 2>/dev/null; }
+# partition_a SECONDS: a's link down for SECONDS, from half a second on,
+# in the background (on_b does not work meanwhile).
+partition_a() { (sleep 0.5; ifconfig eth0 down; sleep $1; ifconfig eth0 up) >/dev/null 2>&1 & }
+# uptime_s: seconds since boot, with hundredths.
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# bg_write MIB FILE: a 4 KiB direct write at MIB in the background; FILE
+# gets "EXIT UPTIME" when it completes.
+bg_write() {
+	rm -f "$2"
+	(dd if=/dev/urandom of=/dev/mirror0 bs=4k count=1 seek=$(($1 * 256)) oflag=direct 2>/dev/null
+	 echo "$? $(uptime_s)" > "$2.tmp"; mv "$2.tmp" "$2") &
+}
+# wait_file FILE SECONDS: until FILE exists.
+wait_file() {
+	i=0
+	until [ -e "$1" ]; do
+		i=$((i + 1)); [ $i -gt $(($2 * 5)) ] && fail "$1 did not appear within $2 s"
+		sleep 0.2
+	done
+}
+# wait_held [SECONDS]: until a's status says the module holds writes.
+wait_held() {
+	i=0
+	until mdctl status --json r0 | grep -q '"io_held": true'; do
+		i=$((i + 1)); [ $i -gt $((${1:-20} * 5)) ] && { mdctl status r0; fail "status never said the writes are held"; }
 		sleep 0.2
 	done
 }
