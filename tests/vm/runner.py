@@ -198,9 +198,14 @@ def main():
                 for n in nodes:
                     f.write(f"===== node {n} =====\n{segment(texts[n], s) or texts[n][-20000:]}\n")
             why += f" (log: {path})"
+            # CI keeps only the console: the failure's last lines go there too
+            tail = "".join(f"     {n}| {l}\n" for n in nodes
+                           for l in (segment(texts[n], s) or "").splitlines()[-15:])
         line = (f"{verdict} {name}" + (f" ({took[s]} s)" if s in took else "") +
                 (f" - {why}" if why else ""))
         print(line, flush=True)
+        if verdict == "FAIL":
+            print(tail, end="", flush=True)
         lines.append(f"{verdict} {name}")
         if verdict == "SKIP":
             m = re.search(r"^SKIP: (.*)$", segment(texts["a"], s), re.M)
