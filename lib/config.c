@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,4 +477,56 @@ int md_config_load(const char *path, struct md_config *cfg, char *err, size_t er
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* A setting mdctl adjust compares: where it lies, and whether a running
+ * daemon takes it (lib/config.h, md_res_adjust). */
+struct adjust_key {
+	const char *key;
+	size_t off, size;
+	bool runtime;
+};
+
+#define AK(k, field, rt) { k, offsetof(struct md_res_cfg, field), \
+			   sizeof(((struct md_res_cfg *)0)->field), rt }
+static const struct adjust_key adjust_keys[] = {
+	AK("name", name, false), AK("minor", minor, false), AK("port", port, false),
+	AK("chunk-size", chunk_shift, false), AK("secret-file", secret_file, false),
+	AK("auth", auth_none, false), AK("data-integrity", data_integrity, false),
+	AK("encryption", encryption, false), AK("nodes", nnodes, false),
+	AK("node sections (name, address, disk, meta)", nodes, false),
+	AK("timeout", timeout_s, true), AK("ko-count", ko_count, true),
+	AK("resync-rate", resync_rate, true), AK("checksum-resync", checksum_resync, true),
+	AK("fencing", fencing, true), AK("handler-timeout", handler_timeout_s, true),
+	AK("handlers", handlers, true),
+};
+
+int md_res_adjust(const struct md_res_cfg *cur, const struct md_res_cfg *next, char *changed,
+		  size_t changed_len, char *why, size_t why_len)
+{
+	int n = 0;
+	size_t used = 0;
+
+	if (changed_len)
+		changed[0] = '\0';
+	for (size_t i = 0; i < sizeof(adjust_keys) / sizeof(adjust_keys[0]); i++) {
+		const struct adjust_key *k = &adjust_keys[i];
+
+		if (!memcmp((const char *)cur + k->off, (const char *)next + k->off, k->size))
+			continue;
+		if (!k->runtime) {
+			snprintf(why, why_len, "%s changed: a running resource cannot take it "
+				 "('mdctl down %s' and 'mdctl up %s' apply it)", k->key, cur->name,
+				 cur->name);
+			return -EBUSY;
+		}
+		if (used < changed_len) {
+			int w = snprintf(changed + used, changed_len - used, "%s%s", n ? ", " : "",
+					 k->key);
+
+			used += w > 0 ? (size_t)w : 0;
+		}
+		n++;
+	}
+	return n;
 }

@@ -69,6 +69,7 @@ const char *md_handler_name(enum md_handler h);
 /* "none", "resource-only", "resource-and-stonith". */
 const char *md_fencing_name(int fencing);
 
+
 struct md_res_cfg {
 	char name[MD_NAME_LEN];
 	int minor;
@@ -110,5 +111,17 @@ int md_res_node_index(const struct md_res_cfg *res, const char *name);
 void md_local_node_name(char *buf, size_t len);
 /* "64K", "1M", "4096" -> bytes; -EINVAL on junk or overflow. */
 int md_parse_size(const char *s, uint64_t *out);
+
+/*
+ * mdctl adjust: may a running resource take next in place of cur?  The
+ * settings a daemon applies at run time (timeout, ko-count, resync-rate,
+ * checksum-resync, fencing, handler-timeout, the handlers) may differ;
+ * any other (name, minor, port, chunk size, secret, auth, encryption,
+ * data integrity, the nodes) needs 'mdctl down' and 'up', and is refused
+ * with the first such key in why.  Returns the number of runtime settings
+ * that differ (their names in changed, comma-separated), or -EBUSY.
+ */
+int md_res_adjust(const struct md_res_cfg *cur, const struct md_res_cfg *next, char *changed,
+		  size_t changed_len, char *why, size_t why_len);
 
 #endif

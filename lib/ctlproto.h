@@ -31,6 +31,7 @@
 #define MD_CTL_OK		0
 #define MD_CTL_ERROR		1
 #define MD_CTL_USAGE		2	/* malformed or unknown request */
+#define MD_CTL_CONFIG		3	/* the configuration file is wrong */
 #define MD_CTL_REFUSED		4	/* not in this state, or not root */
 
 struct md_ctl_req {

@@ -148,6 +148,7 @@ int cmd_rebuild(const char *name);
 int cmd_pause(const char *name);			/* runtime.c */
 int cmd_resume(const char *name);
 int cmd_set(const char *name);
+int cmd_adjust(const char *name);
 int cmd_verify(const char *name);
 int cmd_events(const char *name);			/* events.c */
 int cmd_wait_connect(const char *name);

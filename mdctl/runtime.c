@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * runtime.c - requests to a running mirrord: pause and resume the resync
- * this node sends, set a runtime setting (resync-rate), and verify (compare
+ * this node sends, set a runtime setting (resync-rate), adjust (the
+ * configuration file's runtime settings applied), and verify (compare
  * every chunk with the peer).  Each is one request over mirrord's control
  * socket (daemon_request, format lib/ctlproto.h), whose answer carries the
  * exit status and the message; the settings last as long as the daemon,
@@ -217,4 +218,37 @@ int cmd_verify(const char *name)
 		return MDCTL_EXIT_DIFFER;
 	}
 	return s.verify_errors ? MDCTL_EXIT_RUNTIME : MDCTL_EXIT_OK;
+}
+
+/*
+ * mdctl adjust: the running daemon reads the configuration file again and
+ * applies the runtime settings (lib/config.h, md_res_adjust); anything
+ * that needs a restart is refused with the key (exit 4).  The file is
+ * checked here first, so a broken one never reaches the daemon; the dry
+ * run stops there.
+ */
+int cmd_adjust(const char *name)
+{
+	struct md_ioc_status st;
+	struct md_res_cfg *res;
+	char msg[MD_CTL_ANSWER_MAX];
+	int me, fd, rc;
+
+	if (load_res(name, &res, &me))
+		return MDCTL_EXIT_CONFIG;
+	if (o.dry_run) {
+		printf("would have mirrord of %s read %s again and apply its runtime settings\n",
+		       name, o.config);
+		return MDCTL_EXIT_OK;
+	}
+	if ((fd = need_up(res, &st)) < 0)
+		return exit_of(fd);
+	close(fd);
+	rc = daemon_request(res, "adjust", msg, sizeof(msg));
+	if (rc > 0)
+		return err(rc, "%s", msg);
+	if (rc < 0)
+		return exit_of(rc);
+	printf("%s\n", msg);
+	return MDCTL_EXIT_OK;
 }

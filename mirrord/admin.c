@@ -194,6 +194,33 @@ bool admin_set_rate(struct repl *r, uint64_t rate)
 	return true;
 }
 
+/*
+ * mdctl adjust: the runtime settings of the configuration file read again
+ * (md_res_adjust said only those differ).  They act from now on: the
+ * daemon's timers and the resync rate at once, the kernel's deadline from
+ * the next connection, fencing and handlers at their next event.  A rate
+ * set by 'mdctl set' gives way to the file's.  true: status changed.
+ */
+bool admin_adjust(struct repl *r, const struct md_res_cfg *next)
+{
+	struct md_res_cfg *res = r->res;
+
+	log_info("adjusted from the configuration file: timeout %d s, ko-count %d, resync-rate "
+		 "%llu bytes/s, checksum-resync %s, fencing %s, handler-timeout %d s", next->timeout_s,
+		 next->ko_count, (unsigned long long)next->resync_rate,
+		 next->checksum_resync ? "yes" : "no", md_fencing_name(next->fencing),
+		 next->handler_timeout_s);
+	res->timeout_s = next->timeout_s;
+	res->ko_count = next->ko_count;
+	res->resync_rate = next->resync_rate;
+	res->checksum_resync = next->checksum_resync;
+	res->fencing = next->fencing;
+	res->handler_timeout_s = next->handler_timeout_s;
+	memcpy(res->handlers, next->handlers, sizeof(res->handlers));
+	r->adm.cfg_rate = next->resync_rate;
+	return true;
+}
+
 /* mdctl verify: the loop starts it (connected) or refuses it. */
 bool admin_request_verify(struct repl *r, uint64_t token)
 {

@@ -147,12 +147,47 @@ static int op_reread(struct repl *r, const struct md_ctl_req *q, char *msg, size
  * published state).  The fencing work adds resume-io, the disk-state work
  * outdate, each as one more line here and its handler.
  */
+/* mdctl adjust: the configuration file read again; what a running
+ * resource can take is applied, anything else refused with the reason. */
+static int op_adjust(struct repl *r, const struct md_ctl_req *q, char *msg, size_t len, bool *changed)
+{
+	static struct md_config cfg;	/* large; the main loop's only */
+	const struct md_res_cfg *next;
+	char err[512], what[256];
+	int n;
+
+	(void)q;
+	if (md_config_load(r->opt.config_path, &cfg, err, sizeof(err))) {
+		snprintf(msg, len, "%s", err);
+		return MD_CTL_CONFIG;
+	}
+	next = md_config_find(&cfg, r->res->name);
+	if (!next || md_res_node_index(next, r->opt.node) != r->me) {
+		snprintf(msg, len, "%s: the resource or this node (%s) is not where it was in %s",
+			 r->res->name, r->opt.node, r->opt.config_path);
+		return MD_CTL_CONFIG;
+	}
+	n = md_res_adjust(r->res, next, what, sizeof(what), err, sizeof(err));
+	if (n < 0) {
+		snprintf(msg, len, "%s: %s", r->res->name, err);
+		return MD_CTL_REFUSED;
+	}
+	if (!n) {
+		snprintf(msg, len, "%s: nothing to change", r->res->name);
+		return 0;
+	}
+	*changed = admin_adjust(r, next);
+	snprintf(msg, len, "%s: applied %s", r->res->name, what);
+	return 0;
+}
+
 static const struct ctl_op ops[] = {
 	{ "pause", 0, 0, true, op_pause_resume, "pause" },
 	{ "resume", 0, 0, true, op_pause_resume, "resume" },
 	{ "set", 2, 2, true, op_set, "set resync-rate BYTES_PER_S" },
 	{ "verify", 1, 1, true, op_verify, "verify TOKEN" },
 	{ "reread", 0, 0, true, op_reread, "reread" },
+	{ "adjust", 0, 0, true, op_adjust, "adjust" },
 	{ "events", 0, 1, false, NULL, "events [now]" },
 };
 

@@ -123,6 +123,8 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	r.peer = !r.me;
+	r.opt.config_path = config;
+	snprintf(r.opt.node, sizeof(r.opt.node), "%s", node);
 	if (!state_path) {
 		md_run_dir_make();
 		if (md_run_path(state, sizeof(state), r.res->name, MD_RUN_STATE)) {

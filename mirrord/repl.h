@@ -216,6 +216,8 @@ struct repl {
 		enum io_mode io_mode;
 		uint32_t proto_min, proto_max;	/* what we offer (test knob) */
 		const char *state_path;
+		const char *config_path;	/* read again by mdctl adjust */
+		char node[MD_NAME_LEN];		/* this node's name in it */
 	} opt;
 
 	struct {			/* daemon.c (loaded), conn.c, handshake.c (used) */
@@ -385,6 +387,7 @@ void admin_init(struct repl *r);
 bool admin_reload(struct repl *r);
 bool admin_set_paused(struct repl *r, bool paused);
 bool admin_set_rate(struct repl *r, uint64_t rate);
+bool admin_adjust(struct repl *r, const struct md_res_cfg *next);
 bool admin_request_verify(struct repl *r, uint64_t token);
 
 /* marks.c */

@@ -48,6 +48,9 @@ check set_needs_value 2 $mdctl -c "$conf" -n node-a set r0 resync-rate
 check set_bad_size 2 $mdctl -c "$conf" -n node-a set r0 resync-rate=lots
 check set_unknown_key 2 $mdctl -c "$conf" -n node-a set r0 colour=blue
 check set_async_refused 4 $mdctl -c "$conf" -n node-a set r0 mode=async
+check adjust_unknown_resource 3 $mdctl -c "$conf" -n node-a adjust r9
+check adjust_without_module 1 $mdctl -c "$conf" -n node-a adjust r0
+check_out dry_run_adjust 0 '^would have mirrord of r0 read .* again and apply its runtime settings' $mdctl -c "$conf" -n node-a adjust r0 --dry-run
 check wait_needs_resource 2 $mdctl -c "$conf" -n node-a wait-connect
 check wait_bad_timeout 2 $mdctl -c "$conf" -n node-a wait-sync r0 --timeout soon
 check wait_negative_timeout 2 $mdctl -c "$conf" -n node-a wait-sync r0 --timeout -1

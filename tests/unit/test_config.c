@@ -379,9 +379,59 @@ static void sizes(void **state)
 	assert_int_equal(md_parse_size("99999999999999T", &v), -EINVAL);
 }
 
+/* mdctl adjust: what a running resource takes from the file again, and
+ * what needs a restart (refused with the key). */
+static struct md_res_cfg adjust_cur;
+
+static int adjust_to(const char *extra, const char *nodes, char *what, size_t len)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "[resource r0]\nminor = 0\nsecret-file = /etc/mirrordisk/r0.secret\n%s%s",
+		 extra, nodes);
+	assert_int_equal(load(text), 0);
+	return md_res_adjust(&adjust_cur, md_config_find(&cfg, "r0"), what, len, err, sizeof(err));
+}
+
+static void adjust_runtime_and_restart_keys(void **state)
+{
+	char what[256];
+
+	(void)state;
+	assert_int_equal(load("[resource r0]\nminor = 0\nsecret-file = /etc/mirrordisk/r0.secret\n" NODES), 0);
+	adjust_cur = *md_config_find(&cfg, "r0");
+	assert_int_equal(adjust_to("", NODES, what, sizeof(what)), 0);
+	assert_string_equal(what, "");
+	assert_int_equal(adjust_to("timeout = 9\nresync-rate = 10M\n", NODES, what, sizeof(what)), 2);
+	assert_string_equal(what, "timeout, resync-rate");
+	assert_int_equal(adjust_to("ko-count = 9\nchecksum-resync = yes\nhandler-timeout = 5\n"
+				   "fencing = resource-only\nfence-peer = /bin/true\n", NODES, what,
+				   sizeof(what)), 5);
+	assert_string_equal(what, "ko-count, checksum-resync, fencing, handler-timeout, handlers");
+	/* Each key a running resource cannot take, named. */
+	static const struct { const char *extra, *key; } restart[] = {
+		{ "port = 7000\n", "port changed" },
+		{ "chunk-size = 1M\n", "chunk-size changed" },
+		{ "encryption = none\n", "encryption changed" },
+		{ "data-integrity = yes\n", "data-integrity changed" },
+	};
+	for (size_t i = 0; i < sizeof(restart) / sizeof(restart[0]); i++) {
+		assert_int_equal(adjust_to(restart[i].extra, NODES, what, sizeof(what)), -EBUSY);
+		assert_non_null(strstr(err, restart[i].key));
+		assert_non_null(strstr(err, "'mdctl down r0' and 'mdctl up r0'"));
+	}
+	assert_int_equal(adjust_to("", "[resource r0 node alpha]\naddress = 10.0.0.9\ndisk = /dev/sdb\n"
+				   "[resource r0 node beta]\naddress = 10.0.0.2\ndisk = /dev/sdc\n"
+				   "meta = /dev/sdd1\n", what, sizeof(what)), -EBUSY);
+	assert_non_null(strstr(err, "node sections"));
+	/* A runtime change beside a restart one: refused as a whole. */
+	assert_int_equal(adjust_to("timeout = 9\nport = 7000\n", NODES, what, sizeof(what)), -EBUSY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(adjust_runtime_and_restart_keys),
 		cmocka_unit_test(valid),
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(fencing_and_handlers),
