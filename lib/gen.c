@@ -162,9 +162,13 @@ int md_tr_peer_outdated(struct md_super *sb, void *tr)
 	uint32_t peer = t && t->peer_disk == MD_DISK_INCONSISTENT ? MD_DISK_INCONSISTENT :
 			MD_DISK_OUTDATED;
 
-	if (sb->peer_disk_state == peer)
+	/* A consistent copy (a lone start) whose peer is now known to be
+	 * behind holds the newest data there is: up to date (DRBD's rule). */
+	if (sb->peer_disk_state == peer && sb->disk_state != MD_DISK_CONSISTENT)
 		return 0;
 	sb->peer_disk_state = peer;
+	if (sb->disk_state == MD_DISK_CONSISTENT)
+		sb->disk_state = MD_DISK_UPTODATE;
 	return 1;
 }
 

@@ -73,7 +73,9 @@ int md_tr_peer_met(struct md_super *sb, void *tr);
  * Only a resync from the peer (md_tr_target_done) ends it. */
 int md_tr_outdate(struct md_super *sb, void *tr);
 /* This node learned that the peer's copy is behind (fence-peer): outdated, or
- * inconsistent with tr->peer_disk MD_DISK_INCONSISTENT (tr may be NULL). */
+ * inconsistent with tr->peer_disk MD_DISK_INCONSISTENT (tr may be NULL).  A
+ * consistent copy (a lone start) becomes up to date: the peer cannot have
+ * newer data that a cluster could promote. */
 int md_tr_peer_outdated(struct md_super *sb, void *tr);
 /* mdctl deactivate: the primary role is no longer recorded. */
 int md_tr_demote(struct md_super *sb, void *tr);

@@ -9,7 +9,8 @@
  * lets this node become primary while it is detached or while its data is
  * not up to date (which makes its data the reference), never while the
  * peer is connected and primary.  The module is only ever asked for the
- * role.
+ * role.  A consistent copy (a lone start) where fencing is configured
+ * asks fence-peer first (fence_before_activate).
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,46 @@ static int sb_before_activate(const struct md_res_cfg *res, int me, bool connect
 static bool peer_is_primary(const struct md_state *s)
 {
 	return s->link == MD_LINK_CONNECTED && !strcmp(s->peer_role, md_role_name(MD_ROLE_PRIMARY));
+}
+
+/*
+ * A consistent copy (a lone start) on a node with fencing: mirrord runs
+ * fence-peer (its "fence-peer" request), and a 3, 4 or 7 from it records
+ * the peer behind, which makes this copy up to date (lib/gen.c,
+ * md_tr_peer_outdated).  Wait for the handler's end, at most its timeout
+ * and a margin, watching the daemon's state file; then the caller checks
+ * again.  0, or the exit code of a failure (reported).
+ */
+static int fence_before_activate(const struct md_res_cfg *res)
+{
+	char msg[MD_CTL_ANSWER_MAX];
+	struct md_state s;
+	int rc, waited_ms = 0, limit_ms = (res->handler_timeout_s + 10) * 1000;
+
+	printf("%s: the local data is consistent; running fence-peer (fencing %s) first\n",
+	       res->name, md_fencing_name(res->fencing));
+	fflush(stdout);
+	rc = daemon_request(res, "fence-peer", msg, sizeof(msg));
+	if (rc > 0)
+		return err(MDCTL_EXIT_REFUSED, "%s: cannot run fence-peer: %s", res->name, msg);
+	if (rc < 0)
+		return exit_of(rc);
+	for (;;) {
+		daemon_state(res, &s);
+		if (!s.pid)
+			return err(MDCTL_EXIT_RUNTIME, "%s: mirrord stopped while fence-peer ran",
+				   res->name);
+		if (strcmp(s.fence_state, "fencing") && strcmp(s.fence_state, "held-fencing"))
+			break;
+		if (waited_ms >= limit_ms)
+			return err(MDCTL_EXIT_RUNTIME, "%s: fence-peer did not end within %d s",
+				   res->name, limit_ms / 1000);
+		usleep(200000);
+		waited_ms += 200;
+	}
+	printf("%s: fence-peer: %s\n", res->name, s.fence_result[0] ? s.fence_result :
+	       s.handler_result);
+	return 0;
 }
 
 /* The command boundary of both commands: returns an exit code. */
@@ -90,6 +131,22 @@ static int set_role(const char *name, uint32_t role)
 		if (read_sb_quiet(res, me, &sb) == 0) {
 			f.disk_state = sb.disk_state;
 			f.sb_flags = sb.flags;
+		}
+		if (md_promote_check(&f, why, sizeof(why)) != MD_PROMOTE_OK &&
+		    f.disk_state == MD_DISK_CONSISTENT && !(f.sb_flags & MD_SBF_DETACHED) &&
+		    res->fencing != MD_FENCING_NONE && res->handlers[MD_H_FENCE_PEER][0] &&
+		    s.link != MD_LINK_CONNECTED && !o.dry_run) {
+			if ((rc = fence_before_activate(res))) {
+				close(fd);
+				return rc;
+			}
+			if (read_sb_quiet(res, me, &sb) == 0)
+				f.disk_state = sb.disk_state;
+			if (md_promote_check(&f, why, sizeof(why)) != MD_PROMOTE_OK) {
+				close(fd);
+				return err(MDCTL_EXIT_REFUSED, "%s: fence-peer did not outdate or fence "
+					   "the peer: %s", name, why);
+			}
 		}
 		if (md_promote_check(&f, why, sizeof(why)) != MD_PROMOTE_OK) {
 			close(fd);

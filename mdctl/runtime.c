@@ -20,15 +20,22 @@
 #include <unistd.h>
 #include "mdctl.h"
 
-/* One request; 0, or the exit code of its failure (reported). */
-static int request(const struct md_res_cfg *res, const char *req)
+/* One request; 0 (the daemon's answer in msg, when given), or the exit
+ * code of its failure (reported). */
+static int request_msg(const struct md_res_cfg *res, const char *req, char *msg, size_t len)
 {
-	char msg[MD_CTL_ANSWER_MAX];
-	int rc = daemon_request(res, req, msg, sizeof(msg));
+	int rc = daemon_request(res, req, msg, len);
 
 	if (rc > 0)
 		return err(rc, "%s: %s", res->name, msg);
 	return rc < 0 ? exit_of(rc) : 0;
+}
+
+static int request(const struct md_res_cfg *res, const char *req)
+{
+	char msg[MD_CTL_ANSWER_MAX];
+
+	return request_msg(res, req, msg, sizeof(msg));
 }
 
 /*
@@ -244,11 +251,8 @@ int cmd_adjust(const char *name)
 	if ((fd = need_up(res, &st)) < 0)
 		return exit_of(fd);
 	close(fd);
-	rc = daemon_request(res, "adjust", msg, sizeof(msg));
-	if (rc > 0)
-		return err(rc, "%s", msg);
-	if (rc < 0)
-		return exit_of(rc);
-	printf("%s\n", msg);
+	if ((rc = request_msg(res, "adjust", msg, sizeof(msg))))
+		return rc;
+	printf("%s: %s\n", name, msg);
 	return MDCTL_EXIT_OK;
 }

@@ -141,12 +141,6 @@ static int op_reread(struct repl *r, const struct md_ctl_req *q, char *msg, size
 	return 0;
 }
 
-/*
- * The requests.  main_loop: the handler runs in the main loop (it changes
- * the daemon); else the control thread serves it (events: from the last
- * published state).  The fencing work adds resume-io, the disk-state work
- * outdate, each as one more line here and its handler.
- */
 /* mdctl adjust: the configuration file read again; what a running
  * resource can take is applied, anything else refused with the reason. */
 static int op_adjust(struct repl *r, const struct md_ctl_req *q, char *msg, size_t len, bool *changed)
@@ -163,24 +157,47 @@ static int op_adjust(struct repl *r, const struct md_ctl_req *q, char *msg, size
 	}
 	next = md_config_find(&cfg, r->res->name);
 	if (!next || md_res_node_index(next, r->opt.node) != r->me) {
-		snprintf(msg, len, "%s: the resource or this node (%s) is not where it was in %s",
-			 r->res->name, r->opt.node, r->opt.config_path);
+		snprintf(msg, len, "the resource or this node (%s) is not where it was in %s",
+			 r->opt.node, r->opt.config_path);
 		return MD_CTL_CONFIG;
 	}
 	n = md_res_adjust(r->res, next, what, sizeof(what), err, sizeof(err));
 	if (n < 0) {
-		snprintf(msg, len, "%s: %s", r->res->name, err);
+		snprintf(msg, len, "%s", err);
 		return MD_CTL_REFUSED;
 	}
 	if (!n) {
-		snprintf(msg, len, "%s: nothing to change", r->res->name);
+		snprintf(msg, len, "nothing to change");
 		return 0;
 	}
 	*changed = admin_adjust(r, next);
-	snprintf(msg, len, "%s: applied %s", r->res->name, what);
+	snprintf(msg, len, "applied %s", what);
 	return 0;
 }
 
+/* mdctl activate of a consistent copy (lib/gen.c, md_promote_check):
+ * fence-peer runs now, and its answer decides (fence.c). */
+static int op_fence_peer(struct repl *r, const struct md_ctl_req *q, char *msg, size_t len,
+			 bool *changed)
+{
+	(void)changed;
+	int rc;
+
+	(void)q;
+	rc = fence_for_promote(r, msg, len);
+	/* Published before the answer: mdctl, answered, waits while the
+	 * state file says "fencing". */
+	if (!rc)
+		state_write(r, r->adm.link);
+	return rc ? MD_CTL_REFUSED : 0;
+}
+
+/*
+ * The requests.  main_loop: the handler runs in the main loop (it changes
+ * the daemon); else the control thread serves it (events: from the last
+ * published state).  Resume-io and outdate need no daemon: mdctl asks the
+ * kernel and the superblock (under its lock) directly.
+ */
 static const struct ctl_op ops[] = {
 	{ "pause", 0, 0, true, op_pause_resume, "pause" },
 	{ "resume", 0, 0, true, op_pause_resume, "resume" },
@@ -188,6 +205,7 @@ static const struct ctl_op ops[] = {
 	{ "verify", 1, 1, true, op_verify, "verify TOKEN" },
 	{ "reread", 0, 0, true, op_reread, "reread" },
 	{ "adjust", 0, 0, true, op_adjust, "adjust" },
+	{ "fence-peer", 0, 0, true, op_fence_peer, "fence-peer" },
 	{ "events", 0, 1, false, NULL, "events [now]" },
 };
 

@@ -214,6 +214,44 @@ uint32_t fence_link_lost(struct repl *r)
 	return MD_CONN_HELD;
 }
 
+/*
+ * mdctl activate of a copy that is only consistent (a lone start): where
+ * fencing is configured, fence-peer decides (issue 21; docs/design.md,
+ * "Fencing").  Started here; fence_done records a 3, 4 or 7 as the peer's
+ * state, which makes this copy up to date (md_tr_peer_outdated), and
+ * mdctl, watching the state file, activates or refuses with the result.
+ * 0 (started, or already running: its answer serves this request too),
+ * else -EPERM with the reason in why.
+ */
+int fence_for_promote(struct repl *r, char *why, size_t len)
+{
+	if (r->res->fencing == MD_FENCING_NONE) {
+		snprintf(why, len, "fencing is none: nothing may outdate the peer");
+		return -EPERM;
+	}
+	if (!r->res->handlers[MD_H_FENCE_PEER][0]) {
+		snprintf(why, len, "no fence-peer handler is configured");
+		return -EPERM;
+	}
+	if (r->conn.sock >= 0) {
+		snprintf(why, len, "connected to the peer: its disk state is known, fence-peer is "
+			 "not needed");
+		return -EPERM;
+	}
+	if (r->fn.job[MD_H_FENCE_PEER].started) {
+		snprintf(why, len, "fence-peer is running already");
+		return 0;
+	}
+	log_info("activation of a consistent copy: running fence-peer");
+	r->fn.fenced = false;
+	if (!run(r, MD_H_FENCE_PEER)) {
+		snprintf(why, len, "fence-peer could not be started (see the log)");
+		return -EPERM;
+	}
+	snprintf(why, len, "fence-peer started");
+	return 0;
+}
+
 /* At start, once bound: a device the kernel still holds (the previous
  * daemon died, or the kernel's deadline fired, with writes held). */
 int fence_init(struct repl *r)

@@ -499,6 +499,7 @@ void handler_event(struct repl *r, enum md_handler h);
 void fence_stopping(struct repl *r);
 uint32_t fence_link_lost(struct repl *r);
 int fence_init(struct repl *r);
+int fence_for_promote(struct repl *r, char *why, size_t len);
 bool fence_poll(struct repl *r);
 int fence_before_resync_target(struct repl *r, char *why, size_t len);
 const char *fence_state(const struct repl *r);

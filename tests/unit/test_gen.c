@@ -336,6 +336,33 @@ static void lone_start_after_peer_inconsistent_stays_up_to_date(void **state)
 	assert_int_equal(a.sb.peer_disk_state, MD_DISK_OUTDATED);
 }
 
+/* A lone start (consistent) whose fence-peer then answered "outdated" or
+ * "fenced" is up to date and may be promoted without --force; one whose
+ * handler failed stays consistent and refused. */
+static void consistent_copy_up_to_date_once_peer_fenced(void **state)
+{
+	struct node a = node(0, 100);
+	struct md_promote_facts f = { 0 };
+	char why[256];
+
+	(void)state;
+	assert_int_equal(md_tr_start_alone(&a.sb, NULL), 1);
+	assert_int_equal(a.sb.disk_state, MD_DISK_CONSISTENT);
+	f.disk_state = a.sb.disk_state;
+	assert_int_equal(md_promote_check(&f, why, sizeof(why)), MD_PROMOTE_FORCEABLE);
+	assert_int_equal(md_tr_peer_outdated(&a.sb, NULL), 1);
+	assert_int_equal(a.sb.disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(a.sb.peer_disk_state, MD_DISK_OUTDATED);
+	f.disk_state = a.sb.disk_state;
+	assert_int_equal(md_promote_check(&f, why, sizeof(why)), MD_PROMOTE_OK);
+	/* Recorded already, and up to date: nothing to write. */
+	assert_int_equal(md_tr_peer_outdated(&a.sb, NULL), 0);
+	/* An outdated or inconsistent copy is not made up to date by it. */
+	a.sb.disk_state = MD_DISK_OUTDATED;
+	assert_int_equal(md_tr_peer_outdated(&a.sb, NULL), 0);
+	assert_int_equal(a.sb.disk_state, MD_DISK_OUTDATED);
+}
+
 /* Forcing a consistent copy declares it up to date without a new history:
  * it writes alone from its generation, so the peer's copy, if it did not
  * move, is a bitmap resync's target, and if it did, a split brain. */
@@ -454,6 +481,7 @@ int main(void)
 		cmocka_unit_test(lone_start_is_consistent_until_the_peer_is_met),
 		cmocka_unit_test(lone_start_after_peer_outdated_stays_up_to_date),
 		cmocka_unit_test(lone_start_after_peer_inconsistent_stays_up_to_date),
+		cmocka_unit_test(consistent_copy_up_to_date_once_peer_fenced),
 		cmocka_unit_test(forced_consistent_copy_keeps_its_history),
 		cmocka_unit_test(peer_met_records_the_peer),
 		cmocka_unit_test(outdated_copy_is_up_to_date_only_after_a_resync),
