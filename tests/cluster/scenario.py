@@ -14,6 +14,9 @@ promotable clone of ocf:mirrordisk:mirror, a group of Filesystem, the
 database (systemd:postgresql@15-main) and a virtual IP on the ring,
 colocated with the Promoted instance and ordered after promotion.
 
+Before the cluster manages the resource, ocf-tester (resource-agents)
+runs against the installed agent on alpha, beta up as its peer.
+
 A client on the standby node commits numbered rows through the virtual IP
 (psql, synchronous commit, one transaction per row) and records each one
 the server acknowledged.  Scenarios:
@@ -26,6 +29,15 @@ the server acknowledged.  Scenarios:
               e2fsck -n of the file system is clean.
   switchover  crm resource move of the database group and back, the rows
               checked at each step.
+  linkcut     the primary's replication link down, the cluster ring up:
+              fence-peer (pcmk-fence-peer) places the constraint that
+              keeps the Promoted role there, no second primary, commits
+              go on; the link back: resync, unfence-peer removes it.
+  doublefail  both nodes powered off, only the standby boots: no quorum
+              (two_node's wait_for_all), then, quorum unblocked by the
+              administrator, the mirror starts consistent and is not
+              promoted; README's override promotes it; the other node
+              returns and resyncs from it.
 
 Fencing here: stonith-enabled=false, the power cut done by the harness
 (an unreachable node is then assumed down, which is what the cut makes
@@ -36,6 +48,7 @@ guest's own stalls, and the test would measure the emulator.
   tests/cluster/scenario.py [--no-deb] [--keep]
 """
 import os
+import re
 import sys
 import time
 
@@ -50,7 +63,20 @@ VIP = "10.78.0.100"
 PGDATA = "/srv/pg/15/main"
 FAILOVER_TIMEOUT = 300
 
-CONF = deploy.CONF  # the same resource as check-deploy's
+# check-deploy's resource, with fencing through the Pacemaker handler
+# (cluster/pcmk-fence-peer): a primary that loses the replication link
+# keeps the Promoted role to itself with a location constraint, removed
+# when the peer is up to date again.
+CONF = deploy.CONF.replace(
+    "secret-file = /etc/mirrordisk/r0.secret\n",
+    "secret-file = /etc/mirrordisk/r0.secret\n"
+    "fencing = resource-only\n"
+    "fence-peer = /usr/lib/mirrordisk/pcmk-fence-peer\n"
+    "unfence-peer = /usr/lib/mirrordisk/pcmk-fence-peer --unfence\n"
+    "handler-timeout = 90\n")
+# The replication link's interface in a guest (its MAC: tests/deploy).
+REPL_IF = "$(ip -o link | grep -i 52:54:00:77:00 | cut -d: -f2 | tr -d ' ')"
+FENCE_ID = "mirrordisk-fence-r0"
 
 COROSYNC = """\
 totem {
@@ -212,6 +238,17 @@ def wait_for(what, fn, timeout):
     return None
 
 
+def fence_owner(g):
+    """The node named in the fence constraint, "" when there is none, None
+    when the CIB did not answer."""
+    rc, out = g.ssh(f"cibadmin -Q -o constraints --xpath \"//rsc_location[@id='{FENCE_ID}']//expression\"",
+                    timeout=60, quiet=True)
+    if rc != 0:
+        return "" if "No such device or address" in out or "No match" in out or rc == 105 else None
+    m = re.search(r'value="([^"]*)"', out)
+    return m.group(1) if m else ""
+
+
 def rows_on(g):
     """The ids in table t, read where the database runs now."""
     out = g.out(f"PGCONNECT_TIMEOUT=5 psql -h {VIP} -U app -d app -qtAX -c 'select id from t'", timeout=120)
@@ -262,6 +299,16 @@ def scenario(phases, guests, alpha, beta, debs, kver):
         need("alpha/deactivate", alpha.ssh("mdctl deactivate r0")[0] == 0)
         for g in both:
             need(f"{g.name}/down", g.ssh("mdctl down r0")[0] == 0)
+        # ocf-tester (resource-agents) against the installed agent, before
+        # the cluster manages it: beta up, so that alpha's start meets its
+        # peer (up to date) and promote may go on; alpha stopped after it.
+        need("beta/up-for-ocf-tester", beta.ssh("mdctl up r0")[0] == 0)
+        rc, out = alpha.ssh("ocf-tester -n mirror_r0 -o resource=r0 "
+                            "/usr/lib/ocf/resource.d/mirrordisk/mirror", timeout=900)
+        check("ocf-tester", rc == 0 and "passed all tests" in out, out.strip()[-1500:])
+        st = alpha.status()
+        check("ocf-tester-left-alpha-down", st is not None and st.get("state") == "down", brief_status(st))
+        need("beta/down-after-ocf-tester", beta.ssh("mdctl down r0")[0] == 0)
         for g in both:
             need(f"{g.name}/corosync-conf", g.ssh("cat > /etc/corosync/corosync.conf", stdin=COROSYNC.encode())[0] == 0)
         res = parallel(lambda g: g.ssh("systemctl enable -q corosync pacemaker && systemctl restart corosync && systemctl start pacemaker", timeout=300), both)
@@ -362,6 +409,84 @@ def scenario(phases, guests, alpha, beta, debs, kver):
         check("e2fsck-clean", rc == 0, out.strip()[-400:])
         beta.ssh("crm_resource --resource g_db --meta --delete-parameter target-role")
     phases.run("switchover and back (crm_resource --move)", switchover)
+
+    # ---------------------------------------------------------------- link cut
+    def linkcut():
+        prim = promoted_on(beta)
+        need("a-primary-before-the-cut", prim in ("alpha", "beta"), crm_state(beta))
+        p = beta if prim == "beta" else alpha
+        sb = alpha if p is beta else beta
+        start_client(beta)
+        wait_for("rows before the cut", lambda: len(acked_on(beta)) >= 5, 120)
+        rc, out = p.ssh(f"ip link set dev {REPL_IF} down")
+        need("cut-replication-link", rc == 0, out.strip())
+        log(f"     {p.name}'s replication link down; the cluster ring stays")
+        owner = wait_for("the fence constraint", lambda: fence_owner(p) or None, 120)
+        check("fence-constraint-placed", owner == p.name, f"owner {owner!r}; {crm_state(p)}")
+        st = p.status()
+        check("fence-recorded", st is not None and st.get("peer_disk_state") == "outdated", brief_status(st))
+        n = len(acked_on(beta))
+        more = wait_for("commits during the cut", lambda: len(acked_on(beta)) >= n + 10, 180)
+        check("writes-go-on", more, f"{len(acked_on(beta)) - n} commits in 180 s")
+        st = sb.status()
+        check("no-second-primary", promoted_on(sb) == p.name and st is not None and st.get("role") == "secondary",
+              f"{brief_status(st)}; {crm_state(sb)}")
+        rc, out = p.ssh(f"ip link set dev {REPL_IF} up")
+        need("restore-replication-link", rc == 0, out.strip())
+        ok, sts = wait_in_sync(both, 300)
+        check("resynced-after-the-link-returns", ok, " | ".join(brief_status(s) for s in sts))
+        gone = wait_for("the fence constraint removed", lambda: fence_owner(p) == "", 120)
+        check("fence-constraint-removed", gone, f"owner {fence_owner(p)!r}")
+        stop_client(beta)
+        rows_complete(beta, "rows-complete-after-link-cut")
+    phases.run("replication link cut, cluster ring up (fencing)", linkcut)
+
+    # ---------------------------------------------------------------- double failure
+    def doublefail():
+        prim = promoted_on(beta)
+        sb = alpha if prim == "beta" else beta
+        p = beta if sb is alpha else alpha
+        ok, sts = wait_in_sync(both, 300)
+        need("in-sync-before-double-failure", ok, " | ".join(brief_status(s) for s in sts))
+        for g in (p, sb):
+            g.proc.kill()
+            g.proc.wait()
+            g.ssh_close()
+        log(f"     both powered off; only {sb.name} (the standby) boots")
+        sb.start()
+        need(f"{sb.name}/boots-alone", sb.wait_up(), f"console {sb.console}")
+        # two_node implies wait_for_all: no quorum until both were seen.
+        # The administrator, knowing the other node is down, unblocks it.
+        time.sleep(20)
+        check("not-promoted-without-quorum", promoted_on(sb) is None, crm_state(sb))
+        rc, out = sb.ssh("corosync-cmapctl -s quorum.cancel_wait_for_all u8 1 && "
+                         "for i in $(seq 1 60); do corosync-quorumtool -s | grep -q 'Quorate: *Yes' && exit 0; sleep 2; done; "
+                         "corosync-quorumtool -s; exit 1")
+        check("quorum-unblocked", rc == 0, out.strip()[-400:])
+        started = wait_for("the mirror started alone", lambda: (sb.status() or {}).get("state") == "up" or None, 300)
+        check("mirror-started-alone", started, crm_state(sb))
+        time.sleep(45)  # two monitors: the cluster must not promote a consistent copy
+        st = sb.status()
+        check("consistent-not-promoted", st is not None and st.get("disk_state") == "consistent"
+              and st.get("role") == "secondary" and promoted_on(sb) is None,
+              f"{brief_status(st)}; {crm_state(sb)}")
+        # The documented override (README, "Running under Pacemaker").
+        rc, out = sb.ssh("crm_resource --resource ms_r0 --meta --set-parameter is-managed --parameter-value false && "
+                         "mdctl activate --force r0 && mdctl deactivate r0 && "
+                         "crm_resource --resource ms_r0 --meta --delete-parameter is-managed")
+        check("override", rc == 0, out.strip()[-400:])
+        where = wait_for("database on the survivor", lambda: db_running_on(sb) == sb.name and sb.name, FAILOVER_TIMEOUT)
+        check("promoted-after-override", where == sb.name and promoted_on(sb) == sb.name, crm_state(sb))
+        # The other node back: it rejoins and resyncs from the survivor.
+        p.start()
+        need(f"{p.name}/boots-again", p.wait_up(), f"console {p.console}")
+        ok, sts = wait_in_sync(both, 600)
+        check("resynced-after-double-failure", ok, " | ".join(brief_status(s) for s in sts))
+        check("survivor-stays-promoted", promoted_on(sb) == sb.name, crm_state(sb))
+        # Every row acknowledged before the double failure (the client's
+        # ledger is on beta) is in the database the survivor runs.
+        rows_complete(beta, "no-acknowledged-row-lost-after-double-failure")
+    phases.run("double failure: only the standby boots, then the override", doublefail)
 
 
 if __name__ == "__main__":

@@ -115,6 +115,16 @@ printf '{"resources":[{"state":"up","role":"secondary","connection":"connecting"
 expect start_runs_up start 0
 grep -q '^up r0' "$t/calls" || bad start_calls_up "calls: $(cat "$t/calls")"
 grep -q '^activate' "$t/calls" && bad start_never_promotes "calls: $(cat "$t/calls")"
+grep -q '^wait-connect r0 --timeout 10$' "$t/calls" || bad start_waits_for_peer "calls: $(cat "$t/calls")"
+# The peer not met within connect_timeout: started alone all the same;
+# connect_timeout=0 does not wait.
+status 5 state=down
+echo 7 > "$t/wait-connect.rc"
+expect start_alone_after_timeout start 0
+rm -f "$t/wait-connect.rc"
+status 5 state=down
+extra_env=OCF_RESKEY_connect_timeout=0 expect start_no_wait start 0
+grep -q '^wait-connect' "$t/calls" && bad start_no_wait_calls "calls: $(cat "$t/calls")"
 status 0 $up role=secondary connection=connected disk_state=up-to-date
 expect start_idempotent start 0
 grep -q '^up' "$t/calls" && bad start_idempotent_no_up "calls: $(cat "$t/calls")"
