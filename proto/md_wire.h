@@ -81,7 +81,9 @@
 						 * only when configured, must match */
 #define MDW_FEAT_AUTH		(1ull << 3)	/* reserved */
 #define MDW_FEAT_VERIFY		(1ull << 4)	/* answers MDW_VF_DIGEST */
-#define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH | MDW_FEAT_VERIFY)	/* + XXH3 when configured */
+#define MDW_FEAT_DISK_STATE	(1ull << 5)	/* MDW_STATE carries the disk state */
+#define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH | MDW_FEAT_VERIFY | MDW_FEAT_DISK_STATE)
+						/* + XXH3 when configured */
 #define MDW_FEATURES_REQUIRED	(MDW_FEAT_FLUSH)
 
 /* mdw_data.flags: the wire's own numbering (since channel v2 the MD_RF_*
@@ -228,9 +230,12 @@ struct mdw_auth {
 	__u64 reserved1;
 };
 
+/* The sender's role changed, or (MDW_FEAT_DISK_STATE negotiated) its disk
+ * state did while connected.  disk is 0 unless the feature was agreed on:
+ * a peer without it sends, and expects, zero there. */
 struct mdw_state {
 	__u32 role;		/* MD_ROLE_* */
-	__u32 reserved;
+	__u32 disk;		/* MD_DISK_* (1..MD_DISK_STORED_MAX), or 0: not said */
 };
 
 _Static_assert(sizeof(struct mdw_state) == 8, "mdw_state size");

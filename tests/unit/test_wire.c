@@ -258,7 +258,7 @@ static void ack_reject_state_bitmap(void **state)
 	unsigned char body[256];
 	uint64_t id, start, words[2] = { 0x5, 0 };
 	int32_t st;
-	uint32_t code, role, nbits;
+	uint32_t code, role, disk, nbits;
 	const unsigned char *w;
 	char msg[200], longmsg[300];
 
@@ -296,11 +296,19 @@ static void ack_reject_state_bitmap(void **state)
 	assert_string_equal(mdw_reject_name(MDW_REJ_SPLIT_BRAIN), "split brain");
 	assert_string_equal(mdw_reject_name(999), "unknown");
 
-	mdw_state_encode(body, MD_ROLE_PRIMARY);
-	assert_int_equal(mdw_state_decode(body, 8, &role), 0);
+	mdw_state_encode(body, MD_ROLE_PRIMARY, 0);
+	assert_int_equal(mdw_state_decode(body, 8, &role, &disk), 0);
 	assert_int_equal(role, MD_ROLE_PRIMARY);
-	mdw_state_encode(body, 3);
-	assert_int_equal(mdw_state_decode(body, 8, &role), -EBADMSG);
+	assert_int_equal(disk, 0);
+	mdw_state_encode(body, MD_ROLE_SECONDARY, MD_DISK_INCONSISTENT);
+	assert_int_equal(mdw_state_decode(body, 8, &role, &disk), 0);
+	assert_int_equal(role, MD_ROLE_SECONDARY);
+	assert_int_equal(disk, MD_DISK_INCONSISTENT);
+	mdw_state_encode(body, 3, 0);
+	assert_int_equal(mdw_state_decode(body, 8, &role, &disk), -EBADMSG);
+	/* Run-time-only states (failed, diskless) are never said. */
+	mdw_state_encode(body, MD_ROLE_PRIMARY, MD_DISK_FAILED);
+	assert_int_equal(mdw_state_decode(body, 8, &role, &disk), -EBADMSG);
 
 	mdw_bitmap_encode(body, 64, 70, words);
 	assert_int_equal(mdw_bitmap_decode(body, mdw_bitmap_body_len(70), 200, &start, &nbits, &w), 0);
@@ -356,7 +364,7 @@ static void random_input_never_crashes(void **state)
 		assert_true(allowed(mdw_data_decode(buf, len, &d)));
 		assert_true(allowed(mdw_ack_decode(buf, len, &u1, &s)));
 		assert_true(allowed(mdw_reject_decode(buf, len, &u4, msg, sizeof(msg))));
-		assert_true(allowed(mdw_state_decode(buf, len, &u4)));
+		assert_true(allowed(mdw_state_decode(buf, len, &u4, &u5)));
 		assert_true(allowed(mdw_bitmap_decode(buf, len, next() % 100000, &u1, &u5, &w)));
 		assert_true(allowed(mdw_rs_done_decode(buf, len, &u1, &u2)));
 		assert_true(allowed(mdw_rs_digest_decode(buf, len, &u1, &u2, &u4, &u3)));
