@@ -42,7 +42,10 @@
  * 4: the resync decision reads the HELLO's disk_state (an inconsistent or
  * outdated copy is never a source; MDW_REJ_NO_GOOD_COPY).  A protocol-3
  * peer would decide differently from the same two HELLOs, so it is
- * refused at HELLO like a protocol-2 one. */
+ * refused at HELLO like a protocol-2 one.
+ * Within protocol 4, by feature bit (no version change: a peer without
+ * the bit sends and expects what it did): MDW_FEAT_DISK_STATE, the disk
+ * state in STATE's second word, zero before. */
 #define MDW_PROTO_MIN		4
 #define MDW_PROTO_MAX		4
 #define MDW_DEFAULT_PORT	7790

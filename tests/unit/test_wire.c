@@ -37,6 +37,22 @@ static void hdr_golden(void **state)
 	assert_int_equal(len, 0x1234);
 }
 
+/* STATE's bytes: role, then the disk state (MDW_FEAT_DISK_STATE) where a
+ * peer without the feature sends zero. */
+static void state_golden(void **state)
+{
+	static const unsigned char want[8] = {
+		0x01, 0x00, 0x00, 0x00,	/* role: MD_ROLE_SECONDARY */
+		0x02, 0x00, 0x00, 0x00,	/* disk: MD_DISK_INCONSISTENT */
+	};
+	unsigned char buf[8];
+
+	(void)state;
+	assert_int_equal(MD_ROLE_SECONDARY, 1);
+	mdw_state_encode(buf, MD_ROLE_SECONDARY, MD_DISK_INCONSISTENT);
+	assert_memory_equal(buf, want, 8);
+}
+
 static void hdr_rejects(void **state)
 {
 	unsigned char buf[16];
@@ -452,6 +468,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hdr_golden),
 		cmocka_unit_test(hdr_rejects),
+		cmocka_unit_test(state_golden),
 		cmocka_unit_test(hello_round_trip),
 		cmocka_unit_test(hello_consistent_goes_as_up_to_date),
 		cmocka_unit_test(hello_rejects),
