@@ -104,6 +104,7 @@ void fence_env(const struct repl *r, struct hd_job *j, const char *handler)
 	hd_setenv(j, "MD_DEVICE", dev);
 	hd_setenv(j, "MD_DISK", res->nodes[r->me].disk);
 	hd_setenv(j, "MD_FENCING", md_fencing_name(res->fencing));
+	hd_setenv(j, "MD_DISK_STATE", md_disk_state_name(r->adm.disk_state));
 	/* DRBD's names, for handlers written for it. */
 	hd_setenv(j, "DRBD_RESOURCE", res->name);
 	hd_setenv(j, "DRBD_MINOR", minor);

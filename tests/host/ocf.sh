@@ -178,6 +178,15 @@ MIRRORDISK_MDCTL=/nonexistent extra_env="MIRRORDISK_MDCTL=/nonexistent/mdctl" ex
 extra_env="MIRRORDISK_MDCTL=/nonexistent/mdctl" expect stop_not_installed_is_0 stop 0
 extra_env="MIRRORDISK_MDCTL=/nonexistent/mdctl" interval=0 expect probe_not_installed_is_7 monitor 7
 
+# The fence handler, asked by a copy that is only consistent (a lone
+# start's activation), places nothing: exit 5, before any cluster command.
+if env -i PATH=/usr/bin:/bin MD_RESOURCE=r0 MD_PEER=beta MD_DISK_STATE=consistent \
+	cluster/pcmk-fence-peer > "$t/fence.out" 2>&1; then rc=0; else rc=$?; fi
+if [ "$rc" = 5 ] && grep -q "only consistent" "$t/fence.out"; then
+	ok fence_handler_consistent_refuses
+else
+	bad fence_handler_consistent_refuses "exit $rc: $(cat "$t/fence.out")"
+fi
 # The fence handler refuses to run without its environment.
 if env -i PATH=/usr/bin:/bin cluster/pcmk-fence-peer >/dev/null 2>&1; then
 	bad fence_handler_needs_resource "exit 0 without MD_RESOURCE"
