@@ -115,7 +115,7 @@ $(B)/bin/mdsum $(SAN_DIR)/mdsum: tests/vm/mdsum.c
 # make modules also builds the VM scenarios' test module (below); make
 # module, which install-module uses, only the module itself.
 module: $(B)/kmod/$(KVER)/mirrordisk.ko
-test-module: $(B)/kmod/$(KVER)/mdfault.ko
+test-module: $(B)/kmod/$(KVER)/mdfault.ko $(B)/kmod/$(KVER)/mdslabwrite.ko
 modules:
 	@for s in $(KSERIES); do v=$$(scripts/kver.sh $$s) || { echo "no kernel headers for $$s: run make deps" >&2; exit 1; }; \
 		$(MAKE) --no-print-directory module test-module KVER=$$v || exit 1; done
@@ -134,6 +134,15 @@ $(B)/kmod/%/mdfault.ko: tests/vm/mdfault.c $(KMOD_SRC)
 	@printf 'obj-m := mdfault.o\nccflags-y := -I$(CURDIR)/kmod -I$(CURDIR)/proto\n' > $(B)/kmod/$*/fault/Kbuild
 	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/kmod/$*/fault W=1 modules
 	@cp $(B)/kmod/$*/fault/mdfault.ko $@
+
+# The VM scenarios' slab-write module (tests/vm/mdslabwrite.c): one write
+# whose data is a slab object, as jbd2's on a 1 KiB-block ext4.
+$(B)/kmod/%/mdslabwrite.ko: tests/vm/mdslabwrite.c $(KMOD_SRC)
+	@rm -rf $(B)/kmod/$*/slab && mkdir -p $(B)/kmod/$*/slab
+	@cp tests/vm/mdslabwrite.c $(B)/kmod/$*/slab/
+	@printf 'obj-m := mdslabwrite.o\nccflags-y := -I$(CURDIR)/kmod -I$(CURDIR)/proto\n' > $(B)/kmod/$*/slab/Kbuild
+	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/kmod/$*/slab W=1 modules
+	@cp $(B)/kmod/$*/slab/mdslabwrite.ko $@
 
 # The unit tests link lib/ and mirrord/ (all but its main) as objects
 # compiled once into $(B)/obj, not each test its own copy of every source.

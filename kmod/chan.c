@@ -17,7 +17,7 @@
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/uaccess.h>
-#include <linux/highmem.h>
+#include <linux/uio.h>
 #include "mirrordisk.h"
 
 static struct md_dev *md_chan_dev(struct file *f)
@@ -140,20 +140,28 @@ static int md_copy_req(struct md_dev *md, struct md_req *req, char __user *dst)
 	};
 	struct bvec_iter iter;
 	struct bio_vec bv;
+	struct iov_iter to;
 
 	if (copy_to_user(dst, &hdr, sizeof(hdr)))
 		return -EFAULT;
 	dst += sizeof(hdr);
 	if (!hdr.len)
 		return 0;
+	/*
+	 * The payload by page, not by copy_to_user from a kernel address: a
+	 * write's data may live in a slab object (jbd2 freezes a 1 KiB
+	 * journal block in its own kmem_cache on a 1 KiB-block ext4), and
+	 * hardened usercopy (Debian's kernels) kills the copying task for a
+	 * copy_to_user out of a slab object that is not whitelisted for it,
+	 * which here was the daemon's io_uring worker in the middle of a
+	 * batch.  copy_page_to_iter is the page cache's own way out to user
+	 * space and has no such check: the bytes are the write's, whatever
+	 * allocated them.
+	 */
+	iov_iter_ubuf(&to, ITER_DEST, dst, hdr.len);
 	__bio_for_each_segment(bv, req->bio, iter, req->iter) {
-		void *src = bvec_kmap_local(&bv);
-		unsigned long left = copy_to_user(dst, src, bv.bv_len);
-
-		kunmap_local(src);
-		if (left)
+		if (copy_page_to_iter(bv.bv_page, bv.bv_offset, bv.bv_len, &to) != bv.bv_len)
 			return -EFAULT;
-		dst += bv.bv_len;
 	}
 	return 0;
 }

@@ -77,8 +77,10 @@ for rel in "${order[@]}"; do
 	echo "$base" >> "$root/modules/order"
 done
 cp "$KO" "$root/modules/mirrordisk.ko"
-# The fault-injection module of some scenarios (tests/vm/mdfault.c), built beside it.
-[ -f "$(dirname "$KO")/mdfault.ko" ] && cp "$(dirname "$KO")/mdfault.ko" "$root/modules/"
+# The test modules of some scenarios (tests/vm/mdfault.c, mdslabwrite.c), built beside it.
+for m in mdfault mdslabwrite; do
+	[ -f "$(dirname "$KO")/$m.ko" ] && cp "$(dirname "$KO")/$m.ko" "$root/modules/"
+done
 
 cp "$HERE/init" "$root/init"
 chmod +x "$root/init"

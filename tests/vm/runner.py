@@ -22,7 +22,7 @@ import sys
 import time
 
 KERNEL_ERRORS = re.compile(
-    r"BUG:|WARNING:|Oops|blocked for more than \d+ seconds|"
+    r"BUG:|kernel BUG at|invalid opcode|usercopy:|WARNING:|Oops|blocked for more than \d+ seconds|"
     r"general protection fault|Kernel panic|UBSAN:|KASAN:")
 BOOT_TIMEOUT = 180  # seconds until the first scenario starts (TCG boot)
 SLACK = 90          # beyond the guest-side timeout before the host steps in
