@@ -58,7 +58,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RUN = os.path.join(ROOT, "build", "deploy", "run")
 LOCK = "/tmp/mirrordisk-vm.lock"
 KERNEL_ERRORS = re.compile(
-    r"BUG:|WARNING:|Oops|blocked for more than \d+ seconds|"
+    r"BUG:|kernel BUG at|invalid opcode|usercopy:|WARNING:|Oops|blocked for more than \d+ seconds|"
     r"general protection fault|Kernel panic|UBSAN:|KASAN:")
 BOOT_TIMEOUT = 300
 SYNC_TIMEOUT = 600
