@@ -22,7 +22,7 @@ MIRRORD_SRC:= $(wildcard mirrord/*.c)
 MDCTL_SRC  := $(wildcard mdctl/*.c)
 HDRS       := $(wildcard proto/*.h lib/*.h mirrord/*.h mdctl/*.h)
 KMOD_SRC   := Kbuild $(wildcard kmod/*.c kmod/*.h) proto/md_chan.h proto/md_meta.h
-LIBS       := -luring -laio -lxxhash -linih -ljson-c -lssl -lcrypto
+LIBS       := -luring -laio -lxxhash -lzstd -linih -ljson-c -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
@@ -278,7 +278,7 @@ clean:
 # (tests/host/fuzz.sh); `make fuzz-corpus` regenerates the seed corpora.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_LIB_TARGETS := wire meta config runfile ctlreq
+FUZZ_LIB_TARGETS := wire meta config runfile ctlreq zdata
 # Targets of mirrord's own logic (rx: the receive side and its packet
 # handlers; listen: the listener's first bytes) link mirrord's sources but
 # main.c and the unit tests' fake I/O loop and fake kernel
@@ -312,7 +312,7 @@ $(B)/fuzz/libmd.a: $(FUZZ_LIB_OBJ)
 	ar rcs $@ $^
 
 $(FUZZ_BINS): $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(B)/fuzz/libmd.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -o $@ $< $(B)/fuzz/libmd.a -lxxhash -linih
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -o $@ $< $(B)/fuzz/libmd.a -lxxhash -lzstd -linih
 
 $(FUZZ_MD_OBJ): $(B)/fuzz/obj/%.o: %.c $(HDRS) tests/unit/fake_io.h
 	@mkdir -p $(@D)

@@ -113,6 +113,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 	rc = sync_begin(r);
 	if (rc)
 		conn_fail(r, "cannot start the resync: %s", strerror(-rc));
+	zc_connected(r);
 	state_write(r, MD_LINK_CONNECTED);
 	send_start(r);
 	rx_post(r);
@@ -334,6 +335,8 @@ int repl_init(struct repl *r)
 		goto free_send;
 	if ((rc = apply_init(r)))
 		goto free_rx;
+	if ((rc = zc_init(r)))
+		goto free_arena;
 
 	rc = io_loop_create(&r->io, r->opt.io_mode, 2 * MAX_APPLY + 16);
 	if (rc) {
@@ -346,6 +349,7 @@ int repl_init(struct repl *r)
 	return 0;
 
 free_arena:
+	zc_fini(r);
 	apply_fini(r);
 free_rx:
 	rx_fini(r);
@@ -380,4 +384,5 @@ void repl_fini(struct repl *r)
 	send_fini(r);
 	rx_fini(r);
 	apply_fini(r);
+	zc_fini(r);
 }

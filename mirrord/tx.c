@@ -107,6 +107,14 @@ void tx_queue(struct repl *r, struct txitem *t, struct iovec *iov, int niov,
 	tx_start(r);
 }
 
+/* Something waits in the send queue or is being sent: when the next batch
+ * of data is framed, the link has not carried the last one yet (the
+ * socket's buffer is full).  compress.c's auto mode reads it. */
+bool tx_backlog(const struct repl *r)
+{
+	return r->tx.q != NULL;
+}
+
 static void ctl_sent(struct txitem *t)
 {
 	struct ctlbuf *c = (struct ctlbuf *)((char *)t - offsetof(struct ctlbuf, tx));
