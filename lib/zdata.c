@@ -51,7 +51,19 @@ int md_zenc_init(struct md_zenc *z, int level)
 	z->cctx = ZSTD_initStaticCCtx(ws, size);
 	z->level = level;
 	z->fails = z->backoff = z->skip = 0;
-	return z->cctx ? 0 : -ENOMEM;
+	if (!z->cctx)
+		return -ENOMEM;
+	/* Set once, kept by every ZSTD_compress2: the level, the size in
+	 * the frame header (the receiver requires it), and zstd's checksum
+	 * of the content, so that a frame changed on the way fails to
+	 * decode instead of turning into other data. */
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_contentSizeFlag, 1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1))) {
+		z->cctx = NULL;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void md_zenc_fini(struct md_zenc *z)
@@ -100,7 +112,7 @@ static size_t try_compress(struct md_zenc *z, const struct md_data_info *d, cons
 	}
 	/* Room for a frame that saves an eighth, no more: zstd gives up
 	 * (dstSize_tooSmall) as soon as it cannot fit. */
-	n = ZSTD_compressCCtx(z->cctx, out, d->len - d->len / 8, data, d->len, z->level);
+	n = ZSTD_compress2(z->cctx, out, d->len - d->len / 8, data, d->len);
 	if (!ZSTD_isError(n)) {
 		z->fails = z->backoff = 0;
 		return n;

@@ -20,6 +20,12 @@
  * The encoder's workspace is sized for its level and the largest message
  * (MD_MAX_IO_BYTES); a level change re-initialises it (not per message).
  *
+ * The frames carry zstd's content checksum (4 bytes, XXH64 of what they
+ * decode to): a frame corrupted on the way, which the length checks below
+ * cannot see and decompression would spread over the whole message, fails
+ * to decode and is refused like any other broken payload, whether or not
+ * data-integrity digests the packets.
+ *
  * Receiver: it trusts nothing.  A compressed payload must be exactly one
  * zstd frame (the zstd magic: no skippable frame, no legacy format)
  * whose size is the whole payload (no second frame, no trailing bytes),
