@@ -62,6 +62,8 @@ static void ev_snapshot(const struct repl *r, enum md_link link, struct md_ev_sn
 	e->rs_total = r->rs.total;
 	e->verify_token = r->vf.token;
 	e->verify_differ = r->vf.differ;
+	e->z_sent = r->zc.enc.st.in_bytes;
+	e->z_wire = r->zc.enc.st.out_bytes;
 }
 
 /* Publish the link state and everything status shows about it, and its
