@@ -99,6 +99,20 @@ int zc_unpack(struct repl *r, const struct md_data_info *d, const void *payload,
 	return mdw_data_unpack(r->hs.zstd && r->zc.dec.dctx ? &r->zc.dec : NULL, d, payload, dst);
 }
 
+/* The counts moved since they were last published, a second or more ago:
+ * the connected loop then writes the state file (status shows them while
+ * data flows, which writes no state of its own), at most once a second. */
+bool zc_publish_due(struct repl *r, uint64_t now)
+{
+	if ((r->zc.enc.st.in_bytes == r->zc.pub_sent && r->zc.dec.st.in_bytes == r->zc.pub_recv) ||
+	    now - r->zc.pub_ms < 1000)
+		return false;
+	r->zc.pub_sent = r->zc.enc.st.in_bytes;
+	r->zc.pub_recv = r->zc.dec.st.in_bytes;
+	r->zc.pub_ms = now;
+	return true;
+}
+
 /*
  * mdctl set compression / compression-level, mdctl adjust: the new mode
  * (MD_COMP_*, -1: unchanged) and level (INT_MIN: unchanged).  What the

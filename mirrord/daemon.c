@@ -171,7 +171,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 			poll_role(r);
 			rs_kick(r);
 			vf_kick(r);
-			if (fence_poll(r) || r->rs.active || r->vf.active)
+			if (fence_poll(r) || r->rs.active || r->vf.active || zc_publish_due(r, now))
 				state_write(r, MD_LINK_CONNECTED);
 		}
 	}

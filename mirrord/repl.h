@@ -321,6 +321,7 @@ struct repl {
 		struct md_zdec dec;	/* what we receive (apply.c) */
 		uint8_t backlog;	/* auto: the last 8 batches, a bit each:
 					 * the send queue was backed up */
+		uint64_t pub_sent, pub_recv, pub_ms;	/* the counts as last published */
 	} zc;
 
 	struct resync rs;		/* resync.c */
@@ -526,6 +527,7 @@ void zc_connected(struct repl *r);
 struct md_zenc *zc_encoder(struct repl *r);
 int zc_unpack(struct repl *r, const struct md_data_info *d, const void *payload, void *dst);
 int zc_set(struct repl *r, int mode, int level, char *msg, size_t len);
+bool zc_publish_due(struct repl *r, uint64_t now);
 bool tx_backlog(const struct repl *r);
 
 /* verify.c */

@@ -12,7 +12,8 @@
  *     the data-integrity reason and writes and acknowledges nothing;
  *   - auto compresses while the send queue is backed up in at least half
  *     of the last 8 batches, zstd always, none (set at run time) never,
- *     and nothing without negotiation.
+ *     and nothing without negotiation;
+ *   - the counts reach the state file at most once a second while moving.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -279,6 +280,26 @@ static void auto_follows_the_send_queue(void **state)
 	done(r);
 }
 
+/* The counts reach the state file while data flows: at most once a
+ * second, and only when they moved. */
+static void counts_published_once_a_second(void **state)
+{
+	struct repl *r = compressing(MD_ROLE_PRIMARY, MD_COMP_ZSTD);
+	uint64_t t = 10000;
+
+	(void)state;
+	assert_false(zc_publish_due(r, t));		/* nothing moved */
+	r->zc.enc.st.in_bytes = 4096;
+	assert_true(zc_publish_due(r, t));
+	r->zc.enc.st.in_bytes = 8192;
+	assert_false(zc_publish_due(r, t + 999));
+	assert_true(zc_publish_due(r, t + 1000));
+	r->zc.dec.st.in_bytes = 512;			/* received counts too */
+	assert_true(zc_publish_due(r, t + 2000));
+	assert_false(zc_publish_due(r, t + 5000));
+	done(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +309,7 @@ int main(void)
 		cmocka_unit_test(broken_frame_resets_the_link),
 		cmocka_unit_test(compressed_without_negotiation_is_refused),
 		cmocka_unit_test(auto_follows_the_send_queue),
+		cmocka_unit_test(counts_published_once_a_second),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,17 @@ mine_b() { on_b "tail -n +$((n0b + 1)) $LOG"; }
 # gt A B: the decimal A is greater than B (ratios are not integers).
 gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
 zfield() { echo "$js" | json_field "$1"; }
+# wait_count NODE KEY MIN: until NODE's status says KEY >= MIN (the daemon
+# publishes its counts once a second while data flows); js is left with it.
+wait_count() {
+	i=0
+	while :; do
+		if [ $1 = a ]; then js=$(mdctl status --json r0); else js=$(on_b "mdctl status --json r0"); fi
+		[ "$(zfield $2)" -ge $3 ] && return 0
+		i=$((i + 1)); [ $i -gt 25 ] && fail "$1: $2 is $(zfield $2), expected $3 or more"
+		sleep 0.2
+	done
+}
 fio_z() {	# fio_z OFFSET SIZE: compressible writes through the mirror
 	fio --name=z --filename=/dev/mirror0 --direct=1 --ioengine=libaio --rw=write --bs=256k \
 		--iodepth=4 --offset=$1 --size=$2 --buffer_compress_percentage=70 --refill_buffers \
@@ -35,19 +46,17 @@ js=$(mdctl status --json r0)
 
 log "replication of 32 MiB of compressible data"
 fio_z 0 32m
-js=$(mdctl status --json r0)
+wait_count a compression_sent_bytes 33554432
 sent=$(zfield compression_sent_bytes) wire=$(zfield compression_sent_wire_bytes) ratio=$(zfield compression_ratio)
 log "a sent $sent bytes as $wire: ratio $ratio"
-[ "$sent" -ge 33554432 ] || fail "only $sent bytes counted as sent"
 gt "$ratio" 1.5 || fail "ratio $ratio on compressible data"
-js=$(on_b "mdctl status --json r0")
-[ "$(zfield compression_received_bytes)" -ge 33554432 ] || fail "b received $(zfield compression_received_bytes)"
+wait_count b compression_received_bytes 33554432
 gt "$(zfield compression_received_ratio)" 1.5 || fail "b's received ratio $(zfield compression_received_ratio)"
 
 log "random data (fio verify) goes raw"
 fio_write --rw=write --bs=64k --size=8m --offset=64m --iodepth=4
 fio_verify --rw=write --bs=64k --size=8m --offset=64m --iodepth=4
-js=$(mdctl status --json r0)
+wait_count a compression_sent_bytes $((sent + 8388608))
 gt "$(zfield compression_raw_share)" 0.1 || fail "raw share $(zfield compression_raw_share) after 8 MiB of random data"
 
 log "resync of 32 MiB of compressible data"
@@ -59,7 +68,7 @@ s0=$(zfield compression_sent_bytes) w0=$(zfield compression_sent_wire_bytes)
 on_b "mdctl up r0" >/dev/null || fail "restart b"
 wait_conn; wait_sync
 mine | grep -q 'resync to node-b finished' || fail "no resync"
-js=$(mdctl status --json r0)
+wait_count a compression_sent_bytes $((s0 + 33554432))
 s1=$(zfield compression_sent_bytes) w1=$(zfield compression_sent_wire_bytes)
 [ $((s1 - s0)) -ge 33554432 ] || fail "the resync sent $((s1 - s0)) bytes"
 gt "$(( (s1 - s0) * 10 / (w1 - w0) ))" 15 || fail "resync ratio $(( (s1 - s0) * 10 / (w1 - w0) ))/10"
@@ -84,7 +93,7 @@ trap 'rc=$?; /usr/sbin/tc qdisc del dev eth0 root 2>/dev/null; exit $rc' EXIT
 js=$(mdctl status --json r0)
 s0=$(zfield compression_sent_bytes) w0=$(zfield compression_sent_wire_bytes)
 fio_z 192m 8m
-js=$(mdctl status --json r0)
+wait_count a compression_sent_bytes $((s0 + 8388608))
 s1=$(zfield compression_sent_bytes) w1=$(zfield compression_sent_wire_bytes)
 /usr/sbin/tc qdisc del dev eth0 root || fail "netem off"
 log "auto on a slow link: $((s1 - s0)) bytes sent as $((w1 - w0))"
