@@ -172,6 +172,16 @@ int md_tr_peer_outdated(struct md_super *sb, void *tr)
 	return 1;
 }
 
+int md_tr_peer_state(struct md_super *sb, void *tr)
+{
+	const struct md_tr *t = tr;
+
+	if (!t->peer_disk || t->peer_disk > MD_DISK_STORED_MAX || sb->peer_disk_state == t->peer_disk)
+		return 0;
+	sb->peer_disk_state = t->peer_disk;
+	return 1;
+}
+
 int md_tr_demote(struct md_super *sb, void *tr)
 {
 	(void)tr;

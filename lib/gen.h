@@ -77,6 +77,10 @@ int md_tr_outdate(struct md_super *sb, void *tr);
  * consistent copy (a lone start) becomes up to date: the peer cannot have
  * newer data that a cluster could promote. */
 int md_tr_peer_outdated(struct md_super *sb, void *tr);
+/* While connected, the peer said its disk state changed (MDW_STATE: a
+ * failed write made it inconsistent, a resync up to date): recorded as
+ * tr->peer_disk; 0 (not said) changes nothing. */
+int md_tr_peer_state(struct md_super *sb, void *tr);
 /* mdctl deactivate: the primary role is no longer recorded. */
 int md_tr_demote(struct md_super *sb, void *tr);
 /* This node writes without its peer: the bitmap starts tracking from the

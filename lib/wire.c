@@ -412,14 +412,14 @@ int mdw_rs_reply_decode(const void *body, size_t len, uint64_t *id, bool *same)
 	return 0;
 }
 
-void mdw_state_encode(void *body, uint32_t role)
+void mdw_state_encode(void *body, uint32_t role, uint32_t disk)
 {
-	struct mdw_state w = { .role = htole32(role) };
+	struct mdw_state w = { .role = htole32(role), .disk = htole32(disk) };
 
 	memcpy(body, &w, sizeof(w));
 }
 
-int mdw_state_decode(const void *body, size_t len, uint32_t *role)
+int mdw_state_decode(const void *body, size_t len, uint32_t *role, uint32_t *disk)
 {
 	struct mdw_state w;
 
@@ -427,7 +427,8 @@ int mdw_state_decode(const void *body, size_t len, uint32_t *role)
 		return -EMSGSIZE;
 	memcpy(&w, body, sizeof(w));
 	*role = le32toh(w.role);
-	if (w.reserved || (*role != MD_ROLE_PRIMARY && *role != MD_ROLE_SECONDARY))
+	*disk = le32toh(w.disk);
+	if (*disk > MD_DISK_STORED_MAX || (*role != MD_ROLE_PRIMARY && *role != MD_ROLE_SECONDARY))
 		return -EBADMSG;
 	return 0;
 }

@@ -102,8 +102,9 @@ int mdw_rs_digest_decode(const void *body, size_t len, uint64_t *id, uint64_t *o
 void mdw_rs_reply_encode(void *body, uint64_t id, bool same);
 int mdw_rs_reply_decode(const void *body, size_t len, uint64_t *id, bool *same);
 
-void mdw_state_encode(void *body, uint32_t role);
-int mdw_state_decode(const void *body, size_t len, uint32_t *role);
+/* disk: MD_DISK_* when MDW_FEAT_DISK_STATE was negotiated, else 0. */
+void mdw_state_encode(void *body, uint32_t role, uint32_t disk);
+int mdw_state_decode(const void *body, size_t len, uint32_t *role, uint32_t *disk);
 
 const char *mdw_reject_name(uint32_t code);
 /* "DATA", "ACK", ... for logs; "unknown" for a number not in md_wire.h. */

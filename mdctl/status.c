@@ -26,6 +26,8 @@ static const char *health(const struct md_ioc_status *st, const struct md_state 
 {
 	if (!s->pid)
 		return "stopped";
+	if (st->conn == MD_CONN_HELD)
+		return "writes-held";	/* fencing: no write completes until fence-peer or resume-io */
 	if (s->link == MD_LINK_SPLIT_BRAIN || s->link == MD_LINK_UNRELATED)
 		return "needs-recovery";
 	if (st->flags & MD_SF_META_FAILED)

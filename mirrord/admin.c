@@ -141,13 +141,26 @@ int sb_update(struct repl *r, md_sb_fn fn, void *arg)
 	int rc = md_sb_update(r->dev.meta_fd, r->dev.meta_area, r->dev.lock_path, sb_watched, &w);
 
 	if (rc >= 0) {
+		bool told = r->adm.disk_state != w.disk_state;
+
 		r->adm.disk_state = w.disk_state;
 		r->adm.peer_disk_state = w.peer_disk_state;
+		if (told)
+			handshake_tell_state(r);	/* only while connected */
 	}
 	if (rc < 0)
 		log_err("updating the metadata on %s failed: %s", r->res->nodes[r->me].disk,
 			strerror(-rc));
 	return rc;
+}
+
+/* The peer's STATE said its disk state changed (0: it did not say). */
+void admin_peer_state(struct repl *r, uint32_t peer_disk_state)
+{
+	if (!peer_disk_state || peer_disk_state == r->adm.peer_disk_state)
+		return;
+	if (sb_update(r, md_tr_peer_state, &(struct md_tr){ .peer_disk = peer_disk_state }) >= 0)
+		log_info("peer %s's disk is now %s", peer_name(r), md_disk_state_name(peer_disk_state));
 }
 
 void admin_peer_met(struct repl *r, uint32_t peer_disk_state)

@@ -57,7 +57,6 @@ void dev_note_role(struct repl *r, uint32_t role)
 static void poll_role(struct repl *r)
 {
 	struct md_ioc_status st;
-	void *body;
 
 	if (conn_kernel_gave_up(r) || kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st))
 		return;
@@ -70,10 +69,7 @@ static void poll_role(struct repl *r)
 		conn_fail(r, "role changed while waiting for the initial sync: deciding again");
 		return;
 	}
-	if (r->conn.sock >= 0 && !r->conn.failing && (body = ctl_packet(r, MDW_STATE, sizeof(struct mdw_state)))) {
-		mdw_state_encode(body, r->dev.role);
-		ctl_kick(r);
-	}
+	handshake_tell_state(r);
 }
 
 /*

@@ -46,6 +46,27 @@ void handshake_peer_role(struct repl *r, uint32_t role)
 	r->hs.peer_role = role;
 }
 
+/*
+ * Tell the peer our role and, where it understands it
+ * (MDW_FEAT_DISK_STATE), our disk state: after a role change, and when the
+ * disk state changes while connected (a failed write, a flush that
+ * failed, a verify that differed), so that its peer_disk_state follows
+ * without waiting for the next handshake.
+ */
+void handshake_tell_state(struct repl *r)
+{
+	void *body;
+
+	if (r->conn.sock < 0 || r->conn.failing || r->adm.link != MD_LINK_CONNECTED)
+		return;
+	body = ctl_packet(r, MDW_STATE, sizeof(struct mdw_state));
+	if (!body)
+		return;
+	mdw_state_encode(body, r->dev.role, r->hs.peer_features & MDW_FEAT_DISK_STATE ?
+			 r->adm.disk_state : 0);
+	ctl_kick(r);
+}
+
 /* The resync the handshake decided on is over (done or given up): status
  * shows the pair in sync from now on. */
 void handshake_resync_over(struct repl *r)

@@ -398,6 +398,7 @@ int sb_update(struct repl *r, md_sb_fn fn, void *arg);
 /* The handshake agreed (r->hs.decision): record the peer's disk state, and
  * a consistent copy that met its peer is up to date again (md_tr_peer_met). */
 void admin_peer_met(struct repl *r, uint32_t peer_disk_state);
+void admin_peer_state(struct repl *r, uint32_t peer_disk_state);
 void admin_init(struct repl *r);
 bool admin_reload(struct repl *r);
 bool admin_set_paused(struct repl *r, bool paused);
@@ -435,6 +436,7 @@ void hs_refused(struct repl *r, const struct hs_sock *h);
 int handshake(struct repl *r, struct hs_sock *h);
 void handshake_refuse_detached(struct repl *r, struct hs_sock *h);
 void handshake_peer_role(struct repl *r, uint32_t role);
+void handshake_tell_state(struct repl *r);
 void handshake_resync_over(struct repl *r);
 
 /* tx.c */

@@ -37,14 +37,16 @@ static int handle_pong(struct repl *r, const char *body, uint32_t len)
 /* The peer's role changed (mdctl primary/secondary there). */
 static int handle_state(struct repl *r, const char *body, uint32_t len)
 {
-	uint32_t role;
+	uint32_t role, disk;
 
-	if (mdw_state_decode(body, len, &role)) {
+	if (mdw_state_decode(body, len, &role, &disk)) {
 		conn_fail(r, "malformed STATE from peer");
 		return -1;
 	}
+	if (role != r->hs.peer_role)
+		log_info("peer %s is now %s", peer_name(r), md_role_name(role));
 	handshake_peer_role(r, role);
-	log_info("peer %s is now %s", peer_name(r), md_role_name(role));
+	admin_peer_state(r, disk);
 	state_write(r, MD_LINK_CONNECTED);
 	return 1;
 }

@@ -43,13 +43,16 @@
  * outdated copy is never a source; MDW_REJ_NO_GOOD_COPY).  A protocol-3
  * peer would decide differently from the same two HELLOs, so it is
  * refused at HELLO like a protocol-2 one.
- * 5: MDW_DATA may carry MDW_DF_ZSTD (its payload one zstd frame), only on
- * a connection whose two HELLOs offered MDW_FEAT_ZSTD.  A protocol-4 peer
- * never offers it, so 4 stays the minimum: with compression = none on
- * both, a 4 and a 5 still connect (a rolling upgrade); with compression on
- * one side only, the HELLO check refuses the pair with the reason. */
+ * Within protocol 4, by feature bit (no version change: a peer without
+ * the bit sends and expects what it did): MDW_FEAT_DISK_STATE, the disk
+ * state in STATE's second word, zero before; MDW_FEAT_ZSTD (compression,
+ * offered only when configured and refused unless both offer it),
+ * MDW_DATA with MDW_DF_ZSTD: its payload one zstd frame.  A peer of an
+ * earlier release never offers the bit: with compression = none it
+ * connects as before, with compression on either side the HELLO check
+ * refuses the pair with the reason. */
 #define MDW_PROTO_MIN		4
-#define MDW_PROTO_MAX		5
+#define MDW_PROTO_MAX		4
 #define MDW_DEFAULT_PORT	7790
 #define MDW_MAX_BODY		(MD_MAX_IO_BYTES + 64u)
 
@@ -87,7 +90,9 @@
 						 * only when configured, must match */
 #define MDW_FEAT_AUTH		(1ull << 3)	/* reserved */
 #define MDW_FEAT_VERIFY		(1ull << 4)	/* answers MDW_VF_DIGEST */
-#define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH | MDW_FEAT_VERIFY)	/* + XXH3 when configured */
+#define MDW_FEAT_DISK_STATE	(1ull << 5)	/* MDW_STATE carries the disk state */
+#define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH | MDW_FEAT_VERIFY | MDW_FEAT_DISK_STATE)
+						/* + XXH3 when configured */
 #define MDW_FEATURES_REQUIRED	(MDW_FEAT_FLUSH)
 
 /* mdw_data.flags: the wire's own numbering (since channel v2 the MD_RF_*
@@ -239,9 +244,12 @@ struct mdw_auth {
 	__u64 reserved1;
 };
 
+/* The sender's role changed, or (MDW_FEAT_DISK_STATE negotiated) its disk
+ * state did while connected.  disk is 0 unless the feature was agreed on:
+ * a peer without it sends, and expects, zero there. */
 struct mdw_state {
 	__u32 role;		/* MD_ROLE_* */
-	__u32 reserved;
+	__u32 disk;		/* MD_DISK_* (1..MD_DISK_STORED_MAX), or 0: not said */
 };
 
 _Static_assert(sizeof(struct mdw_state) == 8, "mdw_state size");

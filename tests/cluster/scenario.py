@@ -57,7 +57,9 @@ import scenario as deploy  # noqa: E402  (tests/deploy/scenario.py)
 from scenario import check, need, log, parallel, wait_in_sync, brief_status  # noqa: E402
 
 RUN = os.path.join(deploy.ROOT, "build", "cluster", "run")
-PACKAGES = "corosync pacemaker crmsh resource-agents postgresql-15 jq libxml2-utils"
+# psmisc: fuser, without which ocf:heartbeat:Filesystem reports "not
+# installed" (resource-agents does not depend on it).
+PACKAGES = "corosync pacemaker crmsh resource-agents psmisc postgresql-15 jq libxml2-utils"
 RING = {"alpha": "10.78.0.1", "beta": "10.78.0.2"}
 VIP = "10.78.0.100"
 PGDATA = "/srv/pg/15/main"
@@ -492,4 +494,4 @@ def scenario(phases, guests, alpha, beta, debs, kver):
 if __name__ == "__main__":
     sys.exit(deploy.main(scenario, PACKAGES,
                          ("mirrordisk-utils", "mirrordisk-dkms", "mirrordisk-pacemaker"),
-                         more_links=("52:54:00:78:00",), forwards=(), run_dir=RUN))
+                         more_links=("52:54:00:78:00",), forwards=(), run_dir=RUN, prefix="cluster"))

@@ -91,16 +91,17 @@ meta = internal
 """
 
 results = []
+PREFIX = "deploy"  # the results' names: deploy/..., cluster/... (main's prefix)
 
 
 def check(name, ok, detail="", info=""):
     """One PASS or FAIL line; detail says why on a failure, info what on a pass."""
     verdict = "PASS" if ok else "FAIL"
-    line = f"{verdict} deploy/{name}" + (f" - {detail}" if detail and not ok else "")
+    line = f"{verdict} {PREFIX}/{name}" + (f" - {detail}" if detail and not ok else "")
     print(line, flush=True)
     if info and ok:
         print(f"     {info}", flush=True)
-    results.append(f"{verdict} deploy/{name}")
+    results.append(f"{verdict} {PREFIX}/{name}")
     return ok
 
 
@@ -360,12 +361,13 @@ def deb_depends_ok(debs, manifest):
 
 
 def main(scenario_fn=None, extra_packages="", packages=("mirrordisk-utils", "mirrordisk-dkms"),
-         more_links=(), forwards=(), run_dir=None):
+         more_links=(), forwards=(), run_dir=None, prefix="deploy"):
     """Build, boot alpha and beta, run scenario_fn(phases, guests, alpha,
     beta, debs, kver), power off, summarize.  The cluster test
     (tests/cluster/scenario.py) calls it with its own scenario, image
     packages, links between the guests and forwarded ports."""
-    global RUN
+    global RUN, PREFIX
+    PREFIX = prefix
     scenario_fn = scenario_fn or scenario
     if run_dir:
         RUN = run_dir

@@ -90,7 +90,7 @@ static void wire(void)
 	mdw_ack_encode(b, 1, -5);
 	packet("ack", MDW_ACK, b, sizeof(struct mdw_ack));
 	packet("ping", MDW_PING, b, 0);
-	mdw_state_encode(b, MD_ROLE_PRIMARY);
+	mdw_state_encode(b, MD_ROLE_PRIMARY, 0);
 	packet("state", MDW_STATE, b, sizeof(struct mdw_state));
 	mdw_bitmap_encode(b, 64, 200, words);
 	packet("bitmap", MDW_BITMAP, b, (uint32_t)mdw_bitmap_body_len(200));
@@ -384,7 +384,7 @@ static void rx(void)
 
 	/* both: STATE, then the peer's REJECT */
 	rx_begin(RXF_PRIMARY, 0);
-	mdw_state_encode(b, MD_ROLE_SECONDARY);
+	mdw_state_encode(b, MD_ROLE_SECONDARY, MD_DISK_INCONSISTENT);
 	rx_pkt(MDW_STATE, b, sizeof(struct mdw_state), sizeof(struct mdw_state));
 	mdw_reject_encode(b, MDW_REJ_ROLE, "both primary");
 	rx_pkt(MDW_REJECT, b, sizeof(struct mdw_reject), sizeof(struct mdw_reject));

@@ -196,12 +196,13 @@ static void ack(const uint8_t *body, size_t len)
 static void state(const uint8_t *body, size_t len)
 {
 	unsigned char again[sizeof(struct mdw_state)];
-	uint32_t role;
+	uint32_t role, disk;
 
-	if (mdw_state_decode(body, len, &role))
+	if (mdw_state_decode(body, len, &role, &disk))
 		return;
 	FUZZ_CHECK(role == MD_ROLE_PRIMARY || role == MD_ROLE_SECONDARY);
-	mdw_state_encode(again, role);
+	FUZZ_CHECK(disk <= MD_DISK_STORED_MAX);
+	mdw_state_encode(again, role, disk);
 	FUZZ_CHECK(memcmp(again, body, len) == 0);
 }
 

@@ -363,6 +363,25 @@ static void consistent_copy_up_to_date_once_peer_fenced(void **state)
 	assert_int_equal(a.sb.disk_state, MD_DISK_OUTDATED);
 }
 
+/* The peer's disk state as its STATE says while connected: recorded when
+ * said and different; 0 (a peer without the feature) changes nothing. */
+static void peer_state_said_while_connected(void **state)
+{
+	struct node a = node(0, 100);
+
+	(void)state;
+	a.sb.peer_disk_state = MD_DISK_UPTODATE;
+	assert_int_equal(md_tr_peer_state(&a.sb, &(struct md_tr){ .peer_disk = 0 }), 0);
+	assert_int_equal(a.sb.peer_disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(md_tr_peer_state(&a.sb, &(struct md_tr){ .peer_disk = MD_DISK_INCONSISTENT }), 1);
+	assert_int_equal(a.sb.peer_disk_state, MD_DISK_INCONSISTENT);
+	assert_int_equal(md_tr_peer_state(&a.sb, &(struct md_tr){ .peer_disk = MD_DISK_INCONSISTENT }), 0);
+	assert_int_equal(md_tr_peer_state(&a.sb, &(struct md_tr){ .peer_disk = MD_DISK_FAILED }), 0);
+	assert_int_equal(md_tr_peer_state(&a.sb, &(struct md_tr){ .peer_disk = MD_DISK_UPTODATE }), 1);
+	assert_int_equal(a.sb.peer_disk_state, MD_DISK_UPTODATE);
+	assert_int_equal(a.sb.disk_state, MD_DISK_UPTODATE);	/* ours untouched */
+}
+
 /* Forcing a consistent copy declares it up to date without a new history:
  * it writes alone from its generation, so the peer's copy, if it did not
  * move, is a bitmap resync's target, and if it did, a split brain. */
@@ -482,6 +501,7 @@ int main(void)
 		cmocka_unit_test(lone_start_after_peer_outdated_stays_up_to_date),
 		cmocka_unit_test(lone_start_after_peer_inconsistent_stays_up_to_date),
 		cmocka_unit_test(consistent_copy_up_to_date_once_peer_fenced),
+		cmocka_unit_test(peer_state_said_while_connected),
 		cmocka_unit_test(forced_consistent_copy_keeps_its_history),
 		cmocka_unit_test(peer_met_records_the_peer),
 		cmocka_unit_test(outdated_copy_is_up_to_date_only_after_a_resync),

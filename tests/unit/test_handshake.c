@@ -201,9 +201,10 @@ static void data_integrity_must_match(void **state)
 }
 
 /* Compression (issue 23) is on on both sides or on neither: a mismatch
- * is refused by both, each naming both settings; a protocol-4 peer knows
- * no compression (it never offers MDW_FEAT_ZSTD), so it meets a node
- * with compression = none, and is refused by one with it on. */
+ * is refused by both, each naming both settings; a peer of an earlier
+ * release knows no compression (it never offers MDW_FEAT_ZSTD: the bit
+ * came within protocol 4), so it meets a node with compression = none,
+ * and is refused by one with it on. */
 static void compression_must_match(void **state)
 {
 	struct md_hello_info a = node(0, P, 100, 0, 0), b = node(1, S, 100, 0, 0);
@@ -219,9 +220,8 @@ static void compression_must_match(void **state)
 			    "set it alike");
 	b.features |= MDW_FEAT_ZSTD;
 	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, 0);
-	/* An older peer (protocol 4, no compression). */
+	/* An older peer: the same protocol, no compression bit. */
 	b = node(1, S, 100, 0, 0);
-	b.proto_max = 4;
 	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, MDW_REJ_FEATURES);
 	a.features &= ~MDW_FEAT_ZSTD;
 	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, 0);

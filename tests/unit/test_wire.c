@@ -37,6 +37,22 @@ static void hdr_golden(void **state)
 	assert_int_equal(len, 0x1234);
 }
 
+/* STATE's bytes: role, then the disk state (MDW_FEAT_DISK_STATE) where a
+ * peer without the feature sends zero. */
+static void state_golden(void **state)
+{
+	static const unsigned char want[8] = {
+		0x01, 0x00, 0x00, 0x00,	/* role: MD_ROLE_SECONDARY */
+		0x02, 0x00, 0x00, 0x00,	/* disk: MD_DISK_INCONSISTENT */
+	};
+	unsigned char buf[8];
+
+	(void)state;
+	assert_int_equal(MD_ROLE_SECONDARY, 1);
+	mdw_state_encode(buf, MD_ROLE_SECONDARY, MD_DISK_INCONSISTENT);
+	assert_memory_equal(buf, want, 8);
+}
+
 static void hdr_rejects(void **state)
 {
 	unsigned char buf[16];
@@ -293,7 +309,7 @@ static void ack_reject_state_bitmap(void **state)
 	unsigned char body[256];
 	uint64_t id, start, words[2] = { 0x5, 0 };
 	int32_t st;
-	uint32_t code, role, nbits;
+	uint32_t code, role, disk, nbits;
 	const unsigned char *w;
 	char msg[200], longmsg[300];
 
@@ -331,11 +347,19 @@ static void ack_reject_state_bitmap(void **state)
 	assert_string_equal(mdw_reject_name(MDW_REJ_SPLIT_BRAIN), "split brain");
 	assert_string_equal(mdw_reject_name(999), "unknown");
 
-	mdw_state_encode(body, MD_ROLE_PRIMARY);
-	assert_int_equal(mdw_state_decode(body, 8, &role), 0);
+	mdw_state_encode(body, MD_ROLE_PRIMARY, 0);
+	assert_int_equal(mdw_state_decode(body, 8, &role, &disk), 0);
 	assert_int_equal(role, MD_ROLE_PRIMARY);
-	mdw_state_encode(body, 3);
-	assert_int_equal(mdw_state_decode(body, 8, &role), -EBADMSG);
+	assert_int_equal(disk, 0);
+	mdw_state_encode(body, MD_ROLE_SECONDARY, MD_DISK_INCONSISTENT);
+	assert_int_equal(mdw_state_decode(body, 8, &role, &disk), 0);
+	assert_int_equal(role, MD_ROLE_SECONDARY);
+	assert_int_equal(disk, MD_DISK_INCONSISTENT);
+	mdw_state_encode(body, 3, 0);
+	assert_int_equal(mdw_state_decode(body, 8, &role, &disk), -EBADMSG);
+	/* Run-time-only states (failed, diskless) are never said. */
+	mdw_state_encode(body, MD_ROLE_PRIMARY, MD_DISK_FAILED);
+	assert_int_equal(mdw_state_decode(body, 8, &role, &disk), -EBADMSG);
 
 	mdw_bitmap_encode(body, 64, 70, words);
 	assert_int_equal(mdw_bitmap_decode(body, mdw_bitmap_body_len(70), 200, &start, &nbits, &w), 0);
@@ -391,7 +415,7 @@ static void random_input_never_crashes(void **state)
 		assert_true(allowed(mdw_data_decode(buf, len, &d)));
 		assert_true(allowed(mdw_ack_decode(buf, len, &u1, &s)));
 		assert_true(allowed(mdw_reject_decode(buf, len, &u4, msg, sizeof(msg))));
-		assert_true(allowed(mdw_state_decode(buf, len, &u4)));
+		assert_true(allowed(mdw_state_decode(buf, len, &u4, &u5)));
 		assert_true(allowed(mdw_bitmap_decode(buf, len, next() % 100000, &u1, &u5, &w)));
 		assert_true(allowed(mdw_rs_done_decode(buf, len, &u1, &u2)));
 		assert_true(allowed(mdw_rs_digest_decode(buf, len, &u1, &u2, &u4, &u3)));
@@ -479,6 +503,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hdr_golden),
 		cmocka_unit_test(hdr_rejects),
+		cmocka_unit_test(state_golden),
 		cmocka_unit_test(hello_round_trip),
 		cmocka_unit_test(hello_consistent_goes_as_up_to_date),
 		cmocka_unit_test(hello_rejects),

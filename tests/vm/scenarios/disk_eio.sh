@@ -3,7 +3,8 @@
 # it, at 64 MiB), on each side in turn:
 # - secondary: the primary's writes still complete (its own disk has them);
 #   the secondary logs the failed write, marks the range and its copy
-#   inconsistent (so it cannot be activated over the hole); once the disk
+#   inconsistent (so it cannot be activated over the hole), which the
+#   primary learns at once (peer_disk_state); once the disk
 #   works again, detach + attach resyncs the range and the copies match;
 # - primary: the application gets EIO for a write or read of the failing
 #   range (no hang, never "done"), writes elsewhere go on and replicate; the
@@ -22,12 +23,16 @@ dd if=/tmp/pat of=/dev/mirror0 bs=1M seek=64 oflag=direct conv=fsync 2>/tmp/dd.e
 on_b "grep -q 'failed on /dev/mapper/lower' /var/log/mirrordisk/r0.log" || fail "no error in b's log"
 st=$(on_b "mdctl status --json r0" | json_field disk_state)
 [ "$st" = inconsistent ] || fail "b's copy is '$st' after a failed write, not inconsistent"
+# a learns it while connected (b's STATE), without a new handshake.
+wait_json a peer_disk_state inconsistent 10
+mdctl status --json r0 | grep -q '"connection": "connected"' || fail "a is no longer connected"
 # Writes elsewhere still replicate.
 reaches_b 8 /tmp/pat
 on_b ". /tests/lib.sh; dm_lower ok" || fail "dm ok on b"
 resync_b
 st=$(on_b "mdctl status --json r0" | json_field disk_state)
 [ "$st" = up-to-date ] || fail "b's copy is '$st' after the resync"
+wait_json a peer_disk_state up-to-date 10
 # (The whole-disk comparison comes at the end: the next part leaves this
 # range alone, so a miss here would show there too.)
 [ "$(on_b "dd if=/dev/vda bs=1M skip=64 count=1 iflag=direct 2>/dev/null" | md5sum)" = "$(md5sum < /tmp/pat)" ] ||

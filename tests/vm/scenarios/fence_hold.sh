@@ -30,6 +30,7 @@ t0=$(uptime_s)
 bg_write 1 /tmp/w1
 wait_held 20
 mdctl status r0 | grep "writes held: waiting for fence-peer since" || { mdctl status r0; fail "the text status does not say the writes are held"; }
+mdctl status --json r0 | grep -q '"health": "writes-held"' || { mdctl status --json r0; fail "health does not say the writes are held"; }
 [ -e /tmp/w1 ] && fail "the write completed while the writes were held"
 log "writes held; waiting for fence-peer"
 wait_file /tmp/w1 30
