@@ -12,7 +12,11 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include "repl.h"
+
+#define TX_BACKLOG_BYTES	(64 << 10)	/* unsent in the socket: the link lags */
 
 static void tx_start(struct repl *r);
 
@@ -107,12 +111,22 @@ void tx_queue(struct repl *r, struct txitem *t, struct iovec *iov, int niov,
 	tx_start(r);
 }
 
-/* Something waits in the send queue or is being sent: when the next batch
- * of data is framed, the link has not carried the last one yet (the
- * socket's buffer is full).  compress.c's auto mode reads it. */
+/*
+ * The link has not taken what we gave it: something waits in our send
+ * queue or is being sent, or the socket itself holds more than
+ * TX_BACKLOG_BYTES not yet sent (TCP's send buffer grows to megabytes and
+ * takes a whole batch at once, so our queue alone empties even on a slow
+ * link; bytes sent but not yet acknowledged are the link's latency, not
+ * its saturation, and do not count).  compress.c's auto mode reads it
+ * when a batch is framed.
+ */
 bool tx_backlog(const struct repl *r)
 {
-	return r->tx.q != NULL;
+	int unsent = 0;
+
+	if (r->tx.q)
+		return true;
+	return ioctl(r->conn.sock, SIOCOUTQNSD, &unsent) == 0 && unsent >= TX_BACKLOG_BYTES;
 }
 
 static void ctl_sent(struct txitem *t)

@@ -23,6 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "fake_io.h"
 
@@ -280,6 +284,38 @@ static void auto_follows_the_send_queue(void **state)
 	done(r);
 }
 
+/* The socket's own backlog counts: over TCP whose peer does not read, the
+ * send buffer fills with bytes not yet sent, and the link is behind even
+ * with our queue empty; drained, it is not. */
+static void socket_backlog_counts(void **state)
+{
+	struct repl *r = compressing(MD_ROLE_PRIMARY, MD_COMP_AUTO);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), s, keep;
+	static char junk[65536];
+
+	(void)state;
+	assert_true(l >= 0 && c >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &alen), 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	s = accept(l, NULL, NULL);
+	assert_true(s >= 0);
+	keep = r->conn.sock;
+	r->conn.sock = c;
+	assert_false(tx_backlog(r));
+	while (send(c, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+	assert_true(tx_backlog(r));
+	while (tx_backlog(r))
+		assert_true(recv(s, junk, sizeof(junk), 0) > 0);
+	r->conn.sock = keep;
+	close(s); close(c); close(l);
+	done(r);
+}
+
 /* The counts reach the state file while data flows: at most once a
  * second, and only when they moved. */
 static void counts_published_once_a_second(void **state)
@@ -310,6 +346,7 @@ int main(void)
 		cmocka_unit_test(compressed_without_negotiation_is_refused),
 		cmocka_unit_test(auto_follows_the_send_queue),
 		cmocka_unit_test(counts_published_once_a_second),
+		cmocka_unit_test(socket_backlog_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
