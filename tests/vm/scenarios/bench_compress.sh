@@ -32,7 +32,7 @@ result() {
 	r=$(awk -v a=$(( $6 - s0 )) -v b=$(( $7 - w0 )) 'BEGIN { printf "%.2f", b > 0 ? a / b : 1 }')
 	echo "@@ZRESULT $1 $2 $3 $(( $4 * 1000 / $5 )) $((ca / mib)) $((cb / mib)) $r"
 }
-trap 'rc=$?; /usr/sbin/tc qdisc del dev eth0 root 2>/dev/null; exit $rc' EXIT
+trap 'rc=$?; /usr/sbin/tc qdisc del dev eth0 root 2>/dev/null || true; exit $rc' EXIT
 
 for mode in none zstd auto; do
 	mk="sed 's/^timeout = 5/&\\nencryption = none\\ncompression = $mode/' /tests/md.conf > /tmp/z.conf"
