@@ -22,7 +22,7 @@ MIRRORD_SRC:= $(wildcard mirrord/*.c)
 MDCTL_SRC  := $(wildcard mdctl/*.c)
 HDRS       := $(wildcard proto/*.h lib/*.h mirrord/*.h mdctl/*.h)
 KMOD_SRC   := Kbuild $(wildcard kmod/*.c kmod/*.h) proto/md_chan.h proto/md_meta.h
-LIBS       := -luring -laio -lxxhash -linih -ljson-c -lssl -lcrypto
+LIBS       := -luring -laio -lxxhash -lzstd -linih -ljson-c -lssl -lcrypto
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
@@ -159,7 +159,7 @@ $(B)/tests/%: tests/unit/%.c $(CORE_OBJ) $(HDRS)
 
 # Tests of mirrord's logic run it on a fake I/O loop and a fake kernel
 # (tests/unit/fake_io.h): the control-device calls are redirected there.
-FAKE_IO_TESTS := $(addprefix $(B)/tests/,test_apply test_resync test_resync_done test_progress test_daemon test_hs)
+FAKE_IO_TESTS := $(addprefix $(B)/tests/,test_apply test_resync test_resync_done test_progress test_daemon test_hs test_compress)
 FAKE_IO_WRAP  := -Wl,--wrap=kctl_oos,--wrap=kctl_resync,--wrap=kctl_set_conn
 $(FAKE_IO_TESTS): tests/unit/fake_io.c tests/unit/fake_io.h
 $(FAKE_IO_TESTS): TEST_SRC := tests/unit/fake_io.c
@@ -287,7 +287,7 @@ clean:
 # (tests/host/fuzz.sh); `make fuzz-corpus` regenerates the seed corpora.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_LIB_TARGETS := wire meta config runfile ctlreq
+FUZZ_LIB_TARGETS := wire meta config runfile ctlreq zdata
 # Targets of mirrord's own logic (rx: the receive side and its packet
 # handlers; listen: the listener's first bytes) link mirrord's sources but
 # main.c and the unit tests' fake I/O loop and fake kernel
@@ -321,7 +321,7 @@ $(B)/fuzz/libmd.a: $(FUZZ_LIB_OBJ)
 	ar rcs $@ $^
 
 $(FUZZ_BINS): $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(B)/fuzz/libmd.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -o $@ $< $(B)/fuzz/libmd.a -lxxhash -linih
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -o $@ $< $(B)/fuzz/libmd.a -lxxhash -lzstd -linih
 
 $(FUZZ_MD_OBJ): $(B)/fuzz/obj/%.o: %.c $(HDRS) tests/unit/fake_io.h
 	@mkdir -p $(@D)

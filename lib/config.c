@@ -11,6 +11,7 @@
 #include "config.h"
 #include "md_meta.h"
 #include "md_wire.h"
+#include "zdata.h"
 
 /* What read_line() reads from, and the line it stopped at, if any. */
 struct line_src {
@@ -27,7 +28,7 @@ static const char *const res_keys[] = {
 	"minor", "port", "timeout", "secret-file", "data-integrity", "encryption", "auth",
 	"ko-count", "checksum-resync", "resync-rate", "chunk-size",
 	"fencing", "handler-timeout", "fence-peer", "unfence-peer", "split-brain", "out-of-sync",
-	"before-resync-target", "after-resync-target",
+	"before-resync-target", "after-resync-target", "compression", "compression-level",
 };
 static const char *const node_keys[] = { "address", "meta", "disk" };
 #define NKEYS(keys)	(sizeof(keys) / sizeof((keys)[0]))
@@ -120,6 +121,23 @@ const char *md_handler_name(enum md_handler h)
 	};
 
 	return (unsigned)h < MD_H_COUNT ? names[h] : NULL;
+}
+
+const char *md_compression_name(int c)
+{
+	static const char *const names[] = {
+		[MD_COMP_NONE] = "none", [MD_COMP_ZSTD] = "zstd", [MD_COMP_AUTO] = "auto",
+	};
+
+	return c >= 0 && c < (int)(sizeof(names) / sizeof(names[0])) ? names[c] : NULL;
+}
+
+int md_compression_parse(const char *s)
+{
+	for (int c = MD_COMP_NONE; c <= MD_COMP_AUTO; c++)
+		if (!strcmp(s, md_compression_name(c)))
+			return c;
+	return -1;
 }
 
 const char *md_fencing_name(int fencing)
@@ -250,6 +268,7 @@ static int on_entry(void *user, const char *section, const char *key,
 		res->timeout_s = 5;
 		res->ko_count = 4;
 		res->handler_timeout_s = MD_HANDLER_TIMEOUT_DEFAULT;
+		res->compression_level = MDZ_LEVEL_DEFAULT;
 	}
 	if (n == 2) {
 		struct md_node_cfg *node;
@@ -323,6 +342,13 @@ static int on_entry(void *user, const char *section, const char *key,
 	} else if (!strcmp(key, "checksum-resync")) {
 		if (parse_choice(value, "yes", "no", &res->checksum_resync))
 			FAIL(ctx, "checksum-resync must be yes or no, got '%s'", value);
+	} else if (!strcmp(key, "compression")) {
+		if ((res->compression = md_compression_parse(value)) < 0)
+			FAIL(ctx, "compression must be none, zstd or auto, got '%s'", value);
+	} else if (!strcmp(key, "compression-level")) {
+		if (parse_int(value, MDZ_LEVEL_MIN, MDZ_LEVEL_MAX, &res->compression_level))
+			FAIL(ctx, "compression-level must be %d..%d (zstd's levels; negative: faster), "
+			     "got '%s'", MDZ_LEVEL_MIN, MDZ_LEVEL_MAX, value);
 	} else if (!strcmp(key, "resync-rate")) {
 		if (md_parse_size(value, &res->resync_rate))
 			FAIL(ctx, "resync-rate must be a size per second such as 50M, got '%s'", value);
@@ -497,6 +523,7 @@ static const struct adjust_key adjust_keys[] = {
 	AK("node sections (name, address, disk, meta)", nodes, false),
 	AK("timeout", timeout_s, true), AK("ko-count", ko_count, true),
 	AK("resync-rate", resync_rate, true), AK("checksum-resync", checksum_resync, true),
+	AK("compression", compression, true), AK("compression-level", compression_level, true),
 	AK("fencing", fencing, true), AK("handler-timeout", handler_timeout_s, true),
 	AK("handlers", handlers, true),
 };

@@ -14,6 +14,9 @@
  *   secret-file = /etc/mirrordisk/r0.secret   ; both nodes prove they hold it
  *   auth = hmac-sha256        ; or none (closed test networks only)
  *   data-integrity = no       ; yes: an xxh3 digest in every packet
+ *   compression = none        ; zstd: DATA payloads compressed; auto: only
+ *                             ; while the link is the bottleneck
+ *   compression-level = 1     ; zstd's level, -50 (fastest) .. 19
  *   fencing = none            ; resource-only | resource-and-stonith
  *   fence-peer = /usr/lib/mirrordisk/fence-peer-ssh 192.168.2.2
  *   unfence-peer = COMMAND    ; and split-brain, out-of-sync,
@@ -83,12 +86,23 @@ struct md_res_cfg {
 	int encryption;			/* MD_ENC_*: encryption = tls|none */
 	uint64_t resync_rate;		/* bytes per second, 0 = unlimited */
 	int checksum_resync;		/* compare digests before sending chunks */
+	int compression;		/* MD_COMP_*: none, zstd, auto (MDW_FEAT_ZSTD) */
+	int compression_level;		/* zstd's level (lib/zdata.h MDZ_LEVEL_*) */
 	int fencing;			/* enum md_fencing */
 	int handler_timeout_s;		/* a handler is killed after this */
 	char handlers[MD_H_COUNT][MD_HANDLER_LEN];	/* "" = none */
 	int nnodes;
 	struct md_node_cfg nodes[2];
 };
+
+/* compression: both nodes say the same, or the HELLO refuses the pair;
+ * zstd compresses every message worth it, auto only while the send queue
+ * is backed up (the link, not the CPU, is the bottleneck). */
+enum { MD_COMP_NONE = 0, MD_COMP_ZSTD, MD_COMP_AUTO };
+/* "none", "zstd", "auto"; NULL out of range. */
+const char *md_compression_name(int c);
+/* The value for a name, or -1. */
+int md_compression_parse(const char *s);
 
 /* encryption: unset means tls where there is a secret, none with auth =
  * none (TLS needs the secret: its key is derived from it, lib/tls.h). */
@@ -115,7 +129,8 @@ int md_parse_size(const char *s, uint64_t *out);
 /*
  * mdctl adjust: may a running resource take next in place of cur?  The
  * settings a daemon applies at run time (timeout, ko-count, resync-rate,
- * checksum-resync, fencing, handler-timeout, the handlers) may differ;
+ * checksum-resync, compression, compression-level, fencing,
+ * handler-timeout, the handlers) may differ;
  * any other (name, minor, port, chunk size, secret, auth, encryption,
  * data integrity, the nodes) needs 'mdctl down' and 'up', and is refused
  * with the first such key in why.  Returns the number of runtime settings

@@ -115,6 +115,15 @@ static void lb_u64(struct lb *b, const char *key, uint64_t v)
 	lb_add(b, "%s", s);
 }
 
+/* The compression counts, when there are any (md_ev_snap). */
+static void lb_zstats(struct lb *b, const struct md_ev_snap *s)
+{
+	if (!s->z_sent)
+		return;
+	lb_u64(b, "sent-bytes", s->z_sent);
+	lb_u64(b, "sent-wire-bytes", s->z_wire);
+}
+
 static int pct(const struct md_ev_snap *s)
 {
 	if (!s->rs_total)
@@ -183,6 +192,7 @@ int md_ev_diff(const char *res, const struct md_ev_snap *old, const struct md_ev
 		lb_u64(&b, "done", cur->rs_total == old->rs_total && cur->rs_done > old->rs_done ?
 			   cur->rs_done : old->rs_done);
 		lb_u64(&b, "total", old->rs_total);
+		lb_zstats(&b, cur);
 		sink(ctx, line);
 		n++;
 		rs_was = false;
@@ -204,6 +214,7 @@ int md_ev_diff(const char *res, const struct md_ev_snap *old, const struct md_ev
 		lb_u64(&b, "done", cur->rs_done);
 		lb_u64(&b, "total", cur->rs_total);
 		lb_u64(&b, "percent", (uint64_t)pct(cur));
+		lb_zstats(&b, cur);
 		sink(ctx, line);
 		n++;
 		pace->last_pct = pct(cur);

@@ -64,6 +64,11 @@ struct md_ev_snap {
 	char verify[16];		/* none, running, done, aborted, unsupported */
 	uint64_t rs_done, rs_total;	/* chunks */
 	uint64_t verify_token, verify_differ;
+	/* compression (mirrord/compress.c): data payload bytes sent since the
+	 * daemon started, before and after; 0: compression counted nothing.
+	 * resync-progress and resync-end carry them as sent-bytes and
+	 * sent-wire-bytes, where they tell what compression buys a resync. */
+	uint64_t z_sent, z_wire;
 };
 
 /* What the differ remembers between two snapshots (progress pacing). */

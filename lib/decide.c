@@ -19,14 +19,26 @@ struct md_gen_view md_hello_view(const struct md_hello_info *h, int index)
 static uint32_t features_alike(const struct md_hello_info *me, const struct md_hello_info *them,
 			       char *why, size_t len)
 {
-	if (!((me->features ^ them->features) & MDW_FEAT_XXH3))
-		return 0;
-	/* Both digest every packet, or neither: a mismatch is a
-	 * configuration error, not something to guess around. */
-	snprintf(why, len, "data-integrity is %s on %s and %s on %s: set it alike",
-		 me->features & MDW_FEAT_XXH3 ? "yes" : "no", me->node,
-		 them->features & MDW_FEAT_XXH3 ? "yes" : "no", them->node);
-	return MDW_REJ_FEATURES;
+	uint64_t differ = me->features ^ them->features;
+
+	if (differ & MDW_FEAT_XXH3) {
+		/* Both digest every packet, or neither: a mismatch is a
+		 * configuration error, not something to guess around. */
+		snprintf(why, len, "data-integrity is %s on %s and %s on %s: set it alike",
+			 me->features & MDW_FEAT_XXH3 ? "yes" : "no", me->node,
+			 them->features & MDW_FEAT_XXH3 ? "yes" : "no", them->node);
+		return MDW_REJ_FEATURES;
+	}
+	if (differ & MDW_FEAT_ZSTD) {
+		/* Compression is the pair's choice, as encryption is: one
+		 * side compressing for a peer that said none (or an older
+		 * peer that knows no compression) is refused, not guessed. */
+		snprintf(why, len, "compression is %s on %s and %s on %s: set it alike",
+			 me->features & MDW_FEAT_ZSTD ? "on (zstd or auto)" : "none", me->node,
+			 them->features & MDW_FEAT_ZSTD ? "on (zstd or auto)" : "none", them->node);
+		return MDW_REJ_FEATURES;
+	}
+	return 0;
 }
 
 /* The resync direction and the refusals that follow from it. */

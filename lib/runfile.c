@@ -240,6 +240,14 @@ static const struct state_key {
 	F("handler", K_STR, handler),
 	F("handler_result", K_STR, handler_result),
 	F("handler_time", K_LL, handler_time),
+	F("compression", K_STR, compression),
+	F("compression_level", K_INT, compression_level),
+	F("compression_active", K_INT, compression_active),
+	F("zsent_bytes", K_U64, zsent_bytes),
+	F("zsent_wire_bytes", K_U64, zsent_wire_bytes),
+	F("zsent_raw_bytes", K_U64, zsent_raw_bytes),
+	F("zrecv_bytes", K_U64, zrecv_bytes),
+	F("zrecv_wire_bytes", K_U64, zrecv_wire_bytes),
 #undef F
 };
 

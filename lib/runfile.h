@@ -65,6 +65,14 @@ struct md_state {
 	char handler[32];		/* the handler started or ended last */
 	char handler_result[96];	/* ... "running", "exit 4", "killed at the 60 s timeout" */
 	long long handler_time;		/* time() it ended, 0: never or running */
+	/* compression (mirrord/compress.c), payload bytes since the daemon
+	 * started: sent before and after compression, of them sent raw;
+	 * received as they came and decoded */
+	char compression[8];		/* the setting: none, zstd, auto */
+	int compression_level;
+	int compression_active;		/* this connection negotiated it */
+	uint64_t zsent_bytes, zsent_wire_bytes, zsent_raw_bytes;
+	uint64_t zrecv_bytes, zrecv_wire_bytes;
 };
 
 /*

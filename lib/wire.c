@@ -241,7 +241,9 @@ void mdw_data_encode(void *body, const struct md_data_info *d)
 
 void mdw_data_frame(void *frame, const struct md_data_info *d)
 {
-	mdw_hdr_encode(frame, MDW_DATA, (uint32_t)(sizeof(struct mdw_data) + d->len));
+	uint32_t plen = d->flags & MDW_DF_ZSTD ? d->plen : d->len;
+
+	mdw_hdr_encode(frame, MDW_DATA, (uint32_t)(sizeof(struct mdw_data) + plen));
 	mdw_data_encode((char *)frame + sizeof(struct mdw_hdr), d);
 }
 
@@ -259,13 +261,19 @@ int mdw_data_decode(const void *body, size_t body_len, struct md_data_info *d)
 	d->len = le32toh(w.len);
 	d->flags = le16toh(w.flags);
 	d->seq = le64toh(w.seq);
-	if (d->len != body_len - sizeof(w) || d->len > MD_MAX_IO_BYTES)
+	d->plen = (uint32_t)(body_len - sizeof(w));
+	if (d->len > MD_MAX_IO_BYTES)
+		return -EMSGSIZE;
+	/* A compressed payload is smaller than what it stands for, and not
+	 * empty; what it decodes to is mdw_data_unpack's to check. */
+	if (d->flags & MDW_DF_ZSTD ? !d->plen || d->plen >= d->len : d->plen != d->len)
 		return -EMSGSIZE;
 	if (d->flags & ~MDW_DF_ALL)
 		return -EBADMSG;
 	if (d->offset % 512 || d->len % 512)
 		return -EBADMSG;
-	if ((d->flags & MDW_DF_RESYNC) && (d->len == 0 || d->flags & ~MDW_DF_RESYNC))
+	if ((d->flags & MDW_DF_RESYNC) &&
+	    (d->len == 0 || d->flags & ~(MDW_DF_RESYNC | MDW_DF_ZSTD)))
 		return -EBADMSG;	/* resync data is plain data */
 	if (d->len == 0 && !(d->flags & MDW_DF_PREFLUSH))
 		return -EBADMSG;	/* an empty write must be a flush */

@@ -28,7 +28,9 @@ struct md_hello_info {
 
 struct md_data_info {
 	uint64_t id, offset, seq;
-	uint32_t len;
+	uint32_t len;		/* bytes written */
+	uint32_t plen;		/* payload bytes on the wire: len, or with
+				 * MDW_DF_ZSTD the frame's (lib/zdata.h) */
 	uint16_t flags;
 };
 
@@ -70,10 +72,13 @@ int mdw_reject_decode(const void *body, size_t len, uint32_t *code,
 void mdw_data_encode(void *body, const struct md_data_info *d);
 /* The bytes in front of a DATA packet's payload: its packet header and
  * DATA header, which every sender (application writes, resync, checksum
- * resync) frames with mdw_data_frame; the payload follows as is. */
+ * resync) frames with mdw_data_pack (lib/zdata.h: the payload compressed
+ * or not), which calls mdw_data_frame; the payload follows. */
 #define MDW_DATA_FRAME	(sizeof(struct mdw_hdr) + sizeof(struct mdw_data))
 void mdw_data_frame(void *frame, const struct md_data_info *d);
-/* body_len is the whole body: the mdw_data header plus the payload. */
+/* body_len is the whole body: the mdw_data header plus the payload.
+ * d->plen is the payload's length: d->len, or with MDW_DF_ZSTD fewer
+ * bytes (at least one), which mdw_data_unpack checks further. */
 int mdw_data_decode(const void *body, size_t body_len, struct md_data_info *d);
 
 void mdw_ack_encode(void *body, uint64_t id, int32_t status);

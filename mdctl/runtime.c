@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * runtime.c - requests to a running mirrord: pause and resume the resync
- * this node sends, set a runtime setting (resync-rate), adjust (the
+ * this node sends, set a runtime setting (resync-rate, compression,
+ * compression-level), adjust (the
  * configuration file's runtime settings applied), and verify (compare
  * every chunk with the peer).  Each is one request over mirrord's control
  * socket (daemon_request, format lib/ctlproto.h), whose answer carries the
@@ -15,10 +16,12 @@
  * answers the same with or without them is one a script can rely on.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "mdctl.h"
+#include "zdata.h"
 
 /* One request; 0 (the daemon's answer in msg, when given), or the exit
  * code of its failure (reported). */
@@ -103,7 +106,7 @@ int cmd_set(const char *name)
 
 	if (!eq || eq == o.kv || (size_t)(eq - o.kv) >= sizeof(key))
 		return err(MDCTL_EXIT_USAGE, "usage: mdctl set RESOURCE KEY=VALUE "
-			   "(keys: resync-rate, mode, compression)");
+			   "(keys: resync-rate, compression, compression-level, mode)");
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - o.kv), o.kv);
 	eq++;
 	if (load_res(name, &res, &me))
@@ -129,18 +132,41 @@ int cmd_set(const char *name)
 		       (unsigned long long)v, v ? "" : " (no limit)");
 		return MDCTL_EXIT_OK;
 	}
-	/* Nothing to change in this version: the same answer with --dry-run. */
-	if (!strcmp(key, "mode") || !strcmp(key, "compression")) {
-		const char *only = !strcmp(key, "mode") ? "sync" : "none";
+	if (!strcmp(key, "compression") || !strcmp(key, "compression-level")) {
+		char msg[MD_CTL_ANSWER_MAX], *end;
+		long lv = 0;
 
-		if (!strcmp(eq, only)) {
-			printf("%s: %s is %s\n", name, key, only);
+		if (!strcmp(key, "compression") && md_compression_parse(eq) < 0)
+			return err(MDCTL_EXIT_USAGE, "compression: '%s' is not none, zstd or auto", eq);
+		if (!strcmp(key, "compression-level") &&
+		    ((lv = strtol(eq, &end, 10)), end == eq || *end || lv < MDZ_LEVEL_MIN ||
+		     lv > MDZ_LEVEL_MAX))
+			return err(MDCTL_EXIT_USAGE, "compression-level: '%s' is not a level from %d "
+				   "to %d", eq, MDZ_LEVEL_MIN, MDZ_LEVEL_MAX);
+		if (o.dry_run) {
+			printf("would set the %s of %s to %s (until the next 'mdctl up')\n", key, name, eq);
 			return MDCTL_EXIT_OK;
 		}
-		return err(MDCTL_EXIT_REFUSED, "%s: %s=%s is not available in this version "
-			   "(only %s)", name, key, eq, only);
+		if ((fd = need_up(res, &st)) < 0)
+			return exit_of(fd);
+		close(fd);
+		snprintf(req, sizeof(req), "set %s %s", key, eq);
+		if ((rc = request_msg(res, req, msg, sizeof(msg))))
+			return rc;
+		printf("%s: %s (until the next 'mdctl up')\n", name, msg);
+		return MDCTL_EXIT_OK;
 	}
-	return err(MDCTL_EXIT_USAGE, "unknown setting '%s' (keys: resync-rate, mode, compression)", key);
+	/* Nothing to change in this version: the same answer with --dry-run. */
+	if (!strcmp(key, "mode")) {
+		if (!strcmp(eq, "sync")) {
+			printf("%s: mode is sync\n", name);
+			return MDCTL_EXIT_OK;
+		}
+		return err(MDCTL_EXIT_REFUSED, "%s: mode=%s is not available in this version "
+			   "(only sync)", name, eq);
+	}
+	return err(MDCTL_EXIT_USAGE, "unknown setting '%s' (keys: resync-rate, compression, "
+		   "compression-level, mode)", key);
 }
 
 /* "N,N,..." as the state file lists them, the first differing offsets. */

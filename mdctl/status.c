@@ -94,6 +94,33 @@ static void promote_json(json_object *j, const struct md_super *sb, const struct
 	json_object_object_add(j, "promote_refusal", ok ? NULL : json_object_new_string(why));
 }
 
+/*
+ * Compression (docs/design.md, "Compression"): the setting in force (the
+ * daemon's, which mdctl set may have changed; else the file's), whether
+ * this connection negotiated it, and the DATA payload bytes since the
+ * daemon started: sent before and after, their ratio, the share of bytes
+ * sent raw; received as they came and decoded.
+ */
+static void compression_json(json_object *j, const struct md_res_cfg *res, const struct md_state *s)
+{
+	double in = (double)s->zsent_bytes, out = (double)s->zsent_wire_bytes;
+	double rin = (double)s->zrecv_bytes, rout = (double)s->zrecv_wire_bytes;
+
+	json_object_object_add(j, "compression", json_object_new_string(
+		s->pid && s->compression[0] ? s->compression : md_compression_name(res->compression)));
+	json_object_object_add(j, "compression_level", json_object_new_int(
+		s->pid && s->compression[0] ? s->compression_level : res->compression_level));
+	json_object_object_add(j, "compression_active", json_object_new_boolean(s->pid && s->compression_active));
+	json_object_object_add(j, "compression_sent_bytes", json_object_new_int64((int64_t)s->zsent_bytes));
+	json_object_object_add(j, "compression_sent_wire_bytes", json_object_new_int64((int64_t)s->zsent_wire_bytes));
+	json_object_object_add(j, "compression_ratio", json_object_new_double(out > 0 ? in / out : 1.0));
+	json_object_object_add(j, "compression_raw_share", json_object_new_double(
+		in > 0 ? (double)s->zsent_raw_bytes / in : 0.0));
+	json_object_object_add(j, "compression_received_bytes", json_object_new_int64((int64_t)s->zrecv_bytes));
+	json_object_object_add(j, "compression_received_wire_bytes", json_object_new_int64((int64_t)s->zrecv_wire_bytes));
+	json_object_object_add(j, "compression_received_ratio", json_object_new_double(rout > 0 ? rin / rout : 1.0));
+}
+
 /* *up: the resource is up on this node. */
 static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bool *up)
 {
@@ -192,7 +219,29 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bo
 	json_object_object_add(j, "fence_result", json_object_new_string(s.fence_result));
 	json_object_object_add(j, "last_handler", json_object_new_string(s.handler));
 	json_object_object_add(j, "last_handler_result", json_object_new_string(s.handler_result));
+	compression_json(j, res, &s);
 	return j;
+}
+
+/* "  compression zstd level 1 (active): sent 4096 bytes as 1024 (ratio 4.00, 0.0% raw)..." */
+static void print_compression_text(json_object *j)
+{
+	json_object *v;
+	double ratio = 1, raw = 0, rratio = 1;
+
+#define S(key) (json_object_object_get_ex(j, key, &v) ? json_object_get_string(v) : "-")
+	if (json_object_object_get_ex(j, "compression_ratio", &v))
+		ratio = json_object_get_double(v);
+	if (json_object_object_get_ex(j, "compression_raw_share", &v))
+		raw = json_object_get_double(v);
+	if (json_object_object_get_ex(j, "compression_received_ratio", &v))
+		rratio = json_object_get_double(v);
+	printf("  compression %s level %s (%s): sent %s bytes as %s (ratio %.2f, %.1f%% raw), "
+	       "received %s as %s (ratio %.2f)\n", S("compression"), S("compression_level"),
+	       !strcmp(S("compression_active"), "true") ? "active on this connection" : "not active",
+	       S("compression_sent_bytes"), S("compression_sent_wire_bytes"), ratio, raw * 100,
+	       S("compression_received_bytes"), S("compression_received_wire_bytes"), rratio);
+#undef S
 }
 
 static void print_status_text(json_object *j)
@@ -238,6 +287,9 @@ static void print_status_text(json_object *j)
 		if (*S("last_handler"))
 			printf("  handler %s: %s%s%s\n", S("last_handler"), S("last_handler_result"),
 			       *S("fence_result") ? "; fence-peer: " : "", S("fence_result"));
+		if (strcmp(S("compression"), "none") || strcmp(S("compression_sent_bytes"), "0") ||
+		    strcmp(S("compression_received_bytes"), "0"))
+			print_compression_text(j);
 		if (*S("last_error"))
 			printf("  last error: %s\n", S("last_error"));
 	} else {

@@ -10,7 +10,8 @@
  *     change is missed: every change is published here);
  *   - the runtime choices mdctl makes over the control socket (ctl.c's
  *     handlers call admin_set_paused, admin_set_rate, admin_request_verify,
- *     and admin_reload after mdctl changed the superblock's flags).
+ *     and admin_reload after mdctl changed the superblock's flags;
+ *     compression's are compress.c's: zc_set).
  *
  * Owns r->adm (the link state the state file shows included).
  */
@@ -61,6 +62,8 @@ static void ev_snapshot(const struct repl *r, enum md_link link, struct md_ev_sn
 	e->rs_total = r->rs.total;
 	e->verify_token = r->vf.token;
 	e->verify_differ = r->vf.differ;
+	e->z_sent = r->zc.enc.st.in_bytes;
+	e->z_wire = r->zc.enc.st.out_bytes;
 }
 
 /* Publish the link state and everything status shows about it, and its
@@ -102,6 +105,14 @@ void state_write(struct repl *r, enum md_link link)
 	snprintf(s.handler, sizeof(s.handler), "%s", r->fn.last_handler);
 	snprintf(s.handler_result, sizeof(s.handler_result), "%s", r->fn.last_result);
 	s.handler_time = r->fn.last_time;
+	snprintf(s.compression, sizeof(s.compression), "%s", md_compression_name(r->res->compression));
+	s.compression_level = r->res->compression_level;
+	s.compression_active = link == MD_LINK_CONNECTED && r->hs.zstd;
+	s.zsent_bytes = r->zc.enc.st.in_bytes;
+	s.zsent_wire_bytes = r->zc.enc.st.out_bytes;
+	s.zsent_raw_bytes = r->zc.enc.st.raw_bytes;
+	s.zrecv_bytes = r->zc.dec.st.in_bytes;
+	s.zrecv_wire_bytes = r->zc.dec.st.out_bytes;
 	rc = md_state_write(r->opt.state_path, &s);
 	if (rc)
 		log_debug("writing %s failed: %s", r->opt.state_path, strerror(-rc));
@@ -218,11 +229,17 @@ bool admin_adjust(struct repl *r, const struct md_res_cfg *next)
 {
 	struct md_res_cfg *res = r->res;
 
+	char zmsg[256];
+
 	log_info("adjusted from the configuration file: timeout %d s, ko-count %d, resync-rate "
-		 "%llu bytes/s, checksum-resync %s, fencing %s, handler-timeout %d s", next->timeout_s,
+		 "%llu bytes/s, checksum-resync %s, compression %s level %d, fencing %s, "
+		 "handler-timeout %d s", next->timeout_s,
 		 next->ko_count, (unsigned long long)next->resync_rate,
-		 next->checksum_resync ? "yes" : "no", md_fencing_name(next->fencing),
-		 next->handler_timeout_s);
+		 next->checksum_resync ? "yes" : "no", md_compression_name(next->compression),
+		 next->compression_level, md_fencing_name(next->fencing), next->handler_timeout_s);
+	/* compress.c's: its contexts follow (a failure keeps the old ones). */
+	if (zc_set(r, next->compression, next->compression_level, zmsg, sizeof(zmsg)))
+		log_err("compression not changed: %s", zmsg);
 	res->timeout_s = next->timeout_s;
 	res->ko_count = next->ko_count;
 	res->resync_rate = next->resync_rate;

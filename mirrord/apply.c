@@ -245,19 +245,30 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 			  (unsigned long long)d.offset, d.len);
 		return -1;
 	}
-	if (resync) {
-		if (!rs_target_check(r, "resync data", d.offset, d.len))
-			return -1;
-		d.flags = 0;
-	}
+	if (resync && !rs_target_check(r, "resync data", d.offset, d.len))
+		return -1;
 	a = apply_get(r, d.len);
 	if (!a)
 		return 0;	/* offered again later: counted then */
-	if (resync)
+	/* The payload into the arena: copied, or decoded (compress.c,
+	 * lib/zdata.h: exactly one zstd frame of exactly d.len bytes).  A
+	 * payload that is not is what a corrupted packet is: nothing of it
+	 * is written or acknowledged, the link is reset, and the primary
+	 * marks the write and resyncs it, as for a failed digest (rx.c). */
+	rc = zc_unpack(r, &d, body + sizeof(struct mdw_data), a->buf);
+	if (rc) {
+		apply_release(a);
+		conn_fail(r, "data integrity: a compressed DATA packet of %u bytes at offset %llu was "
+			  "refused: %s", d.len, (unsigned long long)d.offset, mdw_zerror(rc));
+		return -1;
+	}
+	if (resync) {
 		rs_target_got(r, d.offset, true);
+		d.flags = 0;
+	}
+	d.flags &= (uint16_t)~MDW_DF_ZSTD;
 	a->d = d;
 	a->resync = resync;
-	memcpy(a->buf, body + sizeof(struct mdw_data), d.len);
 	if (r->ap.pending || overlaps_active(r, &d)) {
 		if (r->ap.pending_tail)
 			r->ap.pending_tail->next = a;

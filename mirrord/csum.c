@@ -84,18 +84,23 @@ int handle_rs_reply(struct repl *r, const char *body, uint32_t len)
 	{
 		struct txitem *t = calloc(1, sizeof(*t));
 		struct iovec *iov = calloc(2, sizeof(*iov));
-		char *hdr = malloc(MDW_DATA_FRAME);
+		struct md_zenc *z = zc_encoder(r);
+		/* The frame (lib/zdata.h) and the header in one buffer; this
+		 * path allocates its item per chunk anyway. */
+		char *hdr = malloc(MDW_DATA_FRAME + (z ? st->len : 0));
 		struct md_data_info d = { .id = id, .offset = st->offset, .len = st->len,
 					  .flags = MDW_DF_RESYNC };
+		const void *payload;
+		uint32_t plen;
 
 		if (!t || !iov || !hdr) {
 			free(t); free(iov); free(hdr);
 			conn_fail(r, "out of memory");
 			return -1;
 		}
-		mdw_data_frame(hdr, &d);
+		payload = mdw_data_pack(z, hdr, &d, st->buf, z ? hdr + MDW_DATA_FRAME : NULL, &plen);
 		iov[0] = (struct iovec){ hdr, MDW_DATA_FRAME };
-		iov[1] = (struct iovec){ st->buf, st->len };
+		iov[1] = (struct iovec){ (void *)payload, plen };
 		t->own[0] = hdr;
 		t->own[1] = st->buf;	/* owned by the txitem now */
 		st->buf = NULL;

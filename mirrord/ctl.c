@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -93,13 +94,46 @@ static int op_pause_resume(struct repl *r, const struct md_ctl_req *q, char *msg
 	return 0;
 }
 
+/* set compression MODE, set compression-level N (compress.c applies them). */
+static int op_set_compression(struct repl *r, const struct md_ctl_req *q, char *msg, size_t len,
+			      bool *changed)
+{
+	int mode = -1, level = INT_MIN;
+
+	if (!strcmp(q->argv[1], "compression")) {
+		if ((mode = md_compression_parse(q->argv[2])) < 0) {
+			snprintf(msg, len, "compression: '%s' is not none, zstd or auto", q->argv[2]);
+			return MD_CTL_USAGE;
+		}
+	} else {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(q->argv[2], &end, 10);
+		if (end == q->argv[2] || *end || errno || v < MDZ_LEVEL_MIN || v > MDZ_LEVEL_MAX) {
+			snprintf(msg, len, "compression-level: '%s' is not a level from %d to %d",
+				 q->argv[2], MDZ_LEVEL_MIN, MDZ_LEVEL_MAX);
+			return MD_CTL_USAGE;
+		}
+		level = (int)v;
+	}
+	if (zc_set(r, mode, level, msg, len))
+		return MD_CTL_ERROR;
+	*changed = true;
+	return 0;
+}
+
 static int op_set(struct repl *r, const struct md_ctl_req *q, char *msg, size_t len, bool *changed)
 {
 	unsigned long long v;
 	char *end;
 
+	if (!strcmp(q->argv[1], "compression") || !strcmp(q->argv[1], "compression-level"))
+		return op_set_compression(r, q, msg, len, changed);
 	if (strcmp(q->argv[1], "resync-rate")) {
-		snprintf(msg, len, "unknown setting '%s' (runtime settings: resync-rate)", q->argv[1]);
+		snprintf(msg, len, "unknown setting '%s' (runtime settings: resync-rate, compression, "
+			 "compression-level)", q->argv[1]);
 		return MD_CTL_USAGE;
 	}
 	errno = 0;
@@ -201,7 +235,7 @@ static int op_fence_peer(struct repl *r, const struct md_ctl_req *q, char *msg, 
 static const struct ctl_op ops[] = {
 	{ "pause", 0, 0, true, op_pause_resume, "pause" },
 	{ "resume", 0, 0, true, op_pause_resume, "resume" },
-	{ "set", 2, 2, true, op_set, "set resync-rate BYTES_PER_S" },
+	{ "set", 2, 2, true, op_set, "set resync-rate BYTES_PER_S | compression MODE | compression-level N" },
 	{ "verify", 1, 1, true, op_verify, "verify TOKEN" },
 	{ "reread", 0, 0, true, op_reread, "reread" },
 	{ "adjust", 0, 0, true, op_adjust, "adjust" },

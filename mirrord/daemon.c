@@ -109,6 +109,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 	rc = sync_begin(r);
 	if (rc)
 		conn_fail(r, "cannot start the resync: %s", strerror(-rc));
+	zc_connected(r);
 	state_write(r, MD_LINK_CONNECTED);
 	send_start(r);
 	rx_post(r);
@@ -166,7 +167,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 			poll_role(r);
 			rs_kick(r);
 			vf_kick(r);
-			if (fence_poll(r) || r->rs.active || r->vf.active)
+			if (fence_poll(r) || r->rs.active || r->vf.active || zc_publish_due(r, now))
 				state_write(r, MD_LINK_CONNECTED);
 		}
 	}
@@ -330,6 +331,8 @@ int repl_init(struct repl *r)
 		goto free_send;
 	if ((rc = apply_init(r)))
 		goto free_rx;
+	if ((rc = zc_init(r)))
+		goto free_arena;
 
 	rc = io_loop_create(&r->io, r->opt.io_mode, 2 * MAX_APPLY + 16);
 	if (rc) {
@@ -342,6 +345,7 @@ int repl_init(struct repl *r)
 	return 0;
 
 free_arena:
+	zc_fini(r);
 	apply_fini(r);
 free_rx:
 	rx_fini(r);
@@ -376,4 +380,5 @@ void repl_fini(struct repl *r)
 	send_fini(r);
 	rx_fini(r);
 	apply_fini(r);
+	zc_fini(r);
 }

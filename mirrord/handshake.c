@@ -10,7 +10,8 @@
  *      reads what the peer owes next without blocking and answers it;
  *   3. with encryption = tls, the TLS handshake keyed from that AUTH
  *      exchange (encrypt_link; the listener is the TLS server);
- *   4. HELLO both ways: protocol range, features, sizes, generation
+ *   4. HELLO both ways: protocol range, features (data-integrity and
+ *      compression must match), sizes, generation
  *      identifiers, rebuild marks, role, disk state; the connector sends
  *      first;
  *   5. the verdict (md_hello_decide, lib/decide.c): compatibility,
@@ -301,7 +302,8 @@ int handshake(struct repl *r, struct hs_sock *h)
 {
 	struct md_hello_info me = {
 		.proto_min = r->opt.proto_min, .proto_max = r->opt.proto_max,
-		.features = MDW_FEATURES_SUPPORTED | (r->res->data_integrity ? MDW_FEAT_XXH3 : 0),
+		.features = MDW_FEATURES_SUPPORTED | (r->res->data_integrity ? MDW_FEAT_XXH3 : 0) |
+			    (r->res->compression != MD_COMP_NONE ? MDW_FEAT_ZSTD : 0),
 		.size_bytes = r->dev.size_bytes,
 		.chunk_bytes = r->dev.chunk_bytes, .role = r->dev.role,
 	}, them;
@@ -382,11 +384,13 @@ int handshake(struct repl *r, struct hs_sock *h)
 	r->hs.peer_role = them.role;
 	r->hs.peer_features = them.features;
 	r->hs.integrity = them.features & me.features & MDW_FEAT_XXH3;
+	r->hs.zstd = them.features & me.features & MDW_FEAT_ZSTD;
 	admin_peer_met(r, them.disk_state);
-	log_info("connected to %s (protocol %u, peer is %s, %s, %s, %s)", peer_name(r), version,
+	log_info("connected to %s (protocol %u, peer is %s, %s, %s, %s%s)", peer_name(r), version,
 		 md_role_name(them.role), md_sync_decision_name(r->hs.decision),
 		 r->auth.method == MDW_AUTH_NONE ? "unauthenticated: auth = none" : "authenticated",
-		 r->conn.tls ? "encrypted: TLS 1.2 in the kernel" : "not encrypted");
+		 r->conn.tls ? "encrypted: TLS 1.2 in the kernel" : "not encrypted",
+		 r->hs.zstd ? ", compressed: zstd" : "");
 	return 0;
 }
 

@@ -27,7 +27,9 @@
  * out-of-sync bitmap), admin.c (the state file, the superblock's
  * transitions of lib/gen.h applied, what the administrator changed at run
  * time), fence.c (fencing and the administrator's handlers, which
- * handler.c runs).
+ * handler.c runs), compress.c (zstd on DATA payloads: the contexts, the
+ * auto policy, the counts; lib/zdata.h is the codec send.c, csum.c and
+ * apply.c frame and parse every DATA packet with).
  */
 #ifndef MIRRORD_REPL_H
 #define MIRRORD_REPL_H
@@ -50,6 +52,7 @@
 #include "md_run.h"
 #include "meta.h"
 #include "wire.h"
+#include "zdata.h"
 
 #define SBUF_SIZE	(4u * MD_CHAN_MIN_READ)	/* one channel read batch */
 #define RBUF_SIZE	(4u << 20)		/* socket receive buffer */
@@ -80,6 +83,9 @@ struct sendbuf {
 	struct repl *r;
 	enum { SB_FREE, SB_READING, SB_SENDING } state;
 	char *buf;
+	char *zbuf;		/* compressed payloads, each at its place in buf
+				 * (a frame is smaller than what it stands for);
+				 * allocated once compression is negotiated */
 	struct io_op op;
 	struct txitem tx;
 	char hdrs[MD_MAX_INFLIGHT][MDW_DATA_FRAME];
@@ -269,6 +275,7 @@ struct repl {
 		uint64_t peer_features;	/* MDW_FEAT_* the peer offered */
 		uint32_t peer_role;	/* and as MDW_STATE changes it */
 		bool integrity;		/* MDW_FEAT_XXH3: packets sealed (tx.c) and checked (rx.c) */
+		bool zstd;		/* MDW_FEAT_ZSTD: DATA may be compressed both ways */
 	} hs;
 
 	struct {			/* tx.c */
@@ -308,6 +315,14 @@ struct repl {
 		struct apply *free;
 		struct apply *pending, *pending_tail;
 	} ap;
+
+	struct {			/* compress.c: zstd on DATA payloads */
+		struct md_zenc enc;	/* what we send (send.c, csum.c frame with it) */
+		struct md_zdec dec;	/* what we receive (apply.c) */
+		uint8_t backlog;	/* auto: the last 8 batches, a bit each:
+					 * the send queue was backed up */
+		uint64_t pub_sent, pub_recv, pub_ms;	/* the counts as last published */
+	} zc;
 
 	struct resync rs;		/* resync.c */
 	struct csum cs;			/* csum.c */
@@ -506,6 +521,16 @@ bool fence_poll(struct repl *r);
 int fence_before_resync_target(struct repl *r, char *why, size_t len);
 const char *fence_state(const struct repl *r);
 void fence_fini(struct repl *r);
+
+/* compress.c */
+int zc_init(struct repl *r);
+void zc_fini(struct repl *r);
+void zc_connected(struct repl *r);
+struct md_zenc *zc_encoder(struct repl *r);
+int zc_unpack(struct repl *r, const struct md_data_info *d, const void *payload, void *dst);
+int zc_set(struct repl *r, int mode, int level, char *msg, size_t len);
+bool zc_publish_due(struct repl *r, uint64_t now);
+bool tx_backlog(const struct repl *r);
 
 /* verify.c */
 void vf_start(struct repl *r);

@@ -4,7 +4,8 @@
  * the peer, and the peer's acknowledgements go back to the kernel.
  *
  *   channel read (a batch of requests, data copied once by the kernel)
- *   -> one sendmsg of headers + payloads straight from that buffer (tx.c)
+ *   -> one sendmsg of headers + payloads straight from that buffer (tx.c),
+ *      or with compression their zstd frames (lib/zdata.h, compress.c)
  *   -> the peer applies them (apply.c there) and answers ACKs (rx.c here)
  *   -> handle_ack collects them; one write() of all acks of a receive
  *      turn goes to the channel (flush_kacks), and the kernel completes
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "log.h"
 #include "repl.h"
 
 static void sb_post_read(struct sendbuf *sb);
@@ -63,6 +65,7 @@ static void sb_read_cb(struct io_op *op, int res)
 {
 	struct sendbuf *sb = op->ctx;
 	struct repl *r = sb->r;
+	struct md_zenc *z;
 	size_t pos = 0;
 	int n = 0;
 
@@ -77,9 +80,12 @@ static void sb_read_cb(struct io_op *op, int res)
 		conn_fail(r, "kernel channel read failed: %s", strerror(-res));
 		return;
 	}
+	z = sb->zbuf ? zc_encoder(r) : NULL;	/* one choice per batch (compress.c) */
 	while (pos < (size_t)res) {
 		struct md_chan_req q;
 		struct md_data_info d;
+		const void *payload;
+		uint32_t plen;
 
 		memcpy(&q, sb->buf + pos, sizeof(q));
 		if (pos + sizeof(q) + q.len > (size_t)res || n == MD_MAX_INFLIGHT ||
@@ -108,9 +114,12 @@ static void sb_read_cb(struct io_op *op, int res)
 		} else {
 			rs_note_app_write(r);
 		}
-		mdw_data_frame(sb->hdrs[n], &d);
+		/* Compressed or not (lib/zdata.h): a frame goes to its
+		 * payload's place in zbuf, where it always fits. */
+		payload = mdw_data_pack(z, sb->hdrs[n], &d, sb->buf + pos + sizeof(q),
+					sb->zbuf ? sb->zbuf + pos + sizeof(q) : NULL, &plen);
 		sb->iov[2 * n] = (struct iovec){ sb->hdrs[n], MDW_DATA_FRAME };
-		sb->iov[2 * n + 1] = (struct iovec){ sb->buf + pos + sizeof(q), q.len };
+		sb->iov[2 * n + 1] = (struct iovec){ (void *)payload, plen };
 		pos += sizeof(q) + q.len;
 		n++;
 	}
@@ -214,9 +223,13 @@ int handle_ack(struct repl *r, const char *body, uint32_t len)
 	return 1;
 }
 
-/* Connected: both channel buffers start reading. */
+/* Connected: both channel buffers start reading; with compression
+ * negotiated, each gets its buffer for the frames (once: kept after). */
 void send_start(struct repl *r)
 {
+	for (int i = 0; i < 2 && r->hs.zstd; i++)
+		if (!r->snd.sb[i].zbuf && !(r->snd.sb[i].zbuf = buf_alloc_touched(SBUF_SIZE)))
+			log_err("compression: no memory for the send buffer; sending raw");
 	sb_post_read(&r->snd.sb[0]);
 	sb_post_read(&r->snd.sb[1]);
 }
@@ -238,7 +251,8 @@ void send_fini(struct repl *r)
 {
 	for (int i = 0; i < 2; i++) {
 		free(r->snd.sb[i].buf);
-		r->snd.sb[i].buf = NULL;
+		free(r->snd.sb[i].zbuf);
+		r->snd.sb[i].buf = r->snd.sb[i].zbuf = NULL;
 	}
 }
 

@@ -12,7 +12,11 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include "repl.h"
+
+#define TX_BACKLOG_BYTES	(256 << 10)	/* in the socket, not yet carried: the link lags */
 
 static void tx_start(struct repl *r);
 
@@ -105,6 +109,25 @@ void tx_queue(struct repl *r, struct txitem *t, struct iovec *iov, int niov,
 		r->tx.q = t;
 	r->tx.q_tail = t;
 	tx_start(r);
+}
+
+/*
+ * The link has not carried what we gave it: something waits in our send
+ * queue or is being sent, or the socket still holds more than
+ * TX_BACKLOG_BYTES of ours, unsent or unacknowledged (SIOCOUTQ).  TCP's
+ * send buffer takes a whole batch at once, so our queue alone empties even
+ * on a slow link, and what a slow link has not carried yet sits in
+ * flight (in a router's queue, netem's in the tests) as much as in the
+ * socket.  On a fast link it drains between two batches.  compress.c's
+ * auto mode reads it when a batch is framed.
+ */
+bool tx_backlog(const struct repl *r)
+{
+	int queued = 0;
+
+	if (r->tx.q)
+		return true;
+	return ioctl(r->conn.sock, SIOCOUTQ, &queued) == 0 && queued >= TX_BACKLOG_BYTES;
 }
 
 static void ctl_sent(struct txitem *t)

@@ -45,7 +45,12 @@
  * refused at HELLO like a protocol-2 one.
  * Within protocol 4, by feature bit (no version change: a peer without
  * the bit sends and expects what it did): MDW_FEAT_DISK_STATE, the disk
- * state in STATE's second word, zero before. */
+ * state in STATE's second word, zero before; MDW_FEAT_ZSTD (compression,
+ * offered only when configured and refused unless both offer it),
+ * MDW_DATA with MDW_DF_ZSTD: its payload one zstd frame.  A peer of an
+ * earlier release never offers the bit: with compression = none it
+ * connects as before, with compression on either side the HELLO check
+ * refuses the pair with the reason. */
 #define MDW_PROTO_MIN		4
 #define MDW_PROTO_MAX		4
 #define MDW_DEFAULT_PORT	7790
@@ -74,11 +79,12 @@
  * connection uses the intersection.  Bits a side does not know it ignores in
  * the offer of its peer, but it never sets them; "required" bits are those a
  * side cannot work without, and an offer lacking one is rejected.
- * Reserved for what comes next: compression (zstd), data digests (xxh3),
- * peer authentication, several paths.
+ * Reserved for what comes next: peer authentication, several paths.
  */
 #define MDW_FEAT_FLUSH		(1ull << 0)	/* PREFLUSH/FUA carried */
-#define MDW_FEAT_ZSTD		(1ull << 1)	/* reserved */
+#define MDW_FEAT_ZSTD		(1ull << 1)	/* compression = zstd|auto: accepts (and
+						 * may send) DATA with MDW_DF_ZSTD; offered
+						 * only when configured, must match */
 #define MDW_FEAT_XXH3		(1ull << 2)	/* data-integrity: every packet after the
 						 * HELLOs carries mdw_hdr.digest; offered
 						 * only when configured, must match */
@@ -94,7 +100,11 @@
 #define MDW_DF_FUA		(1u << 0)
 #define MDW_DF_PREFLUSH		(1u << 1)
 #define MDW_DF_RESYNC		(1u << 2)	/* resync data, not an application write */
-#define MDW_DF_ALL		(MDW_DF_FUA | MDW_DF_PREFLUSH | MDW_DF_RESYNC)
+/* The payload is exactly one zstd frame (no skippable or further frame)
+ * that decodes to mdw_data.len bytes; the body then holds fewer payload
+ * bytes than len.  Only where MDW_FEAT_ZSTD was negotiated (lib/zdata.h). */
+#define MDW_DF_ZSTD		(1u << 3)
+#define MDW_DF_ALL		(MDW_DF_FUA | MDW_DF_PREFLUSH | MDW_DF_RESYNC | MDW_DF_ZSTD)
 
 /* mdw_auth: version, method, step (lib/auth.h) */
 #define MDW_AUTH_VERSION	1
@@ -165,7 +175,8 @@ struct mdw_reject {
 struct mdw_data {
 	__u64 id;		/* echoed in the ACK */
 	__u64 offset;		/* bytes */
-	__u32 len;		/* payload bytes after this struct */
+	__u32 len;		/* bytes written: the payload after this struct,
+				 * or what it decodes to with MDW_DF_ZSTD */
 	__u16 flags;		/* MDW_DF_* */
 	__u16 reserved;
 	__u64 seq;

@@ -6,6 +6,10 @@
 # the reading of it (who is ahead where) from the same numbers, so that
 # no prose outside the markers has to state a result that a run changes.
 #   BENCH_RUNTIME=seconds per fio job (default 20); KSERIES=6.1 by default.
+# Then compression (bench_compress: none, zstd, auto on a throttled and
+# the unthrottled link) in its own boot, its own table between the ZBENCH
+# markers (tests/bench/compress_table.py); BENCH_ONLY=compress runs only
+# that part, and leaves the main table as it is.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 series=${KSERIES:-6.1}
@@ -13,6 +17,7 @@ kver=$(scripts/kver.sh "$series")
 LOGDIR=build/bench
 rm -rf "$LOGDIR"; mkdir -p "$LOGDIR"
 tests/vm/mkinitramfs.sh "$kver" "build/kmod/$kver/mirrordisk.ko" build/bin build/initramfs-$kver.cpio
+if [ "${BENCH_ONLY:-}" != compress ]; then
 python3 tests/vm/runner.py --kernel "$kver" --initrd build/initramfs-$kver.cpio \
 	--suite bench --nodes 2 --timeout 900 --disk-mb 1024 --logdir "$LOGDIR" \
 	--results "$LOGDIR/results.txt" bench_compare
@@ -91,3 +96,8 @@ new = f"<!-- BENCH:BEGIN -->\n{stamp}\n\n{table}\n<!-- BENCH:END -->"
 doc = re.sub(r"<!-- BENCH:BEGIN -->.*<!-- BENCH:END -->", new, doc, flags=re.S)
 open(path, "w").write(doc)
 PY
+fi
+python3 tests/vm/runner.py --kernel "$kver" --initrd build/initramfs-$kver.cpio \
+	--suite bench --nodes 2 --timeout 1500 --disk-mb 1024 --logdir "$LOGDIR/compress" \
+	--results "$LOGDIR/compress/results.txt" bench_compress
+python3 tests/bench/compress_table.py "$LOGDIR/compress/$kver-bench-a.console.log" "$kver"

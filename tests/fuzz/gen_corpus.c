@@ -6,7 +6,7 @@
  * generated files are committed (a fuzz run never writes there: see
  * tests/fuzz/run.sh).
  *
- *   gen_corpus DIR      writes DIR/{wire,meta,config,runfile,rx,listen}/NAME
+ *   gen_corpus DIR      writes DIR/{wire,meta,config,runfile,rx,listen,zdata}/NAME
  */
 #include <endian.h>
 #include <errno.h>
@@ -20,6 +20,7 @@
 #include "runfile.h"
 #include "auth.h"
 #include "wire.h"
+#include "zdata.h"
 #include "rx_input.h"
 
 static const char *root;
@@ -505,6 +506,65 @@ static void listen_seeds(void)
 	}
 }
 
+/* zdata: DATA bodies (header and payload) as the codec frames them, and
+ * the shapes the receiver must refuse: a skippable frame, two frames. */
+static void zdata_seeds(void)
+{
+	static unsigned char src[65536], out[65536], body[sizeof(struct mdw_data) + 65536];
+	static const struct { const char *name; uint32_t len; uint16_t flags; int random; } seeds[] = {
+		{ "compressed-4k", 4096, MDW_DF_FUA, 0 },
+		{ "compressed-resync-64k", 65536, MDW_DF_RESYNC, 0 },
+		{ "raw-random-4k", 4096, 0, 1 },
+		{ "raw-small", 512, 0, 0 },
+	};
+	struct md_zenc z = { 0 };
+	uint32_t seed = 1;
+
+	for (size_t i = 0; i < sizeof(src); i++)	/* text-like: compresses ~4x */
+		src[i] = (unsigned char)"mirror disk chunk 0123456789\n"[(i * 7 + i / 64) % 29];
+	if (md_zenc_init(&z, 1))
+		exit(1);
+	for (size_t k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++) {
+		struct md_data_info d = { .id = k, .offset = 8192, .len = seeds[k].len,
+					  .flags = seeds[k].flags, .seq = k };
+		unsigned char frame[MDW_DATA_FRAME], data[65536];
+		const void *p;
+		uint32_t plen;
+
+		memcpy(data, src, d.len);
+		for (uint32_t j = 0; seeds[k].random && j < d.len; j++) {
+			seed = seed * 1103515245u + 12345u;
+			data[j] = (unsigned char)(seed >> 16);
+		}
+		p = mdw_data_pack(&z, frame, &d, data, out, &plen);
+		memcpy(body, frame + sizeof(struct mdw_hdr), sizeof(struct mdw_data));
+		memcpy(body + sizeof(struct mdw_data), p, plen);
+		put("zdata", seeds[k].name, body, sizeof(struct mdw_data) + plen);
+	}
+	{
+		/* A skippable frame where the data should be (16 bytes for 4 KiB),
+		 * and two frames of 4 KiB each standing for 8 KiB. */
+		struct md_data_info d = { .id = 9, .offset = 0, .len = 4096, .flags = MDW_DF_ZSTD };
+		static const unsigned char skippable[16] = { 0x50, 0x2a, 0x4d, 0x18, 8, 0, 0, 0,
+							     '1', '2', '3', '4', '5', '6', '7', '8' };
+		unsigned char frame[MDW_DATA_FRAME];
+		const void *p;
+		uint32_t plen;
+
+		mdw_data_encode(body, &d);
+		memcpy(body + sizeof(struct mdw_data), skippable, sizeof(skippable));
+		put("zdata", "skippable", body, sizeof(struct mdw_data) + sizeof(skippable));
+		d = (struct md_data_info){ .id = 10, .len = 4096 };
+		p = mdw_data_pack(&z, frame, &d, src, out, &plen);
+		d.len = 8192;
+		mdw_data_encode(body, &d);
+		memcpy(body + sizeof(struct mdw_data), p, plen);
+		memcpy(body + sizeof(struct mdw_data) + plen, p, plen);
+		put("zdata", "two-frames", body, sizeof(struct mdw_data) + 2 * plen);
+	}
+	md_zenc_fini(&z);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -523,5 +583,6 @@ int main(int argc, char **argv)
 	ctlreq();
 	rx();
 	listen_seeds();
+	zdata_seeds();
 	return 0;
 }

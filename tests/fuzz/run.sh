@@ -24,7 +24,7 @@ nruns=${FUZZ_RUNS:-}
 case "$nruns" in
 ''|0|*[!0-9]*) nruns= ;;
 esac
-targets=${FUZZ_TARGETS:-"wire meta config runfile ctlreq rx listen"}
+targets=${FUZZ_TARGETS:-"wire meta config runfile ctlreq zdata rx listen"}
 cc=${FUZZ_CC:-clang}
 logs=build/fuzz/logs arts=build/fuzz/artifacts
 
@@ -56,6 +56,7 @@ max_len() {
 	wire) echo 8448 ;;
 	meta) echo 8193 ;;
 	runfile) echo 9000 ;;
+	zdata) echo 70000 ;;	# a 64 KiB write, compressed or not
 	*) echo 4096 ;;
 	esac
 }

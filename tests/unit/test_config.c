@@ -81,6 +81,8 @@ static void defaults(void **state)
 	assert_int_equal(r->data_integrity, 0);
 	assert_int_equal(r->resync_rate, 0);
 	assert_int_equal(r->checksum_resync, 0);
+	assert_int_equal(r->compression, MD_COMP_NONE);
+	assert_int_equal(r->compression_level, 1);
 	/* Encrypted by default; not with auth = none (no key), unless asked. */
 	assert_true(md_res_tls(r));
 	assert_int_equal(load("[resource r0]\nminor = 0\nauth = none\n" NODES), 0);
@@ -393,6 +395,46 @@ static int adjust_to(const char *extra, const char *nodes, char *what, size_t le
 	return md_res_adjust(&adjust_cur, md_config_find(&cfg, "r0"), what, len, err, sizeof(err));
 }
 
+/* compression and compression-level (issue 23): values, limits, reasons. */
+static void compression_settings(void **state)
+{
+	static const struct { const char *line; int comp, level; } ok[] = {
+		{ "compression = none\n", MD_COMP_NONE, 1 },
+		{ "compression = zstd\n", MD_COMP_ZSTD, 1 },
+		{ "compression = auto\ncompression-level = 3\n", MD_COMP_AUTO, 3 },
+		{ "compression = zstd\ncompression-level = -50\n", MD_COMP_ZSTD, -50 },
+		{ "compression-level = 19\n", MD_COMP_NONE, 19 },
+	};
+	static const struct { const char *line, *why; } bad[] = {
+		{ "compression = lz4\n", "compression must be none, zstd or auto, got 'lz4'" },
+		{ "compression = ZSTD\n", "compression must be none, zstd or auto" },
+		{ "compression = \n", "compression must be none, zstd or auto" },
+		{ "compression-level = 20\n", "compression-level must be -50..19" },
+		{ "compression-level = -51\n", "compression-level must be -50..19" },
+		{ "compression-level = fast\n", "compression-level must be -50..19" },
+		{ "compression = zstd\ncompression = none\n", "'compression' given twice" },
+	};
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text), "[resource r0]\nminor = 0\n%s" NODES, ok[i].line);
+		assert_int_equal(load(text), 0);
+		assert_int_equal(md_config_find(&cfg, "r0")->compression, ok[i].comp);
+		assert_int_equal(md_config_find(&cfg, "r0")->compression_level, ok[i].level);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[resource r0]\nminor = 0\n%s" NODES, bad[i].line);
+		assert_int_equal(load(text), -EINVAL);
+		if (!strstr(err, bad[i].why))
+			fail_msg("'%s': got '%s'", bad[i].line, err);
+	}
+	assert_string_equal(md_compression_name(MD_COMP_AUTO), "auto");
+	assert_null(md_compression_name(7));
+	assert_int_equal(md_compression_parse("zstd"), MD_COMP_ZSTD);
+	assert_int_equal(md_compression_parse("gzip"), -1);
+}
+
 static void adjust_runtime_and_restart_keys(void **state)
 {
 	char what[256];
@@ -408,6 +450,11 @@ static void adjust_runtime_and_restart_keys(void **state)
 				   "fencing = resource-only\nfence-peer = /bin/true\n", NODES, what,
 				   sizeof(what)), 5);
 	assert_string_equal(what, "ko-count, checksum-resync, fencing, handler-timeout, handlers");
+	/* Compression is taken at run time (issue 23): level at once, the
+	 * mode within what the connection negotiated. */
+	assert_int_equal(adjust_to("compression = auto\ncompression-level = -5\n", NODES, what,
+				   sizeof(what)), 2);
+	assert_string_equal(what, "compression, compression-level");
 	/* Each key a running resource cannot take, named. */
 	static const struct { const char *extra, *key; } restart[] = {
 		{ "port = 7000\n", "port changed" },
@@ -434,6 +481,7 @@ int main(void)
 		cmocka_unit_test(adjust_runtime_and_restart_keys),
 		cmocka_unit_test(valid),
 		cmocka_unit_test(defaults),
+		cmocka_unit_test(compression_settings),
 		cmocka_unit_test(fencing_and_handlers),
 		cmocka_unit_test(entry_errors_name_the_line),
 		cmocka_unit_test(file_errors),

@@ -213,6 +213,26 @@ static void diff_sequence(void **state)
 	assert_string_equal(ls.l[0], "change resource name=r0 peer-disk=up-to-date");
 	assert_string_equal(ls.l[1], "resync-end resource name=r0 role=source result=done done=200 total=200");
 	assert_int_equal(pace.last_pct, -1);
+	/* With compression, progress and end carry the bytes sent before and
+	 * after it (issue 23): half the resync, then all of it. */
+	a = base;
+	snprintf(a.resync, sizeof(a.resync), "source");
+	a.rs_total = 100;
+	for (int half = 1; half <= 2; half++) {
+		b = a;
+		if (half == 2)
+			snprintf(b.resync, sizeof(b.resync), "none");
+		b.rs_done = 50u * half;
+		b.z_sent = 3276800u * half;
+		b.z_wire = 819200u * half;
+		assert_int_equal(diff(&a, &b, &pace, 30000u + 1000u * half, &ls), 1);
+		assert_string_equal(ls.l[0], half == 1 ?
+			"resync-progress resource name=r0 done=50 total=100 percent=50 "
+			"sent-bytes=3276800 sent-wire-bytes=819200" :
+			"resync-end resource name=r0 role=source result=done done=100 total=100 "
+			"sent-bytes=6553600 sent-wire-bytes=1638400");
+		a = b;
+	}
 }
 
 static void diff_abort_split_verify(void **state)

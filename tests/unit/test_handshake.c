@@ -200,6 +200,39 @@ static void data_integrity_must_match(void **state)
 	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, 0);
 }
 
+/* Compression (issue 23) is on on both sides or on neither: a mismatch
+ * is refused by both, each naming both settings; a peer of an earlier
+ * release knows no compression (it never offers MDW_FEAT_ZSTD: the bit
+ * came within protocol 4), so it meets a node with compression = none,
+ * and is refused by one with it on. */
+static void compression_must_match(void **state)
+{
+	struct md_hello_info a = node(0, P, 100, 0, 0), b = node(1, S, 100, 0, 0);
+	enum md_sync_decision d;
+	uint32_t v = 0;
+
+	(void)state;
+	a.features |= MDW_FEAT_ZSTD;
+	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, MDW_REJ_FEATURES);
+	assert_string_equal(why_a, "compression is on (zstd or auto) on alpha and none on beta: "
+			    "set it alike");
+	assert_string_equal(why_b, "compression is none on beta and on (zstd or auto) on alpha: "
+			    "set it alike");
+	b.features |= MDW_FEAT_ZSTD;
+	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, 0);
+	/* An older peer: the same protocol, no compression bit. */
+	b = node(1, S, 100, 0, 0);
+	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, MDW_REJ_FEATURES);
+	a.features &= ~MDW_FEAT_ZSTD;
+	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, 0);
+	assert_int_equal(md_hello_decide(&a, &b, 0, &v, &d, why_a, sizeof(why_a)), 0);
+	assert_int_equal(v, 4);
+	/* With data-integrity differing too, that reason comes first. */
+	a.features |= MDW_FEAT_ZSTD | MDW_FEAT_XXH3;
+	check(a, b, MD_SYNC_NONE, MD_SYNC_NONE, MDW_REJ_FEATURES);
+	assert_non_null(strstr(why_a, "data-integrity"));
+}
+
 /* Incompatible HELLOs are refused before any decision is made. */
 static void incompatible_hellos_are_refused_first(void **state)
 {
@@ -226,6 +259,7 @@ int main(void)
 		cmocka_unit_test(conflicting_rebuild_marks_are_refused),
 		cmocka_unit_test(wrong_copy_is_never_the_source),
 		cmocka_unit_test(data_integrity_must_match),
+		cmocka_unit_test(compression_must_match),
 		cmocka_unit_test(incompatible_hellos_are_refused_first),
 	};
 

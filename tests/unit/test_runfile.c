@@ -111,6 +111,14 @@ static struct md_state full_state(void)
 	s.sync_done = 3;
 	s.sync_total = UINT64_MAX;
 	s.sync_rate = 2048;
+	snprintf(s.compression, sizeof(s.compression), "auto");
+	s.compression_level = -3;
+	s.compression_active = 1;
+	s.zsent_bytes = 1u << 30;
+	s.zsent_wire_bytes = 300u << 20;
+	s.zsent_raw_bytes = 5u << 20;
+	s.zrecv_bytes = 4096;
+	s.zrecv_wire_bytes = 1024;
 	return s;
 }
 
@@ -145,6 +153,14 @@ static void state_round_trip(void **state)
 	assert_int_equal(out.sync_done, in.sync_done);
 	assert_int_equal(out.sync_total, in.sync_total);
 	assert_int_equal(out.sync_rate, in.sync_rate);
+	assert_string_equal(out.compression, in.compression);
+	assert_int_equal(out.compression_level, in.compression_level);
+	assert_int_equal(out.compression_active, in.compression_active);
+	assert_int_equal(out.zsent_bytes, in.zsent_bytes);
+	assert_int_equal(out.zsent_wire_bytes, in.zsent_wire_bytes);
+	assert_int_equal(out.zsent_raw_bytes, in.zsent_raw_bytes);
+	assert_int_equal(out.zrecv_bytes, in.zrecv_bytes);
+	assert_int_equal(out.zrecv_wire_bytes, in.zrecv_wire_bytes);
 	/* Nothing else either: the reader zeroes, the strings are zero-padded. */
 	assert_memory_equal(&out, &in, sizeof(in));
 	/* The rename left no temporary file behind. */
@@ -168,7 +184,10 @@ static void state_golden(void **state)
 		"sync_same=12\ndetached=1\npaused=1\nresync_rate=104857600\n"
 		"sync=source-bitmap\nsync_role=source\nsync_done=3\nsync_total=10\nsync_rate=2048\n"
 		"disk_stall_ms=0\ndisk_stall_offset=0\n"
-		"fence_state=\nio_held_since=0\nfence_result=\nhandler=\nhandler_result=\nhandler_time=0\n");
+		"fence_state=\nio_held_since=0\nfence_result=\nhandler=\nhandler_result=\nhandler_time=0\n"
+		"compression=auto\ncompression_level=-3\ncompression_active=1\n"
+		"zsent_bytes=1073741824\nzsent_wire_bytes=314572800\nzsent_raw_bytes=5242880\n"
+		"zrecv_bytes=4096\nzrecv_wire_bytes=1024\n");
 
 	/* Not connected: empty strings and list, the caller's "unknown", "-". */
 	memset(&s, 0, sizeof(s));
@@ -189,7 +208,10 @@ static void state_golden(void **state)
 		"sync_same=0\ndetached=0\npaused=0\nresync_rate=0\n"
 		"sync=none\nsync_role=none\nsync_done=0\nsync_total=0\nsync_rate=0\n"
 		"disk_stall_ms=0\ndisk_stall_offset=0\n"
-		"fence_state=\nio_held_since=0\nfence_result=\nhandler=\nhandler_result=\nhandler_time=0\n");
+		"fence_state=\nio_held_since=0\nfence_result=\nhandler=\nhandler_result=\nhandler_time=0\n"
+		"compression=\ncompression_level=0\ncompression_active=0\n"
+		"zsent_bytes=0\nzsent_wire_bytes=0\nzsent_raw_bytes=0\n"
+		"zrecv_bytes=0\nzrecv_wire_bytes=0\n");
 }
 
 /* A '\n' in a string must not end the line and smuggle in a key. */
