@@ -126,23 +126,20 @@ $(B)/kmod/%/mirrordisk.ko: $(KMOD_SRC)
 	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/kmod/$*/src W=1 $(if $(C),C=$(C)) modules
 	@cp $(B)/kmod/$*/src/mirrordisk.ko $@
 
-# The VM scenarios' fault-injection module (tests/vm/mdfault.c): a kprobe
-# into mirrordisk's private structures, built beside it, never packaged.
+# The VM scenarios' test modules, built beside the module from its headers,
+# never packaged: tests/vm/mdfault.c (a kprobe into mirrordisk's private
+# structures) and tests/vm/mdslabwrite.c (one write whose data is a slab
+# object, as jbd2's on a 1 KiB-block ext4).  One directory per module.
+define test_ko
+	@m=$(basename $(@F)); d=$(B)/kmod/$*/$$m; rm -rf $$d && mkdir -p $$d && \
+		cp $< $$d/ && \
+		printf 'obj-m := %s.o\nccflags-y := -I$(CURDIR)/kmod -I$(CURDIR)/proto\n' $$m > $$d/Kbuild && \
+		$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$$d W=1 modules && cp $$d/$$m.ko $@
+endef
 $(B)/kmod/%/mdfault.ko: tests/vm/mdfault.c $(KMOD_SRC)
-	@rm -rf $(B)/kmod/$*/fault && mkdir -p $(B)/kmod/$*/fault
-	@cp tests/vm/mdfault.c $(B)/kmod/$*/fault/
-	@printf 'obj-m := mdfault.o\nccflags-y := -I$(CURDIR)/kmod -I$(CURDIR)/proto\n' > $(B)/kmod/$*/fault/Kbuild
-	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/kmod/$*/fault W=1 modules
-	@cp $(B)/kmod/$*/fault/mdfault.ko $@
-
-# The VM scenarios' slab-write module (tests/vm/mdslabwrite.c): one write
-# whose data is a slab object, as jbd2's on a 1 KiB-block ext4.
+	$(test_ko)
 $(B)/kmod/%/mdslabwrite.ko: tests/vm/mdslabwrite.c $(KMOD_SRC)
-	@rm -rf $(B)/kmod/$*/slab && mkdir -p $(B)/kmod/$*/slab
-	@cp tests/vm/mdslabwrite.c $(B)/kmod/$*/slab/
-	@printf 'obj-m := mdslabwrite.o\nccflags-y := -I$(CURDIR)/kmod -I$(CURDIR)/proto\n' > $(B)/kmod/$*/slab/Kbuild
-	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/kmod/$*/slab W=1 modules
-	@cp $(B)/kmod/$*/slab/mdslabwrite.ko $@
+	$(test_ko)
 
 # The unit tests link lib/ and mirrord/ (all but its main) as objects
 # compiled once into $(B)/obj, not each test its own copy of every source.

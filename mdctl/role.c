@@ -132,6 +132,8 @@ static int set_role(const char *name, uint32_t role)
 			f.disk_state = sb.disk_state;
 			f.sb_flags = sb.flags;
 		}
+		bool fenced = false;
+
 		if (md_promote_check(&f, why, sizeof(why)) != MD_PROMOTE_OK &&
 		    f.disk_state == MD_DISK_CONSISTENT && !(f.sb_flags & MD_SBF_DETACHED) &&
 		    res->fencing != MD_FENCING_NONE && res->handlers[MD_H_FENCE_PEER][0] &&
@@ -142,15 +144,12 @@ static int set_role(const char *name, uint32_t role)
 			}
 			if (read_sb_quiet(res, me, &sb) == 0)
 				f.disk_state = sb.disk_state;
-			if (md_promote_check(&f, why, sizeof(why)) != MD_PROMOTE_OK) {
-				close(fd);
-				return err(MDCTL_EXIT_REFUSED, "%s: fence-peer did not outdate or fence "
-					   "the peer: %s", name, why);
-			}
+			fenced = true;
 		}
 		if (md_promote_check(&f, why, sizeof(why)) != MD_PROMOTE_OK) {
 			close(fd);
-			return err(MDCTL_EXIT_REFUSED, "%s: %s", name, why);
+			return err(MDCTL_EXIT_REFUSED, "%s: %s%s", name, fenced ?
+				   "fence-peer did not outdate or fence the peer: " : "", why);
 		}
 	}
 	if (o.dry_run) {
