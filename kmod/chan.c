@@ -172,6 +172,7 @@ static ssize_t md_chan_read(struct file *f, char __user *buf, size_t count,
 	struct md_dev *md = md_chan_dev(f);
 	struct md_req *req, *tmp;
 	LIST_HEAD(batch);
+	LIST_HEAD(async_done);
 	size_t used = 0;
 	int ret = 0;
 
@@ -197,6 +198,10 @@ static ssize_t md_chan_read(struct file *f, char __user *buf, size_t count,
 				break;
 			used += need;
 			req->state = MD_RS_COPYING;
+			/* mode = async: completes once read (md_chan.h). */
+			if (md->async && !req->clean_epoch && !req->unrecorded &&
+			    (req->op == MD_OP_WRITE || req->op == MD_OP_FLUSH))
+				req->flags |= MD_RF_ASYNC;
 			list_move_tail(&req->list, &batch);
 		}
 		spin_unlock_irq(&md->lock);
@@ -214,9 +219,17 @@ static ssize_t md_chan_read(struct file *f, char __user *buf, size_t count,
 	}
 
 	spin_lock_irq(&md->lock);
-	list_for_each_entry(req, &batch, list) {
+	list_for_each_entry_safe(req, tmp, &batch, list) {
 		req->state = ret ? MD_RS_QUEUED : MD_RS_SENT;
 		req->taken_at = jiffies;
+		if (ret) {
+			req->flags &= ~MD_RF_ASYNC;	/* decided again when read */
+		} else if (req->flags & MD_RF_ASYNC) {
+			/* The daemon holds it: its remote part is done. */
+			req->state = MD_RS_REMOTE_DONE;
+			req->remote_status = 0;
+			list_move_tail(&req->list, &async_done);
+		}
 	}
 	if (ret) {
 		list_splice_init(&batch, &md->queued);
@@ -226,6 +239,10 @@ static ssize_t md_chan_read(struct file *f, char __user *buf, size_t count,
 	}
 	spin_unlock_irq(&md->lock);
 	mutex_unlock(&md->chan_mutex);
+	list_for_each_entry_safe(req, tmp, &async_done, list) {
+		list_del_init(&req->list);
+		md_req_put(req);
+	}
 
 	return ret ? ret : used;
 }
@@ -254,6 +271,11 @@ static ssize_t md_chan_write(struct file *f, const char __user *buf,
 			u32 gen = upper_32_bits(acks[i].id);
 			struct md_req *req = NULL;
 
+			if (acks[i].id == MD_CHAN_ACK_PROGRESS && !acks[i].status &&
+			    !acks[i].reserved) {
+				WRITE_ONCE(md->last_progress, jiffies);	/* deadline.c */
+				continue;
+			}
 			spin_lock_irq(&md->lock);
 			if (slot < MD_MAX_INFLIGHT && !acks[i].reserved &&
 			    md->reqs[slot].state == MD_RS_SENT &&
@@ -352,6 +374,7 @@ int md_chan_bind(struct file *f, struct md_ioc_bind *b)
 	if (md->conn != MD_CONN_HELD)	/* held: stays so for this daemon to decide */
 		md->conn = MD_CONN_STANDALONE;
 	md->hold_on_loss = false;
+	md->async = false;
 	spin_unlock_irq(&md->lock);
 	f->private_data = md;		/* keeps the reference until release */
 	pr_info("%s: daemon attached to the channel\n", md->name);
@@ -369,7 +392,7 @@ int md_chan_set_conn(struct file *f, struct md_ioc_conn *c)
 	if ((c->state != MD_CONN_STANDALONE && c->state != MD_CONN_CONNECTED &&
 	     c->state != MD_CONN_HELD) || c->reserved ||
 	    (c->state != MD_CONN_CONNECTED && (c->deadline_s || c->flags)) ||
-	    (c->flags & ~MD_CONNF_HOLD) || c->deadline_s > MD_DEADLINE_MAX_S)
+	    (c->flags & ~(MD_CONNF_HOLD | MD_CONNF_ASYNC)) || c->deadline_s > MD_DEADLINE_MAX_S)
 		return -EINVAL;
 	if (c->state == MD_CONN_HELD) {
 		md_chan_hold(md);
@@ -386,6 +409,7 @@ int md_chan_set_conn(struct file *f, struct md_ioc_conn *c)
 		md->conn_gen++;
 	md->conn = c->state;
 	md->hold_on_loss = c->state == MD_CONN_CONNECTED && (c->flags & MD_CONNF_HOLD);
+	md->async = c->state == MD_CONN_CONNECTED && (c->flags & MD_CONNF_ASYNC);
 	if (c->state == MD_CONN_CONNECTED)
 		md_deadline_start_locked(md, c->deadline_s);
 	spin_unlock_irq(&md->lock);

@@ -15,7 +15,12 @@
  * requests as fast as a slow link lets it is alive: requests waiting
  * behind it in the kernel are the link's doing, and the daemon bounds its
  * own wait for the peer (send.c, from when it took each request).  So the
- * kernel never steps in before a live daemon would.  Past the deadline the
+ * kernel never steps in before a live daemon would.  mode = async: the
+ * requests the kernel still waits for (an epoch flush, a write after a
+ * switch back to sync) queue behind a backlog the kernel does not see;
+ * the daemon reports that backlog moving (MD_CHAN_ACK_PROGRESS) and both
+ * clocks then run from its last report, so a slow link's long drain is
+ * not taken for a stopped daemon.  Past the deadline the
  * module does what the daemon's MD_CONN_STANDALONE would do: every request the daemon holds completes as not replicated and is
  * marked out of sync, and new writes stay local.  MD_SF_DAEMON_LATE tells
  * the daemon, when it runs again, why it finds the device standalone; it
@@ -54,10 +59,17 @@ static struct md_req *md_longest_wait_locked(struct md_dev *md, unsigned long *s
 	struct md_req *s = list_first_entry_or_null(&md->sent, struct md_req, list);
 	unsigned long qs = 0;
 
-	if (q)
+	unsigned long ss = 0;
+
+	if (q) {
 		qs = time_after(md->last_take, q->queued_at) ? md->last_take : q->queued_at;
-	if (s && (!q || time_before(s->taken_at, qs))) {
-		*since = s->taken_at;
+		if (time_after(md->last_progress, qs))
+			qs = md->last_progress;
+	}
+	if (s)
+		ss = time_after(md->last_progress, s->taken_at) ? md->last_progress : s->taken_at;
+	if (s && (!q || time_before(ss, qs))) {
+		*since = ss;
 		return s;
 	}
 	*since = qs;
@@ -119,6 +131,7 @@ void md_deadline_start_locked(struct md_dev *md, u32 deadline_s)
 	md->deadline = (deadline_s ? deadline_s : max(READ_ONCE(md_daemon_timeout_s), 1u)) * HZ;
 	md->daemon_late = false;
 	md->last_take = jiffies;	/* a new link: the daemon starts afresh */
+	md->last_progress = jiffies;
 	mod_delayed_work(md_wq, &md->deadline_work, MD_DEADLINE_TICK);
 }
 

@@ -86,6 +86,7 @@ struct md_dev {
 	struct list_head sent;
 	struct list_head held;		/* MD_CONN_HELD: remote parts waiting (chan.c) */
 	bool hold_on_loss;		/* MD_CONNF_HOLD of the current connection */
+	bool async;			/* MD_CONNF_ASYNC of the current connection */
 	unsigned long held_since;	/* jiffies: entered MD_CONN_HELD */
 	struct bio_list deferred;
 	u64 next_seq;
@@ -121,6 +122,7 @@ struct md_dev {
 	/* the daemon's deadline: see deadline.c; under lock */
 	unsigned long deadline;		/* jiffies */
 	unsigned long last_take;	/* jiffies: the daemon last read a request */
+	unsigned long last_progress;	/* jiffies: its async backlog last moved */
 	bool daemon_late;		/* went standalone by the deadline */
 	u64 late_offset;
 	u64 daemon_misses;

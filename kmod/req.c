@@ -108,7 +108,8 @@ static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
 		req->flags |= MD_RF_PREFLUSH;
 	req->seq = md->next_seq++;
 	req->started = jiffies;
-	req->gen++;
+	if (!++req->gen)
+		req->gen = 1;	/* id 0 is MD_CHAN_ACK_PROGRESS */
 	req->local_status = BLK_STS_OK;
 	req->clean_epoch = bio->bi_end_io == md_bm_epoch_endio;
 	/* Until it has a slot, a resync bio's bi_private carries the
@@ -250,7 +251,7 @@ void md_req_put(struct md_req *req)
 	} else {
 		if (req->remote_status || req->local_status)
 			md_mark_oos(md, req->offset, req->len);
-		else
+		else if (!(req->flags & MD_RF_ASYNC))	/* the peer may still lack it */
 			atomic64_inc(&md->writes_replicated);
 		atomic64_inc(&md->writes);
 		bio->bi_status = req->local_status;

@@ -29,6 +29,7 @@ static const char *const res_keys[] = {
 	"ko-count", "checksum-resync", "resync-rate", "chunk-size",
 	"fencing", "handler-timeout", "fence-peer", "unfence-peer", "split-brain", "out-of-sync",
 	"before-resync-target", "after-resync-target", "compression", "compression-level",
+	"mode", "async-buffer", "max-lag",
 };
 static const char *const node_keys[] = { "address", "meta", "disk" };
 #define NKEYS(keys)	(sizeof(keys) / sizeof((keys)[0]))
@@ -130,6 +131,21 @@ const char *md_compression_name(int c)
 	};
 
 	return c >= 0 && c < (int)(sizeof(names) / sizeof(names[0])) ? names[c] : NULL;
+}
+
+const char *md_mode_name(int m)
+{
+	return m == MD_MODE_SYNC ? "sync" : m == MD_MODE_ASYNC ? "async" : NULL;
+}
+
+int md_mode_parse(const char *s)
+{
+	return !strcmp(s, "sync") ? MD_MODE_SYNC : !strcmp(s, "async") ? MD_MODE_ASYNC : -1;
+}
+
+int md_async_buffer_check(uint64_t v)
+{
+	return v >= MD_ASYNC_BUFFER_MIN && v <= MD_ASYNC_BUFFER_MAX ? 0 : -ERANGE;
 }
 
 int md_compression_parse(const char *s)
@@ -269,6 +285,7 @@ static int on_entry(void *user, const char *section, const char *key,
 		res->ko_count = 4;
 		res->handler_timeout_s = MD_HANDLER_TIMEOUT_DEFAULT;
 		res->compression_level = MDZ_LEVEL_DEFAULT;
+		res->async_buffer = MD_ASYNC_BUFFER_DEFAULT;
 	}
 	if (n == 2) {
 		struct md_node_cfg *node;
@@ -349,6 +366,15 @@ static int on_entry(void *user, const char *section, const char *key,
 		if (parse_int(value, MDZ_LEVEL_MIN, MDZ_LEVEL_MAX, &res->compression_level))
 			FAIL(ctx, "compression-level must be %d..%d (zstd's levels; negative: faster), "
 			     "got '%s'", MDZ_LEVEL_MIN, MDZ_LEVEL_MAX, value);
+	} else if (!strcmp(key, "mode")) {
+		if ((res->mode = md_mode_parse(value)) < 0)
+			FAIL(ctx, "mode must be sync or async, got '%s'", value);
+	} else if (!strcmp(key, "async-buffer")) {
+		if (md_parse_size(value, &res->async_buffer) || md_async_buffer_check(res->async_buffer))
+			FAIL(ctx, "async-buffer must be a size from 1M to 16G, got '%s'", value);
+	} else if (!strcmp(key, "max-lag")) {
+		if (parse_int(value, 0, MD_MAX_LAG_MAX, &res->max_lag_s))
+			FAIL(ctx, "max-lag must be 0 (none) .. %d seconds, got '%s'", MD_MAX_LAG_MAX, value);
 	} else if (!strcmp(key, "resync-rate")) {
 		if (md_parse_size(value, &res->resync_rate))
 			FAIL(ctx, "resync-rate must be a size per second such as 50M, got '%s'", value);
@@ -524,6 +550,7 @@ static const struct adjust_key adjust_keys[] = {
 	AK("timeout", timeout_s, true), AK("ko-count", ko_count, true),
 	AK("resync-rate", resync_rate, true), AK("checksum-resync", checksum_resync, true),
 	AK("compression", compression, true), AK("compression-level", compression_level, true),
+	AK("mode", mode, true), AK("async-buffer", async_buffer, true), AK("max-lag", max_lag_s, true),
 	AK("fencing", fencing, true), AK("handler-timeout", handler_timeout_s, true),
 	AK("handlers", handlers, true),
 };

@@ -17,6 +17,12 @@
  *   compression = none        ; zstd: DATA payloads compressed; auto: only
  *                             ; while the link is the bottleneck
  *   compression-level = 1     ; zstd's level, -50 (fastest) .. 19
+ *   mode = sync               ; async: a write completes on the local disk,
+ *                             ; the peer catches up in order (a prefix)
+ *   async-buffer = 64M        ; async: bytes the peer may lag by before
+ *                             ; new writes wait (1M .. 16G)
+ *   max-lag = 0               ; async: seconds the peer may lag by before
+ *                             ; new writes wait (0: no bound in time)
  *   fencing = none            ; resource-only | resource-and-stonith
  *   fence-peer = /usr/lib/mirrordisk/fence-peer-ssh 192.168.2.2
  *   unfence-peer = COMMAND    ; and split-brain, out-of-sync,
@@ -88,6 +94,10 @@ struct md_res_cfg {
 	int checksum_resync;		/* compare digests before sending chunks */
 	int compression;		/* MD_COMP_*: none, zstd, auto (MDW_FEAT_ZSTD) */
 	int compression_level;		/* zstd's level (lib/zdata.h MDZ_LEVEL_*) */
+	int mode;			/* MD_MODE_*: sync, async */
+	uint64_t async_buffer;		/* async: most bytes read and not acknowledged */
+	int max_lag_s;			/* async: no write completes while the oldest
+					 * unacknowledged one is older; 0: none */
 	int fencing;			/* enum md_fencing */
 	int handler_timeout_s;		/* a handler is killed after this */
 	char handlers[MD_H_COUNT][MD_HANDLER_LEN];	/* "" = none */
@@ -103,6 +113,21 @@ enum { MD_COMP_NONE = 0, MD_COMP_ZSTD, MD_COMP_AUTO };
 const char *md_compression_name(int c);
 /* The value for a name, or -1. */
 int md_compression_parse(const char *s);
+
+/* mode: sync (a write completes when the peer holds it) or async (when
+ * the local disk does and the daemon has it; the peer a prefix behind,
+ * at most async-buffer bytes: docs/design.md, "Asynchronous replication"). */
+enum { MD_MODE_SYNC = 0, MD_MODE_ASYNC };
+#define MD_ASYNC_BUFFER_DEFAULT	(64ull << 20)
+#define MD_ASYNC_BUFFER_MIN	(1ull << 20)
+#define MD_ASYNC_BUFFER_MAX	(16ull << 30)
+#define MD_MAX_LAG_MAX		3600
+/* "sync", "async"; NULL out of range. */
+const char *md_mode_name(int m);
+/* The value for a name, or -1. */
+int md_mode_parse(const char *s);
+/* 0 when v is an async-buffer size this product takes, else -ERANGE. */
+int md_async_buffer_check(uint64_t v);
 
 /* encryption: unset means tls where there is a secret, none with auth =
  * none (TLS needs the secret: its key is derived from it, lib/tls.h). */
@@ -129,8 +154,8 @@ int md_parse_size(const char *s, uint64_t *out);
 /*
  * mdctl adjust: may a running resource take next in place of cur?  The
  * settings a daemon applies at run time (timeout, ko-count, resync-rate,
- * checksum-resync, compression, compression-level, fencing,
- * handler-timeout, the handlers) may differ;
+ * checksum-resync, compression, compression-level, mode, async-buffer,
+ * max-lag, fencing, handler-timeout, the handlers) may differ;
  * any other (name, minor, port, chunk size, secret, auth, encryption,
  * data integrity, the nodes) needs 'mdctl down' and 'up', and is refused
  * with the first such key in why.  Returns the number of runtime settings

@@ -248,6 +248,12 @@ static const struct state_key {
 	F("zsent_raw_bytes", K_U64, zsent_raw_bytes),
 	F("zrecv_bytes", K_U64, zrecv_bytes),
 	F("zrecv_wire_bytes", K_U64, zrecv_wire_bytes),
+	F("mode", K_STR, mode),
+	F("async_active", K_INT, async_active),
+	F("lag_bytes", K_U64, lag_bytes),
+	F("lag_writes", K_U64, lag_writes),
+	F("lag_ms", K_U64, lag_ms),
+	F("drain_ms", K_U64, drain_ms),
 #undef F
 };
 

@@ -73,6 +73,12 @@ struct md_state {
 	int compression_active;		/* this connection negotiated it */
 	uint64_t zsent_bytes, zsent_wire_bytes, zsent_raw_bytes;
 	uint64_t zrecv_bytes, zrecv_wire_bytes;
+	/* mode (mirrord/async.c): the setting, whether this connection runs
+	 * it, and the writes completed here that the peer does not hold yet */
+	char mode[8];			/* sync, async */
+	int async_active;		/* this connection: writes complete when read */
+	uint64_t lag_bytes, lag_writes;	/* the backlog */
+	uint64_t lag_ms, drain_ms;	/* its oldest write's age, the time to drain it */
 };
 
 /*

@@ -106,7 +106,7 @@ int cmd_set(const char *name)
 
 	if (!eq || eq == o.kv || (size_t)(eq - o.kv) >= sizeof(key))
 		return err(MDCTL_EXIT_USAGE, "usage: mdctl set RESOURCE KEY=VALUE "
-			   "(keys: resync-rate, compression, compression-level, mode)");
+			   "(keys: resync-rate, compression, compression-level, mode, async-buffer, max-lag)");
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - o.kv), o.kv);
 	eq++;
 	if (load_res(name, &res, &me))
@@ -132,8 +132,10 @@ int cmd_set(const char *name)
 		       (unsigned long long)v, v ? "" : " (no limit)");
 		return MDCTL_EXIT_OK;
 	}
-	if (!strcmp(key, "compression") || !strcmp(key, "compression-level")) {
+	if (!strcmp(key, "compression") || !strcmp(key, "compression-level") ||
+	    !strcmp(key, "mode") || !strcmp(key, "async-buffer") || !strcmp(key, "max-lag")) {
 		char msg[MD_CTL_ANSWER_MAX], *end;
+		uint64_t size = 0;
 		long lv = 0;
 
 		if (!strcmp(key, "compression") && md_compression_parse(eq) < 0)
@@ -143,6 +145,15 @@ int cmd_set(const char *name)
 		     lv > MDZ_LEVEL_MAX))
 			return err(MDCTL_EXIT_USAGE, "compression-level: '%s' is not a level from %d "
 				   "to %d", eq, MDZ_LEVEL_MIN, MDZ_LEVEL_MAX);
+		if (!strcmp(key, "mode") && md_mode_parse(eq) < 0)
+			return err(MDCTL_EXIT_USAGE, "mode: '%s' is not sync or async", eq);
+		if (!strcmp(key, "max-lag") &&
+		    ((lv = strtol(eq, &end, 10)), end == eq || *end || lv < 0 || lv > MD_MAX_LAG_MAX))
+			return err(MDCTL_EXIT_USAGE, "max-lag: '%s' is not 0..%d seconds", eq,
+				   MD_MAX_LAG_MAX);
+		if (!strcmp(key, "async-buffer") &&
+		    (md_parse_size(eq, &size) || md_async_buffer_check(size)))
+			return err(MDCTL_EXIT_USAGE, "async-buffer: '%s' is not a size from 1M to 16G", eq);
 		if (o.dry_run) {
 			printf("would set the %s of %s to %s (until the next 'mdctl up')\n", key, name, eq);
 			return MDCTL_EXIT_OK;
@@ -150,23 +161,17 @@ int cmd_set(const char *name)
 		if ((fd = need_up(res, &st)) < 0)
 			return exit_of(fd);
 		close(fd);
-		snprintf(req, sizeof(req), "set %s %s", key, eq);
+		if (size)
+			snprintf(req, sizeof(req), "set %s %llu", key, (unsigned long long)size);
+		else
+			snprintf(req, sizeof(req), "set %s %s", key, eq);
 		if ((rc = request_msg(res, req, msg, sizeof(msg))))
 			return rc;
 		printf("%s: %s (until the next 'mdctl up')\n", name, msg);
 		return MDCTL_EXIT_OK;
 	}
-	/* Nothing to change in this version: the same answer with --dry-run. */
-	if (!strcmp(key, "mode")) {
-		if (!strcmp(eq, "sync")) {
-			printf("%s: mode is sync\n", name);
-			return MDCTL_EXIT_OK;
-		}
-		return err(MDCTL_EXIT_REFUSED, "%s: mode=%s is not available in this version "
-			   "(only sync)", name, eq);
-	}
 	return err(MDCTL_EXIT_USAGE, "unknown setting '%s' (keys: resync-rate, compression, "
-		   "compression-level, mode)", key);
+		   "compression-level, mode, async-buffer, max-lag)", key);
 }
 
 /* "N,N,..." as the state file lists them, the first differing offsets. */

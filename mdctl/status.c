@@ -121,6 +121,23 @@ static void compression_json(json_object *j, const struct md_res_cfg *res, const
 	json_object_object_add(j, "compression_received_ratio", json_object_new_double(rout > 0 ? rin / rout : 1.0));
 }
 
+/*
+ * mode: the setting, whether this connection runs it, and the backlog:
+ * the writes completed here that the peer does not hold yet (what a
+ * failover now would lose), in bytes, writes and the age of the oldest,
+ * and the time to drain it at the recent rate.
+ */
+static void mode_json(json_object *j, const struct md_res_cfg *res, const struct md_state *s)
+{
+	json_object_object_add(j, "mode", json_object_new_string(
+		s->pid && s->mode[0] ? s->mode : md_mode_name(res->mode)));
+	json_object_object_add(j, "async_active", json_object_new_boolean(s->pid && s->async_active));
+	json_object_object_add(j, "lag_bytes", json_object_new_int64((int64_t)(s->pid ? s->lag_bytes : 0)));
+	json_object_object_add(j, "lag_writes", json_object_new_int64((int64_t)(s->pid ? s->lag_writes : 0)));
+	json_object_object_add(j, "lag_seconds", json_object_new_double(s->pid ? (double)s->lag_ms / 1000 : 0));
+	json_object_object_add(j, "drain_seconds", json_object_new_double(s->pid ? (double)s->drain_ms / 1000 : 0));
+}
+
 /* *up: the resource is up on this node. */
 static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bool *up)
 {
@@ -220,6 +237,7 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bo
 	json_object_object_add(j, "last_handler", json_object_new_string(s.handler));
 	json_object_object_add(j, "last_handler_result", json_object_new_string(s.handler_result));
 	compression_json(j, res, &s);
+	mode_json(j, res, &s);
 	return j;
 }
 
@@ -290,6 +308,12 @@ static void print_status_text(json_object *j)
 		if (strcmp(S("compression"), "none") || strcmp(S("compression_sent_bytes"), "0") ||
 		    strcmp(S("compression_received_bytes"), "0"))
 			print_compression_text(j);
+		if (strcmp(S("mode"), "sync") || strcmp(S("lag_bytes"), "0"))
+			printf("  mode %s (%s): peer behind by %s bytes in %s writes, oldest %s s; "
+			       "drains in %s s\n", S("mode"),
+			       !strcmp(S("async_active"), "true") ? "active on this connection" :
+			       "synchronous on this connection", S("lag_bytes"), S("lag_writes"),
+			       S("lag_seconds"), S("drain_seconds"));
 		if (*S("last_error"))
 			printf("  last error: %s\n", S("last_error"));
 	} else {

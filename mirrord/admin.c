@@ -11,7 +11,7 @@
  *   - the runtime choices mdctl makes over the control socket (ctl.c's
  *     handlers call admin_set_paused, admin_set_rate, admin_request_verify,
  *     and admin_reload after mdctl changed the superblock's flags;
- *     compression's are compress.c's: zc_set).
+ *     compression's are compress.c's: zc_set; the mode's async.c's: as_set).
  *
  * Owns r->adm (the link state the state file shows included).
  */
@@ -71,6 +71,7 @@ static void ev_snapshot(const struct repl *r, enum md_link link, struct md_ev_sn
 void state_write(struct repl *r, enum md_link link)
 {
 	struct md_ev_snap ev;
+	struct md_lag lag;
 
 	struct md_state s = {
 		.pid = getpid(), .link = link, .since = (long long)time(NULL),
@@ -108,6 +109,13 @@ void state_write(struct repl *r, enum md_link link)
 	snprintf(s.compression, sizeof(s.compression), "%s", md_compression_name(r->res->compression));
 	s.compression_level = r->res->compression_level;
 	s.compression_active = link == MD_LINK_CONNECTED && r->hs.zstd;
+	snprintf(s.mode, sizeof(s.mode), "%s", md_mode_name(r->res->mode));
+	as_lag(r, &lag);
+	s.async_active = link == MD_LINK_CONNECTED && lag.active;
+	s.lag_bytes = lag.bytes;
+	s.lag_writes = lag.writes;
+	s.lag_ms = lag.age_ms;
+	s.drain_ms = lag.drain_ms;
 	s.zsent_bytes = r->zc.enc.st.in_bytes;
 	s.zsent_wire_bytes = r->zc.enc.st.out_bytes;
 	s.zsent_raw_bytes = r->zc.enc.st.raw_bytes;
@@ -232,14 +240,19 @@ bool admin_adjust(struct repl *r, const struct md_res_cfg *next)
 	char zmsg[256];
 
 	log_info("adjusted from the configuration file: timeout %d s, ko-count %d, resync-rate "
-		 "%llu bytes/s, checksum-resync %s, compression %s level %d, fencing %s, "
-		 "handler-timeout %d s", next->timeout_s,
+		 "%llu bytes/s, checksum-resync %s, compression %s level %d, mode %s, async-buffer "
+		 "%llu, fencing %s, handler-timeout %d s", next->timeout_s,
 		 next->ko_count, (unsigned long long)next->resync_rate,
 		 next->checksum_resync ? "yes" : "no", md_compression_name(next->compression),
-		 next->compression_level, md_fencing_name(next->fencing), next->handler_timeout_s);
+		 next->compression_level, md_mode_name(next->mode),
+		 (unsigned long long)next->async_buffer, md_fencing_name(next->fencing),
+		 next->handler_timeout_s);
 	/* compress.c's: its contexts follow (a failure keeps the old ones). */
 	if (zc_set(r, next->compression, next->compression_level, zmsg, sizeof(zmsg)))
 		log_err("compression not changed: %s", zmsg);
+	/* async.c's: the kernel's flag follows on this connection. */
+	if (as_set(r, next->mode, next->async_buffer, next->max_lag_s, zmsg, sizeof(zmsg)))
+		log_err("mode not changed: %s", zmsg);
 	res->timeout_s = next->timeout_s;
 	res->ko_count = next->ko_count;
 	res->resync_rate = next->resync_rate;

@@ -8,7 +8,12 @@
  * written with O_DIRECT: RWF_DSYNC for FUA, a preceding fdatasync for
  * PREFLUSH.  Writes that overlap one still in flight wait for it, in
  * arrival order, so that both disks apply overlapping writes in the same
- * order.  When the arena or the slots run out, rx.c stops reading the
+ * order.  A barrier (MDW_DF_BARRIER: a flush or FUA write of mode =
+ * async) starts only when every write received before it has completed,
+ * and none received after it starts until it has, so that this disk holds
+ * what the primary's application could have seen at any power cut here
+ * (docs/design.md, "Asynchronous replication").  When the arena or the
+ * slots run out, rx.c stops reading the
  * socket: TCP backpressure then bounds the primary.
  *
  * Disk-failure policy (DRBD's pass_on): a failed write is answered with an
@@ -26,6 +31,7 @@
 #include "repl.h"
 
 static void apply_start(struct apply *a);
+static bool overlaps_active(struct repl *r, const struct md_data_info *d);
 
 static int arena_alloc(struct repl *r, unsigned npages)
 {
@@ -49,6 +55,24 @@ static int arena_alloc(struct repl *r, unsigned npages)
 		}
 	}
 	return -1;
+}
+
+/*
+ * May a received write start now, given those in flight?  Not while a
+ * barrier (MDW_DF_BARRIER) is in flight; a barrier itself only once
+ * nothing is; any other only when it overlaps none in flight.
+ */
+static bool may_start(struct repl *r, const struct md_data_info *d)
+{
+	if (r->ap.barrier)
+		return false;
+	if (d->flags & MDW_DF_BARRIER) {
+		for (int i = 0; i < MAX_APPLY; i++)
+			if (r->ap.slot[i].active)
+				return false;
+		return true;
+	}
+	return !overlaps_active(r, d);
 }
 
 static bool overlaps_active(struct repl *r, const struct md_data_info *d)
@@ -162,8 +186,10 @@ static void apply_finish(struct apply *a, int status)
 		rs_target_finished(r, a->d.offset, true);
 	apply_release(a);
 
-	/* Start waiting writes, in order, until one still overlaps. */
-	while (r->ap.pending && !overlaps_active(r, &r->ap.pending->d)) {
+	if (a->d.flags & MDW_DF_BARRIER)
+		r->ap.barrier = false;
+	/* Start waiting writes, in order, until one may not start yet. */
+	while (r->ap.pending && may_start(r, &r->ap.pending->d)) {
 		struct apply *p = r->ap.pending;
 
 		r->ap.pending = p->next;
@@ -207,6 +233,8 @@ static void apply_flush_cb(struct io_op *op, int res)
 static void apply_start(struct apply *a)
 {
 	a->active = true;
+	if (a->d.flags & MDW_DF_BARRIER)
+		a->r->ap.barrier = true;
 	a->start_ms = now_ms();
 	if (a->d.flags & MDW_DF_PREFLUSH) {
 		a->op = (struct io_op){ .kind = IO_FSYNC, .fd = a->r->dev.disk_fd,
@@ -269,7 +297,7 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 	d.flags &= (uint16_t)~MDW_DF_ZSTD;
 	a->d = d;
 	a->resync = resync;
-	if (r->ap.pending || overlaps_active(r, &d)) {
+	if (r->ap.pending || !may_start(r, &d)) {
 		if (r->ap.pending_tail)
 			r->ap.pending_tail->next = a;
 		else
@@ -340,4 +368,5 @@ void apply_reset(struct repl *r)
 		r->ap.free = &r->ap.slot[i];
 	}
 	r->ap.pending = r->ap.pending_tail = NULL;
+	r->ap.barrier = false;
 }

@@ -83,6 +83,7 @@ void repl_connection_reset(struct repl *r)
 	tx_reset(r);
 	rx_reset(r);
 	send_reset(r);
+	as_reset(r);
 	apply_reset(r);
 	rs_reset(r);
 	vf_reset(r);
@@ -94,7 +95,8 @@ int repl_connected(struct repl *r, volatile int *stop)
 	int rc;
 
 	repl_connection_reset(r);
-	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED, conn_deadline_s(r), fence_conn_flags(r));
+	rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED, conn_deadline_s(r),
+			   fence_conn_flags(r) | as_conn_flags(r));
 	if (rc) {
 		/* Nothing started on the socket yet: it ends here, with its TLS
 		 * session, rather than linger until the next one overwrites it.
@@ -110,6 +112,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 	if (rc)
 		conn_fail(r, "cannot start the resync: %s", strerror(-rc));
 	zc_connected(r);
+	as_connected(r);
 	state_write(r, MD_LINK_CONNECTED);
 	send_start(r);
 	rx_post(r);
@@ -160,14 +163,16 @@ int repl_connected(struct repl *r, volatile int *stop)
 		if (now - r->dev.last_poll_ms >= POLL_INTERVAL_MS) {
 			r->dev.last_poll_ms = now;
 			conn_refuse_pending(r);
-			if (send_check_progress(r, now))
+			if (send_check_progress(r, now) || as_check_progress(r, now))
 				continue;
 			if (apply_check_stall(r, now))
 				state_write(r, MD_LINK_CONNECTED);
 			poll_role(r);
 			rs_kick(r);
 			vf_kick(r);
-			if (fence_poll(r) || r->rs.active || r->vf.active || zc_publish_due(r, now))
+			as_kick(r);
+			if (fence_poll(r) || r->rs.active || r->vf.active || zc_publish_due(r, now) ||
+			    as_publish_due(r, now))
 				state_write(r, MD_LINK_CONNECTED);
 		}
 	}
@@ -333,19 +338,24 @@ int repl_init(struct repl *r)
 		goto free_rx;
 	if ((rc = zc_init(r)))
 		goto free_arena;
+	if ((rc = as_init(r)))
+		goto free_zc;
 
 	rc = io_loop_create(&r->io, r->opt.io_mode, 2 * MAX_APPLY + 16);
 	if (rc) {
 		log_err("cannot set up the I/O loop: %s", strerror(-rc));
-		goto free_arena;
+		goto free_async;
 	}
 	log_info("resource %s: node %s, peer %s, %llu bytes, I/O via %s", r->res->name,
 		 r->res->nodes[r->me].name, peer_name(r), (unsigned long long)r->dev.size_bytes,
 		 io_backend_name(r->io));
 	return 0;
 
-free_arena:
+free_async:
+	as_fini(r);
+free_zc:
 	zc_fini(r);
+free_arena:
 	apply_fini(r);
 free_rx:
 	rx_fini(r);
@@ -381,4 +391,5 @@ void repl_fini(struct repl *r)
 	rx_fini(r);
 	apply_fini(r);
 	zc_fini(r);
+	as_fini(r);
 }

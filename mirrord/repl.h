@@ -29,7 +29,8 @@
  * time), fence.c (fencing and the administrator's handlers, which
  * handler.c runs), compress.c (zstd on DATA payloads: the contexts, the
  * auto policy, the counts; lib/zdata.h is the codec send.c, csum.c and
- * apply.c frame and parse every DATA packet with).
+ * apply.c frame and parse every DATA packet with), async.c (mode =
+ * async: the backlog of writes completed here and not yet on the peer).
  */
 #ifndef MIRRORD_REPL_H
 #define MIRRORD_REPL_H
@@ -68,6 +69,21 @@
 #define RETRY_DELAY_MS		1000
 
 struct repl;
+
+/* async.c: one write the application saw complete, the peer not yet. */
+struct as_entry {
+	uint64_t offset, read_ms;
+	uint32_t len, seq;
+	bool acked;
+};
+#define AS_RING		(1u << 16)
+
+/* async.c: the backlog as status shows it. */
+struct md_lag {
+	bool active;
+	uint64_t bytes, age_ms, drain_ms;
+	uint32_t writes;
+};
 
 /* Something queued for the socket: a data batch or a control buffer. */
 struct txitem {
@@ -314,6 +330,7 @@ struct repl {
 		struct apply slot[MAX_APPLY];
 		struct apply *free;
 		struct apply *pending, *pending_tail;
+		bool barrier;		/* an MDW_DF_BARRIER write in flight */
 	} ap;
 
 	struct {			/* compress.c: zstd on DATA payloads */
@@ -323,6 +340,22 @@ struct repl {
 					 * the send queue was backed up */
 		uint64_t pub_sent, pub_recv, pub_ms;	/* the counts as last published */
 	} zc;
+
+	struct {			/* async.c: mode = async, the backlog */
+		bool active;		/* this connection: writes complete when read */
+		bool waiting;		/* send.c holds its reads for room */
+		struct as_entry *ring;	/* AS_RING entries, in reading order */
+		uint32_t head, count;	/* the oldest entry, how many */
+		uint32_t next_seq;	/* the next entry's (its wire id's high half) */
+		uint64_t bytes;		/* payload bytes of the entries */
+		uint64_t last_ack_ms;	/* the progress clock */
+		uint64_t moved_ms;	/* an entry was last acknowledged (send.c's
+					 * progress clock waits behind the backlog) */
+		double rate;		/* bytes/s acknowledged, smoothed */
+		uint64_t rate_ms, rate_bytes;
+		uint64_t pub_ms;	/* the state file, as last published */
+		uint32_t pub_count;
+	} as;
 
 	struct resync rs;		/* resync.c */
 	struct csum cs;			/* csum.c */
@@ -465,6 +498,26 @@ void kack_add(struct repl *r, uint64_t id, int32_t status);
 int handle_ack(struct repl *r, const char *body, uint32_t len);
 uint64_t progress_bound_ms(const struct repl *r);
 bool send_check_progress(struct repl *r, uint64_t now);
+
+void send_resume(struct repl *r);
+void kack_progress(struct repl *r);
+
+/* async.c */
+int as_init(struct repl *r);
+void as_fini(struct repl *r);
+void as_reset(struct repl *r);
+bool as_is_id(uint64_t id);
+uint32_t as_conn_flags(const struct repl *r);
+void as_connected(struct repl *r);
+bool as_room(const struct repl *r);
+void as_wait_room(struct repl *r);
+uint64_t as_take(struct repl *r, const struct md_chan_req *q);
+int as_acked(struct repl *r, uint64_t id, int32_t status);
+bool as_check_progress(struct repl *r, uint64_t now);
+void as_lag(const struct repl *r, struct md_lag *lag);
+bool as_publish_due(struct repl *r, uint64_t now);
+int as_set(struct repl *r, int mode, uint64_t buffer, int max_lag_s, char *msg, size_t len);
+void as_kick(struct repl *r);
 
 /* apply.c */
 int apply_init(struct repl *r);

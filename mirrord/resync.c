@@ -339,6 +339,20 @@ static int target_send_bitmap(struct repl *r)
 		free(buf); free(t); free(iov);
 		return rc;
 	}
+	/* Our own marks go to the source and are rewritten with its data:
+	 * after a crash as primary (mode = async: writes the peer never
+	 * acknowledged) that gives up changes of ours, so it is said, not done
+	 * silently (before-resync-target ran already: the place for a copy). */
+	{
+		uint64_t own = 0;
+
+		for (uint64_t i = 0; i < (r->dev.nchunks + 63) / 64; i++)
+			own += (uint64_t)__builtin_popcountll(bits[i]);
+		if (own)
+			log_info("resync from %s: %llu chunks marked here (changes of this copy the "
+				 "peer may lack, or holes) are rewritten with %s's data", peer_name(r),
+				 (unsigned long long)own, peer_name(r));
+	}
 	p = buf;
 	for (uint64_t start = 0; start < r->dev.nchunks; start += MDW_BITMAP_MAX_BITS) {
 		uint32_t n = (uint32_t)(r->dev.nchunks - start < MDW_BITMAP_MAX_BITS ?

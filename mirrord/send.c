@@ -11,7 +11,9 @@
  *      turn goes to the channel (flush_kacks), and the kernel completes
  *      the application's bios.
  * Two channel buffers alternate so that a batch is read while the previous
- * one is on the wire.  Resync records come through the same channel
+ * one is on the wire.  mode = async: a request the kernel completed when
+ * read (MD_RF_ASYNC) is async.c's entry instead of a held one, its ACK
+ * ends there, and async.c's backlog bound pauses the reads.  Resync records come through the same channel
  * (MD_OP_RESYNC) and are handed to resync.c / csum.c.
  *
  * Progress timeout: every request taken from the kernel is held (by slot)
@@ -93,12 +95,19 @@ static void sb_read_cb(struct io_op *op, int res)
 			conn_fail(r, "malformed batch from the kernel channel");
 			return;
 		}
-		hold(r, q.id, q.offset);
 		d = (struct md_data_info){
 			.id = q.id, .offset = q.offset, .seq = q.seq, .len = q.len,
 			.flags = (uint16_t)((q.flags & MD_RF_FUA ? MDW_DF_FUA : 0) |
 				 (q.flags & MD_RF_PREFLUSH || q.op == MD_OP_FLUSH ? MDW_DF_PREFLUSH : 0)),
 		};
+		/* A flush or FUA write after writes the application saw
+		 * complete (mode = async) is a barrier on the peer. */
+		if (d.flags && (q.flags & MD_RF_ASYNC || r->as.count))
+			d.flags |= MDW_DF_BARRIER;
+		if (q.flags & MD_RF_ASYNC)
+			d.id = as_take(r, &q);	/* async.c's: the kernel waits for no ack */
+		else
+			hold(r, q.id, q.offset);
 		if (q.op == MD_OP_RESYNC) {
 			/* resync.c's: sent as DATA|RESYNC, or taken care of there
 			 * (a read error, a digest instead of the data). */
@@ -139,11 +148,24 @@ static void sb_post_read(struct sendbuf *sb)
 
 	if (sb->state != SB_FREE || r->conn.failing)
 		return;
+	if (!as_room(r)) {
+		/* mode = async, the backlog at async-buffer: new writes wait
+		 * in the kernel until the peer acknowledges (async.c). */
+		as_wait_room(r);
+		return;
+	}
 	sb->op = (struct io_op){ .kind = IO_READ, .fd = r->dev.ctl_fd, .stream = true,
 				 .buf = sb->buf, .len = SBUF_SIZE,
 				 .cb = sb_read_cb, .ctx = sb };
 	sb->state = SB_READING;
 	ioq_submit(r->io, &sb->op);
+}
+
+/* async.c made room in the backlog: the idle channel buffers read again. */
+void send_resume(struct repl *r)
+{
+	sb_post_read(&r->snd.sb[0]);
+	sb_post_read(&r->snd.sb[1]);
 }
 
 /* How long a request may wait for the peer: ko-count x timeout. */
@@ -164,6 +186,10 @@ bool send_check_progress(struct repl *r, uint64_t now)
 			oldest = r->snd.held[i].since_ms;
 			offset = r->snd.held[i].offset;
 		}
+	/* Behind an asynchronous backlog that moves, a request waits for the
+	 * link, not for a stuck peer (async.c watches the backlog itself). */
+	if (r->as.moved_ms > oldest)
+		oldest = r->as.moved_ms;
 	if (now - oldest <= progress_bound_ms(r))
 		return false;
 	conn_fail(r, "peer too slow: request at offset %llu not acknowledged for %llu s",
@@ -191,6 +217,18 @@ void flush_kacks(struct repl *r)
 	r->snd.nkacks = 0;
 }
 
+/* async.c: the backlog moved; the kernel hears it with this turn's acks
+ * (at most once), so that its deadline does not count the drain. */
+void kack_progress(struct repl *r)
+{
+	for (unsigned i = 0; i < r->snd.nkacks; i++)
+		if (r->snd.kacks[i].id == MD_CHAN_ACK_PROGRESS)
+			return;
+	if (r->snd.nkacks == MD_MAX_INFLIGHT)
+		flush_kacks(r);
+	r->snd.kacks[r->snd.nkacks++] = (struct md_chan_ack){ .id = MD_CHAN_ACK_PROGRESS };
+}
+
 /* Queue the kernel's answer for request id (0 or -errno). */
 void kack_add(struct repl *r, uint64_t id, int32_t status)
 {
@@ -209,6 +247,9 @@ int handle_ack(struct repl *r, const char *body, uint32_t len)
 		conn_fail(r, "malformed ACK from peer");
 		return -1;
 	}
+	if (as_is_id(id))
+		return as_acked(r, id, status);
+
 	/* Only a request we sent and is not answered yet: the kernel would
 	 * refuse the whole write of acks and blame this daemon. */
 	if ((uint32_t)id >= MD_MAX_INFLIGHT || !r->snd.held[(uint32_t)id].since_ms ||

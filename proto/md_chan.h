@@ -34,8 +34,10 @@
 #define MD_CTL_NAME		"mirrordisk-ctl"
 #define MD_CTL_PATH		"/dev/" MD_CTL_NAME
 #define MD_DISK_PREFIX		"mirror"	/* /dev/mirror<minor> */
-#define MD_CHAN_VERSION		4	/* 2: MD_RF_READ_ERROR records; 3: deadlines;
-					 * 4: MD_CONN_HELD, md_ioc_conn.flags, MD_IOC_RESUME_IO */
+#define MD_CHAN_VERSION		5	/* 2: MD_RF_READ_ERROR records; 3: deadlines;
+					 * 4: MD_CONN_HELD, md_ioc_conn.flags, MD_IOC_RESUME_IO;
+					 * 5: MD_CONNF_ASYNC, MD_RF_ASYNC,
+					 * MD_CHAN_ACK_PROGRESS */
 #define MD_MAX_MINORS		64
 #define MD_NAME_LEN		64
 #define MD_PATH_LEN		256
@@ -79,6 +81,12 @@
 						 * from the lower disk; no payload (len 0).
 						 * Ack it (with an error): the chunk stays
 						 * out of sync. */
+#define MD_RF_ASYNC		(1u << 3)	/* MD_CONNF_ASYNC: this request completed to
+						 * the application (once its local part
+						 * did) when read; the kernel waits for no
+						 * ack of it and takes none.  Its bitmap
+						 * bits stay set until an epoch flush the
+						 * peer acknowledged covers it. */
 
 /* md_chan_ack.status: 0, or a negative errno from the peer or the link. */
 
@@ -92,6 +100,14 @@ struct md_chan_req {
 	__u16 flags;		/* MD_RF_* */
 	__u64 seq;		/* per-device submission order */
 };
+
+/*
+ * An ack with this id (status 0) answers no request: the daemon's
+ * asynchronous backlog moved (the peer acknowledged some of it), so the
+ * requests the kernel waits for behind it are the link's doing, not a
+ * stopped daemon's (kmod/deadline.c).  No request has it: gen starts at 1.
+ */
+#define MD_CHAN_ACK_PROGRESS	0ull
 
 struct md_chan_ack {
 	__u64 id;
@@ -171,6 +187,18 @@ struct md_ioc_conn {
  * before someone has fenced the peer.  A secondary has no writes to hold.
  */
 #define MD_CONNF_HOLD		(1u << 0)
+/*
+ * CONNECTED with MD_CONNF_ASYNC (mode = async): an application write or
+ * flush completes when its local part did and the daemon has read it
+ * (MD_RF_ASYNC in its header), not when the peer acknowledged it.  Not
+ * the bitmap's epoch flushes, and not a write whose bit could not be
+ * recorded: those still wait for the peer.  Durability: a write's bits
+ * are cleared only by an epoch flush the peer acknowledged, which the
+ * peer orders after every write read before it (MDW_DF_BARRIER), so a
+ * write the peer may lack stays in the bitmap (docs/design.md,
+ * "Asynchronous replication").
+ */
+#define MD_CONNF_ASYNC		(1u << 1)
 
 /* Daemon state bits in md_ioc_status.flags */
 #define MD_SF_BOUND		(1u << 0)	/* a daemon holds the channel */

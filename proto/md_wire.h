@@ -50,7 +50,10 @@
  * MDW_DATA with MDW_DF_ZSTD: its payload one zstd frame.  A peer of an
  * earlier release never offers the bit: with compression = none it
  * connects as before, with compression on either side the HELLO check
- * refuses the pair with the reason. */
+ * refuses the pair with the reason.  MDW_FEAT_ASYNC (offered by every
+ * release that has it): the receiver honours MDW_DF_BARRIER; a primary
+ * runs mode = async only with a peer that offered it, synchronously
+ * otherwise (and says so). */
 #define MDW_PROTO_MIN		4
 #define MDW_PROTO_MAX		4
 #define MDW_DEFAULT_PORT	7790
@@ -91,7 +94,9 @@
 #define MDW_FEAT_AUTH		(1ull << 3)	/* reserved */
 #define MDW_FEAT_VERIFY		(1ull << 4)	/* answers MDW_VF_DIGEST */
 #define MDW_FEAT_DISK_STATE	(1ull << 5)	/* MDW_STATE carries the disk state */
-#define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH | MDW_FEAT_VERIFY | MDW_FEAT_DISK_STATE)
+#define MDW_FEAT_ASYNC		(1ull << 6)	/* honours MDW_DF_BARRIER (mode = async) */
+#define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH | MDW_FEAT_VERIFY | MDW_FEAT_DISK_STATE | \
+				 MDW_FEAT_ASYNC)
 						/* + XXH3 when configured */
 #define MDW_FEATURES_REQUIRED	(MDW_FEAT_FLUSH)
 
@@ -104,7 +109,14 @@
  * that decodes to mdw_data.len bytes; the body then holds fewer payload
  * bytes than len.  Only where MDW_FEAT_ZSTD was negotiated (lib/zdata.h). */
 #define MDW_DF_ZSTD		(1u << 3)
-#define MDW_DF_ALL		(MDW_DF_FUA | MDW_DF_PREFLUSH | MDW_DF_RESYNC | MDW_DF_ZSTD)
+/* Only where MDW_FEAT_ASYNC was offered: the receiver starts this write
+ * (its flush first, with PREFLUSH) only when every DATA received before it
+ * has completed on its disk, and starts none received after it until it
+ * has: what a flush or FUA write means on one disk, kept on the peer while
+ * the application does not wait for it (mode = async). */
+#define MDW_DF_BARRIER		(1u << 4)
+#define MDW_DF_ALL		(MDW_DF_FUA | MDW_DF_PREFLUSH | MDW_DF_RESYNC | MDW_DF_ZSTD | \
+				 MDW_DF_BARRIER)
 
 /* mdw_auth: version, method, step (lib/auth.h) */
 #define MDW_AUTH_VERSION	1

@@ -180,6 +180,10 @@ static void check_kacks(struct repl *r)
 			uint32_t slot = (uint32_t)acks[i].id;
 			uint64_t c;
 
+			if (acks[i].id == MD_CHAN_ACK_PROGRESS) {	/* the async backlog moved */
+				FUZZ_CHECK(!acks[i].status && !acks[i].reserved);
+				continue;
+			}
 			FUZZ_CHECK(slot < MD_MAX_INFLIGHT);
 			FUZZ_CHECK(w.kout[slot] && w.kid[slot] == acks[i].id);
 			FUZZ_CHECK(acks[i].status <= 0 && !acks[i].reserved);
@@ -346,18 +350,22 @@ static void step_kernel(struct repl *r, struct in *in)
 		;
 	if (slot == MD_MAX_INFLIGHT)
 		return;		/* every slot is out */
-	what %= 5;
+	what %= 7;
 	chunk %= FAKE_NCHUNKS;
 	switch (what) {
 	case 0:
 	case 1:
+	case 5:		/* mode = async: completed when read (MD_RF_ASYNC) */
+	case 6:
 		q.op = MD_OP_WRITE;
 		q.offset = chunk * FAKE_CHUNK + (shape >> 4) * 4096ull;
 		q.len = ((shape & 15) + 1) * 4096u;
 		if (q.offset + q.len > FAKE_SIZE)
 			q.len = (uint32_t)(FAKE_SIZE - q.offset);
-		if (what == 1)
+		if (what == 1 || what == 6)
 			q.flags = MD_RF_FUA | MD_RF_PREFLUSH;
+		if (what >= 5)
+			q.flags |= MD_RF_ASYNC;
 		break;
 	case 2:
 		q.op = MD_OP_FLUSH;
@@ -373,7 +381,7 @@ static void step_kernel(struct repl *r, struct in *in)
 	}
 	q.id = ++w.kgen << 32 | slot;
 	w.kid[slot] = q.id;
-	w.kout[slot] = true;
+	w.kout[slot] = !(q.flags & MD_RF_ASYNC);	/* the kernel waits for no ack of it */
 	w.kresync[slot] = q.op == MD_OP_RESYNC;
 	w.kchunk[slot] = q.offset / FAKE_CHUNK;
 	buf = op->buf;
@@ -391,6 +399,7 @@ static void step_tick(struct repl *r)
 		ctl_kick(r);
 	rs_kick(r);
 	vf_kick(r);
+	as_kick(r);
 }
 
 /* ---- one connection ---- */

@@ -47,7 +47,9 @@ check rebuild_needs_from 2 $mdctl -c "$conf" -n node-a rebuild r0
 check set_needs_value 2 $mdctl -c "$conf" -n node-a set r0 resync-rate
 check set_bad_size 2 $mdctl -c "$conf" -n node-a set r0 resync-rate=lots
 check set_unknown_key 2 $mdctl -c "$conf" -n node-a set r0 colour=blue
-check set_async_refused 4 $mdctl -c "$conf" -n node-a set r0 mode=async
+check set_bad_mode 2 $mdctl -c "$conf" -n node-a set r0 mode=fast
+check set_bad_async_buffer 2 $mdctl -c "$conf" -n node-a set r0 async-buffer=1K
+check set_bad_max_lag 2 $mdctl -c "$conf" -n node-a set r0 max-lag=-3
 check adjust_unknown_resource 3 $mdctl -c "$conf" -n node-a adjust r9
 check adjust_without_module 1 $mdctl -c "$conf" -n node-a adjust r0
 check_out dry_run_adjust 0 '^would have mirrord of r0 read .* again and apply its runtime settings' $mdctl -c "$conf" -n node-a adjust r0 --dry-run
@@ -113,7 +115,7 @@ check_out up_tls_without_secret 3 '^$' $mdctl $t1 up t1 --dry-run
 	{ fail=$((fail + 1)); echo "[  FAILED  ] up_tls_without_secret_says_why"; }
 sed -i "/^encryption = tls/d" "$conf2"
 check dry_run_set_bad_size 2 $mdctl $t1 set t1 resync-rate=lots --dry-run
-check dry_run_set_async_refused 4 $mdctl $t1 set t1 mode=async --dry-run
+check_out dry_run_set_async 0 '^would set the mode of t1 to async' $mdctl $t1 set t1 mode=async --dry-run
 check dry_run_destroy_bad_minor 2 $mdctl --dry-run destroy-minor 64
 check dry_run_unknown_resource 3 $mdctl $t1 --dry-run pause nosuch
 if [ ! -e /dev/mirrordisk-ctl ]; then

@@ -338,6 +338,7 @@ static void make_meta(struct repl *r)
 
 static void buffers_take(struct repl *r)
 {
+	assert_int_equal(as_init(r), 0);
 	if (kept.arena) {
 		r->ap.arena = kept.arena;
 		r->rx.buf = kept.rbuf;
@@ -353,6 +354,7 @@ static void buffers_take(struct repl *r)
 
 static void buffers_give(struct repl *r)
 {
+	as_fini(r);
 	if (fake_reuse && !kept.arena) {
 		kept.arena = r->ap.arena;
 		kept.rbuf = r->rx.buf;

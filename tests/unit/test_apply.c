@@ -292,6 +292,55 @@ static void fua_writes_with_dsync(void **state)
 	fake_repl_free(r);
 }
 
+/*
+ * mode = async (MDW_DF_BARRIER): a flush with a barrier waits for every
+ * write received before it, even one it does not overlap, and the writes
+ * received after it wait for it, so that a power cut here never leaves a
+ * later write on the disk without an earlier one the flush covered.
+ * Without the barrier (sync mode, the application waited for each) the
+ * same flush runs at once.
+ */
+static void barrier_orders_the_writes_around_it(void **state)
+{
+	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
+	struct io_op *w1, *sync, *w2, *w3;
+
+	(void)state;
+	assert_int_equal(feed(r, 1, 0, 4 * K, 0, 'a'), 1);
+	assert_int_equal(feed(r, 2, 1 * M, 4 * K, MDW_DF_PREFLUSH | MDW_DF_BARRIER, 'b'), 1);
+	assert_int_equal(feed(r, 3, 2 * M, 4 * K, 0, 'c'), 1);
+	w1 = expect_write(r, 0, 4 * K, 'a');
+	assert_int_equal(fake_count(r->io, IO_FSYNC), 0);	/* waits for w1 */
+	assert_null(fake_find(r->io, IO_WRITE, 2 * M));		/* waits for the barrier */
+	complete_write(r, w1);
+	expect_ack(r, 1, 0);
+	sync = fake_find(r->io, IO_FSYNC, -1);
+	assert_non_null(sync);
+	assert_null(fake_find(r->io, IO_WRITE, 2 * M));
+	fake_complete(r->io, sync, 0);
+	w2 = expect_write(r, 1 * M, 4 * K, 'b');
+	assert_null(fake_find(r->io, IO_WRITE, 2 * M));		/* until the barrier's write ends */
+	complete_write(r, w2);
+	expect_ack(r, 2, 0);
+	w3 = expect_write(r, 2 * M, 4 * K, 'c');
+	complete_write(r, w3);
+	expect_ack(r, 3, 0);
+	assert_false(r->conn.failing);
+	fake_repl_free(r);
+}
+
+static void flush_without_barrier_does_not_wait(void **state)
+{
+	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
+
+	(void)state;
+	assert_int_equal(feed(r, 1, 0, 4 * K, 0, 'a'), 1);
+	assert_int_equal(feed(r, 2, 0, 0, MDW_DF_PREFLUSH, 0), 1);
+	assert_int_equal(fake_count(r->io, IO_FSYNC), 1);
+	assert_int_equal(fake_count(r->io, IO_WRITE), 1);
+	fake_repl_free(r);
+}
+
 static void empty_flush_is_acked_after_the_sync(void **state)
 {
 	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
@@ -415,6 +464,8 @@ int main(void)
 		cmocka_unit_test(preflush_syncs_before_the_write),
 		cmocka_unit_test(fua_writes_with_dsync),
 		cmocka_unit_test(empty_flush_is_acked_after_the_sync),
+		cmocka_unit_test(barrier_orders_the_writes_around_it),
+		cmocka_unit_test(flush_without_barrier_does_not_wait),
 		cmocka_unit_test(failed_flush_marks_the_copy_for_a_full_rebuild),
 		cmocka_unit_test(full_slots_stall_the_stream_without_losing_a_packet),
 		cmocka_unit_test(full_arena_stalls_the_stream_without_losing_a_packet),

@@ -395,6 +395,30 @@ static int adjust_to(const char *extra, const char *nodes, char *what, size_t le
 	return md_res_adjust(&adjust_cur, md_config_find(&cfg, "r0"), what, len, err, sizeof(err));
 }
 
+/* A resource section with line and NODES, loaded. */
+static const struct md_res_cfg *load_line(const char *line)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "[resource r0]\nminor = 0\n%s" NODES, line);
+	assert_int_equal(load(text), 0);
+	return md_config_find(&cfg, "r0");
+}
+
+/* Each line (in a resource section with NODES) is refused with its reason. */
+struct refusal { const char *line, *why; };
+static void expect_refusals(const struct refusal *bad, size_t n)
+{
+	char text[512];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(text, sizeof(text), "[resource r0]\nminor = 0\n%s" NODES, bad[i].line);
+		assert_int_equal(load(text), -EINVAL);
+		if (!strstr(err, bad[i].why))
+			fail_msg("'%s': got '%s'", bad[i].line, err);
+	}
+}
+
 /* compression and compression-level (issue 23): values, limits, reasons. */
 static void compression_settings(void **state)
 {
@@ -405,7 +429,7 @@ static void compression_settings(void **state)
 		{ "compression = zstd\ncompression-level = -50\n", MD_COMP_ZSTD, -50 },
 		{ "compression-level = 19\n", MD_COMP_NONE, 19 },
 	};
-	static const struct { const char *line, *why; } bad[] = {
+	static const struct refusal bad[] = {
 		{ "compression = lz4\n", "compression must be none, zstd or auto, got 'lz4'" },
 		{ "compression = ZSTD\n", "compression must be none, zstd or auto" },
 		{ "compression = \n", "compression must be none, zstd or auto" },
@@ -414,25 +438,52 @@ static void compression_settings(void **state)
 		{ "compression-level = fast\n", "compression-level must be -50..19" },
 		{ "compression = zstd\ncompression = none\n", "'compression' given twice" },
 	};
-	char text[512];
-
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		snprintf(text, sizeof(text), "[resource r0]\nminor = 0\n%s" NODES, ok[i].line);
-		assert_int_equal(load(text), 0);
-		assert_int_equal(md_config_find(&cfg, "r0")->compression, ok[i].comp);
-		assert_int_equal(md_config_find(&cfg, "r0")->compression_level, ok[i].level);
+		const struct md_res_cfg *res = load_line(ok[i].line);
+
+		assert_int_equal(res->compression, ok[i].comp);
+		assert_int_equal(res->compression_level, ok[i].level);
 	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(text, sizeof(text), "[resource r0]\nminor = 0\n%s" NODES, bad[i].line);
-		assert_int_equal(load(text), -EINVAL);
-		if (!strstr(err, bad[i].why))
-			fail_msg("'%s': got '%s'", bad[i].line, err);
-	}
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 	assert_string_equal(md_compression_name(MD_COMP_AUTO), "auto");
 	assert_null(md_compression_name(7));
 	assert_int_equal(md_compression_parse("zstd"), MD_COMP_ZSTD);
 	assert_int_equal(md_compression_parse("gzip"), -1);
+}
+
+/* mode, async-buffer and max-lag (issue 24): defaults, values, limits. */
+static void async_settings(void **state)
+{
+	static const struct { const char *line; int mode; uint64_t buffer; int lag; } ok[] = {
+		{ "", MD_MODE_SYNC, 64ull << 20, 0 },
+		{ "mode = async\n", MD_MODE_ASYNC, 64ull << 20, 0 },
+		{ "mode = sync\nasync-buffer = 1M\n", MD_MODE_SYNC, 1ull << 20, 0 },
+		{ "mode = async\nasync-buffer = 16G\nmax-lag = 3600\n", MD_MODE_ASYNC, 16ull << 30, 3600 },
+	};
+	static const struct refusal bad[] = {
+		{ "mode = A\n", "mode must be sync or async, got 'A'" },
+		{ "mode = \n", "mode must be sync or async" },
+		{ "async-buffer = 1023K\n", "async-buffer must be a size from 1M to 16G, got '1023K'" },
+		{ "async-buffer = 17G\n", "async-buffer must be a size from 1M to 16G" },
+		{ "async-buffer = lots\n", "async-buffer must be a size from 1M to 16G" },
+		{ "max-lag = -1\n", "max-lag must be 0 (none) .. 3600 seconds, got '-1'" },
+		{ "max-lag = 3601\n", "max-lag must be 0 (none) .. 3600 seconds" },
+		{ "mode = async\nmode = sync\n", "'mode' given twice" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		const struct md_res_cfg *res = load_line(ok[i].line);
+
+		assert_int_equal(res->mode, ok[i].mode);
+		assert_int_equal(res->async_buffer, ok[i].buffer);
+		assert_int_equal(res->max_lag_s, ok[i].lag);
+	}
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+	assert_string_equal(md_mode_name(MD_MODE_ASYNC), "async");
+	assert_null(md_mode_name(2));
+	assert_int_equal(md_mode_parse("sync"), MD_MODE_SYNC);
+	assert_int_equal(md_mode_parse("Async"), -1);
 }
 
 static void adjust_runtime_and_restart_keys(void **state)
@@ -482,6 +533,7 @@ int main(void)
 		cmocka_unit_test(valid),
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(compression_settings),
+		cmocka_unit_test(async_settings),
 		cmocka_unit_test(fencing_and_handlers),
 		cmocka_unit_test(entry_errors_name_the_line),
 		cmocka_unit_test(file_errors),

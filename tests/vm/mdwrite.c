@@ -12,11 +12,16 @@
  *                              at most RATE writes per second
  *   mdwrite check DEV FILE     every block number listed in FILE holds its
  *                              pattern on DEV; exit 1 at the first that does not
+ *   mdwrite prefix DEV COUNT   the blocks of DEV holding their pattern form a
+ *                              prefix 0..K-1 of 0..COUNT-1: prints K; exit 1
+ *                              (naming it) at a block past K that holds its
+ *                              pattern, a gap in the history (mode = async)
  *
  * A block is "MDWRITE!" + its number + a filler derived from the number, so
  * a stale or torn block is told from a good one.  Test-only.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +66,10 @@ int main(int argc, char **argv)
 	unsigned char *buf, *want;
 	int fd;
 
-	if (argc < 4 || argc > 6 || (strcmp(argv[1], "write") && strcmp(argv[1], "check"))) {
-		fprintf(stderr, "usage: mdwrite write DEV COUNT [WORST [RATE]] | mdwrite check DEV FILE\n");
+	if (argc < 4 || argc > 6 || (strcmp(argv[1], "write") && strcmp(argv[1], "check") &&
+				     strcmp(argv[1], "prefix"))) {
+		fprintf(stderr, "usage: mdwrite write DEV COUNT [WORST [RATE]] | mdwrite check DEV FILE"
+			" | mdwrite prefix DEV COUNT\n");
 		return 2;
 	}
 	if (posix_memalign((void **)&buf, BS, BS) || posix_memalign((void **)&want, BS, BS))
@@ -95,6 +102,28 @@ int main(int argc, char **argv)
 			printf("%llu\n", (unsigned long long)n);
 			fflush(stdout);
 		}
+		return 0;
+	} else if (argv[1][0] == 'p') {
+		uint64_t count = strtoull(argv[3], NULL, 10), k = 0, n;
+
+		for (n = 0; n < count; n++) {
+			bool has;
+
+			fill(want, n);
+			if (pread(fd, buf, BS, (off_t)(n * BS)) != BS) {
+				perror("pread");
+				return 2;
+			}
+			has = !memcmp(buf, want, BS);
+			if (has && k < n) {
+				printf("block %llu is on %s but block %llu is not: not a prefix\n",
+				       (unsigned long long)n, argv[2], (unsigned long long)k);
+				return 1;
+			}
+			if (has)
+				k = n + 1;
+		}
+		printf("%llu\n", (unsigned long long)k);
 		return 0;
 	} else {
 		FILE *f = fopen(argv[3], "r");

@@ -437,3 +437,49 @@ wait_held() {
 		sleep 0.2
 	done
 }
+
+# ---- mode = async (async_prefix, async_failover) ----
+# async_cut_b N: a pair with mode = async, b primary behind a slow link
+# (netem on b: 25 ms, 2 Mbit/s), writing numbered 4 KiB blocks 0..N-1,
+# each after the previous completed (mdwrite; its ledger of completed
+# writes in /tmp/acked here); once b's status shows a backlog of 1 MiB,
+# b's power is cut (the host runner).  Then a has given up on the link
+# and applied what it received; it must hold exactly blocks 0..K-1 of the
+# history (mdwrite prefix), K below what b completed.  Sets ACKED and K.
+async_cut_b() {
+	mk='sed "s/^timeout = 5/timeout = 5\nmode = async/" /tests/md.conf > /tmp/async.conf'
+	sh -c "$mk"; on_b "$mk"
+	grep -q '^mode = async' /tmp/async.conf || fail "config edit"
+	CONF=/tmp/async.conf start_pair
+	js=$(mdctl status --json r0)
+	[ "$(echo "$js" | json_field mode)" = async ] && [ "$(echo "$js" | json_field async_active)" = true ] ||
+		{ echo "$js"; fail "a: mode async not active"; }
+	# A clean history: the region zeroed on both, the backlog drained.
+	dd if=/dev/zero of=/dev/mirror0 bs=1M count=$(($1 * 4096 / 1048576 + 1)) oflag=direct 2>/dev/null || fail "zero"
+	wait_json a lag_bytes 0 60
+	mdctl deactivate r0 || fail "deactivate a"
+	on_b "mdctl activate r0" || fail "activate b"
+	on_b "tc qdisc add dev eth0 root netem delay 25ms rate 2mbit limit 300" || fail "netem on b"
+	log "b writes $1 numbered blocks, each after the previous completed"
+	on_b "mdwrite write /dev/mirror0 $1" > /tmp/acked 2>/dev/null &
+	acw=$!
+	i=0
+	while :; do
+		js=$(on_b "mdctl status --json r0")
+		lag=$(echo "$js" | json_field lag_bytes)
+		[ "${lag:-0}" -gt 1048576 ] && [ "$(wc -l < /tmp/acked)" -gt 500 ] && break
+		i=$((i + 1)); [ $i -gt 300 ] && { echo "$js"; fail "no backlog of 1 MiB after 60 s ($(wc -l < /tmp/acked) writes)"; }
+		sleep 0.2
+	done
+	log "backlog on b: $lag bytes in $(echo "$js" | json_field lag_writes) writes, oldest $(echo "$js" | json_field lag_seconds) s, drains in $(echo "$js" | json_field drain_seconds) s"
+	# The host runner watches the console for this line and kills b's qemu.
+	echo "@@CRASH b" > /dev/console
+	sleep 3
+	kill $acw 2>/dev/null || true
+	ACKED=$(wc -l < /tmp/acked)
+	wait_json a connection connecting 60
+	K=$(mdwrite prefix /dev/vda $1) || { echo "$K"; fail "the standby is not a prefix of b's history"; }
+	log "b completed $ACKED writes; the standby holds blocks 0..$((K - 1)), no gap"
+	[ "$K" -gt 0 ] || fail "nothing reached the standby"
+	[ "$K" -lt "$ACKED" ] || fail "the standby holds all $ACKED writes: the peer did not lag (was it asynchronous?)"
+}

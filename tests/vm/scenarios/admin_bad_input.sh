@@ -35,7 +35,8 @@ expect_rc 2 mdctl set r0
 expect_rc 2 mdctl set r0 resync-rate
 expect_rc 2 mdctl set r0 resync-rate=lots
 expect_rc 2 mdctl set r0 colour=blue
-expect_rc 4 mdctl set r0 mode=async
+expect_rc 2 mdctl set r0 mode=fast
+expect_rc 5 mdctl set r0 mode=async		# not up
 expect_rc 0 mdctl down r0			# already down
 [ "$(digest /dev/vda)" = "$before" ] || fail "a refused command changed the disk"
 # Up, in the wrong state: refused, nothing changed.

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test_async.c - mode = async on the primary (mirrord/async.c, send.c) on
+ * the fake I/O loop (fake_io.h): a write the kernel completed when read
+ * (MD_RF_ASYNC) goes out under an id of the backlog, not the kernel's
+ * slot; its ACK ends the entry and tells the kernel only that the backlog
+ * moved; a failed one is marked out of sync; async-buffer stops the
+ * channel reads until an ACK makes room, and so does max-lag while the
+ * oldest entry is older; the backlog has its own progress
+ * timeout, and the held requests behind it wait for it.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "fake_io.h"
+
+#define SLOT_ID(slot)	((7ull << 32) | (slot))
+#define LEN		(64u * 1024u)
+
+/* The kernel hands a write at off to the daemon; it is sent at once.  The
+ * DATA packet's id and flags come back. */
+static uint64_t kernel_write(struct repl *r, uint64_t id, uint64_t off, uint16_t flags,
+			     uint16_t *wflags)
+{
+	static char buf[sizeof(struct md_chan_req) + LEN];
+	struct md_chan_req q = { .id = id, .offset = off, .op = MD_OP_WRITE, .len = LEN,
+				 .flags = flags };
+	struct md_data_info d;
+	const char *body;
+	uint32_t len;
+
+	memcpy(buf, &q, sizeof(q));
+	memset(buf + sizeof(q), 'w', q.len);
+	fake_read(r->io, r->dev.ctl_fd, buf, sizeof(buf));
+	fake_send_all(r->io);
+	body = fake_wire_expect(r->io, MDW_DATA, &len);
+	assert_non_null(body);
+	assert_int_equal(mdw_data_decode(body, len, &d), 0);
+	assert_int_equal(d.offset, off);
+	if (wflags)
+		*wflags = d.flags;
+	return d.id;
+}
+
+static int peer_ack(struct repl *r, uint64_t id, int32_t status)
+{
+	char body[sizeof(struct mdw_ack)];
+
+	mdw_ack_encode(body, id, status);
+	return handle_ack(r, body, sizeof(body));
+}
+
+static struct repl *async_primary(uint64_t buffer)
+{
+	struct repl *r = fake_repl_new(MD_ROLE_PRIMARY);
+
+	r->res->mode = MD_MODE_ASYNC;
+	r->res->async_buffer = buffer;
+	r->hs.peer_features |= MDW_FEAT_ASYNC;
+	assert_int_equal(as_conn_flags(r), MD_CONNF_ASYNC);
+	as_connected(r);
+	send_start(r);
+	return r;
+}
+
+/* A channel buffer reads the kernel (no socket read is posted here). */
+static bool channel_read_posted(struct repl *r)
+{
+	return fake_count(r->io, IO_READ) > 0;
+}
+
+static void async_write_is_the_backlogs_not_the_kernels(void **state)
+{
+	struct repl *r = async_primary(64u << 20);
+	struct md_chan_ack acks[8];
+	struct md_lag lag;
+	uint64_t id1, id2;
+
+	(void)state;
+	id1 = kernel_write(r, SLOT_ID(3), 0, MD_RF_ASYNC, NULL);
+	id2 = kernel_write(r, SLOT_ID(3) + (1ull << 32), 1u << 20, MD_RF_ASYNC, NULL);	/* the slot again */
+	assert_true(as_is_id(id1) && as_is_id(id2) && id1 != id2);
+	as_lag(r, &lag);
+	assert_true(lag.active);
+	assert_int_equal(lag.writes, 2);
+	assert_int_equal(lag.bytes, 2 * LEN);
+	/* Out of order: the entry waits, the backlog moves only at its head. */
+	assert_int_equal(peer_ack(r, id2, 0), 1);
+	as_lag(r, &lag);
+	assert_int_equal(lag.writes, 2);
+	assert_int_equal(peer_ack(r, id1, 0), 1);
+	as_lag(r, &lag);
+	assert_int_equal(lag.writes, 0);
+	assert_int_equal(lag.bytes, 0);
+	/* The kernel hears only that the backlog moved (no ack of slot 3). */
+	flush_kacks(r);
+	assert_int_equal(fake_kacks(r, acks, 8), 1);
+	assert_int_equal(acks[0].id, MD_CHAN_ACK_PROGRESS);
+	assert_int_equal(acks[0].status, 0);
+	/* An ACK for an entry that is gone: a broken peer. */
+	assert_int_equal(peer_ack(r, id1, 0), -1);
+	assert_true(r->conn.failing);
+	assert_non_null(strstr(r->conn.fail_reason, "waits for none"));
+	fake_repl_free(r);
+}
+
+static void failed_async_write_is_marked(void **state)
+{
+	struct repl *r = async_primary(64u << 20);
+	uint64_t id;
+
+	(void)state;
+	id = kernel_write(r, SLOT_ID(1), 3 * FAKE_CHUNK, MD_RF_ASYNC, NULL);
+	assert_int_equal(peer_ack(r, id, -EIO), 1);
+	assert_true(fake_kernel.oos[0] >> 3 & 1);
+	assert_false(r->conn.failing);
+	fake_repl_free(r);
+}
+
+/* A flush or FUA write after writes the application saw complete is a
+ * barrier on the peer; a sync write before any is not. */
+static void flush_after_the_backlog_is_a_barrier(void **state)
+{
+	struct repl *r = async_primary(64u << 20);
+	uint16_t f;
+	uint64_t id;
+
+	(void)state;
+	kernel_write(r, SLOT_ID(1), 0, MD_RF_FUA, &f);
+	assert_int_equal(f, MDW_DF_FUA);
+	id = kernel_write(r, SLOT_ID(2), 0, MD_RF_ASYNC, &f);
+	assert_int_equal(f, 0);
+	kernel_write(r, SLOT_ID(4), LEN, MD_RF_FUA | MD_RF_PREFLUSH, &f);	/* the bitmap's epoch */
+	assert_int_equal(f, MDW_DF_FUA | MDW_DF_PREFLUSH | MDW_DF_BARRIER);
+	kernel_write(r, SLOT_ID(5), 2 * LEN, MD_RF_ASYNC | MD_RF_FUA, &f);
+	assert_int_equal(f, MDW_DF_FUA | MDW_DF_BARRIER);
+	(void)id;
+	fake_repl_free(r);
+}
+
+/* The bound is checked when a buffer would read again: the other buffer,
+ * reading already, may bring one more batch (at most 2 batches over). */
+static void async_buffer_holds_the_reads_until_an_ack(void **state)
+{
+	struct repl *r = async_primary(2 * LEN);
+	uint64_t id1, id2;
+
+	(void)state;
+	id1 = kernel_write(r, SLOT_ID(1), 0, MD_RF_ASYNC, NULL);
+	assert_true(channel_read_posted(r));
+	id2 = kernel_write(r, SLOT_ID(2), LEN, MD_RF_ASYNC, NULL);
+	assert_int_equal(fake_count(r->io, IO_READ), 1);	/* the one posted before */
+	kernel_write(r, SLOT_ID(3), 2 * LEN, MD_RF_ASYNC, NULL);
+	/* 3 x 64 KiB behind, over 2: no buffer reads the channel. */
+	assert_false(channel_read_posted(r));
+	assert_int_equal(peer_ack(r, id1, 0), 1);
+	assert_false(channel_read_posted(r));			/* still at the bound */
+	assert_int_equal(peer_ack(r, id2, 0), 1);
+	assert_int_equal(fake_count(r->io, IO_READ), 2);	/* both read again */
+	fake_repl_free(r);
+}
+
+/* max-lag: while the oldest write the peer lacks is older, no new write
+ * is read (so none completes); its ACK lets them in again. */
+static void max_lag_holds_the_reads_while_the_oldest_is_older(void **state)
+{
+	struct repl *r = async_primary(64u << 20);
+	uint64_t id1;
+
+	(void)state;
+	r->res->max_lag_s = 2;
+	id1 = kernel_write(r, SLOT_ID(1), 0, MD_RF_ASYNC, NULL);
+	r->as.ring[r->as.head].read_ms -= 3000;		/* 3 s old now */
+	kernel_write(r, SLOT_ID(2), LEN, MD_RF_ASYNC, NULL);
+	kernel_write(r, SLOT_ID(3), 2 * LEN, MD_RF_ASYNC, NULL);
+	assert_false(channel_read_posted(r));
+	as_kick(r);
+	assert_false(channel_read_posted(r));
+	assert_int_equal(peer_ack(r, id1, 0), 1);	/* the oldest is young again */
+	assert_int_equal(fake_count(r->io, IO_READ), 2);
+	fake_repl_free(r);
+}
+
+static void backlog_has_its_own_progress_timeout(void **state)
+{
+	struct repl *r = async_primary(64u << 20);
+	uint64_t t0 = now_ms(), bound = progress_bound_ms(r), id;
+
+	(void)state;
+	id = kernel_write(r, SLOT_ID(1), 0, MD_RF_ASYNC, NULL);
+	kernel_write(r, SLOT_ID(2), LEN, MD_RF_ASYNC, NULL);
+	kernel_write(r, SLOT_ID(9), 0, MD_RF_PREFLUSH, NULL);	/* held, behind them */
+	assert_false(as_check_progress(r, t0 + bound - 1000));
+	assert_int_equal(peer_ack(r, id, 0), 1);		/* it moves */
+	/* The held flush waited behind the backlog: its clock runs from the
+	 * backlog's last move, not from when it was read. */
+	assert_false(send_check_progress(r, now_ms() + bound - 1000));
+	assert_false(as_check_progress(r, now_ms() + bound - 1000));
+	assert_true(as_check_progress(r, now_ms() + bound + 1500));
+	assert_true(r->conn.failing);
+	assert_non_null(strstr(r->conn.fail_reason, "no asynchronous write acknowledged"));
+	fake_repl_free(r);
+}
+
+/* Without the peer's MDW_FEAT_ASYNC the kernel is not asked for it. */
+static void peer_without_the_feature_runs_sync(void **state)
+{
+	struct repl *r = fake_repl_new(MD_ROLE_PRIMARY);
+
+	(void)state;
+	r->res->mode = MD_MODE_ASYNC;
+	r->hs.peer_features &= ~MDW_FEAT_ASYNC;
+	assert_int_equal(as_conn_flags(r), 0);
+	as_connected(r);
+	assert_false(r->as.active);
+	fake_repl_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(async_write_is_the_backlogs_not_the_kernels),
+		cmocka_unit_test(failed_async_write_is_marked),
+		cmocka_unit_test(flush_after_the_backlog_is_a_barrier),
+		cmocka_unit_test(async_buffer_holds_the_reads_until_an_ack),
+		cmocka_unit_test(max_lag_holds_the_reads_while_the_oldest_is_older),
+		cmocka_unit_test(backlog_has_its_own_progress_timeout),
+		cmocka_unit_test(peer_without_the_feature_runs_sync),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
