@@ -168,6 +168,8 @@ int md_ev_diff(const char *res, const struct md_ev_snap *old, const struct md_ev
 	CH(conn, "conn");
 	CH(disk, "disk");
 	CH(peer_disk, "peer-disk");
+	if (old->mode[0] && strcmp(old->mode, cur->mode))
+		lb_add(&b, " mode=%s", cur->mode);
 #undef CH
 	if (b.n > strlen("change resource name=") + strlen(res)) {
 		sink(ctx, line);
@@ -233,6 +235,21 @@ int md_ev_diff(const char *res, const struct md_ev_snap *old, const struct md_ev
 		}
 		sink(ctx, line);
 		n++;
+	}
+	/* The peer falls behind (mode = async), is behind (at most every
+	 * MD_EV_PROGRESS_MS, when it changed), caught up. */
+	if (cur->lag_writes != old->lag_writes &&
+	    (!old->lag_writes || !cur->lag_writes || now_ms - pace->lag_ms >= MD_EV_PROGRESS_MS)) {
+		b.n = 0;
+		lb_add(&b, "lag resource name=%s", res);
+		lb_add(&b, " state=%s", !cur->lag_writes ? "caught-up" : !old->lag_writes ? "behind" :
+			   "behind-still");
+		lb_u64(&b, "bytes", cur->lag_bytes);
+		lb_u64(&b, "writes", cur->lag_writes);
+		lb_u64(&b, "ms", cur->lag_ms);
+		sink(ctx, line);
+		n++;
+		pace->lag_ms = now_ms;
 	}
 	return n;
 }

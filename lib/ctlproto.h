@@ -69,12 +69,18 @@ struct md_ev_snap {
 	 * resync-progress and resync-end carry them as sent-bytes and
 	 * sent-wire-bytes, where they tell what compression buys a resync. */
 	uint64_t z_sent, z_wire;
+	/* mode = async (mirrord/async.c): the setting, and the writes completed
+	 * here that the peer lacks; "lag" lines tell when the peer falls
+	 * behind, how far while it is, and when it caught up. */
+	char mode[8];			/* sync, async */
+	uint64_t lag_bytes, lag_writes, lag_ms;
 };
 
 /* What the differ remembers between two snapshots (progress pacing). */
 struct md_ev_pace {
 	int last_pct;			/* -1: none sent for this resync */
 	uint64_t last_ms;
+	uint64_t lag_ms;		/* the last "lag" line (0: none while behind) */
 };
 
 #define MD_EV_PROGRESS_MS	5000	/* a progress line at least this often */
@@ -85,7 +91,7 @@ typedef void (*md_ev_sink)(void *ctx, const char *line);
 size_t md_ev_exists(char *buf, size_t len, const char *res, const struct md_ev_snap *s);
 /*
  * The change lines between two snapshots, in a fixed order (change,
- * split-brain, resync-start, resync-progress, resync-end, verify), each
+ * split-brain, resync-start, resync-progress, resync-end, verify, lag), each
  * handed to sink without time and '\n'.  Returns how many.
  */
 int md_ev_diff(const char *res, const struct md_ev_snap *old, const struct md_ev_snap *cur,

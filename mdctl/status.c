@@ -121,6 +121,16 @@ static void compression_json(json_object *j, const struct md_res_cfg *res, const
 	json_object_object_add(j, "compression_received_ratio", json_object_new_double(rout > 0 ? rin / rout : 1.0));
 }
 
+/* Milliseconds as a JSON number of seconds, written with three decimals. */
+static json_object *seconds_json(uint64_t ms)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%llu.%03llu", (unsigned long long)(ms / 1000),
+		 (unsigned long long)(ms % 1000));
+	return json_object_new_double_s((double)ms / 1000, text);
+}
+
 /*
  * mode: the setting, whether this connection runs it, and the backlog:
  * the writes completed here that the peer does not hold yet (what a
@@ -134,8 +144,8 @@ static void mode_json(json_object *j, const struct md_res_cfg *res, const struct
 	json_object_object_add(j, "async_active", json_object_new_boolean(s->pid && s->async_active));
 	json_object_object_add(j, "lag_bytes", json_object_new_int64((int64_t)(s->pid ? s->lag_bytes : 0)));
 	json_object_object_add(j, "lag_writes", json_object_new_int64((int64_t)(s->pid ? s->lag_writes : 0)));
-	json_object_object_add(j, "lag_seconds", json_object_new_double(s->pid ? (double)s->lag_ms / 1000 : 0));
-	json_object_object_add(j, "drain_seconds", json_object_new_double(s->pid ? (double)s->drain_ms / 1000 : 0));
+	json_object_object_add(j, "lag_seconds", seconds_json(s->pid ? s->lag_ms : 0));
+	json_object_object_add(j, "drain_seconds", seconds_json(s->pid ? s->drain_ms : 0));
 }
 
 /* *up: the resource is up on this node. */

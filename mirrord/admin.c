@@ -39,6 +39,7 @@ static uint64_t rs_rate(struct repl *r)
 static void ev_snapshot(const struct repl *r, enum md_link link, struct md_ev_snap *e)
 {
 	const char *peer_disk = "unknown";
+	struct md_lag lag;
 
 	memset(e, 0, sizeof(*e));
 	snprintf(e->role, sizeof(e->role), "%s", md_role_name(r->dev.role));
@@ -64,6 +65,11 @@ static void ev_snapshot(const struct repl *r, enum md_link link, struct md_ev_sn
 	e->verify_differ = r->vf.differ;
 	e->z_sent = r->zc.enc.st.in_bytes;
 	e->z_wire = r->zc.enc.st.out_bytes;
+	snprintf(e->mode, sizeof(e->mode), "%s", md_mode_name(r->res->mode));
+	as_lag(r, &lag);
+	e->lag_bytes = lag.bytes;
+	e->lag_writes = lag.writes;
+	e->lag_ms = lag.age_ms;
 }
 
 /* Publish the link state and everything status shows about it, and its

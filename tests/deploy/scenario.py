@@ -120,6 +120,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_udp_ports(n):
+    """n distinct free UDP ports on the loopback (held until all are chosen)."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def log(msg):
     print(msg, flush=True)
 
@@ -423,12 +435,20 @@ def main(scenario_fn=None, extra_packages="", packages=("mirrordisk-utils", "mir
             fcntl.flock(lockf, fcntl.LOCK_EX)
             log(f"-- got the lock after {time.time() - t:.0f} s")
         key = os.path.join(img, "id_ed25519")
-        link_port = free_port()
-        ports = [free_port() for _ in more_links]
-        guests = [Guest("alpha", img, f"listen=127.0.0.1:{link_port}", key,
-                        [(f"listen=127.0.0.1:{p}", mac) for p, mac in zip(ports, more_links)], forwards),
-                  Guest("beta", img, f"connect=127.0.0.1:{link_port}", key,
-                        [(f"connect=127.0.0.1:{p}", mac) for p, mac in zip(ports, more_links)], forwards)]
+        # Each link a pair of UDP endpoints (qemu's socket udp=/localaddr=),
+        # not listen/connect: a stream link dies with the guest that
+        # listened, and the other's qemu never connects again, so a node
+        # powered off and booted again (check-cluster) would come back
+        # without its links.  Datagrams just flow again.
+        ports = free_udp_ports(2 * (1 + len(more_links)))
+        pairs = list(zip(ports[0::2], ports[1::2]))
+
+        def udp(pair, me):
+            return f"udp=127.0.0.1:{pair[1 - me]},localaddr=127.0.0.1:{pair[me]}"
+        guests = [Guest("alpha", img, udp(pairs[0], 0), key,
+                        [(udp(p, 0), mac) for p, mac in zip(pairs[1:], more_links)], forwards),
+                  Guest("beta", img, udp(pairs[0], 1), key,
+                        [(udp(p, 1), mac) for p, mac in zip(pairs[1:], more_links)], forwards)]
         alpha, beta = guests
         try:
             scenario_fn(phases, guests, alpha, beta, debs, kver)
@@ -545,19 +565,20 @@ def install_debs(phases, both, debs, kver):
     phases.run("install packages (DKMS build in the guests)", install)
 
 
-def create_resource(alpha, beta, conf):
+def create_resource(alpha, beta, conf, create_args=""):
     """README's steps: the same configuration on both, mdctl create
-    --new-secret on alpha, the secret copied to beta, mdctl create there."""
+    --new-secret on alpha, the secret copied to beta, mdctl create there
+    (with create_args on both, e.g. --assume-clean over blank disks)."""
     for g in (alpha, beta):
         need(f"{g.name}/write-conf", g.ssh("cat > /etc/mirrordisk/mirrordisk.conf", stdin=conf.encode())[0] == 0)
-    rc, out = alpha.ssh("mdctl create --new-secret r0")
+    rc, out = alpha.ssh(f"mdctl create --new-secret {create_args} r0")
     need("alpha/create-new-secret", rc == 0, out.strip())
     # scp -p /etc/mirrordisk/r0.secret beta:/etc/mirrordisk/ (via the host)
     p = subprocess.run(alpha.ssh_args() + ["cat /etc/mirrordisk/r0.secret"], capture_output=True)
     need("alpha/read-secret", p.returncode == 0 and len(p.stdout) > 0)
     rc, _ = beta.ssh("umask 077 && cat > /etc/mirrordisk/r0.secret", stdin=p.stdout)
     need("beta/copy-secret", rc == 0 and beta.out("stat -c %a /etc/mirrordisk/r0.secret") == "600")
-    rc, out = beta.ssh("mdctl create r0")
+    rc, out = beta.ssh(f"mdctl create {create_args} r0")
     need("beta/create", rc == 0, out.strip())
 
 

@@ -235,6 +235,40 @@ static void diff_sequence(void **state)
 	}
 }
 
+/* mode = async (issue 24): the mode in the change line; the peer falls
+ * behind, stays behind (a line at most every 5 s, when it moved), catches
+ * up. */
+static void diff_mode_and_lag(void **state)
+{
+	struct md_ev_pace pace = { -1, 0, 0 };
+	struct md_ev_snap a = base, b = base;
+	struct lines ls;
+
+	(void)state;
+	snprintf(a.mode, sizeof(a.mode), "sync");
+	b = a;
+	snprintf(b.mode, sizeof(b.mode), "async");
+	assert_int_equal(diff(&a, &b, &pace, 1000, &ls), 1);
+	assert_string_equal(ls.l[0], "change resource name=r0 mode=async");
+	a = b;
+	b.lag_bytes = 4096;
+	b.lag_writes = 1;
+	b.lag_ms = 12;
+	assert_int_equal(diff(&a, &b, &pace, 2000, &ls), 1);
+	assert_string_equal(ls.l[0], "lag resource name=r0 state=behind bytes=4096 writes=1 ms=12");
+	a = b;
+	b.lag_bytes = 8192;
+	b.lag_writes = 2;
+	assert_int_equal(diff(&a, &b, &pace, 6999, &ls), 0);	/* under 5 s since */
+	assert_int_equal(diff(&a, &b, &pace, 7000, &ls), 1);
+	assert_string_equal(ls.l[0], "lag resource name=r0 state=behind-still bytes=8192 writes=2 ms=12");
+	a = b;
+	assert_int_equal(diff(&a, &b, &pace, 20000, &ls), 0);	/* nothing moved */
+	b.lag_bytes = b.lag_writes = b.lag_ms = 0;
+	assert_int_equal(diff(&a, &b, &pace, 20001, &ls), 1);	/* at once */
+	assert_string_equal(ls.l[0], "lag resource name=r0 state=caught-up bytes=0 writes=0 ms=0");
+}
+
 static void diff_abort_split_verify(void **state)
 {
 	struct md_ev_pace pace = { -1, 0 };
@@ -327,6 +361,7 @@ int main(void)
 		cmocka_unit_test(answers),
 		cmocka_unit_test(exists_line),
 		cmocka_unit_test(diff_sequence),
+		cmocka_unit_test(diff_mode_and_lag),
 		cmocka_unit_test(diff_abort_split_verify),
 		cmocka_unit_test(times),
 		cmocka_unit_test(json),

@@ -22,6 +22,7 @@ md_load() { lsmod | grep -q '^mirrordisk ' || insmod /modules/mirrordisk.ko; }
 md_reset() {
 	# Each step may find nothing to do; scenarios run under 'sh -e'.
 	killall -9 fio mirrord dd mdclient mdrelay mdwrite 2>/dev/null || true
+	/usr/sbin/tc qdisc del dev eth0 root 2>/dev/null || true	# a failed scenario's netem
 	# Writes a failed fencing scenario left held (destroy refuses a held
 	# device, and its writers cannot exit before they complete).
 	[ -e /etc/mirrordisk/mirrordisk.conf ] && mdctl resume-io r0 >/dev/null 2>&1 || true
@@ -459,7 +460,7 @@ async_cut_b() {
 	wait_json a lag_bytes 0 60
 	mdctl deactivate r0 || fail "deactivate a"
 	on_b "mdctl activate r0" || fail "activate b"
-	on_b "tc qdisc add dev eth0 root netem delay 25ms rate 2mbit limit 300" || fail "netem on b"
+	on_b "/usr/sbin/tc qdisc add dev eth0 root netem delay 25ms rate 2mbit limit 300" || fail "netem on b"
 	log "b writes $1 numbered blocks, each after the previous completed"
 	on_b "mdwrite write /dev/mirror0 $1" > /tmp/acked 2>/dev/null &
 	acw=$!
