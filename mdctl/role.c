@@ -78,6 +78,47 @@ static int fence_before_activate(const struct md_res_cfg *res)
 }
 
 /* The command boundary of both commands: returns an exit code. */
+/*
+ * After a demotion in mode = async: the writes the application saw complete
+ * and the peer does not hold yet are still on their way (the device is
+ * closed, nothing new comes).  A switchover activates the peer as soon as
+ * this returns, so wait until it holds them all: while the link is up and
+ * the backlog moves, at most ko-count x timeout without progress (mirrord's
+ * own progress timeout drops the link then, and the bitmap keeps them).
+ * A link lost meanwhile ends the wait as after a crash: what the peer
+ * lacked is marked here, and activating the peer gives it up.
+ */
+static int wait_drained(const struct md_res_cfg *res, const char *name)
+{
+	uint64_t last = UINT64_MAX;
+	long waited_ms = 0, bound_ms = (long)res->ko_count * res->timeout_s * 1000 + 1000;
+	struct md_state s;
+	bool said = false;
+
+	for (;;) {
+		daemon_state(res, &s);
+		if (!s.pid || s.link != MD_LINK_CONNECTED || !s.lag_writes)
+			break;
+		if (!said) {
+			printf("%s: waiting for the peer to catch up (%llu bytes behind)\n", name,
+			       (unsigned long long)s.lag_bytes);
+			fflush(stdout);
+			said = true;
+		}
+		if (s.lag_bytes != last) {
+			last = s.lag_bytes;
+			waited_ms = 0;
+		}
+		if (waited_ms > bound_ms)
+			return err(MDCTL_EXIT_RUNTIME, "%s: secondary, but the peer still lacks %llu bytes "
+				   "of completed writes (no progress for %ld s): activating it now would "
+				   "lose them", name, (unsigned long long)s.lag_bytes, waited_ms / 1000);
+		usleep(100000);
+		waited_ms += 100;
+	}
+	return 0;
+}
+
 static int set_role(const char *name, uint32_t role)
 {
 	struct md_ioc_status st;
@@ -171,6 +212,8 @@ static int set_role(const char *name, uint32_t role)
 		return err(MDCTL_EXIT_RUNTIME, "%s: cannot change role: %s", name, strerror(-rc));
 	if (role == MD_ROLE_SECONDARY && (rc = sb_change(res, me, md_tr_demote, NULL)))
 		return exit_of(rc);
+	if (role == MD_ROLE_SECONDARY && (rc = wait_drained(res, name)))
+		return rc;
 	printf("%s: %s\n", name, md_role_name(role));
 	return MDCTL_EXIT_OK;
 }

@@ -100,6 +100,8 @@ void as_connected(struct repl *r)
  * wait, so that the peer never lags by more than that when one completes. */
 bool as_room(const struct repl *r)
 {
+	if (!r->as.count)
+		return true;	/* nothing behind (sync mode: always) */
 	if (r->as.count + 2 * MD_MAX_INFLIGHT > AS_RING || r->as.bytes >= r->res->async_buffer)
 		return false;
 	return !r->res->max_lag_s || !r->as.count ||

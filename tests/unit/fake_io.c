@@ -377,6 +377,7 @@ struct md_res_cfg *fake_res_new(void)
 	res->port = MDW_DEFAULT_PORT;
 	res->chunk_shift = 16;
 	res->timeout_s = 5;
+	res->async_buffer = MD_ASYNC_BUFFER_DEFAULT;
 	res->ko_count = 4;
 	res->nnodes = 2;
 	snprintf(res->nodes[0].name, sizeof(res->nodes[0].name), "alpha");

@@ -25,7 +25,10 @@ static void chan_records(void **state)
 	assert_int_equal(offsetof(struct md_chan_req, seq), 24);
 	assert_int_equal(sizeof(struct md_chan_ack), 16);
 	assert_int_equal(offsetof(struct md_chan_ack, status), 8);
-	assert_int_equal(MD_CHAN_VERSION, 4);
+	assert_int_equal(MD_CHAN_VERSION, 5);
+	assert_int_equal(MD_RF_ASYNC, 8);
+	assert_int_equal(MD_CONNF_ASYNC, 2);
+	assert_int_equal(MD_CHAN_ACK_PROGRESS, 0);
 	assert_int_equal(MD_CONN_STANDALONE, 0);
 	assert_int_equal(MD_CONN_CONNECTED, 1);
 	assert_int_equal(MD_CONN_HELD, 2);

@@ -168,9 +168,23 @@ static void requests(void **state)
 	assert_int_equal(res.resync_rate, 4096);
 	ask("set resync-rate -1\n", 19, ans, sizeof(ans));
 	assert_string_equal(ans, "2 resync-rate: '-1' is not a number of bytes per second");
+	ask("set colour blue\n", 16, ans, sizeof(ans));
+	assert_string_equal(ans, "2 unknown setting 'colour' (runtime settings: resync-rate, "
+			    "compression, compression-level, mode, async-buffer, max-lag)");
+	/* Mode (issue 24): not connected, the setting alone changes. */
 	ask("set mode async\n", 15, ans, sizeof(ans));
-	assert_string_equal(ans, "2 unknown setting 'mode' (runtime settings: resync-rate, "
-			    "compression, compression-level)");
+	assert_string_equal(ans, "0 mode async, async-buffer 0 bytes, max-lag 0 s");
+	assert_int_equal(res.mode, MD_MODE_ASYNC);
+	ask("set mode fast\n", 14, ans, sizeof(ans));
+	assert_string_equal(ans, "2 mode: 'fast' is not sync or async");
+	ask("set async-buffer 1K\n", 20, ans, sizeof(ans));
+	assert_string_equal(ans, "2 async-buffer: '1K' is not a size from 1M to 16G");
+	ask("set max-lag 9999\n", 17, ans, sizeof(ans));
+	assert_string_equal(ans, "2 max-lag: '9999' is not 0..3600 seconds");
+	ask("set max-lag 5\n", 14, ans, sizeof(ans));
+	assert_string_equal(ans, "0 mode async, async-buffer 0 bytes, max-lag 5 s");
+	ask("set mode sync\n", 14, ans, sizeof(ans));
+	assert_int_equal(res.mode, MD_MODE_SYNC);
 	/* Compression (issue 23): the setting and its contexts change at
 	 * once; not connected, nothing more to say. */
 	ask("set compression zstd\n", 21, ans, sizeof(ans));

@@ -169,7 +169,7 @@ static int diff(const struct md_ev_snap *a, const struct md_ev_snap *b, struct m
 
 static void diff_sequence(void **state)
 {
-	struct md_ev_pace pace = { -1, 0 };
+	struct md_ev_pace pace = { -1, 0, 0 };
 	struct md_ev_snap a = base, b = base;
 	struct lines ls;
 
@@ -271,7 +271,7 @@ static void diff_mode_and_lag(void **state)
 
 static void diff_abort_split_verify(void **state)
 {
-	struct md_ev_pace pace = { -1, 0 };
+	struct md_ev_pace pace = { -1, 0, 0 };
 	struct md_ev_snap a = base, b = base;
 	struct lines ls;
 

@@ -119,6 +119,12 @@ static struct md_state full_state(void)
 	s.zsent_raw_bytes = 5u << 20;
 	s.zrecv_bytes = 4096;
 	s.zrecv_wire_bytes = 1024;
+	snprintf(s.mode, sizeof(s.mode), "async");
+	s.async_active = 1;
+	s.lag_bytes = 3u << 20;
+	s.lag_writes = 768;
+	s.lag_ms = 1250;
+	s.drain_ms = 2500;
 	return s;
 }
 
@@ -161,6 +167,12 @@ static void state_round_trip(void **state)
 	assert_int_equal(out.zsent_raw_bytes, in.zsent_raw_bytes);
 	assert_int_equal(out.zrecv_bytes, in.zrecv_bytes);
 	assert_int_equal(out.zrecv_wire_bytes, in.zrecv_wire_bytes);
+	assert_string_equal(out.mode, in.mode);
+	assert_int_equal(out.async_active, in.async_active);
+	assert_int_equal(out.lag_bytes, in.lag_bytes);
+	assert_int_equal(out.lag_writes, in.lag_writes);
+	assert_int_equal(out.lag_ms, in.lag_ms);
+	assert_int_equal(out.drain_ms, in.drain_ms);
 	/* Nothing else either: the reader zeroes, the strings are zero-padded. */
 	assert_memory_equal(&out, &in, sizeof(in));
 	/* The rename left no temporary file behind. */
@@ -187,7 +199,9 @@ static void state_golden(void **state)
 		"fence_state=\nio_held_since=0\nfence_result=\nhandler=\nhandler_result=\nhandler_time=0\n"
 		"compression=auto\ncompression_level=-3\ncompression_active=1\n"
 		"zsent_bytes=1073741824\nzsent_wire_bytes=314572800\nzsent_raw_bytes=5242880\n"
-		"zrecv_bytes=4096\nzrecv_wire_bytes=1024\n");
+		"zrecv_bytes=4096\nzrecv_wire_bytes=1024\n"
+		"mode=async\nasync_active=1\nlag_bytes=3145728\nlag_writes=768\nlag_ms=1250\n"
+		"drain_ms=2500\n");
 
 	/* Not connected: empty strings and list, the caller's "unknown", "-". */
 	memset(&s, 0, sizeof(s));
@@ -211,7 +225,8 @@ static void state_golden(void **state)
 		"fence_state=\nio_held_since=0\nfence_result=\nhandler=\nhandler_result=\nhandler_time=0\n"
 		"compression=\ncompression_level=0\ncompression_active=0\n"
 		"zsent_bytes=0\nzsent_wire_bytes=0\nzsent_raw_bytes=0\n"
-		"zrecv_bytes=0\nzrecv_wire_bytes=0\n");
+		"zrecv_bytes=0\nzrecv_wire_bytes=0\n"
+		"mode=\nasync_active=0\nlag_bytes=0\nlag_writes=0\nlag_ms=0\ndrain_ms=0\n");
 }
 
 /* A '\n' in a string must not end the line and smuggle in a key. */
