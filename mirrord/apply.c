@@ -159,7 +159,13 @@ struct apply *apply_get(struct repl *r, uint32_t len)
 	return a;
 }
 
-/* Give the slot and its arena pages back. */
+/*
+ * Give the slot and its arena pages back, and start the waiting writes, in
+ * order, until one may not start yet: a slot that ends (a write, or a
+ * digest read of csum.c) may be what an overlap or a barrier waited for.
+ * Not once the connection failed: nothing more reaches this disk then, and
+ * what did is a prefix of what the peer sent.
+ */
 void apply_release(struct apply *a)
 {
 	struct repl *r = a->r;
@@ -168,6 +174,14 @@ void apply_release(struct apply *a)
 	a->active = false;
 	a->next = r->ap.free;
 	r->ap.free = a;
+	while (!r->conn.failing && r->ap.pending && may_start(r, &r->ap.pending->d)) {
+		struct apply *p = r->ap.pending;
+
+		r->ap.pending = p->next;
+		if (!r->ap.pending)
+			r->ap.pending_tail = NULL;
+		apply_start(p);
+	}
 }
 
 static void apply_finish(struct apply *a, int status)
@@ -184,19 +198,9 @@ static void apply_finish(struct apply *a, int status)
 	/* After apply_failed: a resync that ends now sees the failure. */
 	if (a->resync)
 		rs_target_finished(r, a->d.offset, true);
-	apply_release(a);
-
 	if (a->d.flags & MDW_DF_BARRIER)
 		r->ap.barrier = false;
-	/* Start waiting writes, in order, until one may not start yet. */
-	while (r->ap.pending && may_start(r, &r->ap.pending->d)) {
-		struct apply *p = r->ap.pending;
-
-		r->ap.pending = p->next;
-		if (!r->ap.pending)
-			r->ap.pending_tail = NULL;
-		apply_start(p);
-	}
+	apply_release(a);
 	rx_resume(r);
 }
 

@@ -253,6 +253,7 @@ bool as_publish_due(struct repl *r, uint64_t now)
 int as_set(struct repl *r, int mode, uint64_t buffer, int max_lag_s, char *msg, size_t len)
 {
 	int old = r->res->mode;
+	struct md_ioc_status st;
 	int rc;
 
 	if (mode >= 0)
@@ -261,8 +262,13 @@ int as_set(struct repl *r, int mode, uint64_t buffer, int max_lag_s, char *msg, 
 		r->res->async_buffer = buffer;
 	if (max_lag_s >= 0)
 		r->res->max_lag_s = max_lag_s;
+
+	/* Only while the kernel is connected too: after its deadline put the
+	 * device standalone or held, CONNECTED again would undo that (a hold
+	 * released without fence-peer); the loop's poll fails the link. */
 	if (r->adm.link == MD_LINK_CONNECTED && r->dev.ctl_fd >= 0 && !r->conn.failing &&
-	    r->res->mode != old) {
+	    r->res->mode != old && kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st) == 0 &&
+	    st.conn == MD_CONN_CONNECTED) {
 		rc = kctl_set_conn(r->dev.ctl_fd, MD_CONN_CONNECTED, conn_deadline_s(r),
 				   fence_conn_flags(r) | as_conn_flags(r));
 		if (rc) {

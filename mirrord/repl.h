@@ -317,7 +317,7 @@ struct repl {
 		/* requests taken from the kernel and not yet answered, by
 		 * slot (the id's low half): the progress timeout's clock, and
 		 * the only ids a peer's ACK may answer */
-		struct { uint64_t since_ms, offset, id; } held[MD_MAX_INFLIGHT];
+		struct { uint64_t since_ms, offset, id; bool behind; } held[MD_MAX_INFLIGHT];
 		unsigned nheld;
 	} snd;
 

@@ -11,7 +11,7 @@
  *      turn goes to the channel (flush_kacks), and the kernel completes
  *      the application's bios.
  * Two channel buffers alternate so that a batch is read while the previous
- * one is on the wire.  mode = async: a request the kernel completed when
+ * one is on the wire; one read at a time (sb_post_read says why).  mode = async: a request the kernel completed when
  * read (MD_RF_ASYNC) is async.c's entry instead of a held one, its ACK
  * ends there, and async.c's backlog bound pauses the reads.  Resync records come through the same channel
  * (MD_OP_RESYNC) and are handed to resync.c / csum.c.
@@ -43,6 +43,7 @@ static void hold(struct repl *r, uint64_t id, uint64_t offset)
 	r->snd.held[slot].since_ms = now_ms();
 	r->snd.held[slot].offset = offset;
 	r->snd.held[slot].id = id;
+	r->snd.held[slot].behind = r->as.count > 0;
 }
 
 static void unhold(struct repl *r, uint64_t id)
@@ -135,18 +136,30 @@ static void sb_read_cb(struct io_op *op, int res)
 	if (!n) {
 		/* Only digests (checksum resync): nothing of this buffer to send. */
 		flush_kacks(r);
-		sb_post_read(sb);
+		send_resume(r);
 		return;
 	}
 	sb->state = SB_SENDING;
 	tx_queue(r, &sb->tx, sb->iov, 2 * n, sb_sent);
+	/* The next batch is read only now: queued after this one. */
+	send_resume(r);
 }
 
+/*
+ * One channel read at a time.  The batches must reach the wire in the
+ * order the kernel handed them out: with mode = async the kernel completes
+ * a batch's writes before this daemon sees the batch, so the application
+ * may already have rewritten a block in the next one; two reads in flight
+ * (io_uring runs them in two io-wq workers) could complete in either
+ * order, and the peer would apply the older data last.  The other buffer
+ * is then on the wire meanwhile, which is the overlap the two are for.
+ */
 static void sb_post_read(struct sendbuf *sb)
 {
 	struct repl *r = sb->r;
 
-	if (sb->state != SB_FREE || r->conn.failing)
+	if (sb->state != SB_FREE || r->conn.failing ||
+	    r->snd.sb[0].state == SB_READING || r->snd.sb[1].state == SB_READING)
 		return;
 	if (!as_room(r)) {
 		/* mode = async, the backlog at async-buffer: new writes wait
@@ -181,15 +194,20 @@ bool send_check_progress(struct repl *r, uint64_t now)
 
 	if (!r->snd.nheld)
 		return false;
-	for (unsigned i = 0; i < MD_MAX_INFLIGHT; i++)
-		if (r->snd.held[i].since_ms && (!oldest || r->snd.held[i].since_ms < oldest)) {
-			oldest = r->snd.held[i].since_ms;
+	for (unsigned i = 0; i < MD_MAX_INFLIGHT; i++) {
+		uint64_t since = r->snd.held[i].since_ms;
+
+		/* Sent behind an asynchronous backlog, a request waits for
+		 * the link while that moves, not for a stuck peer (async.c
+		 * watches the backlog itself): its clock runs from the
+		 * backlog's last move. */
+		if (since && r->snd.held[i].behind && r->as.moved_ms > since)
+			since = r->as.moved_ms;
+		if (since && (!oldest || since < oldest)) {
+			oldest = since;
 			offset = r->snd.held[i].offset;
 		}
-	/* Behind an asynchronous backlog that moves, a request waits for the
-	 * link, not for a stuck peer (async.c watches the backlog itself). */
-	if (r->as.moved_ms > oldest)
-		oldest = r->as.moved_ms;
+	}
 	if (now - oldest <= progress_bound_ms(r))
 		return false;
 	conn_fail(r, "peer too slow: request at offset %llu not acknowledged for %llu s",

@@ -329,6 +329,46 @@ static void barrier_orders_the_writes_around_it(void **state)
 	fake_repl_free(r);
 }
 
+/* A verify's digest read holds a slot too: the barrier that waited for it
+ * starts when it ends (before, nothing started it and the peer hung). */
+static void barrier_waits_for_a_digest_read_then_starts(void **state)
+{
+	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
+	char body[sizeof(struct mdw_rs_digest)];
+	struct io_op *rd, *sync;
+
+	(void)state;
+	mdw_rs_digest_encode(body, 9, 0, 4 * K, 0);
+	assert_int_equal(handle_vf_digest(r, body, sizeof(body)), 1);
+	rd = fake_find(r->io, IO_READ, 0);
+	assert_non_null(rd);
+	assert_int_equal(feed(r, 1, 1 * M, 0, MDW_DF_PREFLUSH | MDW_DF_BARRIER, 0), 1);
+	assert_int_equal(fake_count(r->io, IO_FSYNC), 0);	/* waits for the read */
+	fake_complete(r->io, rd, (int)rd->len);
+	sync = fake_find(r->io, IO_FSYNC, -1);
+	assert_non_null(sync);
+	fake_complete(r->io, sync, 0);
+	assert_false(r->conn.failing);
+	fake_repl_free(r);
+}
+
+/* After the link failed, no waiting write starts: what reached the disk
+ * is a prefix of what the peer sent, and nothing lands after a takeover. */
+static void no_write_starts_once_the_link_failed(void **state)
+{
+	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
+	struct io_op *w1;
+
+	(void)state;
+	assert_int_equal(feed(r, 1, 0, 8 * K, 0, 'a'), 1);
+	assert_int_equal(feed(r, 2, 4 * K, 8 * K, 0, 'b'), 1);	/* overlaps: waits */
+	w1 = expect_write(r, 0, 8 * K, 'a');
+	conn_fail(r, "test: the link broke");
+	complete_write(r, w1);
+	assert_int_equal(fake_count(r->io, IO_WRITE), 0);
+	fake_repl_free(r);
+}
+
 static void flush_without_barrier_does_not_wait(void **state)
 {
 	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
@@ -466,6 +506,8 @@ int main(void)
 		cmocka_unit_test(empty_flush_is_acked_after_the_sync),
 		cmocka_unit_test(barrier_orders_the_writes_around_it),
 		cmocka_unit_test(flush_without_barrier_does_not_wait),
+		cmocka_unit_test(barrier_waits_for_a_digest_read_then_starts),
+		cmocka_unit_test(no_write_starts_once_the_link_failed),
 		cmocka_unit_test(failed_flush_marks_the_copy_for_a_full_rebuild),
 		cmocka_unit_test(full_slots_stall_the_stream_without_losing_a_packet),
 		cmocka_unit_test(full_arena_stalls_the_stream_without_losing_a_packet),
