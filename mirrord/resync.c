@@ -37,6 +37,7 @@ static void rs_end_incomplete(struct repl *r)
 {
 	log_err("%s", r->conn.fail_reason);
 	r->rs.active = false;
+	rs_free(r);
 	handshake_resync_over(r);
 	state_write(r, MD_LINK_CONNECTED);
 }
@@ -92,6 +93,7 @@ static void rs_finished(struct io_op *op, int res)
 		 (unsigned long long)(r->rs.done * r->dev.chunk_bytes >> 20),
 		 (double)(now_ms() - r->rs.start_ms) / 1000.0, (unsigned long long)r->rs.same);
 	r->rs.active = false;
+	rs_free(r);
 	handshake_resync_over(r);
 	if (r->res->fencing != MD_FENCING_NONE)
 		handler_event(r, MD_H_UNFENCE_PEER);	/* the peer is up to date again */
@@ -287,17 +289,21 @@ void rs_acked(struct repl *r, uint64_t id, int32_t status)
 }
 
 /* A connection starts or ended: no resync runs, no data awaits a verdict. */
-void rs_reset(struct repl *r)
-{
-	r->rs.active = false;
-	rs_stash_clear(r);
-}
-
+/* The resync's bitmaps (3 bits per chunk, 6 MiB per TiB at 64 KiB chunks)
+ * are held only while it runs: freed when it ends, however it ends. */
 void rs_free(struct repl *r)
 {
 	free(r->rs.snap);
 	free(r->rs.bad);
 	free(r->rs.got);
+	r->rs.snap = r->rs.bad = r->rs.got = NULL;
+}
+
+void rs_reset(struct repl *r)
+{
+	r->rs.active = false;
+	rs_stash_clear(r);
+	rs_free(r);
 }
 
 static void rs_start(struct repl *r, bool source)
@@ -435,6 +441,7 @@ static void rs_done_flushed(struct io_op *op, int res)
 		if (rc >= 0)
 			handler_event(r, MD_H_AFTER_RESYNC_TARGET);
 	}
+	rs_free(r);
 	handshake_resync_over(r);	/* after the target_done transition, which read it */
 	if (!r->conn.failing)
 		state_write(r, MD_LINK_CONNECTED);

@@ -127,6 +127,9 @@ static void source_flushes_before_rs_done(void **state)
 	assert_false(r->rs.active);
 	assert_false(r->conn.failing);
 	assert_int_equal(r->hs.decision, MD_SYNC_NONE);
+	/* Issue 25: the resync's bitmaps are freed when it ends. */
+	assert_null(r->rs.snap);
+	assert_null(r->rs.bad);
 	sb = fake_sb(r);
 	assert_false(sb.flags & MD_SBF_SURVIVOR);
 	assert_int_not_equal(sb.time_last_sync, 0);
@@ -341,6 +344,8 @@ static void target_flushes_before_saying_uptodate(void **state)
 	assert_false(r->rs.active);
 	assert_false(r->conn.failing);
 	assert_int_equal(r->hs.decision, MD_SYNC_NONE);
+	assert_null(r->rs.snap);	/* freed when the resync ended */
+	assert_null(r->rs.got);
 	fake_repl_free(r);
 }
 
