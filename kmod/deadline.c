@@ -57,9 +57,7 @@ static struct md_req *md_longest_wait_locked(struct md_dev *md, unsigned long *s
 {
 	struct md_req *q = list_first_entry_or_null(&md->queued, struct md_req, list);
 	struct md_req *s = list_first_entry_or_null(&md->sent, struct md_req, list);
-	unsigned long qs = 0;
-
-	unsigned long ss = 0;
+	unsigned long qs = 0, ss = 0;
 
 	if (q) {
 		qs = time_after(md->last_take, q->queued_at) ? md->last_take : q->queued_at;
