@@ -29,7 +29,7 @@ result() {
 	ca=$(( $(cpu_a) - ca0 )) cb=$(( $(cpu_b) - cb0 )) mib=$(( $4 / 1024 ))
 	[ $mib -gt 0 ] || mib=1
 	set -- "$@" $(zsent)
-	r=$(awk -v a=$(( $6 - s0 )) -v b=$(( $7 - w0 )) 'BEGIN { printf "%.2f", b > 0 ? a / b : 1 }')
+	r=$(awk -v a=$(( $6 - s0 )) -v b=$(( $7 - w0 )) 'BEGIN { printf "%.2f", (b > 0 ? a / b : 1) }')
 	echo "@@ZRESULT $1 $2 $3 $(( $4 * 1000 / $5 )) $((ca / mib)) $((cb / mib)) $r"
 }
 trap 'rc=$?; /usr/sbin/tc qdisc del dev eth0 root 2>/dev/null || true; exit $rc' EXIT
