@@ -398,6 +398,20 @@ $(cat "$1")
 MD_PUT_EOF
 chmod ${2:-644} $1" || fail "copy $1 to b"
 }
+# mark_logs: this scenario's log lines start here, on both nodes (earlier
+# scenarios' lines are not its own); mine and mine_b print a's and b's
+# since, wait_mine NODE TEXT [SECONDS] waits until they have TEXT.
+MDLOG=/var/log/mirrordisk/r0.log
+mark_logs() { MINE_N0=$(cat $MDLOG 2>/dev/null | wc -l); MINE_N0B=$(on_b "cat $MDLOG 2>/dev/null | wc -l"); }
+mine() { tail -n +$((MINE_N0 + 1)) $MDLOG; }
+mine_b() { on_b "tail -n +$((MINE_N0B + 1)) $MDLOG"; }
+wait_mine() {
+	i=0
+	until if [ $1 = a ]; then mine | grep -q "$2"; else mine_b | grep -q "$2"; fi; do
+		i=$((i + 1)); [ $i -gt $((${3:-20} * 5)) ] && { mine | tail -5; mine_b | tail -5; fail "$1 never logged: $2"; }
+		sleep 0.2
+	done
+}
 # own_log N0: the lines of a's mirrord log after the first N0.
 own_log() { tail -n +$(($1 + 1)) /var/log/mirrordisk/r0.log; }
 # wait_own_log N0 TEXT [SECONDS]: until a's log after line N0 has TEXT.

@@ -7,9 +7,7 @@
 # nothing, resets the link; a marks the write and the resync after the
 # reconnect makes the copies identical: a data-integrity failure's path.
 . /tests/lib.sh
-LOG=/var/log/mirrordisk/r0.log
-n0b=$(on_b "cat $LOG 2>/dev/null | wc -l")	# earlier scenarios' lines are not ours
-mine_b() { on_b "tail -n +$((n0b + 1)) $LOG"; }
+mark_logs
 sed 's/^timeout = 5/&\ncompression = zstd\nencryption = none/' /tests/md.conf > /tmp/zc.conf
 on_b "sed 's/^timeout = 5/&\ncompression = zstd\nencryption = none/' /tests/md.conf |
 	sed '/^\[resource r0 node node-a\]/,/^\[/ s/^address = .*/address = 10.77.0.2/' > /tmp/zc.conf"

@@ -4,19 +4,7 @@
 # reaches b.  Then b's file says auto and 'mdctl adjust' applies it: the
 # next connect negotiates compression and resyncs what a wrote.
 . /tests/lib.sh
-LOG=/var/log/mirrordisk/r0.log
-n0=$(cat $LOG 2>/dev/null | wc -l)	# earlier scenarios' lines are not ours
-n0b=$(on_b "cat $LOG 2>/dev/null | wc -l")
-mine() { tail -n +$((n0 + 1)) $LOG; }
-mine_b() { on_b "tail -n +$((n0b + 1)) $LOG"; }
-# wait_mine NODE TEXT: until NODE's own log lines have TEXT.
-wait_mine() {
-	i=0
-	until if [ $1 = a ]; then mine | grep -q "$2"; else mine_b | grep -q "$2"; fi; do
-		i=$((i + 1)); [ $i -gt 100 ] && { mine | tail -5; mine_b | tail -5; fail "$1 never logged: $2"; }
-		sleep 0.2
-	done
-}
+mark_logs
 sed 's/^timeout = 5/&\ncompression = zstd/' /tests/md.conf > /tmp/z.conf
 md_load; conf_install /tmp/z.conf
 on_b ". /tests/lib.sh; md_load; conf_install; mdctl create --force --assume-clean r0 >/dev/null && mdctl up r0" >/dev/null ||

@@ -8,11 +8,7 @@
 # mdctl set changes the level and the mode at run time; auto compresses
 # on a link throttled to be the bottleneck.
 . /tests/lib.sh
-LOG=/var/log/mirrordisk/r0.log
-n0=$(cat $LOG 2>/dev/null | wc -l)	# earlier scenarios' lines are not ours
-n0b=$(on_b "cat $LOG 2>/dev/null | wc -l")
-mine() { tail -n +$((n0 + 1)) $LOG; }
-mine_b() { on_b "tail -n +$((n0b + 1)) $LOG"; }
+mark_logs
 # gt A B: the decimal A is greater than B (ratios are not integers).
 gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
 zfield() { echo "$js" | json_field "$1"; }
