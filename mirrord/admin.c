@@ -36,10 +36,10 @@ static uint64_t rs_rate(struct repl *r)
 }
 
 /* The state as the event stream shows it (lib/ctlproto.h). */
-static void ev_snapshot(const struct repl *r, enum md_link link, struct md_ev_snap *e)
+static void ev_snapshot(const struct repl *r, enum md_link link, const struct md_lag *lag,
+			struct md_ev_snap *e)
 {
 	const char *peer_disk = "unknown";
-	struct md_lag lag;
 
 	memset(e, 0, sizeof(*e));
 	snprintf(e->role, sizeof(e->role), "%s", md_role_name(r->dev.role));
@@ -66,10 +66,9 @@ static void ev_snapshot(const struct repl *r, enum md_link link, struct md_ev_sn
 	e->z_sent = r->zc.enc.st.in_bytes;
 	e->z_wire = r->zc.enc.st.out_bytes;
 	snprintf(e->mode, sizeof(e->mode), "%s", md_mode_name(r->res->mode));
-	as_lag(r, &lag);
-	e->lag_bytes = lag.bytes;
-	e->lag_writes = lag.writes;
-	e->lag_ms = lag.age_ms;
+	e->lag_bytes = lag->bytes;
+	e->lag_writes = lag->writes;
+	e->lag_ms = lag->age_ms;
 }
 
 /* Publish the link state and everything status shows about it, and its
@@ -92,7 +91,8 @@ void state_write(struct repl *r, enum md_link link)
 	int rc;
 
 	r->adm.link = link;
-	ev_snapshot(r, link, &ev);
+	as_lag(r, &lag);	/* once, for the events and the file alike */
+	ev_snapshot(r, link, &lag, &ev);
 	ctl_publish(r, &ev);
 	if (!r->opt.state_path)
 		return;
@@ -116,7 +116,6 @@ void state_write(struct repl *r, enum md_link link)
 	s.compression_level = r->res->compression_level;
 	s.compression_active = link == MD_LINK_CONNECTED && r->hs.zstd;
 	snprintf(s.mode, sizeof(s.mode), "%s", md_mode_name(r->res->mode));
-	as_lag(r, &lag);
 	s.async_active = link == MD_LINK_CONNECTED && lag.active;
 	s.lag_bytes = lag.bytes;
 	s.lag_writes = lag.writes;
