@@ -29,7 +29,7 @@ static const char *const res_keys[] = {
 	"ko-count", "checksum-resync", "resync-rate", "chunk-size",
 	"fencing", "handler-timeout", "fence-peer", "unfence-peer", "split-brain", "out-of-sync",
 	"before-resync-target", "after-resync-target", "compression", "compression-level",
-	"mode", "async-buffer", "max-lag",
+	"mode", "async-buffer", "max-lag", "on-congestion",
 };
 static const char *const node_keys[] = { "address", "meta", "disk" };
 #define NKEYS(keys)	(sizeof(keys) / sizeof((keys)[0]))
@@ -141,6 +141,25 @@ const char *md_mode_name(int m)
 int md_mode_parse(const char *s)
 {
 	return !strcmp(s, "sync") ? MD_MODE_SYNC : !strcmp(s, "async") ? MD_MODE_ASYNC : -1;
+}
+
+static const char *const congestion_names[] = {
+	[MD_CONG_BLOCK] = "block", [MD_CONG_DISCONNECT] = "disconnect",
+	[MD_CONG_PULL_AHEAD] = "pull-ahead",
+};
+
+const char *md_congestion_name(int c)
+{
+	return c >= 0 && c < (int)(sizeof(congestion_names) / sizeof(congestion_names[0])) ?
+	       congestion_names[c] : NULL;
+}
+
+int md_congestion_parse(const char *s)
+{
+	for (int c = 0; c < (int)(sizeof(congestion_names) / sizeof(congestion_names[0])); c++)
+		if (!strcmp(s, congestion_names[c]))
+			return c;
+	return -1;
 }
 
 int md_async_buffer_check(uint64_t v)
@@ -372,6 +391,9 @@ static int on_entry(void *user, const char *section, const char *key,
 	} else if (!strcmp(key, "async-buffer")) {
 		if (md_parse_size(value, &res->async_buffer) || md_async_buffer_check(res->async_buffer))
 			FAIL(ctx, "async-buffer must be a size from 1M to 16G, got '%s'", value);
+	} else if (!strcmp(key, "on-congestion")) {
+		if ((res->on_congestion = md_congestion_parse(value)) < 0)
+			FAIL(ctx, "on-congestion must be block, disconnect or pull-ahead, got '%s'", value);
 	} else if (!strcmp(key, "max-lag")) {
 		if (parse_int(value, 0, MD_MAX_LAG_MAX, &res->max_lag_s))
 			FAIL(ctx, "max-lag must be 0 (none) .. %d seconds, got '%s'", MD_MAX_LAG_MAX, value);
@@ -551,6 +573,7 @@ static const struct adjust_key adjust_keys[] = {
 	AK("resync-rate", resync_rate, true), AK("checksum-resync", checksum_resync, true),
 	AK("compression", compression, true), AK("compression-level", compression_level, true),
 	AK("mode", mode, true), AK("async-buffer", async_buffer, true), AK("max-lag", max_lag_s, true),
+	AK("on-congestion", on_congestion, true),
 	AK("fencing", fencing, true), AK("handler-timeout", handler_timeout_s, true),
 	AK("handlers", handlers, true),
 };

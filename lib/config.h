@@ -23,6 +23,8 @@
  *                             ; new writes wait (1M .. 16G)
  *   max-lag = 0               ; async: seconds the peer may lag by before
  *                             ; new writes wait (0: no bound in time)
+ *   on-congestion = block     ; async, the buffer full: new writes wait;
+ *                             ; disconnect, or pull-ahead (a resync later)
  *   fencing = none            ; resource-only | resource-and-stonith
  *   fence-peer = /usr/lib/mirrordisk/fence-peer-ssh 192.168.2.2
  *   unfence-peer = COMMAND    ; and split-brain, out-of-sync,
@@ -98,6 +100,7 @@ struct md_res_cfg {
 	uint64_t async_buffer;		/* async: most bytes read and not acknowledged */
 	int max_lag_s;			/* async: no write completes while the oldest
 					 * unacknowledged one is older; 0: none */
+	int on_congestion;		/* MD_CONG_*: async, async-buffer full */
 	int fencing;			/* enum md_fencing */
 	int handler_timeout_s;		/* a handler is killed after this */
 	char handlers[MD_H_COUNT][MD_HANDLER_LEN];	/* "" = none */
@@ -128,6 +131,17 @@ const char *md_mode_name(int m);
 int md_mode_parse(const char *s);
 /* 0 when v is an async-buffer size this product takes, else -ERANGE. */
 int md_async_buffer_check(uint64_t v);
+/* on-congestion: what async does when the backlog reaches async-buffer.
+ * block: new writes wait for room; disconnect: the link is dropped (the
+ * bitmap records the backlog) and connects again at once, a resync
+ * follows; pull-ahead: the same, but the link stays down for a hold-off
+ * that grows while congestion repeats (docs/design.md, "Asynchronous
+ * replication"). */
+enum { MD_CONG_BLOCK = 0, MD_CONG_DISCONNECT, MD_CONG_PULL_AHEAD };
+/* "block", "disconnect", "pull-ahead"; NULL out of range. */
+const char *md_congestion_name(int c);
+/* The value for a name, or -1. */
+int md_congestion_parse(const char *s);
 
 /* encryption: unset means tls where there is a secret, none with auth =
  * none (TLS needs the secret: its key is derived from it, lib/tls.h). */

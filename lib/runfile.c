@@ -85,6 +85,7 @@ static const char *const link_names[MD_LINK_COUNT] = {
 	[MD_LINK_REFUSED]	= "refused",
 	[MD_LINK_STOPPED]	= "stopped",
 	[MD_LINK_STARTING]	= "starting",
+	[MD_LINK_AHEAD]		= "ahead",
 };
 
 const char *md_link_name(enum md_link l)
@@ -254,6 +255,10 @@ static const struct state_key {
 	F("lag_writes", K_U64, lag_writes),
 	F("lag_ms", K_U64, lag_ms),
 	F("drain_ms", K_U64, drain_ms),
+	F("on_congestion", K_STR, on_congestion),
+	F("congestions", K_U64, congestions),
+	F("ahead_until", K_LL, ahead_until),
+	F("peer_inconsistent_since", K_LL, peer_inconsistent_since),
 #undef F
 };
 

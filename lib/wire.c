@@ -460,7 +460,7 @@ const char *mdw_reject_name(uint32_t code)
 		[MDW_REJ_OLDER_PRIMARY] = "older primary", [MDW_REJ_DETACHED] = "detached",
 		[MDW_REJ_CONFLICT] = "conflicting rebuild",
 		[MDW_REJ_NO_GOOD_COPY] = "no good copy",
-		[MDW_REJ_HANDLER] = "handler",
+		[MDW_REJ_HANDLER] = "handler", [MDW_REJ_AHEAD] = "pulled ahead",
 	};
 
 	if (code < sizeof(names) / sizeof(names[0]) && names[code])

@@ -73,7 +73,7 @@ static const struct cmd cmds[] = {
 	{ "resume", cmd_resume, OPS_ONE, DRY_ARGS, "RESOURCE", "resume it" },
 	{ "resume-io", cmd_resume_io, OPS_ONE, DRY_CHECKS, "RESOURCE", "release writes held for fencing (the peer is not fenced)" },
 	{ "adjust", cmd_adjust, OPS_ONE, DRY_ARGS, "RESOURCE", "apply the configuration file's runtime settings to the running resource" },
-	{ "set", cmd_set, OPS_TWO, DRY_ARGS, "RESOURCE KEY=VALUE", "runtime setting: resync-rate=SIZE, compression=none|zstd|auto, compression-level=N, mode=sync|async, async-buffer=SIZE, max-lag=SECONDS" },
+	{ "set", cmd_set, OPS_TWO, DRY_ARGS, "RESOURCE KEY=VALUE", "runtime setting: resync-rate=SIZE, compression=none|zstd|auto, compression-level=N, mode=sync|async, async-buffer=SIZE, max-lag=SECONDS, on-congestion=block|disconnect|pull-ahead" },
 	{ "events", cmd_events, OPS_OPTIONAL, DRY_READS, "[RESOURCE]", "state, then every change (--now: state only; --json, --timestamps)" },
 	{ "wait-connect", cmd_wait_connect, OPS_ONE, DRY_READS, "RESOURCE", "wait until connected (--timeout S: exit 7 after S s)" },
 	{ "wait-sync", cmd_wait_sync, OPS_ONE, DRY_READS, "RESOURCE", "wait until connected and in sync (--timeout S: exit 7)" },

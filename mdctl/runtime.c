@@ -106,7 +106,8 @@ int cmd_set(const char *name)
 
 	if (!eq || eq == o.kv || (size_t)(eq - o.kv) >= sizeof(key))
 		return err(MDCTL_EXIT_USAGE, "usage: mdctl set RESOURCE KEY=VALUE "
-			   "(keys: resync-rate, compression, compression-level, mode, async-buffer, max-lag)");
+			   "(keys: resync-rate, compression, compression-level, mode, async-buffer, max-lag, "
+			   "on-congestion)");
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - o.kv), o.kv);
 	eq++;
 	if (load_res(name, &res, &me))
@@ -133,7 +134,8 @@ int cmd_set(const char *name)
 		return MDCTL_EXIT_OK;
 	}
 	if (!strcmp(key, "compression") || !strcmp(key, "compression-level") ||
-	    !strcmp(key, "mode") || !strcmp(key, "async-buffer") || !strcmp(key, "max-lag")) {
+	    !strcmp(key, "mode") || !strcmp(key, "async-buffer") || !strcmp(key, "max-lag") ||
+	    !strcmp(key, "on-congestion")) {
 		char msg[MD_CTL_ANSWER_MAX], *end;
 		uint64_t size = 0;
 		long lv = 0;
@@ -147,6 +149,9 @@ int cmd_set(const char *name)
 				   "to %d", eq, MDZ_LEVEL_MIN, MDZ_LEVEL_MAX);
 		if (!strcmp(key, "mode") && md_mode_parse(eq) < 0)
 			return err(MDCTL_EXIT_USAGE, "mode: '%s' is not sync or async", eq);
+		if (!strcmp(key, "on-congestion") && md_congestion_parse(eq) < 0)
+			return err(MDCTL_EXIT_USAGE, "on-congestion: '%s' is not block, disconnect or "
+				   "pull-ahead", eq);
 		if (!strcmp(key, "max-lag") &&
 		    ((lv = strtol(eq, &end, 10)), end == eq || *end || lv < 0 || lv > MD_MAX_LAG_MAX))
 			return err(MDCTL_EXIT_USAGE, "max-lag: '%s' is not 0..%d seconds", eq,
@@ -171,7 +176,7 @@ int cmd_set(const char *name)
 		return MDCTL_EXIT_OK;
 	}
 	return err(MDCTL_EXIT_USAGE, "unknown setting '%s' (keys: resync-rate, compression, "
-		   "compression-level, mode, async-buffer, max-lag)", key);
+		   "compression-level, mode, async-buffer, max-lag, on-congestion)", key);
 }
 
 /* "N,N,..." as the state file lists them, the first differing offsets. */

@@ -131,14 +131,31 @@ static json_object *seconds_json(uint64_t ms)
 	return json_object_new_double_s((double)ms / 1000, text);
 }
 
+/* A time, or null when t is 0. */
+static json_object *time_or_null(long long t)
+{
+	return t > 0 ? json_time((uint64_t)t) : NULL;
+}
+
 /*
  * mode: the setting, whether this connection runs it, and the backlog:
  * the writes completed here that the peer does not hold yet (what a
  * failover now would lose), in bytes, writes and the age of the oldest,
- * and the time to drain it at the recent rate.
+ * and the time to drain it at the recent rate.  on-congestion: the
+ * setting, how many times congestion dropped the link, until when the
+ * link stays down (pull-ahead), and whether the peer's copy is a
+ * consistent prefix: not from the start of a resync to it until one
+ * completes (peer_inconsistent_since), nor while it says it is
+ * inconsistent.
  */
 static void mode_json(json_object *j, const struct md_res_cfg *res, const struct md_state *s)
 {
+	json_object *last = NULL;
+	bool prefix;
+
+	json_object_object_get_ex(j, "peer_disk_state_last_known", &last);
+	prefix = !(s->pid && s->peer_inconsistent_since) &&
+		 !(last && !strcmp(json_object_get_string(last), "inconsistent"));
 	json_object_object_add(j, "mode", json_object_new_string(
 		s->pid && s->mode[0] ? s->mode : md_mode_name(res->mode)));
 	json_object_object_add(j, "async_active", json_object_new_boolean(s->pid && s->async_active));
@@ -146,6 +163,13 @@ static void mode_json(json_object *j, const struct md_res_cfg *res, const struct
 	json_object_object_add(j, "lag_writes", json_object_new_int64((int64_t)(s->pid ? s->lag_writes : 0)));
 	json_object_object_add(j, "lag_seconds", seconds_json(s->pid ? s->lag_ms : 0));
 	json_object_object_add(j, "drain_seconds", seconds_json(s->pid ? s->drain_ms : 0));
+	json_object_object_add(j, "on_congestion", json_object_new_string(
+		s->pid && s->on_congestion[0] ? s->on_congestion : md_congestion_name(res->on_congestion)));
+	json_object_object_add(j, "congestions", json_object_new_int64((int64_t)(s->pid ? s->congestions : 0)));
+	json_object_object_add(j, "ahead_until", time_or_null(s->pid ? s->ahead_until : 0));
+	json_object_object_add(j, "peer_consistent_prefix", json_object_new_boolean(prefix));
+	json_object_object_add(j, "peer_inconsistent_since",
+			       time_or_null(s->pid ? s->peer_inconsistent_since : 0));
 }
 
 /* *up: the resource is up on this node. */
@@ -251,6 +275,34 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bo
 	return j;
 }
 
+/* A time field of status_json: its text, "" when null or absent. */
+static const char *time_text(json_object *j, const char *key)
+{
+	json_object *v = NULL;
+	const char *t;
+
+	if (!json_object_object_get_ex(j, key, &v) || !v || !(t = json_object_get_string(v)))
+		return "";
+	return t;
+}
+
+/* "  on-congestion pull-ahead: link dropped 2 times for congestion; pulled
+ * ahead until ...", and whether the peer's copy is a consistent prefix. */
+static void print_congestion_text(json_object *j)
+{
+	json_object *v;
+	const char *how = json_object_object_get_ex(j, "on_congestion", &v) ? json_object_get_string(v) : "block";
+	int64_t n = json_object_object_get_ex(j, "congestions", &v) ? json_object_get_int64(v) : 0;
+	const char *until = time_text(j, "ahead_until"), *since = time_text(j, "peer_inconsistent_since");
+
+	if (strcmp(how, "block") || n)
+		printf("  on-congestion %s: link dropped %lld times for congestion%s%s\n", how,
+		       (long long)n, *until ? "; pulled ahead, the link down until " : "", until);
+	if (json_object_object_get_ex(j, "peer_consistent_prefix", &v) && !json_object_get_boolean(v))
+		printf("  peer copy not consistent%s%s: a resync to it has not completed\n",
+		       *since ? " since " : "", since);
+}
+
 /* "  compression zstd level 1 (active): sent 4096 bytes as 1024 (ratio 4.00, 0.0% raw)..." */
 static void print_compression_text(json_object *j)
 {
@@ -324,6 +376,7 @@ static void print_status_text(json_object *j)
 			       !strcmp(S("async_active"), "true") ? "active on this connection" :
 			       "synchronous on this connection", S("lag_bytes"), S("lag_writes"),
 			       S("lag_seconds"), S("drain_seconds"));
+		print_congestion_text(j);
 		if (*S("last_error"))
 			printf("  last error: %s\n", S("last_error"));
 	} else {

@@ -121,6 +121,10 @@ void state_write(struct repl *r, enum md_link link)
 	s.lag_writes = lag.writes;
 	s.lag_ms = lag.age_ms;
 	s.drain_ms = lag.drain_ms;
+	snprintf(s.on_congestion, sizeof(s.on_congestion), "%s", md_congestion_name(r->res->on_congestion));
+	s.congestions = lag.congestions;
+	s.ahead_until = lag.ahead_until;
+	s.peer_inconsistent_since = r->rs.peer_behind_since;
 	s.zsent_bytes = r->zc.enc.st.in_bytes;
 	s.zsent_wire_bytes = r->zc.enc.st.out_bytes;
 	s.zsent_raw_bytes = r->zc.enc.st.raw_bytes;
@@ -246,17 +250,18 @@ bool admin_adjust(struct repl *r, const struct md_res_cfg *next)
 
 	log_info("adjusted from the configuration file: timeout %d s, ko-count %d, resync-rate "
 		 "%llu bytes/s, checksum-resync %s, compression %s level %d, mode %s, async-buffer "
-		 "%llu, fencing %s, handler-timeout %d s", next->timeout_s,
+		 "%llu, on-congestion %s, fencing %s, handler-timeout %d s", next->timeout_s,
 		 next->ko_count, (unsigned long long)next->resync_rate,
 		 next->checksum_resync ? "yes" : "no", md_compression_name(next->compression),
 		 next->compression_level, md_mode_name(next->mode),
-		 (unsigned long long)next->async_buffer, md_fencing_name(next->fencing),
+		 (unsigned long long)next->async_buffer, md_congestion_name(next->on_congestion),
+		 md_fencing_name(next->fencing),
 		 next->handler_timeout_s);
 	/* compress.c's: its contexts follow (a failure keeps the old ones). */
 	if (zc_set(r, next->compression, next->compression_level, zmsg, sizeof(zmsg)))
 		log_err("compression not changed: %s", zmsg);
 	/* async.c's: the kernel's flag follows on this connection. */
-	if (as_set(r, next->mode, next->async_buffer, next->max_lag_s, zmsg, sizeof(zmsg)))
+	if (as_set(r, next, zmsg, sizeof(zmsg)))
 		log_err("mode not changed: %s", zmsg);
 	res->timeout_s = next->timeout_s;
 	res->ko_count = next->ko_count;

@@ -22,7 +22,12 @@
  *     while entries wait fails the link, as a held request does in sync
  *     mode;
  *   - a write the peer failed to store (error ACK) is marked out of sync
- *     here, since the kernel completed it long ago.
+ *     here, since the kernel completed it long ago;
+ *   - on-congestion disconnect or pull-ahead: a full backlog fails the
+ *     link instead of holding the writes (as_congested); pull-ahead keeps
+ *     it down for a hold-off that grows while congestion repeats
+ *     (as_next_holdoff), daemon.c neither connecting nor accepting
+ *     meanwhile (as_ahead); the resync after it is the catch-up.
  * Nothing of the backlog survives the connection: at a link loss the
  * kernel turns every write-intent bit still set into out-of-sync (its
  * bits are cleared only by an epoch flush the peer acknowledged, which the
@@ -37,6 +42,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "kctl.h"
 #include "log.h"
 #include "repl.h"
@@ -98,14 +104,77 @@ void as_connected(struct repl *r)
  * of each channel buffer, the backlog under async-buffer, and its oldest
  * write younger than max-lag (when set): the application's writes then
  * wait, so that the peer never lags by more than that when one completes. */
+static bool as_full(const struct repl *r)
+{
+	return r->as.count + 2 * MD_MAX_INFLIGHT > AS_RING || r->as.bytes >= r->res->async_buffer;
+}
+
 bool as_room(const struct repl *r)
 {
 	if (!r->as.count)
 		return true;	/* nothing behind (sync mode: always) */
-	if (r->as.count + 2 * MD_MAX_INFLIGHT > AS_RING || r->as.bytes >= r->res->async_buffer)
+	if (as_full(r))
 		return false;
 	return !r->res->max_lag_s || !r->as.count ||
 	       now_ms() - r->as.ring[r->as.head].read_ms < (uint64_t)r->res->max_lag_s * 1000;
+}
+
+/*
+ * on-congestion pull-ahead's hysteresis: the hold-off after a congestion
+ * at now, given the last one's (holdoff_ms, at congested_ms; 0: none).
+ * The first is AS_HOLDOFF_MIN_MS; one within AS_CALM_MS of the last
+ * doubles it, up to AS_HOLDOFF_MAX_MS; a calm spell starts over.  So a
+ * writer that always outruns the link costs one catch-up per hold-off,
+ * fewer and fewer, never a flapping link.
+ */
+uint64_t as_next_holdoff(uint64_t holdoff_ms, uint64_t congested_ms, uint64_t now)
+{
+	if (!congested_ms || !holdoff_ms || now - congested_ms >= AS_CALM_MS)
+		return AS_HOLDOFF_MIN_MS;
+	return holdoff_ms >= AS_HOLDOFF_MAX_MS / 2 ? AS_HOLDOFF_MAX_MS : 2 * holdoff_ms;
+}
+
+/* pull-ahead: the link stays down (daemon.c neither connects nor accepts). */
+bool as_ahead(const struct repl *r)
+{
+	return r->as.ahead_until_ms && now_ms() < r->as.ahead_until_ms;
+}
+
+/*
+ * send.c found no room.  With on-congestion disconnect or pull-ahead and
+ * the backlog at async-buffer (not held by max-lag, which is there to slow
+ * the writes), the link is failed: the kernel turns every bit a write the
+ * peer lacks still holds into out-of-sync, so nothing is lost, and the
+ * writes complete on the local disk again.  Not while this node resyncs
+ * the peer: that is the catch-up, and it finishes (writes wait as with
+ * block), or the peer would stay inconsistent through every congestion.
+ * true when the link was failed.
+ */
+bool as_congested(struct repl *r)
+{
+	uint64_t now = now_ms();
+	int how = r->res->on_congestion;
+
+	if (how == MD_CONG_BLOCK || !r->as.active || !r->as.count || !as_full(r) ||
+	    (r->rs.active && r->rs.source))
+		return false;
+	if (how == MD_CONG_PULL_AHEAD) {
+		r->as.holdoff_ms = as_next_holdoff(r->as.holdoff_ms, r->as.congested_ms, now);
+		r->as.ahead_until_ms = now + r->as.holdoff_ms;
+	}
+	r->as.congestions++;
+	r->as.congested_ms = now;
+	if (how == MD_CONG_PULL_AHEAD)
+		conn_fail(r, "congestion: the backlog reached async-buffer (%llu bytes in %u writes); "
+			  "on-congestion pull-ahead: the link stays down for %llu s, the bitmap records "
+			  "the writes, then a resync catches %s up",
+			  (unsigned long long)r->as.bytes, r->as.count,
+			  (unsigned long long)r->as.holdoff_ms / 1000, peer_name(r));
+	else
+		conn_fail(r, "congestion: the backlog reached async-buffer (%llu bytes in %u writes); "
+			  "on-congestion disconnect: the bitmap records the writes, a resync follows "
+			  "the reconnect", (unsigned long long)r->as.bytes, r->as.count);
+	return true;
 }
 
 /* send.c found no room: an acknowledgement that makes some resumes it. */
@@ -231,6 +300,10 @@ void as_lag(const struct repl *r, struct md_lag *lag)
 		lag->age_ms = now - r->as.ring[r->as.head].read_ms;
 	if (r->as.count && r->as.rate > 0)
 		lag->drain_ms = (uint64_t)((double)r->as.bytes * 1000.0 / r->as.rate);
+	lag->congestions = r->as.congestions;
+	if (as_ahead(r))
+		lag->ahead_until = (long long)time(NULL) +
+				   (long long)((r->as.ahead_until_ms - now + 999) / 1000);
 }
 
 /* The state file while a backlog exists or just drained, at most once a
@@ -250,18 +323,16 @@ bool as_publish_due(struct repl *r, uint64_t now)
  * again); a backlog drains in order after a switch to sync, while new
  * writes wait for the peer.  0 with what happens in msg, or -errno.
  */
-int as_set(struct repl *r, int mode, uint64_t buffer, int max_lag_s, char *msg, size_t len)
+int as_set(struct repl *r, const struct md_res_cfg *next, char *msg, size_t len)
 {
 	int old = r->res->mode;
 	struct md_ioc_status st;
 	int rc;
 
-	if (mode >= 0)
-		r->res->mode = mode;
-	if (buffer)
-		r->res->async_buffer = buffer;
-	if (max_lag_s >= 0)
-		r->res->max_lag_s = max_lag_s;
+	r->res->mode = next->mode;
+	r->res->async_buffer = next->async_buffer;
+	r->res->max_lag_s = next->max_lag_s;
+	r->res->on_congestion = next->on_congestion;
 
 	/* Only while the kernel is connected too: after its deadline put the
 	 * device standalone or held, CONNECTED again would undo that (a hold
@@ -281,9 +352,9 @@ int as_set(struct repl *r, int mode, uint64_t buffer, int max_lag_s, char *msg, 
 	if (r->res->mode != old)
 		log_info("mode now %s", md_mode_name(r->res->mode));
 	as_kick(r);
-	snprintf(msg, len, "mode %s, async-buffer %llu bytes, max-lag %d s%s",
+	snprintf(msg, len, "mode %s, async-buffer %llu bytes, max-lag %d s, on-congestion %s%s",
 		 md_mode_name(r->res->mode), (unsigned long long)r->res->async_buffer,
-		 r->res->max_lag_s,
+		 r->res->max_lag_s, md_congestion_name(r->res->on_congestion),
 		 r->res->mode == MD_MODE_SYNC && r->as.count ?
 		 "; the backlog drains in order, new writes wait for the peer" :
 		 r->res->mode == MD_MODE_ASYNC && r->adm.link == MD_LINK_CONNECTED && !r->as.active ?

@@ -376,7 +376,7 @@ int conn_establish(struct repl *r, volatile int *stop, struct hs_sock *h)
 
 	if (r->conn.listen_fd >= 0)
 		return listen_once(r, stop, h);
-	if (r->adm.detached) {
+	if (r->adm.detached || as_ahead(r)) {
 		usleep(POLL_INTERVAL_MS * 1000);
 		return -EAGAIN;
 	}

@@ -124,17 +124,22 @@ static int op_set_compression(struct repl *r, const struct md_ctl_req *q, char *
 	return 0;
 }
 
-/* set mode sync|async, set async-buffer BYTES, set max-lag SECONDS
- * (async.c applies them). */
+/* set mode sync|async, set async-buffer BYTES, set max-lag SECONDS,
+ * set on-congestion block|disconnect|pull-ahead (async.c applies them). */
 static int op_set_mode(struct repl *r, const struct md_ctl_req *q, char *msg, size_t len,
 		       bool *changed)
 {
-	uint64_t size = 0;
-	int mode = -1, lag = -1;
+	struct md_res_cfg next = *r->res;
 
 	if (!strcmp(q->argv[1], "mode")) {
-		if ((mode = md_mode_parse(q->argv[2])) < 0) {
+		if ((next.mode = md_mode_parse(q->argv[2])) < 0) {
 			snprintf(msg, len, "mode: '%s' is not sync or async", q->argv[2]);
+			return MD_CTL_USAGE;
+		}
+	} else if (!strcmp(q->argv[1], "on-congestion")) {
+		if ((next.on_congestion = md_congestion_parse(q->argv[2])) < 0) {
+			snprintf(msg, len, "on-congestion: '%s' is not block, disconnect or pull-ahead",
+				 q->argv[2]);
 			return MD_CTL_USAGE;
 		}
 	} else if (!strcmp(q->argv[1], "max-lag")) {
@@ -147,12 +152,13 @@ static int op_set_mode(struct repl *r, const struct md_ctl_req *q, char *msg, si
 			snprintf(msg, len, "max-lag: '%s' is not 0..%d seconds", q->argv[2], MD_MAX_LAG_MAX);
 			return MD_CTL_USAGE;
 		}
-		lag = (int)v;
-	} else if (md_parse_size(q->argv[2], &size) || md_async_buffer_check(size)) {
+		next.max_lag_s = (int)v;
+	} else if (md_parse_size(q->argv[2], &next.async_buffer) ||
+		   md_async_buffer_check(next.async_buffer)) {
 		snprintf(msg, len, "async-buffer: '%s' is not a size from 1M to 16G", q->argv[2]);
 		return MD_CTL_USAGE;
 	}
-	if (as_set(r, mode, size, lag, msg, len))
+	if (as_set(r, &next, msg, len))
 		return MD_CTL_ERROR;
 	*changed = true;
 	return 0;
@@ -166,11 +172,11 @@ static int op_set(struct repl *r, const struct md_ctl_req *q, char *msg, size_t 
 	if (!strcmp(q->argv[1], "compression") || !strcmp(q->argv[1], "compression-level"))
 		return op_set_compression(r, q, msg, len, changed);
 	if (!strcmp(q->argv[1], "mode") || !strcmp(q->argv[1], "async-buffer") ||
-	    !strcmp(q->argv[1], "max-lag"))
+	    !strcmp(q->argv[1], "max-lag") || !strcmp(q->argv[1], "on-congestion"))
 		return op_set_mode(r, q, msg, len, changed);
 	if (strcmp(q->argv[1], "resync-rate")) {
 		snprintf(msg, len, "unknown setting '%s' (runtime settings: resync-rate, compression, "
-			 "compression-level, mode, async-buffer, max-lag)", q->argv[1]);
+			 "compression-level, mode, async-buffer, max-lag, on-congestion)", q->argv[1]);
 		return MD_CTL_USAGE;
 	}
 	errno = 0;
@@ -272,7 +278,7 @@ static int op_fence_peer(struct repl *r, const struct md_ctl_req *q, char *msg, 
 static const struct ctl_op ops[] = {
 	{ "pause", 0, 0, true, op_pause_resume, "pause" },
 	{ "resume", 0, 0, true, op_pause_resume, "resume" },
-	{ "set", 2, 2, true, op_set, "set resync-rate BYTES_PER_S | compression MODE | compression-level N | mode sync|async | async-buffer BYTES | max-lag S" },
+	{ "set", 2, 2, true, op_set, "set resync-rate BYTES_PER_S | compression MODE | compression-level N | mode sync|async | async-buffer BYTES | max-lag S | on-congestion block|disconnect|pull-ahead" },
 	{ "verify", 1, 1, true, op_verify, "verify TOKEN" },
 	{ "reread", 0, 0, true, op_reread, "reread" },
 	{ "adjust", 0, 0, true, op_adjust, "adjust" },

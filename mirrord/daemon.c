@@ -90,6 +90,13 @@ void repl_connection_reset(struct repl *r)
 	r->dev.last_poll_ms = now_ms();
 }
 
+/* Without a connection: detached by the administrator, pulled ahead
+ * (on-congestion, async.c), or trying to connect. */
+static enum md_link idle_link(const struct repl *r)
+{
+	return r->adm.detached ? MD_LINK_DETACHED : as_ahead(r) ? MD_LINK_AHEAD : MD_LINK_CONNECTING;
+}
+
 int repl_connected(struct repl *r, volatile int *stop)
 {
 	int rc;
@@ -178,7 +185,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 	}
 	conn_close(r, r->conn.sock);
 	repl_connection_reset(r);
-	state_write(r, r->adm.detached ? MD_LINK_DETACHED : MD_LINK_CONNECTING);
+	state_write(r, idle_link(r));
 	return 0;
 }
 
@@ -193,14 +200,16 @@ static void refused_pause(volatile int *stop)
 int repl_run(struct repl *r, volatile int *stop)
 {
 	admin_reload(r);
-	state_write(r, r->adm.detached ? MD_LINK_DETACHED : MD_LINK_CONNECTING);
+	state_write(r, idle_link(r));
 	while (!*stop) {
 		struct hs_sock h;
 		int rc;
 
 		if (ctl_serve(r)) {
 			vf_refuse_unconnected(r);
-			state_write(r, r->adm.detached ? MD_LINK_DETACHED : MD_LINK_CONNECTING);
+			state_write(r, idle_link(r));
+		} else if (r->adm.link == MD_LINK_AHEAD && !as_ahead(r)) {
+			state_write(r, MD_LINK_CONNECTING);	/* the hold-off is over */
 		}
 		/* fence-peer runs while the link is down: its result is read
 		 * here (it released held writes itself, handler.h). */
@@ -210,8 +219,8 @@ int repl_run(struct repl *r, volatile int *stop)
 		poll_role(r);
 		if (rc < 0)
 			continue;
-		if (r->adm.detached) {
-			handshake_refuse_detached(r, &h);
+		if (r->adm.detached || as_ahead(r)) {
+			handshake_refuse_idle(r, &h);
 			continue;
 		}
 		rc = handshake(r, &h);

@@ -395,7 +395,8 @@ int handshake(struct repl *r, struct hs_sock *h)
 }
 
 /*
- * Detached: tell a peer that connects why it cannot, and hang up.  Only
+ * Detached, or pulled ahead under congestion (async.c, as_ahead): tell a
+ * peer that connects why it cannot, and hang up.  Only
  * the listener gets here, with a candidate conn.c authenticated.  With
  * encryption the peer expects TLS after AUTH, so the refusal goes inside
  * it (else the peer reads a broken handshake instead of the reason), and
@@ -404,15 +405,22 @@ int handshake(struct repl *r, struct hs_sock *h)
  * the peer before it reads it.  Without encryption its HELLO is read
  * already.
  */
-void handshake_refuse_detached(struct repl *r, struct hs_sock *h)
+void handshake_refuse_idle(struct repl *r, struct hs_sock *h)
 {
 	char body[sizeof(struct mdw_reject)], why[160];
-	uint64_t deadline = now_ms() + (uint64_t)r->res->timeout_s * 1000;
+	uint64_t now = now_ms(), deadline = now + (uint64_t)r->res->timeout_s * 1000;
+	bool ahead = !r->adm.detached;
 
 	if (!encrypt_link(r, h, deadline) && !hs_run(r, h, deadline, true)) {
-		snprintf(why, sizeof(why), "%s is detached from the mirror (mdctl attach %s there "
-			 "brings it back)", r->res->nodes[r->me].name, r->res->name);
-		mdw_reject_encode(body, MDW_REJ_DETACHED, why);
+		if (ahead)
+			snprintf(why, sizeof(why), "%s pulled ahead under congestion (on-congestion "
+				 "pull-ahead): it connects again in %llu s and resyncs",
+				 r->res->nodes[r->me].name, r->as.ahead_until_ms > now ?
+				 (unsigned long long)(r->as.ahead_until_ms - now + 999) / 1000 : 0ull);
+		else
+			snprintf(why, sizeof(why), "%s is detached from the mirror (mdctl attach %s "
+				 "there brings it back)", r->res->nodes[r->me].name, r->res->name);
+		mdw_reject_encode(body, ahead ? MDW_REJ_AHEAD : MDW_REJ_DETACHED, why);
 		hs_send(h->fd, MDW_REJECT, body, sizeof(body));
 	}
 	conn_close(r, h->fd);

@@ -77,12 +77,20 @@ struct as_entry {
 	bool acked;
 };
 #define AS_RING		(1u << 16)
+/* on-congestion pull-ahead: the link stays down this long after a
+ * congestion, twice as long (up to the max) when congestion returns within
+ * AS_CALM_MS of the last one (async.c, as_next_holdoff). */
+#define AS_HOLDOFF_MIN_MS	(10u * 1000)
+#define AS_HOLDOFF_MAX_MS	(640u * 1000)
+#define AS_CALM_MS		(15u * 60 * 1000)
 
 /* async.c: the backlog as status shows it. */
 struct md_lag {
 	bool active;
 	uint64_t bytes, age_ms, drain_ms;
 	uint32_t writes;
+	uint64_t congestions;		/* links dropped for congestion */
+	long long ahead_until;		/* time(): pulled ahead until, 0: not */
 };
 
 /* Something queued for the socket: a data batch or a control buffer. */
@@ -162,6 +170,10 @@ struct resync {
 	uint64_t ids[RS_WINDOW];	/* records sent, waiting for their ack */
 	unsigned nids;
 	uint64_t start_ms, last_app_ms, last_tick_ms;
+	long long peer_behind_since;	/* time(): a resync to the peer began
+					 * and has not completed (the peer is
+					 * inconsistent); 0: none.  Kept across
+					 * connections, unlike the rest */
 	double tokens;			/* rate control, bytes */
 	uint64_t same;			/* checksum resync: chunks found identical */
 	bool flushing;			/* the data disk is flushed before "done"
@@ -355,6 +367,11 @@ struct repl {
 		uint64_t rate_ms, rate_bytes;
 		uint64_t pub_ms;	/* the state file, as last published */
 		uint32_t pub_count;
+		/* on-congestion (kept across connections, not as_reset's) */
+		uint64_t congestions;	/* links dropped for congestion */
+		uint64_t congested_ms;	/* the last one, 0: never */
+		uint64_t holdoff_ms;	/* pull-ahead: its hold-off */
+		uint64_t ahead_until_ms;	/* pull-ahead: no link before */
 	} as;
 
 	struct resync rs;		/* resync.c */
@@ -467,7 +484,7 @@ int hs_step(struct hs_sock *h);
 bool hs_ready(const struct repl *r, const struct hs_sock *h);
 void hs_refused(struct repl *r, const struct hs_sock *h);
 int handshake(struct repl *r, struct hs_sock *h);
-void handshake_refuse_detached(struct repl *r, struct hs_sock *h);
+void handshake_refuse_idle(struct repl *r, struct hs_sock *h);
 void handshake_peer_role(struct repl *r, uint32_t role);
 void handshake_tell_state(struct repl *r);
 void handshake_resync_over(struct repl *r);
@@ -516,8 +533,11 @@ int as_acked(struct repl *r, uint64_t id, int32_t status);
 bool as_check_progress(struct repl *r, uint64_t now);
 void as_lag(const struct repl *r, struct md_lag *lag);
 bool as_publish_due(struct repl *r, uint64_t now);
-int as_set(struct repl *r, int mode, uint64_t buffer, int max_lag_s, char *msg, size_t len);
+int as_set(struct repl *r, const struct md_res_cfg *next, char *msg, size_t len);
 void as_kick(struct repl *r);
+bool as_congested(struct repl *r);
+bool as_ahead(const struct repl *r);
+uint64_t as_next_holdoff(uint64_t holdoff_ms, uint64_t congested_ms, uint64_t now);
 
 /* apply.c */
 int apply_init(struct repl *r);

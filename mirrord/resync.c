@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "kctl.h"
 #include "log.h"
 #include "repl.h"
@@ -93,6 +94,7 @@ static void rs_finished(struct io_op *op, int res)
 		 (unsigned long long)(r->rs.done * r->dev.chunk_bytes >> 20),
 		 (double)(now_ms() - r->rs.start_ms) / 1000.0, (unsigned long long)r->rs.same);
 	r->rs.active = false;
+	r->rs.peer_behind_since = 0;
 	rs_free(r);
 	handshake_resync_over(r);
 	if (r->res->fencing != MD_FENCING_NONE)
@@ -310,8 +312,13 @@ static void rs_start(struct repl *r, bool source)
 {
 	size_t nwords = (r->dev.nchunks + 63) / 64;
 
+	long long behind = r->rs.peer_behind_since;
+
 	rs_free(r);
 	memset(&r->rs, 0, sizeof(r->rs));
+	/* A resync to the peer makes it inconsistent from now until one
+	 * completes; an earlier one that broke off made it so already. */
+	r->rs.peer_behind_since = source ? (behind ? behind : (long long)time(NULL)) : 0;
 	r->rs.active = true;
 	r->rs.source = source;
 	r->rs.start_ms = r->rs.last_tick_ms = now_ms();
@@ -605,6 +612,8 @@ int sync_begin(struct repl *r)
 		log_info("resync from %s starts (%s)", peer_name(r), md_sync_decision_name(r->hs.decision));
 		return target_send_bitmap(r);
 	default:
+		if (r->hs.decision == MD_SYNC_NONE)
+			r->rs.peer_behind_since = 0;	/* the peer holds what we hold */
 		return 0;
 	}
 }

@@ -163,8 +163,11 @@ static void sb_post_read(struct sendbuf *sb)
 		return;
 	if (!as_room(r)) {
 		/* mode = async, the backlog at async-buffer: new writes wait
-		 * in the kernel until the peer acknowledges (async.c). */
-		as_wait_room(r);
+		 * in the kernel until the peer acknowledges, or with
+		 * on-congestion disconnect / pull-ahead the link fails
+		 * (async.c). */
+		if (!as_congested(r))
+			as_wait_room(r);
 		return;
 	}
 	sb->op = (struct io_op){ .kind = IO_READ, .fd = r->dev.ctl_fd, .stream = true,

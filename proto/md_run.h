@@ -44,6 +44,8 @@ enum md_link {
 	MD_LINK_REFUSED,
 	MD_LINK_STOPPED,
 	MD_LINK_STARTING,	/* "starting": pid published, channel not bound yet */
+	MD_LINK_AHEAD,		/* "ahead": on-congestion pull-ahead, the link down
+				 * on purpose until ahead_until (then a resync) */
 	MD_LINK_COUNT
 };
 

@@ -147,6 +147,10 @@
 #define MDW_REJ_NO_GOOD_COPY	14	/* the only possible source knows its copy is wrong */
 #define MDW_REJ_HANDLER		15	/* the sender's before-resync-target handler refused
 					 * the resync, or still runs (the text says which) */
+#define MDW_REJ_AHEAD		16	/* the sender pulled ahead under congestion and
+					 * keeps the link down for a while (the text says
+					 * how long); a new code, not a new format: an
+					 * older peer shows the text as for any refusal */
 
 struct mdw_hdr {
 	__u32 magic;

@@ -57,9 +57,7 @@ import scenario as deploy  # noqa: E402  (tests/deploy/scenario.py)
 from scenario import check, need, log, parallel, wait_in_sync, brief_status  # noqa: E402
 
 RUN = os.path.join(deploy.ROOT, "build", "cluster", "run")
-# psmisc: fuser, without which ocf:heartbeat:Filesystem reports "not
-# installed" (resource-agents does not depend on it).
-PACKAGES = "corosync pacemaker crmsh resource-agents psmisc postgresql-15 jq libxml2-utils"
+SYSTEM_RUN = os.path.join(deploy.ROOT, "build", "system", "run")
 RING = {"alpha": "10.78.0.1", "beta": "10.78.0.2"}
 VIP = "10.78.0.100"
 PGDATA = "/srv/pg/15/main"
@@ -262,18 +260,50 @@ def acked_on(g):
     return [(int(a), float(b)) for a, b in (l.split() for l in out.splitlines() if l.strip())]
 
 
+def hand_over(alpha, beta):
+    """check-system: the resource check-deploy made is taken from systemd
+    (its unit disabled: Pacemaker starts and stops it from now on) and
+    given the cluster's configuration (fencing through the handler)."""
+    need("alpha/deactivate-for-cluster", alpha.ssh("mdctl deactivate r0")[0] == 0)
+    for g in (alpha, beta):
+        rc, out = g.ssh("systemctl disable -q --now mirrordisk@r0 && "
+                        "cat > /etc/mirrordisk/mirrordisk.conf", stdin=CONF.encode())
+        need(f"{g.name}/unit-off-cluster-conf", rc == 0, out.strip())
+
+
 def scenario(phases, guests, alpha, beta, debs, kver):
+    """make check-cluster: fresh guests, the packages, the cluster."""
+    deploy.boot_guests(phases, guests, alpha, beta, kver, more_net=ring_net)
+    deploy.install_debs(phases, guests, debs, kver)
+    cluster_phases(phases, guests, alpha, beta)
+
+
+def system_scenario(phases, guests, alpha, beta, debs, kver):
+    """make check-system: check-deploy's flows, then the cluster's in the
+    same guests, then check-deploy's purge of the three packages."""
+    def cluster():
+        deploy.set_prefix("cluster")
+        cluster_phases(phases, guests, alpha, beta, reuse=True)
+        deploy.set_prefix("deploy")
+    deploy.scenario(phases, guests, alpha, beta, debs, kver, more_net=ring_net, before_purge=cluster)
+
+
+def cluster_phases(phases, guests, alpha, beta, reuse=False):
+    """The set-up and the four scenarios.  reuse: the resource exists
+    (check-system, after check-deploy's flows) and is handed over."""
     both = guests
-    deploy.boot_guests(phases, both, alpha, beta, kver, more_net=ring_net)
-    deploy.install_debs(phases, both, debs, kver)
 
     # ---------------------------------------------------------------- set-up
     def setup():
         rc, out = alpha.ssh(f"for i in $(seq 1 20); do ping -c1 -W2 {RING['beta']} >/dev/null && exit 0; sleep 1; done; exit 1")
         need("ring-ping", rc == 0, "alpha cannot reach beta over the cluster ring")
-        # Both lower disks are blank images: no initial sync needed (the
-        # full sync is check-deploy's to prove; here it cost 9 minutes).
-        deploy.create_resource(alpha, beta, CONF, "--assume-clean")
+        if reuse:
+            hand_over(alpha, beta)
+        else:
+            # Both lower disks are blank images: no initial sync needed
+            # (the full sync is check-deploy's to prove; here it cost 9
+            # minutes).
+            deploy.create_resource(alpha, beta, CONF, "--assume-clean")
         # Up and activated once by hand, then both down: Pacemaker takes it
         # from here.
         for g in both:
@@ -338,10 +368,14 @@ def scenario(phases, guests, alpha, beta, debs, kver):
     phases.run("set-up (resource, database, corosync, pacemaker)", setup)
 
     def start_client(g):
-        g.ssh("rm -f /root/client.stop; nohup /root/client >/dev/null 2>&1 &")
+        g.ssh("rm -f /root/client.stop; nohup /root/client >/dev/null 2>&1 & echo $! > /root/client.pid")
 
     def stop_client(g):
-        g.ssh("touch /root/client.stop; for i in $(seq 1 30); do pgrep -f /root/client >/dev/null || exit 0; sleep 1; done")
+        # By its pid: "pgrep -f /root/client" also matched this very
+        # command's shell, so it never returned early (41 s per stop).
+        rc, out = g.ssh("touch /root/client.stop; p=$(cat /root/client.pid); "
+                        "for i in $(seq 1 60); do kill -0 $p 2>/dev/null || exit 0; sleep 0.5; done; exit 1")
+        need(f"{g.name}/client-stopped", rc == 0, "the client did not stop within 30 s")
 
     def rows_complete(g, name):
         acked = acked_on(g)
@@ -495,6 +529,7 @@ def scenario(phases, guests, alpha, beta, debs, kver):
 
 
 if __name__ == "__main__":
-    sys.exit(deploy.main(scenario, PACKAGES,
-                         ("mirrordisk-utils", "mirrordisk-dkms", "mirrordisk-pacemaker"),
-                         more_links=("52:54:00:78:00",), forwards=(), run_dir=RUN, prefix="cluster"))
+    if "--with-deploy" in sys.argv:
+        sys.argv.remove("--with-deploy")
+        sys.exit(deploy.main(system_scenario, run_dir=SYSTEM_RUN, prefix="deploy"))
+    sys.exit(deploy.main(scenario, run_dir=RUN, prefix="cluster"))

@@ -21,11 +21,11 @@
 # packages, HASH from this file and them: editing the recipe builds a new
 # image, an unchanged one is reused (rm -rf build/deploy for a fresh one,
 # e.g. after a kernel update in the archive).  Older images of the same
-# set are removed; check-deploy's and check-cluster's are kept side by side.  Needs root (mmdebstrap's root
-# mode, mkfs.ext4 -d) and mmdebstrap, e2fsprogs, qemu-utils, openssh-client.
+# set are removed.  Needs root (mmdebstrap's root mode, mkfs.ext4 -d) and
+# mmdebstrap, e2fsprogs, qemu-utils, openssh-client.
 #
-# A later test (a cluster manager's) reuses the recipe with --extra or by
-# adding to DEPLOY_PACKAGES.
+# check-deploy, check-cluster and check-system boot the same image (its
+# packages below); --extra adds packages for a test that needs more.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -43,6 +43,17 @@ DEPLOY_PACKAGES=(
 	dkms
 	libaio1 libinih1 libjson-c5 libssl3 liburing2 libxxhash0
 )
+# make check-cluster's (and check-system's): the cluster manager, the
+# agents of resource-agents with psmisc (fuser, without which
+# ocf:heartbeat:Filesystem reports "not installed"), PostgreSQL 15, jq
+# and xmllint.  In the one image both checks boot, so that check-system
+# builds one image; off at boot (CLUSTER_SERVICES below): the cluster
+# test configures and starts them.
+CLUSTER_PACKAGES=(
+	corosync pacemaker crmsh resource-agents psmisc postgresql-15 jq libxml2-utils
+)
+CLUSTER_SERVICES=(corosync.service pacemaker.service postgresql.service)
+DEPLOY_PACKAGES+=("${CLUSTER_PACKAGES[@]}")
 SUITE=bookworm
 DISK_SIZE=4G
 extra=
@@ -145,6 +156,9 @@ LinkLocalAddressing=no
 UseDNS=no
 EOF
 chroot "$root" systemctl enable -q systemd-networkd.service
+for t in "${CLUSTER_SERVICES[@]}"; do
+	chroot "$root" systemctl disable -q "$t"
+done
 # Background jobs that only cost CPU under TCG.
 for t in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer; do
 	chroot "$root" systemctl disable -q "$t" 2>/dev/null || true

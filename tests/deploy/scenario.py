@@ -7,7 +7,9 @@ cached), boots two Debian 12 guests, alpha and beta, under qemu TCG, and
 deploys the mirror the way README.md ("Deploying on two servers") says:
 
   install    apt install ./mirrordisk-dkms_*.deb ./mirrordisk-utils_*.deb
-             (DKMS builds the module in the guest and loads it)
+             ./mirrordisk-pacemaker_*.deb (DKMS builds the module in the
+             guest and loads it; the cluster's package is checked to
+             install and purge cleanly beside the others)
   deploy     the same mirrordisk.conf on both, mdctl create --new-secret
              on alpha, the secret copied, mdctl create on beta,
              systemctl enable --now mirrordisk@r0 on both, mdctl activate
@@ -18,8 +20,8 @@ deploys the mirror the way README.md ("Deploying on two servers") says:
              on alpha; the data on both lower disks is the pattern
   kill       kill -9 of beta's mirrord: systemd restarts it, data written on
              alpha meanwhile is resynced, both lower disks identical
-  purge      apt purge of both packages: no error, units, module, device
-             and daemon gone
+  purge      apt purge of the three packages: no error, units, module,
+             device, daemon, resource agent and handlers gone
   shutdown   poweroff; no kernel BUG/WARNING/Oops on either console
 
 Each check prints a PASS or FAIL line; the run ends with "N passed, N
@@ -37,6 +39,10 @@ for output, and one more package in the image.
 
 The VM part (first boot to last poweroff) runs under an exclusive lock on
 /tmp/mirrordisk-vm.lock: one set of guests on the machine at a time.
+
+The same guests (image, links, packages) serve make check-cluster
+(tests/cluster/scenario.py), and make check-system runs both in one pair
+of guests: these flows, the cluster's, then the purge.
 
   tests/deploy/scenario.py [--no-deb] [--keep]
 """
@@ -372,14 +378,28 @@ def deb_depends_ok(debs, manifest):
     return missing
 
 
-def main(scenario_fn=None, extra_packages="", packages=("mirrordisk-utils", "mirrordisk-dkms"),
-         more_links=(), forwards=(), run_dir=None, prefix="deploy"):
+# The three packages of make deb, installed and purged in every run: the
+# cluster's (the resource agent and handlers) too, so that check-deploy
+# proves they install and purge cleanly beside the others.
+PACKAGES = ("mirrordisk-utils", "mirrordisk-dkms", "mirrordisk-pacemaker")
+# The second link between the guests, for check-cluster's ring (unused,
+# and unconfigured, in check-deploy's own flows).
+RING_LINK = "52:54:00:78:00"
+
+
+def set_prefix(prefix):
+    """The results' names from now on: deploy/..., cluster/..."""
+    global PREFIX
+    PREFIX = prefix
+
+
+def main(scenario_fn=None, packages=PACKAGES, more_links=(RING_LINK,), forwards=(), run_dir=None, prefix="deploy"):
     """Build, boot alpha and beta, run scenario_fn(phases, guests, alpha,
     beta, debs, kver), power off, summarize.  The cluster test
-    (tests/cluster/scenario.py) calls it with its own scenario, image
-    packages, links between the guests and forwarded ports."""
-    global RUN, PREFIX
-    PREFIX = prefix
+    (tests/cluster/scenario.py) calls it with its own scenario (and for
+    check-system, this file's scenario with the cluster's in the middle)."""
+    global RUN
+    set_prefix(prefix)
     scenario_fn = scenario_fn or scenario
     if run_dir:
         RUN = run_dir
@@ -409,8 +429,7 @@ def main(scenario_fn=None, extra_packages="", packages=("mirrordisk-utils", "mir
         return found
 
     def image():
-        p = subprocess.run(["tests/deploy/image.sh"] + (["--extra", extra_packages] if extra_packages else []),
-                           stdout=subprocess.PIPE, text=True)
+        p = subprocess.run(["tests/deploy/image.sh"], stdout=subprocess.PIPE, text=True)
         need("image", p.returncode == 0 and p.stdout.strip(), "tests/deploy/image.sh failed")
         return os.path.join(ROOT, p.stdout.strip().splitlines()[-1])
 
@@ -582,10 +601,12 @@ def create_resource(alpha, beta, conf, create_args=""):
     need("beta/create", rc == 0, out.strip())
 
 
-def scenario(phases, guests, alpha, beta, debs, kver):
+def scenario(phases, guests, alpha, beta, debs, kver, more_net=None, before_purge=None):
+    """check-deploy's flows; before_purge() runs after them, in the same
+    guests, before the purge (check-system: the cluster's)."""
     both = guests
 
-    boot_guests(phases, both, alpha, beta, kver)
+    boot_guests(phases, both, alpha, beta, kver, more_net=more_net)
     install_debs(phases, both, debs, kver)
 
     # ---------------------------------------------------------------- deploy
@@ -741,10 +762,15 @@ def scenario(phases, guests, alpha, beta, debs, kver):
         for g in both:
             g.ssh("sed -i '\\|^/dev/mirror0 /srv |d' /etc/fstab && systemctl daemon-reload")
     phases.run("file system (README's fstab line)", filesystem)
+    if before_purge:
+        before_purge()
 
     # ---------------------------------------------------------------- purge
     def purge():
-        cmd = "DEBIAN_FRONTEND=noninteractive apt purge -y mirrordisk-utils mirrordisk-dkms"
+        # The cluster stopped first where it ran (check-system): Pacemaker
+        # stops the resources it manages, the mirror among them.
+        cmd = ("systemctl disable -q --now pacemaker corosync && "
+               "DEBIAN_FRONTEND=noninteractive apt purge -y " + " ".join(sorted(debs)))
         res = parallel(lambda g: g.ssh(cmd, timeout=600), both)
         for g, (rc, out) in zip(both, res):
             # The maintainer scripts complain as "mirrordisk-...: " or
@@ -756,12 +782,13 @@ def scenario(phases, guests, alpha, beta, debs, kver):
             for l in out.splitlines():
                 if "mirrordisk" in l and re.search(r"warning|not empty", l, re.I):
                     log(f"     {g.name}: {l.strip()}")
-            st = g.out("dpkg-query -W -f '${Package} ${Status}\\n' mirrordisk-utils mirrordisk-dkms 2>/dev/null; true")
+            st = g.out("dpkg-query -W -f '${Package} ${Status}\\n' " + " ".join(sorted(debs)) + " 2>/dev/null; true")
             check(f"{g.name}/dpkg-gone", st is not None and all(l.endswith(" not-installed") for l in st.splitlines()),
                   f"dpkg says: {st}")
             left = g.out("ls /lib/systemd/system/mirrordisk@.service /etc/systemd/system/*.wants/mirrordisk@* "
                          "/lib/udev/rules.d/60-mirrordisk.rules /etc/modules-load.d/mirrordisk.conf "
-                         "/usr/sbin/mdctl /usr/sbin/mirrord /var/log/mirrordisk 2>/dev/null; true")
+                         "/usr/sbin/mdctl /usr/sbin/mirrord /var/log/mirrordisk "
+                         "/usr/lib/ocf/resource.d/mirrordisk /usr/lib/mirrordisk 2>/dev/null; true")
             check(f"{g.name}/files-gone", left == "", f"left: {left}")
             units = g.out("systemctl list-units --all --plain --no-legend 'mirrordisk*'; "
                           "systemctl list-unit-files --no-legend 'mirrordisk*'; true")

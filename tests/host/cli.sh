@@ -50,6 +50,7 @@ check set_unknown_key 2 $mdctl -c "$conf" -n node-a set r0 colour=blue
 check set_bad_mode 2 $mdctl -c "$conf" -n node-a set r0 mode=fast
 check set_bad_async_buffer 2 $mdctl -c "$conf" -n node-a set r0 async-buffer=1K
 check set_bad_max_lag 2 $mdctl -c "$conf" -n node-a set r0 max-lag=-3
+check set_bad_on_congestion 2 $mdctl -c "$conf" -n node-a set r0 on-congestion=drop
 check adjust_unknown_resource 3 $mdctl -c "$conf" -n node-a adjust r9
 check adjust_without_module 1 $mdctl -c "$conf" -n node-a adjust r0
 check_out dry_run_adjust 0 '^would have mirrord of r0 read .* again and apply its runtime settings' $mdctl -c "$conf" -n node-a adjust r0 --dry-run

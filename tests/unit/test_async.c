@@ -7,7 +7,10 @@
  * moved; a failed one is marked out of sync; async-buffer stops the
  * channel reads until an ACK makes room, and so does max-lag while the
  * oldest entry is older; the backlog has its own progress
- * timeout, and the held requests behind it wait for it.
+ * timeout, and the held requests behind it wait for it; on-congestion
+ * disconnect and pull-ahead fail the link instead of holding (not during
+ * the catch-up resync, nor for max-lag), pull-ahead with a hold-off that
+ * grows while congestion repeats.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -240,6 +243,104 @@ static void request_ahead_of_the_backlog_keeps_its_clock(void **state)
 	fake_repl_free(r);
 }
 
+/* on-congestion block (the default): a full backlog holds the reads, the
+ * link stays. */
+static void congestion_block_holds(void **state)
+{
+	struct repl *r = async_primary(2 * LEN);
+
+	(void)state;
+	kernel_write(r, SLOT_ID(1), 0, MD_RF_ASYNC, NULL);
+	kernel_write(r, SLOT_ID(2), LEN, MD_RF_ASYNC, NULL);
+	assert_false(channel_read_posted(r));
+	assert_false(r->conn.failing);
+	assert_int_equal(r->as.congestions, 0);
+	fake_repl_free(r);
+}
+
+/* disconnect: the write that fills the backlog fails the link at once
+ * (the kernel marks what the peer lacks); no hold-off. */
+static void congestion_disconnect_fails_the_link(void **state)
+{
+	struct repl *r = async_primary(2 * LEN);
+
+	(void)state;
+	r->res->on_congestion = MD_CONG_DISCONNECT;
+	kernel_write(r, SLOT_ID(1), 0, MD_RF_ASYNC, NULL);
+	assert_false(r->conn.failing);
+	kernel_write(r, SLOT_ID(2), LEN, MD_RF_ASYNC, NULL);
+	assert_true(r->conn.failing);
+	assert_non_null(strstr(r->conn.fail_reason, "on-congestion disconnect"));
+	assert_int_equal(r->as.congestions, 1);
+	assert_false(as_ahead(r));
+	fake_repl_free(r);
+}
+
+/* pull-ahead: the link fails and stays down for the hold-off. */
+static void congestion_pull_ahead_holds_off(void **state)
+{
+	struct repl *r = async_primary(2 * LEN);
+	struct md_lag lag;
+
+	(void)state;
+	r->res->on_congestion = MD_CONG_PULL_AHEAD;
+	kernel_write(r, SLOT_ID(1), 0, MD_RF_ASYNC, NULL);
+	kernel_write(r, SLOT_ID(2), LEN, MD_RF_ASYNC, NULL);
+	assert_true(r->conn.failing);
+	assert_non_null(strstr(r->conn.fail_reason, "pull-ahead: the link stays down for 10 s"));
+	assert_true(as_ahead(r));
+	as_lag(r, &lag);
+	assert_int_equal(lag.congestions, 1);
+	assert_true(lag.ahead_until > 0);
+	r->as.ahead_until_ms = now_ms() - 1;		/* the hold-off is over */
+	assert_false(as_ahead(r));
+	fake_repl_free(r);
+}
+
+/* Not while this node resyncs the peer (the catch-up finishes; writes
+ * wait as with block), nor for max-lag, which slows the writes. */
+static void congestion_spares_the_catch_up_and_max_lag(void **state)
+{
+	struct repl *r = async_primary(2 * LEN);
+	struct repl *m = async_primary(64u << 20);
+
+	(void)state;
+	r->res->on_congestion = MD_CONG_PULL_AHEAD;
+	r->rs.active = r->rs.source = true;
+	kernel_write(r, SLOT_ID(1), 0, MD_RF_ASYNC, NULL);
+	kernel_write(r, SLOT_ID(2), LEN, MD_RF_ASYNC, NULL);
+	assert_false(r->conn.failing);
+	assert_false(channel_read_posted(r));
+	r->rs.active = r->rs.source = false;
+	fake_repl_free(r);
+
+	m->res->on_congestion = MD_CONG_DISCONNECT;
+	m->res->max_lag_s = 2;
+	kernel_write(m, SLOT_ID(1), 0, MD_RF_ASYNC, NULL);
+	m->as.ring[m->as.head].read_ms -= 3000;
+	kernel_write(m, SLOT_ID(2), LEN, MD_RF_ASYNC, NULL);
+	assert_false(m->conn.failing);
+	assert_false(channel_read_posted(m));
+	fake_repl_free(m);
+}
+
+/* The hysteresis: 10 s first, doubling while congestion returns within
+ * AS_CALM_MS, capped; a calm spell starts over. */
+static void pull_ahead_holdoff_grows_then_resets(void **state)
+{
+	uint64_t t = 1000000, h;
+
+	(void)state;
+	h = as_next_holdoff(0, 0, t);
+	assert_int_equal(h, AS_HOLDOFF_MIN_MS);
+	h = as_next_holdoff(h, t, t + 30000);
+	assert_int_equal(h, 2 * AS_HOLDOFF_MIN_MS);
+	for (int i = 0; i < 10; i++)
+		h = as_next_holdoff(h, t, t + 30000);
+	assert_int_equal(h, AS_HOLDOFF_MAX_MS);
+	assert_int_equal(as_next_holdoff(h, t, t + AS_CALM_MS), AS_HOLDOFF_MIN_MS);
+}
+
 /* Without the peer's MDW_FEAT_ASYNC the kernel is not asked for it. */
 static void peer_without_the_feature_runs_sync(void **state)
 {
@@ -266,6 +367,11 @@ int main(void)
 		cmocka_unit_test(backlog_has_its_own_progress_timeout),
 		cmocka_unit_test(request_ahead_of_the_backlog_keeps_its_clock),
 		cmocka_unit_test(peer_without_the_feature_runs_sync),
+		cmocka_unit_test(congestion_block_holds),
+		cmocka_unit_test(congestion_disconnect_fails_the_link),
+		cmocka_unit_test(congestion_pull_ahead_holds_off),
+		cmocka_unit_test(congestion_spares_the_catch_up_and_max_lag),
+		cmocka_unit_test(pull_ahead_holdoff_grows_then_resets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -452,14 +452,20 @@ static void compression_settings(void **state)
 	assert_int_equal(md_compression_parse("gzip"), -1);
 }
 
-/* mode, async-buffer and max-lag (issue 24): defaults, values, limits. */
+/* mode, async-buffer, max-lag and on-congestion (issue 24): defaults,
+ * values, limits. */
 static void async_settings(void **state)
 {
-	static const struct { const char *line; int mode; uint64_t buffer; int lag; } ok[] = {
-		{ "", MD_MODE_SYNC, 64ull << 20, 0 },
-		{ "mode = async\n", MD_MODE_ASYNC, 64ull << 20, 0 },
-		{ "mode = sync\nasync-buffer = 1M\n", MD_MODE_SYNC, 1ull << 20, 0 },
-		{ "mode = async\nasync-buffer = 16G\nmax-lag = 3600\n", MD_MODE_ASYNC, 16ull << 30, 3600 },
+	static const struct { const char *line; int mode; uint64_t buffer; int lag, cong; } ok[] = {
+		{ "", MD_MODE_SYNC, 64ull << 20, 0, MD_CONG_BLOCK },
+		{ "mode = async\n", MD_MODE_ASYNC, 64ull << 20, 0, MD_CONG_BLOCK },
+		{ "mode = sync\nasync-buffer = 1M\n", MD_MODE_SYNC, 1ull << 20, 0, MD_CONG_BLOCK },
+		{ "mode = async\nasync-buffer = 16G\nmax-lag = 3600\n", MD_MODE_ASYNC, 16ull << 30, 3600,
+		  MD_CONG_BLOCK },
+		{ "mode = async\non-congestion = pull-ahead\n", MD_MODE_ASYNC, 64ull << 20, 0,
+		  MD_CONG_PULL_AHEAD },
+		{ "on-congestion = disconnect\n", MD_MODE_SYNC, 64ull << 20, 0, MD_CONG_DISCONNECT },
+		{ "on-congestion = block\n", MD_MODE_SYNC, 64ull << 20, 0, MD_CONG_BLOCK },
 	};
 	static const struct refusal bad[] = {
 		{ "mode = A\n", "mode must be sync or async, got 'A'" },
@@ -470,6 +476,8 @@ static void async_settings(void **state)
 		{ "max-lag = -1\n", "max-lag must be 0 (none) .. 3600 seconds, got '-1'" },
 		{ "max-lag = 3601\n", "max-lag must be 0 (none) .. 3600 seconds" },
 		{ "mode = async\nmode = sync\n", "'mode' given twice" },
+		{ "on-congestion = Block\n", "on-congestion must be block, disconnect or pull-ahead, got 'Block'" },
+		{ "on-congestion = \n", "on-congestion must be block, disconnect or pull-ahead" },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -478,12 +486,18 @@ static void async_settings(void **state)
 		assert_int_equal(res->mode, ok[i].mode);
 		assert_int_equal(res->async_buffer, ok[i].buffer);
 		assert_int_equal(res->max_lag_s, ok[i].lag);
+		assert_int_equal(res->on_congestion, ok[i].cong);
 	}
 	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 	assert_string_equal(md_mode_name(MD_MODE_ASYNC), "async");
 	assert_null(md_mode_name(2));
 	assert_int_equal(md_mode_parse("sync"), MD_MODE_SYNC);
 	assert_int_equal(md_mode_parse("Async"), -1);
+	assert_string_equal(md_congestion_name(MD_CONG_PULL_AHEAD), "pull-ahead");
+	assert_null(md_congestion_name(3));
+	assert_null(md_congestion_name(-1));
+	assert_int_equal(md_congestion_parse("disconnect"), MD_CONG_DISCONNECT);
+	assert_int_equal(md_congestion_parse("pull_ahead"), -1);
 }
 
 static void adjust_runtime_and_restart_keys(void **state)

@@ -170,10 +170,10 @@ static void requests(void **state)
 	assert_string_equal(ans, "2 resync-rate: '-1' is not a number of bytes per second");
 	ask("set colour blue\n", 16, ans, sizeof(ans));
 	assert_string_equal(ans, "2 unknown setting 'colour' (runtime settings: resync-rate, "
-			    "compression, compression-level, mode, async-buffer, max-lag)");
+			    "compression, compression-level, mode, async-buffer, max-lag, on-congestion)");
 	/* Mode (issue 24): not connected, the setting alone changes. */
 	ask("set mode async\n", 15, ans, sizeof(ans));
-	assert_string_equal(ans, "0 mode async, async-buffer 0 bytes, max-lag 0 s");
+	assert_string_equal(ans, "0 mode async, async-buffer 0 bytes, max-lag 0 s, on-congestion block");
 	assert_int_equal(res.mode, MD_MODE_ASYNC);
 	ask("set mode fast\n", 14, ans, sizeof(ans));
 	assert_string_equal(ans, "2 mode: 'fast' is not sync or async");
@@ -182,7 +182,13 @@ static void requests(void **state)
 	ask("set max-lag 9999\n", 17, ans, sizeof(ans));
 	assert_string_equal(ans, "2 max-lag: '9999' is not 0..3600 seconds");
 	ask("set max-lag 5\n", 14, ans, sizeof(ans));
-	assert_string_equal(ans, "0 mode async, async-buffer 0 bytes, max-lag 5 s");
+	assert_string_equal(ans, "0 mode async, async-buffer 0 bytes, max-lag 5 s, on-congestion block");
+	ask("set on-congestion pull-ahead\n", 29, ans, sizeof(ans));
+	assert_string_equal(ans, "0 mode async, async-buffer 0 bytes, max-lag 5 s, on-congestion pull-ahead");
+	assert_int_equal(res.on_congestion, MD_CONG_PULL_AHEAD);
+	ask("set on-congestion drop\n", 23, ans, sizeof(ans));
+	assert_string_equal(ans, "2 on-congestion: 'drop' is not block, disconnect or pull-ahead");
+	assert_int_equal(res.on_congestion, MD_CONG_PULL_AHEAD);
 	ask("set mode sync\n", 14, ans, sizeof(ans));
 	assert_int_equal(res.mode, MD_MODE_SYNC);
 	/* Compression (issue 23): the setting and its contexts change at

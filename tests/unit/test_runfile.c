@@ -125,6 +125,10 @@ static struct md_state full_state(void)
 	s.lag_writes = 768;
 	s.lag_ms = 1250;
 	s.drain_ms = 2500;
+	snprintf(s.on_congestion, sizeof(s.on_congestion), "pull-ahead");
+	s.congestions = 3;
+	s.ahead_until = 1700000020;
+	s.peer_inconsistent_since = 1699999990;
 	return s;
 }
 
@@ -173,6 +177,10 @@ static void state_round_trip(void **state)
 	assert_int_equal(out.lag_writes, in.lag_writes);
 	assert_int_equal(out.lag_ms, in.lag_ms);
 	assert_int_equal(out.drain_ms, in.drain_ms);
+	assert_string_equal(out.on_congestion, in.on_congestion);
+	assert_int_equal(out.congestions, in.congestions);
+	assert_int_equal(out.ahead_until, in.ahead_until);
+	assert_int_equal(out.peer_inconsistent_since, in.peer_inconsistent_since);
 	/* Nothing else either: the reader zeroes, the strings are zero-padded. */
 	assert_memory_equal(&out, &in, sizeof(in));
 	/* The rename left no temporary file behind. */
@@ -201,7 +209,8 @@ static void state_golden(void **state)
 		"zsent_bytes=1073741824\nzsent_wire_bytes=314572800\nzsent_raw_bytes=5242880\n"
 		"zrecv_bytes=4096\nzrecv_wire_bytes=1024\n"
 		"mode=async\nasync_active=1\nlag_bytes=3145728\nlag_writes=768\nlag_ms=1250\n"
-		"drain_ms=2500\n");
+		"drain_ms=2500\non_congestion=pull-ahead\ncongestions=3\nahead_until=1700000020\n"
+		"peer_inconsistent_since=1699999990\n");
 
 	/* Not connected: empty strings and list, the caller's "unknown", "-". */
 	memset(&s, 0, sizeof(s));
@@ -226,7 +235,8 @@ static void state_golden(void **state)
 		"compression=\ncompression_level=0\ncompression_active=0\n"
 		"zsent_bytes=0\nzsent_wire_bytes=0\nzsent_raw_bytes=0\n"
 		"zrecv_bytes=0\nzrecv_wire_bytes=0\n"
-		"mode=\nasync_active=0\nlag_bytes=0\nlag_writes=0\nlag_ms=0\ndrain_ms=0\n");
+		"mode=\nasync_active=0\nlag_bytes=0\nlag_writes=0\nlag_ms=0\ndrain_ms=0\n"
+		"on_congestion=\ncongestions=0\nahead_until=0\npeer_inconsistent_since=0\n");
 }
 
 /* A '\n' in a string must not end the line and smuggle in a key. */
@@ -270,7 +280,7 @@ static void link_names(void **state)
 {
 	static const char *const names[MD_LINK_COUNT] = {
 		"no-daemon", "connecting", "connected", "detached", "split-brain",
-		"unrelated", "refused", "stopped", "starting",
+		"unrelated", "refused", "stopped", "starting", "ahead",
 	};
 	struct md_state in = full_state(), out;
 	char text[64];

@@ -13,8 +13,8 @@ else
 fi
 mdctl status r0 | grep -q 'via libaio+epoll' || { mdctl status r0; fail "not on the fallback"; }
 on_b "mdctl status r0" | grep -q 'via libaio+epoll' || fail "b not on the fallback"
-fio_write --rw=randwrite --bs=4k --size=32m --iodepth=16
-fio_write --rw=randwrite --bs=4k --size=4m --offset=64m --iodepth=1 --fsync=1 --ioengine=psync
+fio_write --rw=randwrite --bs=4k --size=8m --iodepth=16
+fio_write --rw=randwrite --bs=4k --size=1m --offset=64m --iodepth=1 --fsync=1 --ioengine=psync
 same_disks
 [ -e /proc/sys/kernel/io_uring_disabled ] && echo 0 > /proc/sys/kernel/io_uring_disabled
 [ -e /proc/sys/kernel/io_uring_disabled ] && on_b "echo 0 > /proc/sys/kernel/io_uring_disabled"

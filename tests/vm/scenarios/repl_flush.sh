@@ -3,7 +3,7 @@
 # writes (O_SYNC) too; both disks end identical.
 . /tests/lib.sh
 start_pair
-fio_write --rw=randwrite --bs=4k --size=2m --iodepth=1 --fsync=1 --ioengine=psync
-fio_write --rw=write --bs=16k --size=4m --offset=16m --sync=1 --ioengine=psync
+fio_write --rw=randwrite --bs=4k --size=1m --iodepth=1 --fsync=1 --ioengine=psync
+fio_write --rw=write --bs=16k --size=2m --offset=16m --sync=1 --ioengine=psync
 same_disks
 echo "flush and FUA writes replicated"
