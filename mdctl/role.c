@@ -97,6 +97,30 @@ static int wait_drained(const struct md_res_cfg *res, const char *name)
 
 	for (;;) {
 		daemon_state(res, &s);
+		if (s.pid && s.link == MD_LINK_AHEAD) {
+			/* on-congestion pull-ahead: the peer lacks what the
+			 * bitmap holds, yet its copy says up to date; end the
+			 * hold-off and wait for the link (then for the backlog,
+			 * and the catch-up resync makes the peer inconsistent,
+			 * so it cannot be activated before it ends). */
+			char msg[MD_CTL_ANSWER_MAX];
+
+			if (!said) {
+				printf("%s: pulled ahead under congestion: ending the hold-off, waiting "
+				       "for the peer to catch up\n", name);
+				fflush(stdout);
+				said = true;
+				daemon_request(res, "catch-up", msg, sizeof(msg));
+			}
+			if (waited_ms > bound_ms)
+				return err(MDCTL_EXIT_RUNTIME, "%s: secondary, but pulled ahead and the "
+					   "link did not return within %ld s: the peer lacks completed "
+					   "writes (out_of_sync_bytes); activating it now would lose them",
+					   name, waited_ms / 1000);
+			usleep(100000);
+			waited_ms += 100;
+			continue;
+		}
 		if (!s.pid || s.link != MD_LINK_CONNECTED || !s.lag_writes)
 			break;
 		if (!said) {

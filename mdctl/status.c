@@ -155,7 +155,9 @@ static void mode_json(json_object *j, const struct md_res_cfg *res, const struct
 
 	json_object_object_get_ex(j, "peer_disk_state_last_known", &last);
 	prefix = !(s->pid && s->peer_inconsistent_since) &&
-		 !(last && !strcmp(json_object_get_string(last), "inconsistent"));
+		 !(last && (!strcmp(json_object_get_string(last), "inconsistent") ||
+			    !strcmp(json_object_get_string(last), "failed") ||
+			    !strcmp(json_object_get_string(last), "diskless")));
 	json_object_object_add(j, "mode", json_object_new_string(
 		s->pid && s->mode[0] ? s->mode : md_mode_name(res->mode)));
 	json_object_object_add(j, "async_active", json_object_new_boolean(s->pid && s->async_active));
@@ -295,9 +297,12 @@ static void print_congestion_text(json_object *j)
 	int64_t n = json_object_object_get_ex(j, "congestions", &v) ? json_object_get_int64(v) : 0;
 	const char *until = time_text(j, "ahead_until"), *since = time_text(j, "peer_inconsistent_since");
 
-	if (strcmp(how, "block") || n)
-		printf("  on-congestion %s: link dropped %lld times for congestion%s%s\n", how,
-		       (long long)n, *until ? "; pulled ahead, the link down until " : "", until);
+	const char *mode = json_object_object_get_ex(j, "mode", &v) ? json_object_get_string(v) : "sync";
+
+	if ((strcmp(how, "block") && !strcmp(mode, "async")) || n)
+		printf("  on-congestion %s: link dropped for congestion %lld time%s%s%s\n", how,
+		       (long long)n, n == 1 ? "" : "s",
+		       *until ? "; pulled ahead, the link down until " : "", until);
 	if (json_object_object_get_ex(j, "peer_consistent_prefix", &v) && !json_object_get_boolean(v))
 		printf("  peer copy not consistent%s%s: a resync to it has not completed\n",
 		       *since ? " since " : "", since);

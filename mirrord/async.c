@@ -134,6 +134,23 @@ uint64_t as_next_holdoff(uint64_t holdoff_ms, uint64_t congested_ms, uint64_t no
 	return holdoff_ms >= AS_HOLDOFF_MAX_MS / 2 ? AS_HOLDOFF_MAX_MS : 2 * holdoff_ms;
 }
 
+/* A hold-off ends now (mdctl set, adjust, a planned switchover). */
+void as_catch_up(struct repl *r, const char *why)
+{
+	if (!as_ahead(r))
+		return;
+	r->as.ahead_until_ms = 0;
+	log_info("pull-ahead: the hold-off ends now (%s): connecting to catch %s up", why,
+		 peer_name(r));
+}
+
+/* The peer holds everything again (a resync to it completed, or the
+ * handshake found nothing to copy): no congestion's writes are behind. */
+void as_caught_up(struct repl *r)
+{
+	r->as.behind_since_ms = 0;
+}
+
 /* pull-ahead: the link stays down (daemon.c neither connects nor accepts). */
 bool as_ahead(const struct repl *r)
 {
@@ -155,15 +172,30 @@ bool as_congested(struct repl *r)
 	uint64_t now = now_ms();
 	int how = r->res->on_congestion;
 
+	struct md_ioc_status st;
+
 	if (how == MD_CONG_BLOCK || !r->as.active || !r->as.count || !as_full(r) ||
 	    (r->rs.active && r->rs.source))
 		return false;
+	/* Without a working bitmap the kernel completes a write only once
+	 * the peer took it: with the link down the application would get
+	 * errors for the whole hold-off.  Holding is the lesser harm. */
+	if (kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st) == 0 &&
+	    (st.flags & MD_SF_META_FAILED)) {
+		if (!r->as.meta_said)
+			log_err("congestion: the backlog reached async-buffer, but the bitmap failed: "
+				"holding the writes (as on-congestion block) instead of dropping the link");
+		r->as.meta_said = true;
+		return false;
+	}
 	if (how == MD_CONG_PULL_AHEAD) {
 		r->as.holdoff_ms = as_next_holdoff(r->as.holdoff_ms, r->as.congested_ms, now);
 		r->as.ahead_until_ms = now + r->as.holdoff_ms;
 	}
 	r->as.congestions++;
 	r->as.congested_ms = now;
+	if (!r->as.behind_since_ms)
+		r->as.behind_since_ms = r->as.ring[r->as.head].read_ms;
 	if (how == MD_CONG_PULL_AHEAD)
 		conn_fail(r, "congestion: the backlog reached async-buffer (%llu bytes in %u writes); "
 			  "on-congestion pull-ahead: the link stays down for %llu s, the bitmap records "
@@ -298,6 +330,10 @@ void as_lag(const struct repl *r, struct md_lag *lag)
 	lag->writes = r->as.count;
 	if (r->as.count)
 		lag->age_ms = now - r->as.ring[r->as.head].read_ms;
+	/* After a congestion the writes the peer lacks are in the bitmap
+	 * until the catch-up ends: the oldest of them is older. */
+	if (r->as.behind_since_ms && now - r->as.behind_since_ms > lag->age_ms)
+		lag->age_ms = now - r->as.behind_since_ms;
 	if (r->as.count && r->as.rate > 0)
 		lag->drain_ms = (uint64_t)((double)r->as.bytes * 1000.0 / r->as.rate);
 	lag->congestions = r->as.congestions;
@@ -333,6 +369,8 @@ int as_set(struct repl *r, const struct md_res_cfg *next, char *msg, size_t len)
 	r->res->async_buffer = next->async_buffer;
 	r->res->max_lag_s = next->max_lag_s;
 	r->res->on_congestion = next->on_congestion;
+	if (r->res->mode == MD_MODE_SYNC || r->res->on_congestion != MD_CONG_PULL_AHEAD)
+		as_catch_up(r, "the setting changed");
 
 	/* Only while the kernel is connected too: after its deadline put the
 	 * device standalone or held, CONNECTED again would undo that (a hold

@@ -269,6 +269,22 @@ static int op_fence_peer(struct repl *r, const struct md_ctl_req *q, char *msg, 
 	return rc ? MD_CTL_REFUSED : 0;
 }
 
+/* A planned switchover (mdctl deactivate) of a node pulled ahead: the
+ * hold-off ends now, so that the peer catches up before it is activated. */
+static int op_catch_up(struct repl *r, const struct md_ctl_req *q, char *msg, size_t len,
+		       bool *changed)
+{
+	(void)q;
+	if (!as_ahead(r)) {
+		snprintf(msg, len, "not pulled ahead");
+		return 0;
+	}
+	as_catch_up(r, "asked by mdctl");
+	*changed = true;
+	snprintf(msg, len, "the hold-off ends: connecting to catch the peer up");
+	return 0;
+}
+
 /*
  * The requests.  main_loop: the handler runs in the main loop (it changes
  * the daemon); else the control thread serves it (events: from the last
@@ -283,6 +299,7 @@ static const struct ctl_op ops[] = {
 	{ "reread", 0, 0, true, op_reread, "reread" },
 	{ "adjust", 0, 0, true, op_adjust, "adjust" },
 	{ "fence-peer", 0, 0, true, op_fence_peer, "fence-peer" },
+	{ "catch-up", 0, 0, true, op_catch_up, "catch-up" },
 	{ "events", 0, 1, false, NULL, "events [now]" },
 };
 

@@ -35,6 +35,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "kctl.h"
 #include "log.h"
@@ -412,14 +413,22 @@ void handshake_refuse_idle(struct repl *r, struct hs_sock *h)
 	bool ahead = !r->adm.detached;
 
 	if (!encrypt_link(r, h, deadline) && !hs_run(r, h, deadline, true)) {
-		if (ahead)
-			snprintf(why, sizeof(why), "%s pulled ahead under congestion (on-congestion "
-				 "pull-ahead): it connects again in %llu s and resyncs",
-				 r->res->nodes[r->me].name, r->as.ahead_until_ms > now ?
-				 (unsigned long long)(r->as.ahead_until_ms - now + 999) / 1000 : 0ull);
-		else
+		if (ahead) {
+			/* The same text for the whole hold-off (the peer logs a
+			 * refusal once, not at every retry): its end in UTC. */
+			time_t until = time(NULL) + (time_t)((r->as.ahead_until_ms > now ?
+							       r->as.ahead_until_ms - now : 0) + 999) / 1000;
+			struct tm tm;
+			char at[16];
+
+			gmtime_r(&until, &tm);
+			strftime(at, sizeof(at), "%H:%M:%S", &tm);
+			snprintf(why, sizeof(why), "%s pulled ahead under congestion: the link stays "
+				 "down until %s UTC, then a resync", r->res->nodes[r->me].name, at);
+		} else {
 			snprintf(why, sizeof(why), "%s is detached from the mirror (mdctl attach %s "
 				 "there brings it back)", r->res->nodes[r->me].name, r->res->name);
+		}
 		mdw_reject_encode(body, ahead ? MDW_REJ_AHEAD : MDW_REJ_DETACHED, why);
 		hs_send(h->fd, MDW_REJECT, body, sizeof(body));
 	}

@@ -372,6 +372,9 @@ struct repl {
 		uint64_t congested_ms;	/* the last one, 0: never */
 		uint64_t holdoff_ms;	/* pull-ahead: its hold-off */
 		uint64_t ahead_until_ms;	/* pull-ahead: no link before */
+		uint64_t behind_since_ms;	/* the oldest write a congestion left
+					 * to the catch-up (lag_seconds), 0: none */
+		bool meta_said;		/* "the bitmap failed" logged */
 	} as;
 
 	struct resync rs;		/* resync.c */
@@ -537,6 +540,8 @@ int as_set(struct repl *r, const struct md_res_cfg *next, char *msg, size_t len)
 void as_kick(struct repl *r);
 bool as_congested(struct repl *r);
 bool as_ahead(const struct repl *r);
+void as_catch_up(struct repl *r, const char *why);
+void as_caught_up(struct repl *r);
 uint64_t as_next_holdoff(uint64_t holdoff_ms, uint64_t congested_ms, uint64_t now);
 
 /* apply.c */

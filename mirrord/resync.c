@@ -95,6 +95,7 @@ static void rs_finished(struct io_op *op, int res)
 		 (double)(now_ms() - r->rs.start_ms) / 1000.0, (unsigned long long)r->rs.same);
 	r->rs.active = false;
 	r->rs.peer_behind_since = 0;
+	as_caught_up(r);
 	rs_free(r);
 	handshake_resync_over(r);
 	if (r->res->fencing != MD_FENCING_NONE)
@@ -612,8 +613,10 @@ int sync_begin(struct repl *r)
 		log_info("resync from %s starts (%s)", peer_name(r), md_sync_decision_name(r->hs.decision));
 		return target_send_bitmap(r);
 	default:
-		if (r->hs.decision == MD_SYNC_NONE)
+		if (r->hs.decision == MD_SYNC_NONE) {
 			r->rs.peer_behind_since = 0;	/* the peer holds what we hold */
+			as_caught_up(r);
+		}
 		return 0;
 	}
 }

@@ -255,6 +255,19 @@ int __wrap_kctl_resync(int fd, uint64_t chunk)
 	return 0;
 }
 
+int __real_kctl_status(int fd, uint32_t minor, struct md_ioc_status *st);
+
+int __wrap_kctl_status(int fd, uint32_t minor, struct md_ioc_status *st)
+{
+	if (!fake_kernel.status_flags_set)
+		return __real_kctl_status(fd, minor, st);
+	memset(st, 0, sizeof(*st));
+	st->minor = minor;
+	st->conn = (uint32_t)fake_kernel.conn_state;
+	st->flags = fake_kernel.status_flags;
+	return 0;
+}
+
 int __wrap_kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s, uint32_t flags)
 {
 	int rc = fake_kernel.set_conn_rc;

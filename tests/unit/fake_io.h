@@ -12,8 +12,10 @@
  *
  * The kernel's control device is faked at link time: the Makefile links
  * these tests with -Wl,--wrap=kctl_oos,--wrap=kctl_resync,--wrap=kctl_set_conn
- * so that mirrord's calls land in __wrap_kctl_* below, which record them
- * and keep an out-of-sync bitmap (fake_kernel.oos).
+ * (and kctl_status) so that mirrord's calls land in __wrap_kctl_* below,
+ * which record them and keep an out-of-sync bitmap (fake_kernel.oos).
+ * kctl_status is the real one (an ioctl the pipe refuses) unless a test
+ * sets status_flags_set: then it answers with status_flags.
  *
  * fake_repl_new() builds a struct repl as repl_init and run_connected
  * would, around the fake loop, a socketpair, a metadata file in /tmp and
@@ -47,6 +49,8 @@ struct fake_kernel {
 	int set_conn_rc;			/* the next MD_CONN_CONNECTED fails so, once */
 	uint32_t deadline_s;
 	uint32_t conn_flags;			/* MD_CONNF_* of the last kctl_set_conn */
+	bool status_flags_set;			/* kctl_status answers, with ... */
+	uint32_t status_flags;			/* ... these MD_SF_* */
 };
 extern struct fake_kernel fake_kernel;
 
@@ -54,6 +58,7 @@ int __wrap_kctl_oos(int fd, unsigned long cmd, uint32_t minor, uint64_t start,
 		    uint64_t nbits, uint64_t *words);
 int __wrap_kctl_resync(int fd, uint64_t chunk);
 int __wrap_kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s, uint32_t flags);
+int __wrap_kctl_status(int fd, uint32_t minor, struct md_ioc_status *st);
 
 /* The loop.  Ops stay queued until fake_complete(). */
 struct io_loop *fake_io_new(void);

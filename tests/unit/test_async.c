@@ -324,6 +324,56 @@ static void congestion_spares_the_catch_up_and_max_lag(void **state)
 	fake_repl_free(m);
 }
 
+/* A failed bitmap: the kernel would fail every write while the link is
+ * down, so congestion holds the writes instead. */
+static void congestion_holds_when_the_bitmap_failed(void **state)
+{
+	struct repl *r = async_primary(2 * LEN);
+
+	(void)state;
+	r->res->on_congestion = MD_CONG_PULL_AHEAD;
+	fake_kernel.status_flags_set = true;
+	fake_kernel.status_flags = MD_SF_BOUND | MD_SF_META_FAILED;
+	kernel_write(r, SLOT_ID(1), 0, MD_RF_ASYNC, NULL);
+	kernel_write(r, SLOT_ID(2), LEN, MD_RF_ASYNC, NULL);
+	assert_false(r->conn.failing);
+	assert_false(as_ahead(r));
+	assert_false(channel_read_posted(r));
+	fake_repl_free(r);
+}
+
+/* The hold-off: lag_seconds counts from the oldest write the congestion
+ * left behind; a setting away from pull-ahead (or mdctl's catch-up) ends
+ * it; the catch-up's end clears the age. */
+static void pull_ahead_lag_and_its_end(void **state)
+{
+	struct repl *r = async_primary(2 * LEN);
+	struct md_res_cfg next;
+	struct md_lag lag;
+	char msg[256];
+
+	(void)state;
+	r->res->on_congestion = MD_CONG_PULL_AHEAD;
+	kernel_write(r, SLOT_ID(1), 0, MD_RF_ASYNC, NULL);
+	r->as.ring[r->as.head].read_ms -= 4000;		/* 4 s old */
+	kernel_write(r, SLOT_ID(2), LEN, MD_RF_ASYNC, NULL);
+	assert_true(as_ahead(r));
+	as_reset(r);					/* the connection ended */
+	as_lag(r, &lag);
+	assert_int_equal(lag.writes, 0);
+	assert_true(lag.age_ms >= 4000);
+	next = *r->res;
+	assert_int_equal(as_set(r, &next, msg, sizeof(msg)), 0);
+	assert_true(as_ahead(r));			/* the same setting: still ahead */
+	next.on_congestion = MD_CONG_BLOCK;
+	assert_int_equal(as_set(r, &next, msg, sizeof(msg)), 0);
+	assert_false(as_ahead(r));
+	as_caught_up(r);
+	as_lag(r, &lag);
+	assert_int_equal(lag.age_ms, 0);
+	fake_repl_free(r);
+}
+
 /* The hysteresis: 10 s first, doubling while congestion returns within
  * AS_CALM_MS, capped; a calm spell starts over. */
 static void pull_ahead_holdoff_grows_then_resets(void **state)
@@ -372,6 +422,8 @@ int main(void)
 		cmocka_unit_test(congestion_pull_ahead_holds_off),
 		cmocka_unit_test(congestion_spares_the_catch_up_and_max_lag),
 		cmocka_unit_test(pull_ahead_holdoff_grows_then_resets),
+		cmocka_unit_test(congestion_holds_when_the_bitmap_failed),
+		cmocka_unit_test(pull_ahead_lag_and_its_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

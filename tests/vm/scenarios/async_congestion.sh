@@ -8,6 +8,10 @@
 #   - after the 10 s hold-off a connects again and resyncs b (the catch-up):
 #     status says b's copy is not a consistent prefix meanwhile, and is
 #     again once it ends; the disks are identical;
+#   - a planned switchover while pulled ahead: mdctl deactivate ends the
+#     hold-off and waits for the peer, so b, activated next, holds the
+#     burst (b's copy says up to date during a hold-off: activating it
+#     before the catch-up would lose the burst);
 #   - no flapping: fio writing 64 MiB at twice the link's rate costs at
 #     most 3 congestions: the hold-off doubles (20 s now, the last
 #     congestion being recent), and the catch-up finishes, the writes
@@ -29,6 +33,7 @@ log "a 6 MiB burst into a 1 MiB buffer"
 dd if=/dev/urandom of=/tmp/burst bs=1M count=6 2>/dev/null
 dd if=/tmp/burst of=/dev/mirror0 bs=1M seek=16 oflag=direct 2>/dev/null || fail "the burst failed"
 wait_mine a "on-congestion pull-ahead: the link stays down for 10 s" 20
+wait_json a connection ahead 10		# published once the connection's I/O ended
 js=$(mdctl status --json r0)
 echo "$js" | grep -E '"(connection|congestions|ahead_until|peer_consistent_prefix|peer_inconsistent_since)"'
 [ "$(echo "$js" | json_field connection)" = ahead ] || fail "a not ahead after the congestion"
@@ -48,6 +53,21 @@ wait_sync 120
 wait_json a peer_consistent_prefix true 10
 [ "$(mdctl status --json r0 | json_field congestions)" = 1 ] || fail "a second congestion during the catch-up"
 same_disks
+
+log "a planned switchover while pulled ahead"
+dd if=/dev/urandom of=/tmp/burst2 bs=1M count=4 2>/dev/null
+dd if=/tmp/burst2 of=/dev/mirror0 bs=1M seek=24 oflag=direct 2>/dev/null || fail "the second burst failed"
+wait_json a connection ahead 20
+mdctl deactivate r0 > /tmp/deact.out || { cat /tmp/deact.out; fail "deactivate while ahead"; }
+cat /tmp/deact.out
+grep -q 'pulled ahead under congestion: ending the hold-off' /tmp/deact.out || fail "deactivate did not end the hold-off"
+wait_sync 120
+on_b "mdctl activate r0" || fail "activate b after the catch-up"
+on_b "dd if=/dev/mirror0 bs=1M skip=24 count=4 iflag=direct 2>/dev/null" | cmp -s - /tmp/burst2 ||
+	fail "b, activated after the switchover, lacks the burst a completed while ahead"
+on_b "mdctl deactivate r0" || fail "deactivate b"
+mdctl activate r0 >/dev/null || fail "activate a again"
+wait_json a async_active true 10
 
 log "no flapping: fio writes 64 MiB at 2 MB/s over a 1 MB/s link"
 FIO="--rw=randwrite --bs=64k --iodepth=4 --size=64m --offset=32m"
