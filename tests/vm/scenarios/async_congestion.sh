@@ -74,11 +74,11 @@ FIO="--rw=randwrite --bs=64k --iodepth=4 --size=64m --offset=32m"
 n0=$(mine | grep -c 'on-congestion pull-ahead' || true)
 t0=$(uptime_s)
 fio_write $FIO --rate=2m
-n=$(( $(mine | grep -c 'on-congestion pull-ahead' || true) - n0 ))
-log "$n congestion(s) while fio wrote for $(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.0f", b - a }') s"
+nc=$(( $(mine | grep -c 'on-congestion pull-ahead' || true) - n0 ))
+log "$nc congestion(s) while fio wrote for $(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.0f", b - a }') s"
 mine | grep 'on-congestion pull-ahead' | tail -n +2 | sed 's/^/    /'
-[ "$n" -ge 1 ] || fail "fio at twice the link's rate caused no congestion (test setup)"
-[ "$n" -le 3 ] || fail "$n congestions: the hold-off did not grow, or a catch-up was cut (flapping)"
+[ "$nc" -ge 1 ] || fail "fio at twice the link's rate caused no congestion (test setup)"
+[ "$nc" -le 3 ] || fail "$nc congestions: the hold-off did not grow, or a catch-up was cut (flapping)"
 mine | grep 'on-congestion pull-ahead' | sed -n 2p | grep -q 'the link stays down for 20 s' ||
 	fail "the hold-off of a congestion soon after the first was not doubled to 20 s"
 /usr/sbin/tc qdisc del dev eth0 root || fail "netem off"
@@ -88,4 +88,4 @@ wait_json a peer_consistent_prefix true 10
 expect_rc 0 mdctl set r0 mode=sync
 fio_verify $FIO
 same_disks
-echo "pull-ahead: the burst completed locally, one congestion, the catch-up resync made the disks identical; $n congestions under sustained overload"
+echo "pull-ahead: the burst completed locally, one congestion, the catch-up resync made the disks identical; $nc congestion(s) under sustained overload"
