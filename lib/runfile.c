@@ -259,6 +259,7 @@ static const struct state_key {
 	F("congestions", K_U64, congestions),
 	F("ahead_until", K_LL, ahead_until),
 	F("peer_inconsistent_since", K_LL, peer_inconsistent_since),
+	F("lag_since_ms", K_U64, lag_since_ms),
 #undef F
 };
 

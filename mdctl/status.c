@@ -131,6 +131,22 @@ static json_object *seconds_json(uint64_t ms)
 	return json_object_new_double_s((double)ms / 1000, text);
 }
 
+/* The age of the oldest write the peer lacks, now: the state file says
+ * when that write was (lag_since_ms), so the age is exact however long
+ * ago the daemon last wrote the file (at most once a second while a
+ * backlog exists); a file without it gives its lag_ms as written. */
+static uint64_t lag_now_ms(const struct md_state *s)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (!s->lag_since_ms)
+		return s->lag_ms;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return now > s->lag_since_ms ? now - s->lag_since_ms : 0;
+}
+
 /* A time, or null when t is 0. */
 static json_object *time_or_null(long long t)
 {
@@ -163,7 +179,7 @@ static void mode_json(json_object *j, const struct md_res_cfg *res, const struct
 	json_object_object_add(j, "async_active", json_object_new_boolean(s->pid && s->async_active));
 	json_object_object_add(j, "lag_bytes", json_object_new_int64((int64_t)(s->pid ? s->lag_bytes : 0)));
 	json_object_object_add(j, "lag_writes", json_object_new_int64((int64_t)(s->pid ? s->lag_writes : 0)));
-	json_object_object_add(j, "lag_seconds", seconds_json(s->pid ? s->lag_ms : 0));
+	json_object_object_add(j, "lag_seconds", seconds_json(s->pid ? lag_now_ms(s) : 0));
 	json_object_object_add(j, "drain_seconds", seconds_json(s->pid ? s->drain_ms : 0));
 	json_object_object_add(j, "on_congestion", json_object_new_string(
 		s->pid && s->on_congestion[0] ? s->on_congestion : md_congestion_name(res->on_congestion)));

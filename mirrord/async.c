@@ -334,6 +334,15 @@ void as_lag(const struct repl *r, struct md_lag *lag)
 	 * until the catch-up ends: the oldest of them is older. */
 	if (r->as.behind_since_ms && now - r->as.behind_since_ms > lag->age_ms)
 		lag->age_ms = now - r->as.behind_since_ms;
+	if (lag->age_ms) {
+		/* The same moment on the wall clock, for mdctl status to age
+		 * the state file's value by the time since it was written. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		lag->oldest_unix_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 -
+				      lag->age_ms;
+	}
 	if (r->as.count && r->as.rate > 0)
 		lag->drain_ms = (uint64_t)((double)r->as.bytes * 1000.0 / r->as.rate);
 	lag->congestions = r->as.congestions;

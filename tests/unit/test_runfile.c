@@ -129,6 +129,7 @@ static struct md_state full_state(void)
 	s.congestions = 3;
 	s.ahead_until = 1700000020;
 	s.peer_inconsistent_since = 1699999990;
+	s.lag_since_ms = 1699999999123ull;
 	return s;
 }
 
@@ -181,6 +182,7 @@ static void state_round_trip(void **state)
 	assert_int_equal(out.congestions, in.congestions);
 	assert_int_equal(out.ahead_until, in.ahead_until);
 	assert_int_equal(out.peer_inconsistent_since, in.peer_inconsistent_since);
+	assert_int_equal(out.lag_since_ms, in.lag_since_ms);
 	/* Nothing else either: the reader zeroes, the strings are zero-padded. */
 	assert_memory_equal(&out, &in, sizeof(in));
 	/* The rename left no temporary file behind. */
@@ -210,7 +212,7 @@ static void state_golden(void **state)
 		"zrecv_bytes=4096\nzrecv_wire_bytes=1024\n"
 		"mode=async\nasync_active=1\nlag_bytes=3145728\nlag_writes=768\nlag_ms=1250\n"
 		"drain_ms=2500\non_congestion=pull-ahead\ncongestions=3\nahead_until=1700000020\n"
-		"peer_inconsistent_since=1699999990\n");
+		"peer_inconsistent_since=1699999990\nlag_since_ms=1699999999123\n");
 
 	/* Not connected: empty strings and list, the caller's "unknown", "-". */
 	memset(&s, 0, sizeof(s));
@@ -236,7 +238,8 @@ static void state_golden(void **state)
 		"zsent_bytes=0\nzsent_wire_bytes=0\nzsent_raw_bytes=0\n"
 		"zrecv_bytes=0\nzrecv_wire_bytes=0\n"
 		"mode=\nasync_active=0\nlag_bytes=0\nlag_writes=0\nlag_ms=0\ndrain_ms=0\n"
-		"on_congestion=\ncongestions=0\nahead_until=0\npeer_inconsistent_since=0\n");
+		"on_congestion=\ncongestions=0\nahead_until=0\npeer_inconsistent_since=0\n"
+		"lag_since_ms=0\n");
 }
 
 /* A '\n' in a string must not end the line and smuggle in a key. */
