@@ -8,8 +8,11 @@
 #   BENCH_RUNTIME=seconds per fio job (default 20); KSERIES=6.1 by default.
 # Then compression (bench_compress: none, zstd, auto on a throttled and
 # the unthrottled link) in its own boot, its own table between the ZBENCH
-# markers (tests/bench/compress_table.py); BENCH_ONLY=compress runs only
-# that part, and leaves the main table as it is.
+# markers (tests/bench/compress_table.py); then asynchronous replication
+# beside DRBD protocol A (bench_async, over a link delayed 10 ms), its table
+# between the ABENCH markers (tests/bench/async_table.py).
+# BENCH_ONLY=compress or BENCH_ONLY=async runs only that part, and leaves
+# the other tables as they are.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 series=${KSERIES:-6.1}
@@ -17,7 +20,7 @@ kver=$(scripts/kver.sh "$series")
 LOGDIR=build/bench
 rm -rf "$LOGDIR"; mkdir -p "$LOGDIR"
 tests/vm/mkinitramfs.sh "$kver" "build/kmod/$kver/mirrordisk.ko" build/bin build/initramfs-$kver.cpio
-if [ "${BENCH_ONLY:-}" != compress ]; then
+if [ "${BENCH_ONLY:-}" = "" ]; then
 python3 tests/vm/runner.py --kernel "$kver" --initrd build/initramfs-$kver.cpio \
 	--suite bench --nodes 2 --timeout 900 --disk-mb 1024 --logdir "$LOGDIR" \
 	--results "$LOGDIR/results.txt" bench_compare
@@ -97,7 +100,15 @@ doc = re.sub(r"<!-- BENCH:BEGIN -->.*<!-- BENCH:END -->", new, doc, flags=re.S)
 open(path, "w").write(doc)
 PY
 fi
+if [ "${BENCH_ONLY:-}" = "" ] || [ "${BENCH_ONLY:-}" = compress ]; then
 python3 tests/vm/runner.py --kernel "$kver" --initrd build/initramfs-$kver.cpio \
 	--suite bench --nodes 2 --timeout 1500 --disk-mb 1024 --logdir "$LOGDIR/compress" \
 	--results "$LOGDIR/compress/results.txt" bench_compress
 python3 tests/bench/compress_table.py "$LOGDIR/compress/$kver-bench-a.console.log" "$kver"
+fi
+if [ "${BENCH_ONLY:-}" = "" ] || [ "${BENCH_ONLY:-}" = async ]; then
+python3 tests/vm/runner.py --kernel "$kver" --initrd build/initramfs-$kver.cpio \
+	--suite bench --nodes 2 --timeout 1500 --disk-mb 1024 --logdir "$LOGDIR/async" \
+	--results "$LOGDIR/async/results.txt" bench_async
+python3 tests/bench/async_table.py "$LOGDIR/async/$kver-bench-a.console.log" "$kver"
+fi

@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make bench, asynchronous replication (issue 24): over a link netem
+# delays by 10 ms each way from a (a nearby site), side by side in one
+# pair of guests: the raw local disk, the mirror in sync and in async
+# mode, DRBD 8.4 protocol C and protocol A (its asynchronous protocol),
+# all unencrypted (DRBD 8.4 does not encrypt).  Per target:
+#   qd1      4 KiB random writes, QD1 (psync): mean latency and p99
+#   seq1m    1 MiB sequential writes, QD16: throughput
+#   drain    a 32 MiB burst of 1 MiB direct writes: the time the burst
+#            took to complete, then the time until the peer held all of
+#            it (mirror: lag_writes 0; DRBD: /proc/drbd ap:0 pe:0 ua:0)
+# Prints "@@ABENCH TARGET TEST VALUE1 VALUE2" lines for
+# tests/bench/async_table.py.
+. /tests/lib.sh
+RUNTIME=${BENCH_RUNTIME:-15}
+DELAY_MS=10
+BURST_MB=32
+trap 'rc=$?; /usr/sbin/tc qdisc del dev eth0 root 2>/dev/null || true; exit $rc' EXIT
+
+ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+run_fio() {	# TARGET DEV
+	fio --name=q --filename="$2" --direct=1 --rw=randwrite --bs=4k --iodepth=1 --ioengine=psync \
+		--size=128m --time_based --runtime="$RUNTIME" --output-format=terse --terse-version=3 \
+		> /tmp/q.out 2>&1 || { cat /tmp/q.out; fail "fio $1 qd1"; }
+	# terse v3, the write half: 81 the total latency's mean (µs), 59-78
+	# the completion latency's percentiles as "P%=µs" (p99 the 13th).
+	awk -F';' -v t="$1" '{ split($71, p, "="); printf "@@ABENCH %s qd1 %s %s\n", t, $81, p[2] }' /tmp/q.out
+	fio --name=s --filename="$2" --direct=1 --rw=write --bs=1m --iodepth=16 --ioengine=libaio \
+		--size=256m --time_based --runtime="$RUNTIME" --output-format=terse --terse-version=3 \
+		> /tmp/s.out 2>&1 || { cat /tmp/s.out; fail "fio $1 seq1m"; }
+	awk -F';' -v t="$1" '{ printf "@@ABENCH %s seq1m %s 0\n", t, $48 }' /tmp/s.out
+}
+# burst TARGET DEV DRAINED_CMD: the burst's time, then until DRAINED_CMD holds.
+burst() {
+	t0=$(ms)
+	dd if=/dev/zero of="$2" bs=1M count=$BURST_MB seek=512 oflag=direct 2>/dev/null || fail "burst $1"
+	t1=$(ms)
+	i=0
+	until sh -c "$3"; do
+		i=$((i + 1)); [ $i -gt 3000 ] && fail "$1: the peer never caught up with the burst"
+		sleep 0.05
+	done
+	t2=$(ms)
+	echo "@@ABENCH $1 drain $((t1 - t0)) $((t2 - t1))"
+}
+
+run_fio raw /dev/vda
+/usr/sbin/tc qdisc add dev eth0 root netem delay ${DELAY_MS}ms limit 100000 || fail "netem"
+rtt=$(ping -c 10 -q "$PEER" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
+echo "@@ABENCH link rtt $rtt 0"
+
+sed 's/^timeout = 5/&\nencryption = none/' /tests/md.conf > /tmp/plain.conf
+on_b "sed 's/^timeout = 5/&\\nencryption = none/' /tests/md.conf > /tmp/plain.conf"
+CONF=/tmp/plain.conf start_pair
+run_fio mirror_sync /dev/mirror0
+burst mirror_sync /dev/mirror0 true
+expect_rc 0 mdctl set r0 mode=async
+wait_json a async_active true 10
+run_fio mirror_async /dev/mirror0
+wait_json a lag_writes 0 120
+burst mirror_async /dev/mirror0 "mdctl status --json r0 | grep -q '\"lag_writes\": 0,'"
+wait_sync
+mdctl deactivate r0; mdctl down r0; on_b "mdctl down r0"
+
+mkdir -p /etc/drbd.d
+on_b "mkdir -p /etc/drbd.d"
+for proto in C A; do
+	sed "s/protocol C;/protocol $proto;/" /tests/drbd.conf > /etc/drbd.conf
+	on_b "sed 's/protocol C;/protocol $proto;/' /tests/drbd.conf > /etc/drbd.conf"
+	for n in a b; do
+		cmd="yes yes | drbdadm create-md --force r0 >/dev/null 2>&1; drbdadm up r0"
+		if [ $n = a ]; then sh -c "$cmd" || fail "drbd up a"; else on_b "$cmd" || fail "drbd up b"; fi
+	done
+	i=0
+	until grep -q 'cs:Connected' /proc/drbd; do
+		i=$((i + 1)); [ $i -gt 150 ] && { cat /proc/drbd; fail "DRBD did not connect"; }
+		sleep 0.2
+	done
+	drbdadm -- --clear-bitmap new-current-uuid r0 || fail "drbd skip initial sync"
+	drbdadm primary r0 || fail "drbd primary"
+	sed -n 3p /proc/drbd
+	sed -n 3p /proc/drbd | grep -q " $proto r" || fail "DRBD not on protocol $proto"
+	t=drbd_c; [ $proto = A ] && t=drbd_a
+	run_fio $t /dev/drbd0
+	burst $t /dev/drbd0 "sed -n 4p /proc/drbd | grep -q ' pe:0 ua:0 ap:0 '"
+	drbdadm secondary r0
+	drbdadm down r0; on_b "drbdadm down r0"
+done
+echo "async benchmark done"
