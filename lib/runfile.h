@@ -79,8 +79,9 @@ struct md_state {
 	int async_active;		/* this connection: writes complete when read */
 	uint64_t lag_bytes, lag_writes;	/* the backlog */
 	uint64_t lag_ms, drain_ms;	/* its oldest write's age, the time to drain it */
-	uint64_t lag_since_ms;		/* that write's CLOCK_REALTIME in ms, 0: none
-					 * (status ages lag_ms by the file's age) */
+	uint64_t lag_since_ms;		/* that write's CLOCK_BOOTTIME in ms, 0: none
+					 * (status ages it to now: the file may be
+					 * up to half a second old) */
 	char on_congestion[16];		/* the setting: block, disconnect, pull-ahead */
 	uint64_t congestions;		/* links dropped for congestion since the start */
 	long long ahead_until;		/* time(): pulled ahead, the link down until */

@@ -88,37 +88,60 @@ static int fence_before_activate(const struct md_res_cfg *res)
  * A link lost meanwhile ends the wait as after a crash: what the peer
  * lacked is marked here, and activating the peer gives it up.
  */
+/*
+ * Pulled ahead (on-congestion pull-ahead): the peer lacks what the bitmap
+ * holds since the congestion, yet its copy still says up to date.  End
+ * the hold-off (the control request catch-up) and wait until the link is
+ * back and the catch-up resync has begun (the peer is then inconsistent,
+ * so it cannot be activated before that resync ends), or nothing was left
+ * to copy.  0, or the error when the link did not return in time.
+ */
+static int wait_caught_up(const struct md_res_cfg *res, const char *name, long bound_ms)
+{
+	char msg[MD_CTL_ANSWER_MAX];
+	struct md_state s;
+	long waited_ms = 0;
+	int rc;
+
+	printf("%s: pulled ahead under congestion: ending the hold-off, waiting for the peer to "
+	       "catch up\n", name);
+	fflush(stdout);
+	rc = daemon_request(res, "catch-up", msg, sizeof(msg));
+	if (rc)
+		return err(MDCTL_EXIT_RUNTIME, "%s: secondary, but pulled ahead, and the daemon did "
+			   "not end the hold-off: the peer lacks completed writes; activating it "
+			   "now would lose them", name);
+	for (;;) {
+		daemon_state(res, &s);
+		if (!s.pid)
+			return 0;
+		if (s.link == MD_LINK_CONNECTED &&
+		    (!strcmp(s.sync_role, "source") || s.peer_inconsistent_since ||
+		     !strcmp(s.sync, "in-sync")))
+			return 0;
+		if (waited_ms > bound_ms)
+			return err(MDCTL_EXIT_RUNTIME, "%s: secondary, but pulled ahead and the link did "
+				   "not return within %ld s: the peer lacks completed writes "
+				   "(out_of_sync_bytes); activating it now would lose them", name,
+				   waited_ms / 1000);
+		usleep(100000);
+		waited_ms += 100;
+	}
+}
+
 static int wait_drained(const struct md_res_cfg *res, const char *name)
 {
 	uint64_t last = UINT64_MAX;
 	long waited_ms = 0, bound_ms = (long)res->ko_count * res->timeout_s * 1000 + 1000;
 	struct md_state s;
 	bool said = false;
+	int rc;
 
 	for (;;) {
 		daemon_state(res, &s);
 		if (s.pid && s.link == MD_LINK_AHEAD) {
-			/* on-congestion pull-ahead: the peer lacks what the
-			 * bitmap holds, yet its copy says up to date; end the
-			 * hold-off and wait for the link (then for the backlog,
-			 * and the catch-up resync makes the peer inconsistent,
-			 * so it cannot be activated before it ends). */
-			char msg[MD_CTL_ANSWER_MAX];
-
-			if (!said) {
-				printf("%s: pulled ahead under congestion: ending the hold-off, waiting "
-				       "for the peer to catch up\n", name);
-				fflush(stdout);
-				said = true;
-				daemon_request(res, "catch-up", msg, sizeof(msg));
-			}
-			if (waited_ms > bound_ms)
-				return err(MDCTL_EXIT_RUNTIME, "%s: secondary, but pulled ahead and the "
-					   "link did not return within %ld s: the peer lacks completed "
-					   "writes (out_of_sync_bytes); activating it now would lose them",
-					   name, waited_ms / 1000);
-			usleep(100000);
-			waited_ms += 100;
+			if ((rc = wait_caught_up(res, name, bound_ms)))
+				return rc;
 			continue;
 		}
 		if (!s.pid || s.link != MD_LINK_CONNECTED || !s.lag_writes)

@@ -132,9 +132,11 @@ static json_object *seconds_json(uint64_t ms)
 }
 
 /* The age of the oldest write the peer lacks, now: the state file says
- * when that write was (lag_since_ms), so the age is exact however long
- * ago the daemon last wrote the file (at most once a second while a
- * backlog exists); a file without it gives its lag_ms as written. */
+ * when that write was (lag_since_ms, CLOCK_BOOTTIME: one clock for every
+ * process, never stepped), so the age is right however long ago the
+ * daemon last wrote the file (every half second while a backlog exists,
+ * at once when it begins or drains); a file without it gives lag_ms as
+ * written. */
 static uint64_t lag_now_ms(const struct md_state *s)
 {
 	struct timespec ts;
@@ -142,7 +144,7 @@ static uint64_t lag_now_ms(const struct md_state *s)
 
 	if (!s->lag_since_ms)
 		return s->lag_ms;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	return now > s->lag_since_ms ? now - s->lag_since_ms : 0;
 }

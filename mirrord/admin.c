@@ -125,7 +125,7 @@ void state_write(struct repl *r, enum md_link link)
 	s.congestions = lag.congestions;
 	s.ahead_until = lag.ahead_until;
 	s.peer_inconsistent_since = r->rs.peer_behind_since;
-	s.lag_since_ms = lag.oldest_unix_ms;
+	s.lag_since_ms = lag.oldest_boot_ms;
 	s.zsent_bytes = r->zc.enc.st.in_bytes;
 	s.zsent_wire_bytes = r->zc.enc.st.out_bytes;
 	s.zsent_raw_bytes = r->zc.enc.st.raw_bytes;

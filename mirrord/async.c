@@ -335,12 +335,13 @@ void as_lag(const struct repl *r, struct md_lag *lag)
 	if (r->as.behind_since_ms && now - r->as.behind_since_ms > lag->age_ms)
 		lag->age_ms = now - r->as.behind_since_ms;
 	if (lag->age_ms) {
-		/* The same moment on the wall clock, for mdctl status to age
-		 * the state file's value by the time since it was written. */
+		/* The same moment on CLOCK_BOOTTIME (one clock for every
+		 * process, never stepped), for mdctl status to age the state
+		 * file's value by the time since it was written. */
 		struct timespec ts;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		lag->oldest_unix_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 -
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		lag->oldest_boot_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 -
 				      lag->age_ms;
 	}
 	if (r->as.count && r->as.rate > 0)
@@ -351,11 +352,15 @@ void as_lag(const struct repl *r, struct md_lag *lag)
 				   (long long)((r->as.ahead_until_ms - now + 999) / 1000);
 }
 
-/* The state file while a backlog exists or just drained, at most once a
- * second (the loop's other writes do not run while only data flows). */
+/* The state file while a backlog exists, every half second (the loop's
+ * other writes do not run while only data flows), and at once when one
+ * begins or drains: status's lag_seconds ages the oldest write's time the
+ * file carries, which must not outlive the backlog. */
 bool as_publish_due(struct repl *r, uint64_t now)
 {
-	if ((!r->as.count && !r->as.pub_count) || now - r->as.pub_ms < 1000)
+	if (!r->as.count && !r->as.pub_count)
+		return false;
+	if (!!r->as.count == !!r->as.pub_count && now - r->as.pub_ms < 500)
 		return false;
 	r->as.pub_ms = now;
 	r->as.pub_count = r->as.count;

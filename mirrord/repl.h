@@ -91,7 +91,7 @@ struct md_lag {
 	uint32_t writes;
 	uint64_t congestions;		/* links dropped for congestion */
 	long long ahead_until;		/* time(): pulled ahead until, 0: not */
-	uint64_t oldest_unix_ms;	/* CLOCK_REALTIME of the oldest write the
+	uint64_t oldest_boot_ms;	/* CLOCK_BOOTTIME of the oldest write the
 					 * peer lacks (age_ms ago), 0: none */
 };
 

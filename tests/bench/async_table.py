@@ -20,8 +20,8 @@ if not any(k[0] != "link" for k in res):
     sys.exit("async_table.py: no @@ABENCH results in " + log)
 targets = {"raw": "local disk (raw)", "mirror_sync": "mirror, sync", "mirror_async": "mirror, async",
            "drbd_c": "DRBD 8.4 protocol C", "drbd_a": "DRBD 8.4 protocol A"}
-rows = ["| target | QD1 4 KiB write: mean | p99 | 1 MiB QD16 | 32 MiB burst: completed in "
-        "| then the peer held it after |", "|---|---|---|---|---|---|"]
+rows = ["| target | QD1 4 KiB write: mean | p99 (completion) | 1 MiB QD16 | 32 MiB burst: completed in "
+        "| then on the peer's disk after |", "|---|---|---|---|---|---|"]
 
 
 def get(t, test):
@@ -56,8 +56,8 @@ if r and s:
                    f"a sync one {s:.2f} times (the link's round trip is in every sync write).")
 d, e = get("mirror_async", "drain"), get("drbd_a", "drain")
 if d and e:
-    reading.append(f"- The 32 MiB burst: the mirror's peer held it {d[1] / 1000:.2f} s after it "
-                   f"completed, DRBD's {e[1] / 1000:.2f} s (DRBD's pe/ap counters at 0).")
+    reading.append(f"- The 32 MiB burst: its last MiB was on the mirror's peer {d[1] / 1000:.2f} s "
+                   f"after the burst completed, on DRBD's {e[1] / 1000:.2f} s.")
 link = get("link", "rtt")
 stamp = (f"Measured {datetime.date.today()} by `make bench` on kernel {kver}, qemu TCG, two "
          f"1-vCPU guests, netem delay 10 ms on the primary's side"

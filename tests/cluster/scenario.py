@@ -283,8 +283,10 @@ def system_scenario(phases, guests, alpha, beta, debs, kver):
     same guests, then check-deploy's purge of the three packages."""
     def cluster():
         deploy.set_prefix("cluster")
-        cluster_phases(phases, guests, alpha, beta, reuse=True)
-        deploy.set_prefix("deploy")
+        try:
+            cluster_phases(phases, guests, alpha, beta, reuse=True)
+        finally:
+            deploy.set_prefix("deploy")
     deploy.scenario(phases, guests, alpha, beta, debs, kver, more_net=ring_net, before_purge=cluster)
 
 

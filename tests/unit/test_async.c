@@ -374,6 +374,30 @@ static void pull_ahead_lag_and_its_end(void **state)
 	fake_repl_free(r);
 }
 
+/* The state file: at once when a backlog begins and when it drains (the
+ * oldest write's time it carries must not outlive the backlog), every
+ * half second between. */
+static void publish_at_the_backlogs_edges(void **state)
+{
+	struct repl *r = async_primary(64u << 20);
+	uint64_t id, t;
+
+	(void)state;
+	t = now_ms();
+	assert_false(as_publish_due(r, t));		/* nothing behind */
+	id = kernel_write(r, SLOT_ID(1), 0, MD_RF_ASYNC, NULL);
+	assert_true(as_publish_due(r, t));		/* it begins */
+	kernel_write(r, SLOT_ID(2), LEN, MD_RF_ASYNC, NULL);
+	assert_false(as_publish_due(r, t + 100));
+	assert_true(as_publish_due(r, t + 600));
+	assert_int_equal(peer_ack(r, id, 0), 1);
+	assert_false(as_publish_due(r, t + 700));	/* still one behind */
+	assert_int_equal(peer_ack(r, r->as.ring[r->as.head].seq * (1ull << 32) | 0xffffffffu, 0), 1);
+	assert_true(as_publish_due(r, t + 700));	/* drained: at once */
+	assert_false(as_publish_due(r, t + 5000));
+	fake_repl_free(r);
+}
+
 /* The hysteresis: 10 s first, doubling while congestion returns within
  * AS_CALM_MS, capped; a calm spell starts over. */
 static void pull_ahead_holdoff_grows_then_resets(void **state)
@@ -424,6 +448,7 @@ int main(void)
 		cmocka_unit_test(pull_ahead_holdoff_grows_then_resets),
 		cmocka_unit_test(congestion_holds_when_the_bitmap_failed),
 		cmocka_unit_test(pull_ahead_lag_and_its_end),
+		cmocka_unit_test(publish_at_the_backlogs_edges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

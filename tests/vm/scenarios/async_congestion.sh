@@ -61,6 +61,14 @@ wait_json a connection ahead 20
 mdctl deactivate r0 > /tmp/deact.out || { cat /tmp/deact.out; fail "deactivate while ahead"; }
 cat /tmp/deact.out
 grep -q 'pulled ahead under congestion: ending the hold-off' /tmp/deact.out || fail "deactivate did not end the hold-off"
+# Right when deactivate returned: b either is the catch-up's target
+# (inconsistent: it cannot be activated) or already holds the burst.
+bd=$(on_b "mdctl status --json r0" | json_field disk_state)
+if [ "$bd" != inconsistent ]; then
+	on_b "dd if=/dev/vda bs=1M skip=24 count=4 iflag=direct 2>/dev/null" | cmp -s - /tmp/burst2 ||
+		fail "deactivate returned while b ($bd) lacked the burst: activating b would lose it"
+fi
+log "b right after deactivate: $bd"
 wait_sync 120
 on_b "mdctl activate r0" || fail "activate b after the catch-up"
 on_b "dd if=/dev/mirror0 bs=1M skip=24 count=4 iflag=direct 2>/dev/null" | cmp -s - /tmp/burst2 ||
