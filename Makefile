@@ -208,7 +208,8 @@ check-cluster: deps
 
 # `make check-system`: both in one pair of guests, one image, one install:
 # check-deploy's flows, the cluster's, then the purge of the three
-# packages (what .ci/run runs; about 10 minutes less than the two apart).
+# packages (what .ci/run runs; one image, one make deb, one boot and one
+# install instead of two of each).
 check-system: deps
 	@tests/cluster/scenario.py --with-deploy
 

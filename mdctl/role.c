@@ -103,8 +103,8 @@ static int wait_caught_up(const struct md_res_cfg *res, const char *name, long b
 	long waited_ms = 0;
 	int rc;
 
-	printf("%s: pulled ahead under congestion: ending the hold-off, waiting for the peer to "
-	       "catch up\n", name);
+	printf("%s: pulled ahead under congestion: ending the hold-off, waiting for the link and "
+	       "the catch-up resync to begin\n", name);
 	fflush(stdout);
 	rc = daemon_request(res, "catch-up", msg, sizeof(msg));
 	if (rc)

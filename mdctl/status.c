@@ -322,8 +322,9 @@ static void print_congestion_text(json_object *j)
 		       (long long)n, n == 1 ? "" : "s",
 		       *until ? "; pulled ahead, the link down until " : "", until);
 	if (json_object_object_get_ex(j, "peer_consistent_prefix", &v) && !json_object_get_boolean(v))
-		printf("  peer copy not consistent%s%s: a resync to it has not completed\n",
-		       *since ? " since " : "", since);
+		printf("  peer copy not a consistent prefix%s%s: %s\n", *since ? " since " : "", since,
+		       *since ? "a resync to it has not completed" :
+		       "its last known disk state is not usable for a failover");
 }
 
 /* "  compression zstd level 1 (active): sent 4096 bytes as 1024 (ratio 4.00, 0.0% raw)..." */

@@ -191,21 +191,26 @@ bool as_congested(struct repl *r)
 	if (how == MD_CONG_PULL_AHEAD) {
 		r->as.holdoff_ms = as_next_holdoff(r->as.holdoff_ms, r->as.congested_ms, now);
 		r->as.ahead_until_ms = now + r->as.holdoff_ms;
+		/* The same end on the wall clock, fixed now: status and the
+		 * refusal's text show it, the same for the whole hold-off. */
+		r->as.ahead_until_s = (long long)time(NULL) + (long long)(r->as.holdoff_ms / 1000);
 	}
 	r->as.congestions++;
 	r->as.congested_ms = now;
 	if (!r->as.behind_since_ms)
 		r->as.behind_since_ms = r->as.ring[r->as.head].read_ms;
 	if (how == MD_CONG_PULL_AHEAD)
-		conn_fail(r, "congestion: the backlog reached async-buffer (%llu bytes in %u writes); "
-			  "on-congestion pull-ahead: the link stays down for %llu s, the bitmap records "
-			  "the writes, then a resync catches %s up",
+		conn_fail(r, "congestion: the backlog is full (%llu bytes in %u writes, async-buffer "
+			  "%llu); on-congestion pull-ahead: the link stays down for %llu s, the bitmap "
+			  "records the writes, then a resync catches %s up",
 			  (unsigned long long)r->as.bytes, r->as.count,
+			  (unsigned long long)r->res->async_buffer,
 			  (unsigned long long)r->as.holdoff_ms / 1000, peer_name(r));
 	else
-		conn_fail(r, "congestion: the backlog reached async-buffer (%llu bytes in %u writes); "
-			  "on-congestion disconnect: the bitmap records the writes, a resync follows "
-			  "the reconnect", (unsigned long long)r->as.bytes, r->as.count);
+		conn_fail(r, "congestion: the backlog is full (%llu bytes in %u writes, async-buffer "
+			  "%llu); on-congestion disconnect: the bitmap records the writes, a resync "
+			  "follows the reconnect", (unsigned long long)r->as.bytes, r->as.count,
+			  (unsigned long long)r->res->async_buffer);
 	return true;
 }
 
@@ -348,8 +353,7 @@ void as_lag(const struct repl *r, struct md_lag *lag)
 		lag->drain_ms = (uint64_t)((double)r->as.bytes * 1000.0 / r->as.rate);
 	lag->congestions = r->as.congestions;
 	if (as_ahead(r))
-		lag->ahead_until = (long long)time(NULL) +
-				   (long long)((r->as.ahead_until_ms - now + 999) / 1000);
+		lag->ahead_until = r->as.ahead_until_s;
 }
 
 /* The state file while a backlog exists, every half second (the loop's

@@ -415,9 +415,9 @@ void handshake_refuse_idle(struct repl *r, struct hs_sock *h)
 	if (!encrypt_link(r, h, deadline) && !hs_run(r, h, deadline, true)) {
 		if (ahead) {
 			/* The same text for the whole hold-off (the peer logs a
-			 * refusal once, not at every retry): its end in UTC. */
-			time_t until = time(NULL) + (time_t)((r->as.ahead_until_ms > now ?
-							       r->as.ahead_until_ms - now : 0) + 999) / 1000;
+			 * refusal once, not at every retry): its end in UTC,
+			 * fixed when it began. */
+			time_t until = (time_t)r->as.ahead_until_s;
 			struct tm tm;
 			char at[16];
 

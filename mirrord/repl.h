@@ -374,6 +374,7 @@ struct repl {
 		uint64_t congested_ms;	/* the last one, 0: never */
 		uint64_t holdoff_ms;	/* pull-ahead: its hold-off */
 		uint64_t ahead_until_ms;	/* pull-ahead: no link before */
+		long long ahead_until_s;	/* ... the same on the wall clock */
 		uint64_t behind_since_ms;	/* the oldest write a congestion left
 					 * to the catch-up (lag_seconds), 0: none */
 		bool meta_said;		/* "the bitmap failed" logged */

@@ -149,7 +149,7 @@
 					 * the resync, or still runs (the text says which) */
 #define MDW_REJ_AHEAD		16	/* the sender pulled ahead under congestion and
 					 * keeps the link down for a while (the text says
-					 * how long); a new code, not a new format: an
+					 * until when); a new code, not a new format: an
 					 * older peer shows the text as for any refusal */
 
 struct mdw_hdr {

@@ -4,8 +4,9 @@
 # healthy, its metadata is on /dev/vdb), so a write a completes stays in
 # the backlog: the truth at any moment is the time since that write
 # completed on a, measured here with the guest's clock.  mdctl status is
-# read three times over about 5 s (the daemon publishes at most once a
-# second; status ages the value by the time since), each within 1 s of
+# read three times over about 5 s (the daemon publishes every half second
+# while a backlog exists; status ages the value to the moment it runs),
+# each within 1 s of
 # the truth; b's disk back, the backlog drains to 0 and the disks are
 # identical.
 . /tests/lib.sh
