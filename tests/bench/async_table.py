@@ -6,8 +6,12 @@
 # its reading generated from the same numbers.
 #   async_table.py CONSOLE_LOG KVER
 import datetime
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import doc_table  # noqa: E402  (tests/bench/doc_table.py)
 
 log, kver = sys.argv[1], sys.argv[2]
 res = {}
@@ -65,12 +69,4 @@ stamp = (f"Measured {datetime.date.today()} by `make bench` on kernel {kver}, qe
 table = "\n".join(rows)
 if reading:
     table += "\n\nReading of this run (generated from the same numbers):\n\n" + "\n".join(reading)
-print(stamp)
-print(table)
-path = "docs/performance.md"
-doc = open(path).read()
-new = f"<!-- ABENCH:BEGIN -->\n{stamp}\n\n{table}\n<!-- ABENCH:END -->"
-if "<!-- ABENCH:BEGIN -->" not in doc:
-    sys.exit("async_table.py: no ABENCH markers in " + path)
-doc = re.sub(r"<!-- ABENCH:BEGIN -->.*<!-- ABENCH:END -->", lambda _: new, doc, flags=re.S)
-open(path, "w").write(doc)
+doc_table.write("ABENCH", stamp, table)

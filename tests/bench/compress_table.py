@@ -6,8 +6,12 @@
 # docs/performance.md, with its reading generated from the same numbers.
 #   compress_table.py CONSOLE_LOG KVER
 import datetime
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import doc_table  # noqa: E402  (tests/bench/doc_table.py)
 
 log, kver = sys.argv[1], sys.argv[2]
 res = {}
@@ -49,12 +53,4 @@ stamp = (f"Measured {datetime.date.today()} by `make bench` on kernel {kver}, qe
 table = "\n".join(rows)
 if reading:
     table += "\n\nReading of this run (generated from the same numbers):\n\n" + "\n".join(reading)
-print(stamp)
-print(table)
-path = "docs/performance.md"
-doc = open(path).read()
-new = f"<!-- ZBENCH:BEGIN -->\n{stamp}\n\n{table}\n<!-- ZBENCH:END -->"
-if "<!-- ZBENCH:BEGIN -->" not in doc:
-    sys.exit("compress_table.py: no ZBENCH markers in " + path)
-doc = re.sub(r"<!-- ZBENCH:BEGIN -->.*<!-- ZBENCH:END -->", lambda _: new, doc, flags=re.S)
-open(path, "w").write(doc)
+doc_table.write("ZBENCH", stamp, table)

@@ -270,6 +270,23 @@ resync_b() {
 	wait_conn; wait_sync
 }
 
+# drbd_start: DRBD 8.4 (the bench's comparison) up on both nodes with
+# /etc/drbd.conf as each has it, connected, the initial sync skipped (both
+# disks are the bench's, their contents do not matter), a primary.
+drbd_start() {
+	for n in a b; do
+		cmd="yes yes | drbdadm create-md --force r0 >/dev/null 2>&1; drbdadm up r0"
+		if [ $n = a ]; then sh -c "$cmd" || fail "drbd up a"; else on_b "$cmd" || fail "drbd up b"; fi
+	done
+	i=0
+	until grep -q 'cs:Connected' /proc/drbd; do
+		i=$((i + 1)); [ $i -gt 150 ] && { cat /proc/drbd; fail "DRBD did not connect"; }
+		sleep 0.2
+	done
+	drbdadm -- --clear-bitmap new-current-uuid r0 || fail "drbd skip initial sync"
+	drbdadm primary r0 || fail "drbd primary"
+}
+
 # dm_unpair: the resource down on both nodes and the dm layers removed.
 dm_unpair() {
 	mdctl deactivate r0 >/dev/null; mdctl down r0; on_b "mdctl down r0"

@@ -79,17 +79,7 @@ done
 mkdir -p /etc/drbd.d
 cp /tests/drbd.conf /etc/drbd.conf
 on_b "mkdir -p /etc/drbd.d; cp /tests/drbd.conf /etc/drbd.conf"
-for n in a b; do
-	cmd="yes yes | drbdadm create-md --force r0 >/dev/null 2>&1; drbdadm up r0"
-	if [ $n = a ]; then sh -c "$cmd" || fail "drbd up a"; else on_b "$cmd" || fail "drbd up b"; fi
-done
-i=0
-until grep -q 'cs:Connected' /proc/drbd; do
-	i=$((i + 1)); [ $i -gt 150 ] && { cat /proc/drbd; fail "DRBD did not connect"; }
-	sleep 0.2
-done
-drbdadm -- --clear-bitmap new-current-uuid r0 || fail "drbd skip initial sync"
-drbdadm primary r0 || fail "drbd primary"
+drbd_start
 cat /proc/drbd
 run_fio drbd /dev/drbd0
 
