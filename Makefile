@@ -157,7 +157,7 @@ $(B)/tests/%: tests/unit/%.c $(CORE_OBJ) $(HDRS)
 
 # Tests of mirrord's logic run it on a fake I/O loop and a fake kernel
 # (tests/unit/fake_io.h): the control-device calls are redirected there.
-FAKE_IO_TESTS := $(addprefix $(B)/tests/,test_apply test_resync test_resync_done test_progress test_daemon test_hs test_compress test_async)
+FAKE_IO_TESTS := $(addprefix $(B)/tests/,test_apply test_resync test_resync_done test_progress test_daemon test_hs test_compress test_async test_backlog)
 FAKE_IO_WRAP  := -Wl,--wrap=kctl_oos,--wrap=kctl_resync,--wrap=kctl_set_conn,--wrap=kctl_status
 $(FAKE_IO_TESTS): tests/unit/fake_io.c tests/unit/fake_io.h
 $(FAKE_IO_TESTS): TEST_SRC := tests/unit/fake_io.c

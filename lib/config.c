@@ -305,6 +305,7 @@ static int on_entry(void *user, const char *section, const char *key,
 		res->handler_timeout_s = MD_HANDLER_TIMEOUT_DEFAULT;
 		res->compression_level = MDZ_LEVEL_DEFAULT;
 		res->async_buffer = MD_ASYNC_BUFFER_DEFAULT;
+		res->async_spill_size = MD_SPILL_SIZE_DEFAULT;
 	}
 	if (n == 2) {
 		struct md_node_cfg *node;
@@ -391,6 +392,15 @@ static int on_entry(void *user, const char *section, const char *key,
 	} else if (!strcmp(key, "async-buffer")) {
 		if (md_parse_size(value, &res->async_buffer) || md_async_buffer_check(res->async_buffer))
 			FAIL(ctx, "async-buffer must be a size from 1M to 16G, got '%s'", value);
+	} else if (!strcmp(key, "async-spill")) {
+		if (value[0] != '/' || strlen(value) >= sizeof(res->async_spill))
+			FAIL(ctx, "async-spill must be an absolute path (shorter than %zu bytes), "
+			     "got '%s'", sizeof(res->async_spill), value);
+		memcpy(res->async_spill, value, strlen(value) + 1);
+	} else if (!strcmp(key, "async-spill-size")) {
+		if (md_parse_size(value, &res->async_spill_size) ||
+		    res->async_spill_size < MD_SPILL_SIZE_MIN || res->async_spill_size > MD_SPILL_SIZE_MAX)
+			FAIL(ctx, "async-spill-size must be a size from 16M to 16T, got '%s'", value);
 	} else if (!strcmp(key, "on-congestion")) {
 		if ((res->on_congestion = md_congestion_parse(value)) < 0)
 			FAIL(ctx, "on-congestion must be block, disconnect or pull-ahead, got '%s'", value);
@@ -574,6 +584,7 @@ static const struct adjust_key adjust_keys[] = {
 	AK("compression", compression, true), AK("compression-level", compression_level, true),
 	AK("mode", mode, true), AK("async-buffer", async_buffer, true), AK("max-lag", max_lag_s, true),
 	AK("on-congestion", on_congestion, true),
+	AK("async-spill", async_spill, true), AK("async-spill-size", async_spill_size, true),
 	AK("fencing", fencing, true), AK("handler-timeout", handler_timeout_s, true),
 	AK("handlers", handlers, true),
 };

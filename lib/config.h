@@ -101,6 +101,9 @@ struct md_res_cfg {
 	int max_lag_s;			/* async: no write completes while the oldest
 					 * unacknowledged one is older; 0: none */
 	int on_congestion;		/* MD_CONG_*: async, async-buffer full */
+	char async_spill[MD_PATH_LEN];	/* async: the backlog's file beyond
+					 * async-buffer, "" = none (mirrord/backlog.c) */
+	uint64_t async_spill_size;	/* ... its size */
 	int fencing;			/* enum md_fencing */
 	int handler_timeout_s;		/* a handler is killed after this */
 	char handlers[MD_H_COUNT][MD_HANDLER_LEN];	/* "" = none */
@@ -125,6 +128,9 @@ enum { MD_MODE_SYNC = 0, MD_MODE_ASYNC };
 #define MD_ASYNC_BUFFER_MIN	(1ull << 20)
 #define MD_ASYNC_BUFFER_MAX	(16ull << 30)
 #define MD_MAX_LAG_MAX		3600
+#define MD_SPILL_SIZE_DEFAULT	(1ull << 30)
+#define MD_SPILL_SIZE_MIN	(16ull << 20)
+#define MD_SPILL_SIZE_MAX	(16ull << 40)
 /* "sync", "async"; NULL out of range. */
 const char *md_mode_name(int m);
 /* The value for a name, or -1. */

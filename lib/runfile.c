@@ -260,6 +260,8 @@ static const struct state_key {
 	F("ahead_until", K_LL, ahead_until),
 	F("peer_inconsistent_since", K_LL, peer_inconsistent_since),
 	F("lag_since_ms", K_U64, lag_since_ms),
+	F("lag_spill_bytes", K_U64, lag_spill_bytes),
+	F("spill_size", K_U64, spill_size),
 #undef F
 };
 

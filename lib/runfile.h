@@ -87,6 +87,8 @@ struct md_state {
 	long long ahead_until;		/* time(): pulled ahead, the link down until */
 	long long peer_inconsistent_since;	/* time(): a resync to the peer
 					 * began and has not completed; 0: none */
+	uint64_t lag_spill_bytes;	/* of lag_bytes: in the spill file */
+	uint64_t spill_size;		/* the spill file in use, 0: none */
 };
 
 /*

@@ -181,6 +181,12 @@ static void mode_json(json_object *j, const struct md_res_cfg *res, const struct
 	json_object_object_add(j, "async_active", json_object_new_boolean(s->pid && s->async_active));
 	json_object_object_add(j, "lag_bytes", json_object_new_int64((int64_t)(s->pid ? s->lag_bytes : 0)));
 	json_object_object_add(j, "lag_writes", json_object_new_int64((int64_t)(s->pid ? s->lag_writes : 0)));
+	/* The backlog by layer (mirrord/backlog.c): memory (ours, the
+	 * socket's, the link's), then the spill file. */
+	json_object_object_add(j, "lag_memory_bytes", json_object_new_int64(
+		(int64_t)(s->pid && s->lag_bytes > s->lag_spill_bytes ? s->lag_bytes - s->lag_spill_bytes : 0)));
+	json_object_object_add(j, "lag_spill_bytes", json_object_new_int64((int64_t)(s->pid ? s->lag_spill_bytes : 0)));
+	json_object_object_add(j, "spill_size", json_object_new_int64((int64_t)(s->pid ? s->spill_size : 0)));
 	json_object_object_add(j, "lag_seconds", seconds_json(s->pid ? lag_now_ms(s) : 0));
 	json_object_object_add(j, "drain_seconds", seconds_json(s->pid ? s->drain_ms : 0));
 	json_object_object_add(j, "on_congestion", json_object_new_string(
@@ -400,6 +406,9 @@ static void print_status_text(json_object *j)
 			       !strcmp(S("async_active"), "true") ? "active on this connection" :
 			       "synchronous on this connection", S("lag_bytes"), S("lag_writes"),
 			       S("lag_seconds"), S("drain_seconds"));
+		if (strcmp(S("spill_size"), "0"))
+			printf("  async backlog: %s bytes in memory, %s in the spill file (%s bytes)\n",
+			       S("lag_memory_bytes"), S("lag_spill_bytes"), S("spill_size"));
 		print_congestion_text(j);
 		if (*S("last_error"))
 			printf("  last error: %s\n", S("last_error"));

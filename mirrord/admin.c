@@ -126,6 +126,8 @@ void state_write(struct repl *r, enum md_link link)
 	s.ahead_until = lag.ahead_until;
 	s.peer_inconsistent_since = r->rs.peer_behind_since;
 	s.lag_since_ms = lag.oldest_boot_ms;
+	s.lag_spill_bytes = lag.spill_bytes;
+	s.spill_size = lag.spill_size;
 	s.zsent_bytes = r->zc.enc.st.in_bytes;
 	s.zsent_wire_bytes = r->zc.enc.st.out_bytes;
 	s.zsent_raw_bytes = r->zc.enc.st.raw_bytes;

@@ -58,6 +58,7 @@ bool as_is_id(uint64_t id)
 int as_init(struct repl *r)
 {
 	r->as.ring = calloc(AS_RING, sizeof(*r->as.ring));
+	r->as.cap = AS_RING;
 	return r->as.ring ? 0 : -ENOMEM;
 }
 
@@ -67,9 +68,17 @@ void as_fini(struct repl *r)
 	r->as.ring = NULL;
 }
 
-/* A connection starts or ended: nothing outstanding (the kernel marked it). */
+/* A connection starts or ended: nothing outstanding (the kernel marked it).
+ * A ring that grew goes back to its first size. */
 void as_reset(struct repl *r)
 {
+	struct as_entry *small;
+
+	if (r->as.cap > AS_RING && (small = calloc(AS_RING, sizeof(*small)))) {
+		free(r->as.ring);
+		r->as.ring = small;
+		r->as.cap = AS_RING;
+	}
 	r->as.active = false;
 	r->as.head = r->as.count = 0;
 	r->as.bytes = 0;
@@ -92,6 +101,7 @@ uint32_t as_conn_flags(const struct repl *r)
 void as_connected(struct repl *r)
 {
 	r->as.active = as_conn_flags(r) != 0;
+	bl_connected(r);	/* the spill file, when configured */
 	if (r->res->mode == MD_MODE_ASYNC && !r->as.active)
 		log_err("mode async: the peer does not support it (an older release): "
 			"replicating synchronously on this connection");
@@ -100,20 +110,43 @@ void as_connected(struct repl *r)
 			 "behind on the peer", (unsigned long long)r->res->async_buffer);
 }
 
-/* May send.c read another batch from the kernel?  Room for a whole batch
- * of each channel buffer, the backlog under async-buffer, and its oldest
- * write younger than max-lag (when set): the application's writes then
- * wait, so that the peer never lags by more than that when one completes. */
-static bool as_full(const struct repl *r)
+/* Entries for two more batches: the ring doubles, up to AS_RING_MAX
+ * (4 million writes: 16 GiB of 4 KiB ones, 128 MiB of entries).  false
+ * when it cannot. */
+static bool as_grow(struct repl *r)
 {
-	return r->as.count + 2 * MD_MAX_INFLIGHT > AS_RING || r->as.bytes >= r->res->async_buffer;
+	struct as_entry *ring;
+	uint32_t cap = r->as.cap;
+
+	if (r->as.count + 2 * MD_MAX_INFLIGHT <= cap)
+		return true;
+	if (cap >= AS_RING_MAX || !(ring = calloc(2 * (size_t)cap, sizeof(*ring))))
+		return false;
+	for (uint32_t i = 0; i < r->as.count; i++)
+		ring[i] = r->as.ring[(r->as.head + i) % cap];
+	free(r->as.ring);
+	r->as.ring = ring;
+	r->as.head = 0;
+	r->as.cap = 2 * cap;
+	return true;
 }
 
-bool as_room(const struct repl *r)
+/* May send.c read another batch from the kernel?  Entries for a whole
+ * batch of each channel buffer, room for it in the backlog's layers
+ * (backlog.c: memory under async-buffer, then the spill file), and the
+ * oldest write younger than max-lag (when set): the application's writes
+ * then wait, so that the peer never lags by more than that when one
+ * completes. */
+static bool as_full(const struct repl *r)
+{
+	return r->as.count + 2 * MD_MAX_INFLIGHT > r->as.cap || !bl_room(r);
+}
+
+bool as_room(struct repl *r)
 {
 	if (!r->as.count)
 		return true;	/* nothing behind (sync mode: always) */
-	if (as_full(r))
+	if (!as_grow(r) || as_full(r))
 		return false;
 	return !r->res->max_lag_s || !r->as.count ||
 	       now_ms() - r->as.ring[r->as.head].read_ms < (uint64_t)r->res->max_lag_s * 1000;
@@ -201,16 +234,18 @@ bool as_congested(struct repl *r)
 		r->as.behind_since_ms = r->as.ring[r->as.head].read_ms;
 	if (how == MD_CONG_PULL_AHEAD)
 		conn_fail(r, "congestion: the backlog is full (%llu bytes in %u writes, async-buffer "
-			  "%llu); on-congestion pull-ahead: the link stays down for %llu s, the bitmap "
+			  "%llu%s); on-congestion pull-ahead: the link stays down for %llu s, the bitmap "
 			  "records the writes, then a resync catches %s up",
 			  (unsigned long long)r->as.bytes, r->as.count,
 			  (unsigned long long)r->res->async_buffer,
+			  r->bl.fd >= 0 ? " and the spill file" : "",
 			  (unsigned long long)r->as.holdoff_ms / 1000, peer_name(r));
 	else
 		conn_fail(r, "congestion: the backlog is full (%llu bytes in %u writes, async-buffer "
-			  "%llu); on-congestion disconnect: the bitmap records the writes, a resync "
+			  "%llu%s); on-congestion disconnect: the bitmap records the writes, a resync "
 			  "follows the reconnect", (unsigned long long)r->as.bytes, r->as.count,
-			  (unsigned long long)r->res->async_buffer);
+			  (unsigned long long)r->res->async_buffer,
+			  r->bl.fd >= 0 ? " and the spill file" : "");
 	return true;
 }
 
@@ -224,7 +259,7 @@ void as_wait_room(struct repl *r)
  * DATA packet carries.  as_room() said there is a free entry. */
 uint64_t as_take(struct repl *r, const struct md_chan_req *q)
 {
-	uint32_t idx = (r->as.head + r->as.count) % AS_RING;
+	uint32_t idx = (r->as.head + r->as.count) % r->as.cap;
 	struct as_entry *e = &r->as.ring[idx];
 
 	e->seq = r->as.next_seq++;
@@ -281,7 +316,7 @@ int as_acked(struct repl *r, uint64_t id, int32_t status)
 	struct as_entry *e;
 
 	off = r->as.count ? seq - r->as.ring[r->as.head].seq : 0;
-	idx = (r->as.head + off) % AS_RING;
+	idx = (r->as.head + off) % r->as.cap;
 	e = &r->as.ring[idx];
 	if (off >= r->as.count || e->acked) {
 		conn_fail(r, "ACK from peer for asynchronous write %u, which waits for none", seq);
@@ -296,7 +331,7 @@ int as_acked(struct repl *r, uint64_t id, int32_t status)
 		e = &r->as.ring[r->as.head];
 		r->as.bytes -= e->len;
 		as_rate(r, now, e->len);
-		r->as.head = (r->as.head + 1) % AS_RING;
+		r->as.head = (r->as.head + 1) % r->as.cap;
 		r->as.count--;
 	}
 	as_kick(r);
@@ -352,6 +387,8 @@ void as_lag(const struct repl *r, struct md_lag *lag)
 	if (r->as.count && r->as.rate > 0)
 		lag->drain_ms = (uint64_t)((double)r->as.bytes * 1000.0 / r->as.rate);
 	lag->congestions = r->as.congestions;
+	lag->spill_bytes = r->bl.spill_payload;
+	lag->spill_size = r->bl.fd >= 0 ? r->bl.size : 0;
 	if (as_ahead(r))
 		lag->ahead_until = r->as.ahead_until_s;
 }
@@ -387,6 +424,9 @@ int as_set(struct repl *r, const struct md_res_cfg *next, char *msg, size_t len)
 	r->res->async_buffer = next->async_buffer;
 	r->res->max_lag_s = next->max_lag_s;
 	r->res->on_congestion = next->on_congestion;
+	/* The spill file: from the next connection (backlog.c). */
+	memcpy(r->res->async_spill, next->async_spill, sizeof(r->res->async_spill));
+	r->res->async_spill_size = next->async_spill_size;
 	if (r->res->mode == MD_MODE_SYNC || r->res->on_congestion != MD_CONG_PULL_AHEAD)
 		as_catch_up(r, "the setting changed");
 

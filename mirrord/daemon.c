@@ -84,6 +84,7 @@ void repl_connection_reset(struct repl *r)
 	rx_reset(r);
 	send_reset(r);
 	as_reset(r);
+	bl_reset(r);
 	apply_reset(r);
 	rs_reset(r);
 	vf_reset(r);
@@ -349,6 +350,7 @@ int repl_init(struct repl *r)
 		goto free_arena;
 	if ((rc = as_init(r)))
 		goto free_zc;
+	bl_init(r);
 
 	rc = io_loop_create(&r->io, r->opt.io_mode, 2 * MAX_APPLY + 16);
 	if (rc) {
@@ -400,5 +402,6 @@ void repl_fini(struct repl *r)
 	rx_fini(r);
 	apply_fini(r);
 	zc_fini(r);
+	bl_fini(r);
 	as_fini(r);
 }

@@ -76,7 +76,8 @@ struct as_entry {
 	uint32_t len, seq;
 	bool acked;
 };
-#define AS_RING		(1u << 16)
+#define AS_RING		(1u << 16)	/* entries to start with; the ring doubles */
+#define AS_RING_MAX	(1u << 22)	/* ... up to this (16 GiB of 4 KiB writes) */
 /* on-congestion pull-ahead: the link stays down this long after a
  * congestion, twice as long (up to the max) when congestion returns within
  * AS_CALM_MS of the last one (async.c, as_next_holdoff). */
@@ -93,7 +94,10 @@ struct md_lag {
 	long long ahead_until;		/* time(): pulled ahead until, 0: not */
 	uint64_t oldest_boot_ms;	/* CLOCK_BOOTTIME of the oldest write the
 					 * peer lacks (age_ms ago), 0: none */
+	uint64_t spill_bytes;		/* of bytes: the payload in the spill file */
+	uint64_t spill_size;		/* the spill file in use (0: none) */
 };
+
 
 /* Something queued for the socket: a data batch or a control buffer. */
 struct txitem {
@@ -102,6 +106,22 @@ struct txitem {
 	void (*done)(struct txitem *t);
 	struct txitem *next;
 	void *own[2];		/* heap buffers freed by tx_heap_free (the iov moves) */
+};
+
+/* backlog.c: one batch in the spill file, or read back from it. */
+struct bl_rec {
+	struct io_op op;		/* its write, then its read */
+	struct repl *r;
+	struct txitem tx;		/* read back: on its way to the socket */
+	struct iovec iov;
+	uint64_t off;			/* in the file */
+	uint32_t len;			/* wire bytes (whole packets) */
+	uint64_t payload;		/* the writes' bytes (async's count) */
+	uint64_t hash;			/* XXH3 of the bytes, checked when read back */
+	char *buf;			/* while written or read */
+	bool written;			/* in the file: may be read back */
+	bool dead;			/* its connection ended: freed by the callback */
+	struct bl_rec *next;
 };
 
 /* Primary: one batch read from the channel, then sent to the peer. */
@@ -358,7 +378,7 @@ struct repl {
 	struct {			/* async.c: mode = async, the backlog */
 		bool active;		/* this connection: writes complete when read */
 		bool waiting;		/* send.c holds its reads for room */
-		struct as_entry *ring;	/* AS_RING entries, in reading order */
+		struct as_entry *ring;	/* cap entries, in reading order */
 		uint32_t head, count;	/* the oldest entry, how many */
 		uint32_t next_seq;	/* the next entry's (its wire id's high half) */
 		uint64_t bytes;		/* payload bytes of the entries */
@@ -378,7 +398,24 @@ struct repl {
 		uint64_t behind_since_ms;	/* the oldest write a congestion left
 					 * to the catch-up (lag_seconds), 0: none */
 		bool meta_said;		/* "the bitmap failed" logged */
+		uint32_t cap;		/* ring entries (AS_RING doubled up to AS_RING_MAX) */
 	} as;
+
+	struct {			/* backlog.c: mode = async, a slow link */
+		uint64_t mem_bytes;	/* staged copies on the send queue (wire bytes) */
+		uint64_t staged;	/* batches copied so that reads go on */
+		int fd;			/* the spill file, -1: none */
+		char path[MD_PATH_LEN];	/* ... as opened */
+		uint64_t size;		/* ... its size */
+		struct bl_rec *recs, *recs_tail;	/* in the file, oldest first */
+		unsigned nrecs;
+		uint64_t tail;		/* where the next record goes */
+		uint64_t spill_bytes;	/* wire bytes in the file */
+		uint64_t spill_payload;	/* the writes' bytes in it */
+		uint64_t spilled;	/* batches that went through the file */
+		struct bl_rec *reading;	/* read back now, one at a time */
+		bool said;		/* "spilling" logged for this backlog */
+	} bl;
 
 	struct resync rs;		/* resync.c */
 	struct csum cs;			/* csum.c */
@@ -523,6 +560,15 @@ uint64_t progress_bound_ms(const struct repl *r);
 bool send_check_progress(struct repl *r, uint64_t now);
 
 void send_resume(struct repl *r);
+/* backlog.c */
+void bl_init(struct repl *r);
+void bl_fini(struct repl *r);
+void bl_reset(struct repl *r);
+void bl_connected(struct repl *r);
+bool bl_room(const struct repl *r);
+int bl_stage(struct repl *r, const struct iovec *iov, int niov, uint64_t payload, bool other_busy);
+void bl_sent(struct txitem *t);
+void bl_drop(struct txitem *t);
 void kack_progress(struct repl *r);
 
 /* async.c */
@@ -532,7 +578,7 @@ void as_reset(struct repl *r);
 bool as_is_id(uint64_t id);
 uint32_t as_conn_flags(const struct repl *r);
 void as_connected(struct repl *r);
-bool as_room(const struct repl *r);
+bool as_room(struct repl *r);
 void as_wait_room(struct repl *r);
 uint64_t as_take(struct repl *r, const struct md_chan_req *q);
 int as_acked(struct repl *r, uint64_t id, int32_t status);

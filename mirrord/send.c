@@ -11,9 +11,11 @@
  *      turn goes to the channel (flush_kacks), and the kernel completes
  *      the application's bios.
  * Two channel buffers alternate so that a batch is read while the previous
- * one is on the wire; one read at a time (sb_post_read says why).  mode = async: a request the kernel completed when
- * read (MD_RF_ASYNC) is async.c's entry instead of a held one, its ACK
- * ends there, and async.c's backlog bound pauses the reads.  Resync records come through the same channel
+ * one is on the wire; one read at a time (sb_post_read says why).  mode =
+ * async: a request the kernel completed when read (MD_RF_ASYNC) is
+ * async.c's entry instead of a held one, its ACK ends there, a batch read
+ * while the other buffer still waits for a slow link is backlog.c's copy
+ * (memory, then the spill file), and async.c's bound pauses the reads.  Resync records come through the same channel
  * (MD_OP_RESYNC) and are handed to resync.c / csum.c.
  *
  * Progress timeout: every request taken from the kernel is held (by slot)
@@ -69,8 +71,9 @@ static void sb_read_cb(struct io_op *op, int res)
 	struct sendbuf *sb = op->ctx;
 	struct repl *r = sb->r;
 	struct md_zenc *z;
+	uint64_t async_bytes = 0;	/* the batch's async writes' */
 	size_t pos = 0;
-	int n = 0;
+	int n = 0, staged;
 
 	sb->state = SB_FREE;
 	if (r->conn.failing)
@@ -105,9 +108,10 @@ static void sb_read_cb(struct io_op *op, int res)
 		 * complete (mode = async) is a barrier on the peer. */
 		if (d.flags && (q.flags & MD_RF_ASYNC || r->as.count))
 			d.flags |= MDW_DF_BARRIER;
-		if (q.flags & MD_RF_ASYNC)
+		if (q.flags & MD_RF_ASYNC) {
 			d.id = as_take(r, &q);	/* async.c's: the kernel waits for no ack */
-		else
+			async_bytes += q.len;
+		} else
 			hold(r, q.id, q.offset);
 		if (q.op == MD_OP_RESYNC) {
 			/* resync.c's: sent as DATA|RESYNC, or taken care of there
@@ -137,6 +141,15 @@ static void sb_read_cb(struct io_op *op, int res)
 		/* Only digests (checksum resync): nothing of this buffer to send. */
 		flush_kacks(r);
 		send_resume(r);
+		return;
+	}
+	/* The other buffer still waits for a slow link: backlog.c copies
+	 * this batch (memory, then the spill file) so that reading goes on. */
+	staged = bl_stage(r, sb->iov, 2 * n, async_bytes,
+			  r->snd.sb[sb == &r->snd.sb[0]].state == SB_SENDING);
+	if (staged) {
+		if (staged > 0)
+			send_resume(r);
 		return;
 	}
 	sb->state = SB_SENDING;

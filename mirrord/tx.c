@@ -212,6 +212,8 @@ void tx_reset(struct repl *r)
 		r->tx.q = t->next;
 		if (t->done == tx_heap_free)
 			tx_heap_free(t);
+		else if (t->done == bl_sent)
+			bl_drop(t);
 	}
 	r->tx.q_tail = NULL;
 	r->tx.busy = false;

@@ -14,7 +14,7 @@ declare -A owner=(
 	[io]=daemon.c [dev]=daemon.c [opt]=main.c [auth]=daemon.c
 	[adm]=admin.c [conn]=conn.c [hs]=handshake.c [tx]=tx.c [rx]=rx.c
 	[snd]=send.c [ap]=apply.c [rs]=resync.c [cs]=csum.c [vf]=verify.c
-	[ctl]=ctl.c [fn]=fence.c [zc]=compress.c [as]=async.c
+	[ctl]=ctl.c [fn]=fence.c [zc]=compress.c [as]=async.c [bl]=backlog.c
 )
 pass=0 fail=0
 check() {
@@ -35,7 +35,7 @@ check owners_every_group_listed "${missing%$'\n'}"
 
 # file:line:the written lvalue, one per write (several on a line each).
 # Also the first argument of the library calls that write into it.
-G='r->(io|dev|opt|auth|adm|conn|hs|tx|rx|snd|ap|rs|cs|vf|ctl|fn|zc|as)\b'
+G='r->(io|dev|opt|auth|adm|conn|hs|tx|rx|snd|ap|rs|cs|vf|ctl|fn|zc|as|bl)\b'
 writes=$( { grep -noE "$G"'(\.[a-z_]+(\[[^]]*\])?)*[[:space:]]*(=[^=]|\+\+|--|\+=|-=|\|=|&=)' mirrord/*.c
 	   grep -noE '(v?snprintf|memset|memcpy|strcpy|strncpy)\(&?'"$G" mirrord/*.c |
 		sed -E 's/:(v?snprintf|memset|memcpy|strcpy|strncpy)\(&?/:/'; } | sort -t: -k1,1 -k2,2n)

@@ -89,6 +89,15 @@ struct io_op *fake_find(struct io_loop *l, enum io_kind kind, int64_t off)
 	return NULL;
 }
 
+struct io_op *fake_find_fd(struct io_loop *l, enum io_kind kind, int fd)
+{
+	queue_check(l);
+	for (struct io_op *op = l->queue; op; op = op->next)
+		if (op->kind == kind && op->fd == fd)
+			return op;
+	return NULL;
+}
+
 unsigned fake_count(struct io_loop *l, enum io_kind kind)
 {
 	unsigned n = 0;
@@ -352,6 +361,7 @@ static void make_meta(struct repl *r)
 static void buffers_take(struct repl *r)
 {
 	assert_int_equal(as_init(r), 0);
+	bl_init(r);
 	if (kept.arena) {
 		r->ap.arena = kept.arena;
 		r->rx.buf = kept.rbuf;
@@ -367,6 +377,7 @@ static void buffers_take(struct repl *r)
 
 static void buffers_give(struct repl *r)
 {
+	bl_fini(r);
 	as_fini(r);
 	if (fake_reuse && !kept.arena) {
 		kept.arena = r->ap.arena;

@@ -64,6 +64,8 @@ int __wrap_kctl_status(int fd, uint32_t minor, struct md_ioc_status *st);
 struct io_loop *fake_io_new(void);
 /* The first queued op of this kind (at this offset when off >= 0), or NULL. */
 struct io_op *fake_find(struct io_loop *l, enum io_kind kind, int64_t off);
+/* The first queued op of this kind on fd, or NULL. */
+struct io_op *fake_find_fd(struct io_loop *l, enum io_kind kind, int fd);
 unsigned fake_count(struct io_loop *l, enum io_kind kind);
 /* Take op off the queue and run its callback with res (bytes or -errno). */
 void fake_complete(struct io_loop *l, struct io_op *op, int res);

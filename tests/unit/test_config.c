@@ -478,6 +478,9 @@ static void async_settings(void **state)
 		{ "mode = async\nmode = sync\n", "'mode' given twice" },
 		{ "on-congestion = Block\n", "on-congestion must be block, disconnect or pull-ahead, got 'Block'" },
 		{ "on-congestion = \n", "on-congestion must be block, disconnect or pull-ahead" },
+		{ "async-spill = spill\n", "async-spill must be an absolute path" },
+		{ "async-spill-size = 15M\n", "async-spill-size must be a size from 16M to 16T, got '15M'" },
+		{ "async-spill-size = 17T\n", "async-spill-size must be a size from 16M to 16T" },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -487,6 +490,16 @@ static void async_settings(void **state)
 		assert_int_equal(res->async_buffer, ok[i].buffer);
 		assert_int_equal(res->max_lag_s, ok[i].lag);
 		assert_int_equal(res->on_congestion, ok[i].cong);
+		assert_string_equal(res->async_spill, "");
+		assert_int_equal(res->async_spill_size, 1ull << 30);
+	}
+	/* The spill file (mirrord/backlog.c): a path and its size. */
+	{
+		const struct md_res_cfg *res = load_line("mode = async\nasync-spill = /var/lib/md/r0.spill\n"
+							 "async-spill-size = 16M\n");
+
+		assert_string_equal(res->async_spill, "/var/lib/md/r0.spill");
+		assert_int_equal(res->async_spill_size, 16ull << 20);
 	}
 	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 	assert_string_equal(md_mode_name(MD_MODE_ASYNC), "async");

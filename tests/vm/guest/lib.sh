@@ -479,8 +479,10 @@ wait_held() {
 # and applied what it received; it must hold exactly blocks 0..K-1 of the
 # history (mdwrite prefix), K below what b completed.  Sets ACKED and K.
 async_cut_b() {
-	mk='sed "s/^timeout = 5/timeout = 5\nmode = async/" /tests/md.conf > /tmp/async.conf'
-	sh -c "$mk"; on_b "$mk"
+	# ASYNC_CONF: more lines for the resource (\n between them); LAG_KEY:
+	# the status field that must pass 1 MiB before the cut (lag_bytes).
+	ASYNC_MK="sed 's|^timeout = 5|timeout = 5\\nmode = async${ASYNC_CONF:-}|' /tests/md.conf > /tmp/async.conf"
+	sh -c "$ASYNC_MK"; on_b "$ASYNC_MK"
 	grep -q '^mode = async' /tmp/async.conf || fail "config edit"
 	CONF=/tmp/async.conf start_pair
 	js=$(mdctl status --json r0)
@@ -498,12 +500,12 @@ async_cut_b() {
 	i=0
 	while :; do
 		js=$(on_b "mdctl status --json r0")
-		lag=$(echo "$js" | json_field lag_bytes)
+		lag=$(echo "$js" | json_field ${LAG_KEY:-lag_bytes})
 		[ "${lag:-0}" -gt 1048576 ] && [ "$(wc -l < /tmp/acked)" -gt 500 ] && break
-		i=$((i + 1)); [ $i -gt 300 ] && { echo "$js"; fail "no backlog of 1 MiB after 60 s ($(wc -l < /tmp/acked) writes)"; }
+		i=$((i + 1)); [ $i -gt 300 ] && { echo "$js"; fail "no ${LAG_KEY:-lag_bytes} of 1 MiB after 60 s ($(wc -l < /tmp/acked) writes)"; }
 		sleep 0.2
 	done
-	log "backlog on b: $lag bytes in $(echo "$js" | json_field lag_writes) writes, oldest $(echo "$js" | json_field lag_seconds) s, drains in $(echo "$js" | json_field drain_seconds) s"
+	log "backlog on b: $(echo "$js" | json_field lag_bytes) bytes ($(echo "$js" | json_field lag_spill_bytes) in the spill file) in $(echo "$js" | json_field lag_writes) writes, oldest $(echo "$js" | json_field lag_seconds) s, drains in $(echo "$js" | json_field drain_seconds) s"
 	# The host runner watches the console for this line and kills b's qemu.
 	echo "@@CRASH b" > /dev/console
 	sleep 3
@@ -514,4 +516,16 @@ async_cut_b() {
 	log "b completed $ACKED writes; the standby holds blocks 0..$((K - 1)), no gap"
 	[ "$K" -gt 0 ] || fail "nothing reached the standby"
 	[ "$K" -lt "$ACKED" ] || fail "the standby holds all $ACKED writes: the peer did not lag (was it asynchronous?)"
+}
+
+# async_b_returns [UP]: after async_cut_b, b back (UP: how it starts, as
+# b_back_up takes it); its resync brings every block b completed to a,
+# and the disks are identical.
+async_b_returns() {
+	b_back_up "$@"
+	wait_conn 60
+	wait_sync 180
+	sync; echo 3 > /proc/sys/vm/drop_caches
+	mdwrite check /dev/vda /tmp/acked || fail "a completed write is missing on a after b's resync"
+	same_disks
 }
