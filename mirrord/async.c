@@ -101,7 +101,6 @@ uint32_t as_conn_flags(const struct repl *r)
 void as_connected(struct repl *r)
 {
 	r->as.active = as_conn_flags(r) != 0;
-	bl_connected(r);	/* the spill file, when configured */
 	if (r->res->mode == MD_MODE_ASYNC && !r->as.active)
 		log_err("mode async: the peer does not support it (an older release): "
 			"replicating synchronously on this connection");
@@ -144,7 +143,7 @@ static bool as_full(const struct repl *r)
 
 bool as_room(struct repl *r)
 {
-	if (!r->as.count)
+	if (!r->as.count && !bl_busy(r))
 		return true;	/* nothing behind (sync mode: always) */
 	if (!as_grow(r) || as_full(r))
 		return false;
@@ -238,14 +237,14 @@ bool as_congested(struct repl *r)
 			  "records the writes, then a resync catches %s up",
 			  (unsigned long long)r->as.bytes, r->as.count,
 			  (unsigned long long)r->res->async_buffer,
-			  r->bl.fd >= 0 ? " and the spill file" : "",
+			  bl_spill_in_use(r) ? " and the spill file" : "",
 			  (unsigned long long)r->as.holdoff_ms / 1000, peer_name(r));
 	else
 		conn_fail(r, "congestion: the backlog is full (%llu bytes in %u writes, async-buffer "
 			  "%llu%s); on-congestion disconnect: the bitmap records the writes, a resync "
 			  "follows the reconnect", (unsigned long long)r->as.bytes, r->as.count,
 			  (unsigned long long)r->res->async_buffer,
-			  r->bl.fd >= 0 ? " and the spill file" : "");
+			  bl_spill_in_use(r) ? " and the spill file" : "");
 	return true;
 }
 
@@ -388,7 +387,7 @@ void as_lag(const struct repl *r, struct md_lag *lag)
 		lag->drain_ms = (uint64_t)((double)r->as.bytes * 1000.0 / r->as.rate);
 	lag->congestions = r->as.congestions;
 	lag->spill_bytes = r->bl.spill_payload;
-	lag->spill_size = r->bl.fd >= 0 ? r->bl.size : 0;
+	lag->spill_size = bl_spill_in_use(r) ? r->bl.size : 0;
 	if (as_ahead(r))
 		lag->ahead_until = r->as.ahead_until_s;
 }
@@ -424,7 +423,8 @@ int as_set(struct repl *r, const struct md_res_cfg *next, char *msg, size_t len)
 	r->res->async_buffer = next->async_buffer;
 	r->res->max_lag_s = next->max_lag_s;
 	r->res->on_congestion = next->on_congestion;
-	/* The spill file: from the next connection (backlog.c). */
+	/* The spill file: from the next connection (daemon.c opens it
+	 * between connections, backlog.c). */
 	memcpy(r->res->async_spill, next->async_spill, sizeof(r->res->async_spill));
 	r->res->async_spill_size = next->async_spill_size;
 	if (r->res->mode == MD_MODE_SYNC || r->res->on_congestion != MD_CONG_PULL_AHEAD)

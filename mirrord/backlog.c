@@ -47,8 +47,17 @@
 
 /* The most wire bytes of one batch: every request a header and its data. */
 #define BL_BATCH_MAX	((uint64_t)SBUF_SIZE + (uint64_t)MD_MAX_INFLIGHT * MDW_DATA_FRAME)
-/* Read back while less than this of ours waits on the send queue. */
-#define BL_FEED_BYTES	(2 * BL_BATCH_MAX)
+/* Read back while less than this of ours waits on the send queue: one
+ * record waits there while the next is read (the socket's buffer covers
+ * the read), the rest stays in the file. */
+#define BL_FEED_BYTES	BL_BATCH_MAX
+/* Copies on their way into the file at most (a slow spill disk then
+ * holds the reads instead of filling the memory). */
+#define BL_WRITING_MAX	(2 * BL_BATCH_MAX)
+/* The file's first block: what it is, so that a mistyped path never
+ * makes mirrord overwrite another file.  The ring follows it. */
+#define BL_MAGIC	"mirrordisk async spill file 1\n"
+#define BL_HDR		4096u
 
 void bl_init(struct repl *r)
 {
@@ -94,6 +103,7 @@ void bl_reset(struct repl *r)
 	r->bl.tail = 0;
 	r->bl.spill_bytes = r->bl.spill_payload = 0;
 	r->bl.mem_bytes = 0;
+	r->bl.writing = 0;
 	r->bl.said = false;
 }
 
@@ -104,26 +114,27 @@ void bl_fini(struct repl *r)
 }
 
 /*
- * Connected with async: the spill file as configured, opened (again when
- * the setting changed), a regular file of this daemon's only, allocated
- * in full now so that a spill never meets a full file system.  A file
- * that cannot be had is said, and the backlog is memory only.
+ * A connection starts: the spill file as configured, opened when the
+ * setting changed since the last one (or at the first), a regular file of
+ * this daemon's only, allocated in full so that a spill never meets a
+ * full file system.  An existing file is used only when empty or marked
+ * by BL_MAGIC: a mistyped path never overwrites another file.  A file
+ * that cannot be had is said, and the backlog is memory only.  Called
+ * only between connections (daemon.c), when the file is empty.
  */
 void bl_connected(struct repl *r)
 {
 	const char *path = r->res->async_spill;
 	uint64_t size = r->res->async_spill_size;
+	char magic[sizeof(BL_MAGIC)] = "";
 	struct stat st;
 	int fd, rc;
 
-	if (!r->as.active || !path[0]) {
-		if (!path[0])
-			bl_close(r);
-		return;
-	}
 	if (r->bl.fd >= 0 && !strcmp(r->bl.path, path) && r->bl.size == size)
 		return;
 	bl_close(r);
+	if (!path[0])
+		return;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		log_err("async-spill: cannot open %s: %s; the backlog stays in memory "
@@ -139,8 +150,19 @@ void bl_connected(struct repl *r)
 		close(fd);
 		return;
 	}
-	if (ftruncate(fd, 0) || (rc = posix_fallocate(fd, 0, (off_t)size))) {
+	if (st.st_size && (pread(fd, magic, sizeof(magic) - 1, 0) != (ssize_t)sizeof(magic) - 1 ||
+			   strcmp(magic, BL_MAGIC))) {
+		log_err("async-spill: %s exists and is not a spill file of mirrordisk: not "
+			"overwriting it; the backlog stays in memory", path);
+		close(fd);
+		return;
+	}
+	rc = posix_fallocate(fd, 0, (off_t)(BL_HDR + size));
+	if (!rc && (uint64_t)st.st_size > BL_HDR + size && ftruncate(fd, (off_t)(BL_HDR + size)))
 		rc = errno;
+	if (!rc && pwrite(fd, BL_MAGIC, sizeof(BL_MAGIC) - 1, 0) != (ssize_t)sizeof(BL_MAGIC) - 1)
+		rc = errno ? errno : EIO;
+	if (rc) {
 		log_err("async-spill: cannot allocate %llu bytes for %s: %s; the backlog stays "
 			"in memory", (unsigned long long)size, path, strerror(rc));
 		close(fd);
@@ -153,6 +175,17 @@ void bl_connected(struct repl *r)
 		 (unsigned long long)size, (unsigned long long)r->res->async_buffer);
 }
 
+/* The file while this connection may use it: async on it. */
+static bool spill_on(const struct repl *r)
+{
+	return r->bl.fd >= 0 && r->as.active;
+}
+
+bool bl_spill_in_use(const struct repl *r)
+{
+	return spill_on(r);
+}
+
 /* Where a record of len bytes would go in the file, or -1: none fits.
  * The records lie in a ring from the oldest's offset to tail. */
 static int64_t spill_fit(const struct repl *r, uint64_t len)
@@ -162,7 +195,7 @@ static int64_t spill_fit(const struct repl *r, uint64_t len)
 	/* The oldest: the record being read back still holds its place. */
 	const struct bl_rec *h = r->bl.reading ? r->bl.reading : r->bl.recs;
 
-	if (r->bl.fd < 0 || len > r->bl.size)
+	if (!spill_on(r) || len > r->bl.size || r->bl.writing >= BL_WRITING_MAX)
 		return -1;
 	if (!h)
 		return 0;
@@ -178,6 +211,11 @@ static int64_t spill_fit(const struct repl *r, uint64_t len)
 static bool spill_busy(const struct repl *r)
 {
 	return r->bl.nrecs || r->bl.reading;
+}
+
+bool bl_busy(const struct repl *r)
+{
+	return spill_busy(r);
 }
 
 /* In memory: the backlog but what lies in the file. */
@@ -280,7 +318,8 @@ static void feed(struct repl *r)
 	r->bl.spill_payload -= rec->payload;
 	r->bl.reading = rec;
 	rec->op = (struct io_op){ .kind = IO_READ, .fd = r->bl.fd, .buf = rec->buf,
-				  .len = rec->len, .off = rec->off, .cb = spill_read_cb, .ctx = rec };
+				  .len = rec->len, .off = BL_HDR + rec->off, .cb = spill_read_cb,
+				  .ctx = rec };
 	ioq_submit(r->io, &rec->op);
 }
 
@@ -295,6 +334,7 @@ static void spill_write_cb(struct io_op *op, int res)
 		free(rec);
 		return;
 	}
+	r->bl.writing -= rec->len;
 	if (res != (int)rec->len) {
 		conn_fail(r, "async-spill: writing %u bytes at offset %llu of %s: %s; the bitmap "
 			  "records the writes, a resync follows", rec->len,
@@ -304,6 +344,7 @@ static void spill_write_cb(struct io_op *op, int res)
 	}
 	rec->written = true;
 	feed(r);
+	as_kick(r);	/* reads held for the copies in flight go on */
 }
 
 /* The batch's packets, gathered into one buffer of a new record. */
@@ -341,7 +382,7 @@ static struct bl_rec *rec_new(struct repl *r, const struct iovec *iov, int niov,
 int bl_stage(struct repl *r, const struct iovec *iov, int niov, uint64_t payload,
 	     bool other_busy)
 {
-	bool to_file = spill_busy(r) || (r->bl.fd >= 0 && r->as.active && mem_full(r));
+	bool to_file = spill_busy(r) || (spill_on(r) && mem_full(r));
 	struct bl_rec *rec;
 	int64_t off = -1;
 
@@ -388,8 +429,10 @@ int bl_stage(struct repl *r, const struct iovec *iov, int niov, uint64_t payload
 	r->bl.spilled++;
 	r->bl.spill_bytes += rec->len;
 	r->bl.spill_payload += payload;
+	r->bl.writing += rec->len;
 	rec->op = (struct io_op){ .kind = IO_WRITE, .fd = r->bl.fd, .buf = rec->buf,
-				  .len = rec->len, .off = rec->off, .cb = spill_write_cb, .ctx = rec };
+				  .len = rec->len, .off = BL_HDR + rec->off, .cb = spill_write_cb,
+				  .ctx = rec };
 	ioq_submit(r->io, &rec->op);
 	return 1;
 }

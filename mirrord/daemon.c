@@ -121,6 +121,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 		conn_fail(r, "cannot start the resync: %s", strerror(-rc));
 	zc_connected(r);
 	as_connected(r);
+	bl_connected(r);	/* the spill file, as configured now */
 	state_write(r, MD_LINK_CONNECTED);
 	send_start(r);
 	rx_post(r);

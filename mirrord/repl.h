@@ -412,6 +412,7 @@ struct repl {
 		uint64_t tail;		/* where the next record goes */
 		uint64_t spill_bytes;	/* wire bytes in the file */
 		uint64_t spill_payload;	/* the writes' bytes in it */
+		uint64_t writing;	/* copies on their way into it (bytes) */
 		uint64_t spilled;	/* batches that went through the file */
 		struct bl_rec *reading;	/* read back now, one at a time */
 		bool said;		/* "spilling" logged for this backlog */
@@ -566,6 +567,8 @@ void bl_fini(struct repl *r);
 void bl_reset(struct repl *r);
 void bl_connected(struct repl *r);
 bool bl_room(const struct repl *r);
+bool bl_busy(const struct repl *r);
+bool bl_spill_in_use(const struct repl *r);
 int bl_stage(struct repl *r, const struct iovec *iov, int niov, uint64_t payload, bool other_busy);
 void bl_sent(struct txitem *t);
 void bl_drop(struct txitem *t);

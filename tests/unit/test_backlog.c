@@ -49,6 +49,7 @@ static struct repl *primary(uint64_t buffer, bool spill)
 	}
 	r->hs.peer_features |= MDW_FEAT_ASYNC;
 	as_connected(r);
+	bl_connected(r);
 	send_start(r);
 	return r;
 }
@@ -71,7 +72,7 @@ static bool reading(struct repl *r)
 static void batch(struct repl *r, uint32_t slot, uint64_t off)
 {
 	static char buf[sizeof(struct md_chan_req) + LEN];
-	struct md_chan_req q = { .id = SLOT(slot), .offset = off, .op = MD_OP_WRITE, .len = LEN,
+	struct md_chan_req q = { .id = SLOT(slot % MD_MAX_INFLIGHT), .offset = off, .op = MD_OP_WRITE, .len = LEN,
 				 .flags = MD_RF_ASYNC };
 
 	assert_true(reading(r));
@@ -220,7 +221,7 @@ static void spill_corrupt_record_drops_the_link(void **state)
 	op = fake_find_fd(r->io, IO_WRITE, r->bl.fd);
 	fake_complete(r->io, op, pwrite(op->fd, op->buf, op->len, (off_t)op->off));
 	assert_non_null(r->bl.reading);
-	assert_int_equal(pwrite(r->bl.fd, "X", 1, (off_t)r->bl.reading->off + 100), 1);
+	assert_int_equal(pwrite(r->bl.fd, "X", 1, (off_t)op->off + 100), 1);
 	drain(r);
 	assert_true(r->conn.failing);
 	assert_non_null(strstr(r->conn.fail_reason, "read back corrupt"));
@@ -253,8 +254,10 @@ static void both_layers_full_then_on_congestion(void **state)
 		uint32_t i;
 
 		r->res->on_congestion = how;
-		for (i = 0; i < 400 && reading(r) && !r->conn.failing; i++)
+		for (i = 0; i < 400 && reading(r) && !r->conn.failing; i++) {
 			batch(r, i, (uint64_t)i * LEN);
+			spill_io(r);		/* the spill disk keeps up */
+		}
 		assert_true(i > 150 && i < 400);	/* 1 MiB + most of 16 MiB */
 		if (how == MD_CONG_BLOCK) {
 			assert_false(r->conn.failing);
@@ -270,6 +273,26 @@ static void both_layers_full_then_on_congestion(void **state)
 	}
 }
 
+/* The spill disk lags: the copies on their way into the file are
+ * bounded (mirrord's memory is locked); its writes let the reads go on. */
+static void slow_spill_disk_holds_the_reads(void **state)
+{
+	struct repl *r = primary(1u << 20, true);
+	uint32_t i;
+
+	(void)state;
+	for (i = 0; i < 400 && reading(r); i++)
+		batch(r, i, (uint64_t)i * LEN);
+	assert_true(i < 200);
+	assert_true(r->bl.writing > 0);
+	assert_false(r->conn.failing);
+	spill_io(r);
+	assert_true(reading(r));
+	drain(r);
+	assert_int_equal(wire_in_order(r, 0), i);
+	done(r);
+}
+
 /* A spill path that cannot be a file: said, the memory layer works. */
 static void unusable_spill_path_keeps_memory(void **state)
 {
@@ -282,6 +305,7 @@ static void unusable_spill_path_keeps_memory(void **state)
 	r->res->async_spill_size = 16u << 20;
 	r->hs.peer_features |= MDW_FEAT_ASYNC;
 	as_connected(r);
+	bl_connected(r);
 	send_start(r);
 	assert_int_equal(r->bl.fd, -1);
 	for (uint32_t i = 0; i < 16; i++)
@@ -294,8 +318,9 @@ static void unusable_spill_path_keeps_memory(void **state)
 }
 
 /* A spill file others may read (made by someone else in a shared
- * directory, or chmod'ed): not used, its data would be theirs to read. */
-static void spill_file_others_may_read_is_refused(void **state)
+ * directory, or chmod'ed): not used, its data would be theirs to read.
+ * Nor one that is not a spill file. */
+static void spill_file_of_others_or_not_ours_is_refused(void **state)
 {
 	struct repl *r = fake_repl_new(MD_ROLE_PRIMARY);
 	int fd;
@@ -304,13 +329,36 @@ static void spill_file_others_may_read_is_refused(void **state)
 	snprintf(spill_path, sizeof(spill_path), "/tmp/md_test_spill_XXXXXX");
 	assert_true((fd = mkstemp(spill_path)) >= 0);
 	assert_int_equal(fchmod(fd, 0644), 0);
-	close(fd);
 	r->res->mode = MD_MODE_ASYNC;
 	snprintf(r->res->async_spill, sizeof(r->res->async_spill), "%s", spill_path);
 	r->res->async_spill_size = 16u << 20;
 	r->hs.peer_features |= MDW_FEAT_ASYNC;
 	as_connected(r);
+	bl_connected(r);
 	assert_int_equal(r->bl.fd, -1);
+	/* A file of ours that is not a spill file (a mistyped path): kept
+	 * as it is, not used. */
+	assert_int_equal(fchmod(fd, 0600), 0);
+	assert_int_equal(pwrite(fd, "precious", 8, 0), 8);
+	bl_connected(r);
+	assert_int_equal(r->bl.fd, -1);
+	{
+		char back[9] = "";
+		struct stat st;
+
+		assert_int_equal(pread(fd, back, 8, 0), 8);
+		assert_string_equal(back, "precious");
+		assert_int_equal(fstat(fd, &st), 0);
+		assert_int_equal(st.st_size, 8);
+	}
+	/* Emptied, it becomes one; and one made before is used again. */
+	assert_int_equal(ftruncate(fd, 0), 0);
+	bl_connected(r);
+	assert_true(r->bl.fd >= 0);
+	bl_fini(r);
+	bl_connected(r);
+	assert_true(r->bl.fd >= 0);
+	close(fd);
 	done(r);
 }
 
@@ -353,8 +401,9 @@ int main(void)
 		cmocka_unit_test(spill_corrupt_record_drops_the_link),
 		cmocka_unit_test(spill_write_error_drops_the_link),
 		cmocka_unit_test(both_layers_full_then_on_congestion),
+		cmocka_unit_test(slow_spill_disk_holds_the_reads),
 		cmocka_unit_test(unusable_spill_path_keeps_memory),
-		cmocka_unit_test(spill_file_others_may_read_is_refused),
+		cmocka_unit_test(spill_file_of_others_or_not_ours_is_refused),
 		cmocka_unit_test(ring_grows_past_its_first_size),
 	};
 

@@ -6,7 +6,7 @@
 #     after the previous completed): the standby a holds exactly blocks
 #     0..K-1, no gap; b back with its bitmap brings every completed block
 #     to a, disks identical.
-#  2. On a live link, a burst four times async-buffer goes through the
+#  2. On a live link, a burst of 12 times async-buffer goes through the
 #     file and drains in order without a resync: the link never dropped
 #     (no error, no congestion, nothing out of sync) and the disks are
 #     identical.
@@ -18,8 +18,10 @@ async_b_returns ". /tests/lib.sh; $ASYNC_MK; md_load; conf_install /tmp/async.co
 log "phase 1: standby a prefix ($K of $ACKED blocks) at the power cut with the spill file in use"
 
 on_b "mdctl activate r0" || fail "activate b"
-on_b "/usr/sbin/tc qdisc add dev eth0 root netem delay 10ms rate 8mbit limit 300" || fail "netem on b"
-on_b "dd if=/dev/urandom of=/tmp/burst bs=1M count=8 2>/dev/null" || fail "burst data"
+# A short queue on the link (netem holds up to 300 segments of 64 KiB
+# otherwise: the link alone would take the burst).
+on_b "/usr/sbin/tc qdisc add dev eth0 root netem delay 10ms rate 8mbit limit 20" || fail "netem on b"
+on_b "dd if=/dev/urandom of=/tmp/burst bs=1M count=12 2>/dev/null" || fail "burst data"
 mark_logs
 on_b "dd if=/tmp/burst of=/dev/mirror0 bs=256k seek=128 oflag=direct 2>/dev/null" &
 ddp=$!
@@ -41,4 +43,4 @@ mine_b | grep -q "spilling to /tmp/r0.spill" || fail "b did not log the spill"
 mine_b | grep -E "async-spill:|lost:" && fail "b's link or spill failed during the burst"
 on_b "/usr/sbin/tc qdisc del dev eth0 root" || true
 same_disks
-log "phase 2: 8 MiB through a 1 MiB buffer, at most $max bytes in the spill file, drained in order on one connection"
+log "phase 2: 12 MiB through a 1 MiB buffer, at most $max bytes in the spill file, drained in order on one connection"
