@@ -15,8 +15,9 @@
  * async: a request the kernel completed when read (MD_RF_ASYNC) is
  * async.c's entry instead of a held one, its ACK ends there, a batch read
  * while the other buffer still waits for a slow link is backlog.c's copy
- * (memory, then the spill file), and async.c's bound pauses the reads.  Resync records come through the same channel
- * (MD_OP_RESYNC) and are handed to resync.c / csum.c.
+ * (memory, then the spill file), and async.c's bound pauses the reads.
+ * Resync records come through the same channel (MD_OP_RESYNC) and are
+ * handed to resync.c / csum.c.
  *
  * Progress timeout: every request taken from the kernel is held (by slot)
  * until its answer goes back; one held longer than ko-count x timeout
