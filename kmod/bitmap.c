@@ -244,6 +244,8 @@ static void md_bm_clean_work(struct work_struct *work)
 	spin_unlock_irq(&md->lock);
 	if (dirty)
 		queue_work(md_wq, &md->bm_work);
+	if (epoch)
+		atomic64_inc(&md->epochs);
 	if (epoch && md_flush_both(md, md_bm_epoch_endio))
 		md_bm_epoch_done(md, false);
 	queue_delayed_work(md_wq, &md->clean_work, msecs_to_jiffies(md_bm_clean_ms));
@@ -303,6 +305,7 @@ void md_bm_work(struct work_struct *work)
 			spin_unlock_irq(&md->lock);
 			break;
 		}
+		atomic64_inc(&md->bm_page_writes);
 		if (pending) {
 			spin_lock_irq(&md->lock);
 			bitmap_andnot(pending, pending, md->bm_cover, nbits);

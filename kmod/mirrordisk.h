@@ -132,6 +132,9 @@ struct md_dev {
 	atomic64_t writes;
 	atomic64_t writes_replicated;
 	atomic64_t resynced;
+	atomic64_t bm_page_writes;	/* md_ioc_status's counters */
+	atomic64_t bm_waits;
+	atomic64_t epochs;
 };
 
 extern struct workqueue_struct *md_wq;

@@ -125,6 +125,7 @@ static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
 		req->remote_status = -ENOTCONN;
 		atomic_set(&req->pending, 1);	/* for a failed bitmap write */
 		list_add_tail(&req->list, &md->bm_wait);
+		atomic64_inc(&md->bm_waits);
 	}
 	return req;
 }

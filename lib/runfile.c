@@ -262,6 +262,12 @@ static const struct state_key {
 	F("lag_since_ms", K_U64, lag_since_ms),
 	F("lag_spill_bytes", K_U64, lag_spill_bytes),
 	F("spill_size", K_U64, spill_size),
+	F("chan_reads", K_U64, chan_reads),
+	F("chan_requests", K_U64, chan_requests),
+	F("socket_sends", K_U64, socket_sends),
+	F("ack_writes", K_U64, ack_writes),
+	F("batches_copied", K_U64, batches_copied),
+	F("batches_spilled", K_U64, batches_spilled),
 #undef F
 };
 

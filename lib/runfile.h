@@ -89,6 +89,12 @@ struct md_state {
 					 * began and has not completed; 0: none */
 	uint64_t lag_spill_bytes;	/* of lag_bytes: in the spill file */
 	uint64_t spill_size;		/* the spill file in use, 0: none */
+	/* counters since the daemon started (performance testers): channel
+	 * reads that brought requests, the requests (writes, flushes, resync
+	 * records), socket sends, write()s of acks to the channel, batches
+	 * copied behind a slow link and spilled to the file (async) */
+	uint64_t chan_reads, chan_requests, socket_sends, ack_writes;
+	uint64_t batches_copied, batches_spilled;
 };
 
 /*

@@ -198,6 +198,29 @@ static void mode_json(json_object *j, const struct md_res_cfg *res, const struct
 			       time_or_null(s->pid ? s->peer_inconsistent_since : 0));
 }
 
+/*
+ * Counters for performance testers, since the device was created (the
+ * kernel's) or the daemon started (mirrord's): the write-intent bitmap's
+ * page writes (one FUA write each), the writes that waited for one (they
+ * set a new bit), the clean epochs; the channel reads that brought
+ * requests and the requests, socket sends, write()s of acks to the
+ * channel, and async batches copied behind a slow link or spilled.
+ * Divided by "writes" they say what one write costs.
+ */
+static void counters_json(json_object *j, const struct md_ioc_status *st, const struct md_state *s)
+{
+	static const char *const key[] = { "channel_reads", "channel_requests", "socket_sends",
+					   "ack_writes", "batches_copied", "batches_spilled" };
+	const uint64_t val[] = { s->chan_reads, s->chan_requests, s->socket_sends, s->ack_writes,
+				 s->batches_copied, s->batches_spilled };
+
+	json_object_object_add(j, "bitmap_page_writes", json_object_new_int64((int64_t)st->bm_page_writes));
+	json_object_object_add(j, "bitmap_waits", json_object_new_int64((int64_t)st->bm_waits));
+	json_object_object_add(j, "epochs", json_object_new_int64((int64_t)st->epochs));
+	for (size_t i = 0; i < sizeof(key) / sizeof(key[0]); i++)
+		json_object_object_add(j, key[i], json_object_new_int64((int64_t)(s->pid ? val[i] : 0)));
+}
+
 /* *up: the resource is up on this node. */
 static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bool *up)
 {
@@ -298,6 +321,7 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bo
 	json_object_object_add(j, "last_handler_result", json_object_new_string(s.handler_result));
 	compression_json(j, res, &s);
 	mode_json(j, res, &s);
+	counters_json(j, &st, &s);
 	return j;
 }
 

@@ -128,6 +128,12 @@ void state_write(struct repl *r, enum md_link link)
 	s.lag_since_ms = lag.oldest_boot_ms;
 	s.lag_spill_bytes = lag.spill_bytes;
 	s.spill_size = lag.spill_size;
+	s.chan_reads = r->snd.reads;
+	s.chan_requests = r->snd.requests;
+	s.socket_sends = r->tx.sends;
+	s.ack_writes = r->snd.ack_writes;
+	s.batches_copied = r->bl.staged;
+	s.batches_spilled = r->bl.spilled;
 	s.zsent_bytes = r->zc.enc.st.in_bytes;
 	s.zsent_wire_bytes = r->zc.enc.st.out_bytes;
 	s.zsent_raw_bytes = r->zc.enc.st.raw_bytes;

@@ -330,6 +330,7 @@ struct repl {
 
 	struct {			/* tx.c */
 		uint64_t bytes;		/* sent on this connection (the TLS key's limit) */
+		uint64_t sends;		/* sendmsg calls completed (since the start) */
 		struct ctlbuf ctl[2];
 		int ctl_cur;
 		struct txitem *q, *q_tail;
@@ -353,6 +354,9 @@ struct repl {
 		 * the only ids a peer's ACK may answer */
 		struct { uint64_t since_ms, offset, id; bool behind; } held[MD_MAX_INFLIGHT];
 		unsigned nheld;
+		/* counters since the start (status): channel reads that brought
+		 * requests, the requests, write()s of acks to the channel */
+		uint64_t reads, requests, ack_writes;
 	} snd;
 
 	struct {			/* apply.c */

@@ -87,6 +87,7 @@ static void sb_read_cb(struct io_op *op, int res)
 		conn_fail(r, "kernel channel read failed: %s", strerror(-res));
 		return;
 	}
+	r->snd.reads++;
 	z = sb->zbuf ? zc_encoder(r) : NULL;	/* one choice per batch (compress.c) */
 	while (pos < (size_t)res) {
 		struct md_chan_req q;
@@ -138,6 +139,7 @@ static void sb_read_cb(struct io_op *op, int res)
 		pos += sizeof(q) + q.len;
 		n++;
 	}
+	r->snd.requests += (uint64_t)n;
 	if (!n) {
 		/* Only digests (checksum resync): nothing of this buffer to send. */
 		flush_kacks(r);
@@ -240,6 +242,7 @@ void flush_kacks(struct repl *r)
 	if (!r->snd.nkacks)
 		return;
 	n = write(r->dev.ctl_fd, r->snd.kacks, r->snd.nkacks * sizeof(r->snd.kacks[0]));
+	r->snd.ack_writes++;
 	if (n < 0 && conn_kernel_gave_up(r))
 		;	/* the kernel had failed them already: said why */
 	else if (n < 0)

@@ -42,6 +42,7 @@ static void tx_done_cb(struct io_op *op, int res)
 	}
 	conn_note_tx(r);
 	r->tx.bytes += (uint64_t)res;
+	r->tx.sends++;
 	if (r->conn.tls && r->tx.bytes >= MD_TLS_MAX_BYTES) {
 		/* Cannot re-key a kTLS socket (lib/tls.h): a new connection,
 		 * a new key; what is in flight is marked and resent. */

@@ -34,10 +34,12 @@
 #define MD_CTL_NAME		"mirrordisk-ctl"
 #define MD_CTL_PATH		"/dev/" MD_CTL_NAME
 #define MD_DISK_PREFIX		"mirror"	/* /dev/mirror<minor> */
-#define MD_CHAN_VERSION		5	/* 2: MD_RF_READ_ERROR records; 3: deadlines;
+#define MD_CHAN_VERSION		6	/* 2: MD_RF_READ_ERROR records; 3: deadlines;
 					 * 4: MD_CONN_HELD, md_ioc_conn.flags, MD_IOC_RESUME_IO;
 					 * 5: MD_CONNF_ASYNC, MD_RF_ASYNC,
-					 * MD_CHAN_ACK_PROGRESS */
+					 * MD_CHAN_ACK_PROGRESS;
+					 * 6: md_ioc_status's counters (bm_page_writes,
+					 * bm_waits, epochs) and reserved room */
 #define MD_MAX_MINORS		64
 #define MD_NAME_LEN		64
 #define MD_PATH_LEN		256
@@ -224,6 +226,11 @@ struct md_ioc_status {
 	__u64 late_offset;		/* MD_SF_DAEMON_LATE: the request that waited */
 	char name[MD_NAME_LEN];
 	char lower[MD_PATH_LEN];
+	/* Counters for performance testers (since the device was created). */
+	__u64 bm_page_writes;		/* write-intent bitmap pages written (FUA) */
+	__u64 bm_waits;			/* writes that waited for one (a new bit) */
+	__u64 epochs;			/* clean epochs: flushes that let bits clear */
+	__u64 reserved[5];		/* zero: room for more without a new size */
 };
 
 /*
@@ -284,7 +291,7 @@ _Static_assert(sizeof(struct md_ioc_create) == 656, "md_ioc_create size");
 _Static_assert(sizeof(struct md_ioc_role) == 16, "md_ioc_role size");
 _Static_assert(sizeof(struct md_ioc_bind) == 24, "md_ioc_bind size");
 _Static_assert(sizeof(struct md_ioc_conn) == 16, "md_ioc_conn size");
-_Static_assert(sizeof(struct md_ioc_status) == 416, "md_ioc_status size");
+_Static_assert(sizeof(struct md_ioc_status) == 480, "md_ioc_status size");
 _Static_assert(sizeof(struct md_ioc_oos) == 32, "md_ioc_oos size");
 _Static_assert(sizeof(struct md_ioc_resync) == 16, "md_ioc_resync size");
 

@@ -31,9 +31,12 @@ aes=$(timeout 60 openssl speed -elapsed -seconds 2 -bytes 16384 -evp aes-128-gcm
 python3 - "$LOGDIR/$kver-bench-a.console.log" "$kver" "${aes:-0}" <<'PY'
 import re, sys, datetime
 log, kver, host_aes = sys.argv[1], sys.argv[2], float(sys.argv[3])
-res = {}
-for m in re.finditer(r"^@@RESULT (\S+) (\S+) (\S+) (\S+) (\S+)", open(log, errors="replace").read(), re.M):
+res, pct = {}, {}
+for m in re.finditer(r"^@@RESULT (\S+) (\S+) (\S+) (\S+) (\S+)(?: (\S+) (\S+) (\S+))?",
+                     open(log, errors="replace").read(), re.M):
     res[(m.group(1), m.group(2))] = (float(m.group(3)), float(m.group(4)), float(m.group(5)))
+    if m.group(6):	# fio's completion latency percentiles (bench/mirror.fio)
+        pct[(m.group(1), m.group(2))] = tuple(float(m.group(i)) for i in (6, 7, 8))
 names = {"seq1m": "1 MiB sequential write, QD16", "randw4k": "4 KiB random write, QD32",
          "randw4k_qd1": "4 KiB random write, QD1 (sync)",
          "resync_diff": "differential resync, 64 MiB dirty", "resync_full": "full resync (initial sync)"}
@@ -78,6 +81,33 @@ for w, who in (("mirror_plain", "unencrypted"), ("mirror", "encrypted")):
 if tls:
     reading.append("- TLS cost (encrypted over unencrypted, the same mirror): " + "; ".join(tls) + ".")
 table = "\n".join(rows)
+# Latency percentiles beside the means (fio's completion latency).
+prow = []
+for t in ("randw4k_qd1", "randw4k", "seq1m"):
+    cells = [pct.get((w, t)) for w in ("raw", "mirror_plain", "drbd", "mirror")]
+    if any(cells):
+        prow.append(f"| {names[t]} | " + " | ".join(
+            f"{c[0]:.0f} / {c[1]:.0f} / {c[2]:.0f}" if c else "-" for c in cells) + " |")
+if prow:
+    table += ("\n\nCompletion latency p50 / p99 / p99.9 in µs (fio, the same runs):\n\n"
+              "| test | raw | mirror, no encryption | DRBD 8.4 (C) | mirror, TLS (default) |\n"
+              "|---|---|---|---|---|\n" + "\n".join(prow))
+# What a write cost the mirror (mdctl status --json's counters over each
+# job, unencrypted), per 1000 writes.
+crow = []
+for m in re.finditer(r"^@@COUNTERS mirror_plain (\S+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)",
+                     open(log, errors="replace").read(), re.M):
+    t, (w, pw, bw, ep, rd, rq, sd, aw) = m.group(1), (int(m.group(i)) for i in range(2, 10))
+    if w and t in names:
+        k = 1000 / w
+        crow.append(f"| {names[t]} | {w} | {pw*k:.1f} | {bw*k:.1f} | {ep} | {rd*k:.0f} | "
+                    f"{rq/rd if rd else 0:.1f} | {sd*k:.0f} | {aw*k:.0f} |")
+if crow:
+    table += ("\n\nWhat the writes cost the mirror (no encryption), from `mdctl status --json`'s "
+              "counters over each job; per 1000 writes unless said:\n\n"
+              "| test | writes | bitmap page writes | writes that waited for one | epochs (total) "
+              "| channel reads | requests per read | socket sends | ack writes |\n"
+              "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(crow))
 m = re.search(r"^@@RTT (\S+)", open(log, errors="replace").read(), re.M)
 if m:
     table += (f"\n\nNetwork round trip between the guests (ping, average): {m.group(1)} ms. "

@@ -25,7 +25,7 @@ static void chan_records(void **state)
 	assert_int_equal(offsetof(struct md_chan_req, seq), 24);
 	assert_int_equal(sizeof(struct md_chan_ack), 16);
 	assert_int_equal(offsetof(struct md_chan_ack, status), 8);
-	assert_int_equal(MD_CHAN_VERSION, 5);
+	assert_int_equal(MD_CHAN_VERSION, 6);
 	assert_int_equal(MD_RF_ASYNC, 8);
 	assert_int_equal(MD_CONNF_ASYNC, 2);
 	assert_int_equal(MD_CHAN_ACK_PROGRESS, 0);
@@ -54,7 +54,6 @@ static void ioctls(void **state)
 	assert_int_equal(_IOC_NR(MD_IOC_DESTROY), 2);
 	assert_int_equal(_IOC_NR(MD_IOC_SET_ROLE), 3);
 	assert_int_equal(_IOC_NR(MD_IOC_STATUS), 4);
-	assert_int_equal(_IOC_SIZE(MD_IOC_STATUS), 416);
 	assert_int_equal(_IOC_NR(MD_IOC_BIND), 5);
 	assert_int_equal(_IOC_NR(MD_IOC_SET_CONN), 6);
 	assert_int_equal(_IOC_NR(MD_IOC_GET_OOS), 7);
@@ -68,6 +67,11 @@ static void ioctls(void **state)
 	assert_int_equal(_IOC_SIZE(MD_IOC_RESUME_IO), 4);
 	assert_int_equal(offsetof(struct md_ioc_create, data_bytes), 600);
 	assert_int_equal(offsetof(struct md_ioc_status, resynced_chunks), 64);
+	/* Channel version 6: the counters, after the strings, and room. */
+	assert_int_equal(offsetof(struct md_ioc_status, bm_page_writes), 416);
+	assert_int_equal(offsetof(struct md_ioc_status, reserved), 440);
+	assert_int_equal(sizeof(struct md_ioc_status), 480);
+	assert_int_equal(_IOC_SIZE(MD_IOC_STATUS), 480);
 	assert_int_equal(offsetof(struct md_ioc_oos, addr), 24);
 }
 

@@ -130,6 +130,14 @@ static struct md_state full_state(void)
 	s.ahead_until = 1700000020;
 	s.peer_inconsistent_since = 1699999990;
 	s.lag_since_ms = 1699999999123ull;
+	s.lag_spill_bytes = 2097152;
+	s.spill_size = 1073741824;
+	s.chan_reads = 101;
+	s.chan_requests = 2002;
+	s.socket_sends = 303;
+	s.ack_writes = 404;
+	s.batches_copied = 55;
+	s.batches_spilled = 6;
 	return s;
 }
 
@@ -183,6 +191,10 @@ static void state_round_trip(void **state)
 	assert_int_equal(out.ahead_until, in.ahead_until);
 	assert_int_equal(out.peer_inconsistent_since, in.peer_inconsistent_since);
 	assert_int_equal(out.lag_since_ms, in.lag_since_ms);
+	assert_int_equal(out.lag_spill_bytes, in.lag_spill_bytes);
+	assert_int_equal(out.spill_size, in.spill_size);
+	assert_int_equal(out.chan_requests, in.chan_requests);
+	assert_int_equal(out.batches_spilled, in.batches_spilled);
 	/* Nothing else either: the reader zeroes, the strings are zero-padded. */
 	assert_memory_equal(&out, &in, sizeof(in));
 	/* The rename left no temporary file behind. */
@@ -212,7 +224,10 @@ static void state_golden(void **state)
 		"zrecv_bytes=4096\nzrecv_wire_bytes=1024\n"
 		"mode=async\nasync_active=1\nlag_bytes=3145728\nlag_writes=768\nlag_ms=1250\n"
 		"drain_ms=2500\non_congestion=pull-ahead\ncongestions=3\nahead_until=1700000020\n"
-		"peer_inconsistent_since=1699999990\nlag_since_ms=1699999999123\n");
+		"peer_inconsistent_since=1699999990\nlag_since_ms=1699999999123\n"
+		"lag_spill_bytes=2097152\nspill_size=1073741824\n"
+		"chan_reads=101\nchan_requests=2002\nsocket_sends=303\nack_writes=404\n"
+		"batches_copied=55\nbatches_spilled=6\n");
 
 	/* Not connected: empty strings and list, the caller's "unknown", "-". */
 	memset(&s, 0, sizeof(s));
@@ -239,7 +254,9 @@ static void state_golden(void **state)
 		"zrecv_bytes=0\nzrecv_wire_bytes=0\n"
 		"mode=\nasync_active=0\nlag_bytes=0\nlag_writes=0\nlag_ms=0\ndrain_ms=0\n"
 		"on_congestion=\ncongestions=0\nahead_until=0\npeer_inconsistent_since=0\n"
-		"lag_since_ms=0\n");
+		"lag_since_ms=0\nlag_spill_bytes=0\nspill_size=0\n"
+		"chan_reads=0\nchan_requests=0\nsocket_sends=0\nack_writes=0\n"
+		"batches_copied=0\nbatches_spilled=0\n");
 }
 
 /* A '\n' in a string must not end the line and smuggle in a key. */

@@ -1,22 +1,31 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # fio on the raw lower disk, on the mirror (synchronous), and on DRBD 8.4
-# protocol C, one after the other in the same two guests.  Prints
-#   @@RESULT TARGET TEST BW_KIB_S IOPS LAT_MEAN_US
+# protocol C, one after the other in the same two guests, with the jobs
+# of bench/mirror.fio (the file a tester runs on real hardware).  Prints
+#   @@RESULT TARGET TEST BW_KIB_S IOPS LAT_MEAN_US P50_US P99_US P999_US
 # lines that tests/bench/run.sh turns into docs/performance.md.
 . /tests/lib.sh
 RUNTIME=${BENCH_RUNTIME:-20}
 
+# The counters of mdctl status --json (on the mirror), for what one write
+# costs: @@COUNTERS TARGET TEST then the differences over the job.
+CTRS="writes bitmap_page_writes bitmap_waits epochs channel_reads channel_requests socket_sends ack_writes"
+counters() { js=$(mdctl status --json r0 2>/dev/null); for k in $CTRS; do echo "$js" | json_field $k; done | tr '\n' ' '; }
+
 run_fio() {	# TARGET DEV
 	for t in seq1m randw4k randw4k_qd1; do
-		case $t in
-		seq1m) args="--rw=write --bs=1m --iodepth=16 --ioengine=libaio" ;;
-		randw4k) args="--rw=randwrite --bs=4k --iodepth=32 --ioengine=libaio" ;;
-		randw4k_qd1) args="--rw=randwrite --bs=4k --iodepth=1 --ioengine=psync" ;;
+		case $1 in mirror*) c0=$(counters) ;; esac
+		DEV="$2" RUNTIME="$RUNTIME" fio --section=$t --output-format=terse --terse-version=3 \
+			/tests/bench/mirror.fio > /tmp/b.out 2>&1 || { cat /tmp/b.out; fail "fio $1 $t"; }
+		# Fields 59-61: "50.000000%=N" and so on, completion latency in µs.
+		awk -F';' -v tgt="$1" -v t="$t" '{ for (i = 59; i <= 61; i++) sub(/^.*=/, "", $i)
+			printf "@@RESULT %s %s %s %s %s %s %s %s\n", tgt, t, $48, $49, $81, $59, $60, $61 }' /tmp/b.out
+		case $1 in mirror*)
+			echo "$c0 $(counters)" | awk -v tgt="$1" -v t="$t" -v n="$(echo $CTRS | wc -w)" '{
+				printf "@@COUNTERS %s %s", tgt, t
+				for (i = 1; i <= n; i++) printf " %d", $(i + n) - $i
+				printf "\n" }' ;;
 		esac
-		fio --name=b --filename="$2" --direct=1 $args --size=128m --time_based \
-			--runtime="$RUNTIME" --output-format=terse --terse-version=3 \
-			> /tmp/b.out 2>&1 || { cat /tmp/b.out; fail "fio $1 $t"; }
-		awk -F';' -v tgt="$1" -v t="$t" '{ printf "@@RESULT %s %s %s %s %s\n", tgt, t, $48, $49, $81 }' /tmp/b.out
 	done
 }
 
