@@ -86,6 +86,8 @@ cp "$HERE/init" "$root/init"
 chmod +x "$root/init"
 cp -r "$HERE/guest/." "$root/tests/"
 cp -r "$HERE/scenarios" "$root/tests/"
+# make bench's fio jobs: the file a tester runs on real hardware.
+cp -r "$HERE/../../bench" "$root/tests/"
 echo "$KVER" > "$root/etc/kver"
 echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 echo "root:x:0:" > "$root/etc/group"
