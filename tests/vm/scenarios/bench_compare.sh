@@ -12,8 +12,8 @@ RUNTIME=${BENCH_RUNTIME:-20}
 CTRS="writes bitmap_page_writes bitmap_waits epochs channel_reads channel_requests socket_sends ack_writes"
 counters() { js=$(mdctl status --json r0 2>/dev/null); for k in $CTRS; do echo "$js" | json_field $k; done | tr '\n' ' '; }
 
-run_fio() {	# TARGET DEV
-	for t in seq1m randw4k randw4k_qd1; do
+run_fio() {	# TARGET DEV [TESTS]
+	for t in ${3:-seq1m randw4k randw4k_qd1}; do
 		case $1 in mirror*) c0=$(counters) ;; esac
 		DEV="$2" RUNTIME="$RUNTIME" fio --section=$t --output-format=terse --terse-version=3 \
 			/tests/bench/mirror.fio > /tmp/b.out 2>&1 || { cat /tmp/b.out; fail "fio $1 $t"; }
@@ -78,6 +78,11 @@ for v in plain xxh3; do
 		on_b "grep -q 'encryption = none' /etc/mirrordisk/mirrordisk.conf" || fail "variant $v not installed"
 	run_fio mirror_$v /dev/mirror0
 	if [ $v = plain ]; then
+		# Issue 25: the bitmap's capacity budget beside age alone, in
+		# the same run (every chunk of the disk may stay set).
+		echo 16384 > /sys/module/mirrordisk/parameters/bitmap_hot_chunks || fail "bitmap_hot_chunks"
+		run_fio mirror_hot /dev/mirror0 "randw4k randw4k_qd1"
+		echo 0 > /sys/module/mirrordisk/parameters/bitmap_hot_chunks
 		CONF=/tmp/$v.conf mirror_resync mirror_plain
 	else
 		mdctl deactivate r0

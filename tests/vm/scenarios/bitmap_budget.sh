@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The write-intent bitmap's capacity budget (module parameter
+# bitmap_hot_chunks, issue 25), on a connected primary with a short clean
+# interval.  Age alone (0): a chunk not written for a few intervals is
+# cleared by an epoch, so writing it again waits for a bitmap page write.
+# A budget of 64: 40 chunks stay set and their rewrites wait for nothing;
+# with 100 set, the cleaner clears exactly the 36 over the budget (among
+# the chunks not written lately), and rewriting all 100 (no clean pass
+# meanwhile) waits 36 times.
+. /tests/lib.sh
+start_pair
+P=/sys/module/mirrordisk/parameters
+ctr() { mdctl status --json r0 | json_field "$1"; }
+# chunks FIRST END: one 4 KiB write into each 64 KiB chunk FIRST..END-1.
+chunks() {
+	c=$1
+	while [ $c -lt $2 ]; do
+		dd if=/dev/urandom of=/dev/mirror0 bs=4k count=1 seek=$((c * 16)) oflag=direct 2>/dev/null ||
+			fail "write to chunk $c"
+		c=$((c + 1))
+	done
+}
+# waits_for FIRST END EXPECTED WHAT: the writes that waited for a bitmap
+# page while rewriting those chunks.
+waits_for() {
+	w0=$(ctr bitmap_waits); chunks $1 $2; w1=$(ctr bitmap_waits)
+	[ $((w1 - w0)) -eq $3 ] || fail "$4: $((w1 - w0)) of chunks $1..$(($2 - 1)) waited for a bitmap write, expected $3"
+	log "$4: $3 waits"
+}
+[ "$(mdctl status --json r0 | json_field chunk_bytes)" = 65536 ] || fail "the scenario assumes 64 KiB chunks"
+echo 300 > $P/bitmap_clean_ms || fail "bitmap_clean_ms"
+echo 0 > $P/bitmap_hot_chunks || fail "bitmap_hot_chunks"
+sleep 6		# the interval before takes its 5 s once more
+chunks 0 40
+e0=$(ctr epochs); sleep 3
+[ "$(ctr epochs)" -gt "$e0" ] || fail "no clean epoch in 3 s at a 300 ms interval"
+waits_for 0 40 40 "age alone: cold again after a few intervals"
+echo 64 > $P/bitmap_hot_chunks
+sleep 3
+waits_for 0 40 0 "budget 64, 40 set: kept"
+waits_for 40 100 60 "budget 64: 60 new chunks"
+sleep 3		# settles at 64 set
+# No clean pass while the 100 are rewritten (one would clear chunks
+# not rewritten yet): a long interval from the next pass on.
+echo 60000 > $P/bitmap_clean_ms
+sleep 1
+waits_for 0 100 36 "budget 64, 100 set: the 36 over it cleared"
+echo 5000 > $P/bitmap_clean_ms; echo 0 > $P/bitmap_hot_chunks
+wait_sync
+same_disks
