@@ -70,7 +70,7 @@ MODULE_PARM_DESC(bitmap_clean_ms,
 static unsigned int md_bm_hot_chunks;
 module_param_named(bitmap_hot_chunks, md_bm_hot_chunks, uint, 0644);
 MODULE_PARM_DESC(bitmap_hot_chunks,
-		 "Write-intent bits the primary keeps set before clearing the coldest (0: none kept)");
+		 "Write-intent bits the primary keeps set; beyond, chunks not written lately are cleared round robin (0: age alone)");
 
 static int md_bm_io(struct md_dev *md, u64 page, enum req_op op)
 {
@@ -156,29 +156,53 @@ static bool md_bm_clean_locked(struct md_dev *md, bool final)
 	return dirty;
 }
 
-/* Primary: the bits an epoch flush may clear; true when there are any.
- * With bitmap_hot_chunks, only as many as the set bits exceed it. */
+/* The set bits of chunks [from, to): those not written in the last
+ * interval (their touched mark is consumed here) become candidates, at
+ * most *room of them; *last: the last one taken. */
+static bool md_bm_pick_range(struct md_dev *md, unsigned long from, unsigned long to,
+			     unsigned long *room, unsigned long *last)
+{
+	bool any = false;
+	unsigned long c;
+
+	for (c = find_next_bit_le(md->ondisk, to, from); c < to;
+	     c = find_next_bit_le(md->ondisk, to, c + 1)) {
+		if (__test_and_clear_bit(c, md->touched))
+			continue;
+		if (!*room || test_bit(c, md->oos) || md_chunk_active(md, c))
+			continue;
+		__set_bit(c, md->bm_cand);
+		(*room)--;
+		*last = c;
+		any = true;
+	}
+	return any;
+}
+
+/*
+ * Primary: the bits an epoch flush may clear; true when there are any.
+ * With bitmap_hot_chunks, only as many as the set bits the peer holds
+ * exceed it, taken round robin from where the last pass stopped (a clock
+ * hand: the same low chunks are not cleared again and again while high
+ * ones stay set for ever).
+ */
 static bool md_bm_pick_locked(struct md_dev *md)
 {
 	unsigned int hot = READ_ONCE(md_bm_hot_chunks);
-	unsigned long c, set = 0, room;
-	bool any = false;
+	unsigned long c, set = 0, room = ULONG_MAX, start = 0, last = 0;
+	bool any;
 
-	if (hot)
+	if (hot) {
 		for (c = find_next_bit_le(md->ondisk, md->nchunks, 0); c < md->nchunks;
 		     c = find_next_bit_le(md->ondisk, md->nchunks, c + 1))
-			set++;
-	room = hot ? (set > hot ? set - hot : 0) : ULONG_MAX;
-	for (c = find_next_bit_le(md->ondisk, md->nchunks, 0); c < md->nchunks;
-	     c = find_next_bit_le(md->ondisk, md->nchunks, c + 1)) {
-		if (__test_and_clear_bit(c, md->touched))
-			continue;
-		if (!room || test_bit(c, md->oos) || md_chunk_active(md, c))
-			continue;
-		__set_bit(c, md->bm_cand);
-		room--;
-		any = true;
+			set += !test_bit(c, md->oos);
+		room = set > hot ? set - hot : 0;
+		start = md->bm_hand < md->nchunks ? md->bm_hand : 0;
 	}
+	any = md_bm_pick_range(md, start, md->nchunks, &room, &last);
+	any |= md_bm_pick_range(md, 0, start, &room, &last);
+	if (hot && any)
+		md->bm_hand = last + 1;
 	return any;
 }
 

@@ -132,6 +132,7 @@ struct md_dev {
 	atomic64_t writes;
 	atomic64_t writes_replicated;
 	atomic64_t resynced;
+	unsigned long bm_hand;		/* bitmap_hot_chunks: the next pick's start */
 	atomic64_t bm_page_writes;	/* md_ioc_status's counters */
 	atomic64_t bm_waits;
 	atomic64_t epochs;

@@ -283,6 +283,21 @@ bool admin_adjust(struct repl *r, const struct md_res_cfg *next)
 	return true;
 }
 
+/* The counters status shows (channel reads, requests, socket sends, ack
+ * writes) moved since they were last published, a second or more ago:
+ * the connected loop writes the state file, at most once a second, so
+ * that a tester reading them during a run sees them move. */
+bool admin_counters_due(struct repl *r, uint64_t now)
+{
+	uint64_t moved = r->snd.requests + r->tx.sends;
+
+	if (moved == r->adm.pub_moved || now - r->adm.pub_ms < 1000)
+		return false;
+	r->adm.pub_moved = moved;
+	r->adm.pub_ms = now;
+	return true;
+}
+
 /* mdctl verify: the loop starts it (connected) or refuses it. */
 bool admin_request_verify(struct repl *r, uint64_t token)
 {

@@ -181,7 +181,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 			vf_kick(r);
 			as_kick(r);
 			if (fence_poll(r) || r->rs.active || r->vf.active || zc_publish_due(r, now) ||
-			    as_publish_due(r, now))
+			    as_publish_due(r, now) || admin_counters_due(r, now))
 				state_write(r, MD_LINK_CONNECTED);
 		}
 	}

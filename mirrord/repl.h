@@ -303,6 +303,7 @@ struct repl {
 		uint32_t disk_state;	/* MD_DISK_*, as the superblock last said */
 		uint32_t peer_disk_state;	/* the peer's, as the superblock last said */
 		enum md_link link;	/* what the state file says */
+		uint64_t pub_moved, pub_ms;	/* the counters as last published */
 	} adm;
 
 	struct {			/* conn.c: the sockets of a connection */
@@ -664,6 +665,7 @@ struct md_zenc *zc_encoder(struct repl *r);
 int zc_unpack(struct repl *r, const struct md_data_info *d, const void *payload, void *dst);
 int zc_set(struct repl *r, int mode, int level, char *msg, size_t len);
 bool zc_publish_due(struct repl *r, uint64_t now);
+bool admin_counters_due(struct repl *r, uint64_t now);
 bool tx_backlog(const struct repl *r);
 
 /* verify.c */

@@ -228,8 +228,10 @@ struct md_ioc_status {
 	char lower[MD_PATH_LEN];
 	/* Counters for performance testers (since the device was created). */
 	__u64 bm_page_writes;		/* write-intent bitmap pages written (FUA) */
-	__u64 bm_waits;			/* writes that waited for one (a new bit) */
-	__u64 epochs;			/* clean epochs: flushes that let bits clear */
+	__u64 bm_waits;			/* writes that waited for one (a new bit,
+					 * or one set but not durable yet) */
+	__u64 epochs;			/* clean epochs started: flushes that let
+					 * bits clear */
 	__u64 reserved[5];		/* zero: room for more without a new size */
 };
 
