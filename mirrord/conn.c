@@ -366,7 +366,8 @@ static int listen_once(struct repl *r, volatile int *stop, struct hs_sock *h)
 
 /*
  * One attempt to get a socket to the peer, in its handshake (*h, for
- * handshake()): 0, or -EAGAIN when it should retry.
+ * handshake()): 0, or -EAGAIN when it should retry (-ENOTCONN: the peer
+ * did not take the connection at all: nothing listens there now).
  */
 int conn_establish(struct repl *r, volatile int *stop, struct hs_sock *h)
 {
@@ -390,7 +391,7 @@ int conn_establish(struct repl *r, volatile int *stop, struct hs_sock *h)
 	if (connect(fd, (struct sockaddr *)&ss, sl)) {
 		close(fd);
 		usleep(RETRY_DELAY_MS * 1000);
-		return -EAGAIN;
+		return -ENOTCONN;
 	}
 	if (hs_begin(r, h, fd, false)) {
 		log_warn("handshake with %s failed: %s", peer_name(r), h->why);

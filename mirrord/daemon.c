@@ -219,8 +219,14 @@ int repl_run(struct repl *r, volatile int *stop)
 			state_write(r, r->adm.link);
 		rc = conn_establish(r, stop, &h);
 		poll_role(r);
-		if (rc < 0)
+		if (rc < 0) {
+			/* Nothing listens at the peer's address now: a refusal
+			 * of an earlier handshake (the peer went down in the
+			 * middle of it) no longer says what the link does. */
+			if (rc == -ENOTCONN && r->adm.link == MD_LINK_REFUSED)
+				state_write(r, idle_link(r));
 			continue;
+		}
 		if (r->adm.detached || as_ahead(r)) {
 			handshake_refuse_idle(r, &h);
 			continue;
