@@ -176,14 +176,9 @@ void bl_connected(struct repl *r)
 }
 
 /* The file while this connection may use it: async on it. */
-static bool spill_on(const struct repl *r)
-{
-	return r->bl.fd >= 0 && r->as.active;
-}
-
 bool bl_spill_in_use(const struct repl *r)
 {
-	return spill_on(r);
+	return r->bl.fd >= 0 && r->as.active;
 }
 
 /* Where a record of len bytes would go in the file, or -1: none fits.
@@ -195,7 +190,7 @@ static int64_t spill_fit(const struct repl *r, uint64_t len)
 	/* The oldest: the record being read back still holds its place. */
 	const struct bl_rec *h = r->bl.reading ? r->bl.reading : r->bl.recs;
 
-	if (!spill_on(r) || len > r->bl.size || r->bl.writing >= BL_WRITING_MAX)
+	if (!bl_spill_in_use(r) || len > r->bl.size || r->bl.writing >= BL_WRITING_MAX)
 		return -1;
 	if (!h)
 		return 0;
@@ -208,14 +203,9 @@ static int64_t spill_fit(const struct repl *r, uint64_t len)
 
 /* The file holds a batch, or one is being read back from it: a new
  * batch goes behind them. */
-static bool spill_busy(const struct repl *r)
-{
-	return r->bl.nrecs || r->bl.reading;
-}
-
 bool bl_busy(const struct repl *r)
 {
-	return spill_busy(r);
+	return r->bl.nrecs || r->bl.reading;
 }
 
 /* In memory: the backlog but what lies in the file. */
@@ -231,7 +221,7 @@ static bool mem_full(const struct repl *r)
  */
 bool bl_room(const struct repl *r)
 {
-	if (!spill_busy(r) && !mem_full(r))
+	if (!bl_busy(r) && !mem_full(r))
 		return true;
 	return spill_fit(r, BL_BATCH_MAX) >= 0;
 }
@@ -382,7 +372,7 @@ static struct bl_rec *rec_new(struct repl *r, const struct iovec *iov, int niov,
 int bl_stage(struct repl *r, const struct iovec *iov, int niov, uint64_t payload,
 	     bool other_busy)
 {
-	bool to_file = spill_busy(r) || (spill_on(r) && mem_full(r));
+	bool to_file = bl_busy(r) || (bl_spill_in_use(r) && mem_full(r));
 	struct bl_rec *rec;
 	int64_t off = -1;
 
@@ -399,7 +389,7 @@ int bl_stage(struct repl *r, const struct iovec *iov, int niov, uint64_t payload
 		for (int i = 0; i < niov; i++)
 			len += iov[i].iov_len;
 		off = spill_fit(r, len);
-		if (off < 0 && spill_busy(r)) {
+		if (off < 0 && bl_busy(r)) {
 			/* as_room said a whole batch fits: a bug if not. */
 			conn_fail(r, "async-spill: no room for a batch of %llu bytes",
 				  (unsigned long long)len);
