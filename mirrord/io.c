@@ -4,12 +4,12 @@
 #include "io_priv.h"
 #include "log.h"
 
-int io_loop_create(struct io_loop **lp, enum io_mode mode, unsigned depth)
+int io_loop_create(struct io_loop **lp, enum io_mode mode, unsigned depth, unsigned flags)
 {
 	int rc = -ENOSYS;
 
 	if (mode != IO_AIO) {
-		rc = io_uring_backend_create(lp, depth);
+		rc = io_uring_backend_create(lp, depth, flags);
 		if (!rc || mode == IO_URING)
 			return rc;
 		log_warn("io_uring unavailable (%d), using the libaio/epoll fallback", rc);

@@ -54,11 +54,22 @@ struct io_op {
 
 enum io_mode { IO_AUTO, IO_URING, IO_AIO };
 
+/*
+ * io_loop_create's flags.  IO_NO_DEFER: the io_uring backend without
+ * IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN (which it uses
+ * by default where the kernel has them, 6.1 on: completions' task work
+ * runs when the loop waits for them, not at interrupts of its work);
+ * mirrord's --uring-off defer-taskrun, to measure the difference.
+ */
+#define IO_NO_DEFER	0x1u
+
 struct io_loop;
 
 /* Returns 0 or -errno.  IO_AUTO picks io_uring and falls back to aio. */
-int io_loop_create(struct io_loop **lp, enum io_mode mode, unsigned depth);
+int io_loop_create(struct io_loop **lp, enum io_mode mode, unsigned depth, unsigned flags);
 void io_loop_destroy(struct io_loop *l);
+/* "io_uring", "io_uring+defer" (SINGLE_ISSUER, DEFER_TASKRUN) or the aio
+ * backend's name: mdctl status --json's io_backend. */
 const char *io_backend_name(const struct io_loop *l);
 /* Queue an operation; it starts at the next io_run() at the latest. */
 void ioq_submit(struct io_loop *l, struct io_op *op);

@@ -19,7 +19,7 @@ struct io_loop {
 };
 
 void io_complete(struct io_loop *l, struct io_op *op, int res);
-int io_uring_backend_create(struct io_loop **lp, unsigned depth);
+int io_uring_backend_create(struct io_loop **lp, unsigned depth, unsigned flags);
 int io_aio_backend_create(struct io_loop **lp, unsigned depth);
 
 #endif

@@ -114,19 +114,41 @@ static const struct io_ops uring_ops = {
 	.destroy = uring_destroy,
 };
 
-int io_uring_backend_create(struct io_loop **lp, unsigned depth)
+static const struct io_ops uring_defer_ops = {
+	.name = "io_uring+defer",	/* fits md_run_state.io */
+	.run = uring_run,
+	.cancel = uring_cancel,
+	.destroy = uring_destroy,
+};
+
+/*
+ * SINGLE_ISSUER | DEFER_TASKRUN where the kernel has them (6.1 on): the
+ * daemon's main thread is the only one that submits (ctl.c's thread only
+ * signals it), and every wait is io_uring_submit_and_wait_timeout, which
+ * runs the deferred task work of completions, so nothing else changes.
+ * A kernel without them says -EINVAL: the plain ring.
+ */
+int io_uring_backend_create(struct io_loop **lp, unsigned depth, unsigned flags)
 {
 	struct uring_loop *u = calloc(1, sizeof(*u));
-	int rc;
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+	};
+	int rc = -EINVAL;
 
 	if (!u)
 		return -ENOMEM;
-	rc = io_uring_queue_init(depth, &u->ring, 0);
+	u->base.ops = &uring_defer_ops;
+	if (!(flags & IO_NO_DEFER))
+		rc = io_uring_queue_init_params(depth, &u->ring, &p);
+	if (rc == -EINVAL) {
+		u->base.ops = &uring_ops;
+		rc = io_uring_queue_init(depth, &u->ring, 0);
+	}
 	if (rc < 0) {
 		free(u);
 		return rc;
 	}
-	u->base.ops = &uring_ops;
 	*lp = &u->base;
 	return 0;
 }

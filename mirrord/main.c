@@ -52,6 +52,8 @@ static void usage(FILE *f)
 		"  -c, --config FILE   configuration (default " MD_CONFIG_DEFAULT ")\n"
 		"  -n, --node NAME     this node's name (default: $MD_NODE or the host name)\n"
 		"      --io MODE       I/O backend: auto (default), uring, aio\n"
+		"      --uring-off F   measuring: io_uring features off, F a comma list of\n"
+		"                      chan-nowait, defer-taskrun\n"
 		"      --state FILE    status file (default " MD_RUN_DIR "/RESOURCE" MD_RUN_STATE ")\n"
 		"  -v, --verbose       debug logging (every packet received, state file errors)\n"
 		"  -V, --version       print the version and exit\n");
@@ -65,6 +67,7 @@ int main(int argc, char **argv)
 		{ "io", required_argument, NULL, 'i' },
 		{ "state", required_argument, NULL, 's' },
 		{ "proto-version", required_argument, NULL, 'P' },
+		{ "uring-off", required_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -92,6 +95,18 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "uring")) r.opt.io_mode = IO_URING;
 			else if (!strcmp(optarg, "aio")) r.opt.io_mode = IO_AIO;
 			else { usage(stderr); return 2; }
+			break;
+		case 'U':	/* measuring: io_uring features off (mirrord.8) */
+			for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ",")) {
+				if (!strcmp(t, "defer-taskrun"))
+					r.opt.io_flags |= IO_NO_DEFER;
+				else if (!strcmp(t, "chan-nowait"))
+					r.opt.chan_blocking = true;
+				else {
+					usage(stderr);
+					return 2;
+				}
+			}
 			break;
 		case 'P':	/* test knob: offer only this protocol version */
 			r.opt.proto_min = r.opt.proto_max = (uint32_t)atoi(optarg);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Install everything the build, the tests, the demo and the benchmarks need,
 # from Debian only (make deb: dpkg-dev, debhelper, dh-dkms; make
-# check-deploy: mmdebstrap for its guest image, ssh into the guests).
+# check-deploy: mmdebstrap for its guest image, ssh into the guests; make
+# bench: iperf3 in the guests, gnuplot for its plots).
 # Idempotent and quiet when all is present: it first asks dpkg which
 # packages are missing and does nothing if none are.
 set -euo pipefail
@@ -19,6 +20,7 @@ PKGS=(
 	dpkg-dev debhelper dh-dkms
 	mmdebstrap openssh-client
 	resource-agents libxml2-utils jq
+	iperf3 gnuplot-nox
 )
 
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi

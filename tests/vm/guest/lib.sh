@@ -81,7 +81,7 @@ secret_install() {
 up_both() {
 	md_load; conf_install
 	ca=${CREATE_ARGS---assume-clean}
-	on_b ". /tests/lib.sh; CONF=$CONF; md_load; conf_install; mdctl create --force $ca r0 >/dev/null && mdctl up $1 r0" || fail "mdctl up on b"
+	on_b "export MD_DAEMON_ARGS='${MD_DAEMON_ARGS:-}'; . /tests/lib.sh; CONF=$CONF; md_load; conf_install; mdctl create --force $ca r0 >/dev/null && mdctl up $1 r0" || fail "mdctl up on b"
 	mdctl create --force $ca r0 >/dev/null || fail "mdctl create on a"
 	mdctl up r0 || fail "mdctl up on a"
 }

@@ -3,7 +3,8 @@
 # protocol C, one after the other in the same two guests, with the jobs
 # of bench/mirror.fio (the file a tester runs on real hardware).  Prints
 #   @@RESULT TARGET TEST BW_KIB_S IOPS LAT_MEAN_US P50_US P99_US P999_US
-# lines that tests/bench/run.sh turns into docs/performance.md.
+#   @@NET RTT_MS IPERF3_KBIT_S   (ping, iperf3 a -> b: the network's bounds)
+# lines that tests/bench/compare_table.py turns into docs/performance.md.
 . /tests/lib.sh
 RUNTIME=${BENCH_RUNTIME:-20}
 
@@ -12,14 +13,20 @@ RUNTIME=${BENCH_RUNTIME:-20}
 CTRS="writes bitmap_page_writes bitmap_waits epochs channel_reads channel_requests socket_sends ack_writes"
 counters() { js=$(mdctl status --json r0 2>/dev/null); for k in $CTRS; do echo "$js" | json_field $k; done | tr '\n' ' '; }
 
+JOB="fio --output-format=terse --terse-version=3 /tests/bench/mirror.fio --section"
+# result TARGET TEST < fio's terse output.  Fields 48 bandwidth (KiB/s),
+# 49 IOPS, 81 mean latency, 59-61 "50.000000%=N" and so on: completion
+# latency in µs.
+result() {
+	awk -F';' -v tgt="$1" -v t="$2" 'NF > 80 { for (i = 59; i <= 61; i++) sub(/^.*=/, "", $i)
+		printf "@@RESULT %s %s %s %s %s %s %s %s\n", tgt, t, $48, $49, $81, $59, $60, $61 }'
+}
+
 run_fio() {	# TARGET DEV [TESTS]
-	for t in ${3:-seq1m randw4k randw4k_qd1}; do
+	for t in ${3:-seq1m randw4k randw4k_qd1 randw512_qd1}; do
 		case $1 in mirror*) c0=$(counters) ;; esac
-		DEV="$2" RUNTIME="$RUNTIME" fio --section=$t --output-format=terse --terse-version=3 \
-			/tests/bench/mirror.fio > /tmp/b.out 2>&1 || { cat /tmp/b.out; fail "fio $1 $t"; }
-		# Fields 59-61: "50.000000%=N" and so on, completion latency in µs.
-		awk -F';' -v tgt="$1" -v t="$t" '{ for (i = 59; i <= 61; i++) sub(/^.*=/, "", $i)
-			printf "@@RESULT %s %s %s %s %s %s %s %s\n", tgt, t, $48, $49, $81, $59, $60, $61 }' /tmp/b.out
+		DEV="$2" RUNTIME="$RUNTIME" $JOB=$t > /tmp/b.out 2>&1 || { cat /tmp/b.out; fail "fio $1 $t"; }
+		result "$1" "$t" < /tmp/b.out
 		case $1 in mirror*)
 			echo "$c0 $(counters)" | awk -v tgt="$1" -v t="$t" -v n="$(echo $CTRS | wc -w)" '{
 				printf "@@COUNTERS %s %s", tgt, t
@@ -29,9 +36,17 @@ run_fio() {	# TARGET DEV [TESTS]
 	done
 }
 
+# The bounds: both raw disks (b's 512-byte QD1 write is the remote leg of
+# a synchronous write), the round trip and the link's throughput.
 run_fio raw /dev/vda
+on_b "DEV=/dev/vda RUNTIME=$RUNTIME $JOB=randw512_qd1" > /tmp/b.out 2>&1 || { cat /tmp/b.out; fail "fio on b"; }
+result raw_b randw512_qd1 < /tmp/b.out
 rtt=$(ping -c 20 -q "$PEER" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
-echo "@@RTT $rtt"
+on_b "iperf3 -s -D -1" || fail "iperf3 server on b"
+sleep 1
+iperf3 -c "$PEER" -t "$RUNTIME" -f k > /tmp/i.out 2>&1 || { cat /tmp/i.out; fail "iperf3"; }
+kbit=$(awk '/receiver$/ { for (i = 2; i <= NF; i++) if ($i == "Kbits/sec") print $(i - 1) }' /tmp/i.out)
+echo "@@NET ${rtt:-0} ${kbit:-0}"
 
 ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 DIRTY=64
@@ -76,17 +91,29 @@ for v in plain xxh3; do
 	CONF=/tmp/$v.conf start_pair
 	grep -q "encryption = none" /etc/mirrordisk/mirrordisk.conf &&
 		on_b "grep -q 'encryption = none' /etc/mirrordisk/mirrordisk.conf" || fail "variant $v not installed"
+	echo "@@IO $v $(mdctl status --json r0 | json_field io_backend)"
 	run_fio mirror_$v /dev/mirror0
 	if [ $v = plain ]; then
 		# Issue 25: the bitmap's capacity budget beside age alone, in
 		# the same run (every chunk of the disk may stay set).
 		echo 16384 > /sys/module/mirrordisk/parameters/bitmap_hot_chunks || fail "bitmap_hot_chunks"
-		run_fio mirror_hot /dev/mirror0 "randw4k randw4k_qd1"
+		run_fio mirror_hot /dev/mirror0 "randw4k randw4k_qd1 randw512_qd1"
 		echo 0 > /sys/module/mirrordisk/parameters/bitmap_hot_chunks
 		# The kept bits age out (two 5 s intervals and an epoch) before
 		# the resync below counts what it copies.
 		sleep 12
 		CONF=/tmp/$v.conf mirror_resync mirror_plain
+		# Issue 25: mirrord's io_uring features, each turned off
+		# beside the default (mirrord --uring-off, on both nodes).
+		for off in chan-nowait defer-taskrun chan-nowait,defer-taskrun; do
+			MD_DAEMON_ARGS="--uring-off $off" CONF=/tmp/$v.conf start_pair
+			be=$(mdctl status --json r0 | json_field io_backend)
+			case $off in *defer*) want=io_uring ;; *) want=io_uring+defer ;; esac
+			[ "$be" = "$want" ] || fail "--uring-off $off: io_backend $be, not $want"
+			run_fio "mirror_off_$(echo $off | tr , +)" /dev/mirror0 "seq1m randw4k randw512_qd1"
+			mdctl deactivate r0
+			mdctl down r0; on_b "mdctl down r0"
+		done
 	else
 		mdctl deactivate r0
 		mdctl down r0; on_b "mdctl down r0"

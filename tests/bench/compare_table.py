@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make bench, the main comparison: the @@RESULT, @@COUNTERS, @@NET and
+# @@AES lines of bench_compare (tests/vm/scenarios/bench_compare.sh) in a
+# guest's console log become the tables between the BENCH markers of
+# docs/performance.md (raw disk, the mirror and DRBD 8.4 side by side;
+# the physical bounds and issue 25's goals; latency percentiles; the
+# bitmap budget; what a write costs), the reading of them generated from
+# the same numbers, and two plots (docs/perf-*.png, by gnuplot).
+#   compare_table.py CONSOLE_LOG KVER HOST_AES_KB_S
+import datetime
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import doc_table  # noqa: E402  (tests/bench/doc_table.py)
+
+log, kver, host_aes = sys.argv[1], sys.argv[2], float(sys.argv[3])
+text = open(log, errors="replace").read()
+res, pct = {}, {}
+for m in re.finditer(r"^@@RESULT (\S+) (\S+) (\S+) (\S+) (\S+)(?: (\S+) (\S+) (\S+))?", text, re.M):
+    res[(m.group(1), m.group(2))] = (float(m.group(3)), float(m.group(4)), float(m.group(5)))
+    if m.group(6):  # fio's completion latency percentiles (bench/mirror.fio)
+        pct[(m.group(1), m.group(2))] = tuple(float(m.group(i)) for i in (6, 7, 8))
+if not res:
+    sys.exit("compare_table.py: no @@RESULT lines in " + log)
+net = re.search(r"^@@NET (\S+) (\S+)", text, re.M)
+rtt_ms, iperf_kib = (float(net.group(1)), float(net.group(2)) * 1000 / 8 / 1024) if net else (0.0, 0.0)
+names = {"seq1m": "1 MiB sequential write, QD16", "randw4k": "4 KiB random write, QD32",
+         "randw4k_qd1": "4 KiB random write, QD1 (sync)",
+         "randw512_qd1": "512 B random write, QD1 (sync)",
+         "resync_diff": "differential resync, 64 MiB dirty", "resync_full": "full resync (initial sync)"}
+THROUGHPUT = ("seq1m", "resync_diff", "resync_full")
+
+
+def key(t):
+    """Which figure compares: bandwidth (0) or IOPS (1)."""
+    return 0 if t in THROUGHPUT else 1
+
+
+# "mirror" is the default configuration: encrypted (kernel TLS); "plain"
+# is encryption = none, which is what DRBD 8.4 compares with (it does not
+# encrypt); "plain + xxh3" adds data-integrity to plain.
+rows = ["| test | raw | mirror, no encryption | DRBD 8.4 (C) | plain/raw | DRBD/raw | plain/DRBD "
+        "| mirror, TLS (default) | TLS cost (TLS/plain) | plain + data-integrity | its cost (x/plain) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|"]
+
+
+def fmt(t, v):
+    if not v:
+        return "missing"
+    if t.startswith("resync"):
+        return f"{v[0]/1024:.1f} MiB/s ({v[2]/1e6:.1f} s)"
+    return f"{v[0]/1024:.1f} MiB/s" if t == "seq1m" else f"{v[1]:.0f} IOPS ({v[2]:.0f} µs)"
+
+
+def ratio(a, b, k):
+    return f"{a[k]/b[k]:.2f}" if a and b and b[k] else "-"
+
+
+# Within 5% either way counts as level: runs of the same build differ by that much.
+def verdict(x):
+    if x > 1.05:
+        return f"the mirror is ahead of DRBD (plain/DRBD {x:.2f})"
+    if x < 0.95:
+        return f"DRBD is ahead of the mirror (plain/DRBD {x:.2f})"
+    return f"the mirror and DRBD are level (plain/DRBD {x:.2f})"
+
+
+reading, tls = [], []
+for t, label in names.items():
+    r, m, p, d, x = (res.get((w, t)) for w in ("raw", "mirror", "mirror_plain", "drbd", "mirror_xxh3"))
+    k = key(t)
+    if not (p or d):
+        continue
+    rows.append(f"| {label} | {fmt(t, r) if r else '-'} | {fmt(t, p)} | {fmt(t, d)} | "
+                f"{ratio(p, r, k)} | {ratio(d, r, k)} | {ratio(p, d, k)} | {fmt(t, m)} | "
+                f"{ratio(m, p, k)} | {fmt(t, x) if x else '-'} | {ratio(x, p, k)} |")
+    if p and d:
+        reading.append(f"- {label}: {verdict(float(f'{p[k]/d[k]:.2f}'))}.")
+    if m and p:
+        tls.append(f"{label} {m[k]/p[k]:.2f}")
+for w, who in (("mirror_plain", "unencrypted"), ("mirror", "encrypted")):
+    diff, full = res.get((w, "resync_diff")), res.get((w, "resync_full"))
+    if diff and full:
+        reading.append(f"- Proportionality ({who}): the mirror's differential resync took "
+                       f"{diff[2]/1e6:.1f} s, its full resync {full[2]/1e6:.1f} s "
+                       f"({full[2]/diff[2]:.0f} times as long).")
+if tls:
+    reading.append("- TLS cost (encrypted over unencrypted, the same mirror): " + "; ".join(tls) + ".")
+table = "\n".join(rows)
+
+# The physical bounds, measured in the same run, and issue 25's goals.
+# Each goal: (label, mirror's figure over its reference, DRBD's, goal,
+# "at least" or "at most").  A latency is read as latency over its
+# bound (1.0 = at the bound), a throughput as the share of its bound.
+goals = []
+qa, qb = res.get(("raw", "randw512_qd1")), res.get(("raw_b", "randw512_qd1"))
+bound_us = max(qa[2], rtt_ms * 1000 + qb[2]) if qa and qb and rtt_ms else 0
+p, d = res.get(("mirror_plain", "randw512_qd1")), res.get(("drbd", "randw512_qd1"))
+if bound_us and p:
+    goals.append(("512 B QD1 write, latency over the bound", p[2] / bound_us,
+                  d[2] / bound_us if d else None, 1.2, "at most",
+                  f"{bound_us:.0f} µs: max(local write {qa[2]:.0f}, round trip {rtt_ms*1000:.0f} "
+                  f"+ the peer's write {qb[2]:.0f})"))
+for t, lim, what in (("seq1m", 0.95, "1 MiB QD16 writes"), ("resync_full", 0.9, "full resync")):
+    p, d = res.get(("mirror_plain", t)), res.get(("drbd", t))
+    if iperf_kib and p:
+        goals.append((f"{what} over iperf3", p[0] / iperf_kib, d[0] / iperf_kib if d else None,
+                      lim, "at least", f"iperf3 {iperf_kib/1024:.1f} MiB/s"))
+r, p, d = (res.get((w, "randw4k")) for w in ("raw", "mirror_plain", "drbd"))
+if r and p:
+    goals.append(("4 KiB QD32 writes over the raw disk", p[1] / r[1], d[1] / r[1] if d else None,
+                  0.5, "at least", f"raw {r[1]:.0f} IOPS"))
+if p and d:
+    goals.append(("4 KiB QD32 writes over DRBD's", p[1] / d[1], None, 2.0, "at least",
+                  f"DRBD {d[1]:.0f} IOPS"))
+if goals:
+    g = ["| goal (issue 25) | reference, same run | mirror, no encryption | DRBD 8.4 (C) | target | met |",
+         "|---|---|---|---|---|---|"]
+    for label, mine, theirs, lim, how, ref in goals:
+        met = mine <= lim if how == "at most" else mine >= lim
+        g.append(f"| {label} | {ref} | {mine:.2f} | {f'{theirs:.2f}' if theirs else '-'} | "
+                 f"{how} {lim} | {'yes' if met else 'no'} |")
+    table += ("\n\nThe physical bounds, measured in the same run, and the goals of issue 25 "
+              "(unencrypted mirror; a latency as its multiple of the bound, a throughput as "
+              "its share of the bound):\n\n" + "\n".join(g))
+
+# Latency percentiles beside the means (fio's completion latency).
+prow = []
+for t in ("randw512_qd1", "randw4k_qd1", "randw4k", "seq1m"):
+    cells = [pct.get((w, t)) for w in ("raw", "mirror_plain", "drbd", "mirror")]
+    if any(cells):
+        prow.append(f"| {names[t]} | " + " | ".join(
+            f"{c[0]:.0f} / {c[1]:.0f} / {c[2]:.0f}" if c else "-" for c in cells) + " |")
+if prow:
+    table += ("\n\nCompletion latency p50 / p99 / p99.9 in µs (fio, the same runs):\n\n"
+              "| test | raw | mirror, no encryption | DRBD 8.4 (C) | mirror, TLS (default) |\n"
+              "|---|---|---|---|---|\n" + "\n".join(prow))
+
+# What a write cost the mirror (mdctl status --json's counters over each
+# job, unencrypted), per 1000 writes.
+crow, waits = [], {}
+for m in re.finditer(r"^@@COUNTERS (mirror_plain|mirror_hot) (\S+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)",
+                     text, re.M):
+    w_, t, (w, pw, bw, ep, rd, rq, sd, aw) = m.group(1), m.group(2), (int(m.group(i)) for i in range(3, 11))
+    if w and t in names:
+        k = 1000 / w
+        waits[(w_, t)] = bw * k
+        who = "" if w_ == "mirror_plain" else ", bitmap budget"
+        crow.append(f"| {names[t]}{who} | {w} | {pw*k:.1f} | {bw*k:.1f} | {ep} | {rd*k:.0f} | "
+                    f"{rq/rd if rd else 0:.1f} | {sd*k:.0f} | {aw*k:.0f} |")
+# The bitmap's capacity budget (bitmap_hot_chunks=16384) beside age alone.
+brow = []
+for t in ("randw4k", "randw4k_qd1", "randw512_qd1"):
+    p, h = res.get(("mirror_plain", t)), res.get(("mirror_hot", t))
+    if p and h:
+        brow.append(f"| {names[t]} | {fmt(t, p)} | {fmt(t, h)} | {h[1]/p[1]:.2f} | "
+                    f"{waits.get(('mirror_plain', t), 0):.1f} | {waits.get(('mirror_hot', t), 0):.1f} |")
+if brow:
+    table += ("\n\nThe write-intent bitmap's capacity budget (`bitmap_hot_chunks=16384`: bits "
+              "stay set up to that many chunks) beside age alone (the default: a chunk not "
+              "written for one 5 s interval is cleared), the mirror without encryption, same run:\n\n"
+              "| test | age alone | budget | budget/age (IOPS) | waits per 1000 writes, age "
+              "| ..., budget |\n|---|---|---|---|---|---|\n" + "\n".join(brow))
+# mirrord's io_uring features (issue 25), each turned off beside the
+# default, same run (mirrord --uring-off).
+offs = (("mirror_plain", "default"), ("mirror_off_chan-nowait", "chan-nowait off"),
+        ("mirror_off_defer-taskrun", "defer-taskrun off"),
+        ("mirror_off_chan-nowait+defer-taskrun", "both off"))
+urow = []
+for t in ("seq1m", "randw4k", "randw512_qd1"):
+    cells = [res.get((w, t)) for w, _ in offs]
+    if cells[0] and cells[3]:
+        urow.append(f"| {names[t]} | " + " | ".join(fmt(t, c) for c in cells) +
+                    f" | {ratio(cells[0], cells[3], key(t))} |")
+if urow:
+    io = re.search(r"^@@IO plain (\S+)", text, re.M)
+    table += ("\n\nmirrord's io_uring features, each turned off beside the default "
+              f"(io_backend `{io.group(1) if io else '?'}`), the mirror without encryption, "
+              "same run: `chan-nowait` reads the kernel channel non-blocking in the daemon's "
+              "thread instead of in an io-wq worker; `defer-taskrun` is the ring's "
+              "SINGLE_ISSUER and DEFER_TASKRUN; both off is the daemon before issue 25:\n\n"
+              "| test | " + " | ".join(n for _, n in offs) + " | default/both off |\n"
+              "|---|---|---|---|---|---|\n" + "\n".join(urow))
+if crow:
+    table += ("\n\nWhat the writes cost the mirror (no encryption), from `mdctl status --json`'s "
+              "counters over each job; per 1000 writes unless said:\n\n"
+              "| test | writes | bitmap page writes | writes that waited for one | epochs (total) "
+              "| channel reads | requests per read | socket sends | ack writes |\n"
+              "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(crow))
+if net:
+    table += (f"\n\nThe network between the guests: round trip {rtt_ms:.3f} ms (ping, average), "
+              f"{iperf_kib/1024:.1f} MiB/s (iperf3, one TCP stream, a to b). A synchronous "
+              "write cannot beat its local write, nor the round trip plus the peer's write; "
+              "replicated writes and resync cannot beat the link.")
+m = re.search(r"^@@AES (\S+)", text, re.M)
+if m:
+    table += f"\n\nKernel TLS ran on the guests' AES-GCM driver `{m.group(1)}` (emulated by TCG)."
+if host_aes:
+    table += (f" The same cipher on this host's own CPU (OpenSSL, one core, 16 KiB records): "
+              f"{host_aes / 1e6:.2f} GB/s.")
+
+
+# The plots: the goals' figures (mirror and DRBD beside their targets),
+# and the QD1 latency percentiles, from this run's numbers.  gnuplot
+# (Debian's gnuplot-nox) draws them; without it the tables stand alone.
+def plot(name, script, data):
+    if not shutil.which("gnuplot"):
+        print(f"compare_table.py: no gnuplot, {name} not drawn", file=sys.stderr)
+        return False
+    dat = f"build/bench/{name}.dat"
+    os.makedirs("build/bench", exist_ok=True)
+    open(dat, "w").write(data)
+    out = f"docs/{name}.png"
+    gp = (f"set terminal pngcairo size 1100,440 font 'sans,10'\nset output '{out}'\n"
+          f"set datafile separator '\\t'\nset style data histograms\nset style fill solid 0.8 border -1\n"
+          f"set boxwidth 0.9\nset key outside right top\nset grid ytics\nset xtics noenhanced\n" + script.replace("DAT", dat))
+    rc = subprocess.run(["gnuplot"], input=gp, text=True).returncode
+    return rc == 0
+
+
+pics = []
+if goals and plot("perf-goals",
+                  "set title 'Issue 25 goals: the figure each reaches (same run)'\n"
+                  "set ylabel 'ratio'\nset yrange [0:*]\n"
+                  "plot 'DAT' using 2:xtic(1) title 'mirror, no encryption', '' using 3 title 'DRBD 8.4 (C)', "
+                  "'' using 4 title 'target'\n",
+                  "".join(f"{label}\t{mine:.3f}\t{theirs if theirs else 0:.3f}\t{lim}\n"
+                          for label, mine, theirs, lim, how, ref in goals)):
+    pics.append("![issue 25 goals](perf-goals.png)")
+lat = [(names[t], pct.get((w, t))) for t in ("randw512_qd1", "randw4k_qd1")
+       for w in ("raw", "mirror_plain", "drbd")]
+if all(c for _, c in lat) and plot(
+        "perf-latency",
+        "set title 'QD1 write completion latency (fio), µs'\nset logscale y\nset ylabel 'µs'\n"
+        "plot 'DAT' using 2:xtic(1) title 'p50', '' using 3 title 'p99', '' using 4 title 'p99.9'\n",
+        "".join(f"{n.split(',')[0]}: {who}\t{c[0]:.0f}\t{c[1]:.0f}\t{c[2]:.0f}\n"
+                for (n, c), who in zip(lat, ("raw", "mirror", "DRBD") * 2))):
+    pics.append("![QD1 latency percentiles](perf-latency.png)")
+if pics:
+    table += "\n\nThe same run drawn (gnuplot):\n\n" + "\n\n".join(pics)
+if reading:
+    table += ("\n\nReading of this run (generated from the same numbers; within 5% counts "
+              "as level):\n\n" + "\n".join(reading))
+stamp = f"Measured {datetime.date.today()} by `make bench` on kernel {kver}, qemu TCG, two 1-vCPU guests."
+doc_table.write("BENCH", stamp, table)
