@@ -14,8 +14,9 @@
  * chunk whose bit is durable goes straight through; one that needs a new
  * bit, or whose bit is set but not yet durable (its page dirty or being
  * written by an earlier request's pass), waits on md->bm_wait while
- * bm_work writes the changed bitmap pages (FUA), batching every bit set
- * meanwhile into the same page writes.  "Set" is not "durable": bm_pending
+ * bm_work writes the changed bitmap pages (FUA; up to MD_BM_BATCH of them
+ * at once, md_bm_write_round), batching every bit set meanwhile into the
+ * same page writes.  "Set" is not "durable": bm_pending
  * holds the bits between the two, and only a completed page write that
  * covered a bit (bm_cover, taken with the page's snapshot) clears it.
  *
@@ -72,18 +73,46 @@ module_param_named(bitmap_hot_chunks, md_bm_hot_chunks, uint, 0644);
 MODULE_PARM_DESC(bitmap_hot_chunks,
 		 "Write-intent bits the primary keeps set; beyond, chunks not written lately are cleared round robin (0: age alone)");
 
-static int md_bm_io(struct md_dev *md, u64 page, enum req_op op)
+/*
+ * How many dirty bitmap pages bm_work writes at once (1 to MD_BM_BATCH;
+ * 1: one behind the other, as before issue 25): make bench measures the
+ * two side by side on random writes over a large device.
+ */
+static unsigned int md_bm_batch = MD_BM_BATCH;
+module_param_named(bitmap_write_batch, md_bm_batch, uint, 0644);
+MODULE_PARM_DESC(bitmap_write_batch,
+		 "Bitmap pages written together in one round, 1 to 16 (default 16)");
+
+static struct bio *md_bm_bio(struct md_dev *md, u64 page, enum req_op op, struct page *buf)
 {
 	struct bio *bio;
-	int ret;
 
 	bio = bio_alloc(md->meta_bdev, 1, op | REQ_SYNC | (op == REQ_OP_WRITE ? REQ_FUA : 0),
 			GFP_NOIO);
 	bio->bi_iter.bi_sector = (md->bm_pos + page * MD_BM_PAGE) >> SECTOR_SHIFT;
-	__bio_add_page(bio, md->bm_bounce, MD_BM_PAGE, 0);
-	ret = submit_bio_wait(bio);
+	__bio_add_page(bio, buf, MD_BM_PAGE, 0);
+	return bio;
+}
+
+/* One bitmap page write of a bm_work round (md_bm_write_round). */
+struct md_bm_slot {
+	atomic_t *left;
+	struct completion *done;
+	u64 page;
+	unsigned long *pending;		/* its bits in bm_pending, NULL past the end */
+	unsigned long *cover;		/* the snapshot of them this write covers */
+	unsigned int nbits;
+	blk_status_t status;
+};
+
+static void md_bm_endio(struct bio *bio)
+{
+	struct md_bm_slot *s = bio->bi_private;
+
+	s->status = bio->bi_status;
 	bio_put(bio);
-	return ret;
+	if (atomic_dec_and_test(s->left))
+		complete(s->done);
 }
 
 /*
@@ -299,6 +328,88 @@ static void md_bm_clean_work(struct work_struct *work)
 }
 
 /*
+ * Write up to MD_BM_BATCH (bitmap_write_batch) dirty pages together: each
+ * is snapshotted (its bytes and the pending bits they cover) under the
+ * lock, taken once per page so that writers setting bits wait no longer
+ * than before, then all go to the disk at once, FUA each, and the round waits for all of them.  So a
+ * pass over N dirty pages costs about one page write's latency per
+ * MD_BM_BATCH pages, not N of them one behind the other: random writes
+ * over a large device dirty many pages per pass (issue 25).  The pages are
+ * independent: no order among them is needed, only that each covered bit
+ * is durable before its writes go on.  Returns how many pages it wrote
+ * (0: none was dirty), or -EIO when any failed: those are dirty again,
+ * for the next pass.
+ */
+static int md_bm_write_round(struct md_dev *md)
+{
+	struct md_bm_slot slot[MD_BM_BATCH];
+	DECLARE_COMPLETION_ONSTACK(done);
+	atomic_t left;
+	unsigned int batch = clamp_t(unsigned int, READ_ONCE(md_bm_batch), 1, MD_BM_BATCH);
+	u64 page = 0;
+	int i, n = 0, failed = 0;
+
+	for (; n < batch; page++) {
+		struct md_bm_slot *s = &slot[n];
+
+		spin_lock_irq(&md->lock);
+		page = find_next_bit(md->bm_dirty, md->bm_npages, page);
+		if (page >= md->bm_npages) {
+			spin_unlock_irq(&md->lock);
+			break;
+		}
+		__clear_bit(page, md->bm_dirty);
+		memcpy(page_address(md->bm_bounce[n]), md->ondisk + page * MD_BM_PAGE, MD_BM_PAGE);
+		s->page = page;
+		s->nbits = 0;
+		s->cover = md->bm_cover + n * (MD_BM_PAGE * 8 / BITS_PER_LONG);
+		/* The bits this write makes durable: those in the snapshot. */
+		s->pending = page * MD_BM_PAGE * 8 < md->nchunks ?
+			     md_bm_page_pending(md, page, &s->nbits) : NULL;
+		if (s->pending)
+			bitmap_copy(s->cover, s->pending, s->nbits);
+		spin_unlock_irq(&md->lock);
+		n++;
+	}
+	if (!n)
+		return 0;
+
+	atomic_set(&left, n);
+	for (i = 0; i < n; i++) {
+		struct bio *bio = md_bm_bio(md, slot[i].page, REQ_OP_WRITE, md->bm_bounce[i]);
+
+		slot[i].left = &left;
+		slot[i].done = &done;
+		bio->bi_private = &slot[i];
+		bio->bi_end_io = md_bm_endio;
+		submit_bio(bio);
+	}
+	wait_for_completion_io(&done);
+	atomic64_inc(&md->bm_rounds);
+
+	spin_lock_irq(&md->lock);
+	for (i = 0; i < n; i++) {
+		struct md_bm_slot *s = &slot[i];
+
+		if (s->status) {
+			__set_bit(s->page, md->bm_dirty);	/* retried by the next pass */
+			md->meta_failed = true;
+			failed++;
+			continue;
+		}
+		atomic64_inc(&md->bm_page_writes);
+		if (s->pending)
+			bitmap_andnot(s->pending, s->pending, s->cover, s->nbits);
+	}
+	spin_unlock_irq(&md->lock);
+	for (i = 0; i < n; i++)
+		if (slot[i].status)
+			pr_err_ratelimited("%s: writing bitmap page %llu failed: metadata failed, "
+					   "writes must replicate to complete\n", md->name, slot[i].page);
+	return failed ? -EIO : n;
+}
+
+/*
  * Write the dirty bitmap pages, then dispatch the requests that waited for
  * them.  When the metadata device failed a page write, the bits it should
  * hold are not durable, so no write may rely on them.  Policy: while the
@@ -317,48 +428,17 @@ void md_bm_work(struct work_struct *work)
 	struct md_dev *md = container_of(work, struct md_dev, bm_work);
 	struct md_req *req, *tmp;
 	LIST_HEAD(ready);
-	u64 gen, page;
-	int err = 0;
+	u64 gen;
+	int err = 0, n;
 
 	spin_lock_irq(&md->lock);
 	gen = ++md->bm_snap_gen;
 	spin_unlock_irq(&md->lock);
 
-	for (;;) {
-		unsigned long *pending;
-		unsigned int nbits = 0;
-
-		spin_lock_irq(&md->lock);
-		page = find_first_bit(md->bm_dirty, md->bm_npages);
-		if (page >= md->bm_npages) {
-			spin_unlock_irq(&md->lock);
-			break;
-		}
-		__clear_bit(page, md->bm_dirty);
-		memcpy(page_address(md->bm_bounce), md->ondisk + page * MD_BM_PAGE, MD_BM_PAGE);
-		/* The bits this write makes durable: those in the snapshot. */
-		pending = page * MD_BM_PAGE * 8 < md->nchunks ?
-			  md_bm_page_pending(md, page, &nbits) : NULL;
-		if (pending)
-			bitmap_copy(md->bm_cover, pending, nbits);
-		spin_unlock_irq(&md->lock);
-		if (md_bm_io(md, page, REQ_OP_WRITE)) {
-			pr_err_ratelimited("%s: writing bitmap page %llu failed: metadata failed, "
-					   "writes must replicate to complete\n", md->name, page);
-			err = -EIO;
-			spin_lock_irq(&md->lock);
-			__set_bit(page, md->bm_dirty);	/* retried by the next pass */
-			md->meta_failed = true;
-			spin_unlock_irq(&md->lock);
-			break;
-		}
-		atomic64_inc(&md->bm_page_writes);
-		if (pending) {
-			spin_lock_irq(&md->lock);
-			bitmap_andnot(pending, pending, md->bm_cover, nbits);
-			spin_unlock_irq(&md->lock);
-		}
-	}
+	while ((n = md_bm_write_round(md)) > 0)
+		;
+	if (n < 0)
+		err = n;
 
 	spin_lock_irq(&md->lock);
 	list_for_each_entry_safe(req, tmp, &md->bm_wait, list)
@@ -378,6 +458,7 @@ void md_bm_work(struct work_struct *work)
 int md_bm_init(struct md_dev *md)
 {
 	u64 page, c;
+	int i;
 
 	md->bm_npages = md->bm_bytes / MD_BM_PAGE;
 	md->ondisk = vzalloc(md->bm_bytes);
@@ -385,25 +466,31 @@ int md_bm_init(struct md_dev *md)
 	md->touched = vzalloc(BITS_TO_LONGS(md->nchunks) * sizeof(long));
 	md->bm_dirty = vzalloc(BITS_TO_LONGS(md->bm_npages) * sizeof(long));
 	md->bm_pending = vzalloc(BITS_TO_LONGS(md->nchunks) * sizeof(long));
-	md->bm_cover = vzalloc(MD_BM_PAGE);
+	md->bm_cover = vzalloc(MD_BM_BATCH * MD_BM_PAGE);
 	md->bm_cand = vzalloc(BITS_TO_LONGS(md->nchunks) * sizeof(long));
-	md->bm_bounce = alloc_page(GFP_KERNEL);
 	if (!md->ondisk || !md->oos || !md->touched || !md->bm_dirty || !md->bm_pending ||
-	    !md->bm_cover || !md->bm_cand || !md->bm_bounce)
+	    !md->bm_cover || !md->bm_cand)
 		return -ENOMEM;
+	for (i = 0; i < MD_BM_BATCH; i++) {
+		md->bm_bounce[i] = alloc_page(GFP_KERNEL);
+		if (!md->bm_bounce[i])
+			return -ENOMEM;
+	}
 	INIT_LIST_HEAD(&md->bm_wait);
 	INIT_WORK(&md->bm_work, md_bm_work);
 	INIT_WORK(&md->epoch_work, md_bm_epoch_work);
 	INIT_DELAYED_WORK(&md->clean_work, md_bm_clean_work);
 
 	for (page = 0; page < md->bm_npages; page++) {
-		int ret = md_bm_io(md, page, REQ_OP_READ);
+		struct bio *bio = md_bm_bio(md, page, REQ_OP_READ, md->bm_bounce[0]);
+		int ret = submit_bio_wait(bio);
 
+		bio_put(bio);
 		if (ret) {
 			pr_err("%s: reading bitmap page %llu failed: %d\n", md->name, page, ret);
 			return ret;
 		}
-		memcpy(md->ondisk + page * MD_BM_PAGE, page_address(md->bm_bounce), MD_BM_PAGE);
+		memcpy(md->ondisk + page * MD_BM_PAGE, page_address(md->bm_bounce[0]), MD_BM_PAGE);
 	}
 	/* Bits past the last chunk mean nothing; every other set bit is work. */
 	for (c = md->nchunks; c < md->bm_bytes * 8; c++)
@@ -433,8 +520,11 @@ void md_bm_stop(struct md_dev *md)
 
 void md_bm_free(struct md_dev *md)
 {
-	if (md->bm_bounce)
-		__free_page(md->bm_bounce);
+	int i;
+
+	for (i = 0; i < MD_BM_BATCH; i++)
+		if (md->bm_bounce[i])
+			__free_page(md->bm_bounce[i]);
 	vfree(md->bm_cand);
 	vfree(md->bm_cover);
 	vfree(md->bm_pending);

@@ -190,6 +190,7 @@ static int md_create(struct md_ioc_create *c)
 	atomic64_set(&md->resynced, 0);
 	atomic64_set(&md->bm_page_writes, 0);
 	atomic64_set(&md->bm_waits, 0);
+	atomic64_set(&md->bm_rounds, 0);
 	atomic64_set(&md->epochs, 0);
 
 	ret = md_lower_open(&md->lower, md->lower_path, md);
@@ -381,6 +382,7 @@ static void md_fill_status(struct md_dev *md, struct md_ioc_status *s)
 	s->resynced_chunks = atomic64_read(&md->resynced);
 	s->bm_page_writes = atomic64_read(&md->bm_page_writes);
 	s->bm_waits = atomic64_read(&md->bm_waits);
+	s->bm_rounds = atomic64_read(&md->bm_rounds);
 	s->epochs = atomic64_read(&md->epochs);
 	strscpy(s->name, md->name, sizeof(s->name));
 	strscpy(s->lower, md->lower_path, sizeof(s->lower));

@@ -17,6 +17,9 @@
 #include "md_chan.h"
 #include "md_meta.h"
 
+/* Bitmap pages bm_work writes together (bitmap.c, md_bm_write_round). */
+#define MD_BM_BATCH	16
+
 /* Life of a write request slot; see the comment at the top of req.c. */
 enum md_req_state {
 	MD_RS_FREE = 0,
@@ -104,7 +107,7 @@ struct md_dev {
 	void *ondisk;
 	unsigned long *bm_dirty;	/* pages of ondisk to write */
 	unsigned long *bm_pending;	/* bits set in ondisk, not yet durable */
-	unsigned long *bm_cover;	/* bm_work: pending bits of the page being written */
+	unsigned long *bm_cover;	/* bm_work: pending bits of the pages being written */
 	unsigned long *bm_cand;		/* primary: bits to clear once the epoch flush is done */
 	bool bm_epoch_busy;		/* ... that flush is in flight */
 	bool bm_epoch_ok;		/* ... and how it ended (epoch_work) */
@@ -127,7 +130,7 @@ struct md_dev {
 	u64 late_offset;
 	u64 daemon_misses;
 	struct delayed_work deadline_work;
-	struct page *bm_bounce;
+	struct page *bm_bounce[MD_BM_BATCH];	/* bm_work's page snapshots */
 
 	atomic64_t writes;
 	atomic64_t writes_replicated;
@@ -135,6 +138,7 @@ struct md_dev {
 	unsigned long bm_hand;		/* bitmap_hot_chunks: the next pick's start */
 	atomic64_t bm_page_writes;	/* md_ioc_status's counters */
 	atomic64_t bm_waits;
+	atomic64_t bm_rounds;
 	atomic64_t epochs;
 };
 

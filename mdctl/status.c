@@ -216,6 +216,7 @@ static void counters_json(json_object *j, const struct md_ioc_status *st, const 
 
 	json_object_object_add(j, "bitmap_page_writes", json_object_new_int64((int64_t)st->bm_page_writes));
 	json_object_object_add(j, "bitmap_waits", json_object_new_int64((int64_t)st->bm_waits));
+	json_object_object_add(j, "bitmap_write_rounds", json_object_new_int64((int64_t)st->bm_rounds));
 	json_object_object_add(j, "epochs", json_object_new_int64((int64_t)st->epochs));
 	for (size_t i = 0; i < sizeof(key) / sizeof(key[0]); i++)
 		json_object_object_add(j, key[i], json_object_new_int64((int64_t)(s->pid ? val[i] : 0)));

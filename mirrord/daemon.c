@@ -301,8 +301,10 @@ int repl_init(struct repl *r)
 	 * (md_chan_poll), and send.c resubmits if one ever reaches it.  The
 	 * aio backend needs it anyway (epoll, then the plain read).
 	 */
-	if (!r->opt.chan_blocking)
-		fcntl(r->dev.ctl_fd, F_SETFL, fcntl(r->dev.ctl_fd, F_GETFL) | O_NONBLOCK);
+	if (!r->opt.chan_blocking &&
+	    fcntl(r->dev.ctl_fd, F_SETFL, fcntl(r->dev.ctl_fd, F_GETFL) | O_NONBLOCK))
+		log_warn("the kernel channel stays blocking (%s): io_uring reads it in a worker thread",
+			 strerror(errno));
 	rc = kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st);
 	if (rc) {
 		log_err("no mirror device %d for resource %s: %s (run 'mdctl up %s')",

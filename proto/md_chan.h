@@ -232,7 +232,10 @@ struct md_ioc_status {
 					 * or one set but not durable yet) */
 	__u64 epochs;			/* clean epochs started: flushes that let
 					 * bits clear */
-	__u64 reserved[5];		/* zero: room for more without a new size */
+	__u64 bm_rounds;		/* rounds of bitmap page writes: the pages
+					 * of one went to the disk together (was
+					 * reserved[0], zero from a module before) */
+	__u64 reserved[4];		/* zero: room for more without a new size */
 };
 
 /*

@@ -27,7 +27,8 @@ for m in re.finditer(r"^@@RESULT (\S+) (\S+) (\S+) (\S+) (\S+)(?: (\S+) (\S+) (\
         pct[(m.group(1), m.group(2))] = tuple(float(m.group(i)) for i in (6, 7, 8))
 if not res:
     sys.exit("compare_table.py: no @@RESULT lines in " + log)
-net = re.search(r"^@@NET (\S+) (\S+)", text, re.M)
+net = re.search(r"^@@NET (\S+) (\S+)(?: (\S+))?", text, re.M)
+idle_ms = float(net.group(3)) if net and net.group(3) else 0.0
 rtt_ms, iperf_kib = (float(net.group(1)), float(net.group(2)) * 1000 / 8 / 1024) if net else (0.0, 0.0)
 names = {"seq1m": "1 MiB sequential write, QD16", "randw4k": "4 KiB random write, QD32",
          "randw4k_qd1": "4 KiB random write, QD1 (sync)",
@@ -193,7 +194,8 @@ if crow:
               "| channel reads | requests per read | socket sends | ack writes |\n"
               "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(crow))
 if net:
-    table += (f"\n\nThe network between the guests: round trip {rtt_ms:.3f} ms (ping, average), "
+    table += (f"\n\nThe network between the guests: round trip {rtt_ms:.3f} ms back to back "
+              f"(`ping -A`, average; the bound above){f', {idle_ms:.3f} ms at one ping a second' if idle_ms else ''}, "
               f"{iperf_kib/1024:.1f} MiB/s (iperf3, one TCP stream, a to b). A synchronous "
               "write cannot beat its local write, nor the round trip plus the peer's write; "
               "replicated writes and resync cannot beat the link.")

@@ -12,8 +12,11 @@
 # markers (tests/bench/compress_table.py); then asynchronous replication
 # beside DRBD protocol A (bench_async, over a link delayed 10 ms), its table
 # between the ABENCH markers (tests/bench/async_table.py).
-# BENCH_ONLY=compress or BENCH_ONLY=async runs only that part, and leaves
-# the other tables as they are.
+# Then a 1 TiB device (bench_sparse: random writes spread over it beside a
+# hot region, the memory it costs), its table between the SBENCH markers
+# (tests/bench/sparse_table.py).
+# BENCH_ONLY=compare, compress, async or sparse runs only that part, and
+# leaves the other tables as they are.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 series=${KSERIES:-6.1}
@@ -21,9 +24,9 @@ kver=$(scripts/kver.sh "$series")
 LOGDIR=build/bench
 rm -rf "$LOGDIR"; mkdir -p "$LOGDIR"
 tests/vm/mkinitramfs.sh "$kver" "build/kmod/$kver/mirrordisk.ko" build/bin build/initramfs-$kver.cpio
-if [ "${BENCH_ONLY:-}" = "" ]; then
+if [ "${BENCH_ONLY:-}" = "" ] || [ "${BENCH_ONLY:-}" = compare ]; then
 python3 tests/vm/runner.py --kernel "$kver" --initrd build/initramfs-$kver.cpio \
-	--suite bench --nodes 2 --timeout 900 --disk-mb 1024 --logdir "$LOGDIR" \
+	--suite bench --nodes 2 --timeout 1800 --disk-mb 1024 --logdir "$LOGDIR" \
 	--results "$LOGDIR/results.txt" bench_compare
 # For scale: the cipher kernel TLS uses, on this host's real CPU (one core,
 # 16 KiB records, OpenSSL in user space), in kB/s.
@@ -42,4 +45,10 @@ python3 tests/vm/runner.py --kernel "$kver" --initrd build/initramfs-$kver.cpio 
 	--suite bench --nodes 2 --timeout 1500 --disk-mb 1024 --logdir "$LOGDIR/async" \
 	--results "$LOGDIR/async/results.txt" bench_async
 python3 tests/bench/async_table.py "$LOGDIR/async/$kver-bench-a.console.log" "$kver"
+fi
+if [ "${BENCH_ONLY:-}" = "" ] || [ "${BENCH_ONLY:-}" = sparse ]; then
+python3 tests/vm/runner.py --kernel "$kver" --initrd build/initramfs-$kver.cpio \
+	--suite bench --nodes 2 --timeout 1200 --disk-mb $((1024 * 1024)) --logdir "$LOGDIR/sparse" \
+	--results "$LOGDIR/sparse/results.txt" bench_sparse
+python3 tests/bench/sparse_table.py "$LOGDIR/sparse/$kver-bench-a.console.log" "$kver"
 fi

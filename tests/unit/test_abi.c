@@ -69,7 +69,8 @@ static void ioctls(void **state)
 	assert_int_equal(offsetof(struct md_ioc_status, resynced_chunks), 64);
 	/* Channel version 6: the counters, after the strings, and room. */
 	assert_int_equal(offsetof(struct md_ioc_status, bm_page_writes), 416);
-	assert_int_equal(offsetof(struct md_ioc_status, reserved), 440);
+	assert_int_equal(offsetof(struct md_ioc_status, bm_rounds), 440);
+	assert_int_equal(offsetof(struct md_ioc_status, reserved), 448);
 	assert_int_equal(sizeof(struct md_ioc_status), 480);
 	assert_int_equal(_IOC_SIZE(MD_IOC_STATUS), 480);
 	assert_int_equal(offsetof(struct md_ioc_oos, addr), 24);

@@ -3,7 +3,8 @@
 # protocol C, one after the other in the same two guests, with the jobs
 # of bench/mirror.fio (the file a tester runs on real hardware).  Prints
 #   @@RESULT TARGET TEST BW_KIB_S IOPS LAT_MEAN_US P50_US P99_US P999_US
-#   @@NET RTT_MS IPERF3_KBIT_S   (ping, iperf3 a -> b: the network's bounds)
+#   @@NET RTT_MS IPERF3_KBIT_S IDLE_RTT_MS   (ping -A, iperf3 a -> b: the
+#   network's bounds; ping once a second)
 # lines that tests/bench/compare_table.py turns into docs/performance.md.
 . /tests/lib.sh
 RUNTIME=${BENCH_RUNTIME:-20}
@@ -41,12 +42,16 @@ run_fio() {	# TARGET DEV [TESTS]
 run_fio raw /dev/vda
 on_b "DEV=/dev/vda RUNTIME=$RUNTIME $JOB=randw512_qd1" > /tmp/b.out 2>&1 || { cat /tmp/b.out; fail "fio on b"; }
 result raw_b randw512_qd1 < /tmp/b.out
-rtt=$(ping -c 20 -q "$PEER" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
+# The round trip two ways: back to back (ping -A: the next as soon as the
+# answer came, as QD1 writes go; the bound) and one per second (an idle
+# link's, which pays the guests' wakeups too).
+rtt=$(ping -A -c 500 -q "$PEER" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
+idle=$(ping -c 10 -q "$PEER" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
 on_b "iperf3 -s -D -1" || fail "iperf3 server on b"
 sleep 1
 iperf3 -c "$PEER" -t "$RUNTIME" -f k > /tmp/i.out 2>&1 || { cat /tmp/i.out; fail "iperf3"; }
 kbit=$(awk '/receiver$/ { for (i = 2; i <= NF; i++) if ($i == "Kbits/sec") print $(i - 1) }' /tmp/i.out)
-echo "@@NET ${rtt:-0} ${kbit:-0}"
+echo "@@NET ${rtt:-0} ${kbit:-0} ${idle:-0}"
 
 ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 DIRTY=64
