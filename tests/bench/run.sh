@@ -48,7 +48,7 @@ python3 tests/bench/async_table.py "$LOGDIR/async/$kver-bench-a.console.log" "$k
 fi
 if [ "${BENCH_ONLY:-}" = "" ] || [ "${BENCH_ONLY:-}" = sparse ]; then
 python3 tests/vm/runner.py --kernel "$kver" --initrd build/initramfs-$kver.cpio \
-	--suite bench --nodes 2 --timeout 1200 --disk-mb $((1024 * 1024)) --logdir "$LOGDIR/sparse" \
+	--suite bench --nodes 2 --timeout 1800 --disk-mb $((1024 * 1024)) --logdir "$LOGDIR/sparse" \
 	--results "$LOGDIR/sparse/results.txt" bench_sparse
 python3 tests/bench/sparse_table.py "$LOGDIR/sparse/$kver-bench-a.console.log" "$kver"
 fi

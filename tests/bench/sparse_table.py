@@ -69,6 +69,9 @@ if mem:
               f"(locked) memory {mem.get('daemon_idle', 0) / 1024:.1f} MiB idle (its fixed buffers "
               f"included), {mem.get('daemon_resync', 0) / 1024:.1f} MiB at most during a resync, "
               f"{mem.get('daemon_after', 0) / 1024:.1f} MiB after it.")
+down = re.search(r"^@@DRBD_DOWN (.*)$", text, re.M)
+if down:
+    table += f"\n\nNo DRBD rows in this run: {down.group(1).strip()}."
 if reading:
     table += "\n\nReading of this run (generated from the same numbers):\n\n" + "\n".join(reading)
 stamp = (f"Measured {datetime.date.today()} by `make bench` on kernel {kver}, qemu TCG, two 1-vCPU "
