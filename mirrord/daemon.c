@@ -293,15 +293,16 @@ int repl_init(struct repl *r)
 		return r->dev.ctl_fd;
 	}
 	/*
-	 * The channel non-blocking: io_uring then reads it in this thread
-	 * (at once, or from the task work its poll wakeup queues) instead of
-	 * handing each read to an io-wq worker that sleeps in the kernel
-	 * until requests come: one thread switch less per batch.  A read
-	 * with nothing queued says -EAGAIN, which io_uring turns into a poll
-	 * (md_chan_poll), and send.c resubmits if one ever reaches it.  The
-	 * aio backend needs it anyway (epoll, then the plain read).
+	 * --uring-on chan-nowait: the channel non-blocking, so that io_uring
+	 * reads it in this thread (at once, or from the task work its poll
+	 * wakeup queues) instead of handing each read to an io-wq worker
+	 * that sleeps in the kernel until requests come.  A read with
+	 * nothing queued says -EAGAIN, which io_uring turns into a poll
+	 * (md_chan_poll), and send.c resubmits if one ever reaches it.  Off
+	 * by default: measured, it did not pay (design.md, "No worker hop").
+	 * The aio backend sets it anyway (epoll, then the plain read).
 	 */
-	if (!r->opt.chan_blocking &&
+	if (r->opt.chan_nowait &&
 	    fcntl(r->dev.ctl_fd, F_SETFL, fcntl(r->dev.ctl_fd, F_GETFL) | O_NONBLOCK))
 		log_warn("the kernel channel stays blocking (%s): io_uring reads it in a worker thread",
 			 strerror(errno));

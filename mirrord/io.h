@@ -55,13 +55,14 @@ struct io_op {
 enum io_mode { IO_AUTO, IO_URING, IO_AIO };
 
 /*
- * io_loop_create's flags.  IO_NO_DEFER: the io_uring backend without
- * IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN (which it uses
- * by default where the kernel has them, 6.1 on: completions' task work
- * runs when the loop waits for them, not at interrupts of its work);
- * mirrord's --uring-off defer-taskrun, to measure the difference.
+ * io_loop_create's flags.  IO_DEFER: the io_uring backend with
+ * IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN where the kernel
+ * has them (6.1 on: completions' task work runs when the loop waits for
+ * them, not at interrupts of its work); mirrord's --uring-on
+ * defer-taskrun.  Off by default: measured, it did not pay (design.md,
+ * "No worker hop").
  */
-#define IO_NO_DEFER	0x1u
+#define IO_DEFER	0x1u
 
 struct io_loop;
 

@@ -122,7 +122,7 @@ static const struct io_ops uring_defer_ops = {
 };
 
 /*
- * SINGLE_ISSUER | DEFER_TASKRUN where the kernel has them (6.1 on): the
+ * With IO_DEFER, SINGLE_ISSUER | DEFER_TASKRUN where the kernel has them (6.1 on): the
  * daemon's main thread is the only one that submits (ctl.c's thread only
  * signals it), and every wait is io_uring_submit_and_wait_timeout, which
  * runs the deferred task work of completions, so nothing else changes.
@@ -139,7 +139,7 @@ int io_uring_backend_create(struct io_loop **lp, unsigned depth, unsigned flags)
 	if (!u)
 		return -ENOMEM;
 	u->base.ops = &uring_defer_ops;
-	if (!(flags & IO_NO_DEFER))
+	if (flags & IO_DEFER)
 		rc = io_uring_queue_init_params(depth, &u->ring, &p);
 	if (rc == -EINVAL) {
 		u->base.ops = &uring_ops;

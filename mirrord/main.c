@@ -52,8 +52,8 @@ static void usage(FILE *f)
 		"  -c, --config FILE   configuration (default " MD_CONFIG_DEFAULT ")\n"
 		"  -n, --node NAME     this node's name (default: $MD_NODE or the host name)\n"
 		"      --io MODE       I/O backend: auto (default), uring, aio\n"
-		"      --uring-off F   measuring: io_uring features off, F a comma list of\n"
-		"                      chan-nowait, defer-taskrun\n"
+		"      --uring-on F    measuring: io_uring features on, F a comma list of\n"
+		"                      chan-nowait, defer-taskrun (both off by default)\n"
 		"      --state FILE    status file (default " MD_RUN_DIR "/RESOURCE" MD_RUN_STATE ")\n"
 		"  -v, --verbose       debug logging (every packet received, state file errors)\n"
 		"  -V, --version       print the version and exit\n");
@@ -67,7 +67,7 @@ int main(int argc, char **argv)
 		{ "io", required_argument, NULL, 'i' },
 		{ "state", required_argument, NULL, 's' },
 		{ "proto-version", required_argument, NULL, 'P' },
-		{ "uring-off", required_argument, NULL, 'U' },
+		{ "uring-on", required_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -96,12 +96,12 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "aio")) r.opt.io_mode = IO_AIO;
 			else { usage(stderr); return 2; }
 			break;
-		case 'U':	/* measuring: io_uring features off (mirrord.8) */
+		case 'U':	/* measuring: io_uring features on (mirrord.8) */
 			for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ",")) {
 				if (!strcmp(t, "defer-taskrun"))
-					r.opt.io_flags |= IO_NO_DEFER;
+					r.opt.io_flags |= IO_DEFER;
 				else if (!strcmp(t, "chan-nowait"))
-					r.opt.chan_blocking = true;
+					r.opt.chan_nowait = true;
 				else {
 					usage(stderr);
 					return 2;

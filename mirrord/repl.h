@@ -270,8 +270,8 @@ struct repl {
 
 	struct {			/* main.c: command-line choices */
 		enum io_mode io_mode;
-		unsigned io_flags;		/* IO_NO_DEFER (--uring-off) */
-		bool chan_blocking;		/* --uring-off chan-nowait */
+		unsigned io_flags;		/* IO_DEFER (--uring-on) */
+		bool chan_nowait;		/* --uring-on chan-nowait */
 		uint32_t proto_min, proto_max;	/* what we offer (test knob) */
 		const char *state_path;
 		const char *config_path;	/* read again by mdctl adjust */

@@ -108,14 +108,14 @@ for v in plain xxh3; do
 		# the resync below counts what it copies.
 		sleep 12
 		CONF=/tmp/$v.conf mirror_resync mirror_plain
-		# Issue 25: mirrord's io_uring features, each turned off
-		# beside the default (mirrord --uring-off, on both nodes).
-		for off in chan-nowait defer-taskrun chan-nowait,defer-taskrun; do
-			MD_DAEMON_ARGS="--uring-off $off" CONF=/tmp/$v.conf start_pair
+		# Issue 25: mirrord's io_uring features, each turned on
+		# beside the default (mirrord --uring-on, on both nodes).
+		for on in chan-nowait defer-taskrun chan-nowait,defer-taskrun; do
+			MD_DAEMON_ARGS="--uring-on $on" CONF=/tmp/$v.conf start_pair
 			be=$(mdctl status --json r0 | json_field io_backend)
-			case $off in *defer*) want=io_uring ;; *) want=io_uring+defer ;; esac
-			[ "$be" = "$want" ] || fail "--uring-off $off: io_backend $be, not $want"
-			run_fio "mirror_off_$(echo $off | tr , +)" /dev/mirror0 "seq1m randw4k randw512_qd1"
+			case $on in *defer*) want=io_uring+defer ;; *) want=io_uring ;; esac
+			[ "$be" = "$want" ] || fail "--uring-on $on: io_backend $be, not $want"
+			run_fio "mirror_on_$(echo $on | tr , +)" /dev/mirror0 "seq1m randw4k randw512_qd1"
 			mdctl deactivate r0
 			mdctl down r0; on_b "mdctl down r0"
 		done
