@@ -226,19 +226,28 @@ def plot(name, script, data):
 
 
 pics = []
+# Short labels for the plot's axis; a log scale, since a latency can be
+# a hundred times its bound where a throughput is a fraction of its own.
+short = {"512 B QD1 write, latency over the bound": "512 B QD1 latency / bound",
+         "1 MiB QD16 writes over iperf3": "1 MiB QD16 / iperf3",
+         "full resync over iperf3": "full resync / iperf3",
+         "4 KiB QD32 writes over the raw disk": "4 KiB QD32 / raw disk",
+         "4 KiB QD32 writes over DRBD's": "4 KiB QD32 / DRBD"}
 if goals and plot("perf-goals",
-                  "set title 'Issue 25 goals: the figure each reaches (same run)'\n"
-                  "set ylabel 'ratio'\nset yrange [0:*]\n"
+                  "set title 'Issue 25 goals: the figure each reaches and its target (same run; the latency: lower is better)'\n"
+                  "set ylabel 'ratio (log scale)'\nset logscale y\nset yrange [0.05:*]\n"
+                  "set xtics rotate by -20\nset bmargin 6\n"
                   "plot 'DAT' using 2:xtic(1) title 'mirror, no encryption', '' using 3 title 'DRBD 8.4 (C)', "
                   "'' using 4 title 'target'\n",
-                  "".join(f"{label}\t{mine:.3f}\t{theirs if theirs else 0:.3f}\t{lim}\n"
+                  "".join(f"{short.get(label, label)}\t{mine:.3f}\t{f'{theirs:.3f}' if theirs else 'NaN'}\t{lim}\n"
                           for label, mine, theirs, lim, how, ref in goals)):
     pics.append("![issue 25 goals](perf-goals.png)")
 lat = [(names[t], pct.get((w, t))) for t in ("randw512_qd1", "randw4k_qd1")
        for w in ("raw", "mirror_plain", "drbd")]
 if all(c for _, c in lat) and plot(
         "perf-latency",
-        "set title 'QD1 write completion latency (fio), µs'\nset logscale y\nset ylabel 'µs'\n"
+        "set title 'QD1 write completion latency (fio), µs'\nset logscale y\nset ylabel 'µs (log scale)'\n"
+        "set xtics rotate by -20\nset bmargin 5\n"
         "plot 'DAT' using 2:xtic(1) title 'p50', '' using 3 title 'p99', '' using 4 title 'p99.9'\n",
         "".join(f"{n.split(',')[0]}: {who}\t{c[0]:.0f}\t{c[1]:.0f}\t{c[2]:.0f}\n"
                 for (n, c), who in zip(lat, ("raw", "mirror", "DRBD") * 2))):

@@ -73,18 +73,20 @@ mdctl deactivate r0
 mdctl down r0; on_b "mdctl down r0"
 
 # DRBD with its metadata on the small disk (/dev/vdb, "flexible"
-# external): attaching with internal metadata at the end of the 1 TiB
-# disk did not finish within drbdsetup's 600 s in the first run.  Bounded
-# here: if DRBD does not come up, the table says so and the mirror's
-# rows stand alone.
+# external).  Its attach of a 1 TiB disk sometimes never ends in these
+# guests (drbdsetup blocked in the kernel: with internal metadata in the
+# first run, with external in a later one), so it runs in the background
+# on both nodes and is given 300 s to connect: if it does not, the table
+# says so and the mirror's rows stand alone.
 DRBD_UP="mkdir -p /etc/drbd.d; sed 's|meta-disk internal|meta-disk /dev/vdb|' /tests/drbd.conf > /etc/drbd.conf;
-	yes yes | drbdadm create-md --force r0 >/dev/null 2>&1; timeout 300 drbdadm up r0"
-if sh -c "$DRBD_UP" && on_b "$DRBD_UP"; then
-	i=0
-	until grep -q 'cs:Connected' /proc/drbd; do
-		i=$((i + 1)); [ $i -gt 300 ] && { cat /proc/drbd; fail "DRBD did not connect"; }
-		sleep 0.2
-	done
+	yes yes | drbdadm create-md --force r0 >/dev/null 2>&1; drbdadm up r0"
+sh -c "$DRBD_UP" </dev/null >/dev/null 2>&1 &
+on_b "sh -c \"$DRBD_UP\" </dev/null >/dev/null 2>&1 &"
+i=0
+until grep -q 'cs:Connected' /proc/drbd 2>/dev/null || [ $i -gt 1500 ]; do
+	i=$((i + 1)); sleep 0.2
+done
+if grep -q 'cs:Connected' /proc/drbd; then
 	drbdadm -- --clear-bitmap new-current-uuid r0 || fail "drbd skip initial sync"
 	drbdadm primary r0 || fail "drbd primary"
 	job drbd hot /dev/drbd0 128m
@@ -92,6 +94,6 @@ if sh -c "$DRBD_UP" && on_b "$DRBD_UP"; then
 	drbdadm secondary r0
 	drbdadm down r0; on_b "drbdadm down r0"
 else
-	echo "@@DRBD_DOWN DRBD did not attach the 1 TiB disk within 300 s"
+	echo "@@DRBD_DOWN DRBD did not attach the 1 TiB disk and connect within 300 s"
 fi
 echo "benchmark done"
