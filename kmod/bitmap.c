@@ -331,8 +331,8 @@ static void md_bm_clean_work(struct work_struct *work)
  * Write up to MD_BM_BATCH (bitmap_write_batch) dirty pages together: each
  * is snapshotted (its bytes and the pending bits they cover) under the
  * lock, taken once per page so that writers setting bits wait no longer
- * than before, then all go to the disk at once, FUA each, and the round waits for all of them.  So a
- * pass over N dirty pages costs about one page write's latency per
+ * than before, then all go to the disk at once, FUA each, and the round
+ * waits for all of them.  So a pass over N dirty pages costs about one page write's latency per
  * MD_BM_BATCH pages, not N of them one behind the other: random writes
  * over a large device dirty many pages per pass (issue 25).  The pages are
  * independent: no order among them is needed, only that each covered bit

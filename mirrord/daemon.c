@@ -299,7 +299,7 @@ int repl_init(struct repl *r)
 	 * that sleeps in the kernel until requests come.  A read with
 	 * nothing queued says -EAGAIN, which io_uring turns into a poll
 	 * (md_chan_poll), and send.c resubmits if one ever reaches it.  Off
-	 * by default: measured, it did not pay (design.md, "No worker hop").
+	 * by default (design.md, "The worker hop, measured and kept").
 	 * The aio backend sets it anyway (epoll, then the plain read).
 	 */
 	if (r->opt.chan_nowait &&

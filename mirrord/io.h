@@ -60,7 +60,7 @@ enum io_mode { IO_AUTO, IO_URING, IO_AIO };
  * has them (6.1 on: completions' task work runs when the loop waits for
  * them, not at interrupts of its work); mirrord's --uring-on
  * defer-taskrun.  Off by default: measured, it did not pay (design.md,
- * "No worker hop").
+ * "The worker hop, measured and kept").
  */
 #define IO_DEFER	0x1u
 

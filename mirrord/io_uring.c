@@ -122,8 +122,8 @@ static const struct io_ops uring_defer_ops = {
 };
 
 /*
- * With IO_DEFER, SINGLE_ISSUER | DEFER_TASKRUN where the kernel has them (6.1 on): the
- * daemon's main thread is the only one that submits (ctl.c's thread only
+ * With IO_DEFER, SINGLE_ISSUER | DEFER_TASKRUN where the kernel has them
+ * (6.1 on): the daemon's main thread is the only one that submits (ctl.c's thread only
  * signals it), and every wait is io_uring_submit_and_wait_timeout, which
  * runs the deferred task work of completions, so nothing else changes.
  * A kernel without them says -EINVAL: the plain ring.
@@ -138,10 +138,11 @@ int io_uring_backend_create(struct io_loop **lp, unsigned depth, unsigned flags)
 
 	if (!u)
 		return -ENOMEM;
-	u->base.ops = &uring_defer_ops;
-	if (flags & IO_DEFER)
+	if (flags & IO_DEFER) {
+		u->base.ops = &uring_defer_ops;
 		rc = io_uring_queue_init_params(depth, &u->ring, &p);
-	if (rc == -EINVAL) {
+	}
+	if (rc == -EINVAL) {	/* not asked for, or not in this kernel */
 		u->base.ops = &uring_ops;
 		rc = io_uring_queue_init(depth, &u->ring, 0);
 	}

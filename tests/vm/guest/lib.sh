@@ -86,6 +86,13 @@ up_both() {
 	mdctl up r0 || fail "mdctl up on a"
 }
 
+# plain_conf: /tmp/plain.conf on both nodes, the test resource with
+# encryption = none (the benches' like-for-like with DRBD 8.4).
+plain_conf() {
+	sed 's/^timeout = 5/&\nencryption = none/' /tests/md.conf > /tmp/plain.conf
+	on_b "sed 's/^timeout = 5/&\\nencryption = none/' /tests/md.conf > /tmp/plain.conf"
+}
+
 # start_pair: both up, a primary, the initial full sync done (or skipped
 # with CREATE_ARGS=--assume-clean).
 start_pair() {

@@ -56,8 +56,7 @@ run_fio raw /dev/vda
 rtt=$(ping -c 10 -q "$PEER" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
 echo "@@ABENCH link rtt $rtt 0"
 
-sed 's/^timeout = 5/&\nencryption = none/' /tests/md.conf > /tmp/plain.conf
-on_b "sed 's/^timeout = 5/&\\nencryption = none/' /tests/md.conf > /tmp/plain.conf"
+plain_conf
 CONF=/tmp/plain.conf start_pair
 run_fio mirror_sync /dev/mirror0
 burst mirror_sync /dev/mirror0

@@ -88,9 +88,8 @@ mirror_resync mirror
 # plain with data-integrity = yes (an xxh3 digest per packet, the
 # integrity check of an unencrypted link).  CONF: the variant's
 # configuration, on both nodes (up_both installs it).
-sed 's/^timeout = 5/&\nencryption = none/' /tests/md.conf > /tmp/plain.conf
+plain_conf
 sed 's/^timeout = 5/&\ndata-integrity = yes/' /tmp/plain.conf > /tmp/xxh3.conf
-on_b "sed 's/^timeout = 5/&\\nencryption = none/' /tests/md.conf > /tmp/plain.conf"
 on_b "sed 's/^timeout = 5/&\\ndata-integrity = yes/' /tmp/plain.conf > /tmp/xxh3.conf"
 for v in plain xxh3; do
 	CONF=/tmp/$v.conf start_pair

@@ -19,8 +19,7 @@
 RUNTIME=${BENCH_RUNTIME:-20}
 PARAM=/sys/module/mirrordisk/parameters/bitmap_write_batch
 
-sed 's/^timeout = 5/&\nencryption = none/' /tests/md.conf > /tmp/plain.conf
-on_b "sed 's/^timeout = 5/&\\nencryption = none/' /tests/md.conf > /tmp/plain.conf"
+plain_conf
 
 CTRS="bitmap_page_writes bitmap_waits writes"
 counters() { js=$(mdctl status --json r0); for k in $CTRS; do echo "$js" | json_field $k; done | tr '\n' ' '; }

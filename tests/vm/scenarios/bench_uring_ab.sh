@@ -8,8 +8,7 @@
 #     --suite bench --nodes 2 --timeout 900 --logdir D --results D/r.txt bench_uring_ab
 # Prints "@@AB ROUND VARIANT JOB IOPS MEAN_LAT_US".
 . /tests/lib.sh
-sed 's/^timeout = 5/&\nencryption = none/' /tests/md.conf > /tmp/plain.conf
-on_b "sed 's/^timeout = 5/&\\nencryption = none/' /tests/md.conf > /tmp/plain.conf"
+plain_conf
 for rep in 1 2 3; do
 	for v in default chan-nowait,defer-taskrun; do
 		if [ $v = default ]; then MD_DAEMON_ARGS= CONF=/tmp/plain.conf start_pair
