@@ -137,6 +137,17 @@ static int wait_drained(const struct md_res_cfg *res, const char *name)
 	bool said = false;
 	int rc;
 
+	/*
+	 * The state file is the daemon's news as of its last poll: the
+	 * writes that completed just before (async: once read) may not be in
+	 * its backlog figure yet.  The daemon writes it afresh first, with
+	 * every write it read (ctl.c, op_publish); a daemon that cannot
+	 * answer that (an older one) publishes a new backlog at its next
+	 * poll, so wait longer than that.
+	 */
+	daemon_state(res, &s);
+	if (s.pid && daemon_request(res, "publish", NULL, 0))
+		usleep(3 * MD_RUN_POLL_MS * 1000);
 	for (;;) {
 		daemon_state(res, &s);
 		if (s.pid && s.link == MD_LINK_AHEAD) {

@@ -58,6 +58,7 @@ struct ctl_client {
 	char in[MD_CTL_LINE_MAX + 1];
 	size_t in_len;
 	struct md_ctl_req req;
+	bool turned;			/* CL_WAIT: an after_turn request passed over once */
 	char out[CTL_OUT_MAX];
 	size_t out_len, out_off;
 };
@@ -286,21 +287,42 @@ static int op_catch_up(struct repl *r, const struct md_ctl_req *q, char *msg, si
 }
 
 /*
+ * mdctl deactivate, before it reads the backlog from the state file: the
+ * file written now.  The writes the kernel completed before mdctl asked
+ * (async: once mirrord read them) are in the backlog by then, because the
+ * request is served a turn after it arrived (after_turn): the channel
+ * read that took them posted its completion before, and that turn's
+ * io_run took it in.  Without it the file could still show no backlog
+ * until the next poll (POLL_INTERVAL_MS) and the switchover would not
+ * wait for writes the peer lacks.
+ */
+static int op_publish(struct repl *r, const struct md_ctl_req *q, char *msg, size_t len,
+		      bool *changed)
+{
+	(void)q;
+	(void)changed;
+	state_write(r, r->adm.link);
+	snprintf(msg, len, "state published");
+	return 0;
+}
+
+/*
  * The requests.  main_loop: the handler runs in the main loop (it changes
  * the daemon); else the control thread serves it (events: from the last
  * published state).  Resume-io and outdate need no daemon: mdctl asks the
  * kernel and the superblock (under its lock) directly.
  */
 static const struct ctl_op ops[] = {
-	{ "pause", 0, 0, true, op_pause_resume, "pause" },
-	{ "resume", 0, 0, true, op_pause_resume, "resume" },
-	{ "set", 2, 2, true, op_set, "set resync-rate BYTES_PER_S | compression MODE | compression-level N | mode sync|async | async-buffer BYTES | max-lag S | on-congestion block|disconnect|pull-ahead" },
-	{ "verify", 1, 1, true, op_verify, "verify TOKEN" },
-	{ "reread", 0, 0, true, op_reread, "reread" },
-	{ "adjust", 0, 0, true, op_adjust, "adjust" },
-	{ "fence-peer", 0, 0, true, op_fence_peer, "fence-peer" },
-	{ "catch-up", 0, 0, true, op_catch_up, "catch-up" },
-	{ "events", 0, 1, false, NULL, "events [now]" },
+	{ "pause", 0, 0, true, false, op_pause_resume, "pause" },
+	{ "resume", 0, 0, true, false, op_pause_resume, "resume" },
+	{ "set", 2, 2, true, false, op_set, "set resync-rate BYTES_PER_S | compression MODE | compression-level N | mode sync|async | async-buffer BYTES | max-lag S | on-congestion block|disconnect|pull-ahead" },
+	{ "verify", 1, 1, true, false, op_verify, "verify TOKEN" },
+	{ "reread", 0, 0, true, false, op_reread, "reread" },
+	{ "adjust", 0, 0, true, false, op_adjust, "adjust" },
+	{ "fence-peer", 0, 0, true, false, op_fence_peer, "fence-peer" },
+	{ "catch-up", 0, 0, true, false, op_catch_up, "catch-up" },
+	{ "publish", 0, 0, true, true, op_publish, "publish" },
+	{ "events", 0, 1, false, false, NULL, "events [now]" },
 };
 
 const struct ctl_op *ctl_op_find(const struct md_ctl_req *q, char *why, size_t len)
@@ -498,6 +520,7 @@ static void cl_request(struct ctl_server *s, struct ctl_client *c, size_t len)
 		return;
 	}
 	c->st = CL_WAIT;
+	c->turned = false;
 	__atomic_store_n(&s->pending, 1, __ATOMIC_RELEASE);
 	pthread_kill(s->main_thread, SIGUSR1);
 }
@@ -725,7 +748,7 @@ bool ctl_serve(struct repl *r)
 {
 	struct ctl_server *s = r->ctl.srv;
 	struct { int i; struct md_ctl_req q; int status; char msg[MD_CTL_ANSWER_MAX - 8]; } job[CTL_CLIENTS];
-	bool changed = false;
+	bool changed = false, again = false;
 	int n = 0;
 
 	if (!s || !__atomic_load_n(&s->pending, __ATOMIC_ACQUIRE))
@@ -733,12 +756,22 @@ bool ctl_serve(struct repl *r)
 	pthread_mutex_lock(&s->lock);
 	__atomic_store_n(&s->pending, 0, __ATOMIC_RELAXED);
 	for (int i = 0; i < CTL_CLIENTS; i++) {
+		char why[160];
+		const struct ctl_op *op;
+
 		if (s->cl[i].st != CL_WAIT)
 			continue;
+		op = ctl_op_find(&s->cl[i].req, why, sizeof(why));
+		if (op->after_turn && !s->cl[i].turned) {
+			s->cl[i].turned = again = true;	/* the next turn serves it */
+			continue;
+		}
 		s->cl[i].st = CL_TAKEN;
 		job[n].i = i;
 		job[n++].q = s->cl[i].req;
 	}
+	if (again)
+		__atomic_store_n(&s->pending, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&s->lock);
 	/* The handlers run without the lock: they may publish (state_write). */
 	for (int k = 0; k < n; k++) {

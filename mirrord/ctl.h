@@ -16,6 +16,8 @@ struct ctl_op {
 	const char *name;
 	int min_args, max_args;		/* words after the name */
 	bool main_loop;			/* fn runs in the main loop; else the thread serves it */
+	bool after_turn;		/* main loop: served one turn after it arrived, so that
+					 * every completion posted before it is taken in first */
 	/* Returns the answer's status (MD_CTL_*), msg its text; *changed when
 	 * the loop must act on r->adm (publish, start a verify, detach). */
 	int (*fn)(struct repl *r, const struct md_ctl_req *q, char *msg, size_t len, bool *changed);

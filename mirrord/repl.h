@@ -45,6 +45,7 @@
 #include "auth.h"
 #include "tls.h"
 #include "config.h"
+#include "md_run.h"
 #include "ctl.h"
 #include "decide.h"
 #include "gen.h"
@@ -65,7 +66,7 @@
 
 #define PING_INTERVAL_MS	1000
 #define MAX_CANDIDATES		8	/* listener: connections in their handshake */
-#define POLL_INTERVAL_MS	200
+#define POLL_INTERVAL_MS	MD_RUN_POLL_MS	/* proto/md_run.h */
 #define RETRY_DELAY_MS		1000
 
 struct repl;

@@ -28,6 +28,11 @@
 #define MD_RUN_PID		".pid"
 #define MD_RUN_LOG		".log"
 
+/* mirrord's poll while connected: a backlog that began or drained is in
+ * the state file within about this long (mdctl deactivate asks for it at
+ * once: the "publish" request, mirrord/ctl.c). */
+#define MD_RUN_POLL_MS		200
+
 /*
  * Link states as the state file names them ("conn=").  The numbers are
  * only for the programs; the names are the format (mdctl status shows them,

@@ -7,8 +7,9 @@
 # switch back to sync, and the disks end identical.  Also a QD1 write's
 # time in each mode on that link, printed for the reader (not a pass
 # criterion: performance is the bench's).  Then a planned switchover in
-# async mode: mdctl deactivate waits for the backlog, and b, activated
-# right after, holds every write a completed.
+# async mode: mdctl deactivate waits for the backlog, even one that
+# completed an instant before and is not in the state file yet, and b,
+# activated right after, holds every write a completed.
 . /tests/lib.sh
 trap 'rc=$?; /usr/sbin/tc qdisc del dev eth0 root 2>/dev/null || true; exit $rc' EXIT
 start_pair
@@ -46,14 +47,34 @@ fio_verify --rw=randwrite --bs=4k --iodepth=8 --size=24m --offset=8m
 
 log "a planned switchover in async mode: deactivate waits until the peer holds every write"
 expect_rc 0 mdctl set r0 mode=async
+wait_json a async_active true 10
 /usr/sbin/tc qdisc change dev eth0 root netem delay 20ms rate 8mbit || fail "netem rate"
-dd if=/dev/urandom of=/tmp/burst bs=1M count=4 2>/dev/null
-dd if=/tmp/burst of=/dev/mirror0 bs=1M seek=40 oflag=direct 2>/dev/null || fail "burst"
+# The window: the burst's writes completed (async: once mirrord read them)
+# and the state file does not show the backlog yet (mirrord publishes it
+# at its next poll, within 200 ms).  mirrord stopped right after the burst
+# holds that window open while deactivate runs; it must still see the
+# backlog and wait.  If the poll was quicker than the stop, again.
+pid=$(pidof mirrord) || fail "no mirrord on a"
+dd if=/dev/urandom of=/tmp/burst bs=1M count=2 2>/dev/null
+n=1
+while :; do
+	dd if=/tmp/burst of=/dev/mirror0 bs=1M seek=40 oflag=direct 2>/dev/null || fail "burst"
+	kill -STOP $pid
+	lw=$(mdctl status --json r0 | json_field lag_writes)
+	[ "$lw" = 0 ] && break
+	kill -CONT $pid
+	[ $n -lt 10 ] || fail "the state file showed the backlog before mirrord was stopped, 10 times"
+	n=$((n + 1))
+	wait_json a lag_bytes 0 60
+done
+log "mirrord stopped after the burst, its state file still without the backlog (attempt $n)"
+(sleep 2; kill -CONT $pid) &
 mdctl deactivate r0 > /tmp/deact.out || { cat /tmp/deact.out; fail "deactivate"; }
+wait
 cat /tmp/deact.out
 grep -q 'waiting for the peer to catch up' /tmp/deact.out || fail "deactivate did not wait for a backlog"
 on_b "mdctl activate r0" || fail "activate b"
-on_b "dd if=/dev/mirror0 bs=1M skip=40 count=4 iflag=direct 2>/dev/null" | cmp -s - /tmp/burst ||
+on_b "dd if=/dev/mirror0 bs=1M skip=40 count=2 iflag=direct 2>/dev/null" | cmp -s - /tmp/burst ||
 	fail "b, activated after the switchover, lacks writes a completed"
 on_b "mdctl deactivate r0" || fail "deactivate b"
 mdctl activate r0 >/dev/null || fail "activate a again"
