@@ -27,6 +27,9 @@ for m in re.finditer(r"^@@RESULT (\S+) (\S+) (\S+) (\S+) (\S+)(?: (\S+) (\S+) (\
         pct[(m.group(1), m.group(2))] = tuple(float(m.group(i)) for i in (6, 7, 8))
 if not res:
     sys.exit("compare_table.py: no @@RESULT lines in " + log)
+# Both guests' busy CPU over each job (ms) and the writes it did.
+cpu = {(m.group(1), m.group(2)): tuple(int(m.group(i)) for i in (3, 4, 5))
+       for m in re.finditer(r"^@@CPU (\S+) (\S+) (\d+) (\d+) (\d+)", text, re.M)}
 net = re.search(r"^@@NET (\S+) (\S+)(?: (\S+))?", text, re.M)
 idle_ms = float(net.group(3)) if net and net.group(3) else 0.0
 rtt_ms, iperf_kib = (float(net.group(1)), float(net.group(2)) * 1000 / 8 / 1024) if net else (0.0, 0.0)
@@ -119,6 +122,20 @@ if r and p:
 if p and d:
     goals.append(("4 KiB QD32 writes over DRBD's", p[1] / d[1], None, 2.0, "at least",
                   f"DRBD {d[1]:.0f} IOPS"))
+# CPU: both guests' busy time per write (a 1 MiB write: per MiB), the
+# mirror's over DRBD's.
+def cpu_per(w, t):
+    c = cpu.get((w, t))
+    return (c[0] + c[1]) / c[2] if c and c[2] else 0
+
+
+for t, what in (("randw4k", "guest CPU per 4 KiB write (QD32), both nodes"),
+                ("seq1m", "guest CPU per MiB (1 MiB QD16), both nodes")):
+    p, d = cpu_per("mirror_plain", t), cpu_per("drbd", t)
+    if p and d:
+        goals.append((f"{what}, over DRBD's", p / d, None, 1.0, "at most",
+                      f"DRBD {d * (1 if t == 'seq1m' else 1000):.{1 if t == 'seq1m' else 0}f} "
+                      f"{'ms per MiB' if t == 'seq1m' else 'µs per write'}"))
 if goals:
     g = ["| goal (issue 25) | reference, same run | mirror, no encryption | DRBD 8.4 (C) | target | met |",
          "|---|---|---|---|---|---|"]
@@ -187,6 +204,52 @@ if urow:
               "SINGLE_ISSUER and DEFER_TASKRUN:\n\n"
               "| test | " + " | ".join(n for _, n in offs) + " | both on/default |\n"
               "|---|---|---|---|---|---|\n" + "\n".join(urow))
+# The application's writes during a resync beside their figure without
+# one, and the resync's time with them beside its time alone.
+frow = []
+for kind, label in (("full", "full resync"), ("diff", "differential resync")):
+    cells = []
+    for w in ("mirror_plain", "drbd"):
+        alone, during = res.get((w, "randw4k")), res.get((w, f"fg_{kind}"))
+        rs, rs_fg = res.get((w, f"resync_{kind}")), res.get((w, f"resync_{kind}_fg"))
+        cells.append((f"{during[1]:.0f} IOPS ({during[1]/alone[1]:.2f})" if during and alone else "-")
+                     + " | " + (f"{rs_fg[0]/1024:.1f} / {rs[0]/1024:.1f} MiB/s" if rs and rs_fg else "-"))
+    if any(c != "- | -" for c in cells):
+        frow.append(f"| {label} | " + " | ".join(cells) + " |")
+if frow:
+    table += ("\n\nThe application's 4 KiB random writes (QD32, 10 s) during a resync, beside "
+              "the same writes without one (in brackets, their share of that figure), and the "
+              "resync's throughput with them beside its throughput alone; unencrypted, same "
+              "run (the differential resync here copies 512 MiB so that it outlasts the "
+              "writes; alone, 64 MiB):\n\n"
+              "| resync | mirror: writes during it | mirror: resync with / without writes | "
+              "DRBD 8.4 (C): writes during it | DRBD: resync with / without writes |\n"
+              "|---|---|---|---|---|\n" + "\n".join(frow))
+
+# Both guests' CPU per write, the same jobs.
+def cpu_cell(w, t):
+    c = cpu.get((w, t))
+    if not c or not c[2]:
+        return "-"
+    if t == "seq1m":
+        return f"{c[0] / c[2]:.1f} / {c[1] / c[2]:.1f}"
+    return f"{c[0] * 1000 / c[2]:.0f} / {c[1] * 1000 / c[2]:.0f}"
+
+
+cprow = []
+for t in ("seq1m", "randw4k", "randw4k_qd1", "randw512_qd1"):
+    p, d = cpu_per("mirror_plain", t), cpu_per("drbd", t)
+    if p or d:
+        cprow.append(f"| {names[t]} | {'ms per MiB' if t == 'seq1m' else 'µs per write'} | "
+                     + " | ".join(cpu_cell(w, t) for w in ("raw", "mirror_plain", "drbd", "mirror"))
+                     + f" | {f'{p / d:.2f}' if p and d else '-'} |")
+if cprow:
+    table += ("\n\nBoth guests' busy CPU per write (user, system and interrupts from "
+              "/proc/stat over each job, a / b; a runs fio too, b only receives), same runs. "
+              "A guest's one vCPU is nearly always busy in the throughput jobs, so there "
+              "the figure follows the throughput; the QD1 jobs show what a write costs:\n\n"
+              "| test | unit | raw | mirror, no encryption | DRBD 8.4 (C) | mirror, TLS (default) "
+              "| mirror/DRBD (a + b) |\n|---|---|---|---|---|---|---|\n" + "\n".join(cprow))
 if crow:
     table += ("\n\nWhat the writes cost the mirror (no encryption), from `mdctl status --json`'s "
               "counters over each job; per 1000 writes unless said:\n\n"
@@ -232,7 +295,9 @@ short = {"512 B QD1 write, latency over the bound": "512 B QD1 latency / bound",
          "1 MiB QD16 writes over iperf3": "1 MiB QD16 / iperf3",
          "full resync over iperf3": "full resync / iperf3",
          "4 KiB QD32 writes over the raw disk": "4 KiB QD32 / raw disk",
-         "4 KiB QD32 writes over DRBD's": "4 KiB QD32 / DRBD"}
+         "4 KiB QD32 writes over DRBD's": "4 KiB QD32 / DRBD",
+         "guest CPU per 4 KiB write (QD32), both nodes, over DRBD's": "CPU per 4 KiB write / DRBD",
+         "guest CPU per MiB (1 MiB QD16), both nodes, over DRBD's": "CPU per MiB / DRBD"}
 if goals and plot("perf-goals",
                   "set title 'Issue 25 goals: the figure each reaches and its target (same run; the latency: lower is better)'\n"
                   "set ylabel 'ratio (log scale)'\nset logscale y\nset yrange [0.05:*]\n"

@@ -453,6 +453,10 @@ pid_gone() { [ ! -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status 2>/dev/nu
 partition_a() { (sleep 0.5; ifconfig eth0 down; sleep $1; ifconfig eth0 up) >/dev/null 2>&1 & }
 # uptime_s: seconds since boot, with hundredths.
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# busy_ms: this guest's busy CPU time so far, ms: user, nice, system,
+# irq and softirq of /proc/stat's "cpu" line (USER_HZ, 100 on x86);
+# idle and iowait are not busy.
+busy_ms() { awk '$1 == "cpu" { print ($2 + $3 + $4 + $7 + $8) * 10; exit }' /proc/stat; }
 # bg_write MIB FILE: a 4 KiB direct write at MIB in the background; FILE
 # gets "EXIT UPTIME" when it completes.
 bg_write() {

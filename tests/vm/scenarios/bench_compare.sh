@@ -5,6 +5,7 @@
 #   @@RESULT TARGET TEST BW_KIB_S IOPS LAT_MEAN_US P50_US P99_US P999_US
 #   @@NET RTT_MS IPERF3_KBIT_S IDLE_RTT_MS   (ping -A, iperf3 a -> b: the
 #   network's bounds; ping once a second)
+#   @@CPU TARGET TEST A_MS B_MS WRITES     (both guests' busy CPU over a job)
 # lines that tests/bench/compare_table.py turns into docs/performance.md.
 . /tests/lib.sh
 RUNTIME=${BENCH_RUNTIME:-20}
@@ -23,11 +24,18 @@ result() {
 		printf "@@RESULT %s %s %s %s %s %s %s %s\n", tgt, t, $48, $49, $81, $59, $60, $61 }'
 }
 
+# Both guests' busy CPU (lib.sh's busy_ms) over each job: @@CPU TARGET
+# TEST A_MS B_MS WRITES, the writes fio did (IOPS x its runtime in ms:
+# terse fields 49 and 50).
 run_fio() {	# TARGET DEV [TESTS]
 	for t in ${3:-seq1m randw4k randw4k_qd1 randw512_qd1}; do
 		case $1 in mirror*) c0=$(counters) ;; esac
+		a0=$(busy_ms); b0=$(on_b ". /tests/lib.sh; busy_ms")
 		DEV="$2" RUNTIME="$RUNTIME" $JOB=$t > /tmp/b.out 2>&1 || { cat /tmp/b.out; fail "fio $1 $t"; }
+		a1=$(busy_ms); b1=$(on_b ". /tests/lib.sh; busy_ms")
 		result "$1" "$t" < /tmp/b.out
+		awk -F';' -v tgt="$1" -v t="$t" -v a=$((a1 - a0)) -v b=$((b1 - b0)) 'NF > 80 {
+			printf "@@CPU %s %s %d %d %.0f\n", tgt, t, a, b, $49 * $50 / 1000 }' < /tmp/b.out
 		case $1 in mirror*)
 			echo "$c0 $(counters)" | awk -v tgt="$1" -v t="$t" -v n="$(echo $CTRS | wc -w)" '{
 				printf "@@COUNTERS %s %s", tgt, t
@@ -74,6 +82,40 @@ mirror_resync() {
 	mdctl down r0; on_b "mdctl down r0"
 }
 
+# Issue 25: the application's writes during a resync, beside their figure
+# without one (randw4k).  fg TARGET KIND DEV: 4 KiB random writes for FG_S
+# seconds at once, while the resync runs (@@RESULT TARGET fg_KIND), then
+# the resync's own time with them (@@RESULT TARGET resync_KIND_fg; from
+# T0, set by the caller when the resync began).  The differential one
+# dirties FG_DIRTY MiB so that it outlasts the writes.
+FG_S=10 FG_DIRTY=512
+fg() {
+	DEV=$3 RUNTIME=$FG_S $JOB=randw4k > /tmp/b.out 2>&1 || { cat /tmp/b.out; fail "fio during the $2 resync"; }
+	result "$1" "fg_$2" < /tmp/b.out
+}
+fg_done() {	# TARGET KIND BYTES: after the resync ended
+	t1=$(ms)
+	echo "@@RESULT $1 resync_$2_fg $(($3 / 1024 * 1000 / (t1 - T0))) 0 $(((t1 - T0) * 1000))"
+}
+# mirror_resync_fg TARGET: both kinds on the mirror (the full one first:
+# it leaves the pair in sync for the other); leaves both nodes down.
+mirror_resync_fg() {
+	CREATE_ARGS= up_both
+	T0=$(ms); mdctl activate --force r0 >/dev/null; wait_conn
+	fg "$1" full /dev/mirror0
+	wait_sync 900; fg_done "$1" full "$(mdctl status --json r0 | json_field size_bytes)"
+	on_b "killall -9 mirrord"; sleep 1
+	fio --name=d --filename=/dev/mirror0 --direct=1 --rw=write --bs=1m --size=${FG_DIRTY}m \
+		--ioengine=libaio --iodepth=8 --output-format=terse >/dev/null || fail "dirty"
+	T0=$(ms); on_b "mdctl up r0" >/dev/null; wait_conn
+	fg "$1" diff /dev/mirror0
+	[ "$(mdctl status --json r0 | json_field sync_role)" = source ] ||
+		log "the differential resync ended before the writes did: raise FG_DIRTY"
+	wait_sync 600; fg_done "$1" diff $((FG_DIRTY << 20))
+	mdctl deactivate r0
+	mdctl down r0; on_b "mdctl down r0"
+}
+
 # The default configuration: encrypted (kernel TLS).
 start_pair
 run_fio mirror /dev/mirror0
@@ -107,6 +149,7 @@ for v in plain xxh3; do
 		# the resync below counts what it copies.
 		sleep 12
 		CONF=/tmp/$v.conf mirror_resync mirror_plain
+		CONF=/tmp/$v.conf mirror_resync_fg mirror_plain
 		# Issue 25: mirrord's io_uring features, each turned on
 		# beside the default (mirrord --uring-on, on both nodes).
 		for on in chan-nowait defer-taskrun chan-nowait,defer-taskrun; do
@@ -146,6 +189,17 @@ echo "@@RESULT drbd resync_diff $((DIRTY * 1024 * 1000 / (t1 - t0))) 0 $(((t1 - 
 t0=$(ms); drbdadm invalidate-remote r0 || fail "invalidate-remote"; sleep 0.5; drbd_wait_sync; t1=$(ms)
 dsize=$(blockdev --getsize64 /dev/drbd0)
 echo "@@RESULT drbd resync_full $((dsize / 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
+# The application's writes during DRBD's resyncs, as on the mirror.
+on_b "drbdadm disconnect r0"
+fio --name=d --filename=/dev/drbd0 --direct=1 --rw=write --bs=1m --size=${FG_DIRTY}m \
+	--ioengine=libaio --iodepth=8 --output-format=terse >/dev/null || fail "dirty drbd"
+T0=$(ms); on_b "drbdadm connect r0"; sleep 0.5
+fg drbd diff /dev/drbd0
+grep -q 'ds:UpToDate/UpToDate' /proc/drbd && log "DRBD's differential resync ended before the writes did"
+drbd_wait_sync; fg_done drbd diff $((FG_DIRTY << 20))
+T0=$(ms); drbdadm invalidate-remote r0 || fail "invalidate-remote"; sleep 0.5
+fg drbd full /dev/drbd0
+drbd_wait_sync; fg_done drbd full "$dsize"
 drbdadm secondary r0
 drbdadm down r0; on_b "drbdadm down r0"
 echo "benchmark done"
