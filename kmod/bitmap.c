@@ -2,12 +2,13 @@
 /*
  * bitmap.c - the write-intent bitmap: in memory and on disk.
  *
- * Three bitmaps per device, one bit per chunk:
+ * Bitmaps of one bit per chunk (and bm_pending, below):
  *   ondisk   the bits as they are (or are about to be) on disk, in the
  *            on-disk byte order (little-endian bit numbering, *_le helpers);
  *   oos      chunks the peer lacks (set when a write is not replicated, by a
  *            bitmap loaded at start, or by mdctl/mirrord for a resync);
- *   touched  chunks written since the cleaner last looked.
+ *   touched  chunks written (or resynced) since the cleaner's last pass;
+ *   bm_cand  on the primary, the chunks of the epoch in flight (below).
  *
  * The rule that makes recovery differential: a write may reach either disk
  * only after the bit of every chunk it touches is persisted.  A write to a
@@ -20,29 +21,37 @@
  * holds the bits between the two, and only a completed page write that
  * covered a bit (bm_cover, taken with the page's snapshot) clears it.
  *
- * Bits are cleared lazily: every md_bm_clean_ms the cleaner picks the
- * chunks that the peer holds (not in oos), that no active request touches,
- * and that were not written during the last interval.  So a hot chunk
- * costs one bitmap write, not one per write, and a crash leaves at most an
- * interval's worth of extra resync.
+ * Bits are cleared lazily, and on the primary only once the peer holds
+ * the chunk durably.  The peer acknowledges a write when its O_DIRECT
+ * write completed, which may still sit in a volatile disk cache; so the
+ * cleaner works in epochs.  Every md_bm_clean_ms a pass (md_bm_pass_locked)
+ * moves the chunks written since the last pass and no longer being
+ * written (touched) into the epoch (bm_cand), and sends one empty
+ * PREFLUSH through the request path (md_flush_both: the lower device's
+ * cache is flushed, and the peer runs fdatasync before it acknowledges).
+ * Their writes completed before the flush was sent, so when both parts
+ * succeeded the flush covers them: bm_cand is emptied (md_bm_epoch_work);
+ * when it failed, they are touched again.  So a chunk whose bit is set
+ * and that is neither touched nor in bm_cand is *covered*: the peer holds
+ * it durably.  The same pass clears covered bits that the peer holds (not
+ * in oos) and that no active request touches: all of them with age alone,
+ * so a hot chunk costs one bitmap write, not one per write, and a crash
+ * leaves at most an interval or two of extra resync; with
+ * bitmap_hot_chunks only as many as the set bits exceed that budget.
+ * Resync is the other way data reaches the peer: a chunk whose oos bit is
+ * cleared becomes touched, uncovered until an epoch flushes it.
  *
- * "The peer holds it" must mean durably: the peer acknowledges a write when
- * its O_DIRECT write completed, which may still sit in a volatile disk
- * cache.  So on the primary a pick is an epoch: the cleaner sends one
- * empty PREFLUSH through the request path (md_flush_both: the lower
- * device's cache is flushed, and the peer runs fdatasync before it
- * acknowledges), and only when both parts succeeded are the picked bits
- * cleared, minus any chunk written meanwhile.  Every write a picked chunk
- * saw completed before the pick, so that flush covers it.  When the link is
- * lost (md_bm_link_lost) every bit still set is not known to be covered:
- * all of them become out of sync, and the next resync copies them.  A
- * secondary's bits are its own marks (oos), cleared by its daemon after it
- * flushed its disk; its cleaner clears without an epoch.  Except after a
- * demotion while connected: the bits the primary set for writes the peer
- * acknowledged are not marks, and a secondary cannot run an epoch (only a
- * primary sends writes and flushes), so they stay (md_bm_role_locked)
- * until a promotion, whose epochs clear them, or the link's loss, which
- * makes them out of sync like every bit then.
+ * When the link is lost (md_bm_link_lost) the uncovered chunks of a
+ * primary (touched or in bm_cand) become out of sync, and the next resync
+ * copies them; covered ones are on the peer's media already, which is
+ * what lets bits stay set under the budget without being resynced after
+ * every disconnect.  A secondary's bits are its own marks (oos), cleared
+ * by its daemon after it flushed its disk; its cleaner clears without an
+ * epoch.  Except after a demotion while connected: the bits the primary
+ * set for writes the peer acknowledged are not marks, and a secondary
+ * cannot run an epoch (only a primary sends writes and flushes), so they
+ * stay (md_bm_role_locked) until a promotion, whose epochs cover them, or
+ * the link's loss, which on a secondary makes every set bit out of sync.
  *
  * Also here: the bitmap transfer ioctls (GET/SET/CLEAR_OOS) through which
  * mirrord reads and changes the out-of-sync bits for a resync.
@@ -141,6 +150,16 @@ bool md_bm_set_locked(struct md_dev *md, u64 first, u64 last, bool touch)
 	return wait;
 }
 
+/* The peer now holds chunk c (a resync copied it), but maybe only in its
+ * cache: touched, so that an epoch covers it before its bit may clear or
+ * a lost link may forget it.  Called with md->lock held. */
+void md_bm_oos_clear_locked(struct md_dev *md, u64 c)
+{
+	clear_bit(c, md->oos);
+	if (test_bit_le(c, md->ondisk))
+		__set_bit(c, md->touched);
+}
+
 /* True while any bit of [first, last] is set but not durable (SET_OOS). */
 bool md_bm_pending(struct md_dev *md, u64 first, u64 last)
 {
@@ -185,22 +204,22 @@ static bool md_bm_clean_locked(struct md_dev *md, bool final)
 	return dirty;
 }
 
-/* The set bits of chunks [from, to): those not written in the last
- * interval (their touched mark is consumed here) become candidates, at
- * most *room of them; *last: the last one taken. */
-static bool md_bm_pick_range(struct md_dev *md, unsigned long from, unsigned long to,
-			     unsigned long *room, unsigned long *last)
+/* Clear the covered bits of chunks [from, to) (see the top of this
+ * file) that the peer holds and no request touches, at most *room of
+ * them; *last: the last one cleared.  True when any was. */
+static bool md_bm_clear_range(struct md_dev *md, unsigned long from, unsigned long to,
+			      unsigned long *room, unsigned long *last)
 {
 	bool any = false;
 	unsigned long c;
 
-	for (c = find_next_bit_le(md->ondisk, to, from); c < to;
+	for (c = find_next_bit_le(md->ondisk, to, from); c < to && *room;
 	     c = find_next_bit_le(md->ondisk, to, c + 1)) {
-		if (__test_and_clear_bit(c, md->touched))
+		if (test_bit(c, md->touched) || test_bit(c, md->bm_cand) ||
+		    test_bit(c, md->oos) || md_chunk_active(md, c))
 			continue;
-		if (!*room || test_bit(c, md->oos) || md_chunk_active(md, c))
-			continue;
-		__set_bit(c, md->bm_cand);
+		__clear_bit_le(c, md->ondisk);
+		__set_bit(c / (MD_BM_PAGE * 8), md->bm_dirty);
 		(*room)--;
 		*last = c;
 		any = true;
@@ -209,30 +228,41 @@ static bool md_bm_pick_range(struct md_dev *md, unsigned long from, unsigned lon
 }
 
 /*
- * Primary: the bits an epoch flush may clear; true when there are any.
- * With bitmap_hot_chunks, only as many as the set bits the peer holds
- * exceed it, taken round robin from where the last pass stopped (a clock
- * hand: the same low chunks are not cleared again and again while high
- * ones stay set for ever).
+ * Primary, connected, no epoch in flight: one cleaning pass.  The chunks
+ * written since the last pass whose writes have all completed join the
+ * epoch (touched -> bm_cand; *epoch: the caller sends its flush); a chunk
+ * still being written stays touched for the next pass.  Then covered bits
+ * are cleared: all with age alone; with bitmap_hot_chunks, only as many
+ * as the set bits the peer holds exceed it, round robin from where the
+ * last pass stopped (a clock hand: the same low chunks are not cleared
+ * again and again while high ones stay set for ever).  True when a bit
+ * was cleared (pages to write).
  */
-static bool md_bm_pick_locked(struct md_dev *md)
+static bool md_bm_pass_locked(struct md_dev *md, bool *epoch)
 {
 	unsigned int hot = READ_ONCE(md_bm_hot_chunks);
 	unsigned long c, set = 0, room = ULONG_MAX, start = 0, last = 0;
-	bool any;
+	bool dirty;
 
+	*epoch = false;
+	for (c = find_next_bit_le(md->ondisk, md->nchunks, 0); c < md->nchunks;
+	     c = find_next_bit_le(md->ondisk, md->nchunks, c + 1)) {
+		if (test_bit(c, md->touched) && !md_chunk_active(md, c)) {
+			__clear_bit(c, md->touched);
+			__set_bit(c, md->bm_cand);
+			*epoch = true;
+		}
+		set += !test_bit(c, md->oos);
+	}
 	if (hot) {
-		for (c = find_next_bit_le(md->ondisk, md->nchunks, 0); c < md->nchunks;
-		     c = find_next_bit_le(md->ondisk, md->nchunks, c + 1))
-			set += !test_bit(c, md->oos);
 		room = set > hot ? set - hot : 0;
 		start = md->bm_hand < md->nchunks ? md->bm_hand : 0;
 	}
-	any = md_bm_pick_range(md, start, md->nchunks, &room, &last);
-	any |= md_bm_pick_range(md, 0, start, &room, &last);
-	if (hot && any)
+	dirty = md_bm_clear_range(md, start, md->nchunks, &room, &last);
+	dirty |= md_bm_clear_range(md, 0, start, &room, &last);
+	if (hot && dirty)
 		md->bm_hand = last + 1;
-	return any;
+	return dirty;
 }
 
 /* bi_end_io of the epoch flush: md_req_put has already judged it. */
@@ -252,44 +282,43 @@ void md_bm_epoch_done(struct md_dev *md, bool ok)
 	queue_work(md_wq, &md->epoch_work);
 }
 
-/* Clear the picked bits of chunks nobody wrote since the pick; drop the
- * pick if the flush failed. */
+/* The epoch's chunks are covered if its flush succeeded (the next pass
+ * may clear them); if it failed they are touched again, for the next. */
 static void md_bm_epoch_work(struct work_struct *work)
 {
 	struct md_dev *md = container_of(work, struct md_dev, epoch_work);
-	bool dirty = false, ok = READ_ONCE(md->bm_epoch_ok);
+	bool ok = READ_ONCE(md->bm_epoch_ok);
 	unsigned long c;
 
 	spin_lock_irq(&md->lock);
 	for_each_set_bit(c, md->bm_cand, md->nchunks) {
 		__clear_bit(c, md->bm_cand);
-		if (!ok || test_bit(c, md->touched) || test_bit(c, md->oos) ||
-		    md_chunk_active(md, c))
-			continue;
-		__clear_bit_le(c, md->ondisk);
-		__set_bit(c / (MD_BM_PAGE * 8), md->bm_dirty);
-		dirty = true;
+		if (!ok)
+			__set_bit(c, md->touched);
 	}
 	md->bm_epoch_busy = false;
 	spin_unlock_irq(&md->lock);
-	if (dirty)
-		queue_work(md_wq, &md->bm_work);
 }
 
 /*
  * The link to the peer is gone (the daemon said so, or left): whatever it
- * acknowledged since the last completed epoch may be in its lost cache.
- * Every bit still set becomes out of sync.
+ * acknowledged and no completed epoch covered may be in its lost cache.
+ * A primary's uncovered chunks (touched, or in the epoch in flight)
+ * become out of sync; on a secondary every set bit does (its bits are
+ * marks, or a demoted primary's that no epoch may have covered).
  */
 void md_bm_link_lost(struct md_dev *md)
 {
+	bool primary;
 	unsigned long c;
 
 	spin_lock_irq(&md->lock);
+	primary = md->role == MD_ROLE_PRIMARY && !md->bm_demoted;
 	for (c = find_next_bit_le(md->ondisk, md->nchunks, 0); c < md->nchunks;
 	     c = find_next_bit_le(md->ondisk, md->nchunks, c + 1))
-		__set_bit(c, md->oos);
-	md->bm_demoted = false;		/* every bit is a mark now */
+		if (!primary || test_bit(c, md->touched) || test_bit(c, md->bm_cand))
+			__set_bit(c, md->oos);
+	md->bm_demoted = false;		/* every bit left is covered or a mark now */
 	spin_unlock_irq(&md->lock);
 }
 
@@ -315,8 +344,10 @@ static void md_bm_clean_work(struct work_struct *work)
 	spin_lock_irq(&md->lock);
 	if (md->role != MD_ROLE_PRIMARY)
 		dirty = !md->bm_demoted && md_bm_clean_locked(md, false);
-	else if (!md->bm_epoch_busy && md->conn == MD_CONN_CONNECTED && md->chan_file)
-		epoch = md->bm_epoch_busy = md_bm_pick_locked(md);
+	else if (!md->bm_epoch_busy && md->conn == MD_CONN_CONNECTED && md->chan_file) {
+		dirty = md_bm_pass_locked(md, &epoch);
+		md->bm_epoch_busy = epoch;
+	}
 	spin_unlock_irq(&md->lock);
 	if (dirty)
 		queue_work(md_wq, &md->bm_work);
@@ -571,7 +602,7 @@ int md_bm_oos_xfer(struct md_dev *md, struct md_ioc_oos *o, unsigned int cmd)
 				set_bit(base + i, md->oos);
 				dirty |= md_bm_set_locked(md, base + i, base + i, false);
 			} else {
-				clear_bit(base + i, md->oos);
+				md_bm_oos_clear_locked(md, base + i);
 			}
 		}
 		spin_unlock_irq(&md->lock);

@@ -108,7 +108,7 @@ struct md_dev {
 	unsigned long *bm_dirty;	/* pages of ondisk to write */
 	unsigned long *bm_pending;	/* bits set in ondisk, not yet durable */
 	unsigned long *bm_cover;	/* bm_work: pending bits of the pages being written */
-	unsigned long *bm_cand;		/* primary: bits to clear once the epoch flush is done */
+	unsigned long *bm_cand;		/* primary: chunks the epoch flush in flight covers */
 	bool bm_epoch_busy;		/* ... that flush is in flight */
 	bool bm_epoch_ok;		/* ... and how it ended (epoch_work) */
 	bool bm_demoted;		/* secondary holding bits no epoch covered */
@@ -164,6 +164,7 @@ bool md_bm_set_locked(struct md_dev *md, u64 first, u64 last, bool touch);
 void md_bm_epoch_endio(struct bio *bio);
 void md_bm_epoch_done(struct md_dev *md, bool ok);
 void md_bm_link_lost(struct md_dev *md);
+void md_bm_oos_clear_locked(struct md_dev *md, u64 c);
 void md_bm_role_locked(struct md_dev *md, u32 role);
 bool md_bm_pending(struct md_dev *md, u64 first, u64 last);
 int md_bm_oos_xfer(struct md_dev *md, struct md_ioc_oos *o, unsigned int cmd);

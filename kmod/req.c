@@ -241,11 +241,8 @@ void md_req_put(struct md_req *req)
 		return;
 
 	if (rs) {
-		/* The peer holds the chunk as it is now: no write ran meanwhile. */
-		if (!req->remote_status && !req->local_status) {
-			clear_bit(req->offset >> md->chunk_shift, md->oos);
+		if (!req->remote_status && !req->local_status)
 			atomic64_inc(&md->resynced);
-		}
 	} else if (req->clean_epoch) {
 		md_bm_epoch_done(md, !req->remote_status && !req->local_status);
 		bio->bi_status = req->local_status;
@@ -262,6 +259,11 @@ void md_req_put(struct md_req *req)
 	}
 
 	spin_lock_irqsave(&md->lock, flags);
+	/* A resync chunk: the peer holds it as it is now (no write ran
+	 * meanwhile), in its cache at least (bitmap.c).  Before the slot
+	 * frees: until then the cleaner sees the chunk active. */
+	if (rs && !req->remote_status && !req->local_status)
+		md_bm_oos_clear_locked(md, req->offset >> md->chunk_shift);
 	req->state = MD_RS_FREE;
 	req->bio = NULL;
 	__clear_bit(req - md->reqs, md->slot_map);

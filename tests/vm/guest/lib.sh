@@ -453,6 +453,19 @@ pid_gone() { [ ! -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status 2>/dev/nu
 partition_a() { (sleep 0.5; ifconfig eth0 down; sleep $1; ifconfig eth0 up) >/dev/null 2>&1 & }
 # uptime_s: seconds since boot, with hundredths.
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# status_field KEY: a field of this node's mdctl status --json r0.
+status_field() { mdctl status --json r0 | json_field "$1"; }
+# chunk_writes FIRST END: one 4 KiB write into each 64 KiB chunk
+# FIRST..END-1 of /dev/mirror0.
+chunk_writes() {
+	c=$1
+	while [ $c -lt $2 ]; do
+		dd if=/dev/urandom of=/dev/mirror0 bs=4k count=1 seek=$((c * 16)) oflag=direct 2>/dev/null ||
+			fail "write to chunk $c"
+		c=$((c + 1))
+	done
+}
+
 # busy_ms: this guest's busy CPU time so far, ms: user, nice, system,
 # irq and softirq of /proc/stat's "cpu" line (USER_HZ, 100 on x86);
 # idle and iowait are not busy.

@@ -10,20 +10,10 @@
 . /tests/lib.sh
 start_pair
 P=/sys/module/mirrordisk/parameters
-ctr() { mdctl status --json r0 | json_field "$1"; }
-# chunks FIRST END: one 4 KiB write into each 64 KiB chunk FIRST..END-1.
-chunks() {
-	c=$1
-	while [ $c -lt $2 ]; do
-		dd if=/dev/urandom of=/dev/mirror0 bs=4k count=1 seek=$((c * 16)) oflag=direct 2>/dev/null ||
-			fail "write to chunk $c"
-		c=$((c + 1))
-	done
-}
 # waits_for FIRST END EXPECTED WHAT: the writes that waited for a bitmap
 # page while rewriting those chunks.
 waits_for() {
-	w0=$(ctr bitmap_waits); chunks $1 $2; w1=$(ctr bitmap_waits)
+	w0=$(status_field bitmap_waits); chunk_writes $1 $2; w1=$(status_field bitmap_waits)
 	[ $((w1 - w0)) -eq $3 ] || fail "$4: $((w1 - w0)) of chunks $1..$(($2 - 1)) waited for a bitmap write, expected $3"
 	log "$4: $3 waits"
 }
@@ -31,9 +21,9 @@ waits_for() {
 echo 300 > $P/bitmap_clean_ms || fail "bitmap_clean_ms"
 echo 0 > $P/bitmap_hot_chunks || fail "bitmap_hot_chunks"
 sleep 6		# the interval before takes its 5 s once more
-chunks 0 40
-e0=$(ctr epochs); sleep 3
-[ "$(ctr epochs)" -gt "$e0" ] || fail "no clean epoch in 3 s at a 300 ms interval"
+chunk_writes 0 40
+e0=$(status_field epochs); sleep 3
+[ "$(status_field epochs)" -gt "$e0" ] || fail "no clean epoch in 3 s at a 300 ms interval"
 # The budget from now: the 40 were cleared by age already, and with at
 # most 64 set none is picked while they are written again.
 echo 64 > $P/bitmap_hot_chunks
@@ -51,8 +41,8 @@ echo 5000 > $P/bitmap_clean_ms; echo 0 > $P/bitmap_hot_chunks
 # mirrord's counters moved with the 280 writes (the state file follows
 # within a second while they move).
 sleep 2
-[ "$(ctr channel_requests)" -ge 280 ] && [ "$(ctr channel_reads)" -gt 0 ] &&
-	[ "$(ctr socket_sends)" -gt 0 ] && [ "$(ctr ack_writes)" -gt 0 ] ||
+[ "$(status_field channel_requests)" -ge 280 ] && [ "$(status_field channel_reads)" -gt 0 ] &&
+	[ "$(status_field socket_sends)" -gt 0 ] && [ "$(status_field ack_writes)" -gt 0 ] ||
 	{ mdctl status --json r0 | grep -E 'channel|sends|ack_writes'; fail "mirrord's counters did not follow the writes"; }
 wait_sync
 same_disks
