@@ -68,19 +68,21 @@ MODULE_PARM_DESC(bitmap_clean_ms,
 		 "Interval of the lazy clearing of write-intent bits, in ms (default 5000)");
 
 /*
- * A capacity budget instead of age alone (issue 25, measured by make
+ * A capacity budget, like DRBD's activity log (issue 25, measured by make
  * bench side by side with 0): the primary's cleaner keeps up to this many
- * bits set and picks only the excess, still among the chunks not written
- * during the last interval.  A write to a chunk whose bit is set costs no
- * bitmap write, so random writes over more chunks than an interval's
- * worth stop paying one page write per cold chunk; the price is resync:
- * after a crash of the primary or the loss of the link, every set bit is
- * copied (at most this many chunks).  0: age alone (the default).
+ * bits set and clears only the excess, among the covered chunks not
+ * written during the last interval.  A write to a chunk whose bit is set
+ * costs no bitmap write, so random writes over more chunks than an
+ * interval's worth stop paying one page write per cold chunk.  Its price
+ * is resync after a crash of the primary: every set bit is copied, so at
+ * most this many chunks (16384: 1 GiB at the default 64 KiB chunk; DRBD's
+ * default activity log spans 4.8 GiB).  A lost link copies only the
+ * uncovered chunks, budget or not (md_bm_link_lost).  0: age alone.
  */
-static unsigned int md_bm_hot_chunks;
+static unsigned int md_bm_hot_chunks = 16384;
 module_param_named(bitmap_hot_chunks, md_bm_hot_chunks, uint, 0644);
 MODULE_PARM_DESC(bitmap_hot_chunks,
-		 "Write-intent bits the primary keeps set; beyond, chunks not written lately are cleared round robin (0: age alone)");
+		 "Write-intent bits the primary keeps set; beyond, covered chunks not written lately are cleared round robin (default 16384; 0: age alone)");
 
 /*
  * How many dirty bitmap pages bm_work writes at once (1 to MD_BM_BATCH;

@@ -162,27 +162,28 @@ if prow:
 # What a write cost the mirror (mdctl status --json's counters over each
 # job, unencrypted), per 1000 writes.
 crow, waits = [], {}
-for m in re.finditer(r"^@@COUNTERS (mirror_plain|mirror_hot) (\S+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)",
+for m in re.finditer(r"^@@COUNTERS (mirror_plain|mirror_age) (\S+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)",
                      text, re.M):
     w_, t, (w, pw, bw, ep, rd, rq, sd, aw) = m.group(1), m.group(2), (int(m.group(i)) for i in range(3, 11))
     if w and t in names:
         k = 1000 / w
         waits[(w_, t)] = bw * k
-        who = "" if w_ == "mirror_plain" else ", bitmap budget"
+        who = "" if w_ == "mirror_plain" else ", bitmap by age alone"
         crow.append(f"| {names[t]}{who} | {w} | {pw*k:.1f} | {bw*k:.1f} | {ep} | {rd*k:.0f} | "
                     f"{rq/rd if rd else 0:.1f} | {sd*k:.0f} | {aw*k:.0f} |")
-# The bitmap's capacity budget (bitmap_hot_chunks=16384) beside age alone.
+# The bitmap's capacity budget (the default, bitmap_hot_chunks=16384)
+# beside age alone (0).
 brow = []
 for t in ("randw4k", "randw4k_qd1", "randw512_qd1"):
-    p, h = res.get(("mirror_plain", t)), res.get(("mirror_hot", t))
-    if p and h:
-        brow.append(f"| {names[t]} | {fmt(t, p)} | {fmt(t, h)} | {h[1]/p[1]:.2f} | "
-                    f"{waits.get(('mirror_plain', t), 0):.1f} | {waits.get(('mirror_hot', t), 0):.1f} |")
+    a, h = res.get(("mirror_age", t)), res.get(("mirror_plain", t))
+    if a and h:
+        brow.append(f"| {names[t]} | {fmt(t, a)} | {fmt(t, h)} | {h[1]/a[1]:.2f} | "
+                    f"{waits.get(('mirror_age', t), 0):.1f} | {waits.get(('mirror_plain', t), 0):.1f} |")
 if brow:
-    table += ("\n\nThe write-intent bitmap's capacity budget (`bitmap_hot_chunks=16384`: bits "
-              "stay set up to that many chunks) beside age alone (the default: a chunk not "
-              "written for one 5 s interval is cleared), the mirror without encryption, same run:\n\n"
-              "| test | age alone | budget | budget/age (IOPS) | waits per 1000 writes, age "
+    table += ("\n\nThe write-intent bitmap's capacity budget (the default, `bitmap_hot_chunks=16384`: "
+              "bits stay set up to that many chunks) beside age alone (`0`: a chunk not written "
+              "for one 5 s interval is cleared), the mirror without encryption, same run:\n\n"
+              "| test | age alone | budget (default) | budget/age (IOPS) | waits per 1000 writes, age "
               "| ..., budget |\n|---|---|---|---|---|---|\n" + "\n".join(brow))
 # mirrord's io_uring features (issue 25), each turned on beside the
 # default, same run (mirrord --uring-on).

@@ -10,6 +10,8 @@
 . /tests/lib.sh
 start_pair
 P=/sys/module/mirrordisk/parameters
+h0=$(cat $P/bitmap_hot_chunks)	# the default, restored at the end
+[ "$h0" = 16384 ] || fail "the default budget is $h0 chunks, not 16384"
 # waits_for FIRST END EXPECTED WHAT: the writes that waited for a bitmap
 # page while rewriting those chunks.
 waits_for() {
@@ -37,7 +39,7 @@ sleep 3		# settles at 64 set
 echo 60000 > $P/bitmap_clean_ms
 sleep 1
 waits_for 0 100 36 "budget 64, 100 set: the 36 over it cleared"
-echo 5000 > $P/bitmap_clean_ms; echo 0 > $P/bitmap_hot_chunks
+echo 5000 > $P/bitmap_clean_ms; echo $h0 > $P/bitmap_hot_chunks
 # mirrord's counters moved with the 280 writes (the state file follows
 # within a second while they move).
 sleep 2

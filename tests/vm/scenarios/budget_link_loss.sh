@@ -12,6 +12,7 @@
 . /tests/lib.sh
 start_pair
 P=/sys/module/mirrordisk/parameters
+h0=$(cat $P/bitmap_hot_chunks)	# the default, restored at the end
 [ "$(status_field chunk_bytes)" = 65536 ] || fail "the scenario assumes 64 KiB chunks"
 echo 300 > $P/bitmap_clean_ms || fail "bitmap_clean_ms"
 echo 64 > $P/bitmap_hot_chunks || fail "bitmap_hot_chunks"
@@ -32,7 +33,7 @@ wait_json a connection connecting 20
 oos=$(status_field out_of_sync_bytes)
 log "after the link loss: $oos bytes out of sync (41 chunks set)"
 [ "$oos" = 65536 ] || fail "$oos bytes out of sync after the link loss, expected 65536: the chunk no epoch covered"
-echo 5000 > $P/bitmap_clean_ms; echo 0 > $P/bitmap_hot_chunks
+echo 5000 > $P/bitmap_clean_ms; echo $h0 > $P/bitmap_hot_chunks
 r0=$(status_field resynced_bytes)
 on_b "mdctl up r0" >/dev/null || fail "up b"
 wait_conn; wait_sync
