@@ -187,7 +187,10 @@ static bool md_chunk_active(struct md_dev *md, u64 chunk)
 	return md_overlaps_active(md, chunk << md->chunk_shift, 1U << md->chunk_shift);
 }
 
-/* Clear the bits the peer no longer needs; all of them with 'final'. */
+/* Clear the bits the peer no longer needs; all of them with 'final'.
+ * Never a chunk of an epoch in flight: a primary demoted between a link's
+ * loss and md_bm_link_lost (which runs after the state changed, without
+ * the lock in between) would forget a write the peer may lack. */
 static bool md_bm_clean_locked(struct md_dev *md, bool final)
 {
 	bool dirty = false;
@@ -197,7 +200,7 @@ static bool md_bm_clean_locked(struct md_dev *md, bool final)
 	     c = find_next_bit_le(md->ondisk, md->nchunks, c + 1)) {
 		if (__test_and_clear_bit(c, md->touched) && !final)
 			continue;
-		if (test_bit(c, md->oos) || md_chunk_active(md, c))
+		if (test_bit(c, md->oos) || test_bit(c, md->bm_cand) || md_chunk_active(md, c))
 			continue;
 		__clear_bit_le(c, md->ondisk);
 		__set_bit(c / (MD_BM_PAGE * 8), md->bm_dirty);
@@ -345,7 +348,7 @@ static void md_bm_clean_work(struct work_struct *work)
 
 	spin_lock_irq(&md->lock);
 	if (md->role != MD_ROLE_PRIMARY)
-		dirty = !md->bm_demoted && md_bm_clean_locked(md, false);
+		dirty = !md->bm_demoted && !md->bm_epoch_busy && md_bm_clean_locked(md, false);
 	else if (!md->bm_epoch_busy && md->conn == MD_CONN_CONNECTED && md->chan_file) {
 		dirty = md_bm_pass_locked(md, &epoch);
 		md->bm_epoch_busy = epoch;

@@ -72,8 +72,8 @@ void md_chan_fail_all(struct md_dev *md, int status)
  * Enter MD_CONN_HELD (fencing, see md_chan.h): what the daemon held or
  * had not read yet is held too, none of it completes; new writes are held
  * by md_dispatch.  Under chan_mutex, so that a read() copying a batch has
- * put it on md->sent first.  Every bit still set becomes out of sync as
- * at any link loss (durability rule 3).
+ * put it on md->sent first.  What no epoch covered becomes out of sync
+ * as at any link loss (durability rule 3, md_bm_link_lost).
  */
 void md_chan_hold(struct md_dev *md)
 {

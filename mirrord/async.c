@@ -29,10 +29,10 @@
  *     (as_next_holdoff), daemon.c neither connecting nor accepting
  *     meanwhile (as_ahead); the resync after it is the catch-up.
  * Nothing of the backlog survives the connection: at a link loss the
- * kernel turns every write-intent bit still set into out-of-sync (its
- * bits are cleared only by an epoch flush the peer acknowledged, which the
- * peer orders after every earlier write, MDW_DF_BARRIER), so the next
- * resync brings what the peer lacks.
+ * kernel turns every chunk no epoch covered into out-of-sync (a chunk is
+ * covered only by an epoch flush the peer acknowledged, which the peer
+ * orders after every earlier write, MDW_DF_BARRIER; kmod/bitmap.c), so
+ * the next resync brings what the peer lacks.
  *
  * The ids sent for these writes are this ring's, not the kernel's: the
  * kernel may give the slot to a new request before the peer answers.
