@@ -762,7 +762,9 @@ bool ctl_serve(struct repl *r)
 		if (s->cl[i].st != CL_WAIT)
 			continue;
 		op = ctl_op_find(&s->cl[i].req, why, sizeof(why));
-		if (op->after_turn && !s->cl[i].turned) {
+		/* Only the connected loop reads the channel (and may block
+		 * for long elsewhere, with nothing to take in). */
+		if (op->after_turn && !s->cl[i].turned && r->adm.link == MD_LINK_CONNECTED) {
 			s->cl[i].turned = again = true;	/* the next turn serves it */
 			continue;
 		}
