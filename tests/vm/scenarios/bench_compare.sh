@@ -83,13 +83,13 @@ mirror_resync() {
 }
 
 # Issue 25: the application's writes during a resync, beside their figure
-# without one (randw4k).  fg TARGET KIND DEV: 4 KiB random writes for FG_S
+# without one (randw4k).  fg_writes TARGET KIND DEV: 4 KiB random writes for FG_S
 # seconds at once, while the resync runs (@@RESULT TARGET fg_KIND), then
 # the resync's own time with them (@@RESULT TARGET resync_KIND_fg; from
 # T0, set by the caller when the resync began).  The differential one
 # dirties FG_DIRTY MiB so that it outlasts the writes.
 FG_S=10 FG_DIRTY=512
-fg() {
+fg_writes() {
 	DEV=$3 RUNTIME=$FG_S $JOB=randw4k > /tmp/b.out 2>&1 || { cat /tmp/b.out; fail "fio during the $2 resync"; }
 	result "$1" "fg_$2" < /tmp/b.out
 }
@@ -102,13 +102,13 @@ fg_done() {	# TARGET KIND BYTES: after the resync ended
 mirror_resync_fg() {
 	CREATE_ARGS= up_both
 	T0=$(ms); mdctl activate --force r0 >/dev/null; wait_conn
-	fg "$1" full /dev/mirror0
+	fg_writes "$1" full /dev/mirror0
 	wait_sync 900; fg_done "$1" full "$(mdctl status --json r0 | json_field size_bytes)"
 	on_b "killall -9 mirrord"; sleep 1
 	fio --name=d --filename=/dev/mirror0 --direct=1 --rw=write --bs=1m --size=${FG_DIRTY}m \
 		--ioengine=libaio --iodepth=8 --output-format=terse >/dev/null || fail "dirty"
 	T0=$(ms); on_b "mdctl up r0" >/dev/null; wait_conn
-	fg "$1" diff /dev/mirror0
+	fg_writes "$1" diff /dev/mirror0
 	[ "$(mdctl status --json r0 | json_field sync_role)" = source ] ||
 		log "the differential resync ended before the writes did: raise FG_DIRTY"
 	wait_sync 600; fg_done "$1" diff $((FG_DIRTY << 20))
@@ -196,11 +196,11 @@ on_b "drbdadm disconnect r0"
 fio --name=d --filename=/dev/drbd0 --direct=1 --rw=write --bs=1m --size=${FG_DIRTY}m \
 	--ioengine=libaio --iodepth=8 --output-format=terse >/dev/null || fail "dirty drbd"
 T0=$(ms); on_b "drbdadm connect r0"; sleep 0.5
-fg drbd diff /dev/drbd0
+fg_writes drbd diff /dev/drbd0
 grep -q 'ds:UpToDate/UpToDate' /proc/drbd && log "DRBD's differential resync ended before the writes did"
 drbd_wait_sync; fg_done drbd diff $((FG_DIRTY << 20))
 T0=$(ms); drbdadm invalidate-remote r0 || fail "invalidate-remote"; sleep 0.5
-fg drbd full /dev/drbd0
+fg_writes drbd full /dev/drbd0
 drbd_wait_sync; fg_done drbd full "$dsize"
 drbdadm secondary r0
 drbdadm down r0; on_b "drbdadm down r0"
