@@ -147,8 +147,9 @@ for v in plain xxh3; do
 		sleep 12	# the bits kept so far age out first
 		run_fio mirror_age /dev/mirror0 "randw4k randw4k_qd1 randw512_qd1"
 		echo $h0 > /sys/module/mirrordisk/parameters/bitmap_hot_chunks
-		# The kept bits age out (two 5 s intervals and an epoch) before
-		# the resync below counts what it copies.
+		# Epochs cover the writes so far (two 5 s intervals) before the
+		# resync below counts what it copies: a lost link resyncs only
+		# the chunks no epoch covered.
 		sleep 12
 		CONF=/tmp/$v.conf mirror_resync mirror_plain
 		CONF=/tmp/$v.conf mirror_resync_fg mirror_plain
