@@ -11,7 +11,7 @@
 
 struct repl;
 
-/* One request of the control socket: ctl.c's ops[] table. */
+/* One request of the control socket: ctl_ops.c's ops[] table. */
 struct ctl_op {
 	const char *name;
 	int min_args, max_args;		/* words after the name */
