@@ -73,6 +73,16 @@ def read(path):
         return ""
 
 
+def failure_lines(seg):
+    """What CI shows of a failed scenario's console: its last lines, and
+    after a timeout the blocked tasks' stacks driver.sh printed."""
+    lines = (seg or "").splitlines()
+    first = next((i for i, l in enumerate(lines) if re.match(r"(b: )?blocked: ", l)), None)
+    if first is None:
+        return lines[-15:]
+    return lines[first:first + 80] + lines[-15:]
+
+
 def segment(text, name):
     """The part of a console log between a scenario's markers."""
     b = text.find(f"@@BEGIN {name}")
@@ -199,8 +209,7 @@ def main():
                     f.write(f"===== node {n} =====\n{segment(texts[n], s) or texts[n][-20000:]}\n")
             why += f" (log: {path})"
             # CI keeps only the console: the failure's last lines go there too
-            tail = "".join(f"     {n}| {l}\n" for n in nodes
-                           for l in (segment(texts[n], s) or "").splitlines()[-15:])
+            tail = "".join(f"     {n}| {l}\n" for n in nodes for l in failure_lines(segment(texts[n], s)))
         line = (f"{verdict} {name}" + (f" ({took[s]} s)" if s in took else "") +
                 (f" - {why}" if why else ""))
         print(line, flush=True)

@@ -29,6 +29,10 @@ for s in "$@"; do
 	timeout -s KILL "$MD_timeout" sh -e "/tests/scenarios/$s.sh" > "/tmp/$s.log" 2>&1
 	rc=$?
 	cat "/tmp/$s.log"
+	if [ "$rc" -eq 137 ]; then	# timed out: say what it waited for
+		dump_blocked
+		[ -z "$MD_peer" ] || on_b ". /tests/lib.sh; dump_blocked" 2>/dev/null | sed 's/^/b: /'
+	fi
 	md_reset >/dev/null 2>&1
 	[ -n "$MD_peer" ] && on_b ". /tests/lib.sh; md_reset; echo '@@END $s' > /dev/kmsg" >/dev/null 2>&1
 	if [ -e /etc/md-san ]; then

@@ -42,6 +42,20 @@ md_reset() {
 	return 0
 }
 
+# dump_blocked: after a scenario timed out, what it waited for: every task
+# in uninterruptible sleep with its kernel stack, and the daemon's last log
+# lines (the console keeps only a hung task's name, not its stack).
+dump_blocked() {
+	for st in /proc/[0-9]*/stat; do
+		d=${st%/stat}
+		[ "$(cut -d' ' -f3 "$st" 2>/dev/null)" = D ] || continue
+		echo "blocked: ${d#/proc/} $(cat "$d/comm" 2>/dev/null) wchan=$(cat "$d/wchan" 2>/dev/null)"
+		sed 's/^/    /' "$d/stack" 2>/dev/null
+	done
+	tail -n 12 /var/log/mirrordisk/*.log 2>/dev/null
+	return 0
+}
+
 # digest DEV [BYTES]: the XXH3-128 digest of a device (or its first BYTES).
 digest() {
 	# Read past the page cache: the module writes the lower disk directly.
