@@ -20,6 +20,16 @@
 /* Bitmap pages bm_work writes together (bitmap.c, md_bm_write_round). */
 #define MD_BM_BATCH	16
 
+/*
+ * touched, bm_cand and bm_pending hold one bit per group of
+ * 1 << MD_BM_GROUP_SHIFT chunks (2 MiB at the default 64 KiB chunk), the
+ * exact bitmaps (ondisk, oos) one per chunk: bitmap.c says why.  A group
+ * never straddles a bitmap page (32768 chunks per page).
+ */
+#define MD_BM_GROUP_SHIFT	5
+#define MD_BM_PAGE_GROUPS	(MD_BM_PAGE * 8 >> MD_BM_GROUP_SHIFT)
+#define md_grp(chunk)		((unsigned long)((chunk) >> MD_BM_GROUP_SHIFT))
+
 /* Life of a write request slot; see the comment at the top of req.c. */
 enum md_req_state {
 	MD_RS_FREE = 0,
@@ -102,13 +112,15 @@ struct md_dev {
 	/* write-intent bitmap: see bitmap.c; under lock */
 	u64 nchunks;
 	u32 chunk_shift;
+	u64 ngroups;			/* groups of chunks (MD_BM_GROUP_SHIFT) */
 	unsigned long *oos;
-	unsigned long *touched;
+	unsigned long *touched;		/* per group */
 	void *ondisk;
 	unsigned long *bm_dirty;	/* pages of ondisk to write */
-	unsigned long *bm_pending;	/* bits set in ondisk, not yet durable */
-	unsigned long *bm_cover;	/* bm_work: pending bits of the pages being written */
-	unsigned long *bm_cand;		/* primary: chunks the epoch flush in flight covers */
+	unsigned long *bm_pending;	/* per group: bits set in ondisk since its page's snapshot */
+	unsigned long *bm_writing;	/* per group: ... in a page write in flight */
+	unsigned long *bm_cover;	/* bm_work: pending groups of the pages being written */
+	unsigned long *bm_cand;		/* primary, per group: what the epoch flush in flight covers */
 	bool bm_epoch_busy;		/* ... that flush is in flight */
 	bool bm_epoch_ok;		/* ... and how it ended (epoch_work) */
 	bool bm_demoted;		/* secondary holding bits no epoch covered */

@@ -26,7 +26,7 @@ rm -rf "$LOGDIR"; mkdir -p "$LOGDIR"
 tests/vm/mkinitramfs.sh "$kver" "build/kmod/$kver/mirrordisk.ko" build/bin build/initramfs-$kver.cpio
 if [ "${BENCH_ONLY:-}" = "" ] || [ "${BENCH_ONLY:-}" = compare ]; then
 python3 tests/vm/runner.py --kernel "$kver" --initrd build/initramfs-$kver.cpio \
-	--suite bench --nodes 2 --timeout 1800 --disk-mb 1024 --logdir "$LOGDIR" \
+	--suite bench --nodes 2 --timeout 2700 --disk-mb 1024 --logdir "$LOGDIR" \
 	--results "$LOGDIR/results.txt" bench_compare
 # For scale: the cipher kernel TLS uses, on this host's real CPU (one core,
 # 16 KiB records, OpenSSL in user space), in kB/s.
