@@ -21,8 +21,8 @@
  * (2 MiB around a write at most, at 64 KiB chunks), a pass leaves a group
  * touched while any of its chunks is being written, and a write to a set
  * chunk waits when another chunk of its group was set an instant before.
- * What it saves: five bits per chunk became two and a sixteenth, 10 MiB
- * per TiB of device 4.2 (vmalloc, measured by make bench's bench_sparse).
+ * What it saves: five bits per chunk became two and an eighth, 10.1 MiB
+ * per TiB of device 4.3 (vmalloc, measured by make bench's bench_sparse).
  *
  * The rule that makes recovery differential: a write may reach either disk
  * only after the bit of every chunk it touches is persisted.  A write to a
@@ -40,24 +40,24 @@
  * the chunk durably.  The peer acknowledges a write when its O_DIRECT
  * write completed, which may still sit in a volatile disk cache; so the
  * cleaner works in epochs.  Every md_bm_clean_ms a pass (md_bm_pass_locked)
- * moves the chunks written since the last pass and no longer being
- * written (touched) into the epoch (bm_cand), and sends one empty
+ * moves the groups written since the last pass none of whose chunks is
+ * being written (touched) into the epoch (bm_cand), and sends one empty
  * PREFLUSH through the request path (md_flush_both: the lower device's
  * cache is flushed, and the peer runs fdatasync before it acknowledges).
  * Their writes completed before the flush was sent, so when both parts
  * succeeded the flush covers them: bm_cand is emptied (md_bm_epoch_work);
  * when it failed, they are touched again.  So a chunk whose bit is set
- * and that is neither touched nor in bm_cand is *covered*: the peer holds
- * it durably.  The same pass clears covered bits that the peer holds (not
+ * and whose group is neither touched nor in bm_cand is *covered*: the
+ * peer holds it durably.  The same pass clears covered bits that the peer holds (not
  * in oos) and that no active request touches: all of them with age alone,
  * so a hot chunk costs one bitmap write, not one per write, and a crash
  * leaves at most an interval or two of extra resync; with
  * bitmap_hot_chunks only as many as the set bits exceed that budget.
  * Resync is the other way data reaches the peer: a chunk whose oos bit is
- * cleared becomes touched, uncovered until an epoch flushes it.
+ * cleared makes its group touched, uncovered until an epoch flushes it.
  *
- * When the link is lost (md_bm_link_lost) the uncovered chunks of a
- * primary (touched or in bm_cand) become out of sync, and the next resync
+ * When the link is lost (md_bm_link_lost) the set chunks of a primary's
+ * uncovered groups (touched or in bm_cand) become out of sync, and the next resync
  * copies them; covered ones are on the peer's media already, which is
  * what lets bits stay set under the budget without being resynced after
  * every disconnect.  A secondary's bits are its own marks (oos), cleared
@@ -279,8 +279,8 @@ static bool md_bm_clear_range(struct md_dev *md, unsigned long from, unsigned lo
 /*
  * Primary, connected, no epoch in flight: one cleaning pass.  The chunks
  * written since the last pass whose writes have all completed join the
- * epoch (touched -> bm_cand; *epoch: the caller sends its flush); a chunk
- * still being written stays touched for the next pass.  Then covered bits
+ * epoch (touched -> bm_cand; *epoch: the caller sends its flush); a group
+ * with a chunk still being written stays touched for the next pass.  Then covered bits
  * are cleared: all with age alone; with bitmap_hot_chunks, only as many
  * as the set bits the peer holds exceed it, round robin from where the
  * last pass stopped (a clock hand: the same low chunks are not cleared
@@ -556,6 +556,11 @@ int md_bm_init(struct md_dev *md)
 
 	md->bm_npages = md->bm_bytes / MD_BM_PAGE;
 	md->ondisk = vzalloc(md->bm_bytes);
+	/* Groups tile bitmap pages and page slices of longs; a group's
+	 * byte range fits md_group_active's u32. */
+	BUILD_BUG_ON((MD_BM_PAGE * 8) % (1U << MD_BM_GROUP_SHIFT));
+	BUILD_BUG_ON(MD_BM_PAGE_GROUPS % BITS_PER_LONG);
+	BUILD_BUG_ON(MD_CHUNK_SHIFT_MAX + MD_BM_GROUP_SHIFT > 31);
 	md->ngroups = DIV_ROUND_UP_ULL(md->nchunks, 1U << MD_BM_GROUP_SHIFT);
 	md->oos = vzalloc(BITS_TO_LONGS(md->nchunks) * sizeof(long));
 	md->touched = vzalloc(BITS_TO_LONGS(md->ngroups) * sizeof(long));

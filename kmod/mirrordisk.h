@@ -21,7 +21,7 @@
 #define MD_BM_BATCH	16
 
 /*
- * touched, bm_cand and bm_pending hold one bit per group of
+ * touched, bm_cand, bm_pending and bm_writing hold one bit per group of
  * 1 << MD_BM_GROUP_SHIFT chunks (2 MiB at the default 64 KiB chunk), the
  * exact bitmaps (ondisk, oos) one per chunk: bitmap.c says why.  A group
  * never straddles a bitmap page (32768 chunks per page).

@@ -5,12 +5,15 @@
 # them on its media.  A primary with a budget of 64 and a 300 ms clean
 # interval writes 40 chunks and waits until epochs covered them (they
 # stay set: a rewrite waits for no bitmap write).  Then, with no clean
-# pass any more, it writes one more chunk, and the link is lost (b's
-# daemon killed).  Exactly that chunk becomes out of sync, and the resync
-# copies exactly it; before, every set bit did (41 chunks after every
-# disconnect).  The disks end identical.  The module tracks "written
-# since the last epoch" per group of 32 chunks (kmod/bitmap.c): chunk 100
-# shares no group with the 40, whose set chunks would be copied too.
+# pass any more, it writes two chunks, and the link is lost (b's daemon
+# killed).  What becomes out of sync, and what the resync copies, is
+# exactly the set chunks of the groups no epoch covered: the module
+# tracks "written since the last epoch" per group of 32 chunks
+# (kmod/bitmap.c).  Chunk 100 is alone in its group (3); chunk 38 shares
+# group 1 with the covered chunks 32 to 39, which are copied too (the
+# price of the group bitmaps); group 0 (chunks 0 to 31) stays covered.
+# 9 chunks; before epochs, every set bit was (42 after every disconnect).
+# The disks end identical.
 . /tests/lib.sh
 start_pair
 P=/sys/module/mirrordisk/parameters
@@ -28,18 +31,18 @@ sleep 3		# the rewrites covered by epochs again
 # No clean pass from the next one on: the last chunk stays uncovered.
 echo 60000 > $P/bitmap_clean_ms
 sleep 1
-chunk_writes 100 101
+chunk_writes 100 101; chunk_writes 38 39
 [ "$(status_field out_of_sync_bytes)" = 0 ] || fail "out of sync while connected"
 on_b "killall -9 mirrord"
 wait_json a connection connecting 20
 oos=$(status_field out_of_sync_bytes)
-log "after the link loss: $oos bytes out of sync (41 chunks set)"
-[ "$oos" = 65536 ] || fail "$oos bytes out of sync after the link loss, expected 65536: the chunk no epoch covered"
+log "after the link loss: $oos bytes out of sync (42 chunks set)"
+[ "$oos" = $((9 * 65536)) ] || fail "$oos bytes out of sync after the link loss, expected $((9 * 65536)): the set chunks of the 2 groups no epoch covered"
 echo 5000 > $P/bitmap_clean_ms; echo $h0 > $P/bitmap_hot_chunks
 r0=$(status_field resynced_bytes)
 on_b "mdctl up r0" >/dev/null || fail "up b"
 wait_conn; wait_sync
 r1=$(status_field resynced_bytes)
-[ $((r1 - r0)) -eq 65536 ] || fail "the resync copied $((r1 - r0)) bytes, expected the one chunk"
+[ $((r1 - r0)) -eq $((9 * 65536)) ] || fail "the resync copied $((r1 - r0)) bytes, expected the 9 chunks"
 same_disks
-echo "a lost link resynced the one chunk no epoch covered, not the 40 the budget kept"
+echo "a lost link resynced the 9 set chunks of the groups no epoch covered, not the 42 set"
