@@ -125,6 +125,8 @@ struct md_bm_slot {
 	atomic_t *left;
 	struct completion *done;
 	u64 page;
+	unsigned long *pending;		/* the page's slice of bm_pending */
+	unsigned long *writing;		/* ... and of bm_writing */
 	unsigned long *cover;		/* the pending groups this write makes durable */
 	unsigned int nbits;		/* groups of the page (0: past the last) */
 	blk_status_t status;
@@ -427,7 +429,6 @@ static int md_bm_write_round(struct md_dev *md)
 	DECLARE_COMPLETION_ONSTACK(done);
 	atomic_t left;
 	unsigned int batch = clamp_t(unsigned int, READ_ONCE(md_bm_batch), 1, MD_BM_BATCH);
-	unsigned long *pend, *wr;
 	u64 page = 0;
 	int i, n = 0, failed = 0;
 
@@ -450,12 +451,12 @@ static int md_bm_write_round(struct md_dev *md)
 		 * bm_writing; a chunk of one set after the snapshot makes its
 		 * group pending again, for the next write of the page.
 		 */
-		pend = md_bm_page_groups(md, md->bm_pending, page, &s->nbits);
-		wr = md_bm_page_groups(md, md->bm_writing, page, &s->nbits);
+		s->pending = md_bm_page_groups(md, md->bm_pending, page, &s->nbits);
+		s->writing = md_bm_page_groups(md, md->bm_writing, page, &s->nbits);
 		if (s->nbits) {
-			bitmap_copy(s->cover, pend, s->nbits);
-			bitmap_or(wr, wr, pend, s->nbits);
-			bitmap_clear(pend, 0, s->nbits);
+			bitmap_copy(s->cover, s->pending, s->nbits);
+			bitmap_or(s->writing, s->writing, s->pending, s->nbits);
+			bitmap_clear(s->pending, 0, s->nbits);
 		}
 		spin_unlock_irq(&md->lock);
 		n++;
@@ -480,14 +481,12 @@ static int md_bm_write_round(struct md_dev *md)
 	for (i = 0; i < n; i++) {
 		struct md_bm_slot *s = &slot[i];
 
-		pend = md_bm_page_groups(md, md->bm_pending, s->page, &s->nbits);
-		wr = md_bm_page_groups(md, md->bm_writing, s->page, &s->nbits);
 		if (s->nbits)
-			bitmap_andnot(wr, wr, s->cover, s->nbits);
+			bitmap_andnot(s->writing, s->writing, s->cover, s->nbits);
 		if (s->status) {
 			/* Not durable: pending again, retried by the next pass. */
 			if (s->nbits)
-				bitmap_or(pend, pend, s->cover, s->nbits);
+				bitmap_or(s->pending, s->pending, s->cover, s->nbits);
 			__set_bit(s->page, md->bm_dirty);
 			md->meta_failed = true;
 			failed++;

@@ -42,6 +42,14 @@ md_reset() {
 	return 0
 }
 
+# Block-level checks of the write-intent order (bitmap_order,
+# bitmap_group_order): md5_of FILE, the md5 of a file; at_a BLOCK and at_b
+# BLOCK, the md5 of that 4 KiB block of the lower disk on a and on b, read
+# past the page cache.
+md5_of() { md5sum < "$1" | cut -c1-32; }
+at_a() { dd if=/dev/vda bs=4k skip="$1" count=1 iflag=direct 2>/dev/null | md5sum | cut -c1-32; }
+at_b() { on_b "dd if=/dev/vda bs=4k skip=$1 count=1 iflag=direct 2>/dev/null" | md5sum | cut -c1-32; }
+
 # dump_blocked: after a scenario timed out, what it waited for: every task
 # in uninterruptible sleep with its kernel stack, and the daemon's last log
 # lines (the console keeps only a hung task's name, not its stack).

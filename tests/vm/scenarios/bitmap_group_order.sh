@@ -18,9 +18,6 @@ DELAY=4000
 X=3200					# chunk at 200 MiB: group 100, clean
 blk=$((X * 16))				# its first 4 KiB block (64 KiB chunks)
 for p in a b c; do dd if=/dev/urandom of=/tmp/p$p bs=4k count=1 2>/dev/null; done
-sum() { md5sum < "$1" | cut -c1-32; }
-at_a() { dd if=/dev/vda bs=4k skip="$1" count=1 iflag=direct 2>/dev/null | md5sum | cut -c1-32; }
-at_b() { on_b "dd if=/dev/vda bs=4k skip=$1 count=1 iflag=direct 2>/dev/null" | md5sum | cut -c1-32; }
 pw() { status_field bitmap_page_writes; }
 pair_dm_meta slowmeta
 [ "$(status_field chunk_bytes)" = 65536 ] || fail "the scenario assumes 64 KiB chunks"
@@ -45,12 +42,12 @@ c_a=$(at_a $((blk + 17))); c_b=$(at_b $((blk + 17)))
 p1=$(pw)
 log "page writes completed: $((p1 - p0)) at the check (1: inside round 2)"
 [ "$p1" -eq $((p0 + 1)) ] || skip "round 2 completed before the check (slow guest)"
-[ "$c_a" != "$(sum /tmp/pc)" ] || fail "write C reached a's lower disk before its chunk's bit (set by B) was durable"
-[ "$c_b" != "$(sum /tmp/pc)" ] || fail "write C reached the peer before its chunk's bit (set by B) was durable"
+[ "$c_a" != "$(md5_of /tmp/pc)" ] || fail "write C reached a's lower disk before its chunk's bit (set by B) was durable"
+[ "$c_b" != "$(md5_of /tmp/pc)" ] || fail "write C reached the peer before its chunk's bit (set by B) was durable"
 for w in $wa $wb $wc; do wait $w || fail "a write failed"; done
 for x in "$blk a" "$((blk + 16)) b" "$((blk + 17)) c"; do
 	set -- $x
-	[ "$(at_a $1)" = "$(sum /tmp/p$2)" ] && [ "$(at_b $1)" = "$(sum /tmp/p$2)" ] ||
+	[ "$(at_a $1)" = "$(md5_of /tmp/p$2)" ] && [ "$(at_b $1)" = "$(md5_of /tmp/p$2)" ] ||
 		fail "write $2 is not on both disks after completing"
 done
 dm_meta slowmeta ok || fail "dm linear"

@@ -13,11 +13,8 @@ DELAY=3000
 blk=$((100 * 256))			# 4 KiB block at 100 MiB: chunk 1600, clean
 dd if=/dev/urandom of=/tmp/pa bs=4k count=1 2>/dev/null
 dd if=/dev/urandom of=/tmp/pb bs=4k count=1 2>/dev/null
-sum() { md5sum < "$1" | cut -c1-32; }
-at_a() { dd if=/dev/vda bs=4k skip="$1" count=1 iflag=direct 2>/dev/null | md5sum | cut -c1-32; }
-at_b() { on_b "dd if=/dev/vda bs=4k skip=$1 count=1 iflag=direct 2>/dev/null" | md5sum | cut -c1-32; }
 pair_dm_meta slowmeta
-[ "$(at_a $blk)" != "$(sum /tmp/pb)" ] || fail "pattern already on disk"
+[ "$(at_a $blk)" != "$(md5_of /tmp/pb)" ] || fail "pattern already on disk"
 dm_meta slowmeta delay $DELAY || fail "dm delay"
 t0=$(cut -d' ' -f1 /proc/uptime)
 # Whatever fails below, the writers end and the delay goes before the
@@ -35,14 +32,14 @@ log "checked $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s after write 
 # The window must still be open, or the check proves nothing.
 awk -v a="$t0" -v b="$t1" -v d=$DELAY 'BEGIN { exit !((b - a) * 1000 < d - 500) }' ||
 	skip "the check came too late for the $DELAY ms window (slow guest)"
-[ "$a0_now" != "$(sum /tmp/pa)" ] || fail "write A reached the disk before its bitmap page: the delay does not hold"
-[ "$a_now" != "$(sum /tmp/pb)" ] || fail "write B reached a's lower disk while its bit was not yet durable"
-[ "$b_now" != "$(sum /tmp/pb)" ] || fail "write B reached the peer while its bit was not yet durable"
+[ "$a0_now" != "$(md5_of /tmp/pa)" ] || fail "write A reached the disk before its bitmap page: the delay does not hold"
+[ "$a_now" != "$(md5_of /tmp/pb)" ] || fail "write B reached a's lower disk while its bit was not yet durable"
+[ "$b_now" != "$(md5_of /tmp/pb)" ] || fail "write B reached the peer while its bit was not yet durable"
 wait $wa || fail "write A failed"
 wait $wb || fail "write B failed"
-[ "$(at_a $blk)" = "$(sum /tmp/pa)" ] && [ "$(at_a $((blk + 1)))" = "$(sum /tmp/pb)" ] ||
+[ "$(at_a $blk)" = "$(md5_of /tmp/pa)" ] && [ "$(at_a $((blk + 1)))" = "$(md5_of /tmp/pb)" ] ||
 	fail "the writes are not on a's disk after completing"
-[ "$(at_b $((blk + 1)))" = "$(sum /tmp/pb)" ] || fail "write B did not reach b"
+[ "$(at_b $((blk + 1)))" = "$(md5_of /tmp/pb)" ] || fail "write B did not reach b"
 dm_meta slowmeta ok || fail "dm linear"
 mdctl deactivate r0 >/dev/null
 same_disks
