@@ -468,7 +468,8 @@ long md_ctl_ioctl_dev(struct file *f, unsigned int cmd, unsigned long arg)
 		else if (u->rs.reserved)
 			ret = -EINVAL;
 		else
-			ret = md_resync_chunk(f->private_data, u->rs.chunk);
+			ret = md_resync_chunks(f->private_data, u->rs.chunk,
+					       u->rs.count ? u->rs.count : 1);
 		break;
 	case MD_IOC_SET_ROLE:
 	case MD_IOC_STATUS:

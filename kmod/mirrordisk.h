@@ -163,7 +163,7 @@ void md_dispatch(struct md_req *req);
 void md_req_put(struct md_req *req);
 void md_mark_oos(struct md_dev *md, u64 offset, u64 len);
 bool md_overlaps_active(struct md_dev *md, u64 off, u32 len);
-int md_resync_chunk(struct md_dev *md, u64 chunk);
+int md_resync_chunks(struct md_dev *md, u64 chunk, u32 count);
 int md_flush_both(struct md_dev *md, bio_end_io_t *endio);
 
 /* bitmap.c */

@@ -113,7 +113,7 @@ static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
 	req->local_status = BLK_STS_OK;
 	req->clean_epoch = bio->bi_end_io == md_bm_epoch_endio;
 	/* Until it has a slot, a resync bio's bi_private carries the
-	 * connection it was asked for (md_resync_chunk). */
+	 * connection it was asked for (md_resync_chunks). */
 	if (req->op == MD_OP_RESYNC)
 		req->conn_gen = (u32)(uintptr_t)bio->bi_private;
 	req->unrecorded = false;
@@ -241,8 +241,7 @@ void md_req_put(struct md_req *req)
 		return;
 
 	if (rs) {
-		if (!req->remote_status && !req->local_status)
-			atomic64_inc(&md->resynced);
+		/* resynced counts chunks: a run is one request */
 	} else if (req->clean_epoch) {
 		md_bm_epoch_done(md, !req->remote_status && !req->local_status);
 		bio->bi_status = req->local_status;
@@ -259,11 +258,17 @@ void md_req_put(struct md_req *req)
 	}
 
 	spin_lock_irqsave(&md->lock, flags);
-	/* A resync chunk: the peer holds it as it is now (no write ran
+	/* A resync run: the peer holds it as it is now (no write ran
 	 * meanwhile), in its cache at least (bitmap.c).  Before the slot
-	 * frees: until then the cleaner sees the chunk active. */
-	if (rs && !req->remote_status && !req->local_status)
-		md_bm_oos_clear_locked(md, req->offset >> md->chunk_shift);
+	 * frees: until then the cleaner sees the chunks active. */
+	if (rs && !req->remote_status && !req->local_status) {
+		u64 c = req->offset >> md->chunk_shift;
+		u64 end = (req->offset + req->len - 1) >> md->chunk_shift;
+
+		for (; c <= end; c++)
+			md_bm_oos_clear_locked(md, c);
+		atomic64_add(end - (req->offset >> md->chunk_shift) + 1, &md->resynced);
+	}
 	req->state = MD_RS_FREE;
 	req->bio = NULL;
 	__clear_bit(req - md->reqs, md->slot_map);
@@ -333,8 +338,9 @@ static void md_rs_endio(struct bio *bio)
 	if (bio->bi_status) {
 		/* The daemon still hears of it, so that its resync window does
 		 * not wait for this chunk: the bit stays set. */
-		pr_err_ratelimited("%s: resync read of chunk %llu failed: %d\n", md->name,
+		pr_err_ratelimited("%s: resync read of chunks %llu-%llu failed: %d\n", md->name,
 				   req->offset >> md->chunk_shift,
+				   (req->offset + req->len - 1) >> md->chunk_shift,
 				   blk_status_to_errno(bio->bi_status));
 		req->flags |= MD_RF_READ_ERROR;
 	}
@@ -363,20 +369,23 @@ static void md_rs_endio(struct bio *bio)
 }
 
 /*
- * Queue the resync read of one chunk (MD_IOC_RESYNC).  The read bio takes a
- * request slot like a write, so it waits for overlapping writes and they
- * wait for it: what the peer receives is the chunk as it stands between
- * them.  It belongs to the connection it was asked under (md->conn_gen):
- * if the link came back meanwhile, md_rs_endio drops it.
+ * Queue the resync read of a run of count chunks from chunk (MD_IOC_RESYNC).
+ * The read bio takes a request slot like a write, so it waits for
+ * overlapping writes and they wait for it: what the peer receives is the
+ * run as it stands between them.  It belongs to the connection it was asked
+ * under (md->conn_gen): if the link came back meanwhile, md_rs_endio drops
+ * it.  A chunk of the run whose bit is already clear is read and sent too:
+ * the peer gets what it holds already, and clearing a clear bit is nothing.
  */
-int md_resync_chunk(struct md_dev *md, u64 chunk)
+int md_resync_chunks(struct md_dev *md, u64 chunk, u32 count)
 {
 	u64 off = chunk << md->chunk_shift;
 	u32 len, done, conn_gen;
 	struct bio *bio;
 	bool connected;
 
-	if (chunk >= md->nchunks)
+	/* chunks are at most MD_MAX_IO_BYTES (MD_CHUNK_SHIFT_MAX) */
+	if (chunk >= md->nchunks || !count || count > (MD_MAX_IO_BYTES >> md->chunk_shift))
 		return -EINVAL;
 	if (!test_bit(chunk, md->oos))
 		return -EBUSY;
@@ -386,7 +395,7 @@ int md_resync_chunk(struct md_dev *md, u64 chunk)
 	spin_unlock_irq(&md->lock);
 	if (!connected)
 		return -ENOTCONN;
-	len = min_t(u64, 1ULL << md->chunk_shift, md->size_bytes - off);
+	len = min_t(u64, (u64)count << md->chunk_shift, md->size_bytes - off);
 	bio = bio_alloc(md->lower.bdev, DIV_ROUND_UP(len, PAGE_SIZE), REQ_OP_READ, GFP_KERNEL);
 	if (!bio)
 		return -ENOMEM;

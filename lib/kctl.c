@@ -56,9 +56,9 @@ int kctl_set_role(int fd, uint32_t minor, uint32_t role, uint32_t flags)
 	return xioctl(fd, MD_IOC_SET_ROLE, &r);
 }
 
-int kctl_resync(int fd, uint64_t chunk)
+int kctl_resync(int fd, uint64_t chunk, uint32_t count)
 {
-	struct md_ioc_resync r = { .chunk = chunk };
+	struct md_ioc_resync r = { .chunk = chunk, .count = count };
 
 	return xioctl(fd, MD_IOC_RESYNC, &r);
 }

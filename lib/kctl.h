@@ -13,7 +13,7 @@
 int kctl_open(void);	/* O_RDWR|O_CLOEXEC on MD_CTL_PATH */
 int kctl_create(int fd, uint32_t minor, const char *name, const char *lower,
 		const char *meta, const struct md_geom *g, uint32_t role, uint64_t *size);
-int kctl_resync(int fd, uint64_t chunk);
+int kctl_resync(int fd, uint64_t chunk, uint32_t count);
 int kctl_destroy(int fd, uint32_t minor);
 int kctl_set_role(int fd, uint32_t minor, uint32_t role, uint32_t flags);
 int kctl_status(int fd, uint32_t minor, struct md_ioc_status *st);

@@ -102,12 +102,13 @@ void md_zdec_fini(struct md_zdec *z)
 static size_t try_compress(struct md_zenc *z, const struct md_data_info *d, const void *data,
 			   void *out)
 {
+	unsigned units = (d->len + MDZ_UNIT_BYTES - 1) / MDZ_UNIT_BYTES;
 	size_t n;
 
 	if (!out || !z->cctx || z->paused || d->len < MDZ_MIN_BYTES)
 		return 0;
 	if (z->skip) {
-		z->skip--;
+		z->skip = z->skip > units ? z->skip - units : 0;
 		return 0;
 	}
 	/* Room for a frame that saves an eighth, no more: zstd gives up
@@ -117,7 +118,8 @@ static size_t try_compress(struct md_zenc *z, const struct md_data_info *d, cons
 		z->fails = z->backoff = 0;
 		return n;
 	}
-	if (z->backoff || ++z->fails >= MDZ_FAILS) {
+	z->fails += units;
+	if (z->backoff || z->fails >= MDZ_FAILS) {
 		/* Backing off: the pause doubles with each failed retry. */
 		z->backoff = !z->backoff ? MDZ_BACKOFF_MIN :
 			     z->backoff >= MDZ_BACKOFF_MAX / 2 ? MDZ_BACKOFF_MAX : z->backoff * 2;

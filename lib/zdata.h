@@ -12,7 +12,11 @@
  * MDZ_FAILS incompressible messages in a row the encoder stops trying for
  * MDZ_BACKOFF_MIN messages, then tries one: a failure doubles the pause
  * (up to MDZ_BACKOFF_MAX), a success ends it.  Random or encrypted data
- * then costs one attempt in up to a thousand messages.
+ * then costs one attempt in up to a thousand messages.  Both count a
+ * message by its MDZ_UNIT_BYTES (at least one): a 1 MiB resync run
+ * weighs what its 16 chunks sent one by one did, so that a pause is as
+ * many bytes whatever the messages' size (a run after random data does
+ * not go raw for 16 MiB where 1 MiB of chunks did).
  *
  * Memory: both contexts live in a workspace allocated once (md_zenc_init,
  * md_zdec_init: zstd's static contexts), so that no message allocates,
@@ -45,6 +49,7 @@
 #define MDZ_FAILS		8u	/* incompressible in a row before backing off */
 #define MDZ_BACKOFF_MIN		16u	/* messages sent raw without trying, first */
 #define MDZ_BACKOFF_MAX		1024u	/* ... at most */
+#define MDZ_UNIT_BYTES		65536u	/* what one message counts for, at most */
 /* compression-level: zstd's fast (negative) levels up to 19; 20-22 need
  * windows larger than any message. */
 #define MDZ_LEVEL_MIN		(-50)
@@ -70,7 +75,7 @@ struct md_zenc {
 				 * everything raw, counted, no back-off change */
 	unsigned fails;		/* incompressible in a row */
 	unsigned backoff;	/* the current pause, 0: none */
-	unsigned skip;		/* messages left to send raw in it */
+	unsigned skip;		/* messages (units) left to send raw in it */
 	struct md_zstats st;
 };
 

@@ -197,7 +197,7 @@ static void apply_finish(struct apply *a, int status)
 	}
 	/* After apply_failed: a resync that ends now sees the failure. */
 	if (a->resync)
-		rs_target_finished(r, a->d.offset, true);
+		rs_target_finished(r, a->d.offset, a->d.len, true);
 	if (a->d.flags & MDW_DF_BARRIER)
 		r->ap.barrier = false;
 	apply_release(a);
@@ -277,7 +277,7 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 			  (unsigned long long)d.offset, d.len);
 		return -1;
 	}
-	if (resync && !rs_target_check(r, "resync data", d.offset, d.len))
+	if (resync && !rs_target_check(r, "resync data", d.offset, d.len, true))
 		return -1;
 	a = apply_get(r, d.len);
 	if (!a)
@@ -295,7 +295,7 @@ int handle_data(struct repl *r, const char *body, uint32_t blen)
 		return -1;
 	}
 	if (resync) {
-		rs_target_got(r, d.offset, true);
+		rs_target_got(r, d.offset, d.len, true);
 		d.flags = 0;
 	}
 	d.flags &= (uint16_t)~MDW_DF_ZSTD;

@@ -128,7 +128,7 @@ static void digest_read_cb(struct io_op *op, int res)
 		rs_record_same(r);
 	/* A chunk that differs is not here yet: its DATA follows. */
 	if (a->resync)
-		rs_target_finished(r, a->d.offset, same);
+		rs_target_finished(r, a->d.offset, a->d.len, same);
 	apply_release(a);
 	rx_resume(r);
 }
@@ -144,13 +144,13 @@ static int digest_compare(struct repl *r, const char *body, uint32_t len, bool v
 		conn_fail(r, "malformed %s from peer", verify ? "VF_DIGEST" : "RS_DIGEST");
 		return -1;
 	}
-	if (!verify && !rs_target_check(r, "RS_DIGEST", off, dlen))
+	if (!verify && !rs_target_check(r, "RS_DIGEST", off, dlen, false))
 		return -1;
 	a = apply_get(r, dlen);
 	if (!a)
 		return 0;	/* stall until an apply finishes */
 	if (!verify)
-		rs_target_got(r, off, false);
+		rs_target_got(r, off, dlen, false);
 	a->d = (struct md_data_info){ .id = id, .offset = off, .len = dlen };
 	a->digest = digest;
 	a->verify = verify;

@@ -164,8 +164,12 @@ struct apply {
 	struct apply *next;	/* free list or pending FIFO */
 };
 
-#define RS_WINDOW	16		/* resync chunks in flight, at most */
-#define RS_WINDOW_BUSY	2		/* ... while the application writes */
+#define RS_WINDOW	16		/* resync requests in flight, at most */
+#define RS_WINDOW_BUSY	2		/* ... while the application writes
+					 * (then one chunk each) */
+#define RS_RUN_BYTES	MD_MAX_IO_BYTES	/* one request's run of chunks, at most
+					 * (with a peer that offers
+					 * MDW_FEAT_RS_RUN; one chunk otherwise) */
 
 /* resync.c */
 struct resync {
@@ -190,7 +194,12 @@ struct resync {
 	uint64_t cursor;
 	uint64_t total, done;		/* chunks */
 	unsigned issued;		/* ioctls whose record has not come yet */
+	struct { uint64_t chunk; uint32_t n; } asked[RS_WINDOW];	/* ... their runs */
+	unsigned nasked;
+	uint64_t solo_end;		/* chunks below: one per request (a run
+					 * there could not be read) */
 	uint64_t ids[RS_WINDOW];	/* records sent, waiting for their ack */
+	uint32_t nch[RS_WINDOW];	/* ... the chunks each carries */
 	unsigned nids;
 	uint64_t start_ms, last_app_ms, last_tick_ms;
 	long long peer_behind_since;	/* time(): a resync to the peer began
@@ -623,9 +632,9 @@ int rs_take(struct repl *r, const struct md_chan_req *q, const char *data);
 void rs_note_app_write(struct repl *r);
 void rs_record_sent(struct repl *r);
 void rs_record_same(struct repl *r);
-bool rs_target_check(struct repl *r, const char *what, uint64_t off, uint32_t len);
-void rs_target_got(struct repl *r, uint64_t off, bool data);
-void rs_target_finished(struct repl *r, uint64_t off, bool whole);
+bool rs_target_check(struct repl *r, const char *what, uint64_t off, uint32_t len, bool run);
+void rs_target_got(struct repl *r, uint64_t off, uint32_t len, bool data);
+void rs_target_finished(struct repl *r, uint64_t off, uint32_t len, bool whole);
 void rs_reset(struct repl *r);
 void rs_free(struct repl *r);
 int handle_bitmap(struct repl *r, const char *body, uint32_t len);

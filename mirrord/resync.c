@@ -142,14 +142,57 @@ static void rs_incomplete(struct repl *r)
 	rs_end_incomplete(r);
 }
 
-/* The kernel could not read a resync chunk: ack it with the error (its bit
- * stays set), and leave it out of this resync. */
-static void rs_read_failed(struct repl *r, const struct md_chan_req *q)
+/* The chunks of the run the kernel read at off, as rs_kick asked for it
+ * (a failed read's record has no payload to measure), forgotten now. */
+static uint32_t rs_run_taken(struct repl *r, uint64_t off)
+{
+	uint64_t c = off / r->dev.chunk_bytes;
+
+	for (unsigned i = 0; i < r->rs.nasked; i++) {
+		uint32_t n = r->rs.asked[i].n;
+
+		if (r->rs.asked[i].chunk != c)
+			continue;
+		r->rs.asked[i] = r->rs.asked[--r->rs.nasked];
+		return n;
+	}
+	return 1;
+}
+
+/* Set or clear the snapshot's bits of chunks [c, c + n). */
+static void rs_snap_set(struct repl *r, uint64_t c, uint32_t n, bool set)
+{
+	for (uint64_t i = c; i < c + n && i < r->dev.nchunks; i++) {
+		if (set)
+			r->rs.snap[i / 64] |= 1ull << (i % 64);
+		else
+			r->rs.snap[i / 64] &= ~(1ull << (i % 64));
+	}
+}
+
+/*
+ * The kernel could not read a resync run: ack it with the error (its bits
+ * stay set).  A run of several chunks is asked for again one chunk at a
+ * time (rs_run), so that one bad sector costs its own chunk, not the 1 MiB
+ * around it; a single chunk is left out of this resync.
+ */
+static void rs_read_failed(struct repl *r, const struct md_chan_req *q, uint32_t n)
 {
 	uint64_t c = q->offset / r->dev.chunk_bytes;
 
 	kack_add(r, q->id, -EIO);
 	flush_kacks(r);		/* rare: free the kernel's slot now */
+	if (n > 1) {
+		log_warn("resync: reading chunks %llu-%llu (offset %llu) from %s failed; trying them "
+			 "one by one", (unsigned long long)c, (unsigned long long)(c + n - 1),
+			 (unsigned long long)q->offset, r->res->nodes[r->me].disk);
+		rs_snap_set(r, c, n, true);
+		if (r->rs.cursor > c)
+			r->rs.cursor = c;
+		if (r->rs.solo_end < c + n)
+			r->rs.solo_end = c + n;
+		return;
+	}
 	if (r->rs.bad && c < r->dev.nchunks)
 		r->rs.bad[c / 64] |= 1ull << (c % 64);
 	if (r->rs.failed++ < 8)
@@ -166,14 +209,18 @@ static void rs_read_failed(struct repl *r, const struct md_chan_req *q)
  */
 int rs_take(struct repl *r, const struct md_chan_req *q, const char *data)
 {
+	uint32_t n = rs_run_taken(r, q->offset);
+
 	if (r->rs.issued)
 		r->rs.issued--;
 	if (q->flags & MD_RF_READ_ERROR) {
-		rs_read_failed(r, q);
+		rs_read_failed(r, q, n);
 		return 0;
 	}
-	if (r->rs.nids < RS_WINDOW)
-		r->rs.ids[r->rs.nids++] = q->id;
+	if (r->rs.nids < RS_WINDOW) {
+		r->rs.ids[r->rs.nids] = q->id;
+		r->rs.nch[r->rs.nids++] = n;
+	}
 	if (r->res->checksum_resync) {
 		int rc = rs_send_digest(r, q, data);
 
@@ -203,6 +250,31 @@ void rs_record_sent(struct repl *r)
 void rs_record_same(struct repl *r)
 {
 	r->rs.same++;
+}
+
+/*
+ * The run to ask the kernel for from chunk c, set in the snapshot: the
+ * chunks set after it, up to RS_RUN_BYTES, with a peer that takes runs
+ * (MDW_FEAT_RS_RUN).  One chunk while the application writes (a run in
+ * the channel and on the link would hold its writes behind it), in
+ * checksum resync (a digest answers one chunk) and for what the rate's
+ * tokens do not cover.  A run costs one system call, bio, record, packet
+ * and ack for up to 1 MiB: at 64 KiB chunks, those fixed costs per chunk
+ * bounded the resync on a busy CPU (docs/design.md section 8).  One chunk
+ * too below solo_end, where a run could not be read (rs_read_failed).
+ */
+static uint32_t rs_run(const struct repl *r, uint64_t c, bool busy, uint64_t rate)
+{
+	uint64_t max = RS_RUN_BYTES / r->dev.chunk_bytes, n = 1;
+
+	if (busy || r->res->checksum_resync || !(r->hs.peer_features & MDW_FEAT_RS_RUN) ||
+	    c < r->rs.solo_end)
+		return 1;
+	if (rate && r->rs.tokens < (double)max * (double)r->dev.chunk_bytes)
+		max = (uint64_t)(r->rs.tokens / (double)r->dev.chunk_bytes);
+	while (n < max && c + n < r->dev.nchunks && (r->rs.snap[(c + n) / 64] >> ((c + n) % 64) & 1))
+		n++;
+	return (uint32_t)n;
 }
 
 /* Start as many chunk copies as the window and the rate allow. */
@@ -237,6 +309,7 @@ void rs_kick(struct repl *r)
 	window = now - r->rs.last_app_ms < 100 ? RS_WINDOW_BUSY : RS_WINDOW;
 	while (r->rs.issued + r->rs.nids < window) {
 		uint64_t c = r->rs.cursor, w;
+		uint32_t n;
 		int rc;
 
 		if (rate && r->rs.tokens < r->dev.chunk_bytes)
@@ -263,8 +336,9 @@ void rs_kick(struct repl *r)
 			}
 			continue;
 		}
+		n = rs_run(r, c, window == RS_WINDOW_BUSY, rate);
 		r->rs.cursor = c + 1;
-		rc = kctl_resync(r->dev.ctl_fd, c);
+		rc = kctl_resync(r->dev.ctl_fd, c, n);
 		if (rc == -EBUSY)
 			continue;	/* already in sync */
 		if (rc) {
@@ -272,9 +346,17 @@ void rs_kick(struct repl *r)
 				  strerror(-rc));
 			return;
 		}
+		/* Asked for: out of the snapshot, so that a failed run's
+		 * rewind (rs_read_failed) asks for nothing twice. */
+		rs_snap_set(r, c, n, false);
+		r->rs.cursor = c + n;
+		if (r->rs.nasked < RS_WINDOW) {	/* always: nasked == issued < window */
+			r->rs.asked[r->rs.nasked].chunk = c;
+			r->rs.asked[r->rs.nasked++].n = n;
+		}
 		r->rs.issued++;
 		if (rate)
-			r->rs.tokens -= r->dev.chunk_bytes;
+			r->rs.tokens -= (double)n * (double)r->dev.chunk_bytes;
 	}
 }
 
@@ -284,9 +366,11 @@ void rs_acked(struct repl *r, uint64_t id, int32_t status)
 	for (unsigned i = 0; i < r->rs.nids; i++) {
 		if (r->rs.ids[i] != id)
 			continue;
-		r->rs.ids[i] = r->rs.ids[--r->rs.nids];
 		if (!status)
-			r->rs.done++;
+			r->rs.done += r->rs.nch[i];
+		r->rs.nids--;
+		r->rs.ids[i] = r->rs.ids[r->rs.nids];
+		r->rs.nch[i] = r->rs.nch[r->rs.nids];
 		return;
 	}
 }
@@ -457,22 +541,24 @@ static void rs_done_flushed(struct io_op *op, int res)
 
 /*
  * Target: a resync packet (DATA with MDW_DF_RESYNC, or RS_DIGEST) comes
- * only while we are the target, and carries exactly one whole chunk, as
- * the source's kernel reads them (MD_IOC_RESYNC): what RS_DONE is checked
- * against counts chunks.  false (the connection failed) otherwise.
+ * only while we are the target, and carries whole chunks, as the source's
+ * kernel reads them (MD_IOC_RESYNC): one, or with run (resync DATA; we
+ * offer MDW_FEAT_RS_RUN) a run of them up to MD_MAX_IO_BYTES.  The last
+ * chunk of the device may be short.  What RS_DONE is checked against
+ * counts chunks.  false (the connection failed) otherwise.
  */
-bool rs_target_check(struct repl *r, const char *what, uint64_t off, uint32_t len)
+bool rs_target_check(struct repl *r, const char *what, uint64_t off, uint32_t len, bool run)
 {
-	uint64_t cb = r->dev.chunk_bytes;
+	uint64_t cb = r->dev.chunk_bytes, max = run ? MD_MAX_IO_BYTES : cb;
 
 	if (!r->rs.active || r->rs.source || r->rs.flushing) {
 		conn_fail(r, "unexpected %s from peer: no resync from it is running", what);
 		return false;
 	}
-	if (off % cb || off >= r->dev.size_bytes ||
-	    len != (r->dev.size_bytes - off < cb ? r->dev.size_bytes - off : cb)) {
-		conn_fail(r, "malformed %s from peer: %u bytes at offset %llu is not one whole "
-			  "chunk", what, len, (unsigned long long)off);
+	if (off % cb || off >= r->dev.size_bytes || !len || len > max || len > r->dev.size_bytes - off ||
+	    (len % cb && off + len != r->dev.size_bytes)) {
+		conn_fail(r, "malformed %s from peer: %u bytes at offset %llu is not %s", what, len,
+			  (unsigned long long)off, run ? "a run of whole chunks" : "one whole chunk");
 		return false;
 	}
 	return true;
@@ -480,15 +566,17 @@ bool rs_target_check(struct repl *r, const char *what, uint64_t off, uint32_t le
 
 /* Target: a resync packet rs_target_check passed was taken (once, not
  * each time it is offered while the apply slots are full): data (DATA,
- * counted as done) or a digest.  Its write or digest read is under way
- * until rs_target_finished. */
-void rs_target_got(struct repl *r, uint64_t off, bool data)
+ * its chunks counted as done) or a digest.  Its write or digest read is
+ * under way until rs_target_finished. */
+void rs_target_got(struct repl *r, uint64_t off, uint32_t len, bool data)
 {
-	uint64_t c = off / r->dev.chunk_bytes;
+	uint64_t c = off / r->dev.chunk_bytes, end = (off + len - 1) / r->dev.chunk_bytes;
 
-	if (data)
-		r->rs.done++;
-	r->rs.got[c / 64] |= 1ull << (c % 64);
+	for (; c <= end; c++) {
+		if (data)
+			r->rs.done++;
+		r->rs.got[c / 64] |= 1ull << (c % 64);
+	}
 	r->rs.sent++;
 	r->rs.applying++;
 }
@@ -547,11 +635,11 @@ static bool rs_target_end(struct repl *r)
  * arrived only once its DATA did.  The last one to finish after RS_DONE
  * ends the resync.
  */
-void rs_target_finished(struct repl *r, uint64_t off, bool whole)
+void rs_target_finished(struct repl *r, uint64_t off, uint32_t len, bool whole)
 {
-	uint64_t c = off / r->dev.chunk_bytes;
+	uint64_t c = off / r->dev.chunk_bytes, end = (off + len - 1) / r->dev.chunk_bytes;
 
-	if (!whole)
+	for (; !whole && c <= end; c++)
 		r->rs.got[c / 64] &= ~(1ull << (c % 64));
 	if (--r->rs.applying || !r->rs.flushing)
 		return;

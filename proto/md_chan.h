@@ -34,12 +34,14 @@
 #define MD_CTL_NAME		"mirrordisk-ctl"
 #define MD_CTL_PATH		"/dev/" MD_CTL_NAME
 #define MD_DISK_PREFIX		"mirror"	/* /dev/mirror<minor> */
-#define MD_CHAN_VERSION		6	/* 2: MD_RF_READ_ERROR records; 3: deadlines;
+#define MD_CHAN_VERSION		7	/* 2: MD_RF_READ_ERROR records; 3: deadlines;
 					 * 4: MD_CONN_HELD, md_ioc_conn.flags, MD_IOC_RESUME_IO;
 					 * 5: MD_CONNF_ASYNC, MD_RF_ASYNC,
 					 * MD_CHAN_ACK_PROGRESS;
 					 * 6: md_ioc_status's counters (bm_page_writes,
-					 * bm_waits, epochs) and reserved room */
+					 * bm_waits, epochs) and reserved room;
+					 * 7: md_ioc_resync.count, several chunks per
+					 * resync read */
 #define MD_MAX_MINORS		64
 #define MD_NAME_LEN		64
 #define MD_PATH_LEN		256
@@ -253,20 +255,26 @@ struct md_ioc_oos {
 };
 
 /*
- * Resync one chunk (daemon, on its bound file).  The module reads the chunk
- * from the lower device as a request of its own, so it is ordered against
- * application writes exactly like one (no overlapping write runs while it is
- * in flight), and hands it to the daemon through read() as an MD_OP_RESYNC
- * record.  When the daemon acknowledges that record with status 0 (the peer
- * holds it) the module clears the chunk's out-of-sync bit.  The record goes
- * only to the connection that asked for it: a read that completes after the
- * link dropped, or after it came back (a new MD_CONN_CONNECTED), is dropped
- * and the chunk stays out of sync.  Returns at once;
- * -EBUSY when the chunk is not out of sync (nothing to do).
+ * Resync a run of chunks (daemon, on its bound file): count chunks from
+ * chunk (0 counts as 1; at most MD_MAX_IO_BYTES of them, cut at the end of
+ * the device).  The module reads the run from the lower device as one
+ * request of its own, so it is ordered against application writes exactly
+ * like one (no overlapping write runs while it is in flight), and hands it
+ * to the daemon through read() as one MD_OP_RESYNC record.  When the daemon
+ * acknowledges that record with status 0 (the peer holds it) the module
+ * clears the run's out-of-sync bits.  The record goes only to the
+ * connection that asked for it: a read that completes after the link
+ * dropped, or after it came back (a new MD_CONN_CONNECTED), is dropped and
+ * the run stays out of sync.  Returns at once; -EBUSY when the first chunk
+ * is not out of sync (nothing to do), -EINVAL for a run too long.
+ * Why runs: a resync request costs a system call, a bio, a channel record,
+ * a packet and an ack whatever its size; at 64 KiB chunks those fixed
+ * costs, not the bytes, bounded a resync (docs/design.md section 8).
  */
 struct md_ioc_resync {
 	__u64 chunk;
-	__u64 reserved;
+	__u32 count;		/* chunks in the run; 0 means 1 */
+	__u32 reserved;		/* 0 */
 };
 
 #define MD_IOC_MAGIC		0xEE

@@ -53,7 +53,10 @@
  * refuses the pair with the reason.  MDW_FEAT_ASYNC (offered by every
  * release that has it): the receiver honours MDW_DF_BARRIER; a primary
  * runs mode = async only with a peer that offered it, synchronously
- * otherwise (and says so). */
+ * otherwise (and says so).  MDW_FEAT_RS_RUN: the receiver takes a resync
+ * DATA of a run of whole chunks (each counted as arrived; RS_DONE still
+ * counts packets); a source sends runs only to a peer that offered it,
+ * one chunk per packet otherwise, as before. */
 #define MDW_PROTO_MIN		4
 #define MDW_PROTO_MAX		4
 #define MDW_DEFAULT_PORT	7790
@@ -95,8 +98,10 @@
 #define MDW_FEAT_VERIFY		(1ull << 4)	/* answers MDW_VF_DIGEST */
 #define MDW_FEAT_DISK_STATE	(1ull << 5)	/* MDW_STATE carries the disk state */
 #define MDW_FEAT_ASYNC		(1ull << 6)	/* honours MDW_DF_BARRIER (mode = async) */
+#define MDW_FEAT_RS_RUN		(1ull << 7)	/* takes resync DATA of several whole
+						 * chunks (a run, up to MD_MAX_IO_BYTES) */
 #define MDW_FEATURES_SUPPORTED	(MDW_FEAT_FLUSH | MDW_FEAT_VERIFY | MDW_FEAT_DISK_STATE | \
-				 MDW_FEAT_ASYNC)
+				 MDW_FEAT_ASYNC | MDW_FEAT_RS_RUN)
 						/* + XXH3 when configured */
 #define MDW_FEATURES_REQUIRED	(MDW_FEAT_FLUSH)
 

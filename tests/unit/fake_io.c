@@ -254,10 +254,11 @@ int __wrap_kctl_oos(int fd, unsigned long cmd, uint32_t minor, uint64_t start,
 	return 0;
 }
 
-int __wrap_kctl_resync(int fd, uint64_t chunk)
+int __wrap_kctl_resync(int fd, uint64_t chunk, uint32_t count)
 {
 	(void)fd;
 	assert_true(fake_kernel.nresync < FAKE_MAX_CALLS);
+	fake_kernel.resync_count[fake_kernel.nresync] = count;
 	fake_kernel.resync[fake_kernel.nresync++] = chunk;
 	if (fake_kernel.resync_busy_chunk && chunk == fake_kernel.resync_busy_chunk)
 		return -EBUSY;

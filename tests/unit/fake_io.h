@@ -43,6 +43,7 @@ struct fake_kernel {
 	unsigned nset_oos;			/* MD_IOC_SET_OOS calls */
 	unsigned nclear_oos;			/* MD_IOC_CLEAR_OOS calls */
 	uint64_t resync[FAKE_MAX_CALLS];	/* chunks asked for, in order */
+	uint32_t resync_count[FAKE_MAX_CALLS];	/* ... the run of each (chunks) */
 	unsigned nresync;
 	uint64_t resync_busy_chunk;		/* kctl_resync says -EBUSY for it (0: none) */
 	int conn_state, nset_conn;
@@ -56,7 +57,7 @@ extern struct fake_kernel fake_kernel;
 
 int __wrap_kctl_oos(int fd, unsigned long cmd, uint32_t minor, uint64_t start,
 		    uint64_t nbits, uint64_t *words);
-int __wrap_kctl_resync(int fd, uint64_t chunk);
+int __wrap_kctl_resync(int fd, uint64_t chunk, uint32_t count);
 int __wrap_kctl_set_conn(int fd, uint32_t state, uint32_t deadline_s, uint32_t flags);
 int __wrap_kctl_status(int fd, uint32_t minor, struct md_ioc_status *st);
 

@@ -25,7 +25,7 @@ static void chan_records(void **state)
 	assert_int_equal(offsetof(struct md_chan_req, seq), 24);
 	assert_int_equal(sizeof(struct md_chan_ack), 16);
 	assert_int_equal(offsetof(struct md_chan_ack, status), 8);
-	assert_int_equal(MD_CHAN_VERSION, 6);
+	assert_int_equal(MD_CHAN_VERSION, 7);
 	assert_int_equal(MD_RF_ASYNC, 8);
 	assert_int_equal(MD_CONNF_ASYNC, 2);
 	assert_int_equal(MD_CHAN_ACK_PROGRESS, 0);
@@ -61,6 +61,8 @@ static void ioctls(void **state)
 	assert_int_equal(_IOC_NR(MD_IOC_SET_OOS), 9);
 	assert_int_equal(_IOC_NR(MD_IOC_RESYNC), 10);
 	assert_int_equal(_IOC_SIZE(MD_IOC_RESYNC), 16);
+	assert_int_equal(offsetof(struct md_ioc_resync, count), 8);
+	assert_int_equal(offsetof(struct md_ioc_resync, reserved), 12);
 	assert_int_equal(_IOC_NR(MD_IOC_SET_CONN), 6);
 	assert_int_equal(_IOC_SIZE(MD_IOC_SET_CONN), 16);
 	assert_int_equal(_IOC_NR(MD_IOC_RESUME_IO), 11);

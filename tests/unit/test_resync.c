@@ -39,9 +39,11 @@ static void clear(uint64_t c)
 
 /* A resync source whose kernel bitmap holds the chunks given, with the
  * target's (empty) bitmap received. */
-static struct repl *source(const uint64_t *chunks, unsigned n)
+static struct repl *source_to(const uint64_t *chunks, unsigned n, uint64_t peer_features)
 {
 	struct repl *r = fake_repl_new(MD_ROLE_PRIMARY);
+
+	r->hs.peer_features = peer_features;
 
 	for (unsigned i = 0; i < n; i++)
 		mark(chunks[i]);
@@ -52,6 +54,11 @@ static struct repl *source(const uint64_t *chunks, unsigned n)
 	assert_int_equal(handle_bitmap_end(r, NULL, 0), 1);
 	assert_int_equal(r->rs.total, n);
 	return r;
+}
+
+static struct repl *source(const uint64_t *chunks, unsigned n)
+{
+	return source_to(chunks, n, 0);
 }
 
 static struct repl *source_many(void)
@@ -365,6 +372,116 @@ static void unreadable_chunk_leaves_the_resync_incomplete(void **state)
 	fake_repl_free(r);
 }
 
+/* The runs asked for so far: (first chunk, count) pairs, in order. */
+#define expect_runs(...) expect_runs_at(__FILE__, __LINE__, (const uint64_t[]){ __VA_ARGS__ }, \
+					sizeof((const uint64_t[]){ __VA_ARGS__ }) / 16)
+static void expect_runs_at(const char *file, int line, const uint64_t *runs, unsigned n)
+{
+	_assert_int_equal(fake_kernel.nresync, n, file, line);
+	for (unsigned i = 0; i < n; i++) {
+		_assert_int_equal(fake_kernel.resync[i], runs[2 * i], file, line);
+		_assert_int_equal(fake_kernel.resync_count[i], runs[2 * i + 1], file, line);
+	}
+}
+
+/* Chunks 100-119 and 300 out of sync. */
+static struct repl *source_runs(uint64_t peer_features)
+{
+	uint64_t c[21];
+
+	for (unsigned i = 0; i < 20; i++)
+		c[i] = 100 + i;
+	c[20] = 300;
+	return source_to(c, 21, peer_features);
+}
+
+/*
+ * With a peer that takes runs (MDW_FEAT_RS_RUN), chunks set next to each
+ * other go as one request of up to RS_RUN_BYTES (16 chunks of 64 KiB); its
+ * ack counts all of them done.  A run the kernel could not read is asked
+ * for again one chunk at a time, and only the chunk that fails alone is
+ * left out of this resync: one bad sector costs its chunk, not its run.
+ */
+static void set_chunks_side_by_side_go_as_runs(void **state)
+{
+	struct repl *r = source_runs(MDW_FEAT_RS_RUN);
+
+	(void)state;
+	rs_kick(r);
+	expect_runs(100, 16, 116, 4, 300, 1);
+	deliver(r, 100);
+	ack(r, 100, 0);
+	assert_int_equal(r->rs.done, 16);
+	deliver_op(r, 116, MD_OP_RESYNC, MD_RF_READ_ERROR);
+	assert_int_equal(r->rs.failed, 0);
+	deliver(r, 300);
+	ack(r, 300, 0);
+	assert_int_equal(r->rs.done, 17);
+	rs_kick(r);
+	expect_runs(100, 16, 116, 4, 300, 1, 116, 1, 117, 1, 118, 1, 119, 1);
+	for (uint64_t c = 116; c < 120; c++) {
+		if (c == 117) {
+			deliver_op(r, c, MD_OP_RESYNC, MD_RF_READ_ERROR);
+			continue;
+		}
+		deliver(r, c);
+		ack(r, c, 0);
+	}
+	assert_int_equal(r->rs.failed, 1);
+	assert_true(r->rs.bad[117 / 64] >> (117 % 64) & 1);
+	assert_false(r->rs.bad[116 / 64] >> (116 % 64) & 1);
+	assert_int_equal(r->rs.done, 20);
+	assert_int_equal(r->rs.issued + r->rs.nids + r->rs.nasked, 0);
+	assert_false(r->conn.failing);
+	fake_repl_free(r);
+}
+
+/* One chunk per request: to a peer of an earlier release (no
+ * MDW_FEAT_RS_RUN), while the application writes (its writes would queue
+ * behind a run), in checksum resync (a digest answers one chunk). */
+static void one_chunk_per_request_without_runs(void **state)
+{
+	struct repl *r = source_runs(0);
+
+	(void)state;
+	rs_kick(r);
+	assert_int_equal(fake_kernel.nresync, RS_WINDOW);
+	for (unsigned i = 0; i < RS_WINDOW; i++) {
+		assert_int_equal(fake_kernel.resync[i], 100 + i);
+		assert_int_equal(fake_kernel.resync_count[i], 1);
+	}
+	fake_repl_free(r);
+
+	r = source_runs(MDW_FEAT_RS_RUN);	/* fake_repl_new: a fresh fake kernel */
+	deliver_op(r, 1, MD_OP_WRITE, 0);	/* an application write passes */
+	rs_kick(r);
+	expect_runs(100, 1, 101, 1);
+	fake_repl_free(r);
+
+	r = source_runs(MDW_FEAT_RS_RUN);
+	r->res->checksum_resync = true;
+	rs_kick(r);
+	assert_int_equal(fake_kernel.resync_count[0], 1);
+	fake_repl_free(r);
+}
+
+/* The rate limit charges a run by its chunks: a full bucket (4 chunks +
+ * 1/5 s) buys one run of 4, then nothing until it fills again. */
+static void rate_limit_cuts_runs(void **state)
+{
+	struct repl *r = source_runs(MDW_FEAT_RS_RUN);
+
+	(void)state;
+	assert_int_equal(fake_kernel.nresync, 0);
+	r->res->resync_rate = FAKE_CHUNK;	/* a chunk a second */
+	r->rs.last_tick_ms = now_ms() - 100000;
+	rs_kick(r);
+	expect_runs(100, 4);
+	rs_kick(r);
+	expect_runs(100, 4);
+	fake_repl_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +496,9 @@ int main(void)
 		cmocka_unit_test(empty_snapshot_ends_with_rs_done),
 		cmocka_unit_test(fresh_snapshot_with_new_marks_goes_on),
 		cmocka_unit_test(unreadable_chunk_leaves_the_resync_incomplete),
+		cmocka_unit_test(set_chunks_side_by_side_go_as_runs),
+		cmocka_unit_test(one_chunk_per_request_without_runs),
+		cmocka_unit_test(rate_limit_cuts_runs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,7 +36,7 @@
 
 #define PEER_GEN	0x5eed0001ull	/* the source's generation in its RS_DONE */
 
-static char pkt[MDW_DATA_FRAME + FAKE_CHUNK];
+static char pkt[MDW_DATA_FRAME + MD_MAX_IO_BYTES + FAKE_CHUNK];
 
 static void mark(uint64_t c)
 {
@@ -668,8 +668,29 @@ static void target_refuses_part_of_a_chunk(void **state)
 	(void)state;
 	n = fake_data_packet(pkt, 1, 5 * FAKE_CHUNK, 4096, MDW_DF_RESYNC, 'r', &dbody);
 	assert_int_equal(handle_data(r, dbody, (uint32_t)(n - sizeof(struct mdw_hdr))), -1);
-	assert_non_null(strstr(r->conn.fail_reason, "not one whole chunk"));
+	assert_non_null(strstr(r->conn.fail_reason, "not a run of whole chunks"));
 	assert_int_equal(fake_count(r->io, IO_WRITE), 0);
+	fake_repl_free(r);
+
+	/* A run that ends inside a chunk, or longer than MD_MAX_IO_BYTES. */
+	r = target(c, 2);
+	n = fake_data_packet(pkt, 1, 5 * FAKE_CHUNK, 2 * FAKE_CHUNK + 512, MDW_DF_RESYNC, 'r', &dbody);
+	assert_int_equal(handle_data(r, dbody, (uint32_t)(n - sizeof(struct mdw_hdr))), -1);
+	assert_non_null(strstr(r->conn.fail_reason, "not a run of whole chunks"));
+	fake_repl_free(r);
+	r = target(c, 2);
+	n = fake_data_packet(pkt, 1, 5 * FAKE_CHUNK, MD_MAX_IO_BYTES + FAKE_CHUNK, MDW_DF_RESYNC, 'r',
+			     &dbody);
+	assert_int_equal(handle_data(r, dbody, (uint32_t)(n - sizeof(struct mdw_hdr))), -1);
+	assert_true(r->conn.failing);	/* refused already as a DATA packet */
+	assert_int_equal(fake_count(r->io, IO_WRITE), 0);
+	fake_repl_free(r);
+
+	/* A digest answers one chunk: two are refused. */
+	r = target(c, 2);
+	mdw_rs_digest_encode(body, 2, 5 * FAKE_CHUNK, 2 * FAKE_CHUNK, 0x1234);
+	assert_int_equal(handle_rs_digest(r, body, sizeof(body)), -1);
+	assert_non_null(strstr(r->conn.fail_reason, "not one whole chunk"));
 	fake_repl_free(r);
 
 	r = target(c, 2);
@@ -677,6 +698,57 @@ static void target_refuses_part_of_a_chunk(void **state)
 	assert_int_equal(handle_rs_digest(r, body, sizeof(body)), -1);
 	assert_non_null(strstr(r->conn.fail_reason, "not one whole chunk"));
 	assert_int_equal(fake_count(r->io, IO_READ), 0);
+	fake_repl_free(r);
+}
+
+/*
+ * A run (MDW_FEAT_RS_RUN, which we offer): one DATA of chunks 5-7 counts
+ * each of them arrived, and as one resync packet for RS_DONE's count;
+ * with chunk 700 on its own, the resync ends up to date.
+ */
+static void target_takes_a_run_of_chunks(void **state)
+{
+	const uint64_t c[] = { 5, 6, 7, 700 };
+	struct repl *r = target(c, 4);
+	const char *body;
+	struct io_op *op, *flush;
+	size_t n;
+
+	(void)state;
+	assert_true(MDW_FEATURES_SUPPORTED & MDW_FEAT_RS_RUN);
+	n = fake_data_packet(pkt, 1, 5 * FAKE_CHUNK, 3 * FAKE_CHUNK, MDW_DF_RESYNC, 'r', &body);
+	assert_int_equal(handle_data(r, body, (uint32_t)(n - sizeof(struct mdw_hdr))), 1);
+	op = fake_find(r->io, IO_WRITE, (int64_t)(5 * FAKE_CHUNK));
+	assert_non_null(op);
+	assert_int_equal(op->len, 3 * FAKE_CHUNK);
+	assert_int_equal(r->rs.done, 3);
+	fake_complete(r->io, op, 3 * FAKE_CHUNK);
+	fake_complete(r->io, resync_write(r, 2, 700), FAKE_CHUNK);
+	assert_int_equal(r->rs.done, 4);
+	assert_int_equal(rs_done(r, PEER_GEN, 2), 1);
+	flush = expect_flush(r);
+	fake_complete(r->io, flush, 0);
+	assert_int_equal(fake_sb(r).disk_state, MD_DISK_UPTODATE);
+	for (unsigned i = 0; i < 4; i++)
+		assert_false(marked(c[i]));
+	assert_false(r->conn.failing);
+	fake_repl_free(r);
+}
+
+/* A run that left out a chunk of our bitmap does not end the resync. */
+static void target_run_short_of_the_bitmap_refuses_rs_done(void **state)
+{
+	const uint64_t c[] = { 5, 6, 7 };
+	struct repl *r = target(c, 3);
+	const char *body;
+	size_t n;
+
+	(void)state;
+	n = fake_data_packet(pkt, 1, 5 * FAKE_CHUNK, 2 * FAKE_CHUNK, MDW_DF_RESYNC, 'r', &body);
+	assert_int_equal(handle_data(r, body, (uint32_t)(n - sizeof(struct mdw_hdr))), 1);
+	fake_complete(r->io, fake_find(r->io, IO_WRITE, (int64_t)(5 * FAKE_CHUNK)), 2 * FAKE_CHUNK);
+	assert_int_equal(rs_done(r, PEER_GEN, 1), -1);
+	assert_non_null(strstr(r->conn.fail_reason, "chunk 7 of our bitmap never arrived"));
 	fake_repl_free(r);
 }
 
@@ -702,6 +774,8 @@ int main(void)
 		cmocka_unit_test(target_counts_a_digest_as_arrived),
 		cmocka_unit_test(target_refuses_rs_done_after_a_differing_digest),
 		cmocka_unit_test(target_refuses_part_of_a_chunk),
+		cmocka_unit_test(target_takes_a_run_of_chunks),
+		cmocka_unit_test(target_run_short_of_the_bitmap_refuses_rs_done),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -225,6 +225,21 @@ static void backoff_and_retry(void **state)
 	assert_int_equal(z.backoff, 0);
 	pack_unpack(&z, &zd, 65536, 0, &d);
 	assert_int_equal(d.flags, MDW_DF_ZSTD);
+	/* A message counts by its 64 KiB units: one incompressible 1 MiB
+	 * message is 16 failures (back-off), and the pause of 16 units is
+	 * one 1 MiB message, as 16 chunks sent one by one were. */
+	fill_random(src, MAX, 11);
+	pack_unpack(&z, &zd, MAX, 0, &d);
+	assert_int_equal(d.flags, 0);
+	assert_int_equal(z.backoff, MDZ_BACKOFF_MIN);
+	assert_int_equal(z.skip, MDZ_BACKOFF_MIN);
+	fill_compressible(src, MAX, 12);
+	pack_unpack(&z, &zd, MAX, 0, &d);
+	assert_int_equal(d.flags, 0);		/* skipped */
+	assert_int_equal(z.skip, 0);
+	pack_unpack(&z, &zd, MAX, 0, &d);
+	assert_int_equal(d.flags, MDW_DF_ZSTD);	/* tried, and it pays */
+	assert_int_equal(z.backoff, 0);
 	/* Saving less than an eighth: half the bytes random, half repeated,
 	 * compresses to a little over half; 15/16 random does not pay. */
 	fill_random(src, 65536, 9);

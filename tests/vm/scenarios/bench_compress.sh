@@ -64,7 +64,7 @@ for mode in none zstd auto; do
 			--refill_buffers --buffer_compress_chunk=4k --output-format=terse >/dev/null || fail "dirty"
 		mark; cb0=0; t0=$(ms)
 		on_b "mdctl up r0" >/dev/null
-		wait_conn; wait_sync 900; t1=$(ms)
+		sync_wait_quiet 900; t1=$(ms); wait_sync
 		result $link $mode resync $((DIRTY * 1024)) $((t1 - t0))
 		/usr/sbin/tc qdisc del dev eth0 root 2>/dev/null || true
 		mdctl deactivate r0 >/dev/null
