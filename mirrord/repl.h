@@ -170,6 +170,10 @@ struct apply {
 #define RS_RUN_BYTES	MD_MAX_IO_BYTES	/* one request's run of chunks, at most
 					 * (with a peer that offers
 					 * MDW_FEAT_RS_RUN; one chunk otherwise) */
+#define RS_WINDOW_BYTES	(4u << 20)	/* in flight, at most (or RS_WINDOW
+					 * chunks, if more): what an application
+					 * write that overlaps a run may wait
+					 * behind when it starts after a pause */
 
 /* resync.c */
 struct resync {

@@ -14,8 +14,9 @@
  *           application writes, and hands it over the channel like a
  *           write (send.c); the peer's ACK clears the bit in the kernel.
  *           When a fresh snapshot is empty, RS_DONE carries our generation.
- * A window of RS_WINDOW chunks (RS_WINDOW_BUSY while the application
- * writes) and an optional token-bucket rate bound the resync's share.
+ * A window of RS_WINDOW requests and RS_WINDOW_BYTES (RS_WINDOW_BUSY
+ * requests of one chunk while the application writes) and an optional
+ * token-bucket rate bound the resync's share.
  *
  * Owns r->rs; the data path hands it resync records (rs_take), csum.c
  * its counts (rs_record_sent, rs_record_same), apply.c the chunks that
@@ -221,7 +222,9 @@ int rs_take(struct repl *r, const struct md_chan_req *q, const char *data)
 		r->rs.ids[r->rs.nids] = q->id;
 		r->rs.nch[r->rs.nids++] = n;
 	}
-	if (r->res->checksum_resync) {
+	/* A run asked for before checksum-resync was turned on (mdctl
+	 * adjust) goes as data: a digest answers one chunk. */
+	if (r->res->checksum_resync && n == 1) {
 		int rc = rs_send_digest(r, q, data);
 
 		if (rc) {
@@ -277,10 +280,24 @@ static uint32_t rs_run(const struct repl *r, uint64_t c, bool busy, uint64_t rat
 	return (uint32_t)n;
 }
 
+/* Chunks asked for and not acknowledged yet: requests whose record has
+ * not come, and records sent that wait for their ack. */
+static uint64_t rs_inflight_chunks(const struct repl *r)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < r->rs.nasked; i++)
+		n += r->rs.asked[i].n;
+	for (unsigned i = 0; i < r->rs.nids; i++)
+		n += r->rs.nch[i];
+	return n;
+}
+
 /* Start as many chunk copies as the window and the rate allow. */
 void rs_kick(struct repl *r)
 {
-	uint64_t now = now_ms(), rate = r->res->resync_rate;
+	uint64_t now = now_ms(), rate = r->res->resync_rate, inflight = rs_inflight_chunks(r);
+	uint64_t max_chunks = RS_WINDOW_BYTES / r->dev.chunk_bytes;
 	unsigned window;
 	bool refreshed = false;
 
@@ -307,7 +324,9 @@ void rs_kick(struct repl *r)
 	r->rs.last_tick_ms = now;
 	/* Yield to the application: a narrow window while it writes. */
 	window = now - r->rs.last_app_ms < 100 ? RS_WINDOW_BUSY : RS_WINDOW;
-	while (r->rs.issued + r->rs.nids < window) {
+	if (max_chunks < RS_WINDOW)
+		max_chunks = RS_WINDOW;
+	while (r->rs.issued + r->rs.nids < window && inflight < max_chunks) {
 		uint64_t c = r->rs.cursor, w;
 		uint32_t n;
 		int rc;
@@ -337,6 +356,8 @@ void rs_kick(struct repl *r)
 			continue;
 		}
 		n = rs_run(r, c, window == RS_WINDOW_BUSY, rate);
+		if (n > max_chunks - inflight)
+			n = (uint32_t)(max_chunks - inflight);
 		r->rs.cursor = c + 1;
 		rc = kctl_resync(r->dev.ctl_fd, c, n);
 		if (rc == -EBUSY)
@@ -355,6 +376,7 @@ void rs_kick(struct repl *r)
 			r->rs.asked[r->rs.nasked++].n = n;
 		}
 		r->rs.issued++;
+		inflight += n;
 		if (rate)
 			r->rs.tokens -= (double)n * (double)r->dev.chunk_bytes;
 	}

@@ -465,6 +465,52 @@ static void one_chunk_per_request_without_runs(void **state)
 	fake_repl_free(r);
 }
 
+/* checksum-resync turned on (mdctl adjust) while runs are in flight: a
+ * run comes back as data, which the peer takes, not as a digest of 1 MiB,
+ * which it would refuse (a digest answers one chunk). */
+static void run_in_flight_when_checksum_resync_turns_on_goes_as_data(void **state)
+{
+	struct repl *r = source_runs(MDW_FEAT_RS_RUN);
+	struct md_data_info d;
+	const char *body;
+	uint32_t len;
+
+	(void)state;
+	rs_kick(r);
+	expect_runs(100, 16, 116, 4, 300, 1);
+	r->res->checksum_resync = true;
+	deliver(r, 100);
+	body = fake_wire_expect(r->io, MDW_DATA, &len);
+	assert_int_equal(mdw_data_decode(body, len, &d), 0);
+	assert_int_equal(d.flags, MDW_DF_RESYNC);
+	assert_int_equal(d.offset, 100 * FAKE_CHUNK);
+	assert_false(fake_on_wire(r, MDW_RS_DIGEST));
+	assert_false(r->conn.failing);
+	fake_repl_free(r);
+}
+
+/* Runs in flight are bounded by RS_WINDOW_BYTES too (64 chunks of 64
+ * KiB): what an application write that overlaps one may wait behind. */
+static void window_bounds_the_bytes_in_flight(void **state)
+{
+	uint64_t c[100];
+	struct repl *r;
+
+	(void)state;
+	for (unsigned i = 0; i < 100; i++)
+		c[i] = 100 + i;
+	r = source_to(c, 100, MDW_FEAT_RS_RUN);
+	rs_kick(r);
+	expect_runs(100, 16, 116, 16, 132, 16, 148, 16);
+	deliver(r, 100);
+	rs_kick(r);
+	expect_runs(100, 16, 116, 16, 132, 16, 148, 16);	/* sent, not acked */
+	ack(r, 100, 0);
+	rs_kick(r);
+	expect_runs(100, 16, 116, 16, 132, 16, 148, 16, 164, 16);
+	fake_repl_free(r);
+}
+
 /* The rate limit charges a run by its chunks: a full bucket (4 chunks +
  * 1/5 s) buys one run of 4, then nothing until it fills again. */
 static void rate_limit_cuts_runs(void **state)
@@ -499,6 +545,8 @@ int main(void)
 		cmocka_unit_test(set_chunks_side_by_side_go_as_runs),
 		cmocka_unit_test(one_chunk_per_request_without_runs),
 		cmocka_unit_test(rate_limit_cuts_runs),
+		cmocka_unit_test(run_in_flight_when_checksum_resync_turns_on_goes_as_data),
+		cmocka_unit_test(window_bounds_the_bytes_in_flight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
