@@ -240,12 +240,11 @@ void md_req_put(struct md_req *req)
 	if (!atomic_dec_and_test(&req->pending))
 		return;
 
-	if (rs) {
-		/* resynced counts chunks: a run is one request */
-	} else if (req->clean_epoch) {
+	/* A resync run is counted below, by its chunks, where its bits clear. */
+	if (req->clean_epoch) {
 		md_bm_epoch_done(md, !req->remote_status && !req->local_status);
 		bio->bi_status = req->local_status;
-	} else {
+	} else if (!rs) {
 		if (req->remote_status || req->local_status)
 			md_mark_oos(md, req->offset, req->len);
 		else if (!(req->flags & MD_RF_ASYNC))	/* the peer may still lack it */

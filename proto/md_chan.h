@@ -256,7 +256,7 @@ struct md_ioc_oos {
 
 /*
  * Resync a run of chunks (daemon, on its bound file): count chunks from
- * chunk (0 counts as 1; at most MD_MAX_IO_BYTES of them, cut at the end of
+ * chunk (0 counts as 1; at most MD_MAX_IO_BYTES' worth, cut at the end of
  * the device).  The module reads the run from the lower device as one
  * request of its own, so it is ordered against application writes exactly
  * like one (no overlapping write runs while it is in flight), and hands it
