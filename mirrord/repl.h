@@ -197,9 +197,9 @@ struct resync {
 					 * the resync is recorded */
 	uint64_t cursor;
 	uint64_t total, done;		/* chunks */
-	unsigned issued;		/* ioctls whose record has not come yet */
-	struct { uint64_t chunk; uint32_t n; } asked[RS_WINDOW];	/* ... their runs */
-	unsigned nasked;
+	struct { uint64_t chunk; uint32_t n; } asked[RS_WINDOW];	/* runs asked for
+					 * (ioctls) whose record has not come yet */
+	unsigned issued;		/* ... how many */
 	uint64_t solo_end;		/* chunks below: one per request (a run
 					 * there could not be read) */
 	uint64_t ids[RS_WINDOW];	/* records sent, waiting for their ack */

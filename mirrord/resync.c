@@ -149,12 +149,12 @@ static uint32_t rs_run_taken(struct repl *r, uint64_t off)
 {
 	uint64_t c = off / r->dev.chunk_bytes;
 
-	for (unsigned i = 0; i < r->rs.nasked; i++) {
+	for (unsigned i = 0; i < r->rs.issued; i++) {
 		uint32_t n = r->rs.asked[i].n;
 
 		if (r->rs.asked[i].chunk != c)
 			continue;
-		r->rs.asked[i] = r->rs.asked[--r->rs.nasked];
+		r->rs.asked[i] = r->rs.asked[--r->rs.issued];
 		return n;
 	}
 	return 1;
@@ -212,8 +212,6 @@ int rs_take(struct repl *r, const struct md_chan_req *q, const char *data)
 {
 	uint32_t n = rs_run_taken(r, q->offset);
 
-	if (r->rs.issued)
-		r->rs.issued--;
 	if (q->flags & MD_RF_READ_ERROR) {
 		rs_read_failed(r, q, n);
 		return 0;
@@ -286,7 +284,7 @@ static uint64_t rs_inflight_chunks(const struct repl *r)
 {
 	uint64_t n = 0;
 
-	for (unsigned i = 0; i < r->rs.nasked; i++)
+	for (unsigned i = 0; i < r->rs.issued; i++)
 		n += r->rs.asked[i].n;
 	for (unsigned i = 0; i < r->rs.nids; i++)
 		n += r->rs.nch[i];
@@ -371,11 +369,8 @@ void rs_kick(struct repl *r)
 		 * rewind (rs_read_failed) asks for nothing twice. */
 		rs_snap_set(r, c, n, false);
 		r->rs.cursor = c + n;
-		if (r->rs.nasked < RS_WINDOW) {	/* always: nasked == issued < window */
-			r->rs.asked[r->rs.nasked].chunk = c;
-			r->rs.asked[r->rs.nasked++].n = n;
-		}
-		r->rs.issued++;
+		r->rs.asked[r->rs.issued].chunk = c;	/* issued < window <= RS_WINDOW */
+		r->rs.asked[r->rs.issued++].n = n;
 		inflight += n;
 		if (rate)
 			r->rs.tokens -= (double)n * (double)r->dev.chunk_bytes;

@@ -487,6 +487,7 @@ pid_gone() { [ ! -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status 2>/dev/nu
 partition_a() { (sleep 0.5; ifconfig eth0 down; sleep $1; ifconfig eth0 up) >/dev/null 2>&1 & }
 # uptime_s: seconds since boot, with hundredths.
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
+uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 # status_field KEY: a field of this node's mdctl status --json r0.
 status_field() { mdctl status --json r0 | json_field "$1"; }
 # chunk_writes FIRST END: one 4 KiB write into each 64 KiB chunk

@@ -20,7 +20,6 @@ DELAY_MS=10
 BURST_MB=32
 trap 'rc=$?; /usr/sbin/tc qdisc del dev eth0 root 2>/dev/null || true; exit $rc' EXIT
 
-ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 run_fio() {	# TARGET DEV
 	fio --name=q --filename="$2" --direct=1 --rw=randwrite --bs=4k --iodepth=1 --ioengine=psync \
 		--size=128m --time_based --runtime="$RUNTIME" --output-format=terse --terse-version=3 \
@@ -39,15 +38,15 @@ burst() {
 	dd if=/dev/urandom of=/tmp/burst bs=1M count=$BURST_MB 2>/dev/null
 	want=$(tail -c 1048576 /tmp/burst | md5sum | cut -d' ' -f1)
 	last="dd if=/dev/vda bs=1M skip=$((512 + BURST_MB - 1)) count=1 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1"
-	t0=$(ms)
+	t0=$(uptime_ms)
 	dd if=/tmp/burst of="$2" bs=1M seek=512 oflag=direct 2>/dev/null || fail "burst $1"
-	t1=$(ms)
+	t1=$(uptime_ms)
 	i=0
 	until [ "$(on_b "$last")" = "$want" ]; do
 		i=$((i + 1)); [ $i -gt 1200 ] && fail "$1: the burst's last MiB never reached b's disk"
 		sleep 0.05
 	done
-	t2=$(ms)
+	t2=$(uptime_ms)
 	echo "@@ABENCH $1 drain $((t1 - t0)) $((t2 - t1))"
 }
 

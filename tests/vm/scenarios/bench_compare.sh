@@ -61,7 +61,6 @@ iperf3 -c "$PEER" -t "$RUNTIME" -f k > /tmp/i.out 2>&1 || { cat /tmp/i.out; fail
 kbit=$(awk '/receiver$/ { for (i = 2; i <= NF; i++) if ($i == "Kbits/sec") print $(i - 1) }' /tmp/i.out)
 echo "@@NET ${rtt:-0} ${kbit:-0} ${idle:-0}"
 
-ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 DIRTY=64
 # mirror_resync TARGET: resync throughput of the running pair: differential
 # (64 MiB dirtied while the peer's daemon is down), then full (fresh
@@ -70,12 +69,12 @@ mirror_resync() {
 	on_b "killall -9 mirrord"; sleep 1
 	fio --name=d --filename=/dev/mirror0 --direct=1 --rw=write --bs=1m --size=${DIRTY}m \
 		--ioengine=libaio --iodepth=8 --output-format=terse >/dev/null || fail "dirty"
-	t0=$(ms); on_b "mdctl up r0" >/dev/null; sync_wait_quiet 600; t1=$(ms); wait_sync
+	t0=$(uptime_ms); on_b "mdctl up r0" >/dev/null; sync_wait_quiet 600; t1=$(uptime_ms); wait_sync
 	echo "@@RESULT $1 resync_diff $((DIRTY * 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
 	mdctl deactivate r0
 	mdctl down r0; on_b "mdctl down r0"
 	CREATE_ARGS= up_both
-	t0=$(ms); mdctl activate --force r0 >/dev/null; sync_wait_quiet 900; t1=$(ms); wait_sync
+	t0=$(uptime_ms); mdctl activate --force r0 >/dev/null; sync_wait_quiet 900; t1=$(uptime_ms); wait_sync
 	size=$(mdctl status --json r0 | json_field size_bytes)
 	echo "@@RESULT $1 resync_full $((size / 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
 	mdctl deactivate r0
@@ -94,20 +93,20 @@ fg_writes() {
 	result "$1" "fg_$2" < /tmp/b.out
 }
 fg_done() {	# TARGET KIND BYTES: after the resync ended
-	t1=$(ms)
+	t1=$(uptime_ms)
 	echo "@@RESULT $1 resync_$2_fg $(($3 / 1024 * 1000 / (t1 - T0))) 0 $(((t1 - T0) * 1000))"
 }
 # mirror_resync_fg TARGET: both kinds on the mirror (the full one first:
 # it leaves the pair in sync for the other); leaves both nodes down.
 mirror_resync_fg() {
 	CREATE_ARGS= up_both
-	T0=$(ms); mdctl activate --force r0 >/dev/null; wait_conn
+	T0=$(uptime_ms); mdctl activate --force r0 >/dev/null; wait_conn
 	fg_writes "$1" full /dev/mirror0
 	sync_wait_quiet 900; fg_done "$1" full "$(mdctl status --json r0 | json_field size_bytes)"; wait_sync
 	on_b "killall -9 mirrord"; sleep 1
 	fio --name=d --filename=/dev/mirror0 --direct=1 --rw=write --bs=1m --size=${FG_DIRTY}m \
 		--ioengine=libaio --iodepth=8 --output-format=terse >/dev/null || fail "dirty"
-	T0=$(ms); on_b "mdctl up r0" >/dev/null; wait_conn
+	T0=$(uptime_ms); on_b "mdctl up r0" >/dev/null; wait_conn
 	fg_writes "$1" diff /dev/mirror0
 	[ "$(mdctl status --json r0 | json_field sync_role)" = source ] ||
 		log "the differential resync ended before the writes did: raise FG_DIRTY"
@@ -192,20 +191,20 @@ drbd_wait_sync() {
 on_b "drbdadm disconnect r0"
 fio --name=d --filename=/dev/drbd0 --direct=1 --rw=write --bs=1m --size=${DIRTY}m \
 	--ioengine=libaio --iodepth=8 --output-format=terse >/dev/null || fail "dirty drbd"
-t0=$(ms); on_b "drbdadm connect r0"; sleep 0.5; drbd_wait_sync; t1=$(ms)
+t0=$(uptime_ms); on_b "drbdadm connect r0"; sleep 0.5; drbd_wait_sync; t1=$(uptime_ms)
 echo "@@RESULT drbd resync_diff $((DIRTY * 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
-t0=$(ms); drbdadm invalidate-remote r0 || fail "invalidate-remote"; sleep 0.5; drbd_wait_sync; t1=$(ms)
+t0=$(uptime_ms); drbdadm invalidate-remote r0 || fail "invalidate-remote"; sleep 0.5; drbd_wait_sync; t1=$(uptime_ms)
 dsize=$(blockdev --getsize64 /dev/drbd0)
 echo "@@RESULT drbd resync_full $((dsize / 1024 * 1000 / (t1 - t0))) 0 $(((t1 - t0) * 1000))"
 # The application's writes during DRBD's resyncs, as on the mirror.
 on_b "drbdadm disconnect r0"
 fio --name=d --filename=/dev/drbd0 --direct=1 --rw=write --bs=1m --size=${FG_DIRTY}m \
 	--ioengine=libaio --iodepth=8 --output-format=terse >/dev/null || fail "dirty drbd"
-T0=$(ms); on_b "drbdadm connect r0"; sleep 0.5
+T0=$(uptime_ms); on_b "drbdadm connect r0"; sleep 0.5
 fg_writes drbd diff /dev/drbd0
 grep -q 'ds:UpToDate/UpToDate' /proc/drbd && log "DRBD's differential resync ended before the writes did"
 drbd_wait_sync; fg_done drbd diff $((FG_DIRTY << 20))
-T0=$(ms); drbdadm invalidate-remote r0 || fail "invalidate-remote"; sleep 0.5
+T0=$(uptime_ms); drbdadm invalidate-remote r0 || fail "invalidate-remote"; sleep 0.5
 fg_writes drbd full /dev/drbd0
 drbd_wait_sync; fg_done drbd full "$dsize"
 drbdadm secondary r0

@@ -15,7 +15,6 @@
 RUNTIME=${BENCH_RUNTIME:-20}
 RATE=${BENCH_RATE:-40mbit}
 DIRTY=64
-ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 # The daemons' CPU time on a node, in ms (clock ticks of 10 ms).
 CPU='for p in $(pidof mirrord); do cut -d" " -f14,15 /proc/$p/stat; done | awk "{ s += \$1 + \$2 } END { print (s + 0) * 10 }"'
 cpu_a() { sh -c "$CPU"; }
@@ -51,9 +50,9 @@ for mode in none zstd auto; do
 		# A file tree onto ext4 on the mirror.
 		mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1 /dev/mirror0 || fail "mkfs"
 		mount /dev/mirror0 /mnt || fail "mount"
-		mark; t0=$(ms)
+		mark; t0=$(uptime_ms)
 		mkdir /mnt/t && cp -a /usr /lib /mnt/t/ && sync || fail "copy the tree"
-		t1=$(ms)
+		t1=$(uptime_ms)
 		kib=$(du -sk /mnt/t | cut -f1)
 		umount /mnt
 		result $link $mode tree $kib $((t1 - t0))
@@ -62,9 +61,9 @@ for mode in none zstd auto; do
 		fio --name=d --filename=/dev/mirror0 --direct=1 --rw=write --bs=1m --size=${DIRTY}m \
 			--offset=256m --ioengine=libaio --iodepth=8 --buffer_compress_percentage=70 \
 			--refill_buffers --buffer_compress_chunk=4k --output-format=terse >/dev/null || fail "dirty"
-		mark; cb0=0; t0=$(ms)
+		mark; cb0=0; t0=$(uptime_ms)
 		on_b "mdctl up r0" >/dev/null
-		sync_wait_quiet 900; t1=$(ms); wait_sync
+		sync_wait_quiet 900; t1=$(uptime_ms); wait_sync
 		result $link $mode resync $((DIRTY * 1024)) $((t1 - t0))
 		/usr/sbin/tc qdisc del dev eth0 root 2>/dev/null || true
 		mdctl deactivate r0 >/dev/null

@@ -11,7 +11,6 @@
 #     --results D/r.txt bench_resync_runs
 # Prints "@@IPERF KBIT_S" and "@@RS ROUND MIB_S WALL_MS A_BUSY_MS B_BUSY_MS".
 . /tests/lib.sh
-ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 plain_conf
 on_b "iperf3 -s -D" || fail "iperf3 server on b"
 sleep 1
@@ -19,10 +18,10 @@ iperf3 -c "$PEER" -t 10 -f k > /tmp/i.out 2>&1 || { cat /tmp/i.out; fail "iperf3
 echo "@@IPERF $(awk '/receiver$/ { for (i = 2; i <= NF; i++) if ($i == "Kbits/sec") print $(i - 1) }' /tmp/i.out)"
 for round in 1 2; do
 	CONF=/tmp/plain.conf CREATE_ARGS= up_both
-	a0=$(busy_ms); b0=$(on_b ". /tests/lib.sh; busy_ms"); t0=$(ms)
+	a0=$(busy_ms); b0=$(on_b ". /tests/lib.sh; busy_ms"); t0=$(uptime_ms)
 	mdctl activate --force r0 >/dev/null || fail "activate"
 	sync_wait_quiet 600
-	t1=$(ms); a1=$(busy_ms); b1=$(on_b ". /tests/lib.sh; busy_ms")
+	t1=$(uptime_ms); a1=$(busy_ms); b1=$(on_b ". /tests/lib.sh; busy_ms")
 	size=$(mdctl status --json r0 | json_field size_bytes)
 	echo "@@RS $round $((size / 1024 * 1000 / (t1 - t0) / 1024)) $((t1 - t0)) $((a1 - a0)) $((b1 - b0))"
 	wait_sync
