@@ -175,6 +175,7 @@ static ssize_t md_chan_read(struct file *f, char __user *buf, size_t count,
 	LIST_HEAD(async_done);
 	size_t used = 0;
 	int ret = 0;
+	u64 now;
 
 	if (!md)
 		return -ENOTCONN;
@@ -218,10 +219,12 @@ static ssize_t md_chan_read(struct file *f, char __user *buf, size_t count,
 		used += sizeof(struct md_chan_req) + md_req_payload(req);
 	}
 
+	now = ktime_get_ns();
 	spin_lock_irq(&md->lock);
 	list_for_each_entry_safe(req, tmp, &batch, list) {
 		req->state = ret ? MD_RS_QUEUED : MD_RS_SENT;
 		req->taken_at = jiffies;
+		req->t_taken = now;
 		if (ret) {
 			req->flags &= ~MD_RF_ASYNC;	/* decided again when read */
 		} else if (req->flags & MD_RF_ASYNC) {
@@ -285,6 +288,7 @@ static ssize_t md_chan_write(struct file *f, const char __user *buf,
 				req->state = MD_RS_REMOTE_DONE;
 				req->remote_status = acks[i].status > 0 ?
 						     -EIO : acks[i].status;
+				req->t_acked = ktime_get_ns();
 			}
 			spin_unlock_irq(&md->lock);
 			if (req)

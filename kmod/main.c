@@ -192,6 +192,9 @@ static int md_create(struct md_ioc_create *c)
 	atomic64_set(&md->bm_waits, 0);
 	atomic64_set(&md->bm_rounds, 0);
 	atomic64_set(&md->epochs, 0);
+	atomic64_set(&md->ns_to_daemon, 0);
+	atomic64_set(&md->ns_remote, 0);
+	atomic64_set(&md->ns_local, 0);
 
 	ret = md_lower_open(&md->lower, md->lower_path, md);
 	if (ret) {
@@ -384,6 +387,9 @@ static void md_fill_status(struct md_dev *md, struct md_ioc_status *s)
 	s->bm_waits = atomic64_read(&md->bm_waits);
 	s->bm_rounds = atomic64_read(&md->bm_rounds);
 	s->epochs = atomic64_read(&md->epochs);
+	s->ns_to_daemon = atomic64_read(&md->ns_to_daemon);
+	s->ns_remote = atomic64_read(&md->ns_remote);
+	s->ns_local = atomic64_read(&md->ns_local);
 	strscpy(s->name, md->name, sizeof(s->name));
 	strscpy(s->lower, md->lower_path, sizeof(s->lower));
 }

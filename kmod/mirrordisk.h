@@ -59,6 +59,9 @@ struct md_req {
 	unsigned long started;		/* jiffies: slot taken (status: oldest_ms) */
 	unsigned long queued_at;	/* jiffies: queued for the daemon (deadline.c) */
 	unsigned long taken_at;		/* jiffies: read by the daemon (deadline.c) */
+	u64 t_start, t_taken, t_acked, t_local;	/* ns: slot taken, read by the
+					 * daemon, acked, local write done
+					 * (md_ioc_status's ns_* sums) */
 	struct bvec_iter iter;		/* the bio's data, as it was at the start */
 	enum md_req_state state;
 	atomic_t pending;		/* parts outstanding: local, remote */
@@ -152,6 +155,9 @@ struct md_dev {
 	atomic64_t bm_waits;
 	atomic64_t bm_rounds;
 	atomic64_t epochs;
+	atomic64_t ns_to_daemon;	/* md_ioc_status's stage times */
+	atomic64_t ns_remote;
+	atomic64_t ns_local;
 };
 
 extern struct workqueue_struct *md_wq;

@@ -108,6 +108,8 @@ static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
 		req->flags |= MD_RF_PREFLUSH;
 	req->seq = md->next_seq++;
 	req->started = jiffies;
+	req->t_start = ktime_get_ns();
+	req->t_taken = req->t_acked = req->t_local = req->t_start;
 	if (!++req->gen)
 		req->gen = 1;	/* id 0 is MD_CHAN_ACK_PROGRESS */
 	req->local_status = BLK_STS_OK;
@@ -135,6 +137,7 @@ static void md_local_endio(struct bio *clone)
 	struct md_req *req = clone->bi_private;
 
 	req->local_status = clone->bi_status;
+	req->t_local = ktime_get_ns();
 	bio_put(clone);
 	md_req_put(req);
 }
@@ -229,6 +232,15 @@ static void md_rs_free_bio(struct bio *bio)
 	bio_put(bio);
 }
 
+/* A write the peer acknowledged: counted, with where its time went. */
+static void md_count_replicated(struct md_dev *md, const struct md_req *req)
+{
+	atomic64_inc(&md->writes_replicated);
+	atomic64_add(req->t_taken - req->t_start, &md->ns_to_daemon);
+	atomic64_add(req->t_acked - req->t_taken, &md->ns_remote);
+	atomic64_add(req->t_local - req->t_start, &md->ns_local);
+}
+
 void md_req_put(struct md_req *req)
 {
 	struct md_dev *md = req->md;
@@ -248,7 +260,7 @@ void md_req_put(struct md_req *req)
 		if (req->remote_status || req->local_status)
 			md_mark_oos(md, req->offset, req->len);
 		else if (!(req->flags & MD_RF_ASYNC))	/* the peer may still lack it */
-			atomic64_inc(&md->writes_replicated);
+			md_count_replicated(md, req);
 		atomic64_inc(&md->writes);
 		bio->bi_status = req->local_status;
 		/* No durable record of it, and the peer lacks it: not done. */

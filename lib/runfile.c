@@ -268,6 +268,10 @@ static const struct state_key {
 	F("ack_writes", K_U64, ack_writes),
 	F("batches_copied", K_U64, batches_copied),
 	F("batches_spilled", K_U64, batches_spilled),
+	F("sent_writes", K_U64, sent_writes),
+	F("send_ns", K_U64, send_ns),
+	F("applied_writes", K_U64, applied_writes),
+	F("apply_ns", K_U64, apply_ns),
 #undef F
 };
 

@@ -95,6 +95,11 @@ struct md_state {
 	 * copied behind a slow link and spilled to the file (async) */
 	uint64_t chan_reads, chan_requests, socket_sends, ack_writes;
 	uint64_t batches_copied, batches_spilled;
+	/* where a write's time goes in the daemons (sums in ns, and what
+	 * they sum over): the application's writes sent, from the channel
+	 * read to the send's completion (primary); the peer's writes done
+	 * here, from their packet parsed to on the disk (secondary) */
+	uint64_t sent_writes, send_ns, applied_writes, apply_ns;
 };
 
 /*

@@ -205,19 +205,29 @@ static void mode_json(json_object *j, const struct md_res_cfg *res, const struct
  * set a new bit), the clean epochs; the channel reads that brought
  * requests and the requests, socket sends, write()s of acks to the
  * channel, and async batches copied behind a slow link or spilled.
- * Divided by "writes" they say what one write costs.
+ * Divided by "writes" they say what one write costs.  Where a write's
+ * time goes, sums in ns: the kernel's over writes_replicated (from its
+ * slot to the daemon's read: to_daemon_ns; from that read to the ack:
+ * remote_ns; to its local write's end: local_ns), the primary daemon's
+ * over sent_writes (channel read to send done: send_ns), the secondary
+ * daemon's over applied_writes (packet parsed to on the disk: apply_ns).
  */
 static void counters_json(json_object *j, const struct md_ioc_status *st, const struct md_state *s)
 {
 	static const char *const key[] = { "channel_reads", "channel_requests", "socket_sends",
-					   "ack_writes", "batches_copied", "batches_spilled" };
+					   "ack_writes", "batches_copied", "batches_spilled",
+					   "sent_writes", "send_ns", "applied_writes", "apply_ns" };
 	const uint64_t val[] = { s->chan_reads, s->chan_requests, s->socket_sends, s->ack_writes,
-				 s->batches_copied, s->batches_spilled };
+				 s->batches_copied, s->batches_spilled,
+				 s->sent_writes, s->send_ns, s->applied_writes, s->apply_ns };
 
 	json_object_object_add(j, "bitmap_page_writes", json_object_new_int64((int64_t)st->bm_page_writes));
 	json_object_object_add(j, "bitmap_waits", json_object_new_int64((int64_t)st->bm_waits));
 	json_object_object_add(j, "bitmap_write_rounds", json_object_new_int64((int64_t)st->bm_rounds));
 	json_object_object_add(j, "epochs", json_object_new_int64((int64_t)st->epochs));
+	json_object_object_add(j, "to_daemon_ns", json_object_new_int64((int64_t)st->ns_to_daemon));
+	json_object_object_add(j, "remote_ns", json_object_new_int64((int64_t)st->ns_remote));
+	json_object_object_add(j, "local_ns", json_object_new_int64((int64_t)st->ns_local));
 	for (size_t i = 0; i < sizeof(key) / sizeof(key[0]); i++)
 		json_object_object_add(j, key[i], json_object_new_int64((int64_t)(s->pid ? val[i] : 0)));
 }
@@ -379,6 +389,33 @@ static void print_compression_text(json_object *j)
 #undef S
 }
 
+static int64_t json_i64(json_object *j, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(j, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+/* The means of where a write's time went (counters_json), in µs; a stage
+ * this node saw nothing of is left out. */
+static void print_stages_text(json_object *j)
+{
+	int64_t n = json_i64(j, "writes_replicated"), sent = json_i64(j, "sent_writes");
+	int64_t applied = json_i64(j, "applied_writes");
+
+	if (n > 0)
+		printf("  per replicated write (mean): %.0f us to the daemon, %.0f us from there to the "
+		       "peer's ack, local write %.0f us", json_i64(j, "to_daemon_ns") / 1e3 / n,
+		       json_i64(j, "remote_ns") / 1e3 / n, json_i64(j, "local_ns") / 1e3 / n);
+	if (n > 0 && sent > 0)
+		printf(", daemon to the socket %.0f us", json_i64(j, "send_ns") / 1e3 / sent);
+	if (applied > 0)
+		printf("%s%.0f us from arrival to the disk for the peer's writes",
+		       n > 0 ? "; " : "  ", json_i64(j, "apply_ns") / 1e3 / applied);
+	if (n > 0 || applied > 0)
+		printf("\n");
+}
+
 static void print_status_text(json_object *j)
 {
 	json_object *v;
@@ -435,6 +472,7 @@ static void print_status_text(json_object *j)
 			printf("  async backlog: %s bytes in memory, %s in the spill file (%s bytes)\n",
 			       S("lag_memory_bytes"), S("lag_spill_bytes"), S("spill_size"));
 		print_congestion_text(j);
+		print_stages_text(j);
 		if (*S("last_error"))
 			printf("  last error: %s\n", S("last_error"));
 	} else {

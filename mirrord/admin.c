@@ -134,6 +134,10 @@ void state_write(struct repl *r, enum md_link link)
 	s.ack_writes = r->snd.ack_writes;
 	s.batches_copied = r->bl.staged;
 	s.batches_spilled = r->bl.spilled;
+	s.sent_writes = r->snd.sent_writes;
+	s.send_ns = r->snd.send_ns;
+	s.applied_writes = r->ap.applied;
+	s.apply_ns = r->ap.apply_ns;
 	s.zsent_bytes = r->zc.enc.st.in_bytes;
 	s.zsent_wire_bytes = r->zc.enc.st.out_bytes;
 	s.zsent_raw_bytes = r->zc.enc.st.raw_bytes;

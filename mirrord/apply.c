@@ -156,6 +156,7 @@ struct apply *apply_get(struct repl *r, uint32_t len)
 	a->next = NULL;
 	a->verify = false;
 	a->resync = false;
+	a->arrived_ns = now_ns();
 	return a;
 }
 
@@ -189,6 +190,10 @@ static void apply_finish(struct apply *a, int status)
 	struct repl *r = a->r;
 
 	tx_ack(r, a->d.id, status);
+	if (!status && !a->resync && !a->verify && a->d.len) {
+		r->ap.applied++;
+		r->ap.apply_ns += now_ns() - a->arrived_ns;
+	}
 	if (status && a->d.len) {
 		log_err("write of %u bytes at offset %llu failed on %s: %s", a->d.len,
 			(unsigned long long)a->d.offset, r->res->nodes[r->me].disk,

@@ -135,6 +135,8 @@ struct sendbuf {
 				 * allocated once compression is negotiated */
 	struct io_op op;
 	struct txitem tx;
+	uint64_t read_ns;	/* the read completed (now_ns(): snd.send_ns) */
+	unsigned nwrites;	/* ... with this many application writes */
 	char hdrs[MD_MAX_INFLIGHT][MDW_DATA_FRAME];
 	struct iovec iov[2 * MD_MAX_INFLIGHT];
 };
@@ -160,6 +162,7 @@ struct apply {
 	bool resync;		/* resync DATA or RS_DIGEST: resync.c hears its end */
 	uint64_t digest;
 	uint64_t start_ms;	/* submitted to the disk (stall report) */
+	uint64_t arrived_ns;	/* its packet parsed (now_ns(): ap.apply_ns) */
 	struct io_op op;
 	struct apply *next;	/* free list or pending FIFO */
 };
@@ -374,6 +377,9 @@ struct repl {
 		/* counters since the start (status): channel reads that brought
 		 * requests, the requests, write()s of acks to the channel */
 		uint64_t reads, requests, ack_writes;
+		/* the application's writes (not flushes) sent, and the sum of their times
+		 * from the channel read's completion to the send's (ns) */
+		uint64_t sent_writes, send_ns;
 	} snd;
 
 	struct {			/* apply.c */
@@ -386,6 +392,9 @@ struct repl {
 		struct apply *free;
 		struct apply *pending, *pending_tail;
 		bool barrier;		/* an MDW_DF_BARRIER write in flight */
+		/* the peer's writes (not resync, not flushes) done here, and the sum of
+		 * their times from arrival to on the disk (ns; status) */
+		uint64_t applied, apply_ns;
 	} ap;
 
 	struct {			/* compress.c: zstd on DATA payloads */
@@ -459,12 +468,17 @@ struct repl {
 	} fn;
 };
 
-static inline uint64_t now_ms(void)
+static inline uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t now_ms(void)
+{
+	return now_ns() / 1000000;
 }
 
 /* A page-aligned buffer for O_DIRECT and the channel, touched at once so

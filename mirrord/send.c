@@ -62,7 +62,10 @@ static void unhold(struct repl *r, uint64_t id)
 static void sb_sent(struct txitem *t)
 {
 	struct sendbuf *sb = (struct sendbuf *)((char *)t - offsetof(struct sendbuf, tx));
+	struct repl *r = sb->r;
 
+	r->snd.sent_writes += sb->nwrites;
+	r->snd.send_ns += sb->nwrites * (now_ns() - sb->read_ns);
 	sb->state = SB_FREE;
 	sb_post_read(sb);
 }
@@ -88,6 +91,8 @@ static void sb_read_cb(struct io_op *op, int res)
 		return;
 	}
 	r->snd.reads++;
+	sb->read_ns = now_ns();
+	sb->nwrites = 0;
 	z = sb->zbuf ? zc_encoder(r) : NULL;	/* one choice per batch (compress.c) */
 	while (pos < (size_t)res) {
 		struct md_chan_req q;
@@ -129,6 +134,7 @@ static void sb_read_cb(struct io_op *op, int res)
 			d.flags = MDW_DF_RESYNC;
 		} else {
 			rs_note_app_write(r);
+			sb->nwrites += q.len > 0;
 		}
 		/* Compressed or not (lib/zdata.h): a frame goes to its
 		 * payload's place in zbuf, where it always fits. */

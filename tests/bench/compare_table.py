@@ -161,10 +161,20 @@ if prow:
 
 # What a write cost the mirror (mdctl status --json's counters over each
 # job, unencrypted), per 1000 writes.
-crow, waits = [], {}
-for m in re.finditer(r"^@@COUNTERS (mirror_plain|mirror_age) (\S+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)",
-                     text, re.M):
-    w_, t, (w, pw, bw, ep, rd, rq, sd, aw) = m.group(1), m.group(2), (int(m.group(i)) for i in range(3, 11))
+crow, waits, srow = [], {}, []
+for m in re.finditer(r"^@@COUNTERS (mirror_plain|mirror_age) (\S+)((?: -?\d+)+)", text, re.M):
+    w_, t, c = m.group(1), m.group(2), [int(x) for x in m.group(3).split()]
+    if len(c) < 8:
+        continue
+    w, pw, bw, ep, rd, rq, sd, aw = c[:8]
+    # Where a write's time went (the stage sums, in ns; bench_compare's
+    # CTRS then CTRS_B): means in µs, per replicated write.
+    if w_ == "mirror_plain" and len(c) >= 16 and c[8] and c[12] and c[14] and t in names:
+        n, tod, rem, loc, sw, sns, aw_b, ans = c[8:16]
+        send, app = sns / sw / 1e3, ans / aw_b / 1e3
+        srow.append(f"| {names[t]} | {n} | {tod/n/1e3:.0f} | {send:.0f} | {app:.0f} | "
+                    f"{max(rem/n/1e3 - send - app, 0):.0f} | {rem/n/1e3:.0f} | {loc/n/1e3:.0f} | "
+                    f"{res[('mirror_plain', t)][2]:.0f} |" if ("mirror_plain", t) in res else "")
     if w and t in names:
         k = 1000 / w
         waits[(w_, t)] = bw * k
@@ -257,6 +267,20 @@ if crow:
               "| test | writes | bitmap page writes | writes that waited for one | epochs (total) "
               "| channel reads | requests per read | socket sends | ack writes |\n"
               "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(crow))
+srow = [s for s in srow if s]
+if srow:
+    table += ("\n\nWhere a replicated write's time goes (no encryption), from the stage times "
+              "of `mdctl status --json` over each job: means in µs per write, each from the "
+              "moment the write took its request slot in the kernel. To the daemon: until "
+              "mirrord's channel read took it (a wait for a new write-intent bit included). "
+              "Then, to the peer's ack: mirrord to the socket (the read's end to the send's), "
+              "the peer's daemon from the packet's arrival to the write on its disk, and the "
+              "rest (the network both ways, the peer's wakeups and its ack, the ack back into "
+              "the kernel). The local write runs beside all of it; fio's figure is its own "
+              "completion latency:\n\n"
+              "| test | writes | to the daemon | daemon to the socket | peer: arrival to disk "
+              "| network and the rest | to the peer's ack, in all | local write | fio's mean |\n"
+              "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(srow))
 if net:
     table += (f"\n\nThe network between the guests: round trip {rtt_ms:.3f} ms back to back "
               f"(`ping -A`, average; the bound above){f', {idle_ms:.3f} ms at one ping a second' if idle_ms else ''}, "

@@ -138,6 +138,10 @@ static struct md_state full_state(void)
 	s.ack_writes = 404;
 	s.batches_copied = 55;
 	s.batches_spilled = 6;
+	s.sent_writes = 77;
+	s.send_ns = 7700000;
+	s.applied_writes = 88;
+	s.apply_ns = 8800000;
 	return s;
 }
 
@@ -227,7 +231,8 @@ static void state_golden(void **state)
 		"peer_inconsistent_since=1699999990\nlag_since_ms=1699999999123\n"
 		"lag_spill_bytes=2097152\nspill_size=1073741824\n"
 		"chan_reads=101\nchan_requests=2002\nsocket_sends=303\nack_writes=404\n"
-		"batches_copied=55\nbatches_spilled=6\n");
+		"batches_copied=55\nbatches_spilled=6\n"
+		"sent_writes=77\nsend_ns=7700000\napplied_writes=88\napply_ns=8800000\n");
 
 	/* Not connected: empty strings and list, the caller's "unknown", "-". */
 	memset(&s, 0, sizeof(s));
@@ -256,7 +261,8 @@ static void state_golden(void **state)
 		"on_congestion=\ncongestions=0\nahead_until=0\npeer_inconsistent_since=0\n"
 		"lag_since_ms=0\nlag_spill_bytes=0\nspill_size=0\n"
 		"chan_reads=0\nchan_requests=0\nsocket_sends=0\nack_writes=0\n"
-		"batches_copied=0\nbatches_spilled=0\n");
+		"batches_copied=0\nbatches_spilled=0\n"
+		"sent_writes=0\nsend_ns=0\napplied_writes=0\napply_ns=0\n");
 }
 
 /* A '\n' in a string must not end the line and smuggle in a key. */

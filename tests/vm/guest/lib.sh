@@ -335,10 +335,11 @@ dm_unpair() {
 	on_b "DM_DISABLE_UDEV=1 dmsetup remove --noudevsync lower"
 }
 
-# dm_lower ok|error|nowrite: /dev/mapper/lower maps /dev/vda 1:1 ("ok"), or
-# with DM_ERR_SECTORS (default 2048: 1 MiB) at DM_ERR_MIB (default 64)
-# answering every I/O with EIO ("error"), or failing every write and flush while reads work ("nowrite",
-# dm-flakey).
+# dm_lower ok|error|nowrite|delay: /dev/mapper/lower maps /dev/vda 1:1
+# ("ok"), or with DM_ERR_SECTORS (default 2048: 1 MiB) at DM_ERR_MIB
+# (default 64) answering every I/O with EIO ("error"), or failing every
+# write and flush while reads work ("nowrite", dm-flakey), or every I/O
+# taking DM_DELAY_MS (default 100) more ("delay", dm-delay).
 # Created on first use; later calls swap the table (suspend, reload, resume).
 dm_lower() {
 	export DM_DISABLE_UDEV=1
@@ -349,6 +350,8 @@ $s $n error
 $e $((sz - e)) linear /dev/vda $e"
 	elif [ "$1" = nowrite ]; then
 		t="0 $sz flakey /dev/vda 0 0 3600 1 error_writes"
+	elif [ "$1" = delay ]; then
+		t="0 $sz delay /dev/vda 0 ${DM_DELAY_MS:-100}"
 	else
 		t="0 $sz linear /dev/vda 0"
 	fi

@@ -11,9 +11,14 @@
 RUNTIME=${BENCH_RUNTIME:-20}
 
 # The counters of mdctl status --json (on the mirror), for what one write
-# costs: @@COUNTERS TARGET TEST then the differences over the job.
-CTRS="writes bitmap_page_writes bitmap_waits epochs channel_reads channel_requests socket_sends ack_writes"
-counters() { js=$(mdctl status --json r0 2>/dev/null); for k in $CTRS; do echo "$js" | json_field $k; done | tr '\n' ' '; }
+# costs and where its time goes: @@COUNTERS TARGET TEST then the
+# differences over the job, a's counters then b's (the peer's writes).
+CTRS="writes bitmap_page_writes bitmap_waits epochs channel_reads channel_requests socket_sends ack_writes writes_replicated to_daemon_ns remote_ns local_ns sent_writes send_ns"
+CTRS_B="applied_writes apply_ns"
+counters() {
+	js=$(mdctl status --json r0 2>/dev/null); for k in $CTRS; do echo "$js" | json_field $k; done | tr '\n' ' '
+	js=$(on_b "mdctl status --json r0" 2>/dev/null); for k in $CTRS_B; do echo "$js" | json_field $k; done | tr '\n' ' '
+}
 
 JOB="fio --output-format=terse --terse-version=3 /tests/bench/mirror.fio --section"
 # result TARGET TEST < fio's terse output.  Fields 48 bandwidth (KiB/s),
@@ -37,7 +42,7 @@ run_fio() {	# TARGET DEV [TESTS]
 		awk -F';' -v tgt="$1" -v t="$t" -v a=$((a1 - a0)) -v b=$((b1 - b0)) 'NF > 80 {
 			printf "@@CPU %s %s %d %d %.0f\n", tgt, t, a, b, $49 * $50 / 1000 }' < /tmp/b.out
 		case $1 in mirror*)
-			echo "$c0 $(counters)" | awk -v tgt="$1" -v t="$t" -v n="$(echo $CTRS | wc -w)" '{
+			echo "$c0 $(counters)" | awk -v tgt="$1" -v t="$t" -v n="$(echo $CTRS $CTRS_B | wc -w)" '{
 				printf "@@COUNTERS %s %s", tgt, t
 				for (i = 1; i <= n; i++) printf " %d", $(i + n) - $i
 				printf "\n" }' ;;

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Issue 25, interleaved A/B of mirrord's io_uring features: the default
-# against --uring-on chan-nowait,defer-taskrun, three rounds each in one
+# against --uring-on chan-nowait and chan-nowait,defer-taskrun, three rounds each in one
 # boot, 15 s per fio job of bench/mirror.fio (randw4k, randw512_qd1),
 # unencrypted.  Not in make bench or any suite: the measurement behind
 # docs/design.md's "The worker hop, measured and kept".  Run it with
@@ -10,7 +10,7 @@
 . /tests/lib.sh
 plain_conf
 for rep in 1 2 3; do
-	for v in default chan-nowait,defer-taskrun; do
+	for v in default chan-nowait chan-nowait,defer-taskrun; do
 		if [ $v = default ]; then MD_DAEMON_ARGS= CONF=/tmp/plain.conf start_pair
 		else MD_DAEMON_ARGS="--uring-on $v" CONF=/tmp/plain.conf start_pair; fi
 		for t in randw4k randw512_qd1; do
