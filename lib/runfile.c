@@ -272,6 +272,9 @@ static const struct state_key {
 	F("send_ns", K_U64, send_ns),
 	F("applied_writes", K_U64, applied_writes),
 	F("apply_ns", K_U64, apply_ns),
+	F("chan_read", K_STR, chan_read),
+	F("chan_read_nowait", K_INT, chan_read_nowait),
+	F("chan_read_switches", K_U64, chan_read_switches),
 #undef F
 };
 

@@ -100,6 +100,11 @@ struct md_state {
 	 * read to the send's completion (primary); the peer's writes done
 	 * here, from their packet parsed to on the disk (secondary) */
 	uint64_t sent_writes, send_ns, applied_writes, apply_ns;
+	/* how the kernel channel is read (mirrord --chan-read): the
+	 * setting, whether reads are non-blocking now, the switches */
+	char chan_read[16];
+	int chan_read_nowait;
+	uint64_t chan_read_switches;
 };
 
 /*

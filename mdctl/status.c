@@ -320,6 +320,9 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bo
 	json_object_object_add(j, "daemon_deadline_misses", json_object_new_int64((int64_t)st.daemon_misses));
 	json_object_object_add(j, "daemon_pid", json_object_new_int(s.pid));
 	json_object_object_add(j, "io_backend", json_object_new_string(s.io[0] ? s.io : "-"));
+	json_object_object_add(j, "chan_read", json_object_new_string(s.pid && s.chan_read[0] ? s.chan_read : "-"));
+	json_object_object_add(j, "chan_read_nowait", json_object_new_boolean(s.pid && s.chan_read_nowait));
+	json_object_object_add(j, "chan_read_switches", json_object_new_int64(s.pid ? (int64_t)s.chan_read_switches : 0));
 	json_object_object_add(j, "last_change", json_object_new_int64(s.since));
 	json_object_object_add(j, "last_error", json_object_new_string(s.last_error));
 	/* fencing: the kernel says whether writes are held, the daemon since when */

@@ -292,20 +292,7 @@ int repl_init(struct repl *r)
 			MD_CTL_PATH, strerror(-r->dev.ctl_fd));
 		return r->dev.ctl_fd;
 	}
-	/*
-	 * --uring-on chan-nowait: the channel non-blocking, so that io_uring
-	 * reads it in this thread (at once, or from the task work its poll
-	 * wakeup queues) instead of handing each read to an io-wq worker
-	 * that sleeps in the kernel until requests come.  A read with
-	 * nothing queued says -EAGAIN, which io_uring turns into a poll
-	 * (md_chan_poll), and send.c resubmits if one ever reaches it.  Off
-	 * by default (design.md, "The worker hop, measured and kept").
-	 * The aio backend sets it anyway (epoll, then the plain read).
-	 */
-	if (r->opt.chan_nowait &&
-	    fcntl(r->dev.ctl_fd, F_SETFL, fcntl(r->dev.ctl_fd, F_GETFL) | O_NONBLOCK))
-		log_warn("the kernel channel stays blocking (%s): io_uring reads it in a worker thread",
-			 strerror(errno));
+	send_chan_mode(r);	/* --chan-read */
 	rc = kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st);
 	if (rc) {
 		log_err("no mirror device %d for resource %s: %s (run 'mdctl up %s')",

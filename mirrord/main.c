@@ -53,7 +53,9 @@ static void usage(FILE *f)
 		"  -n, --node NAME     this node's name (default: $MD_NODE or the host name)\n"
 		"      --io MODE       I/O backend: auto (default), uring, aio\n"
 		"      --uring-on F    measuring: io_uring features on, F a comma list of\n"
-		"                      chan-nowait, defer-taskrun (both off by default)\n"
+		"                      chan-nowait (--chan-read nowait), defer-taskrun (off)\n"
+		"      --chan-read M   how io_uring reads the kernel channel: adaptive\n"
+		"                      (the default), blocking or nowait\n"
 		"      --state FILE    status file (default " MD_RUN_DIR "/RESOURCE" MD_RUN_STATE ")\n"
 		"  -v, --verbose       debug logging (every packet received, state file errors)\n"
 		"  -V, --version       print the version and exit\n");
@@ -68,6 +70,7 @@ int main(int argc, char **argv)
 		{ "state", required_argument, NULL, 's' },
 		{ "proto-version", required_argument, NULL, 'P' },
 		{ "uring-on", required_argument, NULL, 'U' },
+		{ "chan-read", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -82,6 +85,7 @@ int main(int argc, char **argv)
 	int c, rc, lockfd, holder;
 
 	r.opt.io_mode = IO_AUTO;
+	r.opt.chan_read = CHAN_READ_ADAPTIVE;	/* design.md, "The worker hop" */
 	r.opt.proto_min = MDW_PROTO_MIN;
 	r.opt.proto_max = MDW_PROTO_MAX;
 	while ((c = getopt_long(argc, argv, "c:n:vVh", opts, NULL)) != -1) {
@@ -100,13 +104,19 @@ int main(int argc, char **argv)
 			for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ",")) {
 				if (!strcmp(t, "defer-taskrun"))
 					r.opt.io_flags |= IO_DEFER;
-				else if (!strcmp(t, "chan-nowait"))
-					r.opt.chan_nowait = true;
+				else if (!strcmp(t, "chan-nowait"))	/* --chan-read nowait */
+					r.opt.chan_read = CHAN_READ_NOWAIT;
 				else {
 					usage(stderr);
 					return 2;
 				}
 			}
+			break;
+		case 'R':	/* measuring: how the channel is read (mirrord.8) */
+			if (!strcmp(optarg, "blocking")) r.opt.chan_read = CHAN_READ_BLOCKING;
+			else if (!strcmp(optarg, "nowait")) r.opt.chan_read = CHAN_READ_NOWAIT;
+			else if (!strcmp(optarg, "adaptive")) r.opt.chan_read = CHAN_READ_ADAPTIVE;
+			else { usage(stderr); return 2; }
 			break;
 		case 'P':	/* test knob: offer only this protocol version */
 			r.opt.proto_min = r.opt.proto_max = (uint32_t)atoi(optarg);

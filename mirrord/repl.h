@@ -126,6 +126,16 @@ struct bl_rec {
 };
 
 /* Primary: one batch read from the channel, then sent to the peer. */
+/*
+ * How io_uring reads the kernel channel (mirrord --chan-read, send.c):
+ * blocking (an io-wq worker sleeps in read() until requests come: the
+ * worker's wakeup is a hop, and the time it takes lets a batch grow),
+ * nowait (O_NONBLOCK: read in the daemon's thread from the task work of
+ * the channel's poll wakeup, at once), or adaptive (nowait while reads
+ * bring one request at a time, blocking while they bring several).
+ */
+enum chan_read { CHAN_READ_BLOCKING, CHAN_READ_NOWAIT, CHAN_READ_ADAPTIVE };
+
 struct sendbuf {
 	struct repl *r;
 	enum { SB_FREE, SB_READING, SB_SENDING } state;
@@ -288,7 +298,7 @@ struct repl {
 	struct {			/* main.c: command-line choices */
 		enum io_mode io_mode;
 		unsigned io_flags;		/* IO_DEFER (--uring-on) */
-		bool chan_nowait;		/* --uring-on chan-nowait */
+		enum chan_read chan_read;	/* --chan-read (send.c) */
 		uint32_t proto_min, proto_max;	/* what we offer (test knob) */
 		const char *state_path;
 		const char *config_path;	/* read again by mdctl adjust */
@@ -380,6 +390,12 @@ struct repl {
 		/* the application's writes (not flushes) sent, and the sum of their times
 		 * from the channel read's completion to the send's (ns) */
 		uint64_t sent_writes, send_ns;
+		/* --chan-read adaptive: the channel is O_NONBLOCK now, the
+		 * requests per read averaged (x16), the mode switches */
+		enum chan_read mode;	/* in force (--chan-read, unless it failed) */
+		bool adapt, nowait;	/* adapt: io_uring reads it */
+		unsigned per_read16;
+		uint64_t read_mode_switches;
 	} snd;
 
 	struct {			/* apply.c */
@@ -586,6 +602,8 @@ void rx_reset(struct repl *r);
 
 /* send.c */
 void send_start(struct repl *r);
+void send_chan_mode(struct repl *r);
+const char *chan_read_name(enum chan_read m);
 int send_init(struct repl *r);
 void send_fini(struct repl *r);
 void send_reset(struct repl *r);

@@ -142,6 +142,9 @@ static struct md_state full_state(void)
 	s.send_ns = 7700000;
 	s.applied_writes = 88;
 	s.apply_ns = 8800000;
+	snprintf(s.chan_read, sizeof(s.chan_read), "adaptive");
+	s.chan_read_nowait = 1;
+	s.chan_read_switches = 3;
 	return s;
 }
 
@@ -232,7 +235,8 @@ static void state_golden(void **state)
 		"lag_spill_bytes=2097152\nspill_size=1073741824\n"
 		"chan_reads=101\nchan_requests=2002\nsocket_sends=303\nack_writes=404\n"
 		"batches_copied=55\nbatches_spilled=6\n"
-		"sent_writes=77\nsend_ns=7700000\napplied_writes=88\napply_ns=8800000\n");
+		"sent_writes=77\nsend_ns=7700000\napplied_writes=88\napply_ns=8800000\n"
+		"chan_read=adaptive\nchan_read_nowait=1\nchan_read_switches=3\n");
 
 	/* Not connected: empty strings and list, the caller's "unknown", "-". */
 	memset(&s, 0, sizeof(s));
@@ -262,7 +266,8 @@ static void state_golden(void **state)
 		"lag_since_ms=0\nlag_spill_bytes=0\nspill_size=0\n"
 		"chan_reads=0\nchan_requests=0\nsocket_sends=0\nack_writes=0\n"
 		"batches_copied=0\nbatches_spilled=0\n"
-		"sent_writes=0\nsend_ns=0\napplied_writes=0\napply_ns=0\n");
+		"sent_writes=0\nsend_ns=0\napplied_writes=0\napply_ns=0\n"
+		"chan_read=\nchan_read_nowait=0\nchan_read_switches=0\n");
 }
 
 /* A '\n' in a string must not end the line and smuggle in a key. */

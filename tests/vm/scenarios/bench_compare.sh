@@ -157,14 +157,18 @@ for v in plain xxh3; do
 		sleep 12
 		CONF=/tmp/$v.conf mirror_resync mirror_plain
 		CONF=/tmp/$v.conf mirror_resync_fg mirror_plain
-		# Issue 25: mirrord's io_uring features, each turned on
-		# beside the default (mirrord --uring-on, on both nodes).
-		for on in chan-nowait defer-taskrun chan-nowait,defer-taskrun; do
-			MD_DAEMON_ARGS="--uring-on $on" CONF=/tmp/$v.conf start_pair
+		# Issue 25: how mirrord reads the kernel channel (the
+		# default, adaptive, beside blocking and nowait), and the
+		# ring's DEFER_TASKRUN, on both nodes.
+		for on in blocking nowait defer; do
+			case $on in
+			defer) args="--uring-on defer-taskrun"; want=io_uring+defer ;;
+			*) args="--chan-read $on"; want=io_uring ;;
+			esac
+			MD_DAEMON_ARGS="$args" CONF=/tmp/$v.conf start_pair
 			be=$(mdctl status --json r0 | json_field io_backend)
-			case $on in *defer*) want=io_uring+defer ;; *) want=io_uring ;; esac
-			[ "$be" = "$want" ] || fail "--uring-on $on: io_backend $be, not $want"
-			run_fio "mirror_on_$(echo $on | tr , +)" /dev/mirror0 "seq1m randw4k randw512_qd1"
+			[ "$be" = "$want" ] || fail "$args: io_backend $be, not $want"
+			run_fio "mirror_on_$on" /dev/mirror0 "seq1m randw4k randw512_qd1"
 			mdctl deactivate r0
 			mdctl down r0; on_b "mdctl down r0"
 		done
