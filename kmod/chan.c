@@ -257,6 +257,7 @@ static ssize_t md_chan_write(struct file *f, const char __user *buf,
 	struct md_chan_ack acks[32];
 	size_t done = 0;
 	unsigned int bad = 0;
+	u64 now = ktime_get_ns();	/* the acks' stage time (md_count_replicated) */
 
 	if (!md)
 		return -ENOTCONN;
@@ -288,7 +289,7 @@ static ssize_t md_chan_write(struct file *f, const char __user *buf,
 				req->state = MD_RS_REMOTE_DONE;
 				req->remote_status = acks[i].status > 0 ?
 						     -EIO : acks[i].status;
-				req->t_acked = ktime_get_ns();
+				req->t_acked = now;
 			}
 			spin_unlock_irq(&md->lock);
 			if (req)

@@ -400,11 +400,15 @@ static int64_t json_i64(json_object *j, const char *key)
 }
 
 /* The means of where a write's time went (counters_json), in µs; a stage
- * this node saw nothing of is left out. */
+ * this node saw nothing of is left out, and so are the kernel's from a
+ * module that has no stage times (it reports zero). */
 static void print_stages_text(json_object *j)
 {
 	int64_t n = json_i64(j, "writes_replicated"), sent = json_i64(j, "sent_writes");
 	int64_t applied = json_i64(j, "applied_writes");
+
+	if (!json_i64(j, "to_daemon_ns") && !json_i64(j, "remote_ns") && !json_i64(j, "local_ns"))
+		n = 0;
 
 	if (n > 0)
 		printf("  per replicated write (mean): %.0f us to the daemon, %.0f us from there to the "

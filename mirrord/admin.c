@@ -138,9 +138,8 @@ void state_write(struct repl *r, enum md_link link)
 	s.send_ns = r->snd.send_ns;
 	s.applied_writes = r->ap.applied;
 	s.apply_ns = r->ap.apply_ns;
-	snprintf(s.chan_read, sizeof(s.chan_read), "%s", chan_read_name(r->opt.chan_read));
-	/* the aio backend reads it non-blocking, from epoll */
-	s.chan_read_nowait = r->snd.nowait || (r->io && strncmp(io_backend_name(r->io), "io_uring", 8));
+	snprintf(s.chan_read, sizeof(s.chan_read), "%s", chan_read_name(r->snd.mode));
+	s.chan_read_nowait = r->snd.nowait;
 	s.chan_read_switches = r->snd.read_mode_switches;
 	s.zsent_bytes = r->zc.enc.st.in_bytes;
 	s.zsent_wire_bytes = r->zc.enc.st.out_bytes;

@@ -189,11 +189,11 @@ static void apply_finish(struct apply *a, int status)
 {
 	struct repl *r = a->r;
 
-	tx_ack(r, a->d.id, status);
 	if (!status && !a->resync && !a->verify && a->d.len) {
 		r->ap.applied++;
 		r->ap.apply_ns += now_ns() - a->arrived_ns;
 	}
+	tx_ack(r, a->d.id, status);
 	if (status && a->d.len) {
 		log_err("write of %u bytes at offset %llu failed on %s: %s", a->d.len,
 			(unsigned long long)a->d.offset, r->res->nodes[r->me].disk,

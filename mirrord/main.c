@@ -113,10 +113,16 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'R':	/* measuring: how the channel is read (mirrord.8) */
-			if (!strcmp(optarg, "blocking")) r.opt.chan_read = CHAN_READ_BLOCKING;
-			else if (!strcmp(optarg, "nowait")) r.opt.chan_read = CHAN_READ_NOWAIT;
-			else if (!strcmp(optarg, "adaptive")) r.opt.chan_read = CHAN_READ_ADAPTIVE;
-			else { usage(stderr); return 2; }
+			if (!strcmp(optarg, "blocking")) {
+				r.opt.chan_read = CHAN_READ_BLOCKING;
+			} else if (!strcmp(optarg, "nowait")) {
+				r.opt.chan_read = CHAN_READ_NOWAIT;
+			} else if (!strcmp(optarg, "adaptive")) {
+				r.opt.chan_read = CHAN_READ_ADAPTIVE;
+			} else {
+				usage(stderr);
+				return 2;
+			}
 			break;
 		case 'P':	/* test knob: offer only this protocol version */
 			r.opt.proto_min = r.opt.proto_max = (uint32_t)atoi(optarg);

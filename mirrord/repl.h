@@ -172,7 +172,8 @@ struct apply {
 	bool resync;		/* resync DATA or RS_DIGEST: resync.c hears its end */
 	uint64_t digest;
 	uint64_t start_ms;	/* submitted to the disk (stall report) */
-	uint64_t arrived_ns;	/* its packet parsed (now_ns(): ap.apply_ns) */
+	uint64_t arrived_ns;	/* its packet taken in, a place in the arena
+				 * found (now_ns(): ap.apply_ns) */
 	struct io_op op;
 	struct apply *next;	/* free list or pending FIFO */
 };
@@ -390,11 +391,13 @@ struct repl {
 		/* the application's writes (not flushes) sent, and the sum of their times
 		 * from the channel read's completion to the send's (ns) */
 		uint64_t sent_writes, send_ns;
-		/* --chan-read adaptive: the channel is O_NONBLOCK now, the
-		 * requests per read averaged (x16), the mode switches */
-		enum chan_read mode;	/* in force (--chan-read, unless it failed) */
-		bool adapt, nowait;	/* adapt: io_uring reads it */
-		unsigned per_read16;
+		/* --chan-read: the mode in force, whether the channel is
+		 * O_NONBLOCK now, the requests per read averaged, adaptive's
+		 * switches */
+		enum chan_read mode;	/* in force (--chan-read, unless it
+					 * failed; nowait under aio) */
+		bool nowait;
+		unsigned per_read;	/* x256 (CHAN_AVG_ONE) */
 		uint64_t read_mode_switches;
 	} snd;
 

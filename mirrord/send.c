@@ -84,23 +84,27 @@ void send_chan_mode(struct repl *r)
  * costs a hop, but the time it takes lets the next batch grow, and fewer,
  * fuller reads and sends cost less CPU per write (measured at QD32: 4.2
  * requests per read blocking, 2.3 nowait, and 0.88 of the IOPS).  Decided
- * on the requests per read averaged over about the last 8 reads, with a
- * gap between the two thresholds so that a load between them does not
- * switch at every read.  The mode is the file's O_NONBLOCK, read by io_uring
+ * on the requests per read averaged over about the last 8 reads: blocking
+ * once the average reaches 2, nowait again below 1.5, the gap between the
+ * two keeping a load between them from switching at every read.  The mode is the file's O_NONBLOCK, read by io_uring
  * when it issues (or, after a poll, reissues) a read; both modes read the
  * same records, so a switch never loses or reorders one.
  */
-#define CHAN_TO_BLOCKING16	(2 * 16)	/* averaged requests per read, x16 */
-#define CHAN_TO_NOWAIT16	(3 * 16 / 2)
+#define CHAN_AVG_ONE		256		/* one request per read, averaged */
+#define CHAN_TO_BLOCKING	(2 * CHAN_AVG_ONE)
+#define CHAN_TO_NOWAIT		(3 * CHAN_AVG_ONE / 2)
 
 static void chan_adapt(struct repl *r, unsigned n)
 {
 	unsigned avg;
 
-	if (r->snd.mode != CHAN_READ_ADAPTIVE || !r->snd.adapt)
+	if (r->snd.mode != CHAN_READ_ADAPTIVE)
 		return;
-	avg = r->snd.per_read16 = (r->snd.per_read16 * 7 + (n > 64 ? 64 : n) * 16) / 8;
-	if ((r->snd.nowait ? avg >= CHAN_TO_BLOCKING16 : avg < CHAN_TO_NOWAIT16) &&
+	/* Weight 1/8, rounded up: a steady 2 per read reaches exactly 2
+	 * (rounded down it would stop 7/256 short of it), a steady 1 stays
+	 * within 7/256 above 1. */
+	avg = r->snd.per_read = (r->snd.per_read * 7 + (n > 64 ? 64 : n) * CHAN_AVG_ONE + 7) / 8;
+	if ((r->snd.nowait ? avg >= CHAN_TO_BLOCKING : avg < CHAN_TO_NOWAIT) &&
 	    chan_set_nowait(r, !r->snd.nowait))
 		r->snd.read_mode_switches++;
 }
@@ -386,8 +390,12 @@ void send_start(struct repl *r)
 	for (int i = 0; i < 2 && r->hs.zstd; i++)
 		if (!r->snd.sb[i].zbuf && !(r->snd.sb[i].zbuf = buf_alloc_touched(SBUF_SIZE)))
 			log_err("compression: no memory for the send buffer; sending raw");
-	/* The aio backend reads the channel non-blocking anyway (epoll). */
-	r->snd.adapt = !strncmp(io_backend_name(r->io), "io_uring", 8);
+	/* The aio backend reads the channel non-blocking anyway (epoll):
+	 * that is the mode in force there, whatever --chan-read says. */
+	if (strncmp(io_backend_name(r->io), "io_uring", 8)) {
+		r->snd.mode = CHAN_READ_NOWAIT;
+		r->snd.nowait = true;
+	}
 	sb_post_read(&r->snd.sb[0]);
 	sb_post_read(&r->snd.sb[1]);
 }

@@ -162,7 +162,7 @@ if prow:
 # What a write cost the mirror (mdctl status --json's counters over each
 # job, unencrypted), per 1000 writes.
 crow, waits, srow = [], {}, []
-for m in re.finditer(r"^@@COUNTERS (mirror_plain|mirror_age) (\S+)((?: -?\d+)+)", text, re.M):
+for m in re.finditer(r"^@@COUNTERS (mirror_plain|mirror_age) (\S+)((?: \d+)+)", text, re.M):
     w_, t, c = m.group(1), m.group(2), [int(x) for x in m.group(3).split()]
     if len(c) < 8:
         continue

@@ -12,12 +12,14 @@ RUNTIME=${BENCH_RUNTIME:-20}
 
 # The counters of mdctl status --json (on the mirror), for what one write
 # costs and where its time goes: @@COUNTERS TARGET TEST then the
-# differences over the job, a's counters then b's (the peer's writes).
+# differences over the job, a's counters then b's (the peer's writes); a
+# counter missing reads 0, so that the columns stay in place (the sums
+# in ns pass 2^31: busybox awk's %d would clip them, %.0f does not).
 CTRS="writes bitmap_page_writes bitmap_waits epochs channel_reads channel_requests socket_sends ack_writes writes_replicated to_daemon_ns remote_ns local_ns sent_writes send_ns"
 CTRS_B="applied_writes apply_ns"
 counters() {
-	js=$(mdctl status --json r0 2>/dev/null); for k in $CTRS; do echo "$js" | json_field $k; done | tr '\n' ' '
-	js=$(on_b "mdctl status --json r0" 2>/dev/null); for k in $CTRS_B; do echo "$js" | json_field $k; done | tr '\n' ' '
+	js=$(mdctl status --json r0 2>/dev/null); for k in $CTRS; do v=$(echo "$js" | json_field $k); echo "${v:-0}"; done | tr '\n' ' '
+	js=$(on_b "mdctl status --json r0" 2>/dev/null); for k in $CTRS_B; do v=$(echo "$js" | json_field $k); echo "${v:-0}"; done | tr '\n' ' '
 }
 
 JOB="fio --output-format=terse --terse-version=3 /tests/bench/mirror.fio --section"
@@ -44,7 +46,7 @@ run_fio() {	# TARGET DEV [TESTS]
 		case $1 in mirror*)
 			echo "$c0 $(counters)" | awk -v tgt="$1" -v t="$t" -v n="$(echo $CTRS $CTRS_B | wc -w)" '{
 				printf "@@COUNTERS %s %s", tgt, t
-				for (i = 1; i <= n; i++) printf " %d", $(i + n) - $i
+				for (i = 1; i <= n; i++) printf " %.0f", $(i + n) - $i
 				printf "\n" }' ;;
 		esac
 	done

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Issue 25, interleaved A/B of how mirrord reads the kernel channel and of
-# its io_uring features: the default against --chan-read nowait, --chan-read
-# adaptive and nowait with --uring-on defer-taskrun, three rounds each in
-# one boot, 15 s per fio job of bench/mirror.fio (randw4k, randw512_qd1),
+# its io_uring features: --chan-read blocking (the default before),
+# nowait, adaptive (the default now) and nowait with --uring-on
+# defer-taskrun, three rounds each in one boot, 15 s per fio job of bench/mirror.fio (randw4k, randw512_qd1),
 # unencrypted.  Not in make bench or any suite: the measurement behind
 # docs/design.md's "The worker hop".  Run it with
 #   python3 tests/vm/runner.py --kernel KVER --initrd build/initramfs-KVER.cpio \
@@ -13,9 +13,9 @@
 plain_conf
 ctr() { mdctl status --json r0 | json_field "$1"; }
 for rep in 1 2 3; do
-	for v in default nowait adaptive nowait+defer; do
+	for v in blocking nowait adaptive nowait+defer; do
 		case $v in
-		default) args= ;;
+		blocking) args="--chan-read blocking" ;;
 		nowait) args="--chan-read nowait" ;;
 		adaptive) args="--chan-read adaptive" ;;
 		nowait+defer) args="--chan-read nowait --uring-on defer-taskrun" ;;

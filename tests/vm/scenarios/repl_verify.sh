@@ -2,7 +2,7 @@
 # Writes on the primary reach the secondary's disk byte for byte, and fio's
 # verify passes on the secondary after a role switch.  Both daemons run
 # io_uring, by default without SINGLE_ISSUER and DEFER_TASKRUN (mirrord
-# --uring-on; measured, they did not pay).
+# --uring-on defer-taskrun; measured, it did not pay).
 . /tests/lib.sh
 start_pair
 for be in "$(mdctl status --json r0 | json_field io_backend)" \

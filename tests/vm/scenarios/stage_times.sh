@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Where a write's time goes (issue 25; mdctl status's stage times, channel
-# version 7's ns_* and mirrord's send_ns/apply_ns): each stage must carry
+# Where a write's time goes (issue 25; mdctl status's stage times, the
+# kernel's ns_* and mirrord's send_ns/apply_ns): each stage must carry
 # the time that is spent in it.  Both data disks behind dm (linear); 10
 # synchronous 4 KiB writes to hot chunks, first with b's disk 100 ms slow
 # (dm-delay): the peer's arrival-to-disk time and the primary's time to
@@ -13,16 +13,24 @@ CONF=/tmp/dm.conf start_pair
 for c in 0 1 2 3 4 5 6 7 8 9; do dd if=/dev/urandom of=/dev/mirror0 bs=4k count=1 seek=$((c * 16)) oflag=direct 2>/dev/null || fail "warm write $c"; done
 A="writes_replicated to_daemon_ns remote_ns local_ns sent_writes send_ns"
 B="applied_writes apply_ns"
-# snap: the counters (mirrord's state file may be half a second old).
-snap() { sleep 1; js=$(mdctl status --json r0); for k in $A; do echo "$js" | json_field $k; done | tr '\n' ' '
+# snap: the counters.
+snap() { js=$(mdctl status --json r0); for k in $A; do echo "$js" | json_field $k; done | tr '\n' ' '
 	js=$(on_b "mdctl status --json r0"); for k in $B; do echo "$js" | json_field $k; done | tr '\n' ' '; }
 # measure WHAT: 10 writes to the warm chunks; sets n sn an (writes
 # replicated, sent, applied) and the means in ms: tod rem loc snd app.
 measure() {
+	sleep 2		# mirrord's counters of the writes before published
 	s0=$(snap)
 	for c in 0 1 2 3 4 5 6 7 8 9; do dd if=/dev/urandom of=/dev/mirror0 bs=4k count=1 seek=$((c * 16 + 1)) oflag=direct 2>/dev/null || fail "write $c"; done
-	s1=$(snap)
-	set -- $s0 $s1
+	# mirrord publishes its counters about once a second: until both
+	# daemons show the 10 writes, at most 10 s.
+	i=0
+	while :; do
+		s1=$(snap); set -- $s0 $s1
+		[ $((${13} - $5)) -ge 10 ] && [ $((${15} - $7)) -ge 10 ] && break
+		i=$((i + 1)); [ $i -lt 20 ] || break
+		sleep 0.5
+	done
 	n=$((${9} - $1)); sn=$((${13} - $5)); an=$((${15} - $7))
 	[ $n -eq 10 ] && [ $sn -eq 10 ] && [ $an -eq 10 ] ||
 		fail "$WHAT: $n writes replicated, $sn sent, $an applied by b; expected 10 each ($s0 / $s1)"
