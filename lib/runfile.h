@@ -98,7 +98,7 @@ struct md_state {
 	/* where a write's time goes in the daemons (sums in ns, and what
 	 * they sum over): the application's writes sent, from the channel
 	 * read to the send's completion (primary); the peer's writes done
-	 * here, from their packet parsed to on the disk (secondary) */
+	 * here, from their packet taken in to on the disk (secondary) */
 	uint64_t sent_writes, send_ns, applied_writes, apply_ns;
 	/* how the kernel channel is read (mirrord --chan-read): the
 	 * setting, whether reads are non-blocking now, the switches */

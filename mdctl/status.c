@@ -210,7 +210,7 @@ static void mode_json(json_object *j, const struct md_res_cfg *res, const struct
  * slot to the daemon's read: to_daemon_ns; from that read to the ack:
  * remote_ns; to its local write's end: local_ns), the primary daemon's
  * over sent_writes (channel read to send done: send_ns), the secondary
- * daemon's over applied_writes (packet parsed to on the disk: apply_ns).
+ * daemon's over applied_writes (packet taken in to on the disk: apply_ns).
  */
 static void counters_json(json_object *j, const struct md_ioc_status *st, const struct md_state *s)
 {
@@ -350,13 +350,21 @@ static const char *time_text(json_object *j, const char *key)
 	return t;
 }
 
+/* An integer of the status object, 0 when it has none. */
+static int64_t json_i64(json_object *j, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(j, key, &v) ? json_object_get_int64(v) : 0;
+}
+
 /* "  on-congestion pull-ahead: link dropped 2 times for congestion; pulled
  * ahead until ...", and whether the peer's copy is a consistent prefix. */
 static void print_congestion_text(json_object *j)
 {
 	json_object *v;
 	const char *how = json_object_object_get_ex(j, "on_congestion", &v) ? json_object_get_string(v) : "block";
-	int64_t n = json_object_object_get_ex(j, "congestions", &v) ? json_object_get_int64(v) : 0;
+	int64_t n = json_i64(j, "congestions");
 	const char *until = time_text(j, "ahead_until"), *since = time_text(j, "peer_inconsistent_since");
 
 	const char *mode = json_object_object_get_ex(j, "mode", &v) ? json_object_get_string(v) : "sync";
@@ -390,13 +398,6 @@ static void print_compression_text(json_object *j)
 	       S("compression_sent_bytes"), S("compression_sent_wire_bytes"), ratio, raw * 100,
 	       S("compression_received_bytes"), S("compression_received_wire_bytes"), rratio);
 #undef S
-}
-
-static int64_t json_i64(json_object *j, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(j, key, &v) ? json_object_get_int64(v) : 0;
 }
 
 /* The means of where a write's time went (counters_json), in µs; a stage
