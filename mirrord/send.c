@@ -86,9 +86,11 @@ void send_chan_mode(struct repl *r)
  * requests per read blocking, 2.3 nowait, and 0.88 of the IOPS).  Decided
  * on the requests per read averaged over about the last 8 reads: blocking
  * once the average reaches 2, nowait again below 1.5, the gap between the
- * two keeping a load between them from switching at every read.  The mode is the file's O_NONBLOCK, read by io_uring
- * when it issues (or, after a poll, reissues) a read; both modes read the
- * same records, so a switch never loses or reorders one.
+ * two keeping a load between them from switching at every read.  The
+ * mode is the file's O_NONBLOCK, read by io_uring when it issues (or,
+ * after a poll, reissues) a read; both modes read the same records, and
+ * the switch comes in a read's completion with no other read in flight
+ * (sb_post_read), so a switch never loses or reorders one.
  */
 #define CHAN_AVG_ONE		256		/* one request per read, averaged */
 #define CHAN_TO_BLOCKING	(2 * CHAN_AVG_ONE)
