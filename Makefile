@@ -270,7 +270,8 @@ install-module:
 # in a copy of the tree (in git: tracked and new files, not ignored ones) under
 # $(B)/deb, so that nothing of $(B)/bin or $(B)/kmod is touched; the .debs
 # land in $(B)/deb.  Needs debhelper, dh-dkms and the build dependencies
-# of debian/control (dpkg-checkbuilddeps says which are missing).
+# of debian/control (dpkg-checkbuilddeps says which are missing).  -Jauto:
+# on every core (DEB_BUILD_OPTIONS parallel=N, which debhelper honours).
 DEB_SRC := $(B)/deb/src
 deb:
 	@command -v dpkg-buildpackage >/dev/null || { echo "apt-get install dpkg-dev debhelper dh-dkms" >&2; exit 1; }
@@ -280,7 +281,7 @@ deb:
 		xargs -0 sh -c 'for f; do [ ! -e "$$f" ] || printf "%s\0" "$$f"; done' sh; \
 	else find . -path ./$(B) -prune -o -type f -print0; fi | \
 		tar --null -T - -cf - | tar -xf - -C $(DEB_SRC)
-	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc -Jauto
 	@ls -1 $(B)/deb/*.deb
 
 clean:

@@ -42,12 +42,41 @@ tally() {
 	fi
 }
 
+# run_suite: one VM suite (the loop's variables), with its time.
+run_suite() {
+	local t0
+	echo "-- suite $suite ($nodes node(s)${san:+, sanitizer build})"
+	t0=$(date +%s)
+	python3 tests/vm/runner.py --kernel "$kver" --initrd "$suite_initrd" \
+		--suite "$suite" --nodes "$nodes" --timeout "$timeout" --disk-mb "$disk_mb" \
+		--logdir "$vmlog" --results "$vmres" $scen
+	echo "   suite $suite took $(( $(date +%s) - t0 )) s, boots included"
+}
+# solo_wait: until the one-node suites running in the background end,
+# then their reports.
+solo=0 solo_out=$(mktemp -d)
+trap 'rm -rf "$solo_out"' EXIT
+solo_wait() {
+	[ $solo -eq 0 ] && return
+	wait
+	cat "$solo_out"/* 2>/dev/null; rm -f "$solo_out"/*
+	solo=0
+}
+
 echo "== unit tests"
 t0=$(date +%s)
+# Two at a time (no VM runs yet: both cores), each one's report printed
+# whole, in order.
+unit_out=$(mktemp -d)
+n=0
 for t in build/tests/test_* tests/host/*.sh; do
 	[ -x "$t" ] || continue
-	tally "unit/$(basename "$t")" "$t"
+	[ $n -ge 2 ] && wait -n
+	n=$((n + 1))
+	tally "unit/$(basename "$t")" "$t" > "$unit_out/$(printf %03d $n)" 2>&1 &
 done
+wait
+cat "$unit_out"/* 2>/dev/null; rm -rf "$unit_out"
 echo "   unit tests took $(( $(date +%s) - t0 )) s"
 
 if [ $mode = soak ] && [ "$soak_runs" != 0 ]; then
@@ -111,13 +140,19 @@ for round in $(seq 1 $rounds); do
 					echo "FAIL vm/$kver/$suite - no sanitizer initramfs" >> "$results"; continue
 				fi
 			fi
-			echo "-- suite $suite ($nodes node(s)${san:+, sanitizer build})"
-			t0=$(date +%s)
-			python3 tests/vm/runner.py --kernel "$kver" --initrd "$suite_initrd" \
-				--suite "$suite" --nodes "$nodes" --timeout "$timeout" --disk-mb "$disk_mb" \
-				--logdir "$vmlog" --results "$vmres" $scen
-			echo "   suite $suite took $(( $(date +%s) - t0 )) s, boots included"
+			# One-node suites boot one 1-vCPU guest: two of them run side
+			# by side (both cores), each one's report printed when both
+			# are done; a two-node suite waits for them.
+			if [ "$nodes" = 1 ]; then
+				[ $solo -ge 2 ] && solo_wait
+				solo=$((solo + 1))
+				run_suite > "$solo_out/$suite" 2>&1 < /dev/null &
+			else
+				solo_wait
+				run_suite
+			fi
 		done < tests/vm/suites
+		solo_wait
 	done
 	[ "$vmres" != "$results" ] && cat "$vmres" >> "$results"
 done

@@ -10,7 +10,8 @@
 # With FUZZ_RUNS=N a target runs until it has executed N inputs instead of
 # for FUZZ_SECONDS (libFuzzer -runs=N, no time limit), and fails if it
 # stops short of N.  One process, one worker (no -jobs): the targets run
-# one after the other so that VM suites on the same machine keep a core.
+# one after the other so that VM suites on the same machine keep a core
+# (FUZZ_JOBS=N: N targets at a time, make check's unit tier 2).
 #
 # Each target starts from its committed corpus, tests/fuzz/corpus/TARGET,
 # and writes what it finds into a temporary directory, never into the
@@ -71,27 +72,28 @@ target_runs() {
 	esac
 }
 
-pass=0 failed=()
+limit=()
 if [ -n "$nruns" ]; then
 	span="to $nruns runs (rx: $(target_runs rx))"
 else
 	limit=(-max_total_time="$secs") span="for $secs s"
 fi
-echo "[==========] Running ${targets// /, } $span each."
-for t in $targets; do
-	[ -n "$nruns" ] && limit=(-runs="$(target_runs "$t")" -max_total_time=0)
-	bin=build/fuzz/$t log=$logs/$t.log
+
+# run_target T: one target, its report in $tmp/T.out, its verdict (ok or
+# failed) in $tmp/T.res.
+run_target() {
+	local t=$1 bin=build/fuzz/$1 log=$logs/$1.log lim=("${limit[@]}") dict=() t0 rc runs rate cov took what art
+	[ -n "$nruns" ] && lim=(-runs="$(target_runs "$t")" -max_total_time=0)
 	echo "[ RUN      ] fuzz/$t"
 	if [ ! -x "$bin" ]; then
 		echo "[  FAILED  ] fuzz/$t: $bin not built"
-		failed+=("$t"); continue
+		echo failed > "$tmp/$t.res"; return
 	fi
 	rm -f "$arts/$t-"*
 	mkdir -p "$tmp/$t"
-	dict=()
 	[ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
 	t0=$SECONDS
-	"$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=1024 -max_len="$(max_len "$t")" \
+	"$bin" "${lim[@]}" -timeout=10 -rss_limit_mb=1024 -max_len="$(max_len "$t")" \
 		-print_final_stats=1 -artifact_prefix="$arts/$t-" "${dict[@]}" \
 		"$tmp/$t" "tests/fuzz/corpus/$t" > "$log" 2>&1
 	rc=$?
@@ -103,17 +105,35 @@ for t in $targets; do
 	took="$((SECONDS - t0)) s"
 	if [ $rc -eq 0 ] && [ -n "$nruns" ] && [ "${runs:-0}" -lt "$(target_runs "$t")" ]; then
 		echo "[  FAILED  ] fuzz/$t: stopped at ${runs:-?} of $(target_runs "$t") runs after $took; log $log"
-		failed+=("$t")
+		echo failed > "$tmp/$t.res"
 	elif [ $rc -eq 0 ]; then
 		echo "[       OK ] fuzz/$t: ${runs:-?} runs in $took, ${rate:-?} exec/s, ${cov:-cov: ?}"
-		pass=$((pass + 1))
+		echo ok > "$tmp/$t.res"
 	else
 		what=$(grep -m1 -E '^(==[0-9]+==ERROR|SUMMARY|.*check failed|.*runtime error)' "$log")
 		art=$(ls "$arts/$t-"* 2>/dev/null | head -1)
 		grep -E '^(==[0-9]+==ERROR|SUMMARY|    #[0-9]|.*check failed|.*runtime error)' "$log" | head -20
 		echo "[  FAILED  ] fuzz/$t: ${what:-exit $rc} after ${runs:-?} runs; input ${art:-not saved}; log $log"
-		failed+=("$t")
+		echo failed > "$tmp/$t.res"
 	fi
+}
+
+# FUZZ_JOBS targets at a time (default 1): make check's unit tier runs
+# before any VM suite and passes 2 (tests/host/fuzz.sh), one per core.
+jobs=${FUZZ_JOBS:-1}
+case "$jobs" in ''|0|*[!0-9]*) jobs=1 ;; esac
+echo "[==========] Running ${targets// /, } $span each${jobs:+, $jobs at a time}."
+running=0
+for t in $targets; do
+	if [ "$running" -ge "$jobs" ]; then wait -n; running=$((running - 1)); fi
+	run_target "$t" > "$tmp/$t.out" 2>&1 &
+	running=$((running + 1))
+done
+wait
+pass=0 failed=()
+for t in $targets; do
+	cat "$tmp/$t.out"
+	if [ "$(cat "$tmp/$t.res" 2>/dev/null)" = ok ]; then pass=$((pass + 1)); else failed+=("$t"); fi
 done
 echo "[==========] $(( pass + ${#failed[@]} )) test(s) run."
 echo "[  PASSED  ] $pass test(s)."

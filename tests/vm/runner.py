@@ -44,6 +44,10 @@ def qemu_cmd(args, node, ip, peer, disks, net, log):
               f"md.node={node} md.ip={ip} md.peer={peer} "
               f"md.suite={args.suite} md.scen={','.join(args.scenarios)} "
               f"md.timeout={args.timeout}")
+    # MD_KERNEL_ARGS: more kernel parameters, for a developer's hunt (for
+    # instance slub_debug=FZPU to catch a write to freed memory).
+    if os.environ.get("MD_KERNEL_ARGS"):
+        append += " " + os.environ["MD_KERNEL_ARGS"]
     # qemu64 with AES-NI and PCLMULQDQ (and the SSSE3/SSE4 the kernel's
     # aesni GCM code uses), as every server CPU has them: kernel TLS runs
     # on aesni_intel (mkinitramfs.sh) instead of the generic C AES.  Not
