@@ -606,6 +606,12 @@ void md_bm_start(struct md_dev *md)
 	queue_delayed_work(md_wq, &md->clean_work, msecs_to_jiffies(md_bm_clean_ms));
 }
 
+/* At destroy, first: no new epoch flush (md_bm_clean_work starts them). */
+void md_bm_quiesce(struct md_dev *md)
+{
+	cancel_delayed_work_sync(&md->clean_work);
+}
+
 /* At destroy, with no request left: write the final, clean bitmap. */
 void md_bm_stop(struct md_dev *md)
 {

@@ -82,10 +82,10 @@ void md_chan_hold(struct md_dev *md)
 
 	mutex_lock(&md->chan_mutex);
 	spin_lock_irq(&md->lock);
-	was = md->conn == MD_CONN_HELD;
-	md->conn = MD_CONN_HELD;
-	if (!was)
-		md->held_since = jiffies;
+	was = md->conn == MD_CONN_HELD && !md->hold_unannounced;
+	if (md->conn != MD_CONN_HELD)
+		md_chan_held_locked(md);
+	md->hold_unannounced = false;
 	list_splice_tail_init(&md->queued, &md->held);
 	list_splice_tail_init(&md->sent, &md->held);
 	list_for_each_entry(req, &md->held, list)
@@ -96,6 +96,15 @@ void md_chan_hold(struct md_dev *md)
 	if (!was)
 		pr_warn("%s: link lost: writes held until the peer is fenced (or resume-io)\n",
 			md->name);
+}
+
+/* The device enters MD_CONN_HELD (md->lock held); md_chan_hold, which
+ * must follow, holds what the daemon had and says so. */
+void md_chan_held_locked(struct md_dev *md)
+{
+	md->conn = MD_CONN_HELD;
+	md->held_since = jiffies;
+	md->hold_unannounced = true;
 }
 
 /*
@@ -336,7 +345,14 @@ static int md_ctl_release(struct inode *inode, struct file *f)
 	spin_lock_irq(&md->lock);
 	hold = md->conn == MD_CONN_HELD ||
 	       (md->conn == MD_CONN_CONNECTED && md->hold_on_loss && md->role == MD_ROLE_PRIMARY);
-	if (!hold)
+	/* The new state with the unbind, in one step: MD_IOC_DESTROY, which
+	 * needs no channel and refuses a held device, must not find this
+	 * one unbound and still CONNECTED, to see it held a moment later
+	 * and wait for its writes for good (neither would the deadline's
+	 * work, which watches only a connected device). */
+	if (hold && md->conn != MD_CONN_HELD)
+		md_chan_held_locked(md);
+	else if (!hold)
 		md->conn = MD_CONN_STANDALONE;
 	md->chan_file = NULL;
 	spin_unlock_irq(&md->lock);

@@ -69,6 +69,7 @@ struct md_limits {
 	unsigned int lbs;		/* logical block size */
 	unsigned int pbs;		/* physical block size */
 	unsigned int max_sectors;
+	bool nowait;			/* REQ_NOWAIT taken (BLK_FEAT_NOWAIT) */
 };
 
 static inline struct gendisk *md_alloc_disk(const struct md_limits *ml)
@@ -79,7 +80,8 @@ static inline struct gendisk *md_alloc_disk(const struct md_limits *ml)
 		.physical_block_size = ml->pbs,
 		.max_hw_sectors = ml->max_sectors,
 		.max_sectors = ml->max_sectors,
-		.features = BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA | BLK_FEAT_STABLE_WRITES,
+		.features = BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA | BLK_FEAT_STABLE_WRITES |
+			    (ml->nowait ? BLK_FEAT_NOWAIT : 0),
 	};
 
 	return blk_alloc_disk(&lim, NUMA_NO_NODE);
@@ -93,6 +95,8 @@ static inline struct gendisk *md_alloc_disk(const struct md_limits *ml)
 	blk_queue_max_hw_sectors(disk->queue, ml->max_sectors);
 	blk_queue_write_cache(disk->queue, true, true);
 	blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, disk->queue);
+	if (ml->nowait)
+		blk_queue_flag_set(QUEUE_FLAG_NOWAIT, disk->queue);
 	return disk;
 #endif
 }

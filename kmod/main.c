@@ -108,8 +108,34 @@ static ssize_t md_name_show(struct device *dev, struct device_attribute *attr, c
 }
 static DEVICE_ATTR(name, 0444, md_name_show, NULL);
 
+/*
+ * .../mirror/nowait: 1 if the device takes REQ_NOWAIT (io_uring issues
+ * its writes inline instead of from io-wq workers), decided at create
+ * (module parameter nowait, and the lower device taking it too);
+ * .../mirror/nowait_requeues: local writes that would have waited under
+ * REQ_NOWAIT and md_wq submitted instead (req.c, md_submit_local).
+ */
+static ssize_t md_nowait_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct md_dev *md = dev_to_disk(dev)->private_data;
+
+	return sysfs_emit(buf, "%d\n", md->nowait);
+}
+static DEVICE_ATTR(nowait, 0444, md_nowait_show, NULL);
+
+static ssize_t md_nowait_requeues_show(struct device *dev, struct device_attribute *attr,
+				       char *buf)
+{
+	struct md_dev *md = dev_to_disk(dev)->private_data;
+
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&md->nowait_requeues));
+}
+static DEVICE_ATTR(nowait_requeues, 0444, md_nowait_requeues_show, NULL);
+
 static struct attribute *md_attrs[] = {
 	&dev_attr_name.attr,
+	&dev_attr_nowait.attr,
+	&dev_attr_nowait_requeues.attr,
 	NULL,
 };
 
@@ -122,6 +148,16 @@ static const struct attribute_group *md_attr_groups[] = {
 	&md_attr_group,
 	NULL,
 };
+
+/*
+ * REQ_NOWAIT on the mirror device (default on): an io_uring application's
+ * O_DIRECT writes are issued from its own task instead of an io-wq
+ * worker's (a thread hop per write).  Off (nowait=0 at load, or for the
+ * devices created after a change): the hop, for a tester's comparison.
+ */
+static bool md_nowait = true;
+module_param_named(nowait, md_nowait, bool, 0644);
+MODULE_PARM_DESC(nowait, "Mirror devices created from now on take REQ_NOWAIT (io_uring submits inline) if their lower device does (default Y)");
 
 static int md_create(struct md_ioc_create *c)
 {
@@ -195,6 +231,7 @@ static int md_create(struct md_ioc_create *c)
 	atomic64_set(&md->ns_to_daemon, 0);
 	atomic64_set(&md->ns_remote, 0);
 	atomic64_set(&md->ns_local, 0);
+	atomic64_set(&md->nowait_requeues, 0);
 
 	ret = md_lower_open(&md->lower, md->lower_path, md);
 	if (ret) {
@@ -232,6 +269,10 @@ static int md_create(struct md_ioc_create *c)
 	lim.lbs = bdev_logical_block_size(md->lower.bdev);
 	lim.pbs = bdev_physical_block_size(md->lower.bdev);
 	lim.max_sectors = MD_MAX_IO_BYTES >> SECTOR_SHIFT;
+	/* The local write goes on to the lower device with REQ_NOWAIT: only
+	 * if that takes it (md_submit_local copes if it stops). */
+	md->nowait = md_nowait && bdev_nowait(md->lower.bdev);
+	lim.nowait = md->nowait;
 	disk = md_alloc_disk(&lim);
 	if (IS_ERR(disk)) {
 		ret = PTR_ERR(disk);
@@ -283,6 +324,17 @@ free_md:
 	return ret;
 }
 
+/* No request active and none deferred (md_destroy). */
+static bool md_quiet(struct md_dev *md)
+{
+	bool quiet;
+
+	spin_lock_irq(&md->lock);
+	quiet = !md->nr_active && bio_list_empty(&md->deferred);
+	spin_unlock_irq(&md->lock);
+	return quiet;
+}
+
 /*
  * Remove a device nobody holds open and no daemon serves.  The check and
  * the "dying" mark are one step under md->lock, so an open racing with us
@@ -316,9 +368,19 @@ static int md_destroy(u32 minor)
 	md_put(md);				/* the table's reference */
 	wait_for_completion(&md->released);	/* ioctls still using it */
 	del_gendisk(md->disk);
-	wait_event(md->idle_wait, READ_ONCE(md->nr_active) == 0);
-	flush_work(&md->defer_work);
+	/*
+	 * No new request from here: the application's are gone with the
+	 * disk and the daemon's with its channel; the deadline and the
+	 * cleaner (which starts epoch flushes) stop first.  Then until no
+	 * request is active and none deferred: a completion kicks the
+	 * deferred ones, which start as new requests (md_defer_work), so
+	 * idle alone is not the end.  The lock taken last: md_req_put frees
+	 * the last slot under it and touches nothing of md after it.
+	 */
 	md_deadline_stop(md);
+	md_bm_quiesce(md);
+	wait_event(md->idle_wait, md_quiet(md));
+	flush_work(&md->defer_work);
 	md_bm_stop(md);
 	put_disk(md->disk);
 	bioset_exit(&md->bs);
@@ -371,7 +433,8 @@ static void md_fill_status(struct md_dev *md, struct md_ioc_status *s)
 		   (md->openers ? MD_SF_OPEN : 0) |
 		   (md->readonly ? MD_SF_READONLY : 0) |
 		   (md->meta_failed ? MD_SF_META_FAILED : 0) |
-		   (md->daemon_late ? MD_SF_DAEMON_LATE : 0);
+		   (md->daemon_late ? MD_SF_DAEMON_LATE : 0) |
+		   (md->nowait ? MD_SF_NOWAIT : 0);
 	s->daemon_misses = md->daemon_misses;
 	s->late_offset = md->late_offset;
 	s->oldest_ms = md_oldest_ms_locked(md);

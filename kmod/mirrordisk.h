@@ -70,6 +70,8 @@ struct md_req {
 	bool shipped;
 	bool clean_epoch;		/* bitmap.c's flush of both disks (no application bio) */
 	bool unrecorded;		/* metadata failed: completes only if replicated */
+	struct work_struct local_work;	/* the local write again, where it may
+					 * wait (req.c, md_submit_local) */
 };
 
 struct md_dev {
@@ -104,6 +106,7 @@ struct md_dev {
 	bool hold_on_loss;		/* MD_CONNF_HOLD of the current connection */
 	bool async;			/* MD_CONNF_ASYNC of the current connection */
 	unsigned long held_since;	/* jiffies: entered MD_CONN_HELD */
+	bool hold_unannounced;		/* HELD by md_chan_held_locked, md_chan_hold to follow */
 	struct bio_list deferred;
 	u64 next_seq;
 
@@ -158,6 +161,8 @@ struct md_dev {
 	atomic64_t ns_to_daemon;	/* md_ioc_status's stage times */
 	atomic64_t ns_remote;
 	atomic64_t ns_local;
+	bool nowait;			/* takes REQ_NOWAIT (req.c, md_submit_local) */
+	atomic64_t nowait_requeues;	/* local writes md_wq submitted again */
 };
 
 extern struct workqueue_struct *md_wq;
@@ -175,6 +180,7 @@ int md_flush_both(struct md_dev *md, bio_end_io_t *endio);
 /* bitmap.c */
 int md_bm_init(struct md_dev *md);
 void md_bm_start(struct md_dev *md);
+void md_bm_quiesce(struct md_dev *md);
 void md_bm_stop(struct md_dev *md);
 void md_bm_free(struct md_dev *md);
 void md_bm_work(struct work_struct *work);
@@ -197,6 +203,7 @@ u64 md_oldest_ms_locked(struct md_dev *md);
 extern const struct file_operations md_ctl_fops;
 void md_chan_fail_all(struct md_dev *md, int status);
 void md_chan_hold(struct md_dev *md);
+void md_chan_held_locked(struct md_dev *md);
 int md_chan_resume_io(struct md_dev *md);
 int md_chan_bind(struct file *f, struct md_ioc_bind *b);
 int md_chan_set_conn(struct file *f, struct md_ioc_conn *c);

@@ -132,14 +132,74 @@ static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
 	return req;
 }
 
+static void md_submit_local(struct md_req *req, bool nowait);
+
+/* The local write again, from md_wq, where it may wait (md_submit_local). */
+static void md_local_work(struct work_struct *work)
+{
+	md_submit_local(container_of(work, struct md_req, local_work), false);
+}
+
+static void md_local_requeue(struct md_req *req)
+{
+	atomic64_inc(&req->md->nowait_requeues);
+	INIT_WORK(&req->local_work, md_local_work);
+	queue_work(md_wq, &req->local_work);
+}
+
 static void md_local_endio(struct bio *clone)
 {
 	struct md_req *req = clone->bi_private;
 
+	/* Refused unstarted under REQ_NOWAIT (no tag free; or the lower
+	 * device stopped taking REQ_NOWAIT, a device-mapper table swap):
+	 * not an error, the write is submitted again where it may wait.
+	 * Its remote part may be on its way already, so it must not fail. */
+	if ((clone->bi_opf & REQ_NOWAIT) &&
+	    (clone->bi_status == BLK_STS_AGAIN || clone->bi_status == BLK_STS_NOTSUPP)) {
+		bio_put(clone);
+		md_local_requeue(req);
+		return;
+	}
 	req->local_status = clone->bi_status;
 	req->t_local = ktime_get_ns();
 	bio_put(clone);
 	md_req_put(req);
+}
+
+/*
+ * The local part of a started request: a clone of its bio to the lower
+ * device.  nowait: the submitter must not sleep (an io_uring task issuing
+ * a REQ_NOWAIT bio inline, md->nowait): the clone is allocated without
+ * waiting and keeps REQ_NOWAIT, and whatever would wait (no clone, a lower
+ * device without REQ_NOWAIT now, no tag there: md_local_endio) goes to
+ * md_wq instead, which submits it again with waiting allowed.  The
+ * request's slot is held meanwhile, so overlapping writes keep waiting.
+ */
+static void md_submit_local(struct md_req *req, bool nowait)
+{
+	struct md_dev *md = req->md;
+	struct bio *clone;
+
+	if (nowait && !bdev_nowait(md->lower.bdev)) {
+		md_local_requeue(req);
+		return;
+	}
+	clone = bio_alloc_clone(md->lower.bdev, req->bio, nowait ? GFP_NOWAIT : GFP_NOIO, &md->bs);
+	if (!clone && nowait) {
+		md_local_requeue(req);
+		return;
+	}
+	if (!clone) {
+		req->local_status = BLK_STS_RESOURCE;
+		md_req_put(req);
+		return;
+	}
+	if (!nowait)
+		clone->bi_opf &= ~REQ_NOWAIT;
+	clone->bi_private = req;
+	clone->bi_end_io = md_local_endio;
+	submit_bio_noacct(clone);
 }
 
 /* Send a started request on its way: to the daemon (if the link is up)
@@ -147,7 +207,6 @@ static void md_local_endio(struct bio *clone)
 void md_dispatch(struct md_req *req)
 {
 	struct md_dev *md = req->md;
-	struct bio *clone;
 
 	if (req->op == MD_OP_RESYNC) {
 		/* Read first; md_rs_endio hands the data to the daemon. */
@@ -211,15 +270,7 @@ void md_dispatch(struct md_req *req)
 		wake_up(&md->chan_wait);
 
 local:
-	clone = bio_alloc_clone(md->lower.bdev, req->bio, GFP_NOIO, &md->bs);
-	if (!clone) {
-		req->local_status = BLK_STS_RESOURCE;
-		md_req_put(req);
-		return;
-	}
-	clone->bi_private = req;
-	clone->bi_end_io = md_local_endio;
-	submit_bio_noacct(clone);
+	md_submit_local(req, req->bio->bi_opf & REQ_NOWAIT);
 }
 
 static void md_rs_free_bio(struct bio *bio)
@@ -247,7 +298,6 @@ void md_req_put(struct md_req *req)
 	struct bio *bio = req->bio;
 	bool rs = req->op == MD_OP_RESYNC;
 	unsigned long flags;
-	bool kick;
 
 	if (!atomic_dec_and_test(&req->pending))
 		return;
@@ -283,17 +333,19 @@ void md_req_put(struct md_req *req)
 	req->state = MD_RS_FREE;
 	req->bio = NULL;
 	__clear_bit(req - md->reqs, md->slot_map);
+	/* Under the lock, so that md_destroy, which takes it to see the
+	 * device quiet, finds the deferred work queued (it flushes it) and
+	 * md untouched after: the bio below is not md's. */
+	if (!bio_list_empty(&md->deferred))
+		queue_work(md_wq, &md->defer_work);
 	if (--md->nr_active == 0)
 		wake_up(&md->idle_wait);
-	kick = !bio_list_empty(&md->deferred);
 	spin_unlock_irqrestore(&md->lock, flags);
 
 	if (rs)
 		md_rs_free_bio(bio);
 	else
 		bio_endio(bio);
-	if (kick)
-		queue_work(md_wq, &md->defer_work);
 }
 
 void md_defer_work(struct work_struct *work)

@@ -211,7 +211,27 @@ static void mode_json(json_object *j, const struct md_res_cfg *res, const struct
  * remote_ns; to its local write's end: local_ns), the primary daemon's
  * over sent_writes (channel read to send done: send_ns), the secondary
  * daemon's over applied_writes (packet taken in to on the disk: apply_ns).
+ * nowait: the device takes REQ_NOWAIT (an io_uring application's writes
+ * are issued from its own task); nowait_requeues: local writes that would
+ * have waited so and went through the kernel's workqueue instead.
  */
+/* A counter of the device's sysfs directory (kmod/main.c), 0 if absent. */
+static int64_t sysfs_counter(uint32_t minor, const char *name)
+{
+	char path[96];
+	long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/" MD_DISK_PREFIX "%u/mirror/%s", minor, name);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
 static void counters_json(json_object *j, const struct md_ioc_status *st, const struct md_state *s)
 {
 	static const char *const key[] = { "channel_reads", "channel_requests", "socket_sends",
@@ -228,6 +248,10 @@ static void counters_json(json_object *j, const struct md_ioc_status *st, const 
 	json_object_object_add(j, "to_daemon_ns", json_object_new_int64((int64_t)st->ns_to_daemon));
 	json_object_object_add(j, "remote_ns", json_object_new_int64((int64_t)st->ns_remote));
 	json_object_object_add(j, "local_ns", json_object_new_int64((int64_t)st->ns_local));
+	/* REQ_NOWAIT: io_uring's writes issued inline, and those of them
+	 * the kernel handed to its workqueue after all. */
+	json_object_object_add(j, "nowait", json_object_new_boolean(!!(st->flags & MD_SF_NOWAIT)));
+	json_object_object_add(j, "nowait_requeues", json_object_new_int64(sysfs_counter(st->minor, "nowait_requeues")));
 	for (size_t i = 0; i < sizeof(key) / sizeof(key[0]); i++)
 		json_object_object_add(j, key[i], json_object_new_int64((int64_t)(s->pid ? val[i] : 0)));
 }

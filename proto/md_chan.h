@@ -210,6 +210,8 @@ struct md_ioc_conn {
 #define MD_SF_READONLY		(1u << 2)	/* primary, but read-only (MD_ROLEF_READONLY) */
 #define MD_SF_META_FAILED	(1u << 3)	/* a bitmap write failed: full resync after a crash */
 #define MD_SF_DAEMON_LATE	(1u << 4)	/* standalone because the daemon missed its deadline */
+#define MD_SF_NOWAIT		(1u << 5)	/* the device takes REQ_NOWAIT: io_uring submits
+						 * inline (zero from a module before) */
 
 struct md_ioc_status {
 	__u32 minor;			/* in */

@@ -4,6 +4,7 @@
 # programs in the guest, e.g. to profile a scenario)
 # Assemble the guest initramfs for kernel KVER: busybox, fio, iperf3, e2fsprogs, dmsetup,
 # iproute2's tc (/usr/sbin/tc: busybox's own tc knows no netem),
+# util-linux's chrt (busybox here has none: a scenario orders a race),
 # DRBD's user tools, the project's binaries (from BINDIR: build/bin, or
 # build/san/bin for a SAN=1 suite), the module KO, the test scripts, and
 # the kernel modules the guest needs together with their dependencies as
@@ -15,7 +16,7 @@ KVER=$1 KO=$2 BINDIR=$3 OUT=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODDIR=/lib/modules/$KVER
 WANT_MODS="crc32c_generic virtio_pci virtio_blk virtio_net ext4 drbd dm_mod dm_flakey dm_delay sch_netem tls gcm ctr ghash_generic aesni_intel ghash_clmulni_intel"
-HOST_BINS="/usr/sbin/tc /usr/bin/fio /usr/bin/iperf3 /sbin/dmsetup /sbin/mke2fs /sbin/e2fsck /sbin/dumpe2fs /usr/sbin/drbdsetup /usr/sbin/drbdadm /usr/sbin/drbdmeta /lib/drbd/drbdsetup-84 /lib/drbd/drbdadm-84"
+HOST_BINS="/usr/sbin/tc /usr/bin/chrt /usr/bin/fio /usr/bin/iperf3 /sbin/dmsetup /sbin/mke2fs /sbin/e2fsck /sbin/dumpe2fs /usr/sbin/drbdsetup /usr/sbin/drbdadm /usr/sbin/drbdmeta /lib/drbd/drbdsetup-84 /lib/drbd/drbdadm-84"
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

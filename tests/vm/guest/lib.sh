@@ -335,11 +335,12 @@ dm_unpair() {
 	on_b "DM_DISABLE_UDEV=1 dmsetup remove --noudevsync lower"
 }
 
-# dm_lower ok|error|nowrite|delay: /dev/mapper/lower maps /dev/vda 1:1
-# ("ok"), or with DM_ERR_SECTORS (default 2048: 1 MiB) at DM_ERR_MIB
-# (default 64) answering every I/O with EIO ("error"), or failing every
-# write and flush while reads work ("nowrite", dm-flakey), or every I/O
-# taking DM_DELAY_MS (default 100) more ("delay", dm-delay).
+# dm_lower ok|error|nowrite|delay|readdelay: /dev/mapper/lower maps
+# /dev/vda 1:1 ("ok"), or with DM_ERR_SECTORS (default 2048: 1 MiB) at
+# DM_ERR_MIB (default 64) answering every I/O with EIO ("error"), or
+# failing every write and flush while reads work ("nowrite", dm-flakey),
+# or every I/O taking DM_DELAY_MS (default 100) more ("delay", dm-delay),
+# or only every read ("readdelay").
 # Created on first use; later calls swap the table (suspend, reload, resume).
 dm_lower() {
 	export DM_DISABLE_UDEV=1
@@ -352,6 +353,8 @@ $e $((sz - e)) linear /dev/vda $e"
 		t="0 $sz flakey /dev/vda 0 0 3600 1 error_writes"
 	elif [ "$1" = delay ]; then
 		t="0 $sz delay /dev/vda 0 ${DM_DELAY_MS:-100}"
+	elif [ "$1" = readdelay ]; then	# reads only, writes at once
+		t="0 $sz delay /dev/vda 0 ${DM_DELAY_MS:-100} /dev/vda 0 0"
 	else
 		t="0 $sz linear /dev/vda 0"
 	fi
@@ -402,6 +405,20 @@ pair_dm_meta() {
 wipe_tail() {
 	w='dd if=/dev/zero of=/dev/vda bs=1M seek=$(($(blockdev --getsize64 /dev/vda) / 1048576 - 1)) count=1 oflag=direct 2>/dev/null'
 	sh -c "$w"; on_b "$w"
+}
+
+# dm_pair_detached: a's data disk behind dm_lower (ok), the metadata on
+# /dev/vdb on both (so that the data disks' tails are data), both up, a
+# primary, then b detached: a writes alone, and what it writes is a's
+# resync to b when b attaches (resync_stale_read, destroy_inflight).
+dm_pair_detached() {
+	dm_lower ok || fail "dm_lower on a"
+	sed 's|^disk = /dev/vda|disk = /dev/mapper/lower\nmeta = /dev/vdb|' /tests/md.conf > /tmp/dmpair.conf
+	on_b "sed 's|^disk = /dev/vda|&\nmeta = /dev/vdb|' /tests/md.conf > /tmp/dmpair.conf"
+	wipe_tail
+	CONF=/tmp/dmpair.conf start_pair
+	on_b "mdctl detach r0 >/dev/null" || fail "detach b"
+	wait_json a connection connecting 20
 }
 
 # ---- timeouts (docs/design.md, "Timeouts") ----

@@ -12,13 +12,7 @@
 # dropped: every out-of-sync chunk is resynced exactly once (resynced
 # bytes = what was out of sync), and the copies end identical.
 . /tests/lib.sh
-dm_lower ok || fail "dm_lower on a"
-sed 's|^disk = /dev/vda|disk = /dev/mapper/lower\nmeta = /dev/vdb|' /tests/md.conf > /tmp/stale.conf
-on_b "sed 's|^disk = /dev/vda|&\nmeta = /dev/vdb|' /tests/md.conf > /tmp/stale.conf"
-wipe_tail
-CONF=/tmp/stale.conf start_pair
-on_b "mdctl detach r0 >/dev/null" || fail "detach b"
-wait_json a connection connecting 20
+dm_pair_detached
 dd if=/dev/urandom of=/dev/mirror0 bs=1M count=4 seek=16 oflag=direct 2>/dev/null || fail "write on a"
 oos=$(mdctl status --json r0 | json_field out_of_sync_bytes)
 [ "$oos" -gt 0 ] || fail "nothing out of sync after writing alone"
