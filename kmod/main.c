@@ -150,14 +150,17 @@ static const struct attribute_group *md_attr_groups[] = {
 };
 
 /*
- * REQ_NOWAIT on the mirror device (default on): an io_uring application's
- * O_DIRECT writes are issued from its own task instead of an io-wq
- * worker's (a thread hop per write).  Off (nowait=0 at load, or for the
- * devices created after a change): the hop, for a tester's comparison.
+ * REQ_NOWAIT on the mirror device (nowait=1 at load, or for the devices
+ * created after a change): an io_uring application's O_DIRECT writes are
+ * issued from its own task instead of an io-wq worker's (a thread hop per
+ * write).  Off by default: measured side by side in the test guests (one
+ * vCPU each), it gained nothing at 512 B QD1 and cost a fifth of the
+ * IOPS at 4 KiB QD32 (docs/design.md, section 2, step 4); a tester on
+ * hardware with cores to spare compares for themselves.
  */
-static bool md_nowait = true;
+static bool md_nowait;
 module_param_named(nowait, md_nowait, bool, 0644);
-MODULE_PARM_DESC(nowait, "Mirror devices created from now on take REQ_NOWAIT (io_uring submits inline) if their lower device does (default Y)");
+MODULE_PARM_DESC(nowait, "Mirror devices created from now on take REQ_NOWAIT (io_uring submits inline) if their lower device does (default N)");
 
 static int md_create(struct md_ioc_create *c)
 {
