@@ -37,7 +37,7 @@ help:
 	@echo "make bench      raw disk vs mirror vs DRBD, ratios into docs/performance.md"
 	@echo "make check-all  make check, with every suite on every kernel (longer)"
 	@echo "make soak       long-running scenarios left out of make check, each fuzz target to 10^7 runs"
-	@echo "make sanitize   user space with ASan+UBSan into $(B)/san/bin (the VM suite san runs it)"
+	@echo "make sanitize   user space with ASan+UBSan into $(B)/san/bin (the VM suite repl_user runs it)"
 	@echo "make install    programs, man pages, completion, systemd unit, udev rule, sample"
 	@echo "                config, the module for the running kernel (DESTDIR, PREFIX, INSTALL_KVER)"
 	@echo "make deb        Debian packages mirrordisk-utils, -dkms and -pacemaker into $(B)/deb"

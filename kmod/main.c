@@ -223,6 +223,7 @@ static int md_create(struct md_ioc_create *c)
 	INIT_LIST_HEAD(&md->held);
 	bio_list_init(&md->deferred);
 	INIT_WORK(&md->defer_work, md_defer_work);
+	md_reqs_init(md);
 	md_deadline_init(md);
 	atomic64_set(&md->writes, 0);
 	atomic64_set(&md->writes_replicated, 0);
@@ -273,7 +274,9 @@ static int md_create(struct md_ioc_create *c)
 	lim.pbs = bdev_physical_block_size(md->lower.bdev);
 	lim.max_sectors = MD_MAX_IO_BYTES >> SECTOR_SHIFT;
 	/* The local write goes on to the lower device with REQ_NOWAIT: only
-	 * if that takes it (md_submit_local copes if it stops). */
+	 * if that takes it (md_submit_local copes if it stops; a read, which
+	 * goes straight through, then fails with EOPNOTSUPP, which io_uring
+	 * reissues from a worker, as over device-mapper). */
 	md->nowait = md_nowait && bdev_nowait(md->lower.bdev);
 	lim.nowait = md->nowait;
 	disk = md_alloc_disk(&lim);

@@ -171,6 +171,7 @@ extern const struct block_device_operations md_bdops;
 /* req.c */
 void md_defer_work(struct work_struct *work);
 void md_dispatch(struct md_req *req);
+void md_reqs_init(struct md_dev *md);
 void md_req_put(struct md_req *req);
 void md_mark_oos(struct md_dev *md, u64 offset, u64 len);
 bool md_overlaps_active(struct md_dev *md, u64 off, u32 len);

@@ -140,10 +140,20 @@ static void md_local_work(struct work_struct *work)
 	md_submit_local(container_of(work, struct md_req, local_work), false);
 }
 
+/* Each slot's work item, initialised once at create: a slot's previous
+ * request may still be returning from md_local_work when the next one
+ * queues it again (nothing there touches the request after its submit). */
+void md_reqs_init(struct md_dev *md)
+{
+	unsigned int i;
+
+	for (i = 0; i < MD_MAX_INFLIGHT; i++)
+		INIT_WORK(&md->reqs[i].local_work, md_local_work);
+}
+
 static void md_local_requeue(struct md_req *req)
 {
 	atomic64_inc(&req->md->nowait_requeues);
-	INIT_WORK(&req->local_work, md_local_work);
 	queue_work(md_wq, &req->local_work);
 }
 

@@ -56,6 +56,9 @@ run_suite() {
 # then their reports.
 solo=0 solo_out=$(mktemp -d)
 trap 'rm -rf "$solo_out"' EXIT
+# Background jobs (the unit tier's, the one-node suites') ignore SIGINT in
+# a script: an interrupted run ends them itself.
+trap 'kill $(jobs -p) 2>/dev/null; exit 130' INT TERM
 solo_wait() {
 	[ $solo -eq 0 ] && return
 	wait

@@ -2,7 +2,7 @@
 # Issue 25, interleaved A/B of REQ_NOWAIT on the mirror device for io_uring
 # applications: fio's io_uring engine, 512-byte random writes at QD1 and
 # 4 KiB at QD32, 15 s each, on a mirror created with the module parameter
-# nowait=1 (the default: writes issued from fio's task) and nowait=0 (each
+# nowait=1 (writes issued from fio's task) and nowait=0 (the default: each
 # write through an io-wq worker), three rounds in one boot, unencrypted.
 # Not in make bench or any suite: the measurement behind docs/design.md's
 # REQ_NOWAIT paragraph.  Run it with
@@ -11,7 +11,7 @@
 # Prints "@@AB ROUND VARIANT JOB IOPS MEAN_LAT_US".
 . /tests/lib.sh
 plain_conf
-trap 'rc=$?; echo 1 > /sys/module/mirrordisk/parameters/nowait; exit $rc' EXIT
+trap 'rc=$?; echo 0 > /sys/module/mirrordisk/parameters/nowait; exit $rc' EXIT
 md_load
 for rep in 1 2 3; do
 	for v in 1 0; do

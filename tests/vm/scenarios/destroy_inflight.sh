@@ -16,24 +16,31 @@
 # scheduler's, and the old code passed whenever the worker went first):
 # when it returns, no read of it may be in flight on
 # a's disk, and the kernel log stays clean (the runner checks it).  It
-# must have waited a whole read delay too: the deferred reads were there
-# (the old reads started at least 2 s before destroy), or the test would
+# must have waited a whole read delay too, and the old read must still be
+# held when destroy starts: the deferred read was there, or the test would
 # prove nothing.
 . /tests/lib.sh
 DM_DELAY_MS=6000
+# The chunk the resync never brings to b: the same on both at the end,
+# passed or failed, as the next scenario's --assume-clean start expects.
+trap 'rc=$?; dm_lower ok; z="dd if=/dev/zero of=/dev/vda bs=64k count=1 seek=256 oflag=direct 2>/dev/null"
+	sh -c "$z"; on_b "$z"; exit $rc' EXIT
 dm_pair_detached
 dd if=/dev/urandom of=/dev/mirror0 bs=64k count=1 seek=256 oflag=direct 2>/dev/null || fail "write on a"	# one chunk: one read, one deferred
 dm_lower readdelay || fail "reads delayed on a"
 # dm-delay's status: the reads and writes it holds back right now.
 delayed() { DM_DISABLE_UDEV=1 dmsetup status lower | awk '{ print $4, $5 }'; }
 on_b "mdctl attach r0 >/dev/null" || fail "attach b"
-i=0; until [ "$(mdctl status --json r0 | json_field inflight)" -gt 0 ]; do
-	i=$((i + 1)); [ $i -gt 50 ] && { mdctl status r0; fail "no resync read started"; }; sleep 0.2; done
+i=0; until [ "$(delayed)" = "1 0" ]; do	# the resync read, not an epoch flush
+	i=$((i + 1)); [ $i -gt 50 ] && { mdctl status r0; fail "no resync read held back ($(delayed))"; }; sleep 0.2; done
 on_b "mdctl detach r0 >/dev/null; mdctl attach r0 >/dev/null" || fail "detach and attach b"
 wait_json a connection connected 10
 sleep 1		# the new connection's resync asks for the same chunks: deferred
 n=$(mdctl status --json r0 | json_field inflight)
 log "$n requests in a's slots (reads of the first connection hang); held back by dm-delay: $(delayed)"
+# Still held: the new connection's read of the chunk had to wait behind
+# it (deferred), it did not start once this one ended.
+[ "$(delayed)" = "1 0" ] || fail "the old read is no longer held back ($(delayed)): the reconnect took too long"
 killall -9 mirrord; on_b "killall -9 mirrord"
 sleep 0.3
 t0=$(uptime_s)
@@ -49,9 +56,4 @@ set -- $left
 awk -v t="$took" 'BEGIN { exit !(t >= 5) }' ||
 	fail "destroy took $took s: no deferred read waited behind the old ones (test setup: too slow a reconnect?)"
 sleep 7		# a read that outlived destroy would complete into freed memory by now
-dm_lower ok
-# The chunk the resync never brought to b: the same on both, as the next
-# scenario's --assume-clean start expects.
-z='dd if=/dev/zero of=/dev/vda bs=64k count=1 seek=256 oflag=direct 2>/dev/null'
-sh -c "$z" && on_b "$z" || fail "zero the chunk on both"
 echo "destroy waited for the deferred resync reads the old ones released"
