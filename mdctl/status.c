@@ -198,23 +198,6 @@ static void mode_json(json_object *j, const struct md_res_cfg *res, const struct
 			       time_or_null(s->pid ? s->peer_inconsistent_since : 0));
 }
 
-/*
- * Counters for performance testers, since the device was created (the
- * kernel's) or the daemon started (mirrord's): the write-intent bitmap's
- * page writes (one FUA write each), the writes that waited for one (they
- * set a new bit), the clean epochs; the channel reads that brought
- * requests and the requests, socket sends, write()s of acks to the
- * channel, and async batches copied behind a slow link or spilled.
- * Divided by "writes" they say what one write costs.  Where a write's
- * time goes, sums in ns: the kernel's over writes_replicated (from its
- * slot to the daemon's read: to_daemon_ns; from that read to the ack:
- * remote_ns; to its local write's end: local_ns), the primary daemon's
- * over sent_writes (channel read to send done: send_ns), the secondary
- * daemon's over applied_writes (packet taken in to on the disk: apply_ns).
- * nowait: the device takes REQ_NOWAIT (an io_uring application's writes
- * are issued from its own task); nowait_requeues: local writes that would
- * have waited so and went through the kernel's workqueue instead.
- */
 /* A counter of the device's sysfs directory (kmod/main.c), 0 if absent. */
 static int64_t sysfs_counter(uint32_t minor, const char *name)
 {
@@ -232,6 +215,23 @@ static int64_t sysfs_counter(uint32_t minor, const char *name)
 	return v;
 }
 
+/*
+ * Counters for performance testers, since the device was created (the
+ * kernel's) or the daemon started (mirrord's): the write-intent bitmap's
+ * page writes (one FUA write each), the writes that waited for one (they
+ * set a new bit), the clean epochs; the channel reads that brought
+ * requests and the requests, socket sends, write()s of acks to the
+ * channel, and async batches copied behind a slow link or spilled.
+ * Divided by "writes" they say what one write costs.  Where a write's
+ * time goes, sums in ns: the kernel's over writes_replicated (from its
+ * slot to the daemon's read: to_daemon_ns; from that read to the ack:
+ * remote_ns; to its local write's end: local_ns), the primary daemon's
+ * over sent_writes (channel read to send done: send_ns), the secondary
+ * daemon's over applied_writes (packet taken in to on the disk: apply_ns).
+ * nowait: the device takes REQ_NOWAIT (an io_uring application's writes
+ * are issued from its own task); nowait_requeues: local writes that would
+ * have waited so and went through the kernel's workqueue instead.
+ */
 static void counters_json(json_object *j, const struct md_ioc_status *st, const struct md_state *s)
 {
 	static const char *const key[] = { "channel_reads", "channel_requests", "socket_sends",
