@@ -265,6 +265,7 @@ static const struct state_key {
 	F("chan_reads", K_U64, chan_reads),
 	F("chan_requests", K_U64, chan_requests),
 	F("socket_sends", K_U64, socket_sends),
+	F("zc_sends", K_U64, zc_sends),
 	F("ack_writes", K_U64, ack_writes),
 	F("batches_copied", K_U64, batches_copied),
 	F("batches_spilled", K_U64, batches_spilled),

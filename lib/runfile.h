@@ -91,9 +91,10 @@ struct md_state {
 	uint64_t spill_size;		/* the spill file in use, 0: none */
 	/* counters since the daemon started (performance testers): channel
 	 * reads that brought requests, the requests (writes, flushes, resync
-	 * records), socket sends, write()s of acks to the channel, batches
-	 * copied behind a slow link and spilled to the file (async) */
-	uint64_t chan_reads, chan_requests, socket_sends, ack_writes;
+	 * records), socket sends (zc_sends of them zero-copy), write()s of
+	 * acks to the channel, batches copied behind a slow link and spilled
+	 * to the file (async) */
+	uint64_t chan_reads, chan_requests, socket_sends, zc_sends, ack_writes;
 	uint64_t batches_copied, batches_spilled;
 	/* where a write's time goes in the daemons (sums in ns, and what
 	 * they sum over): the application's writes sent, from the channel

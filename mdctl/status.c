@@ -235,9 +235,10 @@ static int64_t sysfs_counter(uint32_t minor, const char *name)
 static void counters_json(json_object *j, const struct md_ioc_status *st, const struct md_state *s)
 {
 	static const char *const key[] = { "channel_reads", "channel_requests", "socket_sends",
-					   "ack_writes", "batches_copied", "batches_spilled",
+					   "zc_sends", "ack_writes", "batches_copied", "batches_spilled",
 					   "sent_writes", "send_ns", "applied_writes", "apply_ns" };
-	const uint64_t val[] = { s->chan_reads, s->chan_requests, s->socket_sends, s->ack_writes,
+	const uint64_t val[] = { s->chan_reads, s->chan_requests, s->socket_sends, s->zc_sends,
+				 s->ack_writes,
 				 s->batches_copied, s->batches_spilled,
 				 s->sent_writes, s->send_ns, s->applied_writes, s->apply_ns };
 

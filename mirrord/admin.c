@@ -131,6 +131,7 @@ void state_write(struct repl *r, enum md_link link)
 	s.chan_reads = r->snd.reads;
 	s.chan_requests = r->snd.requests;
 	s.socket_sends = r->tx.sends;
+	s.zc_sends = r->tx.zc_sends;
 	s.ack_writes = r->snd.ack_writes;
 	s.batches_copied = r->bl.staged;
 	s.batches_spilled = r->bl.spilled;

@@ -421,6 +421,7 @@ void conn_adopt(struct repl *r, int fd)
  * it was that. */
 void conn_close(struct repl *r, int fd)
 {
+	tx_zc_close(r, fd);
 	if (fd == r->conn.sock)
 		r->conn.sock = -1;
 	if (r->conn.tls) {

@@ -32,6 +32,9 @@ enum io_kind {
 	IO_FSYNC,	/* fdatasync on a disk */
 	IO_RECV,	/* recv on a socket */
 	IO_SENDMSG,	/* sendmsg on a socket */
+	IO_SENDMSG_ZC,	/* sendmsg without copying the data (io_uring's
+			 * SENDMSG_ZC): the pages are the socket's until the
+			 * op's notification (below); aio sends it as IO_SENDMSG */
 };
 
 struct io_op;
@@ -49,6 +52,13 @@ struct io_op {
 	io_cb cb;
 	void *ctx;
 	bool busy;		/* submitted, callback not yet run */
+	/* IO_SENDMSG_ZC: set before cb runs when a notification follows:
+	 * notif runs once the kernel is done with the buffers of that send
+	 * (they may change only then).  The op may be submitted again
+	 * meanwhile: each such send gets its own notification.  A pending
+	 * notification does not count in io_busy(). */
+	bool zc_more;
+	void (*notif)(struct io_op *op);
 	struct io_op *next;	/* backend private */
 };
 

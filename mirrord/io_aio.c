@@ -69,6 +69,8 @@ static int stream_try(struct io_op *op)
 		n = recv(op->fd, op->buf, op->len, MSG_DONTWAIT);
 		break;
 	case IO_SENDMSG:
+	case IO_SENDMSG_ZC:	/* copied here: no notification follows */
+		op->zc_more = false;
 		n = sendmsg(op->fd, op->msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 		break;
 	default:

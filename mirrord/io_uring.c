@@ -44,6 +44,9 @@ static int uring_prep(struct io_loop *l, struct io_op *op)
 	case IO_SENDMSG:
 		io_uring_prep_sendmsg(sqe, op->fd, op->msg, MSG_NOSIGNAL);
 		break;
+	case IO_SENDMSG_ZC:
+		io_uring_prep_sendmsg_zc(sqe, op->fd, op->msg, MSG_NOSIGNAL);
+		break;
 	}
 	io_uring_sqe_set_data(sqe, op);
 	return 0;
@@ -94,6 +97,14 @@ static int uring_run(struct io_loop *l, int timeout_ms)
 		n++;
 		if (!op)
 			continue;	/* a cancel request's own completion */
+		if (cqe->flags & IORING_CQE_F_NOTIF) {
+			/* a zero-copy send's buffers are free (io.h) */
+			op->notif(op);
+			ran++;
+			continue;
+		}
+		if (op->kind == IO_SENDMSG_ZC)
+			op->zc_more = cqe->flags & IORING_CQE_F_MORE;
 		io_complete(l, op, cqe->res);
 		ran++;
 	}

@@ -53,7 +53,8 @@ static void usage(FILE *f)
 		"  -n, --node NAME     this node's name (default: $MD_NODE or the host name)\n"
 		"      --io MODE       I/O backend: auto (default), uring, aio\n"
 		"      --uring-on F    measuring: io_uring features on, F a comma list of\n"
-		"                      chan-nowait (--chan-read nowait), defer-taskrun (off)\n"
+		"                      chan-nowait (--chan-read nowait), defer-taskrun,\n"
+		"                      send-zc (all off)\n"
 		"      --chan-read M   how io_uring reads the kernel channel: adaptive\n"
 		"                      (the default), blocking or nowait\n"
 		"      --state FILE    status file (default " MD_RUN_DIR "/RESOURCE" MD_RUN_STATE ")\n"
@@ -104,6 +105,8 @@ int main(int argc, char **argv)
 			for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ",")) {
 				if (!strcmp(t, "defer-taskrun"))
 					r.opt.io_flags |= IO_DEFER;
+				else if (!strcmp(t, "send-zc"))
+					r.opt.send_zc = true;
 				else if (!strcmp(t, "chan-nowait"))	/* --chan-read nowait */
 					r.opt.chan_read = CHAN_READ_NOWAIT;
 				else {

@@ -107,6 +107,14 @@ struct txitem {
 	void (*done)(struct txitem *t);
 	struct txitem *next;
 	void *own[2];		/* heap buffers freed by tx_heap_free (the iov moves) */
+	/* Zero-copy (tx.c, --send-zc): zc, set by the owner before
+	 * tx_queue, lets tx.c send it so; zop is then its send, zc_pending
+	 * its sends whose notification has not come, and done runs once
+	 * the last one came (zc_sent: all of it handed to the socket, or
+	 * dropped with its connection). */
+	bool zc, zc_sent;
+	unsigned zc_pending;
+	struct io_op zop;
 };
 
 /* backlog.c: one batch in the spill file, or read back from it. */
@@ -300,6 +308,7 @@ struct repl {
 		enum io_mode io_mode;
 		unsigned io_flags;		/* IO_DEFER (--uring-on) */
 		enum chan_read chan_read;	/* --chan-read (send.c) */
+		bool send_zc;			/* --send-zc (tx.c) */
 		uint32_t proto_min, proto_max;	/* what we offer (test knob) */
 		const char *state_path;
 		const char *config_path;	/* read again by mdctl adjust */
@@ -362,6 +371,9 @@ struct repl {
 	struct {			/* tx.c */
 		uint64_t bytes;		/* sent on this connection (the TLS key's limit) */
 		uint64_t sends;		/* sendmsg calls completed (since the start) */
+		uint64_t zc_sends;	/* ... of them zero-copy (--send-zc) */
+		bool zc;		/* this connection sends zc items so */
+		unsigned zc_waiting;	/* items waiting for notifications */
 		struct ctlbuf ctl[2];
 		int ctl_cur;
 		struct txitem *q, *q_tail;
@@ -595,6 +607,7 @@ void *ctl_packet(struct repl *r, uint16_t type, uint32_t len);
 void ctl_kick(struct repl *r);
 void tx_ack(struct repl *r, uint64_t id, int32_t status);
 void tx_reset(struct repl *r);
+void tx_zc_close(struct repl *r, int fd);
 
 /* rx.c */
 void rx_post(struct repl *r);

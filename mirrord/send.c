@@ -38,6 +38,14 @@
 
 static void sb_post_read(struct sendbuf *sb);
 
+/*
+ * --send-zc: a batch of at least this many bytes goes out zero-copy.
+ * Below it, pinning the pages and the notification cost more than the
+ * copy they save (the kernel's MSG_ZEROCOPY notes put the break-even
+ * around 10 KB); a batch of one 4 KiB write stays a copy.
+ */
+#define SEND_ZC_MIN_BYTES	(32u << 10)
+
 const char *chan_read_name(enum chan_read m)
 {
 	return m == CHAN_READ_NOWAIT ? "nowait" : m == CHAN_READ_ADAPTIVE ? "adaptive" : "blocking";
@@ -148,6 +156,7 @@ static void sb_read_cb(struct io_op *op, int res)
 {
 	struct sendbuf *sb = op->ctx;
 	struct repl *r = sb->r;
+	struct sendbuf *other;
 	struct md_zenc *z;
 	uint64_t async_bytes = 0;	/* the batch's async writes' */
 	size_t pos = 0;
@@ -231,14 +240,18 @@ static void sb_read_cb(struct io_op *op, int res)
 	}
 	/* The other buffer still waits for a slow link: backlog.c copies
 	 * this batch (memory, then the spill file) so that reading goes on. */
+	other = &r->snd.sb[sb == &r->snd.sb[0]];
 	staged = bl_stage(r, sb->iov, 2 * n, async_bytes,
-			  r->snd.sb[sb == &r->snd.sb[0]].state == SB_SENDING);
+			  other->state == SB_SENDING && !other->tx.zc_sent);
 	if (staged) {
 		if (staged > 0)
 			send_resume(r);
 		return;
 	}
 	sb->state = SB_SENDING;
+	/* Large batches without a copy where the link allows (tx.c): the
+	 * buffer is read into again only once the socket gave it back. */
+	sb->tx.zc = (size_t)res >= SEND_ZC_MIN_BYTES;
 	tx_queue(r, &sb->tx, sb->iov, 2 * n, sb_sent);
 	/* The next batch is read only now: queued after this one. */
 	send_resume(r);
@@ -431,6 +444,9 @@ void send_reset(struct repl *r)
 	memset(r->snd.held, 0, sizeof(r->snd.held));
 	for (int i = 0; i < 2; i++) {
 		r->snd.sb[i].r = r;
-		r->snd.sb[i].state = SB_FREE;
+		/* Still pinned by a zero-copy send of the last connection:
+		 * free when its notifications come (tx.c). */
+		if (!r->snd.sb[i].tx.zc_sent)
+			r->snd.sb[i].state = SB_FREE;
 	}
 }

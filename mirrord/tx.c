@@ -7,18 +7,80 @@
  *
  * Owns r->tx.  Packets leave in the order they were queued; a partial send
  * advances the item's iovec and resumes it before anything else goes.
+ *
+ * Zero-copy (--send-zc, unencrypted links, io_uring): an item its owner
+ * marked zc (send.c's large batches) goes out by SENDMSG_ZC, the socket
+ * taking its pages instead of a copy.  Those pages are the socket's until
+ * io_uring's notification for each send of it (when TCP has freed them,
+ * on the peer's acknowledgement), so the owner's done, which lets it
+ * reuse the buffer, runs only once the item is sent and every
+ * notification came (tx_zc_notif).  A connection that ends meanwhile
+ * leaves the item waiting for them; closing its socket with data still
+ * pinned resets it (SO_LINGER 0, tx_zc_close), which frees the pages at
+ * once instead of after TCP's retries to a peer that may be gone.
  */
 #include <errno.h>
 #include <stddef.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
+#include "log.h"
 #include "repl.h"
 
 #define TX_BACKLOG_BYTES	(256 << 10)	/* in the socket, not yet carried: the link lags */
 
 static void tx_start(struct repl *r);
+
+/* Item t is off the queue: its owner hears it now, or once the socket
+ * gave back the pages of its zero-copy sends. */
+static void tx_item_done(struct txitem *t)
+{
+	if (t->zc_pending)
+		t->zc_sent = true;
+	else
+		t->done(t);
+}
+
+/* One zero-copy send of the item whose zop this is: its pages are free. */
+static void tx_zc_notif(struct io_op *op)
+{
+	struct txitem *t = (struct txitem *)((char *)op - offsetof(struct txitem, zop));
+	struct repl *r = op->ctx;
+
+	if (!t->zc_pending)
+		return;
+	if (--t->zc_pending)
+		return;
+	r->tx.zc_waiting--;
+	if (t->zc_sent) {
+		t->zc_sent = false;
+		t->done(t);
+	}
+}
+
+/*
+ * A zero-copy send's own outcome: its notification to wait for, and
+ * whether this socket takes them at all.  true when the send is to be
+ * made again, copied: the kernel or the socket refused zero-copy (a
+ * kernel without SENDMSG_ZC says EINVAL, a socket without zero-copy
+ * support EOPNOTSUPP), and this connection sends copies from now on.
+ */
+static bool tx_zc_result(struct repl *r, struct txitem *t, struct io_op *op, int res)
+{
+	if (op->zc_more && !t->zc_pending++)
+		r->tx.zc_waiting++;
+	if (res == -EINVAL || res == -EOPNOTSUPP || res == -ENOBUFS || res == -ENOMEM) {
+		log_warn("--send-zc: the socket refused a zero-copy send (%s); sending copies "
+			 "on this connection", strerror(-res));
+		r->tx.zc = false;
+		return true;
+	}
+	if (res > 0)
+		r->tx.zc_sends++;
+	return false;
+}
 
 static void tx_done_cb(struct io_op *op, int res)
 {
@@ -27,6 +89,10 @@ static void tx_done_cb(struct io_op *op, int res)
 	size_t left = (size_t)(res > 0 ? res : 0);
 
 	r->tx.busy = false;
+	if (op->kind == IO_SENDMSG_ZC && tx_zc_result(r, t, op, res) && !r->conn.failing) {
+		tx_start(r);
+		return;
+	}
 	if (res <= 0 || r->conn.failing) {
 		/* Kernel TLS puts a bad record's error on the socket: a send
 		 * may be the first to see what the receive side found. */
@@ -71,7 +137,7 @@ static void tx_done_cb(struct io_op *op, int res)
 		r->tx.q = t->next;
 		if (!r->tx.q)
 			r->tx.q_tail = NULL;
-		t->done(t);
+		tx_item_done(t);
 	}
 	tx_start(r);
 }
@@ -82,10 +148,19 @@ static void tx_start(struct repl *r)
 
 	if (r->tx.busy || !t || r->conn.failing)
 		return;
+	r->tx.busy = true;
 	/* A batch has at most 2 * MD_MAX_INFLIGHT = 512 iovecs: under IOV_MAX. */
+	if (t->zc && r->tx.zc) {
+		/* Its own op: the notification names it after the next
+		 * item's send has started. */
+		t->zop = (struct io_op){ .kind = IO_SENDMSG_ZC, .fd = r->conn.sock, .stream = true,
+					 .msg = &t->msg, .cb = tx_done_cb, .ctx = r,
+					 .notif = tx_zc_notif };
+		ioq_submit(r->io, &t->zop);
+		return;
+	}
 	r->tx.op = (struct io_op){ .kind = IO_SENDMSG, .fd = r->conn.sock, .stream = true,
 				   .msg = &t->msg, .cb = tx_done_cb, .ctx = r };
-	r->tx.busy = true;
 	ioq_submit(r->io, &r->tx.op);
 }
 
@@ -99,6 +174,7 @@ void tx_queue(struct repl *r, struct txitem *t, struct iovec *iov, int niov,
 		return;
 	}
 	memset(&t->msg, 0, sizeof(t->msg));
+	t->zc_sent = false;
 	t->iov = iov;
 	t->msg.msg_iov = iov;
 	t->msg.msg_iovlen = (size_t)niov;
@@ -211,7 +287,9 @@ void tx_reset(struct repl *r)
 		struct txitem *t = r->tx.q;
 
 		r->tx.q = t->next;
-		if (t->done == tx_heap_free)
+		if (t->zc_pending)
+			t->zc_sent = true;	/* its owner's once the pages are back */
+		else if (t->done == tx_heap_free)
 			tx_heap_free(t);
 		else if (t->done == bl_sent)
 			bl_drop(t);
@@ -219,10 +297,32 @@ void tx_reset(struct repl *r)
 	r->tx.q_tail = NULL;
 	r->tx.busy = false;
 	r->tx.bytes = 0;
+	/* Zero-copy only where the socket sends the buffers themselves:
+	 * kernel TLS encrypts into its own (and refuses SENDMSG_ZC), the
+	 * aio backend copies anyway. */
+	r->tx.zc = r->opt.send_zc && !r->conn.tls && !strncmp(io_backend_name(r->io), "io_uring", 8);
 	r->tx.ctl_cur = 0;
 	for (int i = 0; i < 2; i++) {
 		r->tx.ctl[i].r = r;
 		r->tx.ctl[i].len = 0;
 		r->tx.ctl[i].busy = false;
 	}
+}
+
+/*
+ * The connection's socket is about to close.  Pages of zero-copy sends
+ * still in it (unacknowledged by the peer) stay pinned until TCP gives
+ * them up, minutes to a peer that is gone: a reset (SO_LINGER 0) drops
+ * them at close, their notifications come, and the buffers read again.
+ * The connection is over either way; what it did not deliver the kernel
+ * has marked.
+ */
+void tx_zc_close(struct repl *r, int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (!r->tx.zc_waiting || fd != r->conn.sock)
+		return;
+	log_info("--send-zc: %u batches still in the socket: closing it with a reset", r->tx.zc_waiting);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }

@@ -196,27 +196,34 @@ if brow:
               "| test | age alone | budget (default) | budget/age (IOPS) | waits per 1000 writes, age "
               "| ..., budget |\n|---|---|---|---|---|---|\n" + "\n".join(brow))
 # How mirrord reads the kernel channel (issue 25, mirrord --chan-read:
-# the default adaptive beside blocking and nowait) and the ring's
-# DEFER_TASKRUN (--uring-on defer-taskrun), same run.
+# the default adaptive beside blocking and nowait), the ring's
+# DEFER_TASKRUN (--uring-on defer-taskrun) and zero-copy sends
+# (--uring-on send-zc), same run.
 offs = (("mirror_plain", "adaptive (default)"), ("mirror_on_blocking", "blocking"),
-        ("mirror_on_nowait", "nowait"), ("mirror_on_defer", "adaptive + defer-taskrun"))
+        ("mirror_on_nowait", "nowait"), ("mirror_on_defer", "adaptive + defer-taskrun"),
+        ("mirror_on_sendzc", "adaptive + send-zc"))
 urow = []
 for t in ("seq1m", "randw4k", "randw512_qd1"):
     cells = [res.get((w, t)) for w, _ in offs]
     if cells[0] and cells[1]:
         urow.append(f"| {names[t]} | " + " | ".join(fmt(t, c) if c else "-" for c in cells) +
-                    f" | {ratio(cells[0], cells[1], key(t))} |")
+                    f" | {ratio(cells[0], cells[1], key(t))} | "
+                    f"{ratio(cells[4], cells[0], key(t)) if cells[4] else '-'} |")
 if urow:
     io = re.search(r"^@@IO plain (\S+)", text, re.M)
-    table += ("\n\nHow mirrord reads the kernel channel (`--chan-read`), and the ring's "
-              f"DEFER_TASKRUN (io_backend `{io.group(1) if io else '?'}`), the mirror without "
+    table += ("\n\nHow mirrord reads the kernel channel (`--chan-read`), the ring's "
+              "DEFER_TASKRUN and zero-copy sends "
+              f"(io_backend `{io.group(1) if io else '?'}`), the mirror without "
               "encryption, same run: `blocking` hands every read to an io-wq worker that "
               "sleeps until requests come, `nowait` reads in the daemon's thread when the "
               "channel's poll wakes it, `adaptive` (the default) reads nowait while reads "
               "bring one request at a time and blocking while they bring several; "
-              "`defer-taskrun` is the ring's SINGLE_ISSUER and DEFER_TASKRUN:\n\n"
-              "| test | " + " | ".join(n for _, n in offs) + " | adaptive/blocking |\n"
-              "|---|---|---|---|---|---|\n" + "\n".join(urow))
+              "`defer-taskrun` is the ring's SINGLE_ISSUER and DEFER_TASKRUN; `send-zc` "
+              "hands the primary's batches of 32 KiB and more to the socket without a copy "
+              "(io_uring's SENDMSG_ZC):\n\n"
+              "| test | " + " | ".join(n for _, n in offs) + " | adaptive/blocking "
+              "| send-zc/adaptive |\n"
+              "|---|---|---|---|---|---|---|---|\n" + "\n".join(urow))
 # The application's writes during a resync beside their figure without
 # one, and the resync's time with them beside its time alone.
 frow = []

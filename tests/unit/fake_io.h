@@ -75,11 +75,17 @@ void fake_complete(struct io_loop *l, struct io_op *op, int res);
 void fake_recv(struct io_loop *l, const void *buf, size_t len);
 void fake_read(struct io_loop *l, int fd, const void *buf, size_t len);
 
-/* Send at most max bytes of the first queued IO_SENDMSG onto the wire and
- * complete it with that count; returns the count. */
+/* Send at most max bytes of the first queued IO_SENDMSG (or _ZC) onto
+ * the wire and complete it with that count; returns the count.  A
+ * zero-copy send's notification is then pending, run by fake_zc_notify. */
 size_t fake_send(struct io_loop *l, size_t max);
 /* Send everything queued, and whatever the completions queue next. */
 void fake_send_all(struct io_loop *l);
+/* The first queued send, copied or zero-copy, or NULL. */
+struct io_op *fake_first_send(struct io_loop *l);
+/* Zero-copy sends whose notification is pending; run the oldest one. */
+unsigned fake_zc_pending(struct io_loop *l);
+void fake_zc_notify(struct io_loop *l);
 /* The next packet on the wire after those already read, or false. */
 bool fake_wire_next(struct io_loop *l, uint16_t *type, const char **body, uint32_t *len);
 /* Send everything queued, then: was a packet of this type on the wire? */

@@ -135,6 +135,7 @@ static struct md_state full_state(void)
 	s.chan_reads = 101;
 	s.chan_requests = 2002;
 	s.socket_sends = 303;
+	s.zc_sends = 202;
 	s.ack_writes = 404;
 	s.batches_copied = 55;
 	s.batches_spilled = 6;
@@ -233,7 +234,7 @@ static void state_golden(void **state)
 		"drain_ms=2500\non_congestion=pull-ahead\ncongestions=3\nahead_until=1700000020\n"
 		"peer_inconsistent_since=1699999990\nlag_since_ms=1699999999123\n"
 		"lag_spill_bytes=2097152\nspill_size=1073741824\n"
-		"chan_reads=101\nchan_requests=2002\nsocket_sends=303\nack_writes=404\n"
+		"chan_reads=101\nchan_requests=2002\nsocket_sends=303\nzc_sends=202\nack_writes=404\n"
 		"batches_copied=55\nbatches_spilled=6\n"
 		"sent_writes=77\nsend_ns=7700000\napplied_writes=88\napply_ns=8800000\n"
 		"chan_read=adaptive\nchan_read_nowait=1\nchan_read_switches=3\n");
@@ -264,7 +265,7 @@ static void state_golden(void **state)
 		"mode=\nasync_active=0\nlag_bytes=0\nlag_writes=0\nlag_ms=0\ndrain_ms=0\n"
 		"on_congestion=\ncongestions=0\nahead_until=0\npeer_inconsistent_since=0\n"
 		"lag_since_ms=0\nlag_spill_bytes=0\nspill_size=0\n"
-		"chan_reads=0\nchan_requests=0\nsocket_sends=0\nack_writes=0\n"
+		"chan_reads=0\nchan_requests=0\nsocket_sends=0\nzc_sends=0\nack_writes=0\n"
 		"batches_copied=0\nbatches_spilled=0\n"
 		"sent_writes=0\nsend_ns=0\napplied_writes=0\napply_ns=0\n"
 		"chan_read=\nchan_read_nowait=0\nchan_read_switches=0\n");

@@ -3,7 +3,9 @@
  * test_tx.c - the send queue (mirrord/tx.c) when the socket takes fewer
  * bytes than offered: the rest is resumed from the right byte, across an
  * iovec boundary and over empty iovecs, and each item's done callback runs
- * once, after its last byte, in queue order.  Heap items free themselves
+ * once, after its last byte, in queue order; a zero-copy item's only once
+ * the socket gave its pages back too (every send's notification), also
+ * when its connection ended first.  Heap items free themselves
  * in that callback: a use of the item after it, or a free of an iov_base a
  * partial send moved (fixed in 4ce324e), is caught by AddressSanitizer,
  * which the Makefile builds this test with.
@@ -22,6 +24,7 @@ static struct io_loop *io;
 static uintptr_t done_order[8];	/* the items whose done ran, in order ... */
 static size_t done_at[8];	/* ... and how many bytes were on the wire then */
 static unsigned ndone;
+static bool next_zc;		/* heap_item's items may go zero-copy */
 
 static void heap_done(struct txitem *t)
 {
@@ -56,6 +59,7 @@ static struct txitem *heap_item(struct repl *r, uint64_t id, uint32_t plen, int 
 	iov[n++] = (struct iovec){ pay, plen };
 	t->own[0] = hdr;
 	t->own[1] = pay;
+	t->zc = next_zc;
 	tx_queue(r, t, iov, n, done);
 	return t;
 }
@@ -97,6 +101,7 @@ static struct repl *setup(void)
 
 	io = r->io;
 	ndone = 0;
+	next_zc = false;
 	return r;
 }
 
@@ -232,6 +237,206 @@ static void tls_receive_error_seen_by_a_send_says_what_it_is(void **state)
 	fake_repl_free(r);
 }
 
+/*
+ * --send-zc: a zero-copy item sent in two parts (two sends, two
+ * notifications) is done only after its last byte and both notifications,
+ * while the copied item behind it goes out meanwhile and is done at its
+ * last byte.  Its owner may reuse the buffer only then: the socket may
+ * still send from it (a retransmission) until the notification.
+ */
+static void zero_copy_item_is_done_after_its_last_notification(void **state)
+{
+	struct repl *r = setup();
+	struct txitem *a;
+	uintptr_t b;
+
+	(void)state;
+	r->tx.zc = true;
+	next_zc = true;
+	a = heap_item(r, 1, 4096, 'z', false, heap_done);
+	next_zc = false;
+	b = (uintptr_t)heap_item(r, 2, 512, 'c', false, heap_done);
+	assert_ptr_equal(fake_first_send(io), &a->zop);
+	assert_int_equal(fake_send(io, 1000), 1000);
+	assert_int_equal(fake_zc_pending(io), 1);
+	assert_ptr_equal(fake_first_send(io), &a->zop);	/* the rest, zero-copy again */
+	assert_int_equal(fake_send(io, SIZE_MAX), MDW_DATA_FRAME + 4096 - 1000);
+	assert_int_equal(fake_zc_pending(io), 2);
+	assert_int_equal(ndone, 0);			/* its pages are still the socket's */
+	assert_int_equal(r->tx.zc_waiting, 1);
+	assert_int_equal(r->tx.zc_sends, 2);
+	/* The copied item behind it is not held back. */
+	assert_int_equal(fake_find(io, IO_SENDMSG, -1)->kind, IO_SENDMSG);
+	assert_int_equal(fake_send(io, SIZE_MAX), MDW_DATA_FRAME + 512);
+	assert_int_equal(ndone, 1);
+	assert_true(done_order[0] == b);
+	fake_zc_notify(io);
+	assert_int_equal(ndone, 1);
+	fake_zc_notify(io);
+	assert_int_equal(ndone, 2);
+	assert_true(done_order[1] == (uintptr_t)a);
+	assert_int_equal(r->tx.zc_waiting, 0);
+	expect_data(1, 4096, 'z');
+	expect_data(2, 512, 'c');
+	assert_int_equal(fake_wire_unread(io), 0);
+	assert_false(r->conn.failing);
+	fake_repl_free(r);
+}
+
+/* A socket or kernel without zero-copy (EOPNOTSUPP, EINVAL): the item is
+ * sent again copied, the connection goes on and sends copies after. */
+static void zero_copy_refused_is_sent_again_copied(void **state)
+{
+	struct repl *r = setup();
+
+	(void)state;
+	r->tx.zc = true;
+	next_zc = true;
+	heap_item(r, 1, 4096, 'z', false, heap_done);
+	fake_complete(io, fake_find(io, IO_SENDMSG_ZC, -1), -EOPNOTSUPP);
+	assert_false(r->conn.failing);
+	assert_false(r->tx.zc);
+	assert_null(fake_find(io, IO_SENDMSG_ZC, -1));
+	heap_item(r, 2, 4096, 'y', false, heap_done);
+	assert_int_equal(fake_send(io, SIZE_MAX), MDW_DATA_FRAME + 4096);
+	assert_int_equal(fake_send(io, SIZE_MAX), MDW_DATA_FRAME + 4096);
+	assert_int_equal(ndone, 2);
+	assert_int_equal(fake_zc_pending(io), 0);
+	assert_int_equal(r->tx.zc_sends, 0);
+	expect_data(1, 4096, 'z');
+	expect_data(2, 4096, 'y');
+	fake_repl_free(r);
+}
+
+/*
+ * The connection ends with pages pinned: one item wholly sent, one cut
+ * off halfway, both waiting for notifications.  tx_reset must not hand
+ * either back (their owners would reuse memory the socket may still
+ * send), the socket closes with a reset (SO_LINGER 0: the pages come
+ * back at close, not after TCP's retries to a peer that may be gone), and
+ * each item is done, and a heap one freed (ASan), when its last
+ * notification comes.
+ */
+static void connection_end_waits_for_the_pages(void **state)
+{
+	struct repl *r = setup();
+	struct linger lg = { 0 };
+	socklen_t lglen = sizeof(lg);
+	struct txitem *a, *b;
+
+	(void)state;
+	r->tx.zc = true;
+	next_zc = true;
+	a = heap_item(r, 1, 4096, 'a', false, heap_done);
+	b = heap_item(r, 2, 4096, 'b', false, heap_done);
+	assert_int_equal(fake_send(io, SIZE_MAX), MDW_DATA_FRAME + 4096);
+	assert_int_equal(fake_send(io, 100), 100);
+	conn_fail(r, "test: the link broke");
+	assert_int_equal(ndone, 0);
+	tx_reset(r);
+	assert_null(r->tx.q);
+	assert_int_equal(ndone, 0);
+	assert_int_equal(r->tx.zc_waiting, 2);
+	tx_zc_close(r, r->conn.sock);
+	assert_int_equal(getsockopt(r->conn.sock, SOL_SOCKET, SO_LINGER, &lg, &lglen), 0);
+	assert_int_equal(lg.l_onoff, 1);
+	assert_int_equal(lg.l_linger, 0);
+	fake_zc_notify(io);
+	assert_int_equal(ndone, 1);
+	assert_true(done_order[0] == (uintptr_t)a);
+	fake_zc_notify(io);
+	assert_int_equal(ndone, 2);
+	assert_true(done_order[1] == (uintptr_t)b);
+	assert_int_equal(r->tx.zc_waiting, 0);
+	fake_repl_free(r);
+}
+
+/* Nothing pinned: the socket closes as always (a FIN, not a reset). */
+static void connection_end_without_pinned_pages_closes_gracefully(void **state)
+{
+	struct repl *r = setup();
+	struct linger lg = { 1, 1 };
+	socklen_t lglen = sizeof(lg);
+
+	(void)state;
+	r->tx.zc = true;
+	next_zc = true;
+	heap_item(r, 1, 4096, 'a', false, heap_done);
+	fake_send(io, SIZE_MAX);
+	fake_zc_notify(io);
+	assert_int_equal(ndone, 1);
+	tx_zc_close(r, r->conn.sock);
+	assert_int_equal(getsockopt(r->conn.sock, SOL_SOCKET, SO_LINGER, &lg, &lglen), 0);
+	assert_int_equal(lg.l_onoff, 0);
+	fake_repl_free(r);
+}
+
+/* The kernel hands the daemon one write of len bytes of fill. */
+static void kernel_write(struct repl *r, uint32_t slot, uint32_t len, int fill)
+{
+	static char buf[sizeof(struct md_chan_req) + (64u << 10)];
+	struct md_chan_req q = { .id = (7ull << 32) | slot, .offset = (uint64_t)slot << 16,
+				 .op = MD_OP_WRITE, .len = len };
+
+	assert_true(len <= 64u << 10);
+	memcpy(buf, &q, sizeof(q));
+	memset(buf + sizeof(q), fill, len);
+	fake_read(r->io, r->dev.ctl_fd, buf, sizeof(q) + len);
+}
+
+/*
+ * send.c with --send-zc: a batch of 32 KiB or more goes zero-copy, a
+ * smaller one is copied; the channel buffer of a zero-copy batch is not
+ * read into again until its notification, also across the end of its
+ * connection (send_reset), so that the next batch cannot overwrite bytes
+ * the socket may still send.
+ */
+static void channel_buffer_is_read_again_only_after_its_notification(void **state)
+{
+	struct repl *r = setup();
+	struct sendbuf *sb0 = &r->snd.sb[0], *sb1 = &r->snd.sb[1];
+
+	(void)state;
+	r->tx.zc = true;
+	send_start(r);
+	assert_ptr_equal(fake_find_fd(io, IO_READ, r->dev.ctl_fd)->buf, sb0->buf);
+	kernel_write(r, 1, 64u << 10, 'A');
+	assert_int_equal(fake_first_send(io)->kind, IO_SENDMSG_ZC);
+	fake_send_all(io);
+	assert_int_equal(sb0->state, SB_SENDING);	/* pinned */
+	assert_ptr_equal(fake_find_fd(io, IO_READ, r->dev.ctl_fd)->buf, sb1->buf);
+	kernel_write(r, 2, 4096, 'B');			/* small: copied */
+	assert_int_equal(fake_first_send(io)->kind, IO_SENDMSG);
+	fake_send_all(io);
+	assert_int_equal(sb1->state, SB_READING);	/* sb1 again: sb0 is not free */
+	assert_ptr_equal(fake_find_fd(io, IO_READ, r->dev.ctl_fd)->buf, sb1->buf);
+	kernel_write(r, 3, 64u << 10, 'C');
+	fake_send_all(io);
+	assert_null(fake_find_fd(io, IO_READ, r->dev.ctl_fd));	/* both pinned */
+	fake_zc_notify(io);
+	assert_ptr_equal(fake_find_fd(io, IO_READ, r->dev.ctl_fd)->buf, sb0->buf);
+
+	/* The connection ends with sb1 pinned: the next one reads into sb0
+	 * alone until sb1's notification. */
+	conn_fail(r, "test: the link broke");
+	repl_connection_reset(r);
+	assert_int_equal(sb0->state, SB_FREE);
+	assert_int_equal(sb1->state, SB_SENDING);
+	send_start(r);
+	assert_int_equal(fake_count(io, IO_READ), 1);
+	assert_ptr_equal(fake_find_fd(io, IO_READ, r->dev.ctl_fd)->buf, sb0->buf);
+	kernel_write(r, 4, 4096, 'D');
+	fake_send_all(io);
+	assert_ptr_equal(fake_find_fd(io, IO_READ, r->dev.ctl_fd)->buf, sb0->buf);
+	fake_zc_notify(io);
+	assert_int_equal(sb1->state, SB_FREE);
+	expect_data((7ull << 32) | 1, 64u << 10, 'A');
+	expect_data((7ull << 32) | 2, 4096, 'B');
+	expect_data((7ull << 32) | 3, 64u << 10, 'C');
+	expect_data((7ull << 32) | 4, 4096, 'D');
+	fake_repl_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +444,11 @@ int main(void)
 		cmocka_unit_test(done_runs_once_per_item_after_its_last_byte),
 		cmocka_unit_test(send_error_fails_the_connection_and_keeps_the_items),
 		cmocka_unit_test(tls_receive_error_seen_by_a_send_says_what_it_is),
+		cmocka_unit_test(zero_copy_item_is_done_after_its_last_notification),
+		cmocka_unit_test(zero_copy_refused_is_sent_again_copied),
+		cmocka_unit_test(connection_end_waits_for_the_pages),
+		cmocka_unit_test(connection_end_without_pinned_pages_closes_gracefully),
+		cmocka_unit_test(channel_buffer_is_read_again_only_after_its_notification),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,11 +160,13 @@ for v in plain xxh3; do
 		CONF=/tmp/$v.conf mirror_resync mirror_plain
 		CONF=/tmp/$v.conf mirror_resync_fg mirror_plain
 		# Issue 25: how mirrord reads the kernel channel (the
-		# default, adaptive, beside blocking and nowait), and the
-		# ring's DEFER_TASKRUN, on both nodes.
-		for on in blocking nowait defer; do
+		# default, adaptive, beside blocking and nowait), the
+		# ring's DEFER_TASKRUN, on both nodes, and zero-copy sends
+		# (--uring-on send-zc, the primary's).
+		for on in blocking nowait defer sendzc; do
 			case $on in
 			defer) args="--uring-on defer-taskrun"; want=io_uring+defer ;;
+			sendzc) args="--uring-on send-zc"; want=io_uring ;;
 			*) args="--chan-read $on"; want=io_uring ;;
 			esac
 			MD_DAEMON_ARGS="$args" CONF=/tmp/$v.conf start_pair
