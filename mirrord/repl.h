@@ -107,13 +107,17 @@ struct txitem {
 	void (*done)(struct txitem *t);
 	struct txitem *next;
 	void *own[2];		/* heap buffers freed by tx_heap_free (the iov moves) */
-	/* Zero-copy (tx.c, --send-zc): zc, set by the owner before
+	/* When its last byte went to the socket (now_ns()), for the
+	 * owner's done; 0: dropped with its connection, never sent whole. */
+	uint64_t sent_ns;
+	/* Zero-copy (tx.c, --uring-on send-zc): zc, set by the owner before
 	 * tx_queue, lets tx.c send it so; zop is then its send, zc_pending
-	 * its sends whose notification has not come, and done runs once
-	 * the last one came (zc_sent: all of it handed to the socket, or
-	 * dropped with its connection). */
+	 * its sends whose notification has not come (of connection zc_gen),
+	 * and done runs once the last one came (zc_sent: all of it handed
+	 * to the socket, or dropped with its connection). */
 	bool zc, zc_sent;
 	unsigned zc_pending;
+	uint32_t zc_gen;
 	struct io_op zop;
 };
 
@@ -308,7 +312,7 @@ struct repl {
 		enum io_mode io_mode;
 		unsigned io_flags;		/* IO_DEFER (--uring-on) */
 		enum chan_read chan_read;	/* --chan-read (send.c) */
-		bool send_zc;			/* --send-zc (tx.c) */
+		bool send_zc;			/* --uring-on send-zc (tx.c) */
 		uint32_t proto_min, proto_max;	/* what we offer (test knob) */
 		const char *state_path;
 		const char *config_path;	/* read again by mdctl adjust */
@@ -371,9 +375,11 @@ struct repl {
 	struct {			/* tx.c */
 		uint64_t bytes;		/* sent on this connection (the TLS key's limit) */
 		uint64_t sends;		/* sendmsg calls completed (since the start) */
-		uint64_t zc_sends;	/* ... of them zero-copy (--send-zc) */
+		uint64_t zc_sends;	/* ... of them zero-copy (--uring-on send-zc) */
 		bool zc;		/* this connection sends zc items so */
-		unsigned zc_waiting;	/* items waiting for notifications */
+		bool zc_unsupported;	/* the kernel has no SENDMSG_ZC (for good) */
+		uint32_t gen;		/* the connection's, counted by tx_reset */
+		unsigned zc_waiting;	/* its items waiting for notifications */
 		struct ctlbuf ctl[2];
 		int ctl_cur;
 		struct txitem *q, *q_tail;

@@ -39,7 +39,8 @@
 static void sb_post_read(struct sendbuf *sb);
 
 /*
- * --send-zc: a batch of at least this many bytes goes out zero-copy.
+ * --uring-on send-zc: a batch of at least this many bytes (read from the
+ * channel, before any compression) goes out zero-copy.
  * Below it, pinning the pages and the notification cost more than the
  * copy they save (the kernel's MSG_ZEROCOPY notes put the break-even
  * around 10 KB); a batch of one 4 KiB write stays a copy.
@@ -146,8 +147,13 @@ static void sb_sent(struct txitem *t)
 	struct sendbuf *sb = (struct sendbuf *)((char *)t - offsetof(struct sendbuf, tx));
 	struct repl *r = sb->r;
 
-	r->snd.sent_writes += sb->nwrites;
-	r->snd.send_ns += sb->nwrites * (now_ns() - sb->read_ns);
+	/* Counted at its send's end (a zero-copy batch is done later, when
+	 * the socket gives its pages back), and not at all when its
+	 * connection dropped it. */
+	if (t->sent_ns) {
+		r->snd.sent_writes += sb->nwrites;
+		r->snd.send_ns += sb->nwrites * (t->sent_ns - sb->read_ns);
+	}
 	sb->state = SB_FREE;
 	sb_post_read(sb);
 }
@@ -250,8 +256,12 @@ static void sb_read_cb(struct io_op *op, int res)
 	}
 	sb->state = SB_SENDING;
 	/* Large batches without a copy where the link allows (tx.c): the
-	 * buffer is read into again only once the socket gave it back. */
-	sb->tx.zc = (size_t)res >= SEND_ZC_MIN_BYTES;
+	 * buffer is read into again only once the socket gave it back.  Not
+	 * while an async backlog runs: reading must go on behind a slow
+	 * link, and a pinned buffer would stop it until the peer's TCP
+	 * acknowledgement (bl_stage copies only behind a batch still
+	 * waiting for the socket). */
+	sb->tx.zc = (size_t)res >= SEND_ZC_MIN_BYTES && !r->as.active;
 	tx_queue(r, &sb->tx, sb->iov, 2 * n, sb_sent);
 	/* The next batch is read only now: queued after this one. */
 	send_resume(r);

@@ -8,7 +8,7 @@
  * Owns r->tx.  Packets leave in the order they were queued; a partial send
  * advances the item's iovec and resumes it before anything else goes.
  *
- * Zero-copy (--send-zc, unencrypted links, io_uring): an item its owner
+ * Zero-copy (--uring-on send-zc, unencrypted links, io_uring): an item its owner
  * marked zc (send.c's large batches) goes out by SENDMSG_ZC, the socket
  * taking its pages instead of a copy.  Those pages are the socket's until
  * io_uring's notification for each send of it (when TCP has freed them,
@@ -37,6 +37,7 @@ static void tx_start(struct repl *r);
  * gave back the pages of its zero-copy sends. */
 static void tx_item_done(struct txitem *t)
 {
+	t->sent_ns = now_ns();
 	if (t->zc_pending)
 		t->zc_sent = true;
 	else
@@ -53,7 +54,8 @@ static void tx_zc_notif(struct io_op *op)
 		return;
 	if (--t->zc_pending)
 		return;
-	r->tx.zc_waiting--;
+	if (t->zc_gen == r->tx.gen)
+		r->tx.zc_waiting--;
 	if (t->zc_sent) {
 		t->zc_sent = false;
 		t->done(t);
@@ -61,23 +63,29 @@ static void tx_zc_notif(struct io_op *op)
 }
 
 /*
- * A zero-copy send's own outcome: its notification to wait for, and
- * whether this socket takes them at all.  true when the send is to be
- * made again, copied: the kernel or the socket refused zero-copy (a
- * kernel without SENDMSG_ZC says EINVAL, a socket without zero-copy
- * support EOPNOTSUPP), and this connection sends copies from now on.
+ * A zero-copy send's own outcome: its notification to wait for (6.1 on:
+ * any send past its preparation, failed or not, says F_MORE and gets
+ * one), and whether zero-copy works at all.  true when the send is to be
+ * made again, copied: a kernel without SENDMSG_ZC says EINVAL (no
+ * notification; copies for the daemon's life), a socket that refuses
+ * zero-copy EOPNOTSUPP, and ENOBUFS or ENOMEM a lack of memory for it
+ * (copies for the rest of the connection).
  */
 static bool tx_zc_result(struct repl *r, struct txitem *t, struct io_op *op, int res)
 {
-	if (op->zc_more && !t->zc_pending++)
+	if (op->zc_more && !t->zc_pending++) {
+		t->zc_gen = r->tx.gen;
 		r->tx.zc_waiting++;
+	}
 	if (res == -EINVAL || res == -EOPNOTSUPP || res == -ENOBUFS || res == -ENOMEM) {
-		log_warn("--send-zc: the socket refused a zero-copy send (%s); sending copies "
-			 "on this connection", strerror(-res));
+		log_warn("--uring-on send-zc: %s refused a zero-copy send (%s); sending copies %s",
+			 res == -EINVAL ? "the kernel" : "the socket", strerror(-res),
+			 res == -EINVAL ? "from now on" : "on this connection");
+		r->tx.zc_unsupported |= res == -EINVAL;
 		r->tx.zc = false;
 		return true;
 	}
-	if (res > 0)
+	if (res > 0 && !r->conn.failing)
 		r->tx.zc_sends++;
 	return false;
 }
@@ -287,9 +295,12 @@ void tx_reset(struct repl *r)
 		struct txitem *t = r->tx.q;
 
 		r->tx.q = t->next;
-		if (t->zc_pending)
-			t->zc_sent = true;	/* its owner's once the pages are back */
-		else if (t->done == tx_heap_free)
+		if (t->zc_pending) {
+			/* Its owner's once the pages are back, as not sent.
+			 * Only send.c's channel buffers go zero-copy. */
+			t->sent_ns = 0;
+			t->zc_sent = true;
+		} else if (t->done == tx_heap_free)
 			tx_heap_free(t);
 		else if (t->done == bl_sent)
 			bl_drop(t);
@@ -300,7 +311,12 @@ void tx_reset(struct repl *r)
 	/* Zero-copy only where the socket sends the buffers themselves:
 	 * kernel TLS encrypts into its own (and refuses SENDMSG_ZC), the
 	 * aio backend copies anyway. */
-	r->tx.zc = r->opt.send_zc && !r->conn.tls && !strncmp(io_backend_name(r->io), "io_uring", 8);
+	r->tx.zc = r->opt.send_zc && !r->tx.zc_unsupported && !r->conn.tls &&
+		   !strncmp(io_backend_name(r->io), "io_uring", 8);
+	/* A new connection: what the last one left pinned is not this
+	 * socket's (its notifications come all the same, tx_zc_notif). */
+	r->tx.gen++;
+	r->tx.zc_waiting = 0;
 	r->tx.ctl_cur = 0;
 	for (int i = 0; i < 2; i++) {
 		r->tx.ctl[i].r = r;
@@ -323,6 +339,7 @@ void tx_zc_close(struct repl *r, int fd)
 
 	if (!r->tx.zc_waiting || fd != r->conn.sock)
 		return;
-	log_info("--send-zc: %u batches still in the socket: closing it with a reset", r->tx.zc_waiting);
+	log_info("--uring-on send-zc: %u batches still in the socket: closing it with a reset",
+		 r->tx.zc_waiting);
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
