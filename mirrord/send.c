@@ -257,7 +257,7 @@ static void sb_read_cb(struct io_op *op, int res)
 	sb->state = SB_SENDING;
 	/* Large batches without a copy where the link allows (tx.c): the
 	 * buffer is read into again only once the socket gave it back.  Not
-	 * while an async backlog runs: reading must go on behind a slow
+	 * on a connection in mode = async: reading must go on behind a slow
 	 * link, and a pinned buffer would stop it until the peer's TCP
 	 * acknowledgement (bl_stage copies only behind a batch still
 	 * waiting for the socket). */
@@ -421,6 +421,13 @@ void send_start(struct repl *r)
 		r->snd.mode = CHAN_READ_NOWAIT;
 		r->snd.nowait = true;
 	}
+	/* --uring-on send-zc asked for but not in force: say why, once a
+	 * connection (zc_sends stays 0). */
+	if (r->opt.send_zc && (!r->tx.zc || r->as.active))
+		log_info("--uring-on send-zc: copies on this connection (%s)",
+			 r->conn.tls ? "kernel TLS copies into its records" :
+			 r->as.active ? "mode = async" :
+			 r->tx.zc_unsupported ? "the kernel has no zero-copy sends" : "not io_uring");
 	sb_post_read(&r->snd.sb[0]);
 	sb_post_read(&r->snd.sb[1]);
 }

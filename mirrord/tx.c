@@ -67,7 +67,8 @@ static void tx_zc_notif(struct io_op *op)
  * any send past its preparation, failed or not, says F_MORE and gets
  * one), and whether zero-copy works at all.  true when the send is to be
  * made again, copied: a kernel without SENDMSG_ZC says EINVAL (no
- * notification; copies for the daemon's life), a socket that refuses
+ * notification; copies for the daemon's life if no zero-copy send ever
+ * went), a socket that refuses
  * zero-copy EOPNOTSUPP, and ENOBUFS or ENOMEM a lack of memory for it
  * (copies for the rest of the connection).
  */
@@ -78,10 +79,14 @@ static bool tx_zc_result(struct repl *r, struct txitem *t, struct io_op *op, int
 		r->tx.zc_waiting++;
 	}
 	if (res == -EINVAL || res == -EOPNOTSUPP || res == -ENOBUFS || res == -ENOMEM) {
+		/* EINVAL before any zero-copy send went: a kernel without
+		 * the operation (after one, a fault of this send's). */
+		bool never = res == -EINVAL && !r->tx.zc_sends;
+
 		log_warn("--uring-on send-zc: %s refused a zero-copy send (%s); sending copies %s",
-			 res == -EINVAL ? "the kernel" : "the socket", strerror(-res),
-			 res == -EINVAL ? "from now on" : "on this connection");
-		r->tx.zc_unsupported |= res == -EINVAL;
+			 res == -EINVAL ? "the kernel" : res == -EOPNOTSUPP ? "the socket" : "no memory:",
+			 strerror(-res), never ? "from now on" : "on this connection");
+		r->tx.zc_unsupported |= never;
 		r->tx.zc = false;
 		return true;
 	}
@@ -183,6 +188,7 @@ void tx_queue(struct repl *r, struct txitem *t, struct iovec *iov, int niov,
 	}
 	memset(&t->msg, 0, sizeof(t->msg));
 	t->zc_sent = false;
+	t->sent_ns = 0;
 	t->iov = iov;
 	t->msg.msg_iov = iov;
 	t->msg.msg_iovlen = (size_t)niov;

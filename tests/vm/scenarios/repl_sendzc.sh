@@ -15,6 +15,7 @@
 plain_conf
 MD_DAEMON_ARGS="--uring-on send-zc" CONF=/tmp/plain.conf start_pair
 fio_write --rw=write --bs=1m --size=64m --iodepth=16
+sleep 2		# mirrord's state file published since (once a second at most)
 z1=$(status_field zc_sends)
 [ "${z1:-0}" -gt 0 ] || fail "no zero-copy send in 1 MiB writes (zc_sends '$z1')"
 fio_write --rw=randwrite --bs=4k --size=32m --offset=64m --iodepth=32
@@ -37,8 +38,10 @@ mine | grep -q "refused a zero-copy send" && fail "zero-copy refused: $(mine | g
 # The connection ended with batches still pinned (the case this models).
 mine | grep -q "send-zc: [0-9]* batches still in the socket: closing it with a reset" ||
 	fail "the connection did not end with pinned batches: $(mine | tail -5)"
+sleep 2
 z2=$(status_field zc_sends)
 fio_write --rw=write --bs=1m --size=32m --offset=192m --iodepth=16
+sleep 2
 z3=$(status_field zc_sends)
 [ "$z3" -gt "$z2" ] || fail "no zero-copy send after the reconnect ($z2, then $z3)"
 wait_sync
