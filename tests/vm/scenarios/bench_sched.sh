@@ -6,9 +6,8 @@
 # submitting until it waits, and mirrord then reads the requests in fewer,
 # fuller batches.  Three rounds in one boot, 15 s per fio job of
 # bench/mirror.fio, unencrypted.  A job that has not ended 60 s after its
-# start is a stall: the scenario then prints what both nodes hold (the
-# kernel's requests in flight, the lower disk's, every mirrord and fio
-# thread's stack) and fails.  Not in make bench or any suite
+# start is a stall: the scenario then prints what both nodes hold (below,
+# stall_dump) and fails.  Not in make bench or any suite
 # (docs/performance.md, "Who runs when").  Run it with
 #   python3 tests/vm/runner.py --kernel KVER --initrd build/initramfs-KVER.cpio \
 #     --suite bench --nodes 2 --timeout 1500 --logdir D --results D/r.txt bench_sched
@@ -19,7 +18,14 @@ VARIANTS="other batch"
 plain_conf
 ctr() { mdctl status --json r0 | json_field "$1"; }
 batch_all='for t in /proc/$(pidof mirrord)/task/*; do chrt -b -p 0 ${t##*/} >/dev/null; done'
-stall_dump='echo "inflight: mirror0 $(cat /sys/block/mirror0/inflight 2>/dev/null) vda $(cat /sys/block/vda/inflight)"; mdctl status --json r0 | grep -E "inflight|connection|\"writes\"|bitmap_waits"; for p in $(pidof mirrord) $(pidof fio); do for t in /proc/$p/task/*; do echo "task ${t##*/} $(cat $t/comm) state $(cut -d" " -f3 $t/stat) wchan $(cat $t/wchan)"; sed "s/^/    /" $t/stack; done; done; tail -5 /var/log/mirrordisk/r0.log'
+# What a node holds in a stall: the module's requests in flight (mdctl's
+# inflight; /sys/block/mirror0/inflight stays 0, the device does no I/O
+# accounting) beside the lower disk's, twice 10 s apart, the disk's
+# blk-mq state, the workqueues and every task (sysrq t), each mirrord
+# and fio thread's stack; then one read of the lower disk, after which
+# the scenario says whether fio went on (a lost notification of the
+# emulated disk would be cleared by it).
+stall_dump='for i in 1 2; do echo "module: $(mdctl status --json r0 | grep -E "\"(inflight|oldest_request_ms|epochs|bitmap_write_rounds)\"" | tr -d "\n ")  vda inflight: $(cat /sys/block/vda/inflight)"; [ $i = 2 ] || sleep 10; done; mount -t debugfs none /sys/kernel/debug 2>/dev/null; for f in busy dispatch state; do echo "vda hctx0 $f: $(cat /sys/kernel/debug/block/vda/hctx0/$f 2>/dev/null | head -5 | tr "\n" " ")"; done; for p in $(pidof mirrord) $(pidof fio); do for t in /proc/$p/task/*; do echo "task ${t##*/} $(cat $t/comm) state $(cut -d" " -f3 $t/stat) wchan $(cat $t/wchan)"; sed "s/^/    /" $t/stack; done; done; echo t > /proc/sysrq-trigger; dmesg | tail -150 | grep -E -A12 "workqueue|Showing busy" | head -60; tail -5 /var/log/mirrordisk/r0.log'
 for rep in $REPS; do
 	for v in $VARIANTS; do
 		CONF=/tmp/plain.conf start_pair
@@ -36,6 +42,9 @@ for rep in $REPS; do
 				if [ $i -gt 300 ]; then
 					echo "@@STALL $rep $v $t: node a"; eval "$stall_dump"
 					echo "@@STALL node b"; on_b "$stall_dump"
+					dd if=/dev/vda of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null
+					sleep 5
+					echo "@@STALL after one read of vda: fio $(kill -0 $f 2>/dev/null && echo still stuck || echo went on); vda inflight $(cat /sys/block/vda/inflight)"
 					fail "fio $t stalled ($v, round $rep)"
 				fi
 				sleep 0.2
