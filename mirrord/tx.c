@@ -50,8 +50,12 @@ static void tx_zc_notif(struct io_op *op)
 	struct txitem *t = (struct txitem *)((char *)op - offsetof(struct txitem, zop));
 	struct repl *r = op->ctx;
 
-	if (!t->zc_pending)
+	if (!t->zc_pending) {
+		/* Before its send's completion, which io_uring orders
+		 * after it from 6.1 on: the count would never come back. */
+		log_warn("--uring-on send-zc: a notification for a send not completed yet; ignored");
 		return;
+	}
 	if (--t->zc_pending)
 		return;
 	if (t->zc_gen == r->tx.gen)
@@ -68,9 +72,9 @@ static void tx_zc_notif(struct io_op *op)
  * one), and whether zero-copy works at all.  true when the send is to be
  * made again, copied: a kernel without SENDMSG_ZC says EINVAL (no
  * notification; copies for the daemon's life if no zero-copy send ever
- * went), a socket that refuses
- * zero-copy EOPNOTSUPP, and ENOBUFS or ENOMEM a lack of memory for it
- * (copies for the rest of the connection).
+ * went), a socket that refuses zero-copy EOPNOTSUPP, and ENOBUFS or
+ * ENOMEM a lack of memory for it (copies for the rest of the
+ * connection).
  */
 static bool tx_zc_result(struct repl *r, struct txitem *t, struct io_op *op, int res)
 {
@@ -84,7 +88,8 @@ static bool tx_zc_result(struct repl *r, struct txitem *t, struct io_op *op, int
 		bool never = res == -EINVAL && !r->tx.zc_sends;
 
 		log_warn("--uring-on send-zc: %s refused a zero-copy send (%s); sending copies %s",
-			 res == -EINVAL ? "the kernel" : res == -EOPNOTSUPP ? "the socket" : "no memory:",
+			 res == -EINVAL ? "the kernel" : res == -EOPNOTSUPP ? "the socket" :
+			 "the kernel, short of memory,",
 			 strerror(-res), never ? "from now on" : "on this connection");
 		r->tx.zc_unsupported |= never;
 		r->tx.zc = false;
