@@ -47,6 +47,16 @@ static void sb_post_read(struct sendbuf *sb);
  */
 #define SEND_ZC_MIN_BYTES	(32u << 10)
 
+/* This connection sends zero-copy: tx.c's choice (the option, no kernel
+ * TLS, io_uring, a kernel that has it), and not mode = async: behind a
+ * slow link a pinned buffer would stop the channel reads until the
+ * peer's TCP acknowledgement (bl_stage copies only behind a batch still
+ * waiting for the socket). */
+static bool send_zc_on(const struct repl *r)
+{
+	return r->tx.zc && !r->as.active;
+}
+
 const char *chan_read_name(enum chan_read m)
 {
 	return m == CHAN_READ_NOWAIT ? "nowait" : m == CHAN_READ_ADAPTIVE ? "adaptive" : "blocking";
@@ -255,13 +265,9 @@ static void sb_read_cb(struct io_op *op, int res)
 		return;
 	}
 	sb->state = SB_SENDING;
-	/* Large batches without a copy where the link allows (tx.c): the
-	 * buffer is read into again only once the socket gave it back.  Not
-	 * on a connection in mode = async: reading must go on behind a slow
-	 * link, and a pinned buffer would stop it until the peer's TCP
-	 * acknowledgement (bl_stage copies only behind a batch still
-	 * waiting for the socket). */
-	sb->tx.zc = (size_t)res >= SEND_ZC_MIN_BYTES && !r->as.active;
+	/* Large batches without a copy where the link allows: the buffer is
+	 * read into again only once the socket gave it back (tx.c). */
+	sb->tx.zc = (size_t)res >= SEND_ZC_MIN_BYTES && send_zc_on(r);
 	tx_queue(r, &sb->tx, sb->iov, 2 * n, sb_sent);
 	/* The next batch is read only now: queued after this one. */
 	send_resume(r);
@@ -423,7 +429,7 @@ void send_start(struct repl *r)
 	}
 	/* --uring-on send-zc asked for but not in force: say why, once a
 	 * connection (zc_sends stays 0). */
-	if (r->opt.send_zc && (!r->tx.zc || r->as.active))
+	if (r->opt.send_zc && !send_zc_on(r))
 		log_info("--uring-on send-zc: copies on this connection (%s)",
 			 r->conn.tls ? "kernel TLS copies into its records" :
 			 r->as.active ? "mode = async" :

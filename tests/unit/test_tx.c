@@ -246,6 +246,13 @@ static void tls_receive_error_seen_by_a_send_says_what_it_is(void **state)
  * last byte.  Its owner may reuse the buffer only then: the socket may
  * still send from it (a retransmission) until the notification.
  */
+/* This connection sends zero-copy, and heap_item's items may go so. */
+static void zc_on(struct repl *r)
+{
+	r->tx.zc = true;
+	next_zc = true;
+}
+
 static void zero_copy_item_is_done_after_its_last_notification(void **state)
 {
 	struct repl *r = setup();
@@ -253,8 +260,7 @@ static void zero_copy_item_is_done_after_its_last_notification(void **state)
 	uintptr_t b;
 
 	(void)state;
-	r->tx.zc = true;
-	next_zc = true;
+	zc_on(r);
 	a = heap_item(r, 1, 4096, 'z', false, heap_done);
 	next_zc = false;
 	b = (uintptr_t)heap_item(r, 2, 512, 'c', false, heap_done);
@@ -293,8 +299,7 @@ static void zero_copy_refused_is_sent_again_copied(void **state)
 	struct repl *r = setup();
 
 	(void)state;
-	r->tx.zc = true;
-	next_zc = true;
+	zc_on(r);
 	heap_item(r, 1, 4096, 'z', false, heap_done);
 	fake_complete(io, fake_find(io, IO_SENDMSG_ZC, -1), -EOPNOTSUPP);
 	assert_false(r->conn.failing);
@@ -330,8 +335,7 @@ static void connection_end_waits_for_the_pages(void **state)
 	uint64_t t_notif;
 
 	(void)state;
-	r->tx.zc = true;
-	next_zc = true;
+	zc_on(r);
 	a = heap_item(r, 1, 4096, 'a', false, heap_done);
 	b = heap_item(r, 2, 4096, 'b', false, heap_done);
 	assert_int_equal(fake_send(io, SIZE_MAX), MDW_DATA_FRAME + 4096);
@@ -390,8 +394,7 @@ static void refused_with_a_notification_waits_for_it(void **state)
 	struct io_op *op;
 
 	(void)state;
-	r->tx.zc = true;
-	next_zc = true;
+	zc_on(r);
 	heap_item(r, 1, 4096, 'z', false, heap_done);
 	op = fake_find(io, IO_SENDMSG_ZC, -1);
 	op->zc_more = true;
@@ -426,8 +429,7 @@ static void connection_end_without_pinned_pages_closes_gracefully(void **state)
 	socklen_t lglen = sizeof(lg);
 
 	(void)state;
-	r->tx.zc = true;
-	next_zc = true;
+	zc_on(r);
 	heap_item(r, 1, 4096, 'a', false, heap_done);
 	fake_send(io, SIZE_MAX);
 	fake_zc_notify(io);
