@@ -153,3 +153,29 @@ u64 md_oldest_ms_locked(struct md_dev *md)
 	}
 	return any ? jiffies_to_msecs(jiffies - oldest) : 0;
 }
+
+/*
+ * Age in ms of the oldest request whose local part has not completed
+ * (its bitmap page, then its write, flush or resync read: the lower
+ * disk's doing, not the daemon's), and its offset; 0 when none.  The
+ * module has no clock for its own disk: like a plain disk it waits, and
+ * mirrord, which polls this, says when the wait passes its bound.
+ */
+u64 md_local_oldest_ms_locked(struct md_dev *md, u64 *offset)
+{
+	unsigned long oldest = jiffies;
+	unsigned int slot;
+	bool any = false;
+
+	*offset = 0;
+	for_each_set_bit(slot, md->slot_map, MD_MAX_INFLIGHT) {
+		const struct md_req *r = &md->reqs[slot];
+
+		if (READ_ONCE(r->local_done) || !time_before_eq(r->started, oldest))
+			continue;
+		oldest = r->started;
+		*offset = r->offset;
+		any = true;
+	}
+	return any ? jiffies_to_msecs(jiffies - oldest) : 0;
+}

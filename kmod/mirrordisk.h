@@ -68,6 +68,8 @@ struct md_req {
 	blk_status_t local_status;
 	int remote_status;		/* 0: the peer holds it */
 	bool shipped;
+	bool local_done;		/* its local part completed (status:
+					 * local_oldest_ms, deadline.c) */
 	bool clean_epoch;		/* bitmap.c's flush of both disks (no application bio) */
 	bool unrecorded;		/* metadata failed: completes only if replicated */
 	struct work_struct local_work;	/* the local write again, where it may
@@ -199,6 +201,7 @@ void md_deadline_init(struct md_dev *md);
 void md_deadline_start_locked(struct md_dev *md, u32 deadline_s);
 void md_deadline_stop(struct md_dev *md);
 u64 md_oldest_ms_locked(struct md_dev *md);
+u64 md_local_oldest_ms_locked(struct md_dev *md, u64 *offset);
 
 /* chan.c */
 extern const struct file_operations md_ctl_fops;

@@ -113,6 +113,7 @@ static struct md_req *md_try_start(struct md_dev *md, struct bio *bio)
 	if (!++req->gen)
 		req->gen = 1;	/* id 0 is MD_CHAN_ACK_PROGRESS */
 	req->local_status = BLK_STS_OK;
+	req->local_done = false;
 	req->clean_epoch = bio->bi_end_io == md_bm_epoch_endio;
 	/* Until it has a slot, a resync bio's bi_private carries the
 	 * connection it was asked for (md_resync_chunks). */
@@ -173,6 +174,7 @@ static void md_local_endio(struct bio *clone)
 	}
 	req->local_status = clone->bi_status;
 	req->t_local = ktime_get_ns();
+	WRITE_ONCE(req->local_done, true);
 	bio_put(clone);
 	md_req_put(req);
 }
@@ -202,6 +204,7 @@ static void md_submit_local(struct md_req *req, bool nowait)
 	}
 	if (!clone) {
 		req->local_status = BLK_STS_RESOURCE;
+		WRITE_ONCE(req->local_done, true);
 		md_req_put(req);
 		return;
 	}
@@ -408,6 +411,7 @@ static void md_rs_endio(struct bio *bio)
 	bool queued = false;
 
 	req->local_status = bio->bi_status;
+	WRITE_ONCE(req->local_done, true);
 	if (bio->bi_status) {
 		/* The daemon still hears of it, so that its resync window does
 		 * not wait for this chunk: the bit stays set. */

@@ -342,6 +342,8 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bo
 	json_object_object_add(j, "disk_stall_ms", json_object_new_int64((int64_t)(s.pid ? s.disk_stall_ms : 0)));
 	json_object_object_add(j, "disk_stall_offset", json_object_new_int64((int64_t)s.disk_stall_offset));
 	json_object_object_add(j, "oldest_request_ms", json_object_new_int64((int64_t)st.oldest_ms));
+	json_object_object_add(j, "local_oldest_ms", json_object_new_int64((int64_t)st.local_oldest_ms));
+	json_object_object_add(j, "local_oldest_offset", json_object_new_int64((int64_t)st.local_oldest_offset));
 	json_object_object_add(j, "daemon_deadline_misses", json_object_new_int64((int64_t)st.daemon_misses));
 	json_object_object_add(j, "daemon_pid", json_object_new_int(s.pid));
 	json_object_object_add(j, "io_backend", json_object_new_string(s.io[0] ? s.io : "-"));

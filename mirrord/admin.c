@@ -86,7 +86,9 @@ void state_write(struct repl *r, enum md_link link)
 		.sync_same = r->rs.same, .detached = r->adm.detached, .paused = r->adm.paused,
 		.resync_rate = r->res->resync_rate,
 		.sync_done = r->rs.done, .sync_total = r->rs.total, .sync_rate = rs_rate(r),
-		.disk_stall_ms = r->ap.stall_ms, .disk_stall_offset = r->ap.stall_offset,
+		/* our disk: the writes this daemon applies, or the module's */
+		.disk_stall_ms = r->ap.stall_ms ? r->ap.stall_ms : r->dev.stall_ms,
+		.disk_stall_offset = r->ap.stall_ms ? r->ap.stall_offset : r->dev.stall_offset,
 	};
 	int rc;
 

@@ -14,9 +14,11 @@
  *   - a request the peer has not acknowledged for ko-count x timeout
  *     seconds: the connection fails (send.c, the progress timeout);
  *   - the kernel went standalone by itself (this daemon missed its
- *     deadline, kmod/deadline.c): the connection fails (poll_role);
+ *     deadline, kmod/deadline.c): the connection fails (poll_kernel);
  *   - an I/O on our own disk older than that bound: status says so
- *     (apply.c), also while a failed connection waits for the disk;
+ *     (apply.c for what this daemon writes, also while a failed
+ *     connection waits for the disk; poll_kernel for the module's own
+ *     I/O, the primary's writes, also while no connection is up);
  *   - nothing sent for PING_INTERVAL_MS: a PING keeps the peer's timer fed;
  *   - every POLL_INTERVAL_MS: the local role (mdctl may have changed it),
  *     the resync and verify windows, the state file while they run;
@@ -54,14 +56,47 @@ void dev_note_role(struct repl *r, uint32_t role)
 	r->dev.role = role;
 }
 
-static void poll_role(struct repl *r)
+/*
+ * Our own disk as the module sees it: its oldest request whose local part
+ * (bitmap page, write, flush, resync read) has not completed.  Older than
+ * the progress bound, the disk is "stalled" in status, as apply.c says of
+ * the writes this daemon applies itself; the module only waits, as a
+ * plain disk would (docs/design.md, "Timeouts").  true when that changed.
+ */
+static bool note_local_disk(struct repl *r, const struct md_ioc_status *st)
+{
+	bool was = r->dev.stall_ms != 0;
+
+	if (st->local_oldest_ms > progress_bound_ms(r)) {
+		if (!was)
+			log_err("local disk %s: I/O at offset %llu has not completed for %llu s",
+				r->res->nodes[r->me].disk, (unsigned long long)st->local_oldest_offset,
+				(unsigned long long)st->local_oldest_ms / 1000);
+		r->dev.stall_ms = st->local_oldest_ms;
+		r->dev.stall_offset = st->local_oldest_offset;
+		return true;
+	}
+	r->dev.stall_ms = r->dev.stall_offset = 0;
+	if (was)
+		log_info("local disk %s completes I/O again", r->res->nodes[r->me].disk);
+	return was;
+}
+
+/* The kernel's view, once a poll: our role (mdctl or the cluster may
+ * change it) and our disk. */
+static void poll_kernel(struct repl *r)
 {
 	struct md_ioc_status st;
+	bool changed;
 
 	if (conn_kernel_gave_up(r) || kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st))
 		return;
-	if (st.role == r->dev.role)
+	changed = note_local_disk(r, &st);
+	if (st.role == r->dev.role) {
+		if (changed)
+			state_write(r, r->adm.link);
 		return;
+	}
 	r->dev.role = st.role;
 	log_info("local role is now %s", md_role_name(r->dev.role));
 	state_write(r, r->adm.link);	/* the events show the role */
@@ -176,7 +211,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 				continue;
 			if (apply_check_stall(r, now))
 				state_write(r, MD_LINK_CONNECTED);
-			poll_role(r);
+			poll_kernel(r);
 			rs_kick(r);
 			vf_kick(r);
 			as_kick(r);
@@ -218,7 +253,7 @@ int repl_run(struct repl *r, volatile int *stop)
 		if (fence_poll(r))
 			state_write(r, r->adm.link);
 		rc = conn_establish(r, stop, &h);
-		poll_role(r);
+		poll_kernel(r);
 		if (rc < 0) {
 			/* Nothing listens at the peer's address now: a refusal
 			 * of an earlier handshake (the peer went down in the

@@ -333,6 +333,8 @@ struct repl {
 		uint64_t size_bytes, nchunks;
 		uint32_t chunk_bytes;
 		uint32_t role;		/* local role, polled from the kernel */
+		uint64_t stall_ms, stall_offset;	/* the module's oldest local
+					 * I/O, when older than the bound */
 		int meta_fd;		/* metadata (shared with mdctl under lock_path) */
 		uint64_t meta_area;
 		char lock_path[MD_PATH_LEN];

@@ -34,14 +34,18 @@
 #define MD_CTL_NAME		"mirrordisk-ctl"
 #define MD_CTL_PATH		"/dev/" MD_CTL_NAME
 #define MD_DISK_PREFIX		"mirror"	/* /dev/mirror<minor> */
-#define MD_CHAN_VERSION		7	/* 2: MD_RF_READ_ERROR records; 3: deadlines;
+#define MD_CHAN_VERSION		8	/* 2: MD_RF_READ_ERROR records; 3: deadlines;
 					 * 4: MD_CONN_HELD, md_ioc_conn.flags, MD_IOC_RESUME_IO;
 					 * 5: MD_CONNF_ASYNC, MD_RF_ASYNC,
 					 * MD_CHAN_ACK_PROGRESS;
 					 * 6: md_ioc_status's counters (bm_page_writes,
 					 * bm_waits, epochs) and reserved room;
 					 * 7: md_ioc_resync.count, several chunks per
-					 * resync read */
+					 * resync read;
+					 * 8: md_ioc_status.local_oldest_ms and
+					 * local_oldest_offset (the primary's own disk),
+					 * the struct 40 bytes longer: MD_IOC_STATUS's
+					 * number changed with its size */
 #define MD_MAX_MINORS		64
 #define MD_NAME_LEN		64
 #define MD_PATH_LEN		256
@@ -251,7 +255,17 @@ struct md_ioc_status {
 	__u64 ns_to_daemon;
 	__u64 ns_remote;
 	__u64 ns_local;
-	__u64 reserved[1];		/* zero: room for more without a new size */
+	/*
+	 * This node's own disk (reserved[0] before; version 8 added the
+	 * rest): the oldest request whose local part has not completed (its
+	 * write-intent bitmap page, its data write or flush, a resync's
+	 * read), its age in ms from when it took its slot and its byte
+	 * offset; 0 and 0 when none.  mirrord calls the disk stalled when
+	 * the age passes its progress bound (docs/design.md, "Timeouts").
+	 */
+	__u64 local_oldest_ms;
+	__u64 local_oldest_offset;
+	__u64 reserved[4];		/* zero: room for more without a new size */
 };
 
 /*
@@ -318,7 +332,7 @@ _Static_assert(sizeof(struct md_ioc_create) == 656, "md_ioc_create size");
 _Static_assert(sizeof(struct md_ioc_role) == 16, "md_ioc_role size");
 _Static_assert(sizeof(struct md_ioc_bind) == 24, "md_ioc_bind size");
 _Static_assert(sizeof(struct md_ioc_conn) == 16, "md_ioc_conn size");
-_Static_assert(sizeof(struct md_ioc_status) == 480, "md_ioc_status size");
+_Static_assert(sizeof(struct md_ioc_status) == 520, "md_ioc_status size");
 _Static_assert(sizeof(struct md_ioc_oos) == 32, "md_ioc_oos size");
 _Static_assert(sizeof(struct md_ioc_resync) == 16, "md_ioc_resync size");
 

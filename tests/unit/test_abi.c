@@ -25,7 +25,7 @@ static void chan_records(void **state)
 	assert_int_equal(offsetof(struct md_chan_req, seq), 24);
 	assert_int_equal(sizeof(struct md_chan_ack), 16);
 	assert_int_equal(offsetof(struct md_chan_ack, status), 8);
-	assert_int_equal(MD_CHAN_VERSION, 7);
+	assert_int_equal(MD_CHAN_VERSION, 8);
 	assert_int_equal(MD_RF_ASYNC, 8);
 	assert_int_equal(MD_CONNF_ASYNC, 2);
 	assert_int_equal(MD_CHAN_ACK_PROGRESS, 0);
@@ -75,9 +75,11 @@ static void ioctls(void **state)
 	/* The stage times took reserved[0..2] without a new version. */
 	assert_int_equal(offsetof(struct md_ioc_status, ns_to_daemon), 448);
 	assert_int_equal(offsetof(struct md_ioc_status, ns_local), 464);
-	assert_int_equal(offsetof(struct md_ioc_status, reserved), 472);
-	assert_int_equal(sizeof(struct md_ioc_status), 480);
-	assert_int_equal(_IOC_SIZE(MD_IOC_STATUS), 480);
+	assert_int_equal(offsetof(struct md_ioc_status, local_oldest_ms), 472);
+	assert_int_equal(offsetof(struct md_ioc_status, local_oldest_offset), 480);
+	assert_int_equal(offsetof(struct md_ioc_status, reserved), 488);
+	assert_int_equal(sizeof(struct md_ioc_status), 520);
+	assert_int_equal(_IOC_SIZE(MD_IOC_STATUS), 520);
 	assert_int_equal(offsetof(struct md_ioc_oos, addr), 24);
 }
 
