@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,32 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/*
+ * Who runs when (docs/design.md, "Who runs when"): under SCHED_BATCH a
+ * wakeup of the daemon (a write in the channel, a packet, an ack) does not
+ * preempt the task that is running, typically the application submitting
+ * writes: it goes on until it waits, and the daemon then takes what came
+ * in one read.  The daemon keeps an ordinary task's share of the CPU.  Set
+ * before any thread or io_uring worker starts: each inherits it.  A policy
+ * other than SCHED_OTHER that we were started with is someone's choice,
+ * kept.  Only with --sched batch: design.md says why it is not the default.
+ */
+static void sched_apply(int policy)
+{
+	struct sched_param p = { .sched_priority = 0 };
+	int now = sched_getscheduler(0);
+
+	if (policy == SCHED_OTHER)
+		return;
+	if (now != SCHED_OTHER) {	/* who started us chose (systemd's CPUSchedulingPolicy=) */
+		log_info("scheduling policy %d kept, as started", now);
+		return;
+	}
+	if (sched_setscheduler(0, policy, &p))
+		log_warn("cannot run under SCHED_BATCH: %s; the daemon's wakeups preempt "
+			 "the application", strerror(errno));
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -57,6 +84,8 @@ static void usage(FILE *f)
 		"                      send-zc (all off)\n"
 		"      --chan-read M   how io_uring reads the kernel channel: adaptive\n"
 		"                      (the default), blocking or nowait\n"
+		"      --sched P       measuring: scheduling policy of the daemon's threads,\n"
+		"                      other (the default) or batch\n"
 		"      --state FILE    status file (default " MD_RUN_DIR "/RESOURCE" MD_RUN_STATE ")\n"
 		"  -v, --verbose       debug logging (every packet received, state file errors)\n"
 		"  -V, --version       print the version and exit\n");
@@ -72,6 +101,7 @@ int main(int argc, char **argv)
 		{ "proto-version", required_argument, NULL, 'P' },
 		{ "uring-on", required_argument, NULL, 'U' },
 		{ "chan-read", required_argument, NULL, 'R' },
+		{ "sched", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -87,6 +117,7 @@ int main(int argc, char **argv)
 
 	r.opt.io_mode = IO_AUTO;
 	r.opt.chan_read = CHAN_READ_ADAPTIVE;	/* design.md, "The worker hop" */
+	r.opt.sched = SCHED_OTHER;		/* design.md, "Who runs when" */
 	r.opt.proto_min = MDW_PROTO_MIN;
 	r.opt.proto_max = MDW_PROTO_MAX;
 	while ((c = getopt_long(argc, argv, "c:n:vVh", opts, NULL)) != -1) {
@@ -122,6 +153,16 @@ int main(int argc, char **argv)
 				r.opt.chan_read = CHAN_READ_NOWAIT;
 			} else if (!strcmp(optarg, "adaptive")) {
 				r.opt.chan_read = CHAN_READ_ADAPTIVE;
+			} else {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'S':	/* measuring: the scheduling policy (mirrord.8) */
+			if (!strcmp(optarg, "batch")) {
+				r.opt.sched = SCHED_BATCH;
+			} else if (!strcmp(optarg, "other")) {
+				r.opt.sched = SCHED_OTHER;
 			} else {
 				usage(stderr);
 				return 2;
@@ -193,6 +234,8 @@ int main(int argc, char **argv)
 	 */
 	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0))
 		log_warn("PR_SET_IO_FLUSHER failed: %s", strerror(errno));
+
+	sched_apply(r.opt.sched);
 
 	/* Served for the daemon's whole life, from before the channel is
 	 * bound: 'mdctl events' right after 'mdctl up' sees it start. */

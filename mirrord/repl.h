@@ -313,6 +313,7 @@ struct repl {
 		unsigned io_flags;		/* IO_DEFER (--uring-on) */
 		enum chan_read chan_read;	/* --chan-read (send.c) */
 		bool send_zc;			/* --uring-on send-zc (tx.c) */
+		int sched;			/* --sched: SCHED_BATCH or SCHED_OTHER (main.c) */
 		uint32_t proto_min, proto_max;	/* what we offer (test knob) */
 		const char *state_path;
 		const char *config_path;	/* read again by mdctl adjust */

@@ -54,6 +54,11 @@ check set_bad_on_congestion 2 $mdctl -c "$conf" -n node-a set r0 on-congestion=d
 check adjust_unknown_resource 3 $mdctl -c "$conf" -n node-a adjust r9
 check adjust_without_module 1 $mdctl -c "$conf" -n node-a adjust r0
 check_out dry_run_adjust 0 '^would have mirrord of r0 read .* again and apply its runtime settings' $mdctl -c "$conf" -n node-a adjust r0 --dry-run
+# mirrord's measuring options: a bad value is a usage error (2), before
+# any configuration is read.
+check mirrord_bad_sched 2 build/bin/mirrord --sched fifo r0
+check mirrord_bad_chan_read 2 build/bin/mirrord --chan-read sometimes r0
+check mirrord_bad_uring_on 2 build/bin/mirrord --uring-on turbo r0
 check wait_needs_resource 2 $mdctl -c "$conf" -n node-a wait-connect
 check wait_bad_timeout 2 $mdctl -c "$conf" -n node-a wait-sync r0 --timeout soon
 check wait_negative_timeout 2 $mdctl -c "$conf" -n node-a wait-sync r0 --timeout -1
