@@ -18,7 +18,9 @@
  *   - an I/O on our own disk older than that bound: status says so
  *     (apply.c for what this daemon writes, also while a failed
  *     connection waits for the disk; poll_kernel for the module's own
- *     I/O, the primary's writes, also while no connection is up);
+ *     I/O, the primary's writes, in every state: between connection
+ *     attempts too, though a handshake reads the metadata and waits on
+ *     a stalled disk that holds it);
  *   - nothing sent for PING_INTERVAL_MS: a PING keeps the peer's timer fed;
  *   - every POLL_INTERVAL_MS: the local role (mdctl may have changed it),
  *     the resync and verify windows, the state file while they run;
@@ -80,6 +82,15 @@ static bool note_local_disk(struct repl *r, const struct md_ioc_status *st)
 	if (was)
 		log_info("local disk %s completes I/O again", r->res->nodes[r->me].disk);
 	return was;
+}
+
+/* Our disk alone, while a failed connection drains (nothing to say to
+ * the peer then); true when what the status shows changed. */
+static bool poll_local_disk(struct repl *r)
+{
+	struct md_ioc_status st;
+
+	return !kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st) && note_local_disk(r, &st);
 }
 
 /* The kernel's view, once a poll: our role (mdctl or the cluster may
@@ -181,7 +192,7 @@ int repl_connected(struct repl *r, volatile int *stop)
 			 * if that takes longer than the peer waits for us. */
 			if (now - r->dev.last_poll_ms >= POLL_INTERVAL_MS) {
 				r->dev.last_poll_ms = now;
-				if (apply_check_stall(r, now))
+				if (apply_check_stall(r, now) | poll_local_disk(r))
 					state_write(r, MD_LINK_CONNECTING);
 			}
 			continue;

@@ -63,13 +63,15 @@ static void sched_apply(int policy)
 
 	if (policy == SCHED_OTHER)
 		return;
-	if (now != SCHED_OTHER) {	/* who started us chose (systemd's CPUSchedulingPolicy=) */
-		log_info("scheduling policy %d kept, as started", now);
+	if (now > SCHED_OTHER) {	/* who started us chose (systemd's CPUSchedulingPolicy=) */
+		log_info("--sched batch: scheduling policy %d kept, as started", now);
 		return;
 	}
-	if (sched_setscheduler(0, policy, &p))
+	if (now < 0 || sched_setscheduler(0, policy, &p))
 		log_warn("cannot run under SCHED_BATCH: %s; the daemon's wakeups preempt "
 			 "the application", strerror(errno));
+	else
+		log_info("running under SCHED_BATCH (--sched batch)");
 }
 
 static void usage(FILE *f)

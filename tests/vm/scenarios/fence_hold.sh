@@ -32,6 +32,12 @@ wait_held 20
 mdctl status r0 | grep "writes held: waiting for fence-peer since" || { mdctl status r0; fail "the text status does not say the writes are held"; }
 mdctl status --json r0 | grep -q '"health": "writes-held"' || { mdctl status --json r0; fail "health does not say the writes are held"; }
 [ -e /tmp/w1 ] && fail "the write completed while the writes were held"
+# Held for the peer, not by a's disk: the write's local part is done, so
+# the module's oldest local I/O is none while its oldest request ages.
+wait_json a local_oldest_ms 0 5
+st=$(mdctl status --json r0)
+[ "$(echo "$st" | json_field oldest_request_ms)" -gt 0 ] && echo "$st" | grep -q '"local_disk": "ok"' ||
+	{ echo "$st"; fail "held writes counted as a's own disk's"; }
 log "writes held; waiting for fence-peer"
 wait_file /tmp/w1 30
 read rc tw < /tmp/w1
