@@ -139,43 +139,34 @@ void md_deadline_stop(struct md_dev *md)
 	cancel_delayed_work_sync(&md->deadline_work);
 }
 
-/* Age in ms of the oldest active request (status), 0 when none. */
-u64 md_oldest_ms_locked(struct md_dev *md)
-{
-	unsigned long oldest = jiffies;
-	unsigned int slot;
-	bool any = false;
-
-	for_each_set_bit(slot, md->slot_map, MD_MAX_INFLIGHT) {
-		if (time_before(md->reqs[slot].started, oldest))
-			oldest = md->reqs[slot].started;
-		any = true;
-	}
-	return any ? jiffies_to_msecs(jiffies - oldest) : 0;
-}
-
 /*
- * Age in ms of the oldest request whose local part has not completed
- * (its bitmap page, then its write, flush or resync read: the lower
- * disk's doing, not the daemon's), and its offset; 0 when none.  The
- * module has no clock for its own disk: like a plain disk it waits, and
- * mirrord, which polls this, says when the wait passes its bound.
+ * The status's ages, in one pass over the active requests: the oldest
+ * request's (oldest_ms), and the oldest whose local part has not completed
+ * (its bitmap page, then its write, flush or resync read: the lower disk's
+ * doing, not the daemon's), with its offset; each from when it took its
+ * slot, 0 when none.  The module has no clock for its own disk: like a
+ * plain disk it waits, and mirrord, which polls this, says when the wait
+ * passes its bound.  Called with md->lock held.
  */
-u64 md_local_oldest_ms_locked(struct md_dev *md, u64 *offset)
+void md_oldest_locked(struct md_dev *md, struct md_ioc_status *s)
 {
-	unsigned long oldest = jiffies;
+	unsigned long now = jiffies, oldest = now, local = now;
 	unsigned int slot;
-	bool any = false;
+	bool any = false, any_local = false;
 
-	*offset = 0;
+	s->local_oldest_offset = 0;
 	for_each_set_bit(slot, md->slot_map, MD_MAX_INFLIGHT) {
 		const struct md_req *r = &md->reqs[slot];
 
-		if (READ_ONCE(r->local_done) || !time_before_eq(r->started, oldest))
-			continue;
-		oldest = r->started;
-		*offset = r->offset;
+		if (time_before(r->started, oldest))
+			oldest = r->started;
 		any = true;
+		if (READ_ONCE(r->local_done) || !time_before_eq(r->started, local))
+			continue;
+		local = r->started;
+		s->local_oldest_offset = r->offset;
+		any_local = true;
 	}
-	return any ? jiffies_to_msecs(jiffies - oldest) : 0;
+	s->oldest_ms = any ? jiffies_to_msecs(now - oldest) : 0;
+	s->local_oldest_ms = any_local ? jiffies_to_msecs(now - local) : 0;
 }

@@ -443,8 +443,7 @@ static void md_fill_status(struct md_dev *md, struct md_ioc_status *s)
 		   (md->nowait ? MD_SF_NOWAIT : 0);
 	s->daemon_misses = md->daemon_misses;
 	s->late_offset = md->late_offset;
-	s->oldest_ms = md_oldest_ms_locked(md);
-	s->local_oldest_ms = md_local_oldest_ms_locked(md, &s->local_oldest_offset);
+	md_oldest_locked(md, s);	/* oldest_ms, local_oldest_ms and _offset */
 	s->inflight = md->nr_active;
 	spin_unlock_irq(&md->lock);
 	s->size_bytes = md->size_bytes;

@@ -200,8 +200,7 @@ int md_bm_oos_xfer(struct md_dev *md, struct md_ioc_oos *o, unsigned int cmd);
 void md_deadline_init(struct md_dev *md);
 void md_deadline_start_locked(struct md_dev *md, u32 deadline_s);
 void md_deadline_stop(struct md_dev *md);
-u64 md_oldest_ms_locked(struct md_dev *md);
-u64 md_local_oldest_ms_locked(struct md_dev *md, u64 *offset);
+void md_oldest_locked(struct md_dev *md, struct md_ioc_status *s);
 
 /* chan.c */
 extern const struct file_operations md_ctl_fops;
