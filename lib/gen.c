@@ -75,16 +75,36 @@ enum md_promote md_promote_check(const struct md_promote_facts *f, char *why, si
 	return MD_PROMOTE_FORCEABLE;
 }
 
+bool md_promote_needs_fence(const struct md_promote_facts *f)
+{
+	if (!f->fencing || f->connected || f->force || f->peer_primary ||
+	    (f->sb_flags & MD_SBF_DETACHED))
+		return false;
+	if (f->disk_state == MD_DISK_CONSISTENT)
+		return true;
+	return f->disk_state == MD_DISK_UPTODATE && f->peer_disk_state != MD_DISK_OUTDATED &&
+	       f->peer_disk_state != MD_DISK_INCONSISTENT;
+}
+
 int md_tr_promote(struct md_super *sb, void *tr)
 {
 	struct md_tr *t = tr;
 	struct md_promote_facts f = {
 		.disk_state = sb->disk_state, .sb_flags = sb->flags,
 		.peer_primary = t->peer_primary, .force = t->force,
+		.fencing = t->fencing, .connected = t->connected,
+		.peer_disk_state = sb->peer_disk_state,
 	};
 
 	if (md_promote_check(&f, t->why, sizeof(t->why)) != MD_PROMOTE_OK)
 		return -EPERM;
+	/* Checked again under the lock: fence-peer's answer is recorded here. */
+	if (md_promote_needs_fence(&f)) {
+		snprintf(t->why, sizeof(t->why), "fencing is configured and the link is down: the "
+			 "peer's copy (last known %s) may be promoted too; fence-peer must outdate "
+			 "or fence it first (--force overrides)", md_disk_state_name(sb->peer_disk_state));
+		return -EPERM;
+	}
 	if (sb->disk_state == MD_DISK_CONSISTENT)
 		sb->disk_state = MD_DISK_UPTODATE;	/* forced: the administrator knows */
 	if (sb->disk_state != MD_DISK_UPTODATE) {

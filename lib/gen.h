@@ -27,6 +27,7 @@ struct md_tr {
 	bool force;		/* promote: make this copy the reference */
 	bool primary;		/* link_lost, outdate: this node is primary */
 	bool peer_primary;	/* promote: the peer is connected and primary */
+	bool fencing;		/* promote: fencing is configured (not none) */
 	uint32_t decision;	/* peer_met: the handshake's enum md_sync_decision */
 	uint32_t peer_disk;	/* peer_met: the disk state the peer's HELLO gave */
 	bool full;		/* *_done: it was a full resync; rebuild_*: copy everything */
@@ -38,7 +39,8 @@ struct md_tr {
 /*
  * May this node be promoted, and if not why: the one rule mdctl activate
  * applies (md_tr_promote, under the metadata lock) and mdctl status shows
- * (may_promote, promote_refusal); fencing is to consult it too.  Rows:
+ * (may_promote, promote_refusal); md_promote_needs_fence below adds
+ * fencing's condition.  Rows:
  *   peer connected and primary                -> NEVER (--force too)
  *   disk failed or diskless                   -> NEVER
  *   detached, or disk not up to date          -> FORCEABLE (--force: OK)
@@ -51,8 +53,24 @@ struct md_promote_facts {
 	uint32_t sb_flags;	/* MD_SBF_* (DETACHED) */
 	bool peer_primary;	/* the peer is connected and primary */
 	bool force;		/* the administrator overrides what may be overridden */
+	/* md_promote_needs_fence only: */
+	bool fencing;		/* fencing is configured (not none) */
+	bool connected;		/* the link to the peer is up now */
+	uint32_t peer_disk_state;	/* the peer's disk state last recorded here */
 };
 enum md_promote md_promote_check(const struct md_promote_facts *f, char *why, size_t len);
+
+/*
+ * Fencing's rule for a promotion without the peer (DRBD's: with fencing,
+ * a primary whose link is down needs its peer known to be behind): true
+ * when fence-peer must answer 3, 4 or 7 before this copy may be promoted:
+ * fencing configured, the link down, no --force, attached, and the copy
+ * consistent (a lone start) or up to date while the peer is not recorded
+ * outdated or inconsistent.  A peer that may be promoted with the same
+ * data as ours would otherwise go on as a second history the moment
+ * either side writes (docs/design.md, "Who may be promoted").
+ */
+bool md_promote_needs_fence(const struct md_promote_facts *f);
 
 /* mdctl activate: md_promote_check's rule; forcing a copy that is not
  * consistent makes it the reference (a new history), forcing a consistent

@@ -9,8 +9,10 @@
  * lets this node become primary while it is detached or while its data is
  * not up to date (which makes its data the reference), never while the
  * peer is connected and primary.  The module is only ever asked for the
- * role.  A consistent copy (a lone start) where fencing is configured
- * asks fence-peer first (fence_before_activate).
+ * role.  Where fencing is configured and the link is down, a copy whose
+ * peer is not recorded behind (consistent after a lone start, or up to
+ * date while the peer's state is unknown) asks fence-peer first
+ * (md_promote_needs_fence, fence_before_activate).
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +25,8 @@
  * sb_change()'s error. */
 static int sb_before_activate(const struct md_res_cfg *res, int me, bool connected)
 {
-	struct md_tr t = { .connected = connected, .force = o.force };
+	struct md_tr t = { .connected = connected, .force = o.force,
+			   .fencing = res->fencing != MD_FENCING_NONE };
 	int rc = sb_change(res, me, md_tr_promote, &t);
 
 	if (rc == -EPERM)
@@ -38,21 +41,27 @@ static bool peer_is_primary(const struct md_state *s)
 }
 
 /*
- * A consistent copy (a lone start) on a node with fencing: mirrord runs
- * fence-peer (its "fence-peer" request), and a 3, 4 or 7 from it records
- * the peer behind, which makes this copy up to date (lib/gen.c,
+ * A promotion without the link, on a node with fencing, whose peer is not
+ * recorded behind (md_promote_needs_fence): mirrord runs fence-peer (its
+ * "fence-peer" request), and a 3, 4 or 7 from it records the peer behind,
+ * which also makes a consistent copy up to date (lib/gen.c,
  * md_tr_peer_outdated).  Wait for the handler's end, at most its timeout
  * and a margin, watching the daemon's state file; then the caller checks
  * again.  0, or the exit code of a failure (reported).
  */
-static int fence_before_activate(const struct md_res_cfg *res)
+static int fence_before_activate(const struct md_res_cfg *res, uint32_t disk_state)
 {
 	char msg[MD_CTL_ANSWER_MAX];
 	struct md_state s;
 	int rc, waited_ms = 0, limit_ms = (res->handler_timeout_s + 10) * 1000;
 
-	printf("%s: the local data is consistent; running fence-peer (fencing %s) first\n",
-	       res->name, md_fencing_name(res->fencing));
+	if (disk_state == MD_DISK_CONSISTENT)
+		printf("%s: the local data is consistent; running fence-peer (fencing %s) first\n",
+		       res->name, md_fencing_name(res->fencing));
+	else
+		printf("%s: the link to the peer is down and its copy is not known to be behind; "
+		       "running fence-peer (fencing %s) first\n", res->name,
+		       md_fencing_name(res->fencing));
 	fflush(stdout);
 	rc = daemon_request(res, "fence-peer", msg, sizeof(msg));
 	if (rc > 0)
@@ -223,32 +232,46 @@ static int set_role(const char *name, uint32_t role)
 	}
 	if (role == MD_ROLE_PRIMARY) {
 		struct md_promote_facts f = { .disk_state = MD_DISK_UPTODATE,
-					      .peer_primary = peer_is_primary(&s), .force = o.force };
+					      .peer_primary = peer_is_primary(&s), .force = o.force,
+					      .fencing = res->fencing != MD_FENCING_NONE,
+					      .connected = s.link == MD_LINK_CONNECTED,
+					      .peer_disk_state = MD_DISK_UNKNOWN };
 		struct md_super sb;
 		char why[256];
 
 		if (read_sb_quiet(res, me, &sb) == 0) {
 			f.disk_state = sb.disk_state;
 			f.sb_flags = sb.flags;
+			f.peer_disk_state = sb.peer_disk_state;
 		}
 		bool fenced = false;
 
-		if (md_promote_check(&f, why, sizeof(why)) != MD_PROMOTE_OK &&
-		    f.disk_state == MD_DISK_CONSISTENT && !(f.sb_flags & MD_SBF_DETACHED) &&
-		    res->fencing != MD_FENCING_NONE && res->handlers[MD_H_FENCE_PEER][0] &&
-		    s.link != MD_LINK_CONNECTED && !o.dry_run) {
-			if ((rc = fence_before_activate(res))) {
+		if (md_promote_needs_fence(&f) && o.dry_run) {
+			close(fd);
+			printf("would run fence-peer, then make %s %s if it outdates or fences the "
+			       "peer\n", name, md_role_name(role));
+			return MDCTL_EXIT_OK;
+		}
+		if (md_promote_needs_fence(&f)) {
+			if ((rc = fence_before_activate(res, f.disk_state))) {
 				close(fd);
 				return rc;
 			}
-			if (read_sb_quiet(res, me, &sb) == 0)
+			if (read_sb_quiet(res, me, &sb) == 0) {
 				f.disk_state = sb.disk_state;
+				f.peer_disk_state = sb.peer_disk_state;
+			}
 			fenced = true;
 		}
 		if (md_promote_check(&f, why, sizeof(why)) != MD_PROMOTE_OK) {
 			close(fd);
 			return err(MDCTL_EXIT_REFUSED, "%s: %s%s", name, fenced ?
 				   "fence-peer did not outdate or fence the peer: " : "", why);
+		}
+		if (fenced && md_promote_needs_fence(&f)) {
+			close(fd);
+			return err(MDCTL_EXIT_REFUSED, "%s: fence-peer did not outdate or fence the "
+				   "peer (its copy may be promoted too); --force overrides", name);
 		}
 	}
 	if (o.dry_run) {

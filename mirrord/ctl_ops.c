@@ -190,7 +190,7 @@ static int op_adjust(struct repl *r, const struct md_ctl_req *q, char *msg, size
 	return 0;
 }
 
-/* mdctl activate of a consistent copy (lib/gen.c, md_promote_check):
+/* mdctl activate without the link (lib/gen.c, md_promote_needs_fence):
  * fence-peer runs now, and its answer decides (fence.c). */
 static int op_fence_peer(struct repl *r, const struct md_ctl_req *q, char *msg, size_t len,
 			 bool *changed)

@@ -216,10 +216,12 @@ uint32_t fence_link_lost(struct repl *r)
 }
 
 /*
- * mdctl activate of a copy that is only consistent (a lone start): where
- * fencing is configured, fence-peer decides (issue 21; docs/design.md,
- * "Fencing").  Started here; fence_done records a 3, 4 or 7 as the peer's
- * state, which makes this copy up to date (md_tr_peer_outdated), and
+ * mdctl activate without the link, where fencing is configured and the
+ * peer is not recorded behind (lib/gen.c, md_promote_needs_fence): a copy
+ * only consistent (a lone start), or up to date with the peer's state
+ * unknown; fence-peer decides (docs/design.md, "Who may be promoted").
+ * Started here; fence_done records a 3, 4 or 7 as the peer's state (which
+ * also makes a consistent copy up to date, md_tr_peer_outdated), and
  * mdctl, watching the state file, activates or refuses with the result.
  * 0 (started, or already running: its answer serves this request too),
  * else -EPERM with the reason in why.
@@ -243,7 +245,8 @@ int fence_for_promote(struct repl *r, char *why, size_t len)
 		snprintf(why, len, "fence-peer is running already");
 		return 0;
 	}
-	log_info("activation of a consistent copy: running fence-peer");
+	log_info("activation without the peer (%s copy, peer %s): running fence-peer",
+		 md_disk_state_name(r->adm.disk_state), md_disk_state_name(r->adm.peer_disk_state));
 	r->fn.fenced = false;
 	if (!run(r, MD_H_FENCE_PEER)) {
 		snprintf(why, len, "fence-peer could not be started (see the log)");

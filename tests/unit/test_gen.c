@@ -243,23 +243,23 @@ static void promote_rule_every_row(void **state)
 		enum md_promote want;
 		const char *why;
 	} rows[] = {
-		{ { MD_DISK_UPTODATE, 0, false, false }, MD_PROMOTE_OK, "" },
-		{ { MD_DISK_UPTODATE, 0, false, true }, MD_PROMOTE_OK, "" },
-		{ { MD_DISK_UPTODATE, 0, true, false }, MD_PROMOTE_NEVER, "the peer is primary" },
-		{ { MD_DISK_UPTODATE, 0, true, true }, MD_PROMOTE_NEVER, "--force does not override" },
-		{ { MD_DISK_CONSISTENT, 0, true, true }, MD_PROMOTE_NEVER, "the peer is primary" },
-		{ { MD_DISK_FAILED, 0, false, false }, MD_PROMOTE_NEVER, "the local disk is failed" },
-		{ { MD_DISK_FAILED, 0, false, true }, MD_PROMOTE_NEVER, "the local disk is failed" },
-		{ { MD_DISK_DISKLESS, 0, false, true }, MD_PROMOTE_NEVER, "the local disk is diskless" },
-		{ { MD_DISK_UPTODATE, MD_SBF_DETACHED, false, false }, MD_PROMOTE_FORCEABLE, "detached" },
-		{ { MD_DISK_UPTODATE, MD_SBF_DETACHED, false, true }, MD_PROMOTE_OK, "" },
-		{ { MD_DISK_CONSISTENT, 0, false, false }, MD_PROMOTE_FORCEABLE,
+		{ { MD_DISK_UPTODATE, 0, false, false, false, false, 0 }, MD_PROMOTE_OK, "" },
+		{ { MD_DISK_UPTODATE, 0, false, true, false, false, 0 }, MD_PROMOTE_OK, "" },
+		{ { MD_DISK_UPTODATE, 0, true, false, false, false, 0 }, MD_PROMOTE_NEVER, "the peer is primary" },
+		{ { MD_DISK_UPTODATE, 0, true, true, false, false, 0 }, MD_PROMOTE_NEVER, "--force does not override" },
+		{ { MD_DISK_CONSISTENT, 0, true, true, false, false, 0 }, MD_PROMOTE_NEVER, "the peer is primary" },
+		{ { MD_DISK_FAILED, 0, false, false, false, false, 0 }, MD_PROMOTE_NEVER, "the local disk is failed" },
+		{ { MD_DISK_FAILED, 0, false, true, false, false, 0 }, MD_PROMOTE_NEVER, "the local disk is failed" },
+		{ { MD_DISK_DISKLESS, 0, false, true, false, false, 0 }, MD_PROMOTE_NEVER, "the local disk is diskless" },
+		{ { MD_DISK_UPTODATE, MD_SBF_DETACHED, false, false, false, false, 0 }, MD_PROMOTE_FORCEABLE, "detached" },
+		{ { MD_DISK_UPTODATE, MD_SBF_DETACHED, false, true, false, false, 0 }, MD_PROMOTE_OK, "" },
+		{ { MD_DISK_CONSISTENT, 0, false, false, false, false, 0 }, MD_PROMOTE_FORCEABLE,
 		  "consistent, not known to be up to date: this node started without meeting its peer" },
-		{ { MD_DISK_CONSISTENT, 0, false, true }, MD_PROMOTE_OK, "" },
-		{ { MD_DISK_OUTDATED, 0, false, false }, MD_PROMOTE_FORCEABLE, "outdated (known to be behind" },
-		{ { MD_DISK_OUTDATED, 0, false, true }, MD_PROMOTE_OK, "" },
-		{ { MD_DISK_INCONSISTENT, 0, false, false }, MD_PROMOTE_FORCEABLE, "inconsistent, not up to date" },
-		{ { MD_DISK_INCONSISTENT, 0, false, true }, MD_PROMOTE_OK, "" },
+		{ { MD_DISK_CONSISTENT, 0, false, true, false, false, 0 }, MD_PROMOTE_OK, "" },
+		{ { MD_DISK_OUTDATED, 0, false, false, false, false, 0 }, MD_PROMOTE_FORCEABLE, "outdated (known to be behind" },
+		{ { MD_DISK_OUTDATED, 0, false, true, false, false, 0 }, MD_PROMOTE_OK, "" },
+		{ { MD_DISK_INCONSISTENT, 0, false, false, false, false, 0 }, MD_PROMOTE_FORCEABLE, "inconsistent, not up to date" },
+		{ { MD_DISK_INCONSISTENT, 0, false, true, false, false, 0 }, MD_PROMOTE_OK, "" },
 	};
 
 	(void)state;
@@ -272,6 +272,54 @@ static void promote_rule_every_row(void **state)
 		else
 			assert_non_null(strstr(why, rows[i].why));
 	}
+}
+
+/*
+ * Fencing's rule (md_promote_needs_fence): with fencing configured and the
+ * link down, a copy whose peer is not recorded behind asks fence-peer
+ * first.  The row the cluster test found: an up-to-date secondary whose
+ * link was cut (peer unknown) promoted by the cluster while the other
+ * node, as up to date, could be promoted later with neither knowing.
+ */
+static void promotion_without_the_link_needs_the_peer_fenced(void **state)
+{
+	static const struct {
+		struct md_promote_facts f;
+		bool want;
+	} rows[] = {
+		/* disk, flags, peer primary, force, fencing, connected, peer disk */
+		{ { MD_DISK_UPTODATE, 0, false, false, true, false, MD_DISK_UNKNOWN }, true },
+		{ { MD_DISK_UPTODATE, 0, false, false, true, false, MD_DISK_UPTODATE }, true },
+		{ { MD_DISK_CONSISTENT, 0, false, false, true, false, MD_DISK_UPTODATE }, true },
+		{ { MD_DISK_UPTODATE, 0, false, false, true, false, MD_DISK_OUTDATED }, false },
+		{ { MD_DISK_UPTODATE, 0, false, false, true, false, MD_DISK_INCONSISTENT }, false },
+		{ { MD_DISK_UPTODATE, 0, false, false, true, true, MD_DISK_UPTODATE }, false },
+		{ { MD_DISK_UPTODATE, 0, false, false, false, false, MD_DISK_UNKNOWN }, false },
+		{ { MD_DISK_UPTODATE, 0, false, true, true, false, MD_DISK_UNKNOWN }, false },
+		{ { MD_DISK_UPTODATE, MD_SBF_DETACHED, false, false, true, false, MD_DISK_UNKNOWN }, false },
+		{ { MD_DISK_OUTDATED, 0, false, false, true, false, MD_DISK_UNKNOWN }, false },
+		{ { MD_DISK_FAILED, 0, false, false, true, false, MD_DISK_UNKNOWN }, false },
+	};
+	struct node a = node(0, 100);
+	struct md_tr t = { .fencing = true };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(md_promote_needs_fence(&rows[i].f), rows[i].want);
+	/* Under the lock too: refused until the peer is recorded behind. */
+	a.sb.peer_disk_state = MD_DISK_UPTODATE;
+	assert_int_equal(md_tr_promote(&a.sb, &t), -EPERM);
+	assert_non_null(strstr(t.why, "fence-peer must outdate or fence it first"));
+	assert_false(a.sb.flags & MD_SBF_PRIMARY);
+	t = (struct md_tr){ .fencing = true, .connected = true };
+	assert_int_equal(md_tr_promote(&a.sb, &t), 1);
+	a.sb.flags &= ~MD_SBF_PRIMARY;
+	t = (struct md_tr){ .fencing = true, .force = true };
+	assert_int_equal(md_tr_promote(&a.sb, &t), 1);
+	a.sb.flags &= ~MD_SBF_PRIMARY;
+	assert_int_equal(md_tr_peer_outdated(&a.sb, NULL), 1);
+	t = (struct md_tr){ .fencing = true };
+	assert_int_equal(md_tr_promote(&a.sb, &t), 1);
 }
 
 /* A node that starts alone is consistent: refused without --force, up to
@@ -497,6 +545,7 @@ int main(void)
 		cmocka_unit_test(flush_failure_takes_everything_from_the_peer),
 		cmocka_unit_test(granted_standby_yields_on_attach),
 		cmocka_unit_test(promote_rule_every_row),
+		cmocka_unit_test(promotion_without_the_link_needs_the_peer_fenced),
 		cmocka_unit_test(lone_start_is_consistent_until_the_peer_is_met),
 		cmocka_unit_test(lone_start_after_peer_outdated_stays_up_to_date),
 		cmocka_unit_test(lone_start_after_peer_inconsistent_stays_up_to_date),
