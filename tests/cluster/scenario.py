@@ -535,6 +535,12 @@ def cluster_phases(phases, guests, alpha, beta, reuse=False):
         check("consistent-not-promoted", st is not None and st.get("disk_state") == "consistent"
               and st.get("role") == "secondary" and promoted_on(sb) is None,
               f"{brief_status(st)}; {crm_state(sb)}")
+        # Not even tried: a refused promotion is a failure Pacemaker
+        # recovers by stop and start, and a start makes the copy consistent
+        # again, undoing the override below (the agent gives a consistent
+        # copy no promotion score).
+        failed = sb.out("crm_mon -1 --output-as=text 2>/dev/null | grep -A5 'Failed Resource Actions'", timeout=60) or ""
+        check("no-promotion-tried", "promote" not in failed, failed.strip()[-400:])
         # The documented override (README, "Running under Pacemaker").
         rc, out = sb.ssh("crm_resource --resource ms_r0 --meta --set-parameter is-managed --parameter-value false && "
                          "mdctl activate --force r0 && mdctl deactivate r0 && "
