@@ -239,24 +239,35 @@ static int set_role(const char *name, uint32_t role)
 		struct md_super sb;
 		char why[256];
 
-		if (read_sb_quiet(res, me, &sb) == 0) {
+		/* Unreadable metadata: sb_before_activate reports it; no
+		 * fence-peer (and no constraint placed) for an activation that
+		 * cannot happen. */
+		bool sb_ok = read_sb_quiet(res, me, &sb) == 0;
+
+		if (sb_ok) {
 			f.disk_state = sb.disk_state;
 			f.sb_flags = sb.flags;
 			f.peer_disk_state = sb.peer_disk_state;
 		}
-		bool fenced = false;
+		bool fenced = false, need_fence = sb_ok && md_promote_needs_fence(&f);
 
-		if (md_promote_needs_fence(&f) && o.dry_run) {
+		if (need_fence && o.dry_run) {
 			close(fd);
 			printf("would run fence-peer, then make %s %s if it outdates or fences the "
 			       "peer\n", name, md_role_name(role));
 			return MDCTL_EXIT_OK;
 		}
-		if (md_promote_needs_fence(&f)) {
+		if (need_fence) {
 			if ((rc = fence_before_activate(res, f.disk_state))) {
 				close(fd);
 				return rc;
 			}
+			/* fence-peer may have taken up to handler-timeout: the
+			 * link may be back (the handshake then recorded the peer's
+			 * state afresh), or the peer primary. */
+			daemon_state(res, &s);
+			f.connected = s.link == MD_LINK_CONNECTED;
+			f.peer_primary = peer_is_primary(&s);
 			if (read_sb_quiet(res, me, &sb) == 0) {
 				f.disk_state = sb.disk_state;
 				f.peer_disk_state = sb.peer_disk_state;

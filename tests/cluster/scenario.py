@@ -539,8 +539,9 @@ def cluster_phases(phases, guests, alpha, beta, reuse=False):
         # recovers by stop and start, and a start makes the copy consistent
         # again, undoing the override below (the agent gives a consistent
         # copy no promotion score).
-        failed = sb.out("crm_mon -1 --output-as=text 2>/dev/null | grep -A5 'Failed Resource Actions'", timeout=60) or ""
-        check("no-promotion-tried", "promote" not in failed, failed.strip()[-400:])
+        rc, failed = sb.ssh("crm_mon -1 --output-as=xml", timeout=60)
+        tried = [l.strip() for l in failed.splitlines() if "<failure " in l and "promote" in l]
+        check("no-promotion-tried", rc == 0 and not tried, "; ".join(tried)[-400:] or f"crm_mon exit {rc}")
         # The documented override (README, "Running under Pacemaker").
         rc, out = sb.ssh("crm_resource --resource ms_r0 --meta --set-parameter is-managed --parameter-value false && "
                          "mdctl activate --force r0 && mdctl deactivate r0 && "

@@ -99,7 +99,7 @@ expect secondary_peer_unknown monitor 0 1000
 status 0 $up role=secondary connection=connecting disk_state=up-to-date peer_disk_state=outdated
 expect peer_known_outdated monitor 0 10000
 status 0 $up role=secondary connection=connecting disk_state=consistent
-expect consistent_lone_start_zero monitor 0 0
+expect consistent_lone_start_no_score monitor 0 deleted
 for d in outdated inconsistent failed diskless; do
 	status 0 $up role=secondary connection=connected disk_state=$d
 	expect "${d}_score_deleted" monitor 0 deleted
