@@ -238,6 +238,18 @@ def settle(g, name):
     check(f"settled-{name}", rc == 0, out.strip()[-300:])
 
 
+def explain(g):
+    """What a failed promotion leaves to read, into the test's output (CI
+    keeps only that): the cluster's view with scores and failures, the
+    mirror's status, the agent's and mirrord's last words."""
+    rc, out = g.ssh("crm_mon -1 -r -f -A --output-as=text; cibadmin -Q -o constraints; mdctl status r0; "
+                    "tail -25 /var/log/mirrordisk/r0.log; "
+                    "journalctl --no-pager -n 400 | grep -E 'mirror|fence|promot|Promot' | tail -60",
+                    timeout=120, quiet=True)
+    for line in out.splitlines()[-160:]:
+        log(f"     {g.name}| {line}")
+
+
 def wait_for(what, fn, timeout):
     end = time.time() + timeout
     while time.time() < end:
@@ -548,7 +560,8 @@ def cluster_phases(phases, guests, alpha, beta, reuse=False):
                          "crm_resource --resource ms_r0 --meta --delete-parameter is-managed")
         check("override", rc == 0, out.strip()[-400:])
         where = wait_for("database on the survivor", lambda: db_running_on(sb) == sb.name and sb.name, FAILOVER_TIMEOUT)
-        check("promoted-after-override", where == sb.name and promoted_on(sb) == sb.name, crm_state(sb))
+        if not check("promoted-after-override", where == sb.name and promoted_on(sb) == sb.name, crm_state(sb)):
+            explain(sb)
         # The other node back: it rejoins and resyncs from the survivor.
         p.start()
         need(f"{p.name}/boots-again", p.wait_up(), f"console {p.console}")
