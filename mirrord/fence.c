@@ -245,6 +245,10 @@ int fence_for_promote(struct repl *r, char *why, size_t len)
 		snprintf(why, len, "fence-peer is running already");
 		return 0;
 	}
+	/* mdctl changed the superblock since we last read it (an override,
+	 * activate --force then deactivate, made a consistent copy up to
+	 * date): the handler's MD_DISK_STATE must say what it is now. */
+	admin_reload(r);
 	log_info("activation without the peer (%s copy, peer %s): running fence-peer",
 		 md_disk_state_name(r->adm.disk_state), md_disk_state_name(r->adm.peer_disk_state));
 	r->fn.fenced = false;

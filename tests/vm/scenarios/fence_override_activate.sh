@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# README's override after a double failure, then the cluster's own
+# activation (what the cluster test's double failure does): a comes up
+# alone (consistent); 'mdctl activate --force' and 'mdctl deactivate'
+# make it up to date; the next 'mdctl activate' (no --force: the agent's
+# promote) runs fence-peer, whose environment must say the copy is up to
+# date now.  The handler here answers as pcmk-fence-peer does: 5 for a
+# consistent copy (a constraint proves nothing then), else 4.  Found by
+# the cluster test: mirrord passed the disk state it had read before the
+# override (consistent), pcmk-fence-peer refused, and the survivor was
+# never promoted.  b, back, is resynced from a.
+. /tests/lib.sh
+js() { mdctl status --json r0 || true; }
+is() { [ "$2" = "$3" ] || fail "$1 is '$2', expected '$3'"; }
+printf '#!/bin/sh\necho "fence $MD_RESOURCE peer $MD_PEER, my disk $MD_DISK_STATE"\n[ "$MD_DISK_STATE" = consistent ] && exit 5\nexit 4\n' > /tmp/fp.sh
+chmod +x /tmp/fp.sh; put_b /tmp/fp.sh 755
+fence_conf /tmp/fence.conf "fencing = resource-only" "fence-peer = /tmp/fp.sh" "handler-timeout = 10"
+CONF=/tmp/fence.conf start_pair
+mdctl deactivate r0 >/dev/null || fail "deactivate a"
+mdctl down r0 >/dev/null || fail "down a"
+on_b "mdctl down r0" >/dev/null || fail "down b"
+mdctl up r0 >/dev/null || fail "up a alone"
+is "a's disk_state" "$(js | json_field disk_state)" consistent
+mark_logs
+
+log "the override: activate --force, deactivate"
+mdctl activate --force r0 >/dev/null || fail "activate --force"
+mdctl deactivate r0 >/dev/null || fail "deactivate after the override"
+is "a's disk_state" "$(js | json_field disk_state)" up-to-date
+
+log "activate without --force: fence-peer is told the copy is up to date"
+mdctl activate r0 >/tmp/out 2>&1 || { cat /tmp/out; mine | tail; fail "activate after the override"; }
+cat /tmp/out
+mine | grep -q "handler fence-peer: fence r0 peer node-b, my disk up-to-date" || { mine | tail; fail "fence-peer's MD_DISK_STATE"; }
+grep -q "fence-peer: peer outdated (exit 4)" /tmp/out || fail "activate did not report fence-peer's answer"
+st=$(js)
+is "a's role" "$(echo "$st" | json_field role)" primary
+is "a's peer_disk_state" "$(echo "$st" | json_field peer_disk_state)" outdated
+dd if=/dev/urandom of=/dev/mirror0 bs=1M count=2 seek=8 oflag=direct 2>/dev/null || fail "write on a"
+
+log "b back: resynced from a"
+on_b "mdctl up r0" >/dev/null || fail "up b"
+wait_conn; wait_sync
+mine | grep -q "resync to node-b" || { mine | tail -5; fail "a was not the resync source"; }
+mdctl deactivate r0 >/dev/null || fail "deactivate a"
+same_disks
+echo "after the override, the unforced activation's fence-peer saw an up-to-date copy and the peer was outdated"
