@@ -73,11 +73,11 @@ enum md_promote md_promote_check(const struct md_promote_facts *f, char *why, si
 bool md_promote_needs_fence(const struct md_promote_facts *f);
 
 /* mdctl activate: md_promote_check's rule and md_promote_needs_fence's
- * (t->fencing, t->connected; fence-peer's answer is in peer_disk_state
- * by then); forcing a copy that is not
- * consistent makes it the reference (a new history), forcing a consistent
- * one only declares it up to date; writing without the peer starts a new
- * generation (md_tr_write_alone); records the primary role. */
+ * (t->fencing, t->connected; fence-peer's answer is in peer_disk_state by
+ * then); forcing a copy that is not consistent makes it the reference (a
+ * new history), forcing a consistent one only declares it up to date;
+ * writing without the peer starts a new generation (md_tr_write_alone);
+ * records the primary role. */
 int md_tr_promote(struct md_super *sb, void *tr);
 /* mdctl up created the device: this node starts without having met its
  * peer, which may have been promoted and written since.  An up-to-date
