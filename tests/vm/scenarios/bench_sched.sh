@@ -18,20 +18,8 @@ VARIANTS="other batch"
 JOBS="randw4k randw512_qd1"
 plain_conf
 ctr() { mdctl status --json r0 | json_field "$1"; }
-# What a node holds in a stall, first what reads no disk (a stalled
-# disk hangs whatever reads it): the lower disk's requests in flight and
-# its blk-mq state (requests the driver holds, dispatch list, queue state,
-# tags, the scheduler's queues), every task in uninterruptible sleep with
-# its stack, the workqueues (sysrq t), the virtio interrupts, whether the
-# other disk answers, mirrord's log, the disk after a forced queue run
-# (a lost queue run would resume; requests the device holds would not:
-# then look for virtio errors in the runner's NODE.qemu.err); then the module's
-# view twice 10 s apart, from an mdctl in the background (it reads the
-# metadata: a process in uninterruptible sleep cannot be timed out); last
-# one read of the lower disk, also in the background, after which the
-# scenario says whether fio went on.  2026-12-07: in one stall the lower disk answered
-# nothing, mdctl's own read of it included (docs/performance.md).
-stall_dump='echo "vda inflight: $(cat /sys/block/vda/inflight)"; mount -t debugfs none /sys/kernel/debug 2>/dev/null || :; for f in state busy dispatch tags sched_tags; do echo "vda hctx0 $f: $(cat /sys/kernel/debug/block/vda/hctx0/$f 2>/dev/null | head -12 | tr "\n" " ")"; done; for f in /sys/kernel/debug/block/vda/sched/*; do echo "vda sched ${f##*/}: $(head -8 $f 2>/dev/null | tr "\n" " ")"; done; for f in state requeue_list; do echo "vda $f: $(head -8 /sys/kernel/debug/block/vda/$f 2>/dev/null | tr "\n" " ")"; done; grep virtio /proc/interrupts; (dd if=/dev/vdb of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null && echo "the other disk (vdb) answers" &); sleep 2; for t in /proc/[0-9]*; do [ "$(cut -d" " -f3 $t/stat 2>/dev/null)" = D ] || continue; echo "D task ${t##*/} $(cat $t/comm) wchan $(cat $t/wchan)"; sed "s/^/    /" $t/stack || :; done; echo t > /proc/sysrq-trigger; dmesg | tail -150 | grep -E -A12 "workqueue|Showing busy" | head -60; tail -5 /var/log/mirrordisk/r0.log; echo run > /sys/kernel/debug/block/vda/state 2>/dev/null; sleep 2; echo "vda after a queue run: inflight $(cat /sys/block/vda/inflight), busy $(head -4 /sys/kernel/debug/block/vda/hctx0/busy 2>/dev/null | tr "\n" " ")"; for i in 1 2; do rm -f /tmp/st.$i; (mdctl status --json r0 > /tmp/st.$i 2>&1 &); sleep 5; echo "module ($i, 5 s after asking): $(grep -E "\"(inflight|oldest_request_ms|local_oldest_ms|local_oldest_offset|epochs|bitmap_write_rounds)\"" /tmp/st.$i | tr -d "\n ")  vda inflight: $(cat /sys/block/vda/inflight)"; [ $i = 2 ] || sleep 5; done'
+# What a node holds in a stall: lib.sh's STALL_DUMP.
+stall_dump=$STALL_DUMP
 for rep in $REPS; do
 	for v in $VARIANTS; do
 		if [ $v = batch ]; then
