@@ -74,7 +74,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
-#include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include "mirrordisk.h"
 
@@ -108,18 +107,13 @@ MODULE_PARM_DESC(bitmap_hot_chunks,
 static unsigned int md_bm_batch = MD_BM_BATCH;
 module_param_named(bitmap_write_batch, md_bm_batch, uint, 0644);
 MODULE_PARM_DESC(bitmap_write_batch,
-		 "Bitmap pages written together in one round, 1 to 64 (default 16)");
-
-static unsigned int md_bm_fua = 0;	/* AB-ONLY */
-static unsigned int md_bm_sim = 0;	/* AB-ONLY */
-module_param_named(bitmap_sim, md_bm_sim, uint, 0644);	/* AB-ONLY */
-module_param_named(bitmap_fua, md_bm_fua, uint, 0644);	/* AB-ONLY */
+		 "Bitmap pages written together in one round, 1 to 16 (default 16)");
 
 static struct bio *md_bm_bio(struct md_dev *md, u64 page, enum req_op op, struct page *buf)
 {
 	struct bio *bio;
 
-	bio = bio_alloc(md->meta_bdev, 1, op | REQ_SYNC | (op == REQ_OP_WRITE && md_bm_fua ? REQ_FUA : 0),
+	bio = bio_alloc(md->meta_bdev, 1, op | REQ_SYNC | (op == REQ_OP_WRITE ? REQ_FUA : 0),
 			GFP_NOIO);
 	bio->bi_iter.bi_sector = (md->bm_pos + page * MD_BM_PAGE) >> SECTOR_SHIFT;
 	__bio_add_page(bio, buf, MD_BM_PAGE, 0);
@@ -431,7 +425,7 @@ static void md_bm_clean_work(struct work_struct *work)
  */
 static int md_bm_write_round(struct md_dev *md)
 {
-	struct md_bm_slot *slot = md->bm_slot;
+	struct md_bm_slot slot[MD_BM_BATCH];
 	DECLARE_COMPLETION_ONSTACK(done);
 	atomic_t left;
 	unsigned int batch = clamp_t(unsigned int, READ_ONCE(md_bm_batch), 1, MD_BM_BATCH);
@@ -470,15 +464,6 @@ static int md_bm_write_round(struct md_dev *md)
 	if (!n)
 		return 0;
 
-	if (md_bm_sim) {	/* AB-ONLY: one write stands for the round (unsafe) */
-		struct bio *bio = md_bm_bio(md, slot[0].page, REQ_OP_WRITE, md->bm_bounce[0]);
-		int ret = submit_bio_wait(bio);
-
-		bio_put(bio);
-		for (i = 0; i < n; i++)
-			slot[i].status = ret ? BLK_STS_IOERR : BLK_STS_OK;
-		goto written;
-	}
 	atomic_set(&left, n);
 	for (i = 0; i < n; i++) {
 		struct bio *bio = md_bm_bio(md, slot[i].page, REQ_OP_WRITE, md->bm_bounce[i]);
@@ -490,14 +475,6 @@ static int md_bm_write_round(struct md_dev *md)
 		submit_bio(bio);
 	}
 	wait_for_completion_io(&done);
-	if (!md_bm_fua) {	/* AB-ONLY */
-		int fe = blkdev_issue_flush(md->meta_bdev);
-
-		for (i = 0; fe && i < n; i++)
-			if (!slot[i].status)
-				slot[i].status = BLK_STS_IOERR;
-	}
-written:
 	atomic64_inc(&md->bm_rounds);
 
 	spin_lock_irq(&md->lock);
@@ -523,41 +500,6 @@ written:
 			pr_err_ratelimited("%s: writing bitmap page %llu failed: metadata failed, "
 					   "writes must replicate to complete\n", md->name, slot[i].page);
 	return failed ? -EIO : n;
-}
-
-static unsigned int md_bm_early = 1;	/* AB-ONLY */
-module_param_named(bitmap_early, md_bm_early, uint, 0644);	/* AB-ONLY */
-
-/* True when every bit req set is durable: none of its chunks' groups is
- * pending or in a page write in flight (md_grp_pending).  Exact, since a
- * group leaves bm_writing only when the write of a snapshot holding every
- * bit of it set before completed.  Called with md->lock held. */
-static bool md_bm_req_durable(struct md_dev *md, struct md_req *req)
-{
-	unsigned long g = md_grp(req->offset >> md->chunk_shift);
-	unsigned long end = md_grp((req->offset + req->len - 1) >> md->chunk_shift) + 1;
-
-	return find_next_bit(md->bm_pending, end, g) >= end &&
-	       find_next_bit(md->bm_writing, end, g) >= end;
-}
-
-/* After a round wrote its pages: dispatch the waiting requests whose bits
- * are all durable now, without waiting for the rounds after it. */
-static void md_bm_dispatch_durable(struct md_dev *md)
-{
-	struct md_req *req, *tmp;
-	LIST_HEAD(ready);
-
-	spin_lock_irq(&md->lock);
-	list_for_each_entry_safe(req, tmp, &md->bm_wait, list)
-		if (md_bm_req_durable(md, req))
-			list_move_tail(&req->list, &ready);
-	spin_unlock_irq(&md->lock);
-	list_for_each_entry_safe(req, tmp, &ready, list) {
-		list_del_init(&req->list);
-		req->unrecorded = false;
-		md_dispatch(req);
-	}
 }
 
 /*
@@ -587,8 +529,7 @@ void md_bm_work(struct work_struct *work)
 	spin_unlock_irq(&md->lock);
 
 	while ((n = md_bm_write_round(md)) > 0)
-		if (md_bm_early)	/* AB-ONLY */
-		md_bm_dispatch_durable(md);
+		;
 	if (n < 0)
 		err = n;
 
@@ -627,8 +568,7 @@ int md_bm_init(struct md_dev *md)
 	md->bm_writing = vzalloc(BITS_TO_LONGS(md->ngroups) * sizeof(long));
 	md->bm_cover = vzalloc(MD_BM_BATCH * MD_BM_PAGE_GROUPS / 8);
 	md->bm_cand = vzalloc(BITS_TO_LONGS(md->ngroups) * sizeof(long));
-	md->bm_slot = kcalloc(MD_BM_BATCH, sizeof(*md->bm_slot), GFP_KERNEL);
-	if (!md->bm_slot || !md->ondisk || !md->oos || !md->touched || !md->bm_dirty || !md->bm_pending || !md->bm_writing ||
+	if (!md->ondisk || !md->oos || !md->touched || !md->bm_dirty || !md->bm_pending || !md->bm_writing ||
 	    !md->bm_cover || !md->bm_cand)
 		return -ENOMEM;
 	for (i = 0; i < MD_BM_BATCH; i++) {
@@ -691,7 +631,6 @@ void md_bm_free(struct md_dev *md)
 	for (i = 0; i < MD_BM_BATCH; i++)
 		if (md->bm_bounce[i])
 			__free_page(md->bm_bounce[i]);
-	kfree(md->bm_slot);
 	vfree(md->bm_cand);
 	vfree(md->bm_cover);
 	vfree(md->bm_writing);

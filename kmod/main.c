@@ -404,18 +404,22 @@ static int md_destroy(u32 minor)
 	return 0;
 }
 
-static int md_set_role(struct md_dev *md, struct md_ioc_role *r)
+/* noinline: tests/vm/mdfault.c probes its entry. */
+static noinline int md_set_role(struct md_dev *md, struct md_ioc_role *r)
 {
 	int ret = 0;
 	bool ro = r->flags & MD_ROLEF_READONLY;
+	bool if_conn = r->flags & MD_ROLEF_IF_CONNECTED;
 
 	if ((r->role != MD_ROLE_PRIMARY && r->role != MD_ROLE_SECONDARY) ||
-	    (r->flags & ~MD_ROLEF_READONLY) || r->reserved ||
-	    (ro && r->role != MD_ROLE_PRIMARY))
+	    (r->flags & ~(MD_ROLEF_READONLY | MD_ROLEF_IF_CONNECTED)) || r->reserved ||
+	    ((ro || if_conn) && r->role != MD_ROLE_PRIMARY))
 		return -EINVAL;
 	spin_lock_irq(&md->lock);
 	if (md->openers && (r->role == MD_ROLE_SECONDARY || ro != md->readonly))
 		ret = -EBUSY;	/* still mounted or open: give it up first */
+	else if (if_conn && md->role != MD_ROLE_PRIMARY && md->conn != MD_CONN_CONNECTED)
+		ret = -ENOTCONN;	/* the link went down since mdctl read it */
 	else {
 		md_bm_role_locked(md, r->role);
 		md->role = r->role;

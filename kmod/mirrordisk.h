@@ -18,7 +18,7 @@
 #include "md_meta.h"
 
 /* Bitmap pages bm_work writes together (bitmap.c, md_bm_write_round). */
-#define MD_BM_BATCH	64
+#define MD_BM_BATCH	16
 
 /*
  * touched, bm_cand, bm_pending and bm_writing hold one bit per group of
@@ -26,8 +26,6 @@
  * exact bitmaps (ondisk, oos) one per chunk: bitmap.c says why.  A group
  * never straddles a bitmap page (32768 chunks per page).
  */
-struct md_bm_slot;
-
 #define MD_BM_GROUP_SHIFT	5
 #define MD_BM_PAGE_GROUPS	(MD_BM_PAGE * 8 >> MD_BM_GROUP_SHIFT)
 #define md_grp(chunk)		((unsigned long)((chunk) >> MD_BM_GROUP_SHIFT))
@@ -153,7 +151,6 @@ struct md_dev {
 	u64 daemon_misses;
 	struct delayed_work deadline_work;
 	struct page *bm_bounce[MD_BM_BATCH];	/* bm_work's page snapshots */
-	struct md_bm_slot *bm_slot;		/* ... and their writes (bitmap.c) */
 
 	atomic64_t writes;
 	atomic64_t writes_replicated;

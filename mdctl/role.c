@@ -230,11 +230,14 @@ static int set_role(const char *name, uint32_t role)
 			break;
 		usleep(100000);
 	}
+	bool if_connected = false, was_primary = false, retried = false;
+again:
 	if (role == MD_ROLE_PRIMARY) {
 		struct md_promote_facts f = { .disk_state = MD_DISK_UPTODATE,
 					      .peer_primary = peer_is_primary(&s), .force = o.force,
 					      .fencing = res->fencing != MD_FENCING_NONE,
-					      .connected = s.link == MD_LINK_CONNECTED,
+					      .connected = s.link == MD_LINK_CONNECTED &&
+							   st.conn == MD_CONN_CONNECTED,
 					      .peer_disk_state = MD_DISK_UNKNOWN };
 		struct md_super sb;
 		char why[256];
@@ -248,6 +251,7 @@ static int set_role(const char *name, uint32_t role)
 			f.disk_state = sb.disk_state;
 			f.sb_flags = sb.flags;
 			f.peer_disk_state = sb.peer_disk_state;
+			was_primary = sb.flags & MD_SBF_PRIMARY;
 		}
 		bool fenced = false, need_fence = sb_ok && md_promote_needs_fence(&f);
 
@@ -284,6 +288,12 @@ static int set_role(const char *name, uint32_t role)
 			return err(MDCTL_EXIT_REFUSED, "%s: fence-peer did not outdate or fence the "
 				   "peer (its copy may be promoted too); --force overrides", name);
 		}
+		/* No fence-peer only because the link is up: the module
+		 * promotes only while it still is (MD_ROLEF_IF_CONNECTED). */
+		struct md_promote_facts lost = f;
+
+		lost.connected = lost.peer_primary = false;
+		if_connected = sb_ok && !fenced && f.connected && md_promote_needs_fence(&lost);
 	}
 	if (o.dry_run) {
 		close(fd);
@@ -295,7 +305,40 @@ static int set_role(const char *name, uint32_t role)
 		close(fd);
 		return exit_of(rc);
 	}
-	rc = kctl_set_role(fd, (uint32_t)res->minor, role, 0);
+	rc = kctl_set_role(fd, (uint32_t)res->minor, role, if_connected ? MD_ROLEF_IF_CONNECTED : 0);
+	if (rc == -EINVAL && if_connected)	/* a module older than the flag */
+		rc = kctl_set_role(fd, (uint32_t)res->minor, role, 0);
+	if (rc == -ENOTCONN && if_connected) {
+		/*
+		 * The link went down between the read above and the module's
+		 * promotion: undo the superblock's record of it and decide
+		 * again, with fence-peer this time.  The daemon told the
+		 * module first; give its state file a moment to say so too.
+		 */
+		if (!was_primary && (rc = sb_change(res, me, md_tr_demote, NULL))) {
+			close(fd);
+			return exit_of(rc);
+		}
+		if (retried) {
+			close(fd);
+			return err(MDCTL_EXIT_REFUSED, "%s: the link to the peer went down during the "
+				   "activation, twice; not activated", name);
+		}
+		printf("%s: the link to the peer went down during the activation; deciding again\n",
+		       name);
+		retried = true;
+		for (int i = 0; i < 50; i++) {
+			daemon_state(res, &s);
+			if (s.link != MD_LINK_CONNECTED)
+				break;
+			usleep(100000);
+		}
+		if (kctl_status(fd, (uint32_t)res->minor, &st)) {
+			close(fd);
+			return err(MDCTL_EXIT_NOTUP, "%s is not up on this node any more", name);
+		}
+		goto again;
+	}
 	close(fd);
 	if (rc == -EBUSY)
 		return err(MDCTL_EXIT_REFUSED, "%s: /dev/" MD_DISK_PREFIX "%d is in use (mounted or open); "

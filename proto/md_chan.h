@@ -163,6 +163,16 @@ struct md_ioc_role {
  */
 #define MD_ROLEF_RESERVED0	(1u << 0)	/* was FORCE; never reuse */
 #define MD_ROLEF_READONLY	(1u << 1)	/* primary: reads only (a read-only grant) */
+/*
+ * Primary only while the link is up: refused with -ENOTCONN, under the
+ * lock that orders the link's changes, when the module is not connected
+ * to the peer.  mdctl activate asks for it when it went without
+ * fence-peer only because it read the link as up (lib/gen.c,
+ * md_promote_needs_fence), so that a link lost between that read and
+ * the promotion cannot make a primary whose peer nobody fenced.  A
+ * module before this flag refuses it as unknown (-EINVAL).
+ */
+#define MD_ROLEF_IF_CONNECTED	(1u << 2)
 
 struct md_ioc_bind {
 	__u32 minor;

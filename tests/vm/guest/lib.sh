@@ -469,6 +469,20 @@ fence_conf() {
 	  sed '1,/^secret-file/d' "$fc_in"; } > "$fc_out"
 	put_b "$fc_out"
 }
+# ---- the fencing scenarios (fence_*_activate) ----
+js() { mdctl status --json r0 || true; }
+is() { [ "$2" = "$3" ] || fail "$1 is '$2', expected '$3'"; }
+# fence_pair BODY [ko]: /tmp/fp.sh, a shell script of BODY, as fence-peer
+# on both nodes, fencing = resource-only, handler-timeout = 10 (ko: over
+# ko_conf's short timeouts), and the pair started, a primary.
+fence_pair() {
+	printf '#!/bin/sh\n%s\n' "$1" > /tmp/fp.sh
+	chmod +x /tmp/fp.sh; put_b /tmp/fp.sh 755
+	fp_base=/tests/md.conf
+	if [ "${2:-}" = ko ]; then ko_conf /tests/md.conf /tmp/ko.conf; fp_base=/tmp/ko.conf; fi
+	FENCE_BASE=$fp_base fence_conf /tmp/fence.conf "fencing = resource-only" "fence-peer = /tmp/fp.sh" "handler-timeout = 10"
+	CONF=/tmp/fence.conf start_pair
+}
 # put_b FILE [MODE]: copy a small text file of a to the same path on b.
 put_b() {
 	on_b "cat > $1 <<'MD_PUT_EOF'

@@ -8,13 +8,10 @@
 # b, back, is resynced from a.
 . /tests/lib.sh
 LOG=/var/log/mirrordisk/r0.log
-js() { mdctl status --json r0 || true; }
 jb() { on_b "mdctl status --json r0" || true; }
-is() { [ "$2" = "$3" ] || fail "$1 is '$2', expected '$3'"; }
-printf '#!/bin/sh\nrc=$(cat /tmp/fence.answer)\necho "fence $MD_RESOURCE peer $MD_PEER at $MD_PEER_ADDRESS: $rc"\nexit $rc\n' > /tmp/fp.sh
-chmod +x /tmp/fp.sh; put_b /tmp/fp.sh 755
-fence_conf /tmp/fence.conf "fencing = resource-only" "fence-peer = /tmp/fp.sh" "handler-timeout = 10"
-CONF=/tmp/fence.conf start_pair
+fence_pair 'rc=$(cat /tmp/fence.answer)
+echo "fence $MD_RESOURCE peer $MD_PEER at $MD_PEER_ADDRESS: $rc"
+exit $rc'
 n0=$(wc -l < $LOG)
 
 log "both down; a up alone: consistent"

@@ -10,12 +10,9 @@
 # override (consistent), pcmk-fence-peer refused, and the survivor was
 # never promoted.  b, back, is resynced from a.
 . /tests/lib.sh
-js() { mdctl status --json r0 || true; }
-is() { [ "$2" = "$3" ] || fail "$1 is '$2', expected '$3'"; }
-printf '#!/bin/sh\necho "fence $MD_RESOURCE peer $MD_PEER, my disk $MD_DISK_STATE"\n[ "$MD_DISK_STATE" = consistent ] && exit 5\nexit 4\n' > /tmp/fp.sh
-chmod +x /tmp/fp.sh; put_b /tmp/fp.sh 755
-fence_conf /tmp/fence.conf "fencing = resource-only" "fence-peer = /tmp/fp.sh" "handler-timeout = 10"
-CONF=/tmp/fence.conf start_pair
+fence_pair 'echo "fence $MD_RESOURCE peer $MD_PEER, my disk $MD_DISK_STATE"
+[ "$MD_DISK_STATE" = consistent ] && exit 5
+exit 4'
 mdctl deactivate r0 >/dev/null || fail "deactivate a"
 mdctl down r0 >/dev/null || fail "down a"
 on_b "mdctl down r0" >/dev/null || fail "down b"

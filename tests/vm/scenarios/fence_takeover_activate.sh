@@ -11,13 +11,9 @@
 # recorded), 4 (peer outdated) records the peer outdated and activates.
 # The link back: b is resynced from a, the disks equal.
 . /tests/lib.sh
-js() { mdctl status --json r0 || true; }
-is() { [ "$2" = "$3" ] || fail "$1 is '$2', expected '$3'"; }
-printf '#!/bin/sh\nrc=$(cat /tmp/fence.answer)\necho "fence $MD_RESOURCE peer $MD_PEER, my disk $MD_DISK_STATE: $rc"\nexit $rc\n' > /tmp/fp.sh
-chmod +x /tmp/fp.sh; put_b /tmp/fp.sh 755
-ko_conf /tests/md.conf /tmp/ko.conf
-FENCE_BASE=/tmp/ko.conf fence_conf /tmp/fence.conf "fencing = resource-only" "fence-peer = /tmp/fp.sh" "handler-timeout = 10"
-CONF=/tmp/fence.conf start_pair
+fence_pair 'rc=$(cat /tmp/fence.answer)
+echo "fence $MD_RESOURCE peer $MD_PEER, my disk $MD_DISK_STATE: $rc"
+exit $rc' ko
 mdctl deactivate r0 >/dev/null || fail "deactivate a"
 mark_logs
 
