@@ -392,7 +392,7 @@ struct repl {
 
 	struct {			/* rx.c */
 		char *buf;
-		size_t len;
+		size_t start, len;	/* the unparsed bytes: [start, len) */
 		struct io_op op;
 		bool stalled;
 	} rx;

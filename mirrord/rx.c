@@ -7,6 +7,12 @@
  * posted, and rx_resume restarts both when a slot frees.  That is the
  * backpressure the primary feels through TCP.
  *
+ * The unparsed bytes are [start, len) of rx.buf.  A packet the last
+ * receive cut stays where it is: the bytes move to the front only when
+ * the rest of that packet would not fit behind it (rx_compact), not after
+ * every parse.  Moving each cut packet to the front cost, at 1 MiB
+ * writes, about half a copy of every byte received.
+ *
  * Owns r->rx.
  */
 #include <errno.h>
@@ -91,9 +97,36 @@ static int handle_packet(struct repl *r, uint16_t type, const char *body, uint32
 	return handlers[type](r, body, len);
 }
 
+/* The stream's next packet, cut by the end of the last receive, must
+ * fit in the buffer from where it starts; else move it to the front. */
+static void rx_compact(struct repl *r)
+{
+	size_t have = r->rx.len - r->rx.start, need = sizeof(struct mdw_hdr);
+	struct mdw_hdr h;
+	uint16_t type;
+	uint32_t blen;
+
+	if (!have) {
+		r->rx.start = r->rx.len = 0;
+		return;
+	}
+	if (have >= sizeof(h)) {
+		memcpy(&h, r->rx.buf + r->rx.start, sizeof(h));
+		if (r->hs.integrity)
+			h.digest = 0;
+		if (!mdw_hdr_decode(&h, &type, &blen))
+			need = sizeof(h) + blen;	/* at most MDW_MAX_BODY more */
+	}
+	if (r->rx.start + need <= RBUF_SIZE)
+		return;
+	memmove(r->rx.buf, r->rx.buf + r->rx.start, have);
+	r->rx.start = 0;
+	r->rx.len = have;
+}
+
 static void rx_parse(struct repl *r)
 {
-	size_t pos = 0;
+	size_t pos = r->rx.start;
 
 	while (!r->conn.failing && r->rx.len - pos >= sizeof(struct mdw_hdr)) {
 		struct mdw_hdr h;
@@ -129,10 +162,8 @@ static void rx_parse(struct repl *r)
 	}
 	flush_kacks(r);
 	rs_kick(r);
-	if (pos) {
-		memmove(r->rx.buf, r->rx.buf + pos, r->rx.len - pos);
-		r->rx.len -= pos;
-	}
+	r->rx.start = pos;
+	rx_compact(r);
 }
 
 static void rx_cb(struct io_op *op, int res)
@@ -193,6 +224,6 @@ void rx_fini(struct repl *r)
 
 void rx_reset(struct repl *r)
 {
-	r->rx.len = 0;
+	r->rx.start = r->rx.len = 0;
 	r->rx.stalled = false;
 }

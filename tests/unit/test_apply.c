@@ -118,6 +118,43 @@ static void application_data_from_a_secondary_is_refused(void **state)
 	fake_repl_free(r);
 }
 
+/* The receive buffer (rx.c): a stream of 1 MiB packets cut by receives
+ * of 333,333 bytes, so that packets straddle the end of the 4 MiB buffer
+ * again and again (the cut packet is moved to the front only then), is
+ * written packet by packet, whole, and acknowledged in order. */
+static void stream_cut_anywhere_is_written_whole(void **state)
+{
+	enum { N = 14, CUT = 333333 };
+	static char stream[N * (MDW_DATA_FRAME + MD_MAX_IO_BYTES)];
+	struct repl *r = fake_repl_new(MD_ROLE_SECONDARY);
+	size_t total = 0, sent = 0;
+
+	(void)state;
+	for (int i = 0; i < N; i++)
+		total += fake_data_packet(stream + total, (uint64_t)i + 1, (uint64_t)i * M, M, 0,
+					  'a' + i, NULL);
+	rx_post(r);
+	while (sent < total) {
+		struct io_op *op = fake_find(r->io, IO_RECV, -1);
+		size_t n = total - sent < CUT ? total - sent : CUT;
+
+		assert_non_null(op);
+		assert_true(op->len > 0);	/* room for the rest of the stream */
+		if (n > op->len)
+			n = op->len;
+		fake_recv(r->io, stream + sent, n);
+		sent += n;
+	}
+	for (int i = 0; i < N; i++) {
+		struct io_op *w = expect_write(r, (uint64_t)i * M, M, 'a' + i);
+
+		complete_write(r, w);
+		expect_ack(r, (uint64_t)i + 1, 0);
+	}
+	assert_false(r->conn.failing);
+	fake_repl_free(r);
+}
+
 /* data-integrity on: a sealed DATA packet is written; one with a bit
  * flipped on the way is not, and the connection is reset (the primary
  * then marks what was unacknowledged); the ACKs we send are sealed. */
@@ -497,6 +534,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(overlapping_write_waits_for_the_earlier_one),
 		cmocka_unit_test(application_data_from_a_secondary_is_refused),
+		cmocka_unit_test(stream_cut_anywhere_is_written_whole),
 		cmocka_unit_test(integrity_catches_a_flipped_bit_before_the_disk),
 		cmocka_unit_test(non_overlapping_writes_run_together),
 		cmocka_unit_test(waiting_writes_start_in_arrival_order),
