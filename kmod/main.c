@@ -418,7 +418,8 @@ static noinline int md_set_role(struct md_dev *md, struct md_ioc_role *r)
 	spin_lock_irq(&md->lock);
 	if (md->openers && (r->role == MD_ROLE_SECONDARY || ro != md->readonly))
 		ret = -EBUSY;	/* still mounted or open: give it up first */
-	else if (if_conn && md->role != MD_ROLE_PRIMARY && md->conn != MD_CONN_CONNECTED)
+	else if (if_conn && (md->role != MD_ROLE_PRIMARY || md->readonly) &&
+		 md->conn != MD_CONN_CONNECTED)
 		ret = -ENOTCONN;	/* the link went down since mdctl read it */
 	else {
 		md_bm_role_locked(md, r->role);

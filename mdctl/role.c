@@ -34,6 +34,13 @@ static int sb_before_activate(const struct md_res_cfg *res, int me, bool connect
 	return rc;
 }
 
+/* The link is up: the daemon says so, and so does the module (which the
+ * daemon tells first, and which decides MD_ROLEF_IF_CONNECTED). */
+static bool link_up(const struct md_state *s, const struct md_ioc_status *st)
+{
+	return s->link == MD_LINK_CONNECTED && st->conn == MD_CONN_CONNECTED;
+}
+
 /* The peer is primary, as far as this node's daemon knows. */
 static bool peer_is_primary(const struct md_state *s)
 {
@@ -236,8 +243,7 @@ again:
 		struct md_promote_facts f = { .disk_state = MD_DISK_UPTODATE,
 					      .peer_primary = peer_is_primary(&s), .force = o.force,
 					      .fencing = res->fencing != MD_FENCING_NONE,
-					      .connected = s.link == MD_LINK_CONNECTED &&
-							   st.conn == MD_CONN_CONNECTED,
+					      .connected = link_up(&s, &st),
 					      .peer_disk_state = MD_DISK_UNKNOWN };
 		struct md_super sb;
 		char why[256];
@@ -270,7 +276,11 @@ again:
 			 * link may be back (the handshake then recorded the peer's
 			 * state afresh), or the peer primary. */
 			daemon_state(res, &s);
-			f.connected = s.link == MD_LINK_CONNECTED;
+			if (kctl_status(fd, (uint32_t)res->minor, &st)) {
+				close(fd);
+				return err(MDCTL_EXIT_NOTUP, "%s is not up on this node any more", name);
+			}
+			f.connected = link_up(&s, &st);
 			f.peer_primary = peer_is_primary(&s);
 			if (read_sb_quiet(res, me, &sb) == 0) {
 				f.disk_state = sb.disk_state;
@@ -301,24 +311,33 @@ again:
 		return MDCTL_EXIT_OK;
 	}
 	if (role == MD_ROLE_PRIMARY &&
-	    (rc = sb_before_activate(res, me, s.link == MD_LINK_CONNECTED))) {
+	    (rc = sb_before_activate(res, me, link_up(&s, &st)))) {
 		close(fd);
 		return exit_of(rc);
 	}
 	rc = kctl_set_role(fd, (uint32_t)res->minor, role, if_connected ? MD_ROLEF_IF_CONNECTED : 0);
-	if (rc == -EINVAL && if_connected)	/* a module older than the flag */
+	if (rc == -EINVAL && if_connected) {
+		fprintf(stderr, "%s: the module does not know MD_ROLEF_IF_CONNECTED (older than "
+			"mdctl): promoting without it\n", name);
 		rc = kctl_set_role(fd, (uint32_t)res->minor, role, 0);
+	}
+	/* A promotion the module refused: the superblock must not go on
+	 * saying primary (the next start would take it for a crash). */
+	if (rc && role == MD_ROLE_PRIMARY && !was_primary) {
+		int urc = sb_change(res, me, md_tr_demote, NULL);
+
+		if (urc) {
+			close(fd);
+			return exit_of(urc);
+		}
+	}
 	if (rc == -ENOTCONN && if_connected) {
 		/*
 		 * The link went down between the read above and the module's
-		 * promotion: undo the superblock's record of it and decide
-		 * again, with fence-peer this time.  The daemon told the
-		 * module first; give its state file a moment to say so too.
+		 * promotion: decide again, with fence-peer this time.  The
+		 * daemon told the module first; give its state file a moment
+		 * to say so too.
 		 */
-		if (!was_primary && (rc = sb_change(res, me, md_tr_demote, NULL))) {
-			close(fd);
-			return exit_of(rc);
-		}
 		if (retried) {
 			close(fd);
 			return err(MDCTL_EXIT_REFUSED, "%s: the link to the peer went down during the "

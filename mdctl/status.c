@@ -71,13 +71,15 @@ static void peer_disk_json(json_object *j, const struct md_super *sb, bool conne
 }
 
 /* may_promote and promote_refusal: md_promote_check, as mdctl activate
- * (without --force) would apply it now. */
-static void promote_json(json_object *j, const struct md_super *sb, const struct md_ioc_status *st,
-			 const struct md_state *s)
+ * (without --force) would apply it now; promote_fence_peer: whether it
+ * would run fence-peer first (md_promote_needs_fence), and go on only if
+ * that outdates or fences the peer, a consistent copy included. */
+static void promote_json(json_object *j, const struct md_res_cfg *res, const struct md_super *sb,
+			 const struct md_ioc_status *st, const struct md_state *s)
 {
 	struct md_promote_facts f = { .disk_state = sb ? sb->disk_state : MD_DISK_DISKLESS };
 	char why[256] = "";
-	bool ok;
+	bool ok, fence = false;
 
 	if (!st) {
 		snprintf(why, sizeof(why), "not up on this node");
@@ -89,9 +91,18 @@ static void promote_json(json_object *j, const struct md_super *sb, const struct
 		f.peer_primary = st->conn == MD_CONN_CONNECTED && s->link == MD_LINK_CONNECTED &&
 				 !strcmp(s->peer_role, md_role_name(MD_ROLE_PRIMARY));
 		ok = md_promote_check(&f, why, sizeof(why)) == MD_PROMOTE_OK;
+		f.fencing = res->fencing != MD_FENCING_NONE;
+		f.connected = st->conn == MD_CONN_CONNECTED && s->link == MD_LINK_CONNECTED;
+		f.peer_disk_state = sb ? sb->peer_disk_state : MD_DISK_UNKNOWN;
+		fence = sb && md_promote_needs_fence(&f);
+		if (fence && !s->pid) {	/* mdctl activate refuses it (exit 5) */
+			snprintf(why, sizeof(why), "fence-peer must run first, and mirrord is not running");
+			ok = fence = false;
+		}
 	}
 	json_object_object_add(j, "may_promote", json_object_new_boolean(ok));
 	json_object_object_add(j, "promote_refusal", ok ? NULL : json_object_new_string(why));
+	json_object_object_add(j, "promote_fence_peer", json_object_new_boolean(fence));
 }
 
 /*
@@ -288,14 +299,14 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bo
 	*up = fd >= 0 && kctl_status(fd, (uint32_t)res->minor, &st) == 0;
 	if (!*up) {
 		peer_disk_json(j, have_sb ? &sb : NULL, false);
-		promote_json(j, have_sb ? &sb : NULL, NULL, NULL);
+		promote_json(j, res, have_sb ? &sb : NULL, NULL, NULL);
 		json_object_object_add(j, "state", json_object_new_string("down"));
 		json_object_object_add(j, "health", json_object_new_string("stopped"));
 		return j;
 	}
 	daemon_state(res, &s);
 	peer_disk_json(j, have_sb ? &sb : NULL, st.conn == MD_CONN_CONNECTED && s.link == MD_LINK_CONNECTED);
-	promote_json(j, have_sb ? &sb : NULL, &st, &s);
+	promote_json(j, res, have_sb ? &sb : NULL, &st, &s);
 	json_object_object_add(j, "state", json_object_new_string("up"));
 	json_object_object_add(j, "role", json_object_new_string(md_role_name(st.role)));
 	/* The module knows first that the link is up or down (it may have
@@ -468,7 +479,9 @@ static void print_status_text(json_object *j)
 		printf("  peer disk %s", S("peer_disk_state"));
 		if (strcmp(S("peer_disk_state"), S("peer_disk_state_last_known")))
 			printf(" (last known %s)", S("peer_disk_state_last_known"));
-		printf(", may promote: %s\n", !strcmp(S("may_promote"), "true") ? "yes" : S("promote_refusal"));
+		printf(", may promote: %s\n", !strcmp(S("promote_fence_peer"), "true") ?
+		       "if fence-peer outdates or fences the peer (activate runs it first)" :
+		       !strcmp(S("may_promote"), "true") ? "yes" : S("promote_refusal"));
 		printf("  writes %s (%s replicated), daemon pid %s via %s\n", S("writes"),
 		       S("writes_replicated"), S("daemon_pid"), S("io_backend"));
 		if (!strcmp(S("detached"), "true") || strcmp(S("granted"), "none") || strcmp(S("rebuild"), "none"))

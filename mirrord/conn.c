@@ -94,8 +94,13 @@ void conn_fail(struct repl *r, const char *fmt, ...)
 	 * the same end (it fails everything the daemon held, or keeps it
 	 * held); the daemon cannot go on without a channel, so it stops and
 	 * is restarted. */
+	dev_role_now(r);
 	state = fence_link_lost(r);
 	rc = kctl_set_conn(r->dev.ctl_fd, state, 0, 0);
+	/* Promoted between the read and the state change (mdctl's promotion
+	 * that relied on the link is refused after it): decide again. */
+	if (!rc && dev_role_now(r) && (state = fence_link_lost(r)) != MD_CONN_STANDALONE)
+		rc = kctl_set_conn(r->dev.ctl_fd, state, 0, 0);
 	if (rc) {
 		log_err("the kernel refused the %s state (%s): closing the channel so that "
 			"no write waits on the lost peer", state == MD_CONN_HELD ? "held" : "standalone",

@@ -84,6 +84,25 @@ static bool note_local_disk(struct repl *r, const struct md_ioc_status *st)
 	return was;
 }
 
+/*
+ * The role as the module has it now: mdctl may have promoted this node
+ * since the last poll (poll_kernel, every POLL_INTERVAL_MS), and whether
+ * a lost link runs fence-peer depends on it (conn_fail, fence_link_lost).
+ * Once the module has left the connected state, a promotion that relied
+ * on the link is refused (MD_ROLEF_IF_CONNECTED), so conn_fail's read
+ * after its state change is final.  true when the role changed.
+ */
+bool dev_role_now(struct repl *r)
+{
+	struct md_ioc_status st;
+
+	if (kctl_status(r->dev.ctl_fd, (uint32_t)r->res->minor, &st) || st.role == r->dev.role)
+		return false;
+	r->dev.role = st.role;
+	log_info("local role is now %s", md_role_name(r->dev.role));
+	return true;
+}
+
 /* Our disk alone, while a failed connection drains (nothing to say to
  * the peer then); true when what the status shows changed. */
 static bool poll_local_disk(struct repl *r)

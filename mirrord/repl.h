@@ -559,6 +559,8 @@ int repl_connected(struct repl *r, volatile int *stop);
 void repl_connection_reset(struct repl *r);
 void repl_fini(struct repl *r);
 void dev_abort_channel(struct repl *r) __attribute__((noreturn));
+/* daemon.c: the role read from the module now (conn_fail); true when it changed. */
+bool dev_role_now(struct repl *r);
 void dev_note_role(struct repl *r, uint32_t role);
 
 /* admin.c */

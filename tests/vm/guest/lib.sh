@@ -483,6 +483,17 @@ fence_pair() {
 	FENCE_BASE=$fp_base fence_conf /tmp/fence.conf "fencing = resource-only" "fence-peer = /tmp/fp.sh" "handler-timeout = 10"
 	CONF=/tmp/fence.conf start_pair
 }
+# resynced_from_a [SECS]: the link back (within SECS, default 60), b
+# resynced from a (a's log since mark_logs says so), a's peer then up to
+# date, a deactivated, the disks equal.
+resynced_from_a() {
+	wait_conn ${1:-60}
+	wait_sync
+	mine | grep -q "resync to node-b" || { mine | tail -5; fail "a was not the resync source"; }
+	is "a's peer_disk_state" "$(js | json_field peer_disk_state)" up-to-date
+	mdctl deactivate r0 >/dev/null || fail "deactivate a"
+	same_disks
+}
 # put_b FILE [MODE]: copy a small text file of a to the same path on b.
 put_b() {
 	on_b "cat > $1 <<'MD_PUT_EOF'

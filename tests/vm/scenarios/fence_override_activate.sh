@@ -17,7 +17,10 @@ mdctl deactivate r0 >/dev/null || fail "deactivate a"
 mdctl down r0 >/dev/null || fail "down a"
 on_b "mdctl down r0" >/dev/null || fail "down b"
 mdctl up r0 >/dev/null || fail "up a alone"
-is "a's disk_state" "$(js | json_field disk_state)" consistent
+st=$(js)
+is "a's disk_state" "$(echo "$st" | json_field disk_state)" consistent
+is "a's may_promote (consistent)" "$(echo "$st" | json_field may_promote)" false
+is "a's promote_fence_peer (consistent, fencing)" "$(echo "$st" | json_field promote_fence_peer)" true
 mark_logs
 
 log "the override: activate --force, deactivate"
@@ -32,13 +35,11 @@ mine | grep -q "handler fence-peer: fence r0 peer node-b, my disk up-to-date" ||
 grep -q "fence-peer: peer outdated (exit 4)" /tmp/out || fail "activate did not report fence-peer's answer"
 st=$(js)
 is "a's role" "$(echo "$st" | json_field role)" primary
+is "a's promote_fence_peer (primary)" "$(echo "$st" | json_field promote_fence_peer)" false
 is "a's peer_disk_state" "$(echo "$st" | json_field peer_disk_state)" outdated
 dd if=/dev/urandom of=/dev/mirror0 bs=1M count=2 seek=8 oflag=direct 2>/dev/null || fail "write on a"
 
 log "b back: resynced from a"
 on_b "mdctl up r0" >/dev/null || fail "up b"
-wait_conn; wait_sync
-mine | grep -q "resync to node-b" || { mine | tail -5; fail "a was not the resync source"; }
-mdctl deactivate r0 >/dev/null || fail "deactivate a"
-same_disks
+resynced_from_a
 echo "after the override, the unforced activation's fence-peer saw an up-to-date copy and the peer was outdated"

@@ -16,6 +16,7 @@ echo "fence $MD_RESOURCE peer $MD_PEER, my disk $MD_DISK_STATE: $rc"
 exit $rc' ko
 mdctl deactivate r0 >/dev/null || fail "deactivate a"
 mark_logs
+is "a's promote_fence_peer while connected" "$(js | json_field promote_fence_peer)" false
 
 log "a cut off for 30 s, both secondary and up to date"
 partition_a 30
@@ -24,6 +25,10 @@ st=$(js)
 is "a's role" "$(echo "$st" | json_field role)" secondary
 is "a's disk_state" "$(echo "$st" | json_field disk_state)" up-to-date
 is "a's peer_disk_state" "$(echo "$st" | json_field peer_disk_state)" unknown
+is "a's may_promote" "$(echo "$st" | json_field may_promote)" true
+is "a's promote_fence_peer" "$(echo "$st" | json_field promote_fence_peer)" true
+mdctl status r0 | grep -q "may promote: if fence-peer outdates or fences the peer" ||
+	{ mdctl status r0; fail "status does not say activate runs fence-peer first"; }
 
 log "fence-peer answers 5 (unreachable): refused, still secondary"
 echo 5 > /tmp/fence.answer
@@ -47,10 +52,5 @@ is "a's peer_disk_state" "$(echo "$st" | json_field peer_disk_state)" outdated
 dd if=/dev/urandom of=/dev/mirror0 bs=1M count=2 seek=8 oflag=direct 2>/dev/null || fail "write on a"
 
 log "the link back: b resynced from a"
-wait_conn 60
-wait_sync
-mine | grep -q "resync to node-b" || { mine | tail -5; fail "a was not the resync source"; }
-is "a's peer_disk_state" "$(js | json_field peer_disk_state)" up-to-date
-mdctl deactivate r0 >/dev/null || fail "deactivate a"
-same_disks
+resynced_from_a
 echo "an up-to-date secondary without its link: refused while fence-peer could not outdate the peer, activated once it did"
