@@ -170,7 +170,9 @@ struct md_ioc_role {
  * fence-peer only because it read the link as up (lib/gen.c,
  * md_promote_needs_fence), so that a link lost between that read and
  * the promotion cannot make a primary whose peer nobody fenced.  A
- * module before this flag refuses it as unknown (-EINVAL).
+ * module before this flag refuses it as unknown (-EINVAL), and mdctl then
+ * promotes without it: the channel is unchanged, so MD_CHAN_VERSION is
+ * too (the daemon and the module need not be upgraded together for it).
  */
 #define MD_ROLEF_IF_CONNECTED	(1u << 2)
 

@@ -42,6 +42,7 @@ static void chan_records(void **state)
 	/* Role flags: bit 0 (was FORCE) stays reserved, READONLY keeps bit 1. */
 	assert_int_equal(MD_ROLEF_RESERVED0, 1);
 	assert_int_equal(MD_ROLEF_READONLY, 2);
+	assert_int_equal(MD_ROLEF_IF_CONNECTED, 4);
 }
 
 static void ioctls(void **state)
