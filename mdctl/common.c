@@ -323,3 +323,10 @@ bool wait_link(const struct md_res_cfg *res, enum md_link want, int ms, struct m
 		usleep(100000);
 	}
 }
+
+/* The link is up: the daemon says so, and so does the module (which the
+ * daemon tells first, and which decides MD_ROLEF_IF_CONNECTED). */
+bool link_up(const struct md_state *s, const struct md_ioc_status *st)
+{
+	return s->link == MD_LINK_CONNECTED && st->conn == MD_CONN_CONNECTED;
+}

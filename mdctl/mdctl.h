@@ -107,6 +107,7 @@ int sb_change(const struct md_res_cfg *res, int me, md_sb_fn fn, void *arg);
 
 /* What mirrord last wrote for the resource (pid 0: no daemon). */
 void daemon_state(const struct md_res_cfg *res, struct md_state *s);
+bool link_up(const struct md_state *s, const struct md_ioc_status *st);
 /* Ask the running mirrord to read the superblock again (0, or -ESRCH). */
 int poke_daemon(const struct md_res_cfg *res);
 /* A connection to mirrord's control socket: an fd, or -errno. */

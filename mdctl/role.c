@@ -34,13 +34,6 @@ static int sb_before_activate(const struct md_res_cfg *res, int me, bool connect
 	return rc;
 }
 
-/* The link is up: the daemon says so, and so does the module (which the
- * daemon tells first, and which decides MD_ROLEF_IF_CONNECTED). */
-static bool link_up(const struct md_state *s, const struct md_ioc_status *st)
-{
-	return s->link == MD_LINK_CONNECTED && st->conn == MD_CONN_CONNECTED;
-}
-
 /* The peer is primary, as far as this node's daemon knows. */
 static bool peer_is_primary(const struct md_state *s)
 {

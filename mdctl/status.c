@@ -88,11 +88,11 @@ static void promote_json(json_object *j, const struct md_res_cfg *res, const str
 		ok = true;	/* primary already */
 	} else {
 		f.sb_flags = sb ? sb->flags : 0;
-		f.peer_primary = st->conn == MD_CONN_CONNECTED && s->link == MD_LINK_CONNECTED &&
+		f.peer_primary = link_up(s, st) &&
 				 !strcmp(s->peer_role, md_role_name(MD_ROLE_PRIMARY));
 		ok = md_promote_check(&f, why, sizeof(why)) == MD_PROMOTE_OK;
 		f.fencing = res->fencing != MD_FENCING_NONE;
-		f.connected = st->conn == MD_CONN_CONNECTED && s->link == MD_LINK_CONNECTED;
+		f.connected = link_up(s, st);
 		f.peer_disk_state = sb ? sb->peer_disk_state : MD_DISK_UNKNOWN;
 		fence = sb && md_promote_needs_fence(&f);
 		if (fence && !s->pid) {	/* mdctl activate refuses it (exit 5) */
@@ -305,7 +305,7 @@ static json_object *status_json(const struct md_res_cfg *res, int me, int fd, bo
 		return j;
 	}
 	daemon_state(res, &s);
-	peer_disk_json(j, have_sb ? &sb : NULL, st.conn == MD_CONN_CONNECTED && s.link == MD_LINK_CONNECTED);
+	peer_disk_json(j, have_sb ? &sb : NULL, link_up(&s, &st));
 	promote_json(j, res, have_sb ? &sb : NULL, &st, &s);
 	json_object_object_add(j, "state", json_object_new_string("up"));
 	json_object_object_add(j, "role", json_object_new_string(md_role_name(st.role)));
