@@ -5,7 +5,8 @@ them, and report PASS/FAIL/SKIP per scenario.
 
 Node a runs the scenarios (guest/driver.sh); node b, when there is one,
 serves commands over the bench network.  The guests share nothing but a
-qemu socket network (node a listens on 127.0.0.1, node b connects).
+qemu stream network over a Unix socket (node a's qemu listens, node b's
+connects; link_args says why not TCP).
 
 A scenario fails when its exit code is not 0 (4 skips), when it outlives
 its timeout, or when either guest's kernel log during the scenario shows
@@ -16,9 +17,10 @@ import argparse
 import os
 import re
 import signal
-import socket
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 KERNEL_ERRORS = re.compile(
@@ -28,10 +30,19 @@ BOOT_TIMEOUT = 180  # seconds until the first scenario starts (TCG boot)
 SLACK = 90          # beyond the guest-side timeout before the host steps in
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def link_args(node, path):
+    """The guests' link: qemu's stream netdev over a Unix socket.  Not the
+    socket netdev over 127.0.0.1 (what this runner used until issue 25):
+    qemu leaves Nagle on for that TCP connection, so of the frames one guest
+    sends in a burst the first went out and the rest waited for the other
+    qemu's TCP acknowledgement, which came with the next frame the other
+    guest sent or after the host's 40 ms delayed ACK.  Every TCP exchange
+    between the guests of 1.5 to 8 KiB took about 44 ms (a 4 KiB QD1
+    write, for us and DRBD alike); a Unix socket has no Nagle, and a real
+    wire holds no frame back.  qemu re-listens after node b's qemu is
+    killed (a power cut), and the new one connects again."""
+    side = "server=on" if node == "a" else "server=off"
+    return ["-netdev", f"stream,id=n0,{side},addr.type=unix,addr.path={path}"]
 
 
 def make_disk(path, mb):
@@ -64,7 +75,7 @@ def qemu_cmd(args, node, ip, peer, disks, net, log):
         cmd += ["-drive", f"file={d},if=none,id=d{i},format=raw,cache=writeback",
                 "-device", f"virtio-blk-pci,drive=d{i},serial=md{node}{i}"]
     if net:
-        cmd += ["-netdev", f"socket,id=n0,{net}",
+        cmd += link_args(node, net) + [
                 "-device", f"virtio-net-pci,netdev=n0,mac=52:54:00:77:00:0{1 if node == 'a' else 2}"]
     return cmd
 
@@ -115,7 +126,9 @@ def main():
     tag = f"{args.kernel}-{args.suite}"
     work = os.path.join(args.logdir, f".work-{tag}")
     os.makedirs(work, exist_ok=True)
-    port = free_port()
+    # A short path: a Unix socket's is limited to 107 bytes.
+    linkdir = tempfile.mkdtemp(prefix="mdlink")
+    link = os.path.join(linkdir, "link.sock")
     nodes = ["a", "b"][:args.nodes]
     procs, logs = {}, {}
 
@@ -123,8 +136,7 @@ def main():
         disks = [os.path.join(work, f"{n}-data.img"), os.path.join(work, f"{n}-meta.img")]
         net = None
         if args.nodes == 2:
-            net = (f"listen=127.0.0.1:{port}" if n == "a"
-                   else f"connect=127.0.0.1:{port}")
+            net = link
         ip = "10.77.0.1" if n == "a" else "10.77.0.2"
         peer = "" if args.nodes == 1 else ("10.77.0.2" if n == "a" else "10.77.0.1")
         return subprocess.Popen(
@@ -139,7 +151,11 @@ def main():
         logs[n] = os.path.join(args.logdir, f"{tag}-{n}.console.log")
         open(logs[n], "w").close()
         procs[n] = boot(n, logs[n])
-        time.sleep(0.5)
+        # b's qemu connects once: a's must be listening by then.
+        for _ in range(100):
+            if n != "a" or args.nodes == 1 or os.path.exists(link):
+                break
+            time.sleep(0.1)
     crashes = 0
     extra_logs = {n: [] for n in nodes}
     results = {}
@@ -184,6 +200,7 @@ def main():
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+        shutil.rmtree(linkdir, ignore_errors=True)
 
     texts = {n: read(logs[n]) + "".join(read(x) for x in extra_logs[n]) for n in nodes}
     ends = dict(re.findall(r"^@@END (\S+) (\d+)", texts["a"], re.M))
