@@ -46,8 +46,8 @@ remake_a() {
 	mdctl activate r0 >/dev/null || fail "activate a"
 	wait_sync
 }
-# 512-byte writes: one TCP segment each (a 4 KiB exchange meets the peer's
-# delayed acknowledgement between these guests, 40 ms a write).
+# 512-byte writes: one TCP segment each (chosen when the test link held
+# every 4 KiB exchange 44 ms; docs/performance.md).
 QD1="--rw=randwrite --bs=512 --iodepth=1 --size=512k --offset=8m"
 
 start_pair
